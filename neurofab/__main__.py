@@ -1,0 +1,3 @@
+from neurofab.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""L3 — torch layers on analog tiles, analog optimizers, inference over time, hardware-aware training."""

@@ -1,0 +1,130 @@
+"""The ``neurofab`` command: list and run reproductions, run sweeps, describe the installation.
+
+Exit codes: 0 when every row of every report holds, 1 when a row fails its tolerance (or a run fails),
+2 on a usage error (unknown name, conflicting options, bad spec).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import neurofab
+from neurofab import repro
+from neurofab.core import NeurofabError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+console = Console()
+
+
+def _usage_error(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/bold red] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """Name every reproduction with its paper and what it shows."""
+    table = Table(title="reproductions")
+    for col in ("name", "paper", "shows"):
+        table.add_column(col, overflow="fold")
+    for r in repro.all_reproductions():
+        table.add_row(r.name, r.paper, r.summary)
+    console.print(table)
+
+
+@app.command()
+def reproduce(
+    name: Annotated[str | None, typer.Argument(help="reproduction to run (see `neurofab list`)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="run every reproduction")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="the short version (about a minute each)")] = False,
+    out: Annotated[Path, typer.Option("--out", help="folder for report.json, report.md and figures")] = Path(
+        "results"),
+    seed: Annotated[int, typer.Option("--seed", min=0, help="seed for every random draw")] = 0,
+) -> None:
+    """Run one reproduction (or --all): print paper value beside ours and write the report files."""
+    if all_ == (name is not None):
+        raise _usage_error("give a reproduction NAME or --all, not both and not neither")
+    try:
+        targets = repro.all_reproductions() if all_ else [repro.get(name)]
+    except NeurofabError as err:
+        raise _usage_error(str(err)) from None
+    failed = []
+    for r in targets:
+        with Progress(SpinnerColumn(), TextColumn(f"reproducing [bold]{r.name}[/bold]"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            progress.add_task(r.name, total=None)
+            try:
+                report = r.run(quick=quick, seed=seed)
+            except NeurofabError as err:
+                console.print(f"[bold red]{r.name} could not run:[/bold red] {err}")
+                failed.append(r.name)
+                continue
+        report.print(console)
+        folder = report.write(out / r.name)
+        console.print(f"wrote {folder}/report.json, report.md" + (", figures" if report.figures else ""))
+        if not report.passed:
+            failed.append(r.name)
+    if failed:
+        console.print(f"[bold red]not holding:[/bold red] {', '.join(failed)}")
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def sweep(
+    spec_file: Annotated[Path, typer.Argument(help="sweep specification (TOML)")],
+    executor: Annotated[str, typer.Option(help="serial, process or ray")] = "process",
+    address: Annotated[str | None, typer.Option(help="address of a running Ray cluster")] = None,
+    out: Annotated[Path | None, typer.Option(help="results file (JSON lines); default: the spec's `out`")] = None,
+) -> None:
+    """Run a function or reproduction over a grid of parameters × seeds; resumes an interrupted sweep."""
+    from neurofab.sweep import SweepSpec, run_sweep
+
+    if executor not in ("serial", "process", "ray"):
+        raise _usage_error(f"--executor {executor!r}: must be serial, process or ray")
+    try:
+        spec = SweepSpec.load(spec_file)
+        target = out if out is not None else spec_file.parent / spec.out
+        records = run_sweep(spec, executor=executor, out=target, address=address)  # type: ignore[arg-type]
+    except NeurofabError as err:
+        raise _usage_error(str(err)) from None
+    console.print(f"{len(records)} points finished → {target}")
+
+
+@app.command()
+def info() -> None:
+    """Versions, threads and devices of this installation."""
+    import numba
+    import numpy
+    import torch
+
+    table = Table(show_header=False)
+    rows = [
+        ("neurofab", neurofab.__version__),
+        ("python", platform.python_version()),
+        ("torch", torch.__version__),
+        ("numpy", numpy.__version__),
+        ("numba", numba.__version__),
+        ("torch threads", str(torch.get_num_threads())),
+        ("cpu cores", str(os.cpu_count())),
+        ("cuda", (torch.cuda.is_available() and torch.cuda.get_device_name(0)) or "not available"),
+        ("data (NEUROFAB_DATA)", os.environ.get("NEUROFAB_DATA", "(not set)")),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

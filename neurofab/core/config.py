@@ -1,0 +1,139 @@
+"""The configuration base: frozen pydantic models that validate on construction and round-trip to TOML/JSON.
+
+Every run can be written down and repeated::
+
+    cfg = MyConfig(rows=256)
+    cfg.dump("run.toml")
+    assert MyConfig.load("run.toml") == cfg
+
+A bad value raises :class:`~neurofab.core.errors.ConfigError` naming the class, the field, the value given
+and the rule it broke (e.g. ``TileConfig.rows = -1: must be > 0``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Self
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from neurofab.core.errors import ConfigError, DataNotFoundError
+from neurofab.core.io import atomic_write_text
+
+_RULES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "finite_number": "must be a finite number",
+    "extra_forbidden": "is not a field of this config",
+    "missing": "is required",
+}
+
+
+def format_validation_error(cls_name: str, err: ValidationError) -> str:
+    """One line per problem: ``Class.field = value: rule``."""
+    lines = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(model)"
+        template = _RULES.get(e["type"])
+        ctx = e.get("ctx") or {}
+        rule = template.format(**ctx) if template else e["msg"]
+        if e["type"] == "missing":
+            lines.append(f"{cls_name}.{field}: {rule}")
+        else:
+            lines.append(f"{cls_name}.{field} = {e.get('input')!r}: {rule}")
+    return "; ".join(lines)
+
+
+def _drop_none(obj: Any) -> Any:
+    """TOML has no null: drop None values (a field left out takes its default on load)."""
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+class Config(BaseModel):
+    """Base of every neurofab configuration: frozen, no unknown fields, finite floats, SI units.
+
+    Subclasses declare fields with ``pydantic.Field`` bounds (``gt``, ``ge``, ``le``, …) and add cross-field
+    checks with ``model_validator``; raise ``ValueError`` inside a validator and the message is kept.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise ConfigError(format_validation_error(type(self).__name__, err)) from None
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied, validated like a new config."""
+        return type(self)(**{**self.model_dump(), **changes})
+
+    # ----- serialization -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible values."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{cls.__name__}: expected a table of fields, got {type(data).__name__}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(_drop_none(self.to_dict()))
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{cls.__name__}: not valid JSON ({err})") from None
+
+    @classmethod
+    def from_toml(cls, text: str) -> Self:
+        try:
+            return cls.from_dict(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{cls.__name__}: not valid TOML ({err})") from None
+
+    def dump(self, path: str | Path) -> Path:
+        """Write to ``path`` (``.toml`` or ``.json``, chosen by the suffix), atomically."""
+        path = Path(path)
+        if path.suffix == ".toml":
+            return atomic_write_text(path, self.to_toml())
+        if path.suffix == ".json":
+            return atomic_write_text(path, self.to_json() + "\n")
+        raise ConfigError(f"config file {path}: suffix must be .toml or .json, got {path.suffix!r}")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a config written by :meth:`dump` (or by hand)."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataNotFoundError(f"config file {path} does not exist")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".toml":
+            return cls.from_toml(text)
+        if path.suffix == ".json":
+            return cls.from_json(text)
+        raise ConfigError(f"config file {path}: suffix must be .toml or .json, got {path.suffix!r}")
+
+
+def check_finite(name: str, value: float) -> float:
+    """Raise ConfigError unless ``value`` is a finite float."""
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} = {value!r}: must be a finite number")
+    return value

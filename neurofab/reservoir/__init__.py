@@ -1,0 +1,1 @@
+"""L3 — physical reservoirs (spin-torque oscillator) and chip-in-the-loop training."""

@@ -1,0 +1,1 @@
+"""Plots (matplotlib, non-interactive backend): rasters, traces, accuracy over time, energy breakdowns."""
