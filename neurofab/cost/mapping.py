@@ -85,6 +85,26 @@ def vgg8_cifar10() -> list[LayerSpec]:
     ]
 
 
+def resnet18_imagenet() -> list[LayerSpec]:
+    """ResNet-18 for 224×224×3 ImageNet (He et al. 2016), the second network of Lu et al. 2021, Table 7: a 7×7/2
+    stem with 3×3/2 max-pooling (modelled as pool = 2), four stages of two basic blocks (3×3 convolutions,
+    64-128-256-512 channels, stride 2 entering stages 2–4, with 1×1/2 projection shortcuts), fully connected
+    512→1000. 11.7 M weights, 1.81 G MACs per image."""
+    layers = [LayerSpec("conv1", 3, 64, 7, 112 * 112, 224 * 224, pool=2)]
+    size, c_in = 56, 64
+    for stage, c_out in enumerate((64, 128, 256, 512), start=1):
+        out = size if stage == 1 else size // 2
+        layers.append(LayerSpec(f"layer{stage}.0.conv1", c_in, c_out, 3, out * out, size * size))
+        layers.append(LayerSpec(f"layer{stage}.0.conv2", c_out, c_out, 3, out * out, out * out))
+        if stage > 1:
+            layers.append(LayerSpec(f"layer{stage}.0.downsample", c_in, c_out, 1, out * out, size * size))
+        layers.append(LayerSpec(f"layer{stage}.1.conv1", c_out, c_out, 3, out * out, out * out))
+        layers.append(LayerSpec(f"layer{stage}.1.conv2", c_out, c_out, 3, out * out, out * out))
+        size, c_in = out, c_out
+    layers.append(fc("fc", 512, 1000))
+    return layers
+
+
 def check_layers(layers: list[LayerSpec]) -> list[LayerSpec]:
     if isinstance(layers, LayerSpec):
         layers = [layers]
@@ -210,5 +230,6 @@ __all__ = [
     "fc",
     "layers_from_model",
     "measure_activity",
+    "resnet18_imagenet",
     "vgg8_cifar10",
 ]
