@@ -605,13 +605,12 @@ def feasibility(
         overrides["waveguide_pitch_m"] = waveguide_pitch_m
     plat = make_platform(platform, **overrides)
     a = _Args("feasibility")
-    n = float(a("n_neurons", n_neurons, _Range(1.0, True)))
-    k = float(a("fan_out", fan_out, _Range(1.0, False)))
-    f = float(a("rate_hz", rate_hz, NON_NEGATIVE))
-    budget = float(a("power_w", power_w))
-    per_wafer = float(a("neurons_per_wafer", neurons_per_wafer, _Range(1.0, True)))
+    checked = [a("n_neurons", n_neurons, _Range(1.0, True)), a("fan_out", fan_out, _Range(1.0, False)),
+               a("rate_hz", rate_hz, NON_NEGATIVE), a("power_w", power_w),
+               a("neurons_per_wafer", neurons_per_wafer, _Range(1.0, True))]
     if not a.scalar:
         raise InputTypeError("feasibility takes numbers; call the module's functions directly for tensors")
+    n, k, f, budget, per_wafer = (float(t) for t in checked)
 
     synapses = n * k
     event_j = plat.energy_per_synapse_event()
