@@ -118,17 +118,18 @@ def _area(report: Report, sc: oe.SuperconductingPlatform, semi: oe.Semiconductor
     p_p = float(oe.photonic_planes_needed(per_wafer, k, sc.waveguide_pitch_m))
     exact_p = k * sc.waveguide_pitch_m * math.sqrt(per_wafer / oe.WAFER_AREA_M2)
     p_15, p_25 = (float(oe.photonic_planes_needed(per_wafer, k, w)) for w in (1.5e-6, 2.5e-6))
+    lo_um, hi_um = (planes * 1e6 / (k * math.sqrt(per_wafer / oe.WAFER_AREA_M2)) for planes in (4, 5))
     report.add("photonic planes, 10⁶ neurons/wafer, L̄ = 2.5 (Eq. 6–7)", 5, p_p, Exact(), "planes",
-               f"k̄ = {k:.0f}; k̄ w_wg √(N/A) = {exact_p:.3f} with w_wg = 2 µm, A = (300 mm)². The pitch is our "
-               f"assumption (the main text does not state it): at 1.5 µm it would be {p_15:.0f} planes, at 2.5 µm "
-               f"{p_25:.0f}")
+               f"k̄ = {k:.0f}; k̄ w_wg √(N/A) = {exact_p:.3f} with w_wg = 2 µm, A = (300 mm)². Calibrated, not "
+               f"independent: the main text gives no pitch, and the claim holds for w_wg in ({lo_um:.2f}, {hi_um:.2f}] µm "
+               f"(at 1.5 µm it would be {p_15:.0f} planes, at 2.5 µm {p_25:.0f}); the row checks the arithmetic")
     p_e_sc = float(oe.electronic_planes_needed(per_wafer, k, sc.synapse_width_m))
     disc = math.pi * 0.15**2
     p_e_disc = float(oe.electronic_planes_needed(per_wafer, k, sc.synapse_width_m, disc))
     exact_e = per_wafer * k * sc.synapse_width_m**2 / oe.WAFER_AREA_M2
     report.add("electronic planes, 30 µm synapses, 10⁶ neurons/wafer, L̄ = 2.5 (Eq. 8)", 8, p_e_sc, Exact(), "planes",
                f"N k̄ w²/A = {exact_e:.2f} on A = (300 mm)² = 0.09 m²; on the disc π(150 mm)² it would be "
-               f"{p_e_disc:.0f}")
+               f"{p_e_disc:.0f}. The area is inferred from this row and the k̄ = 100 rows below, which it fits")
     n_semi = float(oe.max_neurons_electronic(path, semi.synapse_width_m, 1.0))
     n_both = float(oe.max_neurons_per_wafer(path, semi.synapse_width_m, semi.waveguide_pitch_m, 5.0, 1.0))
     report.add("neurons on one electronic plane, 10 µm synapses, L̄ = 2.5 (Eq. 6 in 8)", 1e6, n_semi, Rounded(sig=1),
@@ -170,12 +171,14 @@ def _cooling_and_power(report: Report, sc: oe.SuperconductingPlatform, semi: oe.
     f_paper = float(oe.max_mean_rate(budget, n, eta, k, receiver_energy_j=1e-15))
     report.add("max mean rate, N = 10¹⁰, k = 10⁴, η = 10⁻⁴, 10 MW, 1 fJ (Fig. 6)", 10.0, f_paper / 1e3,
                Rounded(sig=1), "kHz", "P η/(N k E) with the paper's 1 fJ per synapse event for both platforms")
-    for name in ("superconducting", "semiconductor"):
+    own_energy = {"superconducting": "(0.871 aJ/η + 5 aJ) × 1,001 per synapse event",
+                  "semiconductor": "0.8 fJ/η per synapse event plus 1 nW leakage per synapse (0.1 MW in all)"}
+    for name, energy in own_energy.items():
         point = oe.feasibility(name, n_neurons=n, efficiency=eta, fan_out=k, power_w=budget)
         report.add(f"max mean rate with our {name} energies, same network", 10.0, point["max_mean_rate_hz"] / 1e3,
                    _order(10.0), "kHz",
-                   "the platform's own wall-plug energy per synapse event (cooling, SNSPD ½LI², photodiode leakage) "
-                   "instead of 1 fJ; 'on the order of 10 kHz': judged to the nearest order of magnitude")
+                   f"the platform's own wall-plug cost, {energy}, instead of 1 fJ/η; 'on the order of 10 kHz': "
+                   "judged to the nearest order of magnitude")
 
     f_ghz = 1e9
     sc_4 = sc.replace(link_efficiency=1e-4)
