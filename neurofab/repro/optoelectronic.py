@@ -121,8 +121,9 @@ def _area(report: Report, sc: oe.SuperconductingPlatform, semi: oe.Semiconductor
     lo_um, hi_um = (planes * 1e6 / (k * math.sqrt(per_wafer / oe.WAFER_AREA_M2)) for planes in (4, 5))
     report.add("photonic planes, 10⁶ neurons/wafer, L̄ = 2.5 (Eq. 6–7)", 5, p_p, Exact(), "planes",
                f"k̄ = {k:.0f}; k̄ w_wg √(N/A) = {exact_p:.3f} with w_wg = 2 µm, A = (300 mm)². Calibrated, not "
-               f"independent: the main text gives no pitch, and the claim holds for w_wg in ({lo_um:.2f}, {hi_um:.2f}] µm "
-               f"(at 1.5 µm it would be {p_15:.0f} planes, at 2.5 µm {p_25:.0f}); the row checks the arithmetic")
+               f"independent: the main text gives no pitch, and the claim holds for w_wg in "
+               f"({lo_um:.2f}, {hi_um:.2f}] µm (at 1.5 µm it would be {p_15:.0f} planes, at 2.5 µm {p_25:.0f}); "
+               "the row checks the arithmetic")
     p_e_sc = float(oe.electronic_planes_needed(per_wafer, k, sc.synapse_width_m))
     disc = math.pi * 0.15**2
     p_e_disc = float(oe.electronic_planes_needed(per_wafer, k, sc.synapse_width_m, disc))
