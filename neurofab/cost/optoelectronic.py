@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from neurofab.core import Config, ConfigError, InputTypeError, Registry
+from neurofab.core import Config, ConfigError, InputTypeError, Registry, ShapeError
 
 Number = float | torch.Tensor
 
@@ -86,6 +86,8 @@ class _Args:
     def __init__(self, fn: str) -> None:
         self.fn = fn
         self.scalar = True
+        self.shape: tuple[int, ...] = ()
+        self.shape_from = ""
 
     def __call__(self, name: str, value: Any, rule: _Range = POSITIVE) -> torch.Tensor:
         if isinstance(value, bool) or not isinstance(value, numbers.Real | torch.Tensor | np.ndarray):
@@ -97,6 +99,12 @@ class _Args:
             t = torch.as_tensor(value)
             if not (t.is_floating_point() and t.dtype.itemsize >= 8):
                 t = t.to(torch.float64)
+            try:
+                self.shape = tuple(torch.broadcast_shapes(self.shape, t.shape))
+            except RuntimeError:
+                raise ShapeError(f"{self.fn}: {name} has shape {tuple(t.shape)}, which does not broadcast with "
+                                 f"{self.shape_from} of shape {self.shape}") from None
+            self.shape_from = self.shape_from or name
         finite = torch.isfinite(t)
         if not bool(finite.all()):
             raise ConfigError(f"{self.fn}: {name} = {self._bad(value, t, ~finite)}: must be a finite number")

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurofab.core import ConfigError, InputTypeError, UnknownNameError
+from neurofab.core import ConfigError, InputTypeError, ShapeError, UnknownNameError
 from neurofab.cost import optoelectronic as oe
 
 H, C, Q = 6.62607015e-34, 299792458.0, 1.602176634e-19
@@ -257,6 +257,12 @@ def test_float32_tensors_are_computed_in_float64():
 def test_bad_input_raises_config_error(call, match):
     with pytest.raises(ConfigError, match=match):
         call()
+
+
+def test_shapes_that_do_not_broadcast_raise_shape_error():
+    with pytest.raises(ShapeError, match=r"er_degree: path_length has shape \(2,\), which does not broadcast with "
+                                         r"n_neurons of shape \(3,\)"):
+        oe.er_degree(torch.tensor([1e6, 1e7, 1e8]), torch.tensor([2.0, 3.0]))
 
 
 def test_wrong_types_raise_input_type_error():
