@@ -30,6 +30,51 @@ from pydantic import Field, model_validator
 
 from neurofab.core import Config, ConfigError, InputTypeError, Registry, ShapeError
 
+__all__ = [
+    "ELEMENTARY_CHARGE_C",
+    "EULER_GAMMA",
+    "LIGHT_SPEED_M_PER_S",
+    "PLANCK_J_S",
+    "PLATFORMS",
+    "SEMICONDUCTOR",
+    "SUPERCONDUCTING",
+    "WAFER_AREA_M2",
+    "W_PER_CM2",
+    "OptoelectronicPlatform",
+    "SemiconductorPlatform",
+    "SuperconductingPlatform",
+    "carnot_specific_power",
+    "cooling_power",
+    "density_limited_rate",
+    "density_limited_width",
+    "detection_probability",
+    "electronic_area",
+    "electronic_planes_needed",
+    "er_degree",
+    "er_path_length",
+    "feasibility",
+    "ideal_responsivity",
+    "lifetime_updates",
+    "make_platform",
+    "max_mean_rate",
+    "max_neurons_electronic",
+    "max_neurons_per_wafer",
+    "max_neurons_photonic",
+    "max_rate_for_source_power",
+    "max_update_energy",
+    "max_update_time",
+    "optical_power_per_neuron",
+    "photodiode_energy",
+    "photon_energy",
+    "photonic_area",
+    "photonic_planes_needed",
+    "photons_for_detection",
+    "power_density",
+    "snspd_energy",
+    "source_energy",
+    "static_crossover_rate",
+]
+
 Number = float | torch.Tensor
 
 PLANCK_J_S = 6.62607015e-34
@@ -74,10 +119,10 @@ class _Range:
         return f"must be in {lo}{self.lo:g}, {self.hi:g}{hi}"
 
 
-POSITIVE = _Range()
-NON_NEGATIVE = _Range(lo_closed=True)
-FRACTION = _Range(0.0, False, 1.0, True)  # efficiencies: (0, 1]
-OPEN_FRACTION = _Range(0.0, False, 1.0, False)  # probabilities strictly between 0 and 1
+_POSITIVE = _Range()
+_NON_NEGATIVE = _Range(lo_closed=True)
+_FRACTION = _Range(0.0, False, 1.0, True)  # efficiencies: (0, 1]
+_OPEN_FRACTION = _Range(0.0, False, 1.0, False)  # probabilities strictly between 0 and 1
 
 
 class _Args:
@@ -89,7 +134,7 @@ class _Args:
         self.shape: tuple[int, ...] = ()
         self.shape_from = ""
 
-    def __call__(self, name: str, value: Any, rule: _Range = POSITIVE) -> torch.Tensor:
+    def __call__(self, name: str, value: Any, rule: _Range = _POSITIVE) -> torch.Tensor:
         if isinstance(value, bool) or not isinstance(value, numbers.Real | torch.Tensor | np.ndarray):
             raise InputTypeError(f"{self.fn}: {name} must be a number or a tensor, got {type(value).__name__}")
         if isinstance(value, numbers.Real):
@@ -107,14 +152,14 @@ class _Args:
             self.shape_from = self.shape_from or name
         finite = torch.isfinite(t)
         if not bool(finite.all()):
-            raise ConfigError(f"{self.fn}: {name} = {self._bad(value, t, ~finite)}: must be a finite number")
+            raise ConfigError(f"{self.fn}: {name} = {self._bad(t, ~finite)}: must be a finite number")
         ok = rule.holds(t)
         if not bool(ok.all()):
-            raise ConfigError(f"{self.fn}: {name} = {self._bad(value, t, ~ok)}: {rule.describe()}")
+            raise ConfigError(f"{self.fn}: {name} = {self._bad(t, ~ok)}: {rule.describe()}")
         return t
 
     @staticmethod
-    def _bad(value: Any, t: torch.Tensor, bad: torch.Tensor) -> str:
+    def _bad(t: torch.Tensor, bad: torch.Tensor) -> str:
         if t.ndim == 0:
             return repr(float(t))
         index = tuple(int(i) for i in torch.nonzero(bad)[0])
@@ -141,8 +186,8 @@ def photon_energy(wavelength_m: Number) -> Number:
 def detection_probability(n_photons: Number, detection_efficiency: Number) -> Number:
     """Eq. 1: probability that a Poisson pulse of mean ``n_photons`` registers, 1 − exp(−N_ph η_D)."""
     a = _Args("detection_probability")
-    n = a("n_photons", n_photons, NON_NEGATIVE)
-    eta_d = a("detection_efficiency", detection_efficiency, FRACTION)
+    n = a("n_photons", n_photons, _NON_NEGATIVE)
+    eta_d = a("detection_efficiency", detection_efficiency, _FRACTION)
     return a.out(-torch.expm1(-n * eta_d))
 
 
@@ -152,17 +197,17 @@ def photons_for_detection(probability: Number, detection_efficiency: Number) -> 
     99 % at η_D = 0.7 needs ln(100)/0.7 = 6.58 photons ("roughly 7").
     """
     a = _Args("photons_for_detection")
-    p = a("probability", probability, OPEN_FRACTION)
-    eta_d = a("detection_efficiency", detection_efficiency, FRACTION)
+    p = a("probability", probability, _OPEN_FRACTION)
+    eta_d = a("detection_efficiency", detection_efficiency, _FRACTION)
     return a.out(-torch.log1p(-p) / eta_d)
 
 
 def source_energy(n_photons: Number, wavelength_m: Number, link_efficiency: Number) -> Number:
     """Eq. 2: optical energy the source spends per synapse, E_opt = N_ph hν / η [J]."""
     a = _Args("source_energy")
-    n = a("n_photons", n_photons, NON_NEGATIVE)
+    n = a("n_photons", n_photons, _NON_NEGATIVE)
     lam = a("wavelength_m", wavelength_m)
-    eta = a("link_efficiency", link_efficiency, FRACTION)
+    eta = a("link_efficiency", link_efficiency, _FRACTION)
     return a.out(n * (PLANCK_J_S * LIGHT_SPEED_M_PER_S / lam) / eta)
 
 
@@ -184,7 +229,7 @@ def photodiode_energy(capacitance_f: Number, voltage_v: Number, responsivity_a_p
     cap = a("capacitance_f", capacitance_f)
     volt = a("voltage_v", voltage_v)
     resp = a("responsivity_a_per_w", responsivity_a_per_w)
-    eta = a("link_efficiency", link_efficiency, FRACTION)
+    eta = a("link_efficiency", link_efficiency, _FRACTION)
     return a.out(cap * volt / (eta * resp))
 
 
@@ -192,7 +237,7 @@ def ideal_responsivity(wavelength_m: Number, quantum_efficiency: Number = 1.0) -
     """Responsivity of a photodiode without gain, R = η_q q λ / (h c) [A/W] (1.21 A/W at 1.5 µm, η_q = 1)."""
     a = _Args("ideal_responsivity")
     lam = a("wavelength_m", wavelength_m)
-    qe = a("quantum_efficiency", quantum_efficiency, FRACTION)
+    qe = a("quantum_efficiency", quantum_efficiency, _FRACTION)
     return a.out(qe * ELEMENTARY_CHARGE_C * lam / (PLANCK_J_S * LIGHT_SPEED_M_PER_S))
 
 
@@ -202,7 +247,7 @@ def static_crossover_rate(static_power_w: Number, energy_per_event_j: Number) ->
     Sec. 2.1.2: 1 V × 1 nA against 0.8 fJ / 1 % per event crosses at 12.5 kHz ("below 10 kHz").
     """
     a = _Args("static_crossover_rate")
-    p = a("static_power_w", static_power_w, NON_NEGATIVE)
+    p = a("static_power_w", static_power_w, _NON_NEGATIVE)
     e = a("energy_per_event_j", energy_per_event_j)
     return a.out(p / e)
 
@@ -213,7 +258,7 @@ def optical_power_per_neuron(energy_per_synapse_j: Number, fan_out: Number, rate
     a = _Args("optical_power_per_neuron")
     e = a("energy_per_synapse_j", energy_per_synapse_j)
     k = a("fan_out", fan_out)
-    f = a("rate_hz", rate_hz, NON_NEGATIVE)
+    f = a("rate_hz", rate_hz, _NON_NEGATIVE)
     return a.out(k * e * f)
 
 
@@ -231,7 +276,7 @@ def lifetime_updates(lifetime_s: Number, rate_hz: Number, fan_in: Number) -> Num
     """Eq. 4: weight updates one synapse sees in its lifetime, N_update = L f / √N (endurance target)."""
     a = _Args("lifetime_updates")
     life = a("lifetime_s", lifetime_s)
-    f = a("rate_hz", rate_hz, NON_NEGATIVE)
+    f = a("rate_hz", rate_hz, _NON_NEGATIVE)
     n = a("fan_in", fan_in)
     return a.out(life * f / torch.sqrt(n))
 
@@ -367,8 +412,8 @@ def carnot_specific_power(cold_k: Number, hot_k: Number = 300.0) -> Number:
 def cooling_power(heat_w: Number, specific_power: Number) -> Number:
     """Refrigeration power [W] to remove ``heat_w`` at a ``specific_power`` [W/W] (the paper assumes 1,000)."""
     a = _Args("cooling_power")
-    q = a("heat_w", heat_w, NON_NEGATIVE)
-    sp = a("specific_power", specific_power, NON_NEGATIVE)
+    q = a("heat_w", heat_w, _NON_NEGATIVE)
+    sp = a("specific_power", specific_power, _NON_NEGATIVE)
     return a.out(q * sp)
 
 
@@ -384,10 +429,10 @@ def max_mean_rate(power_w: Number, n_neurons: Number, efficiency: Number, fan_ou
     a = _Args("max_mean_rate")
     p = a("power_w", power_w)
     n = a("n_neurons", n_neurons)
-    eta = a("efficiency", efficiency, FRACTION)
+    eta = a("efficiency", efficiency, _FRACTION)
     k = a("fan_out", fan_out)
     e = a("receiver_energy_j", receiver_energy_j)
-    ps = a("static_power_w", static_power_w, NON_NEGATIVE)
+    ps = a("static_power_w", static_power_w, _NON_NEGATIVE)
     synapses = n * k
     return a.out(((p - synapses * ps) * eta / (synapses * e)).clamp(min=0.0))
 
@@ -395,8 +440,8 @@ def max_mean_rate(power_w: Number, n_neurons: Number, efficiency: Number, fan_ou
 def power_density(energy_per_event_j: Number, rate_hz: Number, synapse_width_m: Number) -> Number:
     """Sec. 5.5.2: power density [W/m²] of synapses of width w firing at f, E f / w² (1 W/cm² = 1e4 W/m²)."""
     a = _Args("power_density")
-    e = a("energy_per_event_j", energy_per_event_j, NON_NEGATIVE)
-    f = a("rate_hz", rate_hz, NON_NEGATIVE)
+    e = a("energy_per_event_j", energy_per_event_j, _NON_NEGATIVE)
+    f = a("rate_hz", rate_hz, _NON_NEGATIVE)
     w = a("synapse_width_m", synapse_width_m)
     return a.out(e * f / w**2)
 
@@ -614,7 +659,7 @@ def feasibility(
     plat = make_platform(platform, **overrides)
     a = _Args("feasibility")
     checked = [a("n_neurons", n_neurons, _Range(1.0, True)), a("fan_out", fan_out, _Range(1.0, False)),
-               a("rate_hz", rate_hz, NON_NEGATIVE), a("power_w", power_w),
+               a("rate_hz", rate_hz, _NON_NEGATIVE), a("power_w", power_w),
                a("neurons_per_wafer", neurons_per_wafer, _Range(1.0, True))]
     if not a.scalar:
         raise InputTypeError("feasibility takes numbers; call the module's functions directly for tensors")
