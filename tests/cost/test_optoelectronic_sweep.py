@@ -24,3 +24,15 @@ def test_example_sweep_runs_serially(tmp_path):
     again = run_sweep(spec, executor="serial", out=tmp_path / "opto.jsonl", show_progress=False)
     assert [r["key"] for r in again] == [r["key"] for r in records]
     assert len((tmp_path / "opto.jsonl").read_text().splitlines()) == 12
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_example_sweep_identical_on_local_pool_and_ray(tmp_path):
+    pytest.importorskip("ray")
+    from neurofab.sweep import results_table
+
+    spec = SweepSpec.load(SPEC)
+    local = run_sweep(spec, executor="process", out=tmp_path / "local.jsonl", show_progress=False)
+    on_ray = run_sweep(spec, executor="ray", out=tmp_path / "ray.jsonl", show_progress=False)
+    assert len(local) == 12 and results_table(local) == results_table(on_ray)
