@@ -263,7 +263,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     # ADC
     v_fs = cfg.adc_full_scale * t.vdd
     if cfg.adc == "flash":
-        adc = flash_adc(t, cfg.adc_bits, v_fs, cfg.adc_offset_sigma_lsb, ladder_sharing=n_adc)
+        adc = flash_adc(t, cfg.adc_bits, v_fs, cfg.adc_offset_sigma_lsb)
     else:
         adc = sar_adc(t, cfg.adc_bits, v_fs, cfg.adc_offset_sigma_lsb)
     # column current range and mux

@@ -169,8 +169,7 @@ def _thermometer_encoder(tech: Technology, bits: int) -> Cost:
                 energy=(1 + bits * depth) * g.energy(2 * g.c_in), leakage=(n_det + n_tree) * g.leakage)
 
 
-def flash_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.25,
-              ladder_sharing: int = 1) -> Adc:
+def flash_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.5) -> Adc:
     """Flash ADC of 2^N − 1 latch sense amplifiers (NeuroSim's multi-level sense amplifier, MLSA) comparing one
     input voltage against a resistor-ladder reference, and a thermometer encoder.
 
@@ -178,16 +177,13 @@ def flash_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb
     time: regeneration from a half-LSB overdrive, τ·ln(V_DD/(LSB/2)), plus the encoder. Energy per conversion:
     2^N − 1 comparator decisions, the encoder, and this ADC's share of the reference ladder: a ladder that settles
     its tap load C_taps to half an LSB within a conversion dissipates V_FS²·C_taps·ln(2^(N+1)) per conversion
-    whatever its resistance (R sized to the time, power × time constant). ``ladder_sharing`` ADCs share one ladder
-    (area only; the energy scales with the taps each ADC loads).
+    whatever its resistance (R sized to the time, power × time constant); the ladder's resistor area is not counted.
     """
     n = _bits(bits)
     vfs = _positive("v_full_scale", v_full_scale)
     if vfs > tech.vdd:
         raise ConfigError(f"v_full_scale = {vfs} V must be <= V_DD = {tech.vdd} V")
     _positive("offset_sigma_lsb", offset_sigma_lsb)
-    if isinstance(ladder_sharing, bool) or not isinstance(ladder_sharing, int) or ladder_sharing < 1:
-        raise ConfigError(f"ladder_sharing = {ladder_sharing!r}: must be an integer >= 1")
     lsb = vfs / 2**n
     comp = latch_comparator(tech, offset_sigma_lsb * lsb)
     n_comp = 2**n - 1
@@ -208,7 +204,7 @@ def mom_capacitance_density(tech: Technology, layers: int = 4) -> float:
     return tech.wire_capacitance / tech.wire_pitch * layers
 
 
-def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.25,
+def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.5,
             c_unit_min: float = 0.5e-15) -> Adc:
     """Successive-approximation ADC (Lu et al. 2021, Fig. 2D): one latch comparator, an N-bit binary-weighted
     capacitor DAC, SAR logic of 2N flip-flops.

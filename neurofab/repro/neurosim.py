@@ -225,7 +225,7 @@ def _part_b(report: Report) -> dict:
                _within_factor(4, 459), "µm²", "transmission gates sized to 10 % of the average column resistance "
                "(assumed 6 kΩ cells) — band ×4")
     report.add("B mux decoder delay: ours vs NeuroSim", 0.37, cmux.decoder.delay * 1e9, _within_factor(4, 0.37), "ns")
-    adc = flash_adc(t, 3, 0.45, 0.5, 16)
+    adc = flash_adc(t, 3, 0.45, 0.5)
     ratio_area = 4271 / (16 * adc.cost.area / UM2)
     ratio_e = 74.5 / (16 * adc.cost.energy / PJ)
     report.add("B ADC area 16 × 3-bit: ours vs NeuroSim", 4271, 16 * adc.cost.area / UM2, Info(), "µm²",

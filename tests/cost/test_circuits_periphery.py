@@ -111,5 +111,5 @@ def test_bad_adc_range_raises():
         flash_adc(T22, 4, -0.4)
     with pytest.raises(ConfigError, match="V_DD"):
         sar_adc(T22, 4, 2.0)
-    with pytest.raises(ConfigError, match="ladder_sharing"):
-        flash_adc(T22, 4, 0.4, ladder_sharing=0)
+    with pytest.raises(ConfigError, match="offset_sigma_lsb"):
+        flash_adc(T22, 4, 0.4, offset_sigma_lsb=0.0)
