@@ -454,21 +454,21 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     # ----- areas -----
     sa_area = sub.total_area
     pe_area = p * p * sa_area + p * pe_tree.area + pe_buf.area
-    pe_side = math.sqrt(pe_area)
+    pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
+    pe_area += pe_ht.area
     tile_core = g * g * pe_area + g * tile_tree.area + side * act_unit.area + tile_buf.area
     tile_ht = htree(t, math.sqrt(tile_core), g * g, word, cfg.interconnect_swing)
     tile_area = tile_core + tile_ht.area
     chip_core = n_tiles * tile_area + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
-    pe_ht = htree(t, pe_side, p * p, min(word, cols), cfg.interconnect_swing)
     area: dict[str, float] = {}
     n_sub = n_tiles * side * side
     for part, a in sub.area.items():
         area[part] = n_sub * a
     area["accumulation"] = n_tiles * (g * g * p * pe_tree.area + g * tile_tree.area + side * act_unit.area)
     area["buffers"] = n_tiles * (g * g * pe_buf.area + tile_buf.area) + glob_buf.area
-    area["interconnect"] = n_tiles * tile_ht.area + chip_ht.area
-    leakage = (n_sub * sub.leakage + n_tiles * (g * g * (p * pe_tree.leakage + pe_buf.leakage)
+    area["interconnect"] = n_tiles * (g * g * pe_ht.area + tile_ht.area) + chip_ht.area
+    leakage = (n_sub * sub.leakage + n_tiles * (g * g * (p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage)
                + g * tile_tree.leakage + side * act_unit.leakage + tile_buf.leakage + tile_ht.leakage)
                + glob_buf.leakage + chip_ht.leakage)
     # ----- clock -----
@@ -548,6 +548,8 @@ def _precision_bits(precision: str, default: int) -> int:
 def digital_mac(tech: Technology, bits: int, calibration: Calibration = RAW) -> Cost:
     """A ``bits``×``bits`` array multiplier ((bits − 1)·bits full adders, bits² AND gates as NAND + INV) feeding a
     (2·bits + 8)-bit accumulator; adder energy × δ, register energy × γ."""
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 32:
+        raise ConfigError(f"MAC bits = {bits!r}: must be an integer in [1, 32]")
     fa = ripple_adder(tech, 1)
     and_gate = Cost.series(Cost(area=nand(tech, 2).area, energy=nand(tech, 2).energy(inverter(tech).c_in),
                                 leakage=nand(tech, 2).leakage),

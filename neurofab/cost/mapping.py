@@ -168,6 +168,12 @@ class LayerActivity:
     input_density: float
     weight_level: float
 
+    def __post_init__(self) -> None:
+        for field in ("input_density", "weight_level"):
+            v = getattr(self, field)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+                raise ConfigError(f"LayerActivity.{field} = {v!r}: must be a number in [0, 1]")
+
 
 def _bit_density(q: torch.Tensor, bits: int) -> float:
     q = q.to(torch.int64)

@@ -172,6 +172,8 @@ def test_ledger_energy():
     assert table.per_kind["mac"] == pytest.approx(digital_mac(RRAM.tech(), 8, LU2021).energy)
     with pytest.raises(ConfigError, match="precision"):
         table.priced("mac", "eight")
+    with pytest.raises(ConfigError, match="MAC bits"):
+        digital_mac(RRAM.tech(), 0)
 
 
 def test_event_energies_consistent():

@@ -9,6 +9,7 @@ from torch import nn
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError
 from neurofab.cost.cim import estimate, table7_config
 from neurofab.cost.mapping import (
+    LayerActivity,
     LayerSpec,
     layers_from_model,
     measure_activity,
@@ -23,6 +24,10 @@ def test_layer_spec_arithmetic():
     assert layer.ifm_values == 64 * 16 and layer.ofm_values == 16 * 32
     with pytest.raises(ConfigError, match="in_channels"):
         LayerSpec("bad", 0, 4)
+    with pytest.raises(ConfigError, match="input_density"):
+        LayerActivity(1.5, 0.5)
+    with pytest.raises(ConfigError, match="weight_level"):
+        LayerActivity(0.5, float("nan"))
 
 
 def test_network_totals():
