@@ -193,13 +193,12 @@ def receptive_field_union(replicas: int, kernel: int, stride: int = 1, delta_w: 
     """Number of distinct input pixels read by ``replicas`` neighbouring output pixels (counted on a grid)."""
     _check_positive("kernel", kernel)
     _check_positive("stride", stride)
-    pos = torch.tensor(replica_positions(replicas, delta_w))
-    height = int(pos[:, 0].max()) * stride + kernel
+    pos = torch.tensor(replica_positions(replicas, delta_w), dtype=torch.int64)
+    offsets = torch.arange(kernel, dtype=torch.int64)
+    rows = (pos[:, 0:1] * stride + offsets)[:, :, None].expand(-1, kernel, kernel)
+    cols = (pos[:, 1:2] * stride + offsets)[:, None, :].expand(-1, kernel, kernel)
     width = int(pos[:, 1].max()) * stride + kernel
-    grid = torch.zeros(height, width, dtype=torch.bool)
-    for r, c in pos.tolist():  # at most a few hundred replicas: the grid marking is not a hot path
-        grid[r * stride : r * stride + kernel, c * stride : c * stride + kernel] = True
-    return int(grid.sum())
+    return int(torch.unique(rows * width + cols).numel())
 
 
 def replicated_rows(layer: ConvLayerSpec, replicas: int, delta_w: int = 1) -> int:
@@ -242,10 +241,19 @@ def utilization(layer: ConvLayerSpec, replicas: int, array: CoreArray, cores: in
 
 def max_replicas(layer: ConvLayerSpec, array: CoreArray, delta_w: int = 1) -> int:
     """The largest n whose collective kernel matrix fits one crossbar (0 when even one replica does not fit)."""
-    n = 0
-    while (n + 1) * layer.out_channels <= array.columns and replicated_rows(layer, n + 1, delta_w) <= array.rows:
-        n += 1
-    return n
+    def fits(n: int) -> bool:
+        return n * layer.out_channels <= array.columns and replicated_rows(layer, n, delta_w) <= array.rows
+
+    if not fits(1):
+        return 0
+    lo, hi = 1, array.columns // layer.out_channels  # rows grow with n: bisect for the last n that fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 # ----- splitting over cores --------------------------------------------------------------------------------------
