@@ -2,7 +2,8 @@
 
 Every core runs the Dataflow Controller of Algorithm 1 once per timestep:
 
-1. store the pixels that arrived over its links (at most ``replicas`` per link per timestep in this dataflow);
+1. store the pixels that arrived over its links — what their cores computed ``hop_timesteps`` earlier (1: delivered
+   at the end of the timestep, Figure 2), at most ``link_bits_per_step`` bits per link when that is set;
 2. if the pixels in its Input Memory cover the receptive field of its next output pixels, read them and run up to
    ``replicas`` MVMs' worth of output pixels on its crossbar (one crossbar activation; column-major order, the
    ``for i from nr_parallel−1 downto 0`` loop of Algorithm 1);
@@ -11,7 +12,8 @@ Every core runs the Dataflow Controller of Algorithm 1 once per timestep:
 A residual addition waits for its residual pixel too (read from the Input Memory of the core that received the
 block input, Algorithm 1 lines 21–22, or sent by a resampling core); a layer split by rows sums the partial results
 of its other cores, which arrive one timestep after they are computed (section 2.4.4: 'not different from having
-two separate layers'). Images stream back to back.
+two separate layers'). Images stream back to back. The run also records how many input pixels each core had to
+hold, to check the paper's claim that an Input Memory of H·F pixels (a ring of F columns) suffices.
 
 Two engines advance the same per-timestep recurrences — for every core, c(t) = min(c(t−1) + replicas,
 available(t)), where available(t) counts the output pixels whose inputs have all arrived by t, and for every link
@@ -376,9 +378,6 @@ class PipelineResult:
         """Pixels an Input Memory of H_in·F pixels holds, per core (section 2.4.2)."""
         return torch.tensor([n.layer.in_height * n.layer.kernel if not n.layer.global_pool else n.layer.in_pixels
                              for n in self.graph.nodes])
-
-    def layer_names(self) -> list[str]:
-        return [la.name for la in self.graph.network.layers]
 
 
 def _scan(s: torch.Tensor, k: int | None, t: torch.Tensor | None = None) -> torch.Tensor:
