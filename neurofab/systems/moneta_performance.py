@@ -207,12 +207,14 @@ class MonetaSystem:
         """Chips needed for the weights: ⌈required parameter bits / chip capacity⌉."""
         return math.ceil(self.network.required_parameter_bits / self.chip.capacity_bits)
 
-    def throughput(self, mode: Mode = "inference", output_spike_rate: float = 0.0) -> float:
-        """Throughput of all chips [op/s]; in learning mode each chip is slowed by the update stalls (section 4.4;
-        a hybrid's two chips run in lockstep, so both go at the learning rate)."""
-        per_chip = (self.chip.peak_throughput if _check_mode(mode) == "inference"
-                    else self.chip.learning_throughput(output_spike_rate))
-        return self.chips * per_chip
+    def throughput(self, mode: Mode = "inference", output_spike_rate: float | None = None) -> float:
+        """Throughput of all chips [op/s]; in learning mode each chip is slowed by the update stalls at
+        ``output_spike_rate`` (section 4.4; a hybrid's two chips run in lockstep, so both go at the learning rate)."""
+        if _check_mode(mode) == "inference":
+            return self.chips * self.chip.peak_throughput
+        if output_spike_rate is None:
+            raise ConfigError("learning throughput needs output_spike_rate (spikes per neuron per step, e.g. 0.0028)")
+        return self.chips * self.chip.learning_throughput(output_spike_rate)
 
     @property
     def area(self) -> float:
@@ -227,8 +229,15 @@ class MonetaSystem:
         return self.network.layer(name).frames_per_second(self.chip, output_spike_rate)
 
 
+def _check_throughput(throughput: float) -> float:
+    if not throughput >= 0 or not math.isfinite(throughput):
+        raise ConfigError(f"throughput = {throughput!r}: must be a finite number >= 0 [op/s]")
+    return throughput
+
+
 def tops_per_watt(throughput: float, power: float) -> float:
     """Energy efficiency [TOPS/W] from a throughput [op/s] and a power [W]."""
+    _check_throughput(throughput)
     if not power > 0 or not math.isfinite(power):
         raise ConfigError(f"power = {power!r}: must be a finite number > 0 [W]")
     return throughput / 1e12 / power
@@ -236,6 +245,7 @@ def tops_per_watt(throughput: float, power: float) -> float:
 
 def tops_per_mm2(throughput: float, area: float) -> float:
     """Compute density [TOPS/mm²] from a throughput [op/s] and an area [m^2]."""
+    _check_throughput(throughput)
     if not area > 0 or not math.isfinite(area):
         raise ConfigError(f"area = {area!r}: must be a finite number > 0 [m^2]")
     return throughput / 1e12 / (area * 1e6)

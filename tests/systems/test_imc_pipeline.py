@@ -200,6 +200,16 @@ def test_zero_hop_delay_is_faster_and_needs_the_scan_engine():
         simulate(two, PipelineConfig(hop_timesteps=0), engine="step")
 
 
+def test_simulate_restores_the_thread_setting():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        simulate(single())
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_bad_input_raises():
     with pytest.raises(ConfigError, match="batch = 0"):
         simulate(single(), batch=0)

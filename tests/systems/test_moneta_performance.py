@@ -97,6 +97,10 @@ def test_bad_input_raises():
         MonetaChipConfig().learning_throughput(float("nan"))
     with pytest.raises(ConfigError, match="mode = 'training'"):
         MonetaSystem(moneta_convsnn()).throughput("training")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="learning throughput needs output_spike_rate"):
+        MonetaSystem(moneta_convsnn()).throughput("learning")
+    with pytest.raises(ConfigError, match="throughput = nan"):
+        tops_per_watt(float("nan"), 0.1)
     with pytest.raises(ConfigError, match="power = 0"):
         tops_per_watt(1e12, 0)
     with pytest.raises(ConfigError, match="area = -1"):
