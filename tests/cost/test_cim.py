@@ -106,12 +106,18 @@ def test_activity_changes_energy():
 
 def test_resistance_and_sensing_physics():
     sub = build_subarray(RRAM)
-    assert sub.g_on == pytest.approx(1e-5) and sub.g_off == pytest.approx(1e-6)
-    assert sub.i_full_scale == pytest.approx(128 * 0.2 * 1e-5)
-    i = sub.column_current(128, 0.5, 0.5)
-    assert i == pytest.approx(64 * 0.2 * (1e-6 + 0.5 * 9e-6))
+    t = RRAM.tech()
+    r_acc = t.r_on_n(t.nmos_width)  # access transistor in series with each cell
+    g_on, g_off = 1 / (100e3 + r_acc), 1 / (1e6 + r_acc)
+    assert sub.g_on == pytest.approx(g_on) and sub.g_off == pytest.approx(g_off)
+    r_wire = sub.line.r_wire
+    assert sub.i_full_scale == pytest.approx(0.2 / (1 / (128 * g_on) + r_wire / 2))
+    i = 0.2 / (1 / (64 * (g_off + 0.5 * (g_on - g_off))) + r_wire / 2)
+    assert sub.column_current(128, 0.5, 0.5) == pytest.approx(i)
     ce = sub.conversion_energy(128, 0.5, 0.5)
-    assert ce["array"] == pytest.approx(RRAM.tech().vdd * i * sub.t_current + sub.c_bitline * 0.8 * 0.2)
+    assert ce["array"] == pytest.approx(t.vdd * i * sub.t_current + sub.c_bitline * t.vdd * 0.2)
+    assert sub.t_current == pytest.approx(sub.timing["bit line"] + sub.timing["adc"])
+    assert sub.t_sense == pytest.approx(max(sub.timing["row"], sub.timing["mux"]) + sub.t_current)
     high_r = build_subarray(RRAM.replace(cell=RRAM.cell.replace(r_on=1e6)))
     assert high_r.t_sense > sub.t_sense  # smaller currents settle slower
     assert high_r.column_current(128, 0.5, 0.5) < i
