@@ -15,17 +15,23 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
 - **Mapping**: each layer gets whole tiles (weights stay on chip; layer-by-layer dataflow). The K²·C_in × C_out·
   slices weight matrix is cut into sub-arrays; utilization = weight cells / cells of the tiles allocated.
 
-Sensing (what sets the clock):
+Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
-- eNVM (RRAM, PCM, FeFET): the bit line is clamped at ``read_voltage``; the column current I = V_read·Σ x_i·G_i
-  flows from V_DD for the sensing window and is converted to a voltage on the ADC node by a load
-  R_L = V_FS/I_FS (I_FS = rows_on·V_read·G_on). Window = word-line rise + settling of the bit line
-  (C_BL·V_read/I_FS) and ADC node (R_L·C_ADC) to half an LSB (× ln 2^(N+1)) + the ADC's decision.
-  Energy per conversion = V_DD·I·window + C_BL·V_DD·V_read (bit-line charge) + ADC.
-- 8T SRAM: the read bit line is precharged and discharged by the read ports (current V_DD/(2·R_eq) per
-  conducting cell); integration until the full-scale current swings V_FS, then the ADC decides. Energy = recharge
-  C·V_DD·ΔV + ADC.
-- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop).
+- Bit line: rows × (drain of the access / read-port transistor + wire of one cell pitch); each cell branch is the
+  cell in series with its access transistor; the column is seen through half its wire (IR drop).
+- eNVM, ``sensing='current'`` (default, NeuroSim V1.3's MLSA mode): the bit line is clamped at ``read_voltage``
+  and the column current converted on R_L = V_FS/I_FS at the ADC node (mux + comparator inputs); window =
+  max(word-line rise through driver and level shifter, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
+  to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
+  encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
+- eNVM, ``sensing='voltage'`` (the validated macro): the bit line, reset to 0, is a divider against a load
+  G_L = √(G_top·G_top−1); its smallest code step (the top one) sizes the comparators and sets the settling
+  (half a step); 2^N − 1 reference columns (shared by ``reference_sharing`` ADCs) draw their divider currents for
+  the window. Energy: V_DD·I·t_on + C_node·V_DD·V(G) + ADC with its share of the references.
+- 8T SRAM: precharge (a PMOS restoring the read bit line to half an LSB), word-line rise, development of full scale
+  (every read port of bit-cell width conducting swings V_FS: C·V_FS/I_FS), mux settling, ADC. Energy: the
+  precharge restores C·V_DD·ΔV. The write path (write-word-line decoder, bit-line drivers) counts in the area.
+- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, adder trees).
 
 Calibration (the ``validated`` switch): the factors of Lu et al. 2021 — α = 1.44 level-shifter area, β = 1.4
 sensing latency, γ = 0.5 and δ = 0.15 activity of flip-flops and adders in shift-add/accumulators, η = 1.22
@@ -43,10 +49,20 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from neurofab.core import Config, ConfigError, Ledger, UnknownNameError
-from neurofab.cost.circuits import Cost, adder_tree, dff, htree, register, ripple_adder, shift_add, sram_buffer
+from neurofab.cost.circuits import (
+    Cost,
+    adder_tree,
+    decoder,
+    dff,
+    htree,
+    register,
+    ripple_adder,
+    shift_add,
+    sram_buffer,
+)
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
-from neurofab.cost.periphery import column_mux, flash_adc, level_shifter, row_driver, sar_adc
+from neurofab.cost.periphery import Adc, ColumnMux, column_mux, flash_adc, level_shifter, row_driver, sar_adc
 from neurofab.cost.sensing import (
     ClampSense,
     ColumnLine,
@@ -226,6 +242,8 @@ class SubArray:
     line: ColumnLine
     sense: DividerSense | ClampSense | DischargeSense
     r_mux: float  # mux on-resistance [Ω]
+    mux: ColumnMux
+    adc: Adc
     timing: dict[str, float] = field(default_factory=dict)
     e_reference: float = 0.0  # reference columns' share of one conversion (voltage mode), inside e_adc [J]
 
@@ -298,11 +316,13 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     cell = cfg.cell
     a_cell = _cell_area(cfg, t)
     pitch = math.sqrt(a_cell)
-    w_acc = t.nmos_width  # access / read-port transistor: one logic NMOS
+    is_sram = cell.kind == "sram"
+    # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
+    # the programming current)
+    w_acc = t.bitcell_width if is_sram else t.nmos_width
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
-    is_sram = cell.kind == "sram"
     line = column_line(t, rows, pitch, w_acc)
     c_wl = cols * (t.c_gate * w_acc + t.wire_capacitance * pitch)
     r_wl = t.wire_resistance * cols * pitch
@@ -331,10 +351,16 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         sense = discharge_sense(i_cell, rows_on, v_fs, bits, c_node)
         pre = precharger(t, c_node, bits)
         timing["precharge"] = pre.delay
-        timing["bit line"] = sense.t_develop + cmux.r_on * c_node * ln_half_lsb
+        timing["bit line"] = sense.t_develop + line.settle_time(bits) + cmux.r_on * c_node * ln_half_lsb
         i_fs = sense.i_full_scale
         extra_area["precharge"] = cols * pre.area
-        extra_leak += cols * pre.leakage
+        # write path that programs the weights: a write-word-line decoder onto the 6T access gates and a driver
+        # per bit line of each complementary pair (sized with a stage effort of 4 for the line)
+        c_wwl = cols * (2 * t.c_gate * w_acc + t.wire_capacitance * pitch)
+        wdec = decoder(t, rows, c_wwl)
+        wdrv = inverter(t, max(1.0, line.c_line / (4 * inverter(t).c_in)))
+        extra_area["write path"] = wdec.area + 2 * cols * wdrv.area
+        extra_leak += cols * pre.leakage + wdec.leakage + 2 * cols * wdrv.leakage
         e_pre = pre.energy  # one column's precharge gate per conversion (the bit lines hold their charge)
     else:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
@@ -348,7 +374,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             sense = clamp_sense(cell.read_voltage, cell.read_voltage * g_top, v_fs, bits, line.c_line, c_node,
                                 cmux.r_on)
             i_fs = sense.i_full_scale
-            timing["bit line"] = sense.t_settle
+            timing["bit line"] = sense.t_settle + line.settle_time(bits)
         else:
             g_hi = _series(g_top, cmux.r_on)
             probe = divider_sense(cell.read_voltage, 0.0, g_hi, bits, line.c_line)
@@ -358,7 +384,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             c_ref = line.c_line + sharing * adc.comparator_c_in
             sense = divider_sense(cell.read_voltage, 0.0, g_hi, bits, c_node, c_ref)
             i_fs = sense.current(g_hi)
-            timing["bit line"] = sense.t_settle
+            timing["bit line"] = sense.t_settle + line.settle_time(bits)
             n_ref_cols = (2**bits - 1) * math.ceil(n_adc / sharing)
             extra_area["reference columns"] = rows * n_ref_cols * a_cell
     timing["mux"] = cmux.decoder.delay + cmux.cost.delay
@@ -400,11 +426,12 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=sa.delay,
         c_bitline=line.c_line, c_node=c_node, i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=e_adc,
         e_row=e_row, e_mux_step=e_mux_step, e_shift_add=sa.energy, e_shift_add_dff=e_sa_dff,
-        shift_add_bits=sa_bits, line=line, sense=sense, r_mux=cmux.r_on, timing=timing, e_reference=e_reference,
+        shift_add_bits=sa_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
+        e_reference=e_reference,
     )
 
 
-def _make_adc(cfg: CIMConfig, t: Technology, v_fs: float, sigma: float):
+def _make_adc(cfg: CIMConfig, t: Technology, v_fs: float, sigma: float) -> Adc:
     if cfg.adc == "flash":
         return flash_adc(t, cfg.adc_bits, v_fs, sigma)
     return sar_adc(t, cfg.adc_bits, v_fs, sigma)

@@ -264,6 +264,7 @@ def sram_buffer(tech: Technology, capacity_bits: int, word_bits: int, bank_rows:
     """An on-chip SRAM buffer of 6T cells in banks of ``bank_rows`` × ``bank_cols``, split into small banks as in
     NeuroSim's block buffers. One access opens one word line of one bank.
 
+    Cell transistors are :attr:`~neurofab.cost.technology.Technology.bitcell_width` wide (one fin, or 2·F in bulk).
     Read: every bit line of the bank swings ``read_swing`` [V] (energy C_BL·V_DD·ΔV), the word line swings fully,
     ``word_bits`` latch sense amplifiers fire, the row decoder selects one line. Write: ``word_bits`` bit lines
     swing fully. Delay: decoder + word-line RC + bit-line development C_BL·ΔV/I_cell + sense amplifier.
@@ -279,7 +280,7 @@ def sram_buffer(tech: Technology, capacity_bits: int, word_bits: int, bank_rows:
         raise ConfigError(f"read_swing = {read_swing!r}: must be in (0, V_DD = {tech.vdd}] V")
     n_banks = math.ceil(cap / (rows * cols))
     pitch = math.sqrt(tech.sram_6t_area)
-    w_min = tech.nmos_width
+    w_min = tech.bitcell_width
     c_bl = rows * (tech.c_drain * w_min + tech.wire_capacitance * pitch)
     c_wl = cols * (2 * tech.c_gate * w_min + tech.wire_capacitance * pitch)
     r_wl = tech.wire_resistance * cols * pitch

@@ -12,7 +12,8 @@ capacitance of its access (or read-port) transistor, c_drain·W, and p of wire, 
 cell in series with its access transistor in triode, ``g = 1/(R_cell + R_acc)`` with R_acc the node's effective
 switching resistance ¾·V_DD/(I_on·W) (an upper estimate of the deep-triode resistance at the small read drop).
 The cells of a column are spread along the line, so on average a cell current crosses half of it: the column's
-conductance seen at its end is ``1/(1/ΣG + R_wire/2)`` (first-order IR drop).
+conductance seen at its end is ``1/(1/ΣG + R_wire/2)`` (first-order IR drop). The line's own distributed RC settles
+with its slowest mode, τ₁ = 4·R_wire·C_line/π², added to every scheme's development time (picoseconds at 128 rows).
 
 Three read schemes:
 
@@ -78,6 +79,12 @@ class ColumnLine:
     c_line: float
     r_wire: float
     r_access: float
+
+    def settle_time(self, bits: int) -> float:
+        """Time for the distributed RC of the line itself to settle to half an LSB of a ``bits``-bit code [s]:
+        its slowest mode has τ₁ = 4·R_wire·C_line/π² (diffusion equation of an RC line driven at one end), so
+        t = τ₁·ln 2^(N+1)."""
+        return 4 * self.r_wire * self.c_line / math.pi**2 * math.log(2 ** (_bits(bits) + 1))
 
     def branch_conductance(self, r_cell: float) -> float:
         """Conductance of one cell in series with its access transistor, 1/(R_cell + R_acc) [S]."""
