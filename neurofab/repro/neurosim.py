@@ -273,7 +273,7 @@ def _part_b_analog(report: Report) -> dict:
                f"V_read = 0.2 V over 7 cells and a load G_L = {sense.g_load * 1e3:.2f} mS; comparators sized for "
                f"σ_offset = ½ step ({0.5 * sense.step_min * 1e3:.1f} mV)")
     report.add("B ADC area, 16 × (7 VSAs + SR latches + encoder): ours vs NeuroSim", 4271, adc_area, Info(), "µm²",
-               f"gap ×{4271 / adc_area:.1f} (was ×12 with comparators sized for the ½ LSB of a 0.45 V range): "
+               f"gap ×{4271 / adc_area:.1f}: "
                "our StrongARM input pairs are sized by Pelgrom for σ = ½ of the "
                f"{sense.step_min * 1e3:.1f} mV top step; layout overhead of matched analog cells is not modelled")
     report.add("B ADC + mux area vs the chip's ADC block", 5400, adc_area + mux_area, Info(), "µm²",
@@ -281,7 +281,7 @@ def _part_b_analog(report: Report) -> dict:
     e_adc_cycle = n_adc * sub.e_adc
     report.add("B ADC energy per sensing cycle (16 conversions, reference columns included)", 74.50,
                e_adc_cycle / PJ, Info(), "pJ",
-               f"gap ×{74.5 / (e_adc_cycle / PJ):.1f} (was ×70 without references): 7 VSA decisions + 7 reference "
+               f"gap ×{74.5 / (e_adc_cycle / PJ):.1f}: 7 VSA decisions + 7 reference "
                f"columns each drawing V_read·G·G_L/(G + G_L) for our {sub.t_current * 1e9:.2f} ns conduction "
                f"({sub.e_reference / sub.e_adc * 100:.0f} % of the ADC energy)")
     e_ref_paper = t.vdd * sense.reference_current * PAPER_CONDUCTION \
@@ -293,7 +293,7 @@ def _part_b_analog(report: Report) -> dict:
                "macro's sensing time instead of ours; the rest depends on the unpublished cell and read voltage")
     t_adc = sub.timing["adc"]
     report.add("B ADC latency: ours vs NeuroSim", 5.0, t_adc * 1e9, Info(), "ns",
-               f"gap ×{5.0 / (t_adc * 1e9):.0f} (was ×97): regeneration from half the smallest step "
+               f"gap ×{5.0 / (t_adc * 1e9):.0f}: regeneration from half the smallest step "
                f"(τ·ln(V_DD/(step/2)), τ = {_tau_ps(sub):.0f} ps) + SR latch + encoder; "
                "NeuroSim's 5 ns is a SPICE fit of the macro's sense amplifier that the paper does not break down")
     report.add("B array area 256×256 cells of 75 F²", 7864, 256 * 256 * 75 * t.feature_size**2 / UM2,
