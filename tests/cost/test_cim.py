@@ -137,6 +137,10 @@ def test_cell_and_config_validation():
         RRAM.replace(columns_per_adc=3)
     with pytest.raises(ConfigError, match="rows_parallel"):
         RRAM.replace(rows_parallel=256)
+    with pytest.raises(ConfigError, match="sensing"):
+        RRAM.replace(sensing="charge")
+    with pytest.raises(ConfigError, match="reference_sharing"):
+        RRAM.replace(sensing="voltage", reference_sharing=0)
     with pytest.raises(ConfigError, match="vdd"):
         RRAM.replace(vdd=-0.8)
     with pytest.raises(UnknownNameError, match="not tabulated"):
