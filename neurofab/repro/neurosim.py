@@ -557,8 +557,11 @@ def run(quick: bool = True, seed: int = 0) -> Report:
                         "40 nm (45 nm Table-1 node × 40/45, 0.9 V) beside Tables 3 and 5; part C runs our chip model "
                         "on the VGG-8 and ResNet-18 layer tables (no training, no CIFAR-10/ImageNet traces: input-bit "
                         "density 0.5 and mean weight level 0.5 stand in for the paper's real traces).")
-    report.notes.append("Nothing in our models was fitted to Table 7. Inputs taken from the paper: Table 1 geometry, "
-                        "α β γ δ η, the 2.5 I/O layout scale, the 1.84 inverter height, the Table-7 cells. Assumed: "
-                        "eNVM cell 75 F² (the macro's), read voltage 0.2 V, comparator offset σ = ½ LSB.")
+    report.notes.append("Nothing in our models was fitted to Table 7 or Table 3. Inputs taken from the paper: Table 1 "
+                        "geometry, α β γ δ η, the 2.5 I/O layout scale, the 1.84 inverter height, the Table-7 cells, "
+                        "the macro's organization (7 rows on, 3-bit ADC of 7 VSAs over 8 columns, one Vref each). "
+                        "Assumed: eNVM cell 75 F² (the macro's), read voltage 0.2 V, comparator offset σ = ½ of the "
+                        "smallest step, SRAM bit-cell transistors of one fin / 2·F, Table-7 eNVMs read in current "
+                        "mode (NeuroSim V1.3's default MLSA mode) and the macro in voltage mode (the paper's VSAs).")
     report.notes.append("NeuroSim itself is a C++ program that is not installed here; its numbers are the paper's.")
     return report
