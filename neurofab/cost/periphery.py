@@ -1,5 +1,6 @@
 """Analog and mixed-signal periphery of a compute-in-memory array: level shifter, row driver, column multiplexer,
-flash ADC (a bank of latch sense amplifiers) and SAR ADC.
+flash ADC (a bank of latch voltage sense amplifiers with SR latches) and SAR ADC. The column itself — bit line,
+read schemes, references, precharge — is in :mod:`neurofab.cost.sensing`.
 
 Each returns a :class:`~neurofab.cost.circuits.Cost` (area m², delay s, energy J per operation, leakage W). The
 structures are the ones Lu et al. 2021 name (Fig. 2: level shifter, voltage/current sense amplifiers, SAR ADC);
