@@ -77,86 +77,144 @@ def _synaptic_current(kind, g_e, g_i, v, e_exc, e_inh):
 
 
 @njit(cache=True)
-def _update_population(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired):
-    """Advance neurons [start, stop) of one population by one step; fired[i] = 1 where a spike is emitted.
+def _reset(vi, v_th, v_reset, subtract):
+    return vi - (v_th - v_reset) if subtract else v_reset
 
-    ``in_e``/``in_i`` hold the input arriving in this step (they are read, not cleared)."""
-    model = int(p[MODEL])
-    kind = int(p[SYN_KIND])
-    v_th = p[V_TH]
-    v_reset = p[V_RESET]
-    ref_steps = int(p[REF_STEPS])
-    subtract = p[SUBTRACT] > 0.5
-    bias = p[I_BIAS]
-    dec_e = p[DEC_E]
-    dec_i = p[DEC_I]
+
+@njit(cache=True)
+def _update_linear_current(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+    """IF/LIF with exponential-current synapses: the exact propagators (the hot path of CUBA networks)."""
+    v_rest, decay_m, dc_gain = p[V_REST], p[DECAY_M], p[DC_GAIN]
+    cpl_e, cpl_i, dec_e, dec_i = p[CPL_E], p[CPL_I], p[DEC_E], p[DEC_I]
+    v_th, v_reset, subtract, ref_steps, bias = p[V_TH], p[V_RESET], p[SUBTRACT] > 0.5, int(p[REF_STEPS]), p[I_BIAS]
     for i in range(start, stop):
-        active = ref[i] <= 0
-        vi = v[i]
         gei = ge[i]
         gii = gi[i]
-        drive = i_ext[i] + bias
-        if model == MODEL_LINEAR:
-            if active:
-                vi = p[V_REST] + p[DECAY_M] * (vi - p[V_REST]) + p[DC_GAIN] * drive
-                if kind == SYN_CURRENT:
-                    vi += p[CPL_E] * gei + p[CPL_I] * gii
-                else:
-                    vi += in_e[i] + in_i[i]
-            if kind == SYN_CURRENT:
-                gei = dec_e * gei + in_e[i]
-                gii = dec_i * gii + in_i[i]
-        elif model == MODEL_LIF_COND:
-            if active:
-                g_tot = p[G_LEAK] + gei + gii
-                v_inf = (p[G_LEAK] * p[V_REST] + gei * p[E_EXC] + gii * p[E_INH] + drive) / g_tot
-                vi = v_inf + (vi - v_inf) * np.exp(-p[DT] * g_tot / p[C_M])
-            gei = dec_e * gei + in_e[i]
-            gii = dec_i * gii + in_i[i]
-        else:  # Izhikevich or AdEx: forward Euler in sub-steps, synapses decayed exactly per sub-step
-            wi = w[i]
-            h = p[H_SUB]
-            for _ in range(int(p[SUBSTEPS])):
-                i_syn = _synaptic_current(kind, gei, gii, vi, p[E_EXC], p[E_INH])
-                if model == MODEL_IZHIKEVICH:
-                    dv = (p[K_IZH] * (vi - p[V_REST]) * (vi - p[V_T]) - wi + i_syn + drive) / p[C_M]
-                    dw = p[A_PAR] * (p[B_PAR] * (vi - p[V_REST]) - wi)
-                else:
-                    v_cap = min(vi, v_th)
-                    spike_current = p[G_LEAK] * p[DELTA_T] * np.exp((v_cap - p[V_T]) / p[DELTA_T])
-                    dv = (-p[G_LEAK] * (vi - p[V_REST]) + spike_current - wi + i_syn + drive) / p[C_M]
-                    dw = (p[A_PAR] * (vi - p[V_REST]) - wi) / p[TAU_W]
-                if active:
-                    vi = min(vi + h * dv, v_th)
-                wi = wi + h * dw
-                if kind != SYN_DELTA:
-                    gei = dec_e * gei
-                    gii = dec_i * gii
-            if kind == SYN_DELTA:
-                if active:
-                    vi = min(vi + in_e[i] + in_i[i], v_th)
-            else:
-                gei += in_e[i]
-                gii += in_i[i]
-            w[i] = wi
-        spike = active and vi >= v_th
-        if spike:
-            if model >= MODEL_IZHIKEVICH:
-                vi = v_reset
-                w[i] += p[JUMP]
-            elif subtract:
-                vi = vi - (v_th - v_reset)
-            else:
-                vi = v_reset
-            ref[i] = ref_steps
-        elif active:
-            ref[i] = 0
-        else:
+        ge[i] = dec_e * gei + in_e[i]
+        gi[i] = dec_i * gii + in_i[i]
+        in_e[i] = 0.0
+        in_i[i] = 0.0
+        if ref[i] > 0:
             ref[i] -= 1
-        fired[i] = 1 if spike else 0
+            continue
+        vi = v_rest + decay_m * (v[i] - v_rest) + dc_gain * (i_ext[i] + bias) + cpl_e * gei + cpl_i * gii
+        if vi >= v_th:
+            vi = _reset(vi, v_th, v_reset, subtract)
+            ref[i] = ref_steps
+            spiking[n_spk] = i
+            n_spk += 1
         v[i] = vi
-        ge[i] = gei
-        gi[i] = gii
+    return n_spk
+
+
+@njit(cache=True)
+def _update_linear_delta(p, start, stop, v, ref, i_ext, in_e, in_i, spiking, n_spk):
+    """IF/LIF with delta synapses: input arriving in this step jumps the membrane (lost while refractory)."""
+    v_rest, decay_m, dc_gain = p[V_REST], p[DECAY_M], p[DC_GAIN]
+    v_th, v_reset, subtract, ref_steps, bias = p[V_TH], p[V_RESET], p[SUBTRACT] > 0.5, int(p[REF_STEPS]), p[I_BIAS]
+    for i in range(start, stop):
+        jump = in_e[i] + in_i[i]
+        in_e[i] = 0.0
+        in_i[i] = 0.0
+        if ref[i] > 0:
+            ref[i] -= 1
+            continue
+        vi = v_rest + decay_m * (v[i] - v_rest) + dc_gain * (i_ext[i] + bias) + jump
+        if vi >= v_th:
+            vi = _reset(vi, v_th, v_reset, subtract)
+            ref[i] = ref_steps
+            spiking[n_spk] = i
+            n_spk += 1
+        v[i] = vi
+    return n_spk
+
+
+@njit(cache=True)
+def _update_lif_conductance(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+    """LIF with exponential conductances: exponential Euler for the membrane, exact conductance decay."""
+    v_rest, g_leak, c_m, dt, e_exc, e_inh = p[V_REST], p[G_LEAK], p[C_M], p[DT], p[E_EXC], p[E_INH]
+    dec_e, dec_i = p[DEC_E], p[DEC_I]
+    v_th, v_reset, subtract, ref_steps, bias = p[V_TH], p[V_RESET], p[SUBTRACT] > 0.5, int(p[REF_STEPS]), p[I_BIAS]
+    for i in range(start, stop):
+        gei = ge[i]
+        gii = gi[i]
+        ge[i] = dec_e * gei + in_e[i]
+        gi[i] = dec_i * gii + in_i[i]
+        in_e[i] = 0.0
+        in_i[i] = 0.0
+        if ref[i] > 0:
+            ref[i] -= 1
+            continue
+        g_tot = g_leak + gei + gii
+        v_inf = (g_leak * v_rest + gei * e_exc + gii * e_inh + i_ext[i] + bias) / g_tot
+        vi = v_inf + (v[i] - v_inf) * np.exp(-dt * g_tot / c_m)
+        if vi >= v_th:
+            vi = _reset(vi, v_th, v_reset, subtract)
+            ref[i] = ref_steps
+            spiking[n_spk] = i
+            n_spk += 1
+        v[i] = vi
+    return n_spk
+
+
+@njit(cache=True)
+def _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+    """Izhikevich / AdEx: forward Euler in sub-steps, synapses decayed exactly per sub-step."""
+    model, kind = int(p[MODEL]), int(p[SYN_KIND])
+    v_th, v_reset, ref_steps, bias, h = p[V_TH], p[V_RESET], int(p[REF_STEPS]), p[I_BIAS], p[H_SUB]
+    dec_e, dec_i = p[DEC_E], p[DEC_I]
+    for i in range(start, stop):
+        active = ref[i] <= 0
+        vi, wi, gei, gii = v[i], w[i], ge[i], gi[i]
+        drive = i_ext[i] + bias
+        for _ in range(int(p[SUBSTEPS])):
+            i_syn = _synaptic_current(kind, gei, gii, vi, p[E_EXC], p[E_INH])
+            if model == MODEL_IZHIKEVICH:
+                dv = (p[K_IZH] * (vi - p[V_REST]) * (vi - p[V_T]) - wi + i_syn + drive) / p[C_M]
+                dw = p[A_PAR] * (p[B_PAR] * (vi - p[V_REST]) - wi)
+            else:
+                v_cap = min(vi, v_th)
+                spike_current = p[G_LEAK] * p[DELTA_T] * np.exp((v_cap - p[V_T]) / p[DELTA_T])
+                dv = (-p[G_LEAK] * (vi - p[V_REST]) + spike_current - wi + i_syn + drive) / p[C_M]
+                dw = (p[A_PAR] * (vi - p[V_REST]) - wi) / p[TAU_W]
+            if active:
+                vi = min(vi + h * dv, v_th)
+            wi = wi + h * dw
+            if kind != SYN_DELTA:
+                gei = dec_e * gei
+                gii = dec_i * gii
+        if kind == SYN_DELTA:
+            if active:
+                vi = min(vi + in_e[i] + in_i[i], v_th)
+        else:
+            gei += in_e[i]
+            gii += in_i[i]
+        in_e[i] = 0.0
+        in_i[i] = 0.0
+        if active and vi >= v_th:
+            vi = v_reset
+            wi += p[JUMP]
+            ref[i] = ref_steps
+            spiking[n_spk] = i
+            n_spk += 1
+        elif not active:
+            ref[i] -= 1
+        v[i], w[i], ge[i], gi[i] = vi, wi, gei, gii
+    return n_spk
+
+
+@njit(cache=True)
+def _update_population(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+    """Advance neurons [start, stop) of one population by one step, clear the input slot they read, and append
+    the indices of the neurons that fire to ``spiking``; returns the new spike count."""
+    model = int(p[MODEL])
+    if model == MODEL_LINEAR:
+        if int(p[SYN_KIND]) == SYN_CURRENT:
+            return _update_linear_current(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk)
+        return _update_linear_delta(p, start, stop, v, ref, i_ext, in_e, in_i, spiking, n_spk)
+    if model == MODEL_LIF_COND:
+        return _update_lif_conductance(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk)
+    return _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk)
 
 
 @njit(cache=True)
@@ -229,7 +287,6 @@ def simulate(
     so the caller can grow the record and call again with the same ``rng``."""
     n_total = v.shape[0]
     slots = ring.shape[0]
-    fired = np.zeros(n_total, dtype=np.uint8)
     spiking = np.empty(n_total, dtype=np.int64)
     counts = np.zeros(n_total, dtype=np.int64)
     cap = rec_step.shape[0]
@@ -250,15 +307,12 @@ def simulate(
         # 2. neurons
         n_spk = 0
         for q in range(n_pop):
-            _update_population(pop_params[q], pop_start[q], pop_stop[q], v, w, ge, gi, ref, i_ext, in_e, in_i, fired)
-            for i in range(pop_start[q], pop_stop[q]):
-                if fired[i]:
-                    spiking[n_spk] = i
-                    counts[i] = 1
-                    n_spk += 1
+            n_spk = _update_population(
+                pop_params[q], pop_start[q], pop_stop[q], v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk
+            )
+        for k in range(n_spk):
+            counts[spiking[k]] = 1
         counters[0] += n_spk
-        in_e[:] = 0.0
-        in_i[:] = 0.0
         # 3. sources
         for s in range(poisson_start.shape[0]):
             n_src = poisson_stop[s] - poisson_start[s]
