@@ -35,8 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from neurofab.spiking.network import Network
-from neurofab.spiking.neurons import CUBA_LIF
+from neurofab.spiking.network import Network, Population, cuba_network
 from neurofab.spiking.spike_stats import mean_cv
 
 DEFAULT_PEER_PYTHON = "/tmp/anchors-snn/bin/python"
@@ -53,15 +52,8 @@ def anchors_dir() -> Path:
     return REPO.parent / "shared" / "anchors"
 
 
-def build_cuba(n: int, seed: int) -> tuple[Network, object]:
-    """The CUBA network with the anchors' parameters (weights as currents through R = τ_m / C_m)."""
-    net = Network(dt=1e-4, seed=seed)
-    pop = net.population(n, CUBA_LIF, v=("uniform", CUBA_LIF.v_reset, CUBA_LIF.v_th))
-    n_exc = int(0.8 * n)
-    p = 0.02 * 4000 / n
-    net.connect(pop[:n_exc], pop, 1.62e-3 / CUBA_LIF.r_m, p=p, receptor="exc")
-    net.connect(pop[n_exc:], pop, -9.0e-3 / CUBA_LIF.r_m, p=p, receptor="inh")
-    return net, pop
+def build_cuba(n: int, seed: int) -> tuple[Network, Population]:
+    return cuba_network(n, seed)
 
 
 def time_ours(n: int, duration: float, seed: int = 1) -> dict[str, float]:

@@ -2,7 +2,14 @@
 
 from neurofab.spiking.encoders import delta, latency, poisson_rate, regular_rate
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
-from neurofab.spiking.network import Network, Population, PopulationView, Projection, bernoulli_pairs
+from neurofab.spiking.network import (
+    Network,
+    Population,
+    PopulationView,
+    Projection,
+    bernoulli_pairs,
+    cuba_network,
+)
 from neurofab.spiking.neurons import (
     ADEX_BRETTE_GERSTNER,
     CUBA_LIF,
@@ -64,6 +71,7 @@ __all__ = [
     "SynapticInput",
     "adex_step",
     "bernoulli_pairs",
+    "cuba_network",
     "cv_isi",
     "delta",
     "firing_rates",

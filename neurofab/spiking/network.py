@@ -44,6 +44,7 @@ from neurofab.core import (
 from neurofab.spiking import kernels as K
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
 from neurofab.spiking.neurons import (
+    CUBA_LIF,
     AdExConfig,
     IFConfig,
     IntegerIFConfig,
@@ -53,7 +54,7 @@ from neurofab.spiking.neurons import (
     propagators,
 )
 
-__all__ = ["Network", "Population", "PopulationView", "Projection"]
+__all__ = ["Network", "Population", "PopulationView", "Projection", "bernoulli_pairs", "cuba_network"]
 
 RULES = ("fixed_probability", "one_to_one", "all_to_all", "arrays", "matrix")
 RECEPTORS = ("exc", "inh")
@@ -750,3 +751,20 @@ def _parameter_row(params: NeuronConfig, dt: float) -> np.ndarray:
         )  # fmt: skip
         row[K.A_PAR], row[K.JUMP] = params.a, params.b
     return row
+
+
+def cuba_network(n: int = 4000, seed: Seed = 0, dt: float = 1e-4) -> tuple[Network, Population]:
+    """The CUBA benchmark network (Vogels & Abbott 2005, J. Neurosci. 25:10786, in the form of Brian2's CUBA
+    example and NEST's ``iaf_psc_exp`` version of it): ``n`` :data:`~neurofab.spiking.neurons.CUBA_LIF` neurons,
+    the first 80 % excitatory; every pair connected with probability 0.02·4000/n (so the in-degree stays 80);
+    excitatory jumps R·I = 1.62 mV, inhibitory −9 mV (currents 20.25 pA and −112.5 pA through R = 80 MΩ), delay
+    one step; V(0) uniform in [V_reset, V_th]. Returns the network and its population."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 5:
+        raise ConfigError(f"cuba_network n = {n!r}: must be an integer >= 5")
+    net = Network(dt=dt, seed=seed)
+    pop = net.population(n, CUBA_LIF, v=("uniform", CUBA_LIF.v_reset, CUBA_LIF.v_th), name="cuba")
+    n_exc = int(0.8 * n)
+    p = min(1.0, 0.02 * 4000 / n)
+    net.connect(pop[:n_exc], pop, 1.62e-3 / CUBA_LIF.r_m, p=p, receptor="exc")
+    net.connect(pop[n_exc:], pop, -9.0e-3 / CUBA_LIF.r_m, p=p, receptor="inh")
+    return net, pop
