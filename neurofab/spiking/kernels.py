@@ -57,7 +57,8 @@ TAU_W = 24
 SYN_KIND = 25
 MODEL = 26
 DT = 27
-N_COLUMNS = 28
+HAS_EXT = 28  # 1.0: some DC source targets the population (else its held current is not read)
+N_COLUMNS = 29
 
 # state variables a monitor can record
 VAR_V = 0
@@ -77,88 +78,104 @@ def _synaptic_current(kind, g_e, g_i, v, e_exc, e_inh):
 
 
 @njit(cache=True)
-def _reset(vi, v_th, v_reset, subtract):
-    return vi - (v_th - v_reset) if subtract else v_reset
+def _collect(fired, start, stop, spiking, n_spk):
+    """Append the indices i in [start, stop) with fired[i] to ``spiking``; returns the new count."""
+    for i in range(start, stop):
+        if fired[i]:
+            spiking[n_spk] = i
+            n_spk += 1
+    return n_spk
 
 
+# The loops below are written without branches (selects only) so that they vectorize; spikes are flagged in
+# ``fired`` and collected in a second pass.
 @njit(cache=True)
-def _update_linear_current(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+def _update_linear_current(p, v, ge, gi, ref, i_ext, in_e, in_i, fired):
     """IF/LIF with exponential-current synapses: the exact propagators (the hot path of CUBA networks)."""
     v_rest, decay_m, dc_gain = p[V_REST], p[DECAY_M], p[DC_GAIN]
     cpl_e, cpl_i, dec_e, dec_i = p[CPL_E], p[CPL_I], p[DEC_E], p[DEC_I]
-    v_th, v_reset, subtract, ref_steps, bias = p[V_TH], p[V_RESET], p[SUBTRACT] > 0.5, int(p[REF_STEPS]), p[I_BIAS]
-    for i in range(start, stop):
+    v_th, v_reset, ref_steps, bias = p[V_TH], p[V_RESET], np.int32(p[REF_STEPS]), p[I_BIAS]
+    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
+    zero_reset = p[SUBTRACT] <= 0.5
+    ext = 1.0 if p[HAS_EXT] > 0.5 else 0.0
+    for i in range(v.shape[0]):  # a loop from 0 over views lets LLVM vectorize it
         gei = ge[i]
         gii = gi[i]
         ge[i] = dec_e * gei + in_e[i]
         gi[i] = dec_i * gii + in_i[i]
         in_e[i] = 0.0
         in_i[i] = 0.0
-        if ref[i] > 0:
-            ref[i] -= 1
-            continue
-        vi = v_rest + decay_m * (v[i] - v_rest) + dc_gain * (i_ext[i] + bias) + cpl_e * gei + cpl_i * gii
-        if vi >= v_th:
-            vi = _reset(vi, v_th, v_reset, subtract)
-            ref[i] = ref_steps
-            spiking[n_spk] = i
-            n_spk += 1
-        v[i] = vi
-    return n_spk
+        r = ref[i]
+        v_old = v[i]
+        drive = bias + ext * i_ext[i]
+        v_new = v_rest + decay_m * (v_old - v_rest) + dc_gain * drive + cpl_e * gei + cpl_i * gii
+        active = r <= 0
+        vi = v_new if active else v_old
+        f = active and vi >= v_th
+        v_after = v_reset if zero_reset else vi - jump
+        v[i] = v_after if f else vi
+        ref[i] = ref_steps if f else max(r - 1, 0)
+        fired[i] = f
 
 
 @njit(cache=True)
-def _update_linear_delta(p, start, stop, v, ref, i_ext, in_e, in_i, spiking, n_spk):
+def _update_linear_delta(p, v, ref, i_ext, in_e, in_i, fired):
     """IF/LIF with delta synapses: input arriving in this step jumps the membrane (lost while refractory)."""
     v_rest, decay_m, dc_gain = p[V_REST], p[DECAY_M], p[DC_GAIN]
-    v_th, v_reset, subtract, ref_steps, bias = p[V_TH], p[V_RESET], p[SUBTRACT] > 0.5, int(p[REF_STEPS]), p[I_BIAS]
-    for i in range(start, stop):
-        jump = in_e[i] + in_i[i]
+    v_th, v_reset, ref_steps, bias = p[V_TH], p[V_RESET], np.int32(p[REF_STEPS]), p[I_BIAS]
+    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
+    zero_reset = p[SUBTRACT] <= 0.5
+    ext = 1.0 if p[HAS_EXT] > 0.5 else 0.0
+    for i in range(v.shape[0]):  # a loop from 0 over views lets LLVM vectorize it
+        arriving = in_e[i] + in_i[i]
         in_e[i] = 0.0
         in_i[i] = 0.0
-        if ref[i] > 0:
-            ref[i] -= 1
-            continue
-        vi = v_rest + decay_m * (v[i] - v_rest) + dc_gain * (i_ext[i] + bias) + jump
-        if vi >= v_th:
-            vi = _reset(vi, v_th, v_reset, subtract)
-            ref[i] = ref_steps
-            spiking[n_spk] = i
-            n_spk += 1
-        v[i] = vi
-    return n_spk
+        r = ref[i]
+        v_old = v[i]
+        drive = bias + ext * i_ext[i]
+        v_new = v_rest + decay_m * (v_old - v_rest) + dc_gain * drive + arriving
+        active = r <= 0
+        vi = v_new if active else v_old
+        f = active and vi >= v_th
+        v_after = v_reset if zero_reset else vi - jump
+        v[i] = v_after if f else vi
+        ref[i] = ref_steps if f else max(r - 1, 0)
+        fired[i] = f
 
 
 @njit(cache=True)
-def _update_lif_conductance(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+def _update_lif_conductance(p, v, ge, gi, ref, i_ext, in_e, in_i, fired):
     """LIF with exponential conductances: exponential Euler for the membrane, exact conductance decay."""
     v_rest, g_leak, c_m, dt, e_exc, e_inh = p[V_REST], p[G_LEAK], p[C_M], p[DT], p[E_EXC], p[E_INH]
     dec_e, dec_i = p[DEC_E], p[DEC_I]
-    v_th, v_reset, subtract, ref_steps, bias = p[V_TH], p[V_RESET], p[SUBTRACT] > 0.5, int(p[REF_STEPS]), p[I_BIAS]
-    for i in range(start, stop):
+    v_th, v_reset, ref_steps, bias = p[V_TH], p[V_RESET], np.int32(p[REF_STEPS]), p[I_BIAS]
+    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
+    zero_reset = p[SUBTRACT] <= 0.5
+    ext = 1.0 if p[HAS_EXT] > 0.5 else 0.0
+    for i in range(v.shape[0]):  # a loop from 0 over views lets LLVM vectorize it
         gei = ge[i]
         gii = gi[i]
         ge[i] = dec_e * gei + in_e[i]
         gi[i] = dec_i * gii + in_i[i]
         in_e[i] = 0.0
         in_i[i] = 0.0
-        if ref[i] > 0:
-            ref[i] -= 1
-            continue
+        r = ref[i]
+        v_old = v[i]
         g_tot = g_leak + gei + gii
-        v_inf = (g_leak * v_rest + gei * e_exc + gii * e_inh + i_ext[i] + bias) / g_tot
-        vi = v_inf + (v[i] - v_inf) * np.exp(-dt * g_tot / c_m)
-        if vi >= v_th:
-            vi = _reset(vi, v_th, v_reset, subtract)
-            ref[i] = ref_steps
-            spiking[n_spk] = i
-            n_spk += 1
-        v[i] = vi
-    return n_spk
+        drive = bias + ext * i_ext[i]
+        v_inf = (g_leak * v_rest + gei * e_exc + gii * e_inh + drive) / g_tot
+        v_new = v_inf + (v_old - v_inf) * np.exp(-dt * g_tot / c_m)
+        active = r <= 0
+        vi = v_new if active else v_old
+        f = active and vi >= v_th
+        v_after = v_reset if zero_reset else vi - jump
+        v[i] = v_after if f else vi
+        ref[i] = ref_steps if f else max(r - 1, 0)
+        fired[i] = f
 
 
 @njit(cache=True)
-def _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+def _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired):
     """Izhikevich / AdEx: forward Euler in sub-steps, synapses decayed exactly per sub-step."""
     model, kind = int(p[MODEL]), int(p[SYN_KIND])
     v_th, v_reset, ref_steps, bias, h = p[V_TH], p[V_RESET], int(p[REF_STEPS]), p[I_BIAS], p[H_SUB]
@@ -191,30 +208,33 @@ def _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiki
             gii += in_i[i]
         in_e[i] = 0.0
         in_i[i] = 0.0
-        if active and vi >= v_th:
+        f = active and vi >= v_th
+        if f:
             vi = v_reset
             wi += p[JUMP]
             ref[i] = ref_steps
-            spiking[n_spk] = i
-            n_spk += 1
         elif not active:
             ref[i] -= 1
+        fired[i] = f
         v[i], w[i], ge[i], gi[i] = vi, wi, gei, gii
-    return n_spk
 
 
 @njit(cache=True)
-def _update_population(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk):
+def _update_population(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired, spiking, n_spk):
     """Advance neurons [start, stop) of one population by one step, clear the input slot they read, and append
     the indices of the neurons that fire to ``spiking``; returns the new spike count."""
     model = int(p[MODEL])
+    a, b = start, stop
     if model == MODEL_LINEAR:
         if int(p[SYN_KIND]) == SYN_CURRENT:
-            return _update_linear_current(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk)
-        return _update_linear_delta(p, start, stop, v, ref, i_ext, in_e, in_i, spiking, n_spk)
-    if model == MODEL_LIF_COND:
-        return _update_lif_conductance(p, start, stop, v, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk)
-    return _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk)
+            _update_linear_current(p, v[a:b], ge[a:b], gi[a:b], ref[a:b], i_ext[a:b], in_e[a:b], in_i[a:b], fired[a:b])
+        else:
+            _update_linear_delta(p, v[a:b], ref[a:b], i_ext[a:b], in_e[a:b], in_i[a:b], fired[a:b])
+    elif model == MODEL_LIF_COND:
+        _update_lif_conductance(p, v[a:b], ge[a:b], gi[a:b], ref[a:b], i_ext[a:b], in_e[a:b], in_i[a:b], fired[a:b])
+    else:
+        _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired)
+    return _collect(fired, start, stop, spiking, n_spk)
 
 
 @njit(cache=True)
@@ -262,7 +282,7 @@ def simulate(
     dense_delay,
     dense_offset,
     dense_weight,
-    # delay ring buffer [slots, 2 channels, global index]
+    # delay ring buffer [slots, channel (0 exc, 1 inh), global index]
     ring,
     # spike recording
     record_flag,
@@ -288,6 +308,7 @@ def simulate(
     n_total = v.shape[0]
     slots = ring.shape[0]
     spiking = np.empty(n_total, dtype=np.int64)
+    fired = np.zeros(n_total, dtype=np.bool_)
     counts = np.zeros(n_total, dtype=np.int64)
     cap = rec_step.shape[0]
     n_pop = pop_start.shape[0]
@@ -308,7 +329,7 @@ def simulate(
         n_spk = 0
         for q in range(n_pop):
             n_spk = _update_population(
-                pop_params[q], pop_start[q], pop_stop[q], v, w, ge, gi, ref, i_ext, in_e, in_i, spiking, n_spk
+                pop_params[q], pop_start[q], pop_stop[q], v, w, ge, gi, ref, i_ext, in_e, in_i, fired, spiking, n_spk
             )
         for k in range(n_spk):
             counts[spiking[k]] = 1

@@ -532,6 +532,7 @@ class Network:
         rows = np.zeros((len(neurons), K.N_COLUMNS))
         for r, pop in enumerate(neurons):
             rows[r] = _parameter_row(pop.params, self.dt)
+            rows[r, K.HAS_EXT] = float(any(np.any((d.target >= pop.start) & (d.target < pop.stop)) for d in self._dc))
         starts = np.array([p.start for p in neurons], dtype=np.int64)
         stops = np.array([p.stop for p in neurons], dtype=np.int64)
         return starts, stops, rows
@@ -546,7 +547,7 @@ class Network:
             "w": np.zeros(n),
             "ge": np.zeros(n),
             "gi": np.zeros(n),
-            "ref": np.zeros(n, dtype=np.int64),
+            "ref": np.zeros(n, dtype=np.int32),
             "i_ext": np.zeros(n),
         }
         old_n = len(old.get("v", ()))
@@ -571,7 +572,7 @@ class Network:
         sparse = [pr for pr in self.projections if not pr.dense]
         if sparse:
             pre = np.concatenate([pr.pre_index for pr in sparse])
-            order = np.argsort(pre, kind="stable")
+            order = np.arange(len(pre)) if np.all(pre[1:] >= pre[:-1]) else np.argsort(pre, kind="stable")
             self._indptr = K.csr_from_sorted_rows(pre[order], n)
             self._post = np.concatenate([pr.post_index for pr in sparse])[order].astype(np.int32)
             self._weight = np.concatenate([pr.weight for pr in sparse])[order]
@@ -668,7 +669,7 @@ class Network:
         lam_total = float(np.sum(self._poisson[2] * (self._poisson[1] - self._poisson[0])))
         margin = int(lam_total + 10 * math.sqrt(lam_total) + 10) + self._array_max_per_step
         recording_any = bool(self._record_flag.any())
-        cap = (max(4096, self._n * steps // 200) + self._n + margin) if recording_any else 0
+        cap = self._n + margin + (max(4096, self._n * steps // 200) if recording_any else 0)
         rec_step = np.zeros(cap, dtype=np.int64)
         rec_index = np.zeros(cap, dtype=np.int64)
         counters = np.zeros(4, dtype=np.int64)
