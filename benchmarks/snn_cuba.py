@@ -83,11 +83,16 @@ def run_peer(name: str, python: str, script: Path, args: list[str], timeout: flo
     if out.returncode != 0 or not match:
         print(f"{name:9s} skipped (failed: {(out.stderr or out.stdout).strip().splitlines()[-1:]})")
         return None
-    return {"wall": float(match[1]), "rate": float(match[2]), "syn": int(match[3]), "line": out.stdout.strip()}
+    line = next(ln for ln in out.stdout.splitlines() if "wall=" in ln).strip()
+    return {"wall": float(match[1]), "rate": float(match[2]), "syn": int(match[3]), "line": line}
 
 
 def large_child(n: int, duration: float) -> None:
-    """Run in a child process: build and run CUBA-n, print build/run time and peak memory."""
+    """Run in a child process: build and run CUBA-n, print build/run time and peak memory (and the peak of the
+    interpreter with torch, numba and the loaded kernels before the network exists)."""
+    warm, _ = build_cuba(100, 1)
+    warm.run(1e-3)
+    base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     net, pop = build_cuba(n, 1)
     net.run(1e-3)
@@ -97,7 +102,10 @@ def large_child(n: int, duration: float) -> None:
     rate = float(net.spike_counts(pop).sum()) / n / (duration + 1e-3)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     syn = sum(p.num_synapses for p in net.projections)
-    print(f"RESULT build={t1 - t0:.2f} run={t2 - t1:.3f} rate={rate:.2f} syn={syn} peak_mb={peak_mb:.0f}")
+    print(
+        f"RESULT build={t1 - t0:.2f} run={t2 - t1:.3f} rate={rate:.2f} syn={syn} peak_mb={peak_mb:.0f} "
+        f"base_mb={base_mb:.0f}"
+    )
 
 
 # ----- activity statistics --------------------------------------------------------------------------------------
@@ -254,7 +262,8 @@ def main() -> None:
             fields = dict(kv.split("=") for kv in match[1].split())
             print(
                 f"neurofab  CUBA-{args.large} T={duration:g}s build={fields['build']}s run={fields['run']}s "
-                f"rate={fields['rate']}Hz syn={fields['syn']} peak RSS={fields['peak_mb']} MB"
+                f"rate={fields['rate']}Hz syn={fields['syn']} peak RSS={fields['peak_mb']} MB "
+                f"(interpreter with torch/numba before building: {fields['base_mb']} MB)"
             )
         else:
             print(f"neurofab  CUBA-{args.large} failed: {child.stderr.strip().splitlines()[-1:]}")

@@ -412,3 +412,34 @@ def csr_from_sorted_rows(rows, n_rows):
     for r in range(n_rows):
         indptr[r + 1] += indptr[r]
     return indptr
+
+
+@njit(cache=True)
+def bernoulli_pairs(rng, n_pre, n_post, p):
+    """Every pair (i, j) of an n_pre × n_post grid independently with probability ``p`` (0 < p < 1), sorted by
+    i then j: the flat positions of successes advance by geometric gaps ⌊ln U / ln(1 − p)⌋ + 1, so time and
+    memory grow with the number of pairs drawn, not with the grid."""
+    total = n_pre * n_post
+    expected = total * p
+    capacity = int(expected + 8.0 * np.sqrt(expected) + 64.0)
+    pre = np.empty(capacity, dtype=np.int32)
+    post = np.empty(capacity, dtype=np.int32)
+    log_q = np.log1p(-p)
+    k = 0
+    pos = -1
+    while True:
+        gap = np.floor(np.log(1.0 - rng.random()) / log_q) + 1.0  # 1 − U lies in (0, 1]
+        if gap > total - pos - 1:
+            break
+        pos += int(gap)
+        if k == capacity:
+            capacity = 2 * capacity
+            pre2 = np.empty(capacity, dtype=np.int32)
+            post2 = np.empty(capacity, dtype=np.int32)
+            pre2[:k] = pre[:k]
+            post2[:k] = post[:k]
+            pre, post = pre2, post2
+        pre[k] = pos // n_post
+        post[k] = pos % n_post
+        k += 1
+    return pre[:k].copy(), post[:k].copy()

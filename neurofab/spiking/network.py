@@ -154,8 +154,8 @@ class Projection:
         if self.dense:
             raise ConfigError("indices(): a dense projection has a weight matrix, not index arrays")
         return (
-            torch.from_numpy(self.pre_index - self.pre.start),
-            torch.from_numpy(self.post_index - self.post.start),
+            torch.from_numpy(self.pre_index.astype(np.int64) - self.pre.start),
+            torch.from_numpy(self.post_index.astype(np.int64) - self.post.start),
         )
 
 
@@ -169,28 +169,20 @@ class _DC:
 
 # ----- connectivity ---------------------------------------------------------------------------------------------
 def bernoulli_pairs(n_pre: int, n_post: int, p: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every (pre, post) pair independently with probability ``p``, sorted by pre then post, in time and memory
-    proportional to the number of pairs drawn (gaps between successes are geometric)."""
-    total = n_pre * n_post
-    if p <= 0 or total == 0:
-        empty = torch.zeros(0, dtype=torch.int64)
+    """Every (pre, post) pair independently with probability ``p`` (NEST's ``pairwise_bernoulli``), sorted by
+    pre then post, as int32 index tensors; time and memory grow with the number of pairs drawn (geometric gaps
+    between successes, drawn in a compiled kernel seeded from ``gen``)."""
+    if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+        raise ConfigError(f"bernoulli_pairs: p = {p!r} must lie in [0, 1]")
+    if p == 0 or n_pre * n_post == 0:
+        empty = torch.zeros(0, dtype=torch.int32)
         return empty, empty.clone()
-    if p >= 1:
-        flat = torch.arange(total, dtype=torch.int64)
-    else:
-        log_q = math.log1p(-p)
-        expected = total * p
-        chunks, last = [], -1
-        while last < total:
-            m = int(expected + 8 * math.sqrt(expected) + 64)
-            u = 1.0 - torch.rand(m, generator=gen, dtype=torch.float64)  # (0, 1]
-            gaps = torch.floor(torch.log(u) / log_q).to(torch.int64) + 1
-            idx = last + torch.cumsum(gaps, 0)
-            chunks.append(idx)
-            last = int(idx[-1])
-        flat = torch.cat(chunks)
-        flat = flat[flat < total]
-    return flat // n_post, flat % n_post
+    if p == 1:
+        flat = torch.arange(n_pre * n_post, dtype=torch.int64)
+        return (flat // n_post).to(torch.int32), (flat % n_post).to(torch.int32)
+    rng = np.random.default_rng(seed_from(gen))
+    pre, post = K.bernoulli_pairs(rng, int(n_pre), int(n_post), float(p))
+    return torch.from_numpy(pre), torch.from_numpy(post)
 
 
 # ----- the network ----------------------------------------------------------------------------------------------
@@ -357,7 +349,7 @@ class Network:
 
     def _delay_steps(self, delay, n: int) -> np.ndarray:
         if delay is None:
-            return np.ones(n, dtype=np.int32)
+            return np.ones(n, dtype=np.int16)
         d = torch.as_tensor(delay, dtype=torch.float64).flatten()
         if d.numel() not in (1, n):
             raise ShapeError(f"connect: {d.numel()} delays for {n} synapses")
@@ -366,9 +358,9 @@ class Network:
         steps = torch.round(d / self.dt)
         if (steps < 1).any():
             raise ConfigError(f"connect: delay {d.min().item()!r} s is shorter than one time step dt = {self.dt!r} s")
-        if (steps > 2**15).any():
-            raise ConfigError(f"connect: delay {d.max().item()!r} s exceeds 32768 time steps")
-        return np.broadcast_to(steps.to(torch.int32).numpy(), (n,)).copy()
+        if (steps > 2**15 - 1).any():
+            raise ConfigError(f"connect: delay {d.max().item()!r} s exceeds 32767 time steps")
+        return np.broadcast_to(steps.to(torch.int16).numpy(), (n,)).copy()
 
     def connect(
         self,
@@ -418,7 +410,7 @@ class Network:
             if delay is not None and torch.as_tensor(delay).numel() != 1:
                 raise ShapeError("connect: a dense projection has one delay")
             proj = Projection(
-                pre, post, receptor, True, np.zeros(0, np.int64), np.zeros(0, np.int64),
+                pre, post, receptor, True, np.zeros(0, np.int32), np.zeros(0, np.int32),
                 np.ascontiguousarray(matrix.numpy()), self._delay_steps(delay, 1),
             )  # fmt: skip
         else:
@@ -433,7 +425,7 @@ class Network:
                 raise ShapeError(f"connect: {torch.as_tensor(delay).numel()} delays for {n} synapses")
             proj = Projection(
                 pre, post, receptor, False,
-                (i + pre.start).numpy().astype(np.int64), (j + post.start).numpy().astype(np.int64),
+                (i + pre.start).to(torch.int32).numpy(), (j + post.start).to(torch.int32).numpy(),
                 w_np, self._delay_steps(delay, n),
             )  # fmt: skip
         self.projections.append(proj)
@@ -480,7 +472,7 @@ class Network:
                 if w.numel() != len(order):
                     raise ShapeError(f"connect: {w.numel()} weights for {len(order)} synapses")
                 w = w.flatten()[order]
-        i, j = i.to(torch.int64), j.to(torch.int64)
+        i, j = i.to(torch.int32), j.to(torch.int32)
         if w.numel() > 1 and rule not in ("all_to_all", "matrix", "arrays"):
             if not per_synapse_ok or w.numel() != len(i):
                 raise ShapeError(f"connect: {w.numel()} weights for {len(i)} synapses (rule {rule!r})")
@@ -572,18 +564,26 @@ class Network:
         sparse = [pr for pr in self.projections if not pr.dense]
         if sparse:
             pre = np.concatenate([pr.pre_index for pr in sparse])
-            order = np.arange(len(pre)) if np.all(pre[1:] >= pre[:-1]) else np.argsort(pre, kind="stable")
-            self._indptr = K.csr_from_sorted_rows(pre[order], n)
-            self._post = np.concatenate([pr.post_index for pr in sparse])[order].astype(np.int32)
-            self._weight = np.concatenate([pr.weight for pr in sparse])[order]
-            self._delay = np.concatenate([pr.delay_steps for pr in sparse])[order].astype(np.int32)
             chans = [np.full(pr.num_synapses, RECEPTORS.index(pr.receptor), dtype=np.int8) for pr in sparse]
-            self._channel = np.concatenate(chans)[order]
+            parts = {
+                "post": np.concatenate([pr.post_index for pr in sparse]),
+                "weight": np.concatenate([pr.weight for pr in sparse]),
+                "delay": np.concatenate([pr.delay_steps for pr in sparse]),
+                "channel": np.concatenate(chans),
+            }
+            if not np.all(pre[1:] >= pre[:-1]):  # projections from later populations came first
+                order = np.argsort(pre, kind="stable")
+                pre = pre[order]
+                parts = {key: arr[order] for key, arr in parts.items()}
+            self._indptr = K.csr_from_sorted_rows(pre, n)
+            self._post, self._weight = parts["post"], parts["weight"]
+            self._delay, self._channel = parts["delay"], parts["channel"]
+            del pre, parts
         else:
             self._indptr = np.zeros(n + 1, dtype=np.int64)
             self._post = np.zeros(0, dtype=np.int32)
             self._weight = np.zeros(0)
-            self._delay = np.zeros(0, dtype=np.int32)
+            self._delay = np.zeros(0, dtype=np.int16)
             self._channel = np.zeros(0, dtype=np.int8)
         dense = [pr for pr in self.projections if pr.dense]
         self._dense = {
