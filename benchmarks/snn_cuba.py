@@ -198,7 +198,7 @@ def stats(args: argparse.Namespace) -> None:
         mon = net.spike_monitor(pop)
         net.run(duration)
         rows["neurofab"].append(activity(mon.times.numpy(), mon.indices.numpy(), n, duration))
-        for peer in ("brian2", "nest"):
+        for peer in [p for p in args.peers.split(",") if p in codes]:
             result = peer_stats(peer, pythons[peer], codes[peer], n, duration, seed)
             if result is not None:
                 rows[peer].append(result)
@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--stats", action="store_true", help="compare rate and CV instead of timing")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--stats-duration", type=float, default=2.0)
+    parser.add_argument("--peers", default="brian2,nest", help="peers of --stats, comma-separated")
     parser.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.large_child:

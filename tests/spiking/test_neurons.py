@@ -205,6 +205,17 @@ def test_bad_dt_and_shapes():
         lif_step(init_state(LIFConfig(), 1), 0.0, IFConfig(), propagators(LIFConfig(), DT))
     with pytest.raises(InputTypeError):
         step(init_state(LIFConfig(), 1), "x", LIFConfig(), propagators(LIFConfig(), DT))
+    with pytest.raises(ShapeError, match="i_ext"):
+        lif_step(
+            init_state(LIFConfig(), (4, 3)),
+            SynapticInput(i_ext=torch.ones(4)),
+            LIFConfig(),
+            propagators(LIFConfig(), DT),
+        )
+    # a per-neuron column that broadcasts is fine
+    lif_step(
+        init_state(LIFConfig(), (4, 3)), SynapticInput(i_ext=torch.ones(3)), LIFConfig(), propagators(LIFConfig(), DT)
+    )
 
 
 @settings(max_examples=40, deadline=None)

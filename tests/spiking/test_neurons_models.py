@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy.optimize import brentq
 
-from neurofab.core import ConfigError, InputTypeError
+from neurofab.core import ConfigError, InputTypeError, ShapeError
 from neurofab.spiking.network import Network
 from neurofab.spiking.neurons import (
     ADEX_BRETTE_GERSTNER,
@@ -174,5 +174,7 @@ def test_bad_inputs():
         integer_if_step(init_state(p, 2), torch.tensor([0.5, 1.0]), p)
     with pytest.raises(InputTypeError):
         init_state(p, 2, 0.5)
+    with pytest.raises(ShapeError):
+        integer_if_step(init_state(p, 2), torch.tensor([1, 2, 3]), p)
     with pytest.raises(InputTypeError, match="EulerPlan"):
         step(init_state(IZHIKEVICH_RS, 1), 0.0, IZHIKEVICH_RS, propagators(AdExConfig(), DT)._replace(dt=1)[1:])
