@@ -45,7 +45,7 @@ def test_lif_rate_matches_analytic_over_currents():
         expected = lif_rate(p, current)
         measured = 1.0 / isi(train[1:]).mean().item()  # the first interval starts from rest, not from reset
         assert measured == pytest.approx(expected, rel=0.01), (current, expected, measured)
-    assert 4 < lif_rate(p, currents[0].item()) and lif_rate(p, currents[-1].item()) > 200
+    assert 13 < lif_rate(p, currents[0].item()) < 14 and lif_rate(p, currents[-1].item()) > 250
 
 
 def _torch_reference(params, dt, steps, dc, exc_at=None):

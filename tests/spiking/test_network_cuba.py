@@ -1,9 +1,9 @@
 """The CUBA network's activity against the figures Brian2 and NEST gave for the same model.
 
-Recorded constants (docs/spiking.md): CUBA-4000, 2 s of simulated time, seeds 1–5, mean over seeds, statistics
-computed by neurofab.spiking.spike_stats from each simulator's spikes; produced by
-``PYTHONPATH=. python benchmarks/snn_cuba.py --stats --seeds 5 --stats-duration 2.0``
-(Brian2, cython target; NEST 3.10 iaf_psc_exp, 1 thread; both from /tmp/anchors-snn).
+Recorded constants (docs/spiking.md): CUBA-4000, 2 s of simulated time, seeds 1–20, mean over seeds, statistics
+computed by neurofab.spiking.spike_stats from each simulator's spikes; produced by the peer runs of
+``PYTHONPATH=. python benchmarks/snn_cuba.py --stats --seeds 20 --stats-duration 2.0``
+(Brian2 2.9.0, cython target; NEST 3.10.0 iaf_psc_exp, 1 thread; both from /tmp/anchors-snn).
 """
 
 import pytest
@@ -14,8 +14,8 @@ from neurofab.spiking.network import cuba_network
 from neurofab.spiking.spike_stats import mean_cv
 
 PEERS = {
-    "brian2": {"rate": 5.619, "cv": 0.6037},
-    "nest": {"rate": 5.740, "cv": 0.6050},
+    "brian2": {"rate": 5.548, "cv": 0.6041},
+    "nest": {"rate": 5.619, "cv": 0.6047},
 }
 
 
