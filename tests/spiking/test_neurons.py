@@ -229,3 +229,16 @@ def test_propagators_are_bounded(tau_m, tau_s, dt):
     assert 0 < pr.decay_m < 1 and 0 < pr.decay_exc < 1
     # coupling ≤ dc gain: a current decaying during the step charges less than one held for the step
     assert 0 < pr.coupling_exc <= pr.dc_gain * (1 + 1e-12)
+
+
+def test_step_works_under_vmap():
+    p = LIFConfig(t_ref=1e-3)
+    pr = propagators(p, DT)
+
+    def advance(v, i):
+        s = init_state(p, v.shape)._replace(v=v)
+        return lif_step(s, SynapticInput(i_ext=i), p, pr).v
+
+    v = torch.linspace(-70e-3, -54e-3, 12).reshape(4, 3)
+    i = torch.full((4, 3), 1e-9)
+    torch.testing.assert_close(torch.func.vmap(advance)(v, i), advance(v, i))
