@@ -185,7 +185,7 @@ class AnalogTile(nn.Module):
             stochastic_update(self.array, x, d, lr, up, self._gen())
         elif up.mode == "expected":
             total, net = expected_total_and_net(x, d, lr, self.config.device.dw_min, up)
-            if self.array.w.device.type == "cpu" and up.backend != "torch":
+            if self.array.w.device.type == "cpu" and up.backend != "torch" and hasattr(self.array, "kernel_args"):
                 kernel_expected_update(self.array, total, net, seed_from(self._gen()))
             else:
                 n_up = 0.5 * (total + net)

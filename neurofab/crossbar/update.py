@@ -31,7 +31,6 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
-from neurofab.devices import DeviceArray
 from neurofab.devices.kernels import pulse_once
 from neurofab.devices.rng import new_state, normal, uniform
 
@@ -214,15 +213,16 @@ def _stochastic_kernel(
 
 
 def stochastic_update(
-    array: DeviceArray, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, generator: torch.Generator
+    array, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, generator: torch.Generator
 ) -> int:
     """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses."""
     backend = up.backend
     if backend == "auto":
-        backend = "numba" if array.w.device.type == "cpu" else "torch"
+        compiled = array.w.device.type == "cpu" and hasattr(array, "kernel_args")
+        backend = "numba" if compiled else "torch"
     if backend == "numba":
-        if array.w.device.type != "cpu":
-            raise InputTypeError("the numba update backend runs on CPU tensors only")
+        if array.w.device.type != "cpu" or not hasattr(array, "kernel_args"):
+            raise InputTypeError("the numba update backend runs on CPU device arrays with compiled kernels only")
         args = array.kernel_args()
         total = int(
             _stochastic_kernel(

@@ -16,6 +16,7 @@ from neurofab.devices.models import (
     NeuroSimNonlinear,
     SoftBounds,
 )
+from neurofab.devices.pair import OneSidedPair
 from neurofab.devices.pulsed import PulsedDevice
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ecram",
     "ideal",
     "pcm_like",
+    "pcm_pair",
     "reram_soft_bounds",
     "ttv2_array",
     "zhao_ag_si",
@@ -138,7 +140,8 @@ def pcm_like(**overrides: Any) -> ExpStep:
     Values are aihwkit 1.1's published ``PCMPresetDevice`` defaults: dw_min 0.01, range [0, 2] (w_max d2d 0.1),
     a = −1, b = 0, γ± = 2.5, A⁺ = −27.235, A⁻ = −2.235, dw_min d2d 0.2, up/down d2d 0.05, c2c 0.6 with
     additive 0.042 and slope 0.108 parts. Potentiation is gradual, depression abrupt: use it as the two halves
-    of a :class:`~neurofab.devices.pair.OneSidedPair` (up pulses only, refreshed when a half saturates).
+    of a :class:`~neurofab.devices.pair.OneSidedPair` (up pulses only, refreshed when a half saturates),
+    as :func:`pcm_pair` does.
     """
     params = dict(
         dw_min=0.01,
@@ -160,6 +163,16 @@ def pcm_like(**overrides: Any) -> ExpStep:
         dw_min_std_slope=0.108,
     )
     return ExpStep(**{**params, **overrides})
+
+
+@device_presets.register("pcm_pair", "PCM-like pair: two one-sided ExpStep devices with refresh (aihwkit values)")
+def pcm_pair(refresh_threshold: float = 0.75, **overrides: Any) -> OneSidedPair:
+    """Two :func:`pcm_like` devices as a one-sided pair w = g⁺ − g⁻, refreshed at 75 % of a half's bound.
+
+    The pair structure and refresh follow aihwkit's ``PCMPresetUnitCell`` (``OneSidedUnitCell``); the refresh
+    here is a closed-loop reprogramming with up pulses (see :class:`~neurofab.devices.pair.OneSidedPair`).
+    """
+    return OneSidedPair(device=pcm_like(**overrides), refresh_threshold=refresh_threshold)
 
 
 @device_presets.register("ideal", "ideal symmetric device: no noise, no variation, wide bounds")
