@@ -113,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--devices", default="soft_bounds,constant_step")
@@ -136,7 +137,7 @@ def main() -> None:
         results = {}
         for device in args.devices.split(","):
             ours, peer = [], []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 t = time.perf_counter()
                 ours.append(train_neurofab(split, device, seed, args.epochs, args.lr, args.batch, args.bound))
                 t_ours = time.perf_counter() - t
