@@ -178,6 +178,8 @@ def run_sweep(
     ``executor``: ``serial`` (this process), ``process`` (a local pool of ``spec.workers`` processes) or
     ``ray`` (tasks on the Ray cluster at ``address``, or a local one started and stopped here).
     """
+    if executor not in ("serial", "process", "ray"):
+        raise ConfigError(f"executor = {executor!r}: must be 'serial', 'process' or 'ray'")
     resolve_target(spec.target)  # fail early on a bad target, before any worker starts
     path = Path(out if out is not None else spec.out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,10 +204,8 @@ def run_sweep(
                 finish(i, p, s, run_point(spec.target, p, s, spec.quick))
         elif executor == "process":
             _run_pool(spec, todo, finish)
-        elif executor == "ray":
-            _run_ray(spec, todo, finish, address)
         else:
-            raise ConfigError(f"executor = {executor!r}: must be 'serial', 'process' or 'ray'")
+            _run_ray(spec, todo, finish, address)
 
     ordered = [done[point_key(p, s)] for _, p, s in spec.points() if point_key(p, s) in done]
     return sorted(ordered, key=lambda r: r["index"])
