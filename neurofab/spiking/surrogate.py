@@ -65,8 +65,8 @@ class Sigmoid(Surrogate):
     slope: float = Field(25.0, gt=0.0, description="steepness k [1 per unit of normalized potential]")
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        s = torch.sigmoid(self.slope * x)
-        return self.slope * s * (1.0 - s)
+        kx = self.slope * x
+        return self.slope * torch.sigmoid(kx) * torch.sigmoid(-kx)  # = k s(1 − s), without cancellation
 
 
 class ArcTan(Surrogate):
