@@ -120,41 +120,48 @@ def initial_state(consts: NeuronConstants, like: torch.Tensor) -> LayerState:
 
 
 # ----- the fused scan ---------------------------------------------------------------------------------------------
+def _scan_forward(x: torch.Tensor, u0: torch.Tensor, j0: torch.Tensor, ref0: torch.Tensor, consts: NeuronConstants):
+    """The forward recursion over all steps: z (pre-reset potential) per step, the refractory mask per step (or
+    None when no neuron is ever refractory), spikes and the final state."""
+    beta, alpha, c = consts.decay, consts.syn_decay, consts.drive
+    n_ref = consts.refractory_steps
+    refractory = n_ref > 0 or bool((ref0 > 0).any())
+    z_all = torch.empty_like(x)
+    active_all = torch.empty(x.shape, dtype=torch.bool, device=x.device) if refractory else None
+    u, j, ref = u0.clone(), j0.clone(), ref0.clone()
+    for t in range(x.shape[0]):
+        z = z_all[t]
+        if consts.current:
+            torch.add(j, u, alpha=beta, out=z)
+            j.mul_(alpha).add_(x[t])
+        else:
+            torch.add(x[t], u, alpha=beta, out=z)
+        if c != 0.0:
+            z.add_(c)
+        s = z >= 1.0
+        if refractory:
+            a = ref <= 0
+            z.copy_(torch.where(a, z, u))
+            s = (z >= 1.0) & a
+            active_all[t] = a
+            ref = torch.where(s, n_ref, torch.where(a, 0, ref - 1)).to(torch.int32)
+        u = torch.where(s, 0.0, z) if consts.reset_zero else z - s.to(z.dtype)
+    spikes = (z_all >= 1.0).to(x.dtype)
+    if refractory:
+        spikes.mul_(active_all)
+    return z_all, active_all, spikes, u, j, ref
+
+
 class _LIFScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, u0, j0, ref0, consts: NeuronConstants, sg: Surrogate, detach_reset: bool):
-        beta, alpha, c = consts.decay, consts.syn_decay, consts.drive
-        n_ref = consts.refractory_steps
-        refractory = n_ref > 0 or bool((ref0 > 0).any())
-        z_all = torch.empty_like(x)
-        active_all = torch.empty(x.shape, dtype=torch.bool, device=x.device) if refractory else None
-        u, j, ref = u0.clone(), j0.clone(), ref0.clone()
-        for t in range(x.shape[0]):
-            z = z_all[t]
-            if consts.current:
-                torch.add(j, u, alpha=beta, out=z)
-                j.mul_(alpha).add_(x[t])
-            else:
-                torch.add(x[t], u, alpha=beta, out=z)
-            if c != 0.0:
-                z.add_(c)
-            s = z >= 1.0
-            if refractory:
-                a = ref <= 0
-                z.copy_(torch.where(a, z, u))
-                s = (z >= 1.0) & a
-                active_all[t] = a
-                ref = torch.where(s, n_ref, torch.where(a, 0, ref - 1)).to(torch.int32)
-            u = torch.where(s, 0.0, z) if consts.reset_zero else z - s.to(z.dtype)
-        spikes = (z_all >= 1.0).to(x.dtype)
-        if refractory:
-            spikes.mul_(active_all)
+        z_all, active_all, spikes, u, j, ref = _scan_forward(x, u0, j0, ref0, consts)
         slope = sg.grad(z_all - 1.0)
-        if refractory:
+        if active_all is not None:
             slope.mul_(active_all)
         keep_z = consts.reset_zero and not detach_reset
         ctx.save_for_backward(slope, spikes, z_all if keep_z else None, active_all)
-        ctx.consts, ctx.detach_reset, ctx.refractory = consts, detach_reset, refractory
+        ctx.consts, ctx.detach_reset, ctx.refractory = consts, detach_reset, active_all is not None
         ctx.mark_non_differentiable(u, j, ref)
         return spikes, u, j, ref
 
@@ -231,6 +238,9 @@ def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fa
     if state is None:
         state = initial_state(consts, x[0])
     _check_state(state, x[0], "lif_scan")
+    if not (torch.is_grad_enabled() and x.requires_grad):  # inference: no surrogate slopes to keep
+        _, _, spikes, u, j, ref = _scan_forward(x, state.u, state.j, state.refractory, consts)
+        return spikes, LayerState(u, j, ref)
     spikes, u, j, ref = _LIFScan.apply(x, state.u.detach(), state.j.detach(), state.refractory, consts, sg,
                                        bool(detach_reset))
     return spikes, LayerState(u, j, ref)
@@ -466,11 +476,12 @@ def fan_out(modules: Sequence[nn.Module], input_shape: tuple[int, ...]) -> torch
     falls at the borders. Used to count synaptic operations: Σ spikes × fan-out.
     """
     fns = [_indicator(m) for m in modules]
-    x0 = torch.zeros((1, *input_shape), dtype=torch.float64, requires_grad=True)
-    y = x0
-    for fn in fns:
-        y = fn(y)
-    (g,) = torch.autograd.grad(y, x0, torch.ones_like(y))
+    with torch.enable_grad():
+        x0 = torch.zeros((1, *input_shape), dtype=torch.float64, requires_grad=True)
+        y = x0
+        for fn in fns:
+            y = fn(y)
+        (g,) = torch.autograd.grad(y, x0, torch.ones_like(y))
     return g[0].to(torch.float32)
 
 
