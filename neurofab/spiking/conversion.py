@@ -55,6 +55,7 @@ from neurofab.spiking.layers import (
     fan_out,
     lif_scan,
     neuron_constants,
+    precision_tag,
 )
 from neurofab.spiking.neurons import IFConfig
 
@@ -212,7 +213,7 @@ class Checkpoint:
     steps: int
     output: torch.Tensor  #: (batch, classes) accumulated output (membrane readout) or output spike counts
     counts: list[torch.Tensor]  #: spike counts of every hidden layer, (batch, ...) each
-    synops: float  #: synaptic operations so far (spikes × fan-out)
+    synops: float  #: synaptic operations so far (spikes × fan-out), each one accumulate of a weight
     input_macs: float  #: multiply-accumulates of the input layer (current encoding: once)
     accumulates: float  #: additions of a constant current or bias to a membrane
     spikes: float  #: spikes emitted so far
@@ -315,10 +316,11 @@ class ConvertedSNN(nn.Module):
                 yield Checkpoint(t, out.clone(), [c.clone() for c in counts[:-1]], synops, input_macs, accumulates,
                                  spikes_total)
         if recording():
-            record("synop", synops)
+            tag = precision_tag(x.dtype)
+            record("synop", synops, tag)
             record("spike", spikes_total)
-            record("ac", accumulates, "fp32")
-            record("mac", input_macs, "fp32")
+            record("ac", accumulates, tag)
+            record("mac", input_macs, tag)
             record("neuron_update", sum(c.numel() for c in counts if c is not None) * n_steps)
 
     def forward(self, x: torch.Tensor, n_steps: int = 100) -> torch.Tensor:

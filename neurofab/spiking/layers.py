@@ -423,7 +423,8 @@ class SpikingSequential(nn.Sequential):
                 if isinstance(module, nn.Linear | nn.Conv2d):
                     if recording():
                         src = spikes_in.detach().reshape(n_steps * batch, *spikes_in.shape[2:])
-                        record("synop", (src * self._fan_out(chain, tuple(src.shape[1:]))).sum())
+                        record("synop", (src * self._fan_out(chain, tuple(src.shape[1:]))).sum(),
+                               precision_tag(module.weight.dtype))
                     spikes_in, chain = None, []
             y = module(flat)
             x = y.reshape(n_steps, batch, *y.shape[1:])
@@ -435,6 +436,14 @@ class SpikingSequential(nn.Sequential):
         if key not in cache:
             cache[key] = fan_out(chain, shape)
         return cache[key]
+
+
+def precision_tag(dtype: torch.dtype) -> str:
+    """The ledger precision tag of a weight dtype ("fp32", "fp16", "bf16", "fp64"; "int8" … for integer types)."""
+    tags = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64"}
+    if dtype in tags:
+        return tags[dtype]
+    return f"int{torch.iinfo(dtype).bits}" if not dtype.is_floating_point and dtype != torch.bool else "int1"
 
 
 def repeat_over_time(x: torch.Tensor, n_steps: int) -> torch.Tensor:

@@ -122,6 +122,7 @@ def test_cnn_conversion_counts_synaptic_operations():
     expected = first.counts[0].sum().item() * 5 + first.counts[1].sum().item() * 3
     assert first.synops == pytest.approx(expected)
     assert led.count("synop") == pytest.approx(last.synops)
+    assert led.count("synop", "fp32") == led.count("synop")
     assert led.count("mac", "fp32") == ann_macs(nn.Sequential(ann[0]), (1, 8, 8)) * 8
     assert ann_macs(ann, (1, 8, 8)) == 36 * 4 * 9 + 36 * 5 + 5 * 3
 
