@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/neurofab reproduce --all --quick --out results
 
 lint: $(STAMP)
-	$(BIN)/ruff check neurofab tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
 test: lint

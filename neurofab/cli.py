@@ -22,6 +22,8 @@ from neurofab.core import NeurofabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
 console = Console()
+if not console.is_terminal:  # logs and pipes: wide enough for a report table on one line per row
+    console.width = 150
 
 
 def _usage_error(message: str) -> typer.Exit:

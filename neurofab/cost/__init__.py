@@ -1,1 +1,65 @@
-"""L2 — energy, latency and area: technology tables, circuit modules, CIM chip estimates, per-event energies."""
+"""L2 — energy, latency and area: technology tables, circuit modules, CIM chip estimates, per-event energies.
+
+Modules:
+
+- :mod:`~neurofab.cost.technology` — CMOS node table 130 nm … 7 nm (NeuroSim Table 1, FinFET below 22 nm);
+- :mod:`~neurofab.cost.gates`, :mod:`~neurofab.cost.circuits`, :mod:`~neurofab.cost.periphery` — gate models and
+  the digital and analog modules built from them (area, energy, leakage, delay);
+- :mod:`~neurofab.cost.mapping`, :mod:`~neurofab.cost.cim` — a network mapped onto compute-in-memory sub-arrays,
+  PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
+- :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
+"""
+
+from neurofab.cost import cim, circuits, gates, mapping, optoelectronic, periphery, technology
+from neurofab.cost.cim import (
+    CELL_PRESETS,
+    CellConfig,
+    ChipEstimate,
+    CIMConfig,
+    estimate,
+    event_energies,
+    ledger_energy,
+    table7_config,
+)
+from neurofab.cost.mapping import LayerSpec, layers_from_model, measure_activity, resnet18_imagenet, vgg8_cifar10
+from neurofab.cost.optoelectronic import (
+    SEMICONDUCTOR,
+    SUPERCONDUCTING,
+    OptoelectronicPlatform,
+    SemiconductorPlatform,
+    SuperconductingPlatform,
+    feasibility,
+    make_platform,
+)
+from neurofab.cost.technology import Technology
+
+__all__ = [
+    "CELL_PRESETS",
+    "SEMICONDUCTOR",
+    "SUPERCONDUCTING",
+    "CIMConfig",
+    "CellConfig",
+    "ChipEstimate",
+    "LayerSpec",
+    "OptoelectronicPlatform",
+    "SemiconductorPlatform",
+    "SuperconductingPlatform",
+    "Technology",
+    "cim",
+    "circuits",
+    "estimate",
+    "event_energies",
+    "feasibility",
+    "gates",
+    "layers_from_model",
+    "ledger_energy",
+    "make_platform",
+    "mapping",
+    "measure_activity",
+    "optoelectronic",
+    "periphery",
+    "resnet18_imagenet",
+    "table7_config",
+    "technology",
+    "vgg8_cifar10",
+]

@@ -269,21 +269,27 @@ class Report:
 
     # ----- rendering -----------------------------------------------------------------------------
     def table(self) -> Table:
+        """The rows as a rich table; each row's note is a numbered footnote (see :meth:`print`)."""
         t = Table(title=f"{self.name}: {self.title}", caption=self.paper, show_lines=False)
-        for col, kw in [("quantity", {}), ("paper", {"justify": "right"}), ("ours", {"justify": "right"}),
-                        ("unit", {}), ("tolerance", {}), ("verdict", {}), ("note", {"overflow": "fold"})]:
+        for col, kw in [("#", {"justify": "right"}), ("quantity", {"overflow": "fold", "ratio": 3}),
+                        ("paper", {"justify": "right"}), ("ours", {"justify": "right"}), ("unit", {}),
+                        ("tolerance", {}), ("verdict", {})]:
             t.add_column(col, **kw)
-        for r in self.rows:
+        for i, r in enumerate(self.rows, 1):
             style = {"ok": "green", "FAIL": "bold red", "info": "dim"}[r.verdict]
-            t.add_row(r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance.describe(),
-                      f"[{style}]{r.verdict}[/{style}]", r.note)
+            t.add_row(str(i), r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance.describe(),
+                      f"[{style}]{r.verdict}[/{style}]")
         return t
 
     def print(self, console: Console | None = None) -> None:
+        """The table, the rows' notes as numbered footnotes, the report's notes and the count of rows that hold."""
         console = console or Console()
         console.print(self.table())
+        for i, r in enumerate(self.rows, 1):
+            if r.note:
+                console.print(f"  [{i}] {r.note}", highlight=False, markup=False)
         for n in self.notes:
-            console.print(f"  • {n}")
+            console.print(f"  • {n}", highlight=False, markup=False)
         held = sum(r.holds for r in self.rows)
         colour = "green" if self.passed else "red"
         console.print(f"[{colour}]{held}/{len(self.rows)} rows hold[/{colour}]"

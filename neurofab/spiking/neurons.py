@@ -47,21 +47,34 @@ SynapseKind = Literal["delta", "current", "conductance"]
 SpikeFn = Callable[[torch.Tensor], torch.Tensor]
 
 __all__ = [
+    "ADEX_BRETTE_GERSTNER",
     "CUBA_LIF",
+    "IZHIKEVICH_RS",
+    "AdExConfig",
+    "AdaptiveState",
+    "EulerPlan",
     "IFConfig",
+    "IntegerIFConfig",
+    "IntegerState",
+    "IzhikevichConfig",
     "LIFConfig",
     "LIFState",
+    "NeuronConfig",
     "Propagators",
     "ResetMode",
     "SpikeFn",
     "SynapseKind",
     "SynapticInput",
+    "adex_step",
     "heaviside",
     "if_step",
     "init_state",
+    "integer_if_step",
+    "izhikevich_step",
     "lif_step",
     "propagators",
     "step",
+    "wrap",
 ]
 
 
@@ -144,6 +157,119 @@ CUBA_LIF = LIFConfig(
 )  # fmt: skip
 
 
+class _SynapseFields(Config):
+    """Synapse fields shared by the nonlinear neurons (Izhikevich, AdEx)."""
+
+    synapse: SynapseKind = Field("current", description="synapse kind: 'delta', 'current' or 'conductance'")
+    tau_syn_exc: float = Field(5e-3, gt=0, description="excitatory synaptic time constant [s]")
+    tau_syn_inh: float = Field(10e-3, gt=0, description="inhibitory synaptic time constant [s]")
+    e_exc: float = Field(0.0, description="excitatory reversal potential (conductance synapses) [V]")
+    e_inh: float = Field(-85e-3, description="inhibitory reversal potential (conductance synapses) [V]")
+    i_bias: float = Field(0.0, description="constant bias current [A]")
+    max_substep: float = Field(25e-6, gt=0, description="longest forward-Euler sub-step of the nonlinear ODE [s]")
+
+
+class IzhikevichConfig(_SynapseFields):
+    """Izhikevich's simple model in its dimensional form (Izhikevich 2007, Dynamical Systems in Neuroscience,
+    eqs. 8.5–8.6):
+
+        C dV/dt = k (V − v_rest)(V − v_t) − u + I,     du/dt = a (b (V − v_rest) − u)
+        if V ≥ v_peak:  V ← c,  u ← u + d
+
+    The quadratic ODE is integrated by forward Euler in sub-steps of at most ``max_substep``; V is held at
+    v_peak once it gets there, and the spike is emitted at the end of the step. Defaults: the regular-spiking
+    cortical pyramidal cell of the book (C 100 pF, k 0.7 pA/mV², v_r −60 mV, v_t −40 mV, v_peak 35 mV,
+    a 0.03 /ms, b −2 nS, c −50 mV, d 100 pA).
+    """
+
+    c_m: float = Field(100e-12, gt=0, description="membrane capacitance [F]")
+    k: float = Field(0.7e-6, gt=0, description="gain of the quadratic term [A/V²]")
+    v_rest: float = Field(-60e-3, description="resting potential v_r [V]")
+    v_t: float = Field(-40e-3, description="instantaneous threshold potential [V]")
+    v_peak: float = Field(35e-3, description="spike cut-off: V is reset when it reaches v_peak [V]")
+    a: float = Field(30.0, gt=0, description="recovery rate a [1/s]")
+    b: float = Field(-2e-9, description="recovery sensitivity to V − v_rest [S]")
+    c: float = Field(-50e-3, description="reset potential [V]")
+    d: float = Field(100e-12, description="recovery jump after a spike [A]")
+
+    @model_validator(mode="after")
+    def _check(self) -> IzhikevichConfig:
+        if not self.v_rest < self.v_t < self.v_peak:
+            raise ValueError(f"need v_rest < v_t < v_peak, got {self.v_rest!r}, {self.v_t!r}, {self.v_peak!r}")
+        if not self.c < self.v_peak:
+            raise ValueError(f"reset c = {self.c!r} must be below v_peak = {self.v_peak!r}")
+        return self
+
+
+class AdExConfig(_SynapseFields):
+    """Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005, J. Neurophysiol. 94:3637, eqs. 1–2):
+
+        C dV/dt = −g_L (V − E_L) + g_L Δ_T exp((V − V_T)/Δ_T) − w + I,    τ_w dw/dt = a (V − E_L) − w
+        if V ≥ v_peak:  V ← v_reset,  w ← w + b,  then V clamped for t_ref
+
+    Forward Euler in sub-steps of at most ``max_substep`` (the exponential is evaluated with V capped at
+    v_peak). Defaults: the paper's regular-spiking parameters as in NEST 3's published ``aeif_cond_exp``
+    defaults (C 281 pF, g_L 30 nS, E_L −70.6 mV, V_T −50.4 mV, Δ_T 2 mV, τ_w 144 ms, a 4 nS, b 80.5 pA,
+    V_reset −60 mV, V_peak 0 mV, t_ref 0).
+    """
+
+    c_m: float = Field(281e-12, gt=0, description="membrane capacitance [F]")
+    g_leak: float = Field(30e-9, gt=0, description="leak conductance [S]")
+    v_rest: float = Field(-70.6e-3, description="leak reversal potential E_L [V]")
+    v_t: float = Field(-50.4e-3, description="exponential threshold V_T [V]")
+    delta_t: float = Field(2e-3, gt=0, description="slope factor Δ_T [V]")
+    v_peak: float = Field(0.0, description="spike cut-off [V]")
+    v_reset: float = Field(-60e-3, description="reset potential [V]")
+    t_ref: float = Field(0.0, ge=0, description="absolute refractory period, membrane clamped [s]")
+    tau_w: float = Field(144e-3, gt=0, description="adaptation time constant [s]")
+    a: float = Field(4e-9, description="subthreshold adaptation [S]")
+    b: float = Field(80.5e-12, description="spike-triggered adaptation jump [A]")
+
+    @model_validator(mode="after")
+    def _check(self) -> AdExConfig:
+        if not self.v_reset < self.v_peak:
+            raise ValueError(f"v_reset = {self.v_reset!r} must be below v_peak = {self.v_peak!r}")
+        if not self.v_t < self.v_peak:
+            raise ValueError(f"v_t = {self.v_t!r} must be below v_peak = {self.v_peak!r}")
+        return self
+
+
+class IntegerIFConfig(Config):
+    """Integer integrate-and-fire accumulator of a digital neuromorphic core.
+
+    Each step the accumulator adds the (integer) synaptic input and ``leak`` in ``bits``-bit two's-complement
+    arithmetic, so a sum beyond the largest representable value wraps around to negative values, as a hardware
+    adder does; it fires when the accumulator is ≥ ``threshold`` and then resets (to ``v_reset``, or by
+    subtracting ``threshold − v_reset``).
+    """
+
+    bits: int = Field(16, ge=2, le=32, description="accumulator width [bits]")
+    threshold: int = Field(64, description="firing threshold [LSB]")
+    v_reset: int = Field(0, description="reset value [LSB]")
+    leak: int = Field(0, description="added every step, negative to leak down [LSB]")
+    reset_mode: ResetMode = Field("zero", description="'zero' (to v_reset) or 'subtract' (by threshold − v_reset)")
+    refractory_steps: int = Field(0, ge=0, description="steps the accumulator is frozen after a spike [steps]")
+
+    @model_validator(mode="after")
+    def _check(self) -> IntegerIFConfig:
+        lo, hi = -(2 ** (self.bits - 1)), 2 ** (self.bits - 1) - 1
+        for name in ("threshold", "v_reset", "leak"):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise ValueError(f"{name} = {value} does not fit a {self.bits}-bit accumulator [{lo}, {hi}]")
+        if not self.v_reset < self.threshold:
+            raise ValueError(f"v_reset = {self.v_reset} must be below threshold = {self.threshold}")
+        return self
+
+
+#: Izhikevich (2007) regular-spiking cortical neuron (the defaults of :class:`IzhikevichConfig`).
+IZHIKEVICH_RS = IzhikevichConfig()
+#: Brette & Gerstner (2005) AdEx with NEST's aeif_cond_exp conductance synapses (τ_exc 0.2 ms, τ_inh 2 ms).
+ADEX_BRETTE_GERSTNER = AdExConfig(synapse="conductance", tau_syn_exc=0.2e-3, tau_syn_inh=2e-3)
+
+NeuronConfig = IFConfig | LIFConfig | IzhikevichConfig | AdExConfig | IntegerIFConfig
+
+
 # ----- propagators ---------------------------------------------------------------------------------------------
 class Propagators(NamedTuple):
     """Exact-integration coefficients of a linear neuron for one time step ``dt`` (see the module docstring)."""
@@ -166,17 +292,49 @@ def _coupling(dt: float, tau_m: float, tau_s: float, c_m: float) -> float:
     return decay_m * window / c_m
 
 
-def propagators(params: IFConfig | LIFConfig, dt: float) -> Propagators:
-    """The propagators of ``params`` for a time step ``dt`` [s] (must be > 0, and t_ref a whole number of steps
-    to within 1 % of a step)."""
+class EulerPlan(NamedTuple):
+    """Integration plan of a nonlinear neuron (Izhikevich, AdEx) for one time step ``dt``."""
+
+    dt: float  #: time step [s]
+    substeps: int  #: forward-Euler sub-steps per step
+    decay_exc: float  #: exp(−h/τ_syn_exc) for one sub-step h = dt/substeps (synapses stay exact)
+    decay_inh: float  #: exp(−h/τ_syn_inh) for one sub-step
+    refractory_steps: int  #: round(t_ref / dt)
+
+
+def _check_dt(dt: float) -> float:
     if isinstance(dt, bool) or not isinstance(dt, int | float) or not math.isfinite(dt) or dt <= 0:
         raise ConfigError(f"dt = {dt!r}: must be a positive number of seconds")
-    dt = float(dt)
-    if not isinstance(params, IFConfig | LIFConfig):
-        raise InputTypeError(f"propagators: params must be IFConfig or LIFConfig, got {type(params).__name__}")
-    steps = params.t_ref / dt
+    return float(dt)
+
+
+def _refractory_steps(t_ref: float, dt: float) -> int:
+    steps = t_ref / dt
     if abs(steps - round(steps)) > 0.01:
-        raise ConfigError(f"t_ref = {params.t_ref!r} s is not a whole number of time steps dt = {dt!r} s")
+        raise ConfigError(f"t_ref = {t_ref!r} s is not a whole number of time steps dt = {dt!r} s")
+    return round(steps)
+
+
+def propagators(params: NeuronConfig, dt: float) -> Propagators | EulerPlan | None:
+    """The integration coefficients of ``params`` for a time step ``dt`` [s]: exact :class:`Propagators` for
+    IF/LIF, an :class:`EulerPlan` for Izhikevich/AdEx, ``None`` for the integer accumulator (no time constant).
+    ``dt`` must be > 0 and ``t_ref`` a whole number of steps (to within 1 % of a step)."""
+    dt = _check_dt(dt)
+    if isinstance(params, IntegerIFConfig):
+        return None
+    if isinstance(params, IzhikevichConfig | AdExConfig):
+        substeps = max(1, math.ceil(dt / params.max_substep - 1e-9))
+        h = dt / substeps
+        t_ref = params.t_ref if isinstance(params, AdExConfig) else 0.0
+        return EulerPlan(
+            dt=dt,
+            substeps=substeps,
+            decay_exc=math.exp(-h / params.tau_syn_exc),
+            decay_inh=math.exp(-h / params.tau_syn_inh),
+            refractory_steps=_refractory_steps(t_ref, dt),
+        )
+    if not isinstance(params, IFConfig | LIFConfig):
+        raise InputTypeError(f"propagators: params must be a neuron config, got {type(params).__name__}")
     tau_m = math.inf if isinstance(params, IFConfig) else params.tau_m
     decay_m = 1.0 if math.isinf(tau_m) else math.exp(-dt / tau_m)
     dc_gain = dt / params.c_m if math.isinf(tau_m) else -math.expm1(-dt / tau_m) * tau_m / params.c_m
@@ -189,7 +347,7 @@ def propagators(params: IFConfig | LIFConfig, dt: float) -> Propagators:
         coupling_exc=_coupling(dt, tau_m, params.tau_syn_exc, params.c_m) if current else 0.0,
         coupling_inh=_coupling(dt, tau_m, params.tau_syn_inh, params.c_m) if current else 0.0,
         dc_gain=dc_gain,
-        refractory_steps=round(steps),
+        refractory_steps=_refractory_steps(params.t_ref, dt),
     )
 
 
@@ -204,6 +362,25 @@ class LIFState(NamedTuple):
     spikes: torch.Tensor  #: spikes emitted in the last step (0/1, the dtype of v)
 
 
+class AdaptiveState(NamedTuple):
+    """State of a population of Izhikevich or AdEx neurons."""
+
+    v: torch.Tensor  #: membrane potential [V]
+    w: torch.Tensor  #: recovery / adaptation current (u of Izhikevich, w of AdEx) [A]
+    syn_exc: torch.Tensor  #: excitatory synaptic current [A] or conductance [S]
+    syn_inh: torch.Tensor  #: inhibitory synaptic current [A] or conductance [S]
+    refractory: torch.Tensor  #: remaining refractory steps (int32)
+    spikes: torch.Tensor  #: spikes emitted in the last step (0/1)
+
+
+class IntegerState(NamedTuple):
+    """State of a population of integer accumulators."""
+
+    v: torch.Tensor  #: accumulator value (int64, always within the accumulator's range) [LSB]
+    refractory: torch.Tensor  #: remaining refractory steps (int32)
+    spikes: torch.Tensor  #: spikes emitted in the last step (0/1, uint8)
+
+
 class SynapticInput(NamedTuple):
     """Input of one step. Delta synapses: voltage jumps [V]; current synapses: current jumps [A] (inhibitory
     ones negative); conductance synapses: conductance jumps [S] (≥ 0). ``i_ext`` [A] is held over the step."""
@@ -213,39 +390,52 @@ class SynapticInput(NamedTuple):
     i_ext: torch.Tensor | float = 0.0
 
 
+def _initial(v: torch.Tensor | float | None, default: float, shape: tuple[int, ...], dtype, device) -> torch.Tensor:
+    if v is None:
+        return torch.full(shape, default, dtype=dtype, device=device)
+    v0 = torch.as_tensor(v, dtype=dtype, device=device)
+    try:
+        v0 = torch.broadcast_to(v0, shape).clone()
+    except RuntimeError:
+        raise ShapeError(
+            f"init_state: v of shape {tuple(v0.shape)} does not fit the population shape {shape}"
+        ) from None
+    if v0.is_floating_point() and not torch.isfinite(v0).all():
+        raise ShapeError("init_state: v holds NaN or infinite values")
+    return v0
+
+
 def init_state(
-    params: IFConfig | LIFConfig,
+    params: NeuronConfig,
     shape: int | tuple[int, ...],
     v: torch.Tensor | float | None = None,
     *,
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
-) -> LIFState:
-    """A population at rest: V = ``v`` (default v_rest for LIF, v_reset for IF), no synaptic input, not
-    refractory, no spikes."""
-    if not isinstance(params, IFConfig | LIFConfig):
-        raise InputTypeError(f"init_state: params must be IFConfig or LIFConfig, got {type(params).__name__}")
+) -> LIFState | AdaptiveState | IntegerState:
+    """A population at rest: V = ``v`` (default: v_rest; v_reset for IF and the integer accumulator), no
+    synaptic input, not refractory, no spikes. Izhikevich starts with u = b (V − v_rest), AdEx with
+    w = a (V − E_L) (their fixed points for that V)."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if any((not isinstance(n, int)) or n < 0 for n in shape):
+    if any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in shape):
         raise ShapeError(f"init_state: shape must be non-negative integers, got {shape!r}")
+    ref = torch.zeros(shape, dtype=torch.int32, device=device)
+    if isinstance(params, IntegerIFConfig):
+        if isinstance(v, float) or (isinstance(v, torch.Tensor) and (v.is_floating_point() or v.dtype == torch.bool)):
+            raise InputTypeError("init_state: an integer accumulator needs an integer v")
+        v0 = _initial(v, params.v_reset, shape, torch.int64, device)
+        return IntegerState(v=wrap(v0, params.bits), refractory=ref, spikes=torch.zeros(shape, dtype=torch.uint8))
     zeros = torch.zeros(shape, dtype=dtype, device=device)
-    if v is None:
-        v0 = zeros + (params.v_reset if isinstance(params, IFConfig) else params.v_rest)
-    else:
-        v0 = torch.as_tensor(v, dtype=dtype, device=device)
-        try:
-            v0 = torch.broadcast_to(v0, shape).clone()
-        except RuntimeError:
-            raise ShapeError(f"init_state: v of shape {tuple(v0.shape)} does not fit shape {shape}") from None
-        if not torch.isfinite(v0).all():
-            raise ShapeError("init_state: v holds NaN or infinite values")
-    return LIFState(
-        v=v0,
-        syn_exc=zeros.clone(),
-        syn_inh=zeros.clone(),
-        refractory=torch.zeros(shape, dtype=torch.int32, device=device),
-        spikes=zeros.clone(),
-    )
+    if isinstance(params, IzhikevichConfig | AdExConfig):
+        v0 = _initial(v, params.v_rest, shape, dtype, device)
+        slope = params.b if isinstance(params, IzhikevichConfig) else params.a
+        w0 = slope * (v0 - params.v_rest)
+        return AdaptiveState(v=v0, w=w0, syn_exc=zeros, syn_inh=zeros.clone(), refractory=ref, spikes=zeros.clone())
+    if not isinstance(params, IFConfig | LIFConfig):
+        raise InputTypeError(f"init_state: params must be a neuron config, got {type(params).__name__}")
+    default = params.v_reset if isinstance(params, IFConfig) else params.v_rest
+    v0 = _initial(v, default, shape, dtype, device)
+    return LIFState(v=v0, syn_exc=zeros, syn_inh=zeros.clone(), refractory=ref, spikes=zeros.clone())
 
 
 # ----- step functions ------------------------------------------------------------------------------------------
@@ -260,6 +450,11 @@ def _as_input(inputs: SynapticInput | torch.Tensor | float) -> SynapticInput:
     if isinstance(inputs, torch.Tensor | int | float):
         return SynapticInput(exc=inputs)
     raise InputTypeError(f"inputs must be a SynapticInput or a tensor, got {type(inputs).__name__}")
+
+
+def _check_prop(prop: object, kind: type, who: str) -> None:
+    if not isinstance(prop, kind):
+        raise InputTypeError(f"{who}: expected {kind.__name__} from propagators(params, dt), got {type(prop).__name__}")
 
 
 def _linear_step(
@@ -311,6 +506,7 @@ def lif_step(
     """Advance a LIF population by one step ``prop.dt``. A bare tensor as ``inputs`` is the excitatory input."""
     if not isinstance(params, LIFConfig):
         raise InputTypeError(f"lif_step: params must be LIFConfig, got {type(params).__name__}")
+    _check_prop(prop, Propagators, "lif_step")
     return _linear_step(state, _as_input(inputs), params, prop, spike_fn, detach_reset)
 
 
@@ -326,20 +522,128 @@ def if_step(
     excitatory input."""
     if not isinstance(params, IFConfig):
         raise InputTypeError(f"if_step: params must be IFConfig, got {type(params).__name__}")
+    _check_prop(prop, Propagators, "if_step")
     return _linear_step(state, _as_input(inputs), params, prop, spike_fn, detach_reset)
 
 
-def step(
-    state: LIFState,
+def _adaptive_step(
+    state: AdaptiveState,
+    inputs: SynapticInput,
+    params: IzhikevichConfig | AdExConfig,
+    plan: EulerPlan,
+    spike_fn: SpikeFn,
+) -> AdaptiveState:
+    v, w, g_e, g_i, ref = state.v, state.w, state.syn_exc, state.syn_inh, state.refractory
+    active = ref <= 0
+    h = plan.dt / plan.substeps
+    i_drive = inputs.i_ext + params.i_bias
+    izh = isinstance(params, IzhikevichConfig)
+    for _ in range(plan.substeps):
+        if params.synapse == "current":
+            i_syn = g_e + g_i
+        elif params.synapse == "conductance":
+            i_syn = g_e * (params.e_exc - v) + g_i * (params.e_inh - v)
+        else:
+            i_syn = 0.0
+        if izh:
+            dv = (params.k * (v - params.v_rest) * (v - params.v_t) - w + i_syn + i_drive) / params.c_m
+            dw = params.a * (params.b * (v - params.v_rest) - w)
+        else:
+            v_cap = torch.clamp(v, max=params.v_peak)
+            spike_current = params.g_leak * params.delta_t * torch.exp((v_cap - params.v_t) / params.delta_t)
+            leak = params.g_leak * (v - params.v_rest)
+            dv = (-leak + spike_current - w + i_syn + i_drive) / params.c_m
+            dw = (params.a * (v - params.v_rest) - w) / params.tau_w
+        v = torch.where(active, torch.clamp(v + h * dv, max=params.v_peak), v)
+        w = w + h * dw
+        if params.synapse != "delta":
+            g_e = plan.decay_exc * g_e
+            g_i = plan.decay_inh * g_i
+    if params.synapse == "delta":
+        v = torch.where(active, torch.clamp(v + inputs.exc + inputs.inh, max=params.v_peak), v)
+    else:
+        g_e = g_e + inputs.exc
+        g_i = g_i + inputs.inh
+    s = spike_fn(v - params.v_peak) * active
+    v_reset = params.c if izh else params.v_reset
+    v = v - s * (v - v_reset)
+    w = w + s * params.d if izh else w + s * params.b
+    fired = s.detach() > 0
+    ref = torch.where(fired, plan.refractory_steps, torch.where(active, 0, ref - 1)).to(torch.int32)
+    return AdaptiveState(v=v, w=w, syn_exc=g_e, syn_inh=g_i, refractory=ref, spikes=s)
+
+
+def izhikevich_step(
+    state: AdaptiveState,
     inputs: SynapticInput | torch.Tensor | float,
-    params: IFConfig | LIFConfig,
-    prop: Propagators,
+    params: IzhikevichConfig,
+    plan: EulerPlan,
     spike_fn: SpikeFn = heaviside,
-    detach_reset: bool = False,
-) -> LIFState:
-    """Advance a population by one step, choosing the step function from the type of ``params``."""
+) -> AdaptiveState:
+    """Advance an Izhikevich population by one step ``plan.dt`` (forward Euler in ``plan.substeps``)."""
+    if not isinstance(params, IzhikevichConfig):
+        raise InputTypeError(f"izhikevich_step: params must be IzhikevichConfig, got {type(params).__name__}")
+    _check_prop(plan, EulerPlan, "izhikevich_step")
+    return _adaptive_step(state, _as_input(inputs), params, plan, spike_fn)
+
+
+def adex_step(
+    state: AdaptiveState,
+    inputs: SynapticInput | torch.Tensor | float,
+    params: AdExConfig,
+    plan: EulerPlan,
+    spike_fn: SpikeFn = heaviside,
+) -> AdaptiveState:
+    """Advance an AdEx population by one step ``plan.dt`` (forward Euler in ``plan.substeps``)."""
+    if not isinstance(params, AdExConfig):
+        raise InputTypeError(f"adex_step: params must be AdExConfig, got {type(params).__name__}")
+    _check_prop(plan, EulerPlan, "adex_step")
+    return _adaptive_step(state, _as_input(inputs), params, plan, spike_fn)
+
+
+def wrap(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Two's-complement wrap-around of integers into [−2^(bits−1), 2^(bits−1) − 1]."""
+    half = 1 << (bits - 1)
+    return torch.remainder(x + half, 1 << bits) - half
+
+
+def integer_if_step(
+    state: IntegerState,
+    inputs: torch.Tensor | int,
+    params: IntegerIFConfig,
+    prop: None = None,
+) -> IntegerState:
+    """Advance integer accumulators by one step: v ← wrap(v + input + leak), spike when v ≥ threshold, reset.
+
+    ``inputs`` are integer synaptic sums [LSB]; they are lost while a neuron is refractory."""
+    if not isinstance(params, IntegerIFConfig):
+        raise InputTypeError(f"integer_if_step: params must be IntegerIFConfig, got {type(params).__name__}")
+    x = torch.as_tensor(inputs)
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise InputTypeError(f"integer_if_step: inputs must be integers, got dtype {x.dtype}")
+    v, ref = state.v, state.refractory
+    active = ref <= 0
+    v = torch.where(active, wrap(v + x.to(torch.int64) + params.leak, params.bits), v)
+    fired = active & (v >= params.threshold)
+    if params.reset_mode == "zero":
+        v = torch.where(fired, params.v_reset, v)
+    else:
+        v = torch.where(fired, wrap(v - (params.threshold - params.v_reset), params.bits), v)
+    ref = torch.where(fired, params.refractory_steps, torch.where(active, 0, ref - 1)).to(torch.int32)
+    return IntegerState(v=v, refractory=ref, spikes=fired.to(torch.uint8))
+
+
+def step(state, inputs, params: NeuronConfig, prop, spike_fn: SpikeFn = heaviside, detach_reset: bool = False):
+    """Advance a population by one step, choosing the step function from the type of ``params``
+    (``spike_fn`` and ``detach_reset`` apply where the model has them)."""
     if isinstance(params, LIFConfig):
         return lif_step(state, inputs, params, prop, spike_fn, detach_reset)
     if isinstance(params, IFConfig):
         return if_step(state, inputs, params, prop, spike_fn, detach_reset)
+    if isinstance(params, IzhikevichConfig):
+        return izhikevich_step(state, inputs, params, prop, spike_fn)
+    if isinstance(params, AdExConfig):
+        return adex_step(state, inputs, params, prop, spike_fn)
+    if isinstance(params, IntegerIFConfig):
+        return integer_if_step(state, inputs, params, prop)
     raise InputTypeError(f"step: no step function for params of type {type(params).__name__}")

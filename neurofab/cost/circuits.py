@@ -1,0 +1,376 @@
+"""Circuit modules built from the gates of :mod:`neurofab.cost.gates`: flip-flop, adders, shift-add, accumulator,
+adder tree, multiplexer, decoder, latch comparator, SRAM buffer, repeated wire and H-tree.
+
+Every module returns a :class:`Cost`: area [m²], the delay of one operation [s], the energy of one operation [J]
+and the static power [W]. Module energies are *raw*: every internal node makes one full charge–discharge per
+operation (an upper bound); real switching activity multiplies them (the γ, δ, ε, ζ factors of Lu et al. 2021, or
+a measured activity).
+
+Structures follow Lu et al. 2021 where the paper names them: the D flip-flop is four transmission gates, four
+inverters and four clock inverters; the full adder is nine NAND2 gates per bit. Elsewhere: textbook structures
+(Weste & Harris, *CMOS VLSI Design*, 4th ed.; Rabaey, *Digital Integrated Circuits*, 2nd ed.), named in each
+docstring.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from neurofab.core import ConfigError
+from neurofab.cost.gates import gate_area, inverter, nand, transmission_gate
+from neurofab.cost.technology import Technology
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Area [m²], delay of one operation [s], energy per operation [J], leakage power [W]."""
+
+    area: float = 0.0
+    delay: float = 0.0
+    energy: float = 0.0
+    leakage: float = 0.0
+
+    def times(self, n: float) -> Cost:
+        """``n`` copies working in parallel: area, energy and leakage × n, delay unchanged."""
+        if n < 0 or not math.isfinite(n):
+            raise ConfigError(f"number of copies = {n!r}: must be a finite number >= 0")
+        return Cost(self.area * n, self.delay, self.energy * n, self.leakage * n)
+
+    def scale_energy(self, factor: float) -> Cost:
+        """The same module with its energy per operation × ``factor`` (an activity factor)."""
+        return Cost(self.area, self.delay, self.energy * factor, self.leakage)
+
+    def scale_area(self, factor: float) -> Cost:
+        return Cost(self.area * factor, self.delay, self.energy, self.leakage)
+
+    @staticmethod
+    def series(*parts: Cost) -> Cost:
+        """Modules on one path: everything adds, delays included."""
+        return Cost(sum(p.area for p in parts), sum(p.delay for p in parts),
+                    sum(p.energy for p in parts), sum(p.leakage for p in parts))
+
+    @staticmethod
+    def parallel(*parts: Cost) -> Cost:
+        """Modules side by side: areas, energies and leakages add; the delay is the slowest part's."""
+        return Cost(sum(p.area for p in parts), max((p.delay for p in parts), default=0.0),
+                    sum(p.energy for p in parts), sum(p.leakage for p in parts))
+
+
+def _check_count(name: str, n: int, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+        raise ConfigError(f"{name} = {n!r}: must be an integer >= {minimum}")
+    return n
+
+
+# ----- sequential ------------------------------------------------------------------------------------------
+def dff(tech: Technology) -> Cost:
+    """Master–slave D flip-flop: 4 transmission gates, 4 inverters, 4 clock inverters (Lu et al. 2021).
+
+    Area = 4·A_TG + 8·A_INV (12 inverter areas: 719 µm²/176 DFF = 4.085 µm² in the paper's Table 5 at 40 nm).
+    Raw energy per clock cycle: the clock inverters charge the eight TG control gates, the four data inverters
+    their outputs with the next TG diffusion and inverter input. Delay = clock-to-Q + setup = 2 TG + 3 INV.
+    """
+    inv, tg = inverter(tech), transmission_gate(tech)
+    e_clock = 4 * inv.energy(2 * tg.c_in)
+    e_data = 4 * inv.energy(inv.c_in + tg.c_self)
+    delay = 2 * tg.delay(inv.c_in + tg.c_self) + 3 * inv.delay(inv.c_in + tg.c_self)
+    return Cost(area=4 * tg.area + 8 * inv.area, delay=delay, energy=e_clock + e_data,
+                leakage=4 * tg.leakage + 8 * inv.leakage)
+
+
+# ----- arithmetic ------------------------------------------------------------------------------------------
+#: Fan-out of each of the nine NAND2 outputs of the full adder (n1 → n2, n3, cout; h → n5, n6; n5 → n6, n7,
+#: cout; s → one external input; cout → the next bit's n5, n7), 15 gate inputs in all.
+_FA_FANOUT = (3, 1, 1, 2, 3, 1, 1, 1, 2)
+
+
+def full_adder(tech: Technology) -> Cost:
+    """One full-adder bit of nine NAND2 gates (Lu et al. 2021). Delay is the carry path c_in → c_out (two NAND
+    levels); the sum path (a → s) is six levels and enters :func:`ripple_adder`."""
+    g = nand(tech, 2)
+    energy = sum(g.energy(f * g.c_in) for f in _FA_FANOUT)
+    return Cost(area=9 * g.area, delay=2 * g.delay(2 * g.c_in), energy=energy, leakage=9 * g.leakage)
+
+
+def half_adder(tech: Technology) -> Cost:
+    """Half adder: a four-NAND2 XOR for the sum and an inverter on its first NAND for the carry."""
+    g, inv = nand(tech, 2), inverter(tech)
+    energy = g.energy(3 * g.c_in + inv.c_in) + 2 * g.energy(g.c_in) + g.energy(g.c_in) + inv.energy(g.c_in)
+    return Cost(area=4 * g.area + inv.area, delay=3 * g.delay(2 * g.c_in), energy=energy,
+                leakage=4 * g.leakage + inv.leakage)
+
+
+def ripple_adder(tech: Technology, bits: int) -> Cost:
+    """An n-bit ripple-carry adder of nine-NAND full adders. Critical path: a₀ → c₁ (five NAND levels), the
+    carry through n − 2 bits (two levels each), c → s of the top bit (three levels): 2n + 4 NAND delays."""
+    n = _check_count("adder bits", bits)
+    g = nand(tech, 2)
+    fa = full_adder(tech)
+    return Cost(area=n * fa.area, delay=(2 * n + 4) * g.delay(2 * g.c_in), energy=n * fa.energy,
+                leakage=n * fa.leakage)
+
+
+def adder_tree(tech: Technology, n_inputs: int, bits: int) -> Cost:
+    """Binary tree summing ``n_inputs`` words of ``bits`` bits: level k holds ⌊m/2⌋ adders of (bits + k − 1)
+    bits (m words entering the level; an odd word passes through). Delay = Σ of one ripple adder per level."""
+    m = _check_count("adder-tree inputs", n_inputs)
+    _check_count("adder-tree bits", bits)
+    parts: list[Cost] = []
+    level = 0
+    while m > 1:
+        level += 1
+        adder = ripple_adder(tech, bits + level - 1)
+        parts.append(adder.times(m // 2))
+        m = m // 2 + m % 2
+    if not parts:
+        return Cost()
+    return Cost.series(*parts)
+
+
+def register(tech: Technology, bits: int) -> Cost:
+    """``bits`` D flip-flops clocked together."""
+    return dff(tech).times(_check_count("register bits", bits))
+
+
+def shift_add(tech: Technology, bits: int) -> Cost:
+    """Shift-and-add unit of width ``bits``: a ``bits``-bit ripple adder and a ``bits``-bit register holding the
+    running sum (the shift is wiring). One operation = one add + one register update; delay = adder + DFF."""
+    adder, reg = ripple_adder(tech, bits), register(tech, bits)
+    return Cost(area=adder.area + reg.area, delay=adder.delay + dff(tech).delay,
+                energy=adder.energy + reg.energy, leakage=adder.leakage + reg.leakage)
+
+
+def accumulator(tech: Technology, bits: int) -> Cost:
+    """Accumulator of width ``bits``: adder + register, structurally the shift-add without the shift."""
+    return shift_add(tech, bits)
+
+
+# ----- selection -------------------------------------------------------------------------------------------
+def mux(tech: Technology, n_inputs: int, bits: int = 1) -> Cost:
+    """Digital n:1 multiplexer per bit: n transmission gates onto one node and an output inverter."""
+    n = _check_count("mux inputs", n_inputs)
+    b = _check_count("mux bits", bits)
+    tg, inv = transmission_gate(tech), inverter(tech)
+    c_node = n * tg.c_self + inv.c_in
+    one = Cost(area=n * tg.area + inv.area, delay=tg.delay(c_node) + inv.delay(inv.c_in),
+               energy=tg.energy(c_node) + inv.energy(inv.c_in) + 2 * tg.c_in * tech.vdd**2,
+               leakage=n * tg.leakage + inv.leakage)
+    return one.times(b)
+
+
+def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0) -> Cost:
+    """Address decoder to ``n_outputs`` lines, each driving ``c_load`` [F].
+
+    k = ⌈log₂ n⌉ address bits with true/complement inverters; k ≤ 3: one NAND-k + inverter per output; larger:
+    two predecoders of ⌈k/2⌉ and ⌊k/2⌋ bits (NAND + inverter per predecoded line) and one NAND2 + inverter per
+    output. The output inverter is sized up to drive ``c_load`` with a stage effort of about 4 (logical effort).
+    One operation selects one line: the address inverters, one path and one output load switch.
+    """
+    n = _check_count("decoder outputs", n_outputs)
+    k = max(1, math.ceil(math.log2(n))) if n > 1 else 1
+    inv = inverter(tech)
+    size_out = max(1.0, c_load / (4 * inv.c_in))
+    out_inv = inverter(tech, size_out)
+    addr_leak = k * inv.leakage
+    addr_e = k * inv.energy(inv.c_in * (n if k <= 3 else 2 ** math.ceil(k / 2)) / 2)
+    if k <= 3:
+        g = nand(tech, k) if k > 1 else inverter(tech)
+        area = k * inv.area + n * (g.area + out_inv.area)
+        delay = inv.delay(inv.c_in * n / 2) + g.delay(out_inv.c_in) + out_inv.delay(c_load)
+        energy = addr_e + g.energy(out_inv.c_in) + out_inv.energy(c_load)
+        leak = addr_leak + n * (g.leakage + out_inv.leakage)
+    else:
+        k1, k2 = math.ceil(k / 2), k // 2
+        g1, g2 = nand(tech, k1), nand(tech, k2) if k2 > 1 else inverter(tech)
+        n1, n2 = 2**k1, 2**k2
+        final = nand(tech, 2)
+        pre_area = n1 * (g1.area + inv.area) + n2 * (g2.area + inv.area)
+        area = k * inv.area + pre_area + n * (final.area + out_inv.area)
+        pre_load = final.c_in * max(n1, n2)
+        delay = (inv.delay(inv.c_in * max(n1, n2) / 2) + g1.delay(inv.c_in) + inv.delay(pre_load)
+                 + final.delay(out_inv.c_in) + out_inv.delay(c_load))
+        energy = (addr_e + g1.energy(inv.c_in) + g2.energy(inv.c_in) + 2 * inv.energy(pre_load)
+                  + final.energy(out_inv.c_in) + out_inv.energy(c_load))
+        leak = (addr_leak + n1 * (g1.leakage + inv.leakage) + n2 * (g2.leakage + inv.leakage)
+                + n * (final.leakage + out_inv.leakage))
+    return Cost(area=area, delay=delay, energy=energy, leakage=leak)
+
+
+# ----- comparison ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comparator:
+    """A sized StrongARM latch comparator: its cost per decision, input capacitance and offset."""
+
+    cost: Cost
+    c_in: float  # capacitance of one input [F]
+    offset_sigma: float  # input-referred offset, one standard deviation [V]
+    tau: float  # regeneration time constant [s]
+
+
+def latch_comparator(tech: Technology, offset_sigma: float | None = None) -> Comparator:
+    """StrongARM latch comparator (Razavi, IEEE SSC Magazine 2015): input pair, tail, cross-coupled inverter
+    pair, four precharge devices, two output inverters.
+
+    The input pair is sized for ``offset_sigma`` [V] by Pelgrom's law, W·L = (A_VT/σ)² at minimum L (minimum
+    logic width if that already meets it, or if ``offset_sigma`` is None). Raw energy per decision: both latch
+    nodes, both input-pair drains and the clock load charge once. Regeneration τ = C_node·R_inv.
+    """
+    wn = tech.nmos_width
+    if offset_sigma is None:
+        s_in = 1.0
+    else:
+        if not (isinstance(offset_sigma, int | float) and math.isfinite(offset_sigma) and offset_sigma > 0):
+            raise ConfigError(f"offset_sigma = {offset_sigma!r}: must be a positive number of volts")
+        w_needed = (tech.pelgrom_avt / offset_sigma) ** 2 / tech.gate_length
+        s_in = max(1.0, w_needed / wn)
+    w_in = s_in * wn
+    inv = inverter(tech)
+    n_fingers_in = max(1, math.ceil(s_in - 1e-9))
+    # columns: 2 input fingers-sets, tail, 2 latch inverters, 2 precharge pairs, plus two output inverters
+    area = gate_area(tech, 2 * n_fingers_in + 1 + 2 + 2) + 2 * inv.area
+    c_node = inv.c_self + inv.c_in + tech.c_drain * w_in  # one latch output
+    c_mid = tech.c_drain * 2 * w_in  # one input-pair drain node
+    c_clock = tech.c_gate * (2 * w_in + 4 * tech.pmos_width)  # tail (2·W_in) + 4 precharge gates
+    energy = (2 * c_node + 2 * c_mid + c_clock + 2 * (inv.c_self + inv.c_in)) * tech.vdd**2
+    tau = c_node * 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    sigma = tech.pelgrom_avt / math.sqrt(w_in * tech.gate_length)
+    leak = tech.vdd * tech.i_off * (w_in + 2 * tech.pmos_width) + 2 * inv.leakage
+    delay = tau * math.log(tech.vdd / max(sigma, 1e-6)) + inv.delay(inv.c_in)
+    return Comparator(Cost(area=area, delay=delay, energy=energy, leakage=leak), tech.c_gate * w_in, sigma, tau)
+
+
+# ----- memory ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SramAccess:
+    """An SRAM buffer: its area and leakage, and the cost of one word read and one word write."""
+
+    read: Cost
+    write: Cost
+    capacity_bits: int
+    word_bits: int
+
+    @property
+    def area(self) -> float:
+        return self.read.area
+
+    @property
+    def leakage(self) -> float:
+        return self.read.leakage
+
+
+def sram_buffer(tech: Technology, capacity_bits: int, word_bits: int, bank_rows: int = 128,
+                bank_cols: int = 128, read_swing: float = 0.1) -> SramAccess:
+    """An on-chip SRAM buffer of 6T cells in banks of ``bank_rows`` × ``bank_cols``, split into small banks as in
+    NeuroSim's block buffers. One access opens one word line of one bank.
+
+    Read: every bit line of the bank swings ``read_swing`` [V] (energy C_BL·V_DD·ΔV), the word line swings fully,
+    ``word_bits`` latch sense amplifiers fire, the row decoder selects one line. Write: ``word_bits`` bit lines
+    swing fully. Delay: decoder + word-line RC + bit-line development C_BL·ΔV/I_cell + sense amplifier.
+    Leakage: three off devices per cell (pull-down, pull-up, access) at V_DD.
+    """
+    cap = _check_count("SRAM capacity bits", capacity_bits)
+    word = _check_count("SRAM word bits", word_bits)
+    rows = _check_count("bank rows", bank_rows)
+    cols = _check_count("bank cols", bank_cols)
+    if word > cols:
+        raise ConfigError(f"SRAM word_bits = {word} must be <= bank_cols = {cols}")
+    if not (0 < read_swing <= tech.vdd):
+        raise ConfigError(f"read_swing = {read_swing!r}: must be in (0, V_DD = {tech.vdd}] V")
+    n_banks = math.ceil(cap / (rows * cols))
+    pitch = math.sqrt(tech.sram_6t_area)
+    w_min = tech.nmos_width
+    c_bl = rows * (tech.c_drain * w_min + tech.wire_capacitance * pitch)
+    c_wl = cols * (2 * tech.c_gate * w_min + tech.wire_capacitance * pitch)
+    r_wl = tech.wire_resistance * cols * pitch
+    dec = decoder(tech, rows, c_wl)
+    sa = latch_comparator(tech)
+    col_mux = mux(tech, max(1, cols // word), word) if cols // word > 1 else Cost()
+    write_driver = inverter(tech, max(1.0, c_bl / (4 * inverter(tech).c_in)))
+    periphery_area = dec.area + col_mux.area + word * (sa.cost.area + write_driver.area)
+    area = n_banks * (rows * cols * tech.sram_6t_area + periphery_area)
+    cell_leak = 3 * w_min * tech.i_off * tech.vdd
+    leak = n_banks * (rows * cols * cell_leak + dec.leakage + col_mux.leakage
+                      + word * (sa.cost.leakage + write_driver.leakage))
+    i_cell = tech.vdd / (2 * tech.r_on_n(w_min))  # two series devices: access + pull-down
+    t_wl = 0.38 * r_wl * c_wl
+    t_bl = c_bl * read_swing / i_cell
+    e_read = cols * c_bl * tech.vdd * read_swing + dec.energy + col_mux.energy + word * sa.cost.energy
+    e_write = word * write_driver.energy(c_bl) + dec.energy + col_mux.energy
+    read = Cost(area=area, delay=dec.delay + t_wl + t_bl + sa.cost.delay, energy=e_read, leakage=leak)
+    write = Cost(area=area, delay=dec.delay + t_wl + write_driver.delay(c_bl), energy=e_write, leakage=leak)
+    return SramAccess(read=read, write=write, capacity_bits=cap, word_bits=word)
+
+
+# ----- interconnect ----------------------------------------------------------------------------------------
+def repeated_wire(tech: Technology, length: float, bits: int = 1, swing: float | None = None) -> Cost:
+    """``bits`` wires of ``length`` [m] with optimally spaced repeaters (Bakoglu: segment
+    l = √(2·R₀C₀/(r·c)), size h = √(R₀·c/(r·C₀)), delay 2.5·L·√(R₀C₀·r·c)). Energy per transferred bit
+    C_wire·L·V_DD·V_swing plus the repeaters' own capacitance; ``swing`` [V] None = full V_DD swing (a
+    low-swing link adds one latch receiver per bit). Wires are routed over logic: only repeater area counts."""
+    if not (isinstance(length, int | float) and math.isfinite(length) and length >= 0):
+        raise ConfigError(f"wire length = {length!r}: must be a finite number of metres >= 0")
+    b = _check_count("wire bits", bits)
+    if length == 0:
+        return Cost()
+    v_swing = tech.vdd if swing is None else swing
+    if not (0 < v_swing <= tech.vdd):
+        raise ConfigError(f"swing = {swing!r}: must be in (0, V_DD = {tech.vdd}] V")
+    inv = inverter(tech)
+    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    c0 = inv.c_in
+    r, c = tech.wire_resistance, tech.wire_capacitance
+    seg = math.sqrt(2 * r0 * c0 / (r * c))
+    h = max(1.0, math.sqrt(r0 * c / (r * c0)))
+    n_rep = max(1, math.ceil(length / seg))
+    rep = inverter(tech, h)
+    delay = 2.5 * length * math.sqrt(r0 * c0 * r * c)
+    e_bit = c * length * tech.vdd * v_swing + n_rep * (rep.c_in + rep.c_self) * tech.vdd * v_swing
+    area = n_rep * rep.area
+    leak = n_rep * rep.leakage
+    if swing is not None:
+        rx = latch_comparator(tech)
+        e_bit += rx.cost.energy
+        area += rx.cost.area
+        leak += rx.cost.leakage
+        delay += rx.cost.delay
+    return Cost(area=area * b, delay=delay, energy=e_bit * b, leakage=leak * b)
+
+
+def htree(tech: Technology, side: float, n_leaves: int, bits: int, swing: float | None = None) -> Cost:
+    """H-tree over a square of ``side`` [m] to ``n_leaves`` (rounded up to a power of 4) leaves, ``bits`` wide.
+
+    One operation moves one ``bits``-wide word from the root to one leaf: path length side·(1 − 2^−k) for k
+    levels. Repeater area counts the whole tree, total wire length 1.5·side·(2^k − 1) per bit."""
+    if not (isinstance(side, int | float) and math.isfinite(side) and side >= 0):
+        raise ConfigError(f"H-tree side = {side!r}: must be a finite number of metres >= 0")
+    n = _check_count("H-tree leaves", n_leaves)
+    if n == 1 or side == 0:
+        return Cost()
+    k = math.ceil(math.log(n, 4) - 1e-12)
+    path = side * (1 - 2.0**-k)
+    total = 1.5 * side * (2**k - 1)
+    one_path = repeated_wire(tech, path, bits, swing)
+    whole = repeated_wire(tech, total, bits, swing)
+    return Cost(area=whole.area, delay=one_path.delay, energy=one_path.energy, leakage=whole.leakage)
+
+
+__all__ = [
+    "Comparator",
+    "Cost",
+    "SramAccess",
+    "accumulator",
+    "adder_tree",
+    "decoder",
+    "dff",
+    "full_adder",
+    "half_adder",
+    "htree",
+    "latch_comparator",
+    "mux",
+    "register",
+    "repeated_wire",
+    "ripple_adder",
+    "shift_add",
+    "sram_buffer",
+]

@@ -1,0 +1,244 @@
+"""Analog and mixed-signal periphery of a compute-in-memory array: level shifter, row driver, column multiplexer,
+flash ADC (a bank of latch sense amplifiers) and SAR ADC.
+
+Each returns a :class:`~neurofab.cost.circuits.Cost` (area m², delay s, energy J per operation, leakage W). The
+structures are the ones Lu et al. 2021 name (Fig. 2: level shifter, voltage/current sense amplifiers, SAR ADC);
+NeuroSim's own sizing rules and its SPICE-fitted ADC tables are not published, so sizing here follows first
+principles stated in each docstring (drive for a load, offset by Pelgrom's law, settling to half an LSB).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from neurofab.core import ConfigError
+from neurofab.cost.circuits import Cost, decoder, dff, latch_comparator, register
+from neurofab.cost.gates import gate_area, inverter, nand, transmission_gate
+from neurofab.cost.technology import Technology
+
+BOLTZMANN_T = 1.380649e-23 * 300.0  # k·T at 300 K [J]
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} = {value!r}: must be a finite number > 0")
+    return float(value)
+
+
+def _nonneg(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} = {value!r}: must be a finite number >= 0")
+    return float(value)
+
+
+def _bits(bits: int) -> int:
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 12:
+        raise ConfigError(f"ADC bits = {bits!r}: must be an integer in [1, 12]")
+    return bits
+
+
+# ----- drivers ---------------------------------------------------------------------------------------------
+def level_shifter(tech: Technology, v_high: float, c_load: float, io_scale: float = 2.5,
+                  v_switch: float | None = None) -> Cost:
+    """Cross-coupled level shifter (Lu et al. 2021, Fig. 2A) from V_DD to ``v_high`` [V] driving ``c_load`` [F].
+
+    A core input inverter; an I/O stage of two NMOS pull-downs (2 × the logic width, to overpower the PMOS), two
+    cross-coupled PMOS and an output inverter sized for the load with a stage effort of 4. I/O transistors have
+    width and length ``io_scale`` × the logic device (the paper scales the gate layout width and height by 2.5),
+    so their resistance equals the logic device's and their gate and diffusion capacitance are ``io_scale`` ×;
+    their layout area is ``io_scale``² × the logic-gate area. Energy of one switching event: every node of the I/O
+    stage and the load charge once to ``v_switch`` (default ``v_high``), the input inverter to V_DD.
+    """
+    vh = _positive("v_high", v_high)
+    _nonneg("c_load", c_load)
+    s_io = _positive("io_scale", io_scale)
+    vs = vh if v_switch is None else _positive("v_switch", v_switch)
+    if vh < tech.vdd:
+        raise ConfigError(f"v_high = {vh} V must be >= V_DD = {tech.vdd} V")
+    core = inverter(tech)
+    logic = inverter(tech)
+    c_in_io = s_io * logic.c_in  # one I/O inverter-pair input
+    drive = max(1.0, c_load / (4 * c_in_io))
+    n_pd = 2.0
+    cols_cross = 2 * math.ceil(n_pd)  # two NMOS of two fingers; the PMOS share the columns
+    area_io = (gate_area(tech, cols_cross) + gate_area(tech, math.ceil(drive - 1e-9))) * s_io**2
+    # cross node: NMOS drain (2 W_n) + PMOS drain + the other PMOS gate (+ output inverter input on one side)
+    c_cross = s_io * (tech.c_drain * (n_pd * tech.nmos_width + tech.pmos_width)
+                      + tech.c_gate * tech.pmos_width)
+    c_out_inv_in = drive * c_in_io
+    c_out_self = drive * s_io * logic.c_self
+    e_io = (2 * c_cross + c_out_inv_in + c_out_self + c_load) * vs**2
+    e_core = core.energy(s_io * tech.c_gate * n_pd * tech.nmos_width)
+    r_pd = logic.r_pull_down / n_pd * vh / tech.vdd
+    r_pu = logic.r_pull_up * vh / tech.vdd
+    r_out = 0.5 * (logic.r_pull_down + logic.r_pull_up) / drive * vh / tech.vdd
+    delay = (core.delay(s_io * tech.c_gate * n_pd * tech.nmos_width) + 0.69 * r_pd * c_cross
+             + 0.69 * r_pu * (c_cross + c_out_inv_in) + 0.69 * r_out * (c_out_self + c_load))
+    w_io = s_io * (n_pd * 2 * tech.nmos_width + 2 * tech.pmos_width + drive * (tech.nmos_width + tech.pmos_width))
+    leak = core.leakage + vh * tech.i_off * 0.5 * w_io / s_io  # long-channel I/O devices leak ∝ W/L
+    return Cost(area=core.area + area_io, delay=delay, energy=e_core + e_io, leakage=leak)
+
+
+def row_driver(tech: Technology, c_load: float, r_wire: float = 0.0) -> Cost:
+    """One word-line driver of the input switch matrix: an input-bit flip-flop and a two-stage inverter buffer
+    (stage effort √(C_load/C_in)) onto a word line of capacitance ``c_load`` [F] and resistance ``r_wire`` [Ω]
+    (distributed: 0.38·R·C Elmore term). Energy per activation: the buffer chain and the line charge once."""
+    _nonneg("c_load", c_load)
+    _nonneg("r_wire", r_wire)
+    inv = inverter(tech)
+    total_effort = max(1.0, c_load / inv.c_in)
+    s1 = max(1.0, math.sqrt(total_effort))
+    b1 = inverter(tech, s1)
+    s2 = max(1.0, total_effort / s1) if total_effort > 16 else 1.0
+    b2 = inverter(tech, s2) if total_effort > 16 else None
+    flop = dff(tech)
+    if b2 is None:
+        area, leak = flop.area + b1.area, flop.leakage + b1.leakage
+        delay = b1.delay(c_load) + 0.38 * r_wire * c_load
+        energy = flop.energy + b1.energy(c_load)
+    else:
+        area, leak = flop.area + b1.area + b2.area, flop.leakage + b1.leakage + b2.leakage
+        delay = b1.delay(b2.c_in) + b2.delay(c_load) + 0.38 * r_wire * c_load
+        energy = flop.energy + b1.energy(b2.c_in) + b2.energy(c_load)
+    return Cost(area=area, delay=delay, energy=energy, leakage=leak)
+
+
+# ----- column selection ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnMux:
+    """Analog column multiplexer: ``cost`` per switching of all its outputs, the on-resistance of one path and
+    the capacitance it adds to the sensed node."""
+
+    cost: Cost
+    decoder: Cost
+    r_on: float  # [Ω]
+    c_node: float  # diffusion capacitance on the shared output node [F]
+    size: float  # transmission-gate size (× logic width)
+
+
+def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_fraction: float = 0.1,
+               max_size: float = 64.0) -> ColumnMux:
+    """``n_columns`` columns share ``n_columns/ratio`` outputs through ``ratio``:1 transmission-gate muxes.
+
+    Each gate is sized so its on-resistance is at most ``r_fraction`` × ``r_column`` [Ω], the *average* column
+    resistance (Lu et al. 2021 size the mux by the average, not the all-on, column resistance), capped at
+    ``max_size`` × the logic width. A mux step switches the control gates of all n_columns/ratio selected
+    devices (raw energy: each charges once) through a ratio-output decoder; delay = R_on·C_node."""
+    if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
+        raise ConfigError(f"n_columns = {n_columns!r}: must be an integer >= 1")
+    if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1 or n_columns % ratio:
+        raise ConfigError(f"mux ratio = {ratio!r}: must be an integer >= 1 dividing n_columns = {n_columns}")
+    _positive("r_column", r_column)
+    _positive("r_fraction", r_fraction)
+    base = transmission_gate(tech)
+    size = min(max(1.0, base.r_drive / (r_fraction * r_column)), _positive("max_size", max_size))
+    tg = transmission_gate(tech, size)
+    n_out = n_columns // ratio
+    c_node = ratio * tg.c_self
+    dec = decoder(tech, ratio, n_out * 2 * tg.c_in) if ratio > 1 else Cost()
+    if ratio == 1:
+        cost = Cost()
+    else:
+        cost = Cost(area=n_columns * tg.area, delay=tg.r_drive * c_node,
+                    energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=n_columns * tg.leakage)
+    return ColumnMux(cost=cost, decoder=dec, r_on=tg.r_drive if ratio > 1 else 0.0,
+                     c_node=c_node if ratio > 1 else 0.0, size=size)
+
+
+# ----- converters ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Adc:
+    """One ADC: ``cost`` per conversion (delay = conversion time after the input has settled) and its input
+    capacitance (what the sensed node must drive)."""
+
+    cost: Cost
+    c_in: float  # [F]
+    bits: int
+    kind: str
+
+
+def _thermometer_encoder(tech: Technology, bits: int) -> Cost:
+    """Thermometer → binary: 2^N − 1 NAND2 transition detectors and N OR trees of 2^(N−1) inputs (as NAND2
+    equivalents). Raw energy: one detector, one tree path per output bit."""
+    g = nand(tech, 2)
+    n_det = 2**bits - 1
+    n_tree = bits * max(0, 2 ** (bits - 1) - 1)
+    depth = max(1, bits - 1)
+    return Cost(area=(n_det + n_tree) * g.area, delay=(1 + depth) * g.delay(2 * g.c_in),
+                energy=(1 + bits * depth) * g.energy(2 * g.c_in), leakage=(n_det + n_tree) * g.leakage)
+
+
+def flash_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.5) -> Adc:
+    """Flash ADC of 2^N − 1 latch sense amplifiers (NeuroSim's multi-level sense amplifier, MLSA) comparing one
+    input voltage against a resistor-ladder reference, and a thermometer encoder.
+
+    Sizing: comparator offset σ = ``offset_sigma_lsb`` × LSB with LSB = V_FS/2^N (Pelgrom sizing). Conversion
+    time: regeneration from a half-LSB overdrive, τ·ln(V_DD/(LSB/2)), plus the encoder. Energy per conversion:
+    2^N − 1 comparator decisions, the encoder, and this ADC's share of the reference ladder: a ladder that settles
+    its tap load C_taps to half an LSB within a conversion dissipates V_FS²·C_taps·ln(2^(N+1)) per conversion
+    whatever its resistance (R sized to the time, power × time constant); the ladder's resistor area is not counted.
+    """
+    n = _bits(bits)
+    vfs = _positive("v_full_scale", v_full_scale)
+    if vfs > tech.vdd:
+        raise ConfigError(f"v_full_scale = {vfs} V must be <= V_DD = {tech.vdd} V")
+    _positive("offset_sigma_lsb", offset_sigma_lsb)
+    lsb = vfs / 2**n
+    comp = latch_comparator(tech, offset_sigma_lsb * lsb)
+    n_comp = 2**n - 1
+    enc = _thermometer_encoder(tech, n)
+    t_decide = comp.tau * math.log(tech.vdd / (lsb / 2)) + inverter(tech).delay(inverter(tech).c_in)
+    c_taps = n_comp * comp.c_in
+    e_ladder = vfs**2 * c_taps * math.log(2 ** (n + 1))
+    energy = n_comp * comp.cost.energy + enc.energy + e_ladder
+    area = n_comp * comp.cost.area + enc.area
+    leak = n_comp * comp.cost.leakage + enc.leakage
+    return Adc(Cost(area=area, delay=t_decide + enc.delay, energy=energy, leakage=leak),
+               c_in=c_taps, bits=n, kind="flash")
+
+
+def mom_capacitance_density(tech: Technology, layers: int = 4) -> float:
+    """Metal-oxide-metal finger capacitor density [F/m²]: minimum-pitch fingers on ``layers`` metal layers,
+    (wire capacitance per length / pitch) × layers."""
+    return tech.wire_capacitance / tech.wire_pitch * layers
+
+
+def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.5,
+            c_unit_min: float = 0.5e-15) -> Adc:
+    """Successive-approximation ADC (Lu et al. 2021, Fig. 2D): one latch comparator, an N-bit binary-weighted
+    capacitor DAC, SAR logic of 2N flip-flops.
+
+    DAC size: total capacitance ≥ 12·k·T/LSB² (thermal noise ≤ LSB/√12) and unit ≥ ``c_unit_min`` [F];
+    area by the MOM finger density. Energy per conversion: N comparator decisions, the DAC's charge
+    redistribution ≈ ½·C_DAC·V_FS² (order of the conventional switching average), N clocks of the SAR logic.
+    Conversion time: N × (decision + DAC settling to half an LSB through a logic switch + one flip-flop).
+    """
+    n = _bits(bits)
+    vfs = _positive("v_full_scale", v_full_scale)
+    if vfs > tech.vdd:
+        raise ConfigError(f"v_full_scale = {vfs} V must be <= V_DD = {tech.vdd} V")
+    _positive("c_unit_min", c_unit_min)
+    lsb = vfs / 2**n
+    comp = latch_comparator(tech, _positive("offset_sigma_lsb", offset_sigma_lsb) * lsb)
+    c_total = max(12 * BOLTZMANN_T / lsb**2, 2**n * c_unit_min)
+    logic = register(tech, 2 * n)
+    sw = transmission_gate(tech)
+    t_settle = sw.r_drive * c_total * math.log(2 ** (n + 1))
+    t_bit = comp.tau * math.log(tech.vdd / (lsb / 2)) + t_settle + dff(tech).delay
+    energy = n * comp.cost.energy + 0.5 * c_total * vfs**2 + n * logic.energy
+    area = comp.cost.area + c_total / mom_capacitance_density(tech) + logic.area + n * sw.area
+    leak = comp.cost.leakage + logic.leakage + n * sw.leakage
+    return Adc(Cost(area=area, delay=n * t_bit, energy=energy, leakage=leak), c_in=c_total, bits=n, kind="sar")
+
+
+__all__ = [
+    "Adc",
+    "ColumnMux",
+    "column_mux",
+    "flash_adc",
+    "level_shifter",
+    "mom_capacitance_density",
+    "row_driver",
+    "sar_adc",
+]
