@@ -1,7 +1,7 @@
 """Per-event energies: named tables of joules per ledger event, and a ledger turned into joules.
 
 A table maps an event ``(kind, precision)`` of the :class:`~neurofab.core.Ledger` to the energy of one such event
-on one kind of hardware, each entry with the source it comes from. :func:`ledger_energy` multiplies every count of a
+on one kind of hardware, each entry with the source it comes from. :func:`price_ledger` multiplies every count of a
 ledger by its entry and returns the total with a per-kind breakdown:
 
     E = Σ_(kind, precision) N(kind, precision) · e(kind, precision)        [J]
@@ -152,7 +152,7 @@ def register_energy_table(table: EnergyTable, description: str = "") -> None:
     ENERGY_TABLES.add(table.name, lambda: table, description or table.description)
 
 
-def ledger_energy(ledger: Ledger, table: str | EnergyTable,
+def price_ledger(ledger: Ledger, table: str | EnergyTable,
                   ignore_unknown: bool | Collection[str] = False) -> EnergyBreakdown:
     """Joules of every event in ``ledger`` priced by ``table`` (a name or an :class:`EnergyTable`).
 

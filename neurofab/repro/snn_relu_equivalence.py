@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from neurofab.core import Ledger, make_generator
-from neurofab.cost.energy import energy_table, ledger_energy
+from neurofab.cost.energy import energy_table, price_ledger
 from neurofab.data import Split, digits, mnist_split
 from neurofab.repro.registry import reproduction
 from neurofab.repro.report import Info, Report, Within
@@ -82,13 +82,13 @@ def _energies(res: ConversionResult) -> dict[str, dict[int, float] | float]:
     """Energy per inference [J]: ANN MACs, SNN (synops + input MACs + accumulates) at every T, on TABLE; SNN
     synops on Loihi."""
     table = energy_table(TABLE)
-    ann = ledger_energy(Ledger({("mac", "fp32"): res.ann_macs_per_inference}), table).total
+    ann = price_ledger(Ledger({("mac", "fp32"): res.ann_macs_per_inference}), table).total
     snn, loihi = {}, {}
     for t in res.steps:
         led = Ledger({("synop", "fp32"): res.synops_per_inference[t], ("mac", "fp32"): res.input_macs_per_inference,
                       ("ac", "fp32"): res.accumulates_per_inference[t]})
-        snn[t] = ledger_energy(led, table).total
-        loihi[t] = ledger_energy(Ledger({("synop", ""): res.synops_per_inference[t]}), "loihi").total
+        snn[t] = price_ledger(led, table).total
+        loihi[t] = price_ledger(Ledger({("synop", ""): res.synops_per_inference[t]}), "loihi").total
     return {"ann": ann, "snn": snn, "loihi_synops": loihi}
 
 

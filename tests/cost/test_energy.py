@@ -16,8 +16,8 @@ from neurofab.cost.energy import (
     energy_per_event,
     energy_table,
     energy_table_names,
-    ledger_energy,
     normalize_precision,
+    price_ledger,
 )
 
 
@@ -45,7 +45,7 @@ def test_ledger_energy_hand_computed():
         record("mac", 1000, "fp32")
         record("mac", 500, "8b")
         record("synop", 200, "fp32")
-    br = ledger_energy(led, "horowitz45nm")
+    br = price_ledger(led, "horowitz45nm")
     expected_mac = 1000 * 4.6 * PJ + 500 * 0.23 * PJ
     assert br.by_kind["mac"] == pytest.approx(expected_mac)
     assert br.by_kind["synop"] == pytest.approx(200 * 0.9 * PJ)
@@ -56,25 +56,25 @@ def test_ledger_energy_hand_computed():
 
 def test_precision_independent_entry_applies_to_every_precision():
     led = Ledger({("synop", "int8"): 10, ("synop", ""): 5})
-    assert ledger_energy(led, "loihi").total == pytest.approx(15 * 23.6 * PJ)
+    assert price_ledger(led, "loihi").total == pytest.approx(15 * 23.6 * PJ)
 
 
 def test_unknown_kind_raises_unless_ignored():
     led = Ledger({("synop", ""): 100, ("adc_conversion", "8b"): 3})
     with pytest.raises(UnknownNameError, match="adc_conversion"):
-        ledger_energy(led, "loihi")
-    br = ledger_energy(led, "loihi", ignore_unknown=True)
+        price_ledger(led, "loihi")
+    br = price_ledger(led, "loihi", ignore_unknown=True)
     assert br.total == pytest.approx(100 * 23.6 * PJ)
     assert br.ignored == {("adc_conversion", "8b"): 3}
-    br = ledger_energy(led, "loihi", ignore_unknown={"adc_conversion"})
+    br = price_ledger(led, "loihi", ignore_unknown={"adc_conversion"})
     assert br.ignored == {("adc_conversion", "8b"): 3}
     with pytest.raises(UnknownNameError, match="spike"):
-        ledger_energy(Ledger({("spike", ""): 1}), "loihi", ignore_unknown={"adc_conversion"})
+        price_ledger(Ledger({("spike", ""): 1}), "loihi", ignore_unknown={"adc_conversion"})
 
 
 def test_precision_not_in_table_raises():
     with pytest.raises(UnknownNameError, match="mac"):
-        ledger_energy(Ledger({("mac", ""): 1}), "horowitz45nm")
+        price_ledger(Ledger({("mac", ""): 1}), "horowitz45nm")
     with pytest.raises(UnknownNameError, match="no energy"):
         energy_table("horowitz45nm").energy("mac", "int4")
 
@@ -83,11 +83,11 @@ def test_bad_arguments():
     with pytest.raises(UnknownNameError, match="known"):
         energy_table("no-such-chip")
     with pytest.raises(InputTypeError):
-        ledger_energy({"mac": 1}, "loihi")  # type: ignore[arg-type]
+        price_ledger({"mac": 1}, "loihi")  # type: ignore[arg-type]
     with pytest.raises(InputTypeError):
-        ledger_energy(Ledger(), 3.0)  # type: ignore[arg-type]
+        price_ledger(Ledger(), 3.0)  # type: ignore[arg-type]
     with pytest.raises(UnknownNameError):
-        ledger_energy(Ledger(), "loihi", ignore_unknown={"not_a_kind"})
+        price_ledger(Ledger(), "loihi", ignore_unknown={"not_a_kind"})
     with pytest.raises(ConfigError, match="energy"):
         EventEnergy(kind="synop", energy=-1.0, source="x")
     with pytest.raises(ConfigError, match="not a ledger event kind"):
@@ -117,6 +117,6 @@ def test_precision_normalization(tag, canonical):
 def test_energy_is_linear_in_counts(counts, factor):
     led = Ledger({(k, "fp32"): n for k, n in counts.items()})
     t = energy_table("horowitz45nm")
-    a = ledger_energy(led, t, ignore_unknown=True).total
-    b = ledger_energy(led.scaled(factor), t, ignore_unknown=True).total
+    a = price_ledger(led, t, ignore_unknown=True).total
+    b = price_ledger(led.scaled(factor), t, ignore_unknown=True).total
     assert math.isclose(b, factor * a, rel_tol=1e-9, abs_tol=1e-30)
