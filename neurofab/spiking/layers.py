@@ -47,7 +47,7 @@ from neurofab.spiking.neurons import IFConfig, LIFConfig, LIFState, Propagators,
 from neurofab.spiking.surrogate import Surrogate, spike
 from neurofab.spiking.surrogate import surrogate as make_surrogate
 
-NeuronConfig = LIFConfig | IFConfig
+LinearNeuron = LIFConfig | IFConfig  #: the neurons whose sub-threshold dynamics are linear
 
 
 # ----- constants of a population in normalized units --------------------------------------------------------------
@@ -66,7 +66,7 @@ class NeuronConstants(NamedTuple):
     input_unit: float  #: SI value of one unit of input: [V] (delta) or [A] (current synapses)
 
 
-def neuron_constants(neuron: NeuronConfig, dt: float) -> NeuronConstants:
+def neuron_constants(neuron: LinearNeuron, dt: float) -> NeuronConstants:
     """The normalized per-step constants of ``neuron`` (LIFConfig or IFConfig) for a time step ``dt`` [s]."""
     if not isinstance(neuron, LIFConfig | IFConfig):
         raise InputTypeError(f"neuron must be a LIFConfig or IFConfig, got {type(neuron).__name__}")
@@ -247,7 +247,7 @@ def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fa
 
 
 # ----- the stepwise functional form -------------------------------------------------------------------------------
-def neuron_state(consts: NeuronConstants, neuron: NeuronConfig, like: torch.Tensor) -> LIFState:
+def neuron_state(consts: NeuronConstants, neuron: LinearNeuron, like: torch.Tensor) -> LIFState:
     """A population at rest as a :class:`~neurofab.spiking.neurons.LIFState` (SI units) for :func:`lif_layer_step`."""
     v = torch.full_like(like, consts.v_reset + consts.u_rest * consts.scale)
     zeros = torch.zeros_like(like)
@@ -255,7 +255,7 @@ def neuron_state(consts: NeuronConstants, neuron: NeuronConfig, like: torch.Tens
                     refractory=torch.zeros(like.shape, dtype=torch.int32, device=like.device), spikes=zeros.clone())
 
 
-def lif_layer_step(state: LIFState, x: torch.Tensor, neuron: NeuronConfig, prop: Propagators,
+def lif_layer_step(state: LIFState, x: torch.Tensor, neuron: LinearNeuron, prop: Propagators,
                    consts: NeuronConstants, sg: Surrogate, detach_reset: bool = True) -> LIFState:
     """One step of :func:`neurofab.spiking.neurons.step` driven by the normalized input ``x`` (shape (batch, ...)),
     with the surrogate ``sg`` applied to the normalized distance from threshold (V − v_th)/(v_th − v_reset).
@@ -286,7 +286,7 @@ class SpikingNeurons(_TimeLayer):
         mode: ``"fused"`` (:func:`lif_scan`) or ``"step"`` (a loop of :func:`lif_layer_step`; the reference).
     """
 
-    def __init__(self, neuron: NeuronConfig, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
+    def __init__(self, neuron: LinearNeuron, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
                  detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
         super().__init__()
         if mode not in ("fused", "step"):
@@ -370,7 +370,7 @@ class LI(_TimeLayer):
     u_t = β^(t+1) u_rest + Σ_{k≤t} β^(t−k) (y_k + c), with y_k = x_k (delta) or j_{k−1} (current synapses).
     """
 
-    def __init__(self, neuron: NeuronConfig | None = None, dt: float = 1e-3) -> None:
+    def __init__(self, neuron: LinearNeuron | None = None, dt: float = 1e-3) -> None:
         super().__init__()
         self.neuron = leaky(0.95, dt) if neuron is None else neuron
         self.dt = float(dt)

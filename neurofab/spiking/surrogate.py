@@ -1,7 +1,7 @@
 """Surrogate gradients: a Heaviside spike forward, a smooth pseudo-derivative backward.
 
 A spiking neuron emits ``S = H(x)`` with ``x = u − 1`` the distance of the normalized membrane potential
-``u = (v − v_rest)/(v_th − v_rest)`` from threshold (so ``x`` is dimensionless; ``H(0) = 1``, a neuron at
+``u = (v − v_reset)/(v_th − v_reset)`` from threshold (so ``x`` is dimensionless; ``H(0) = 1``, a neuron at
 threshold fires). ``dH/dx`` is zero almost everywhere, so training replaces it with a surrogate ``σ'(x)``
 (Neftci, Mostafa & Zenke 2019, IEEE Signal Processing Magazine 36(6), eq. 8 and Fig. 3):
 
@@ -33,6 +33,7 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, Registry
+from neurofab.spiking.neurons import heaviside
 
 
 class Surrogate(Config):
@@ -141,7 +142,7 @@ class _Spike(torch.autograd.Function):
 
     @staticmethod
     def forward(x: torch.Tensor, sg: Surrogate) -> torch.Tensor:
-        return (x >= 0).to(x.dtype)
+        return heaviside(x)
 
     @staticmethod
     def setup_context(ctx, inputs, output) -> None:
@@ -153,11 +154,6 @@ class _Spike(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor):
         (x,) = ctx.saved_tensors
         return grad_out * ctx.sg.grad(x), None
-
-
-def heaviside(x: torch.Tensor) -> torch.Tensor:
-    """H(x): 1.0 where ``x ≥ 0``, else 0.0 (no gradient)."""
-    return (x >= 0).to(x.dtype)
 
 
 def spike(x: torch.Tensor, sg: Surrogate | str = "fast_sigmoid") -> torch.Tensor:

@@ -13,6 +13,15 @@ from neurofab.spiking.conversion import ConversionConfig, ann_macs, convert, eva
 from neurofab.spiking.layers import repeat_over_time
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small tensors: one thread avoids spin-waiting on the shared cores (results do not depend on it)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _toy_net(seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
@@ -28,13 +37,13 @@ def test_first_layer_rate_error_is_bounded_by_one_over_t(v0):
     x = torch.rand(50, 6, generator=torch.Generator().manual_seed(1))
     snn = convert(net, x, ConversionConfig(normalization="max", initial_membrane=v0))
     acts, _ = snn.ann_activations(x)
-    steps = [4, 16, 64, 256, 1024]
+    steps = [4, 16, 64, 512]
     errors = []
     for cp in snn.simulate(x, steps[-1], steps):
         err = (cp.counts[0] / cp.steps - acts[0].clamp(0, 1)).abs().max().item()
         assert err <= max(v0, 1 - v0) / cp.steps + 1e-5
         errors.append(err)
-    assert errors[-1] < errors[0] / 50
+    assert errors[-1] < errors[0] / 25
 
 
 def test_max_normalization_scales_weights_and_activations():

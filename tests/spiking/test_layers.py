@@ -35,6 +35,15 @@ from neurofab.spiking.layers import (
 from neurofab.spiking.neurons import IFConfig, LIFConfig, propagators
 from neurofab.spiking.surrogate import FastSigmoid, surrogate
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small tensors: one thread avoids spin-waiting on the shared cores (results do not depend on it)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 MODES = ["fused", "step"]
 
 

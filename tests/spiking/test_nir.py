@@ -17,6 +17,15 @@ from neurofab.spiking.neurons import IFConfig, LIFConfig
 from neurofab.spiking.nir_io import from_nir, graph_summary, read_nir, to_nir, write_nir
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small tensors: one thread avoids spin-waiting on the shared cores (results do not depend on it)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _cnn() -> SpikingSequential:
     torch.manual_seed(0)
     return SpikingSequential(

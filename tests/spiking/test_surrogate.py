@@ -12,6 +12,15 @@ from hypothesis import strategies as st
 from neurofab.core import ConfigError, InputTypeError, UnknownNameError
 from neurofab.spiking.surrogate import SURROGATES, ArcTan, FastSigmoid, Surrogate, heaviside, spike, surrogate
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small tensors: one thread avoids spin-waiting on the shared cores (results do not depend on it)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 X = torch.linspace(-3.0, 3.0, 601, dtype=torch.float64)
 
 CLOSED_FORMS = {
