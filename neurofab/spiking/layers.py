@@ -121,16 +121,17 @@ def initial_state(consts: NeuronConstants, like: torch.Tensor) -> LayerState:
 
 # ----- the fused scan ---------------------------------------------------------------------------------------------
 def _scan_forward(x: torch.Tensor, u0: torch.Tensor, j0: torch.Tensor, ref0: torch.Tensor, consts: NeuronConstants):
-    """The forward recursion over all steps: z (pre-reset potential) per step, the refractory mask per step (or
-    None when no neuron is ever refractory), spikes and the final state."""
+    """The forward recursion over all steps (no allocation inside the loop): z (pre-reset potential) per step, the
+    refractory mask per step (None when no neuron is ever refractory), spikes and the final state."""
     beta, alpha, c = consts.decay, consts.syn_decay, consts.drive
     n_ref = consts.refractory_steps
     refractory = n_ref > 0 or bool((ref0 > 0).any())
     z_all = torch.empty_like(x)
+    spikes = torch.empty_like(x)
     active_all = torch.empty(x.shape, dtype=torch.bool, device=x.device) if refractory else None
     u, j, ref = u0.clone(), j0.clone(), ref0.clone()
     for t in range(x.shape[0]):
-        z = z_all[t]
+        z, s = z_all[t], spikes[t]
         if consts.current:
             torch.add(j, u, alpha=beta, out=z)
             j.mul_(alpha).add_(x[t])
@@ -138,17 +139,20 @@ def _scan_forward(x: torch.Tensor, u0: torch.Tensor, j0: torch.Tensor, ref0: tor
             torch.add(x[t], u, alpha=beta, out=z)
         if c != 0.0:
             z.add_(c)
-        s = z >= 1.0
         if refractory:
             a = ref <= 0
             z.copy_(torch.where(a, z, u))
-            s = (z >= 1.0) & a
             active_all[t] = a
-            ref = torch.where(s, n_ref, torch.where(a, 0, ref - 1)).to(torch.int32)
-        u = torch.where(s, 0.0, z) if consts.reset_zero else z - s.to(z.dtype)
-    spikes = (z_all >= 1.0).to(x.dtype)
-    if refractory:
-        spikes.mul_(active_all)
+            torch.ge(z, 1.0, out=s)
+            s.mul_(a)
+            fired = s > 0
+            ref = torch.where(fired, n_ref, torch.where(a, 0, ref - 1)).to(torch.int32)
+        else:
+            torch.ge(z, 1.0, out=s)
+        if consts.reset_zero:
+            torch.addcmul(z, z, s, value=-1.0, out=u)  # u = z (1 − s)
+        else:
+            torch.sub(z, s, out=u)
     return z_all, active_all, spikes, u, j, ref
 
 
@@ -156,10 +160,10 @@ class _LIFScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, u0, j0, ref0, consts: NeuronConstants, sg: Surrogate, detach_reset: bool):
         z_all, active_all, spikes, u, j, ref = _scan_forward(x, u0, j0, ref0, consts)
-        slope = sg.grad(z_all - 1.0)
+        keep_z = consts.reset_zero and not detach_reset
+        slope = sg.grad(z_all - 1.0) if keep_z else sg.grad_(z_all.sub_(1.0))  # in place when z is not kept
         if active_all is not None:
             slope.mul_(active_all)
-        keep_z = consts.reset_zero and not detach_reset
         ctx.save_for_backward(slope, spikes, z_all if keep_z else None, active_all)
         ctx.consts, ctx.detach_reset, ctx.refractory = consts, detach_reset, active_all is not None
         ctx.mark_non_differentiable(u, j, ref)
@@ -201,7 +205,7 @@ class _LIFScan(torch.autograd.Function):
         return gx, None, None, None, None, None, None
 
 
-def _check_input(x: torch.Tensor, who: str) -> None:
+def _check_input(x: torch.Tensor, who: str, finite: bool = True) -> None:
     if not isinstance(x, torch.Tensor):
         raise InputTypeError(f"{who}: input must be a torch tensor of shape (T, batch, ...), got {type(x).__name__}")
     if x.dim() < 2:
@@ -210,7 +214,7 @@ def _check_input(x: torch.Tensor, who: str) -> None:
         raise InputTypeError(f"{who}: input must be floating point, got {x.dtype}")
     if x.shape[0] == 0:
         raise ShapeError(f"{who}: input has no time steps (shape {tuple(x.shape)})")
-    if not torch.isfinite(x.sum()):  # one reduction: NaN and ±inf propagate into the sum
+    if finite and not torch.isfinite(x.sum()):  # one reduction: NaN and ±inf propagate into the sum
         if not torch.isfinite(x).all():
             raise NumericalError(f"{who}: input holds NaN or infinite values")
 
@@ -225,12 +229,14 @@ def _check_state(state: LayerState, like: torch.Tensor, who: str) -> None:
 
 
 def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fast_sigmoid",
-             detach_reset: bool = True, state: LayerState | None = None) -> tuple[torch.Tensor, LayerState]:
+             detach_reset: bool = True, state: LayerState | None = None,
+             check: bool = True) -> tuple[torch.Tensor, LayerState]:
     """Run a population over all T steps of ``x`` (shape (T, batch, ...), normalized input) with the fused
     custom autograd. Returns the spikes (T, batch, ...) and the final state (which carries no gradient: losses
     are taken on the spikes; use :func:`lif_layer_step` when the state itself must be differentiated).
+    ``check=False`` skips the NaN scan of ``x`` (for callers that checked their own input).
     """
-    _check_input(x, "lif_scan")
+    _check_input(x, "lif_scan", check)
     if not isinstance(consts, NeuronConstants):
         raise InputTypeError(f"lif_scan: consts must be NeuronConstants (see neuron_constants), got "
                              f"{type(consts).__name__}")
@@ -303,12 +309,13 @@ class SpikingNeurons(_TimeLayer):
         return (f"{type(self.neuron).__name__}, dt={self.dt:g} s, β={self.consts.decay:.4g}, "
                 f"surrogate={self.surrogate.name}, mode={self.mode}")
 
-    def run(self, x: torch.Tensor, state: LayerState | None = None) -> tuple[torch.Tensor, LayerState]:
-        """Spikes (T, batch, ...) and the final state (normalized units)."""
+    def run(self, x: torch.Tensor, state: LayerState | None = None,
+            check: bool = True) -> tuple[torch.Tensor, LayerState]:
+        """Spikes (T, batch, ...) and the final state (normalized units); ``check=False`` skips the NaN scan."""
         if self.mode == "fused":
-            spikes, state = lif_scan(x, self.consts, self.surrogate, self.detach_reset, state)
+            spikes, state = lif_scan(x, self.consts, self.surrogate, self.detach_reset, state, check)
         else:
-            _check_input(x, type(self).__name__)
+            _check_input(x, type(self).__name__, check)
             c = self.consts
             if state is None:
                 st = neuron_state(c, self.neuron, x[0])
@@ -328,8 +335,8 @@ class SpikingNeurons(_TimeLayer):
             record("neuron_update", spikes[0].numel() * spikes.shape[0])
         return spikes, state
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run(x)[0]
+    def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
+        return self.run(x, check=check)[0]
 
 
 class LIF(SpikingNeurons):
@@ -381,8 +388,8 @@ class LI(_TimeLayer):
     def extra_repr(self) -> str:
         return f"{type(self.neuron).__name__}, dt={self.dt:g} s, β={self.consts.decay:.4g}"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, "LI")
+    def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
+        _check_input(x, "LI", check)
         c = self.consts
         n = x.shape[0]
         flat = x.reshape(n, -1)
@@ -414,7 +421,7 @@ class SpikingSequential(nn.Sequential):
         chain: list[nn.Module] = []
         for module in self:
             if isinstance(module, _TimeLayer):
-                x = module(x)
+                x = module(x, check=False)  # the input was checked on entry
                 spikes_in, chain = (x, []) if isinstance(module, SpikingNeurons) else (None, [])
                 continue
             flat = x.reshape(n_steps * batch, *x.shape[2:])

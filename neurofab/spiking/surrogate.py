@@ -44,6 +44,10 @@ class Surrogate(Config):
     def grad(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def grad_(self, x: torch.Tensor) -> torch.Tensor:
+        """σ'(x) written into ``x``'s storage (``x`` is overwritten; saves a buffer in long scans)."""
+        return x.copy_(self.grad(x))
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes ``H(x)`` with this surrogate in the backward pass."""
         return spike(x, self)
@@ -57,6 +61,9 @@ class FastSigmoid(Surrogate):
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
         return (1.0 + self.slope * x.abs()).reciprocal().square()
+
+    def grad_(self, x: torch.Tensor) -> torch.Tensor:
+        return x.abs_().mul_(self.slope).add_(1.0).reciprocal_().square_()
 
 
 class Sigmoid(Surrogate):
@@ -78,6 +85,9 @@ class ArcTan(Surrogate):
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
         return (0.5 * self.alpha) / (1.0 + (0.5 * math.pi * self.alpha * x).square())
+
+    def grad_(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul_(0.5 * math.pi * self.alpha).square_().add_(1.0).reciprocal_().mul_(0.5 * self.alpha)
 
 
 class StraightThrough(Surrogate):

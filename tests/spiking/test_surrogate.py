@@ -103,3 +103,14 @@ def test_registry_and_bad_parameters():
 def test_surrogate_round_trips_through_toml(tmp_path):
     sg = surrogate("triangular", height=0.3, width=0.7)
     assert type(sg).load(sg.dump(tmp_path / "sg.toml")) == sg
+
+
+@pytest.mark.parametrize("name", sorted(SURROGATES.names()))
+def test_in_place_gradient_equals_gradient(name):
+    sg = surrogate(name)
+    x = torch.linspace(-2.0, 2.0, 101)
+    expected = sg.grad(x)
+    buf = x.clone()
+    out = sg.grad_(buf)
+    assert out.data_ptr() == buf.data_ptr()
+    torch.testing.assert_close(out, expected)
