@@ -33,6 +33,11 @@ def main(repeats: int = 20) -> None:
     for dev in DESIGNS:
         estimate(table7_config(dev), layers)
     all_six = time.perf_counter() - t0
+    volt = cfg.replace(sensing="voltage", rows_parallel=16)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        estimate(volt, layers)
+    t_volt = (time.perf_counter() - t0) / repeats
     s = est.summary()
     print("workload: VGG-8 (CIFAR-10 layer table), 22 nm RRAM 100 kΩ 4-bit cells, 128×128 sub-arrays, 5-bit ADC")
     print(f"result: {s['area_mm2']:.2f} mm², clock {s['clock_ns']:.2f} ns, latency {s['latency_ms']:.3f} ms, "
@@ -41,6 +46,7 @@ def main(repeats: int = 20) -> None:
     print(f"neurofab estimate (median of {repeats}): {statistics.median(times) * 1e3:.2f} ms "
           f"(min {min(times) * 1e3:.2f} ms) — goal < 1000 ms")
     print(f"neurofab all six Table-7 designs: {all_six * 1e3:.1f} ms")
+    print(f"neurofab voltage-mode design (divider, reference columns, 16 rows on): {t_volt * 1e3:.2f} ms")
     print("peer skipped: DNN+NeuroSim (a C++ program) is not installed on this machine")
     print("ratio vs NeuroSim: n/a (peer skipped)")
 

@@ -3,14 +3,15 @@
 Modules:
 
 - :mod:`~neurofab.cost.technology` — CMOS node table 130 nm … 7 nm (NeuroSim Table 1, FinFET below 22 nm);
-- :mod:`~neurofab.cost.gates`, :mod:`~neurofab.cost.circuits`, :mod:`~neurofab.cost.periphery` — gate models and
-  the digital and analog modules built from them (area, energy, leakage, delay);
+- :mod:`~neurofab.cost.gates`, :mod:`~neurofab.cost.circuits`, :mod:`~neurofab.cost.periphery`,
+  :mod:`~neurofab.cost.sensing` — gate models and the digital and analog modules built from them (area, energy,
+  leakage, delay), bit-line sensing;
 - :mod:`~neurofab.cost.mapping`, :mod:`~neurofab.cost.cim` — a network mapped onto compute-in-memory sub-arrays,
   PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
 - :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
 """
 
-from neurofab.cost import cim, circuits, gates, mapping, optoelectronic, periphery, technology
+from neurofab.cost import cim, circuits, gates, mapping, optoelectronic, periphery, sensing, technology
 from neurofab.cost.cim import (
     CELL_PRESETS,
     CellConfig,
@@ -59,6 +60,7 @@ __all__ = [
     "optoelectronic",
     "periphery",
     "resnet18_imagenet",
+    "sensing",
     "table7_config",
     "technology",
     "vgg8_cifar10",

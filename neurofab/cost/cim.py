@@ -15,17 +15,23 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
 - **Mapping**: each layer gets whole tiles (weights stay on chip; layer-by-layer dataflow). The K²·C_in × C_out·
   slices weight matrix is cut into sub-arrays; utilization = weight cells / cells of the tiles allocated.
 
-Sensing (what sets the clock):
+Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
-- eNVM (RRAM, PCM, FeFET): the bit line is clamped at ``read_voltage``; the column current I = V_read·Σ x_i·G_i
-  flows from V_DD for the sensing window and is converted to a voltage on the ADC node by a load
-  R_L = V_FS/I_FS (I_FS = rows_on·V_read·G_on). Window = word-line rise + settling of the bit line
-  (C_BL·V_read/I_FS) and ADC node (R_L·C_ADC) to half an LSB (× ln 2^(N+1)) + the ADC's decision.
-  Energy per conversion = V_DD·I·window + C_BL·V_DD·V_read (bit-line charge) + ADC.
-- 8T SRAM: the read bit line is precharged and discharged by the read ports (current V_DD/(2·R_eq) per
-  conducting cell); integration until the full-scale current swings V_FS, then the ADC decides. Energy = recharge
-  C·V_DD·ΔV + ADC.
-- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop).
+- Bit line: rows × (drain of the access / read-port transistor + wire of one cell pitch); each cell branch is the
+  cell in series with its access transistor; the column is seen through half its wire (IR drop).
+- eNVM, ``sensing='current'`` (default, NeuroSim V1.3's MLSA mode): the bit line is clamped at ``read_voltage``
+  and the column current converted on R_L = V_FS/I_FS at the ADC node (mux + comparator inputs); window =
+  max(word-line rise through driver and level shifter, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
+  to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
+  encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
+- eNVM, ``sensing='voltage'`` (the validated macro): the bit line, reset to 0, is a divider against a load
+  G_L = √(G_top·G_top−1); its smallest code step (the top one) sizes the comparators and sets the settling
+  (half a step); 2^N − 1 reference columns (shared by ``reference_sharing`` ADCs) draw their divider currents for
+  the window. Energy: V_DD·I·t_on + C_node·V_DD·V(G) + ADC with its share of the references.
+- 8T SRAM: precharge (a PMOS restoring the read bit line to half an LSB), word-line rise, development of full scale
+  (every read port of bit-cell width conducting swings V_FS: C·V_FS/I_FS), mux settling, ADC. Energy: the
+  precharge restores C·V_DD·ΔV. The write path (write-word-line decoder, bit-line drivers) counts in the area.
+- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, adder trees).
 
 Calibration (the ``validated`` switch): the factors of Lu et al. 2021 — α = 1.44 level-shifter area, β = 1.4
 sensing latency, γ = 0.5 and δ = 0.15 activity of flip-flops and adders in shift-add/accumulators, η = 1.22
@@ -43,10 +49,32 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from neurofab.core import Config, ConfigError, Ledger, UnknownNameError
-from neurofab.cost.circuits import Cost, adder_tree, dff, htree, register, ripple_adder, shift_add, sram_buffer
+from neurofab.cost.circuits import (
+    Cost,
+    adder_tree,
+    decoder,
+    dff,
+    htree,
+    register,
+    ripple_adder,
+    shift_add,
+    sram_buffer,
+)
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
-from neurofab.cost.periphery import column_mux, flash_adc, level_shifter, row_driver, sar_adc
+from neurofab.cost.periphery import Adc, ColumnMux, column_mux, flash_adc, level_shifter, row_driver, sar_adc
+from neurofab.cost.sensing import (
+    ClampSense,
+    ColumnLine,
+    DischargeSense,
+    DividerSense,
+    clamp_sense,
+    column_line,
+    discharge_sense,
+    divider_sense,
+    precharger,
+    read_port_current,
+)
 from neurofab.cost.technology import Technology, technology
 
 CellKind = Literal["sram", "rram", "pcm", "fefet"]
@@ -118,6 +146,13 @@ class CIMConfig(Config):
     rows_parallel: int | None = Field(None, ge=1, description="rows turned on at once; None: all rows")
     adc_bits: int = Field(5, ge=1, le=12, description="ADC precision [bit]")
     adc: Literal["flash", "sar"] = Field("flash", description="ADC architecture")
+    sensing: Literal["current", "voltage"] = Field(
+        "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
+        "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
+        "load, voltage sense amplifiers with reference columns, as in the validated macro); SRAM ignores it")
+    reference_sharing: int | None = Field(
+        None, ge=1, description="voltage mode: ADCs sharing one set of 2^N − 1 reference columns; None: all "
+        "ADCs of a sub-array (they sense the same rows at once); the validated macro has 1 (one Vref per VSA)")
     columns_per_adc: int = Field(8, ge=1, description="columns sharing one ADC through the mux [1]")
     weight_bits: int = Field(8, ge=1, le=16, description="weight precision [bit]")
     input_bits: int = Field(8, ge=1, le=16, description="activation precision, applied bit-serially [bit]")
@@ -145,6 +180,9 @@ class CIMConfig(Config):
             raise ValueError(f"rows_parallel = {self.rows_parallel} exceeds rows = {self.rows}")
         if self.cells_per_weight > self.cols:
             raise ValueError(f"a weight needs {self.cells_per_weight} columns, more than cols = {self.cols}")
+        if self.sensing == "voltage" and self.adc != "flash" and self.cell.kind != "sram":
+            raise ValueError("sensing = 'voltage' compares the bit line with reference columns and needs "
+                             "adc = 'flash'")
         return self
 
     @property
@@ -177,7 +215,11 @@ def table7_config(device: str, **changes) -> CIMConfig:
 # ===== the sub-array ========================================================================================
 @dataclass(frozen=True)
 class SubArray:
-    """A sized sub-array and its periphery at one node, with per-event energies (J) and delays (s)."""
+    """A sized sub-array and its periphery at one node, with per-event energies (J) and delays (s).
+
+    ``timing`` breaks the sensing window into its parts [s]: 'row' (word-line driver + level shifter), 'mux'
+    (mux decoder + switch), 'precharge' (SRAM), 'bit line' (development or settling), 'adc' (decision + encoder).
+    """
 
     config: CIMConfig
     tech: Technology
@@ -186,16 +228,24 @@ class SubArray:
     t_sense: float  # sensing window before β [s]
     t_current: float  # part of it during which the cells conduct [s]
     t_digital: float  # shift-add stage [s]
-    c_bitline: float  # [F]
-    i_full_scale: float  # [A]
-    g_on: float  # [S] (SRAM: read-port conductance at V_DD)
-    g_off: float  # [S]
-    e_adc: float  # one conversion [J]
+    c_bitline: float  # bit line alone [F]
+    c_node: float  # sensed node: bit line (eNVM voltage mode, SRAM) or ADC node (eNVM current mode) [F]
+    i_full_scale: float  # column current at the top code [A]
+    g_on: float  # one conducting branch at the lowest resistance [S] (SRAM: read port at V_DD)
+    g_off: float  # one branch at the highest resistance [S]
+    e_adc: float  # one conversion, references included [J]
     e_row: float  # one row activation: driver (+ level shifter) [J]
     e_mux_step: float  # one mux step of all ADC inputs [J]
     e_shift_add: float  # one shift-add operation, raw [J]
     e_shift_add_dff: float  # flip-flop part of it, raw [J]
     shift_add_bits: int
+    line: ColumnLine
+    sense: DividerSense | ClampSense | DischargeSense
+    r_mux: float  # mux on-resistance [Ω]
+    mux: ColumnMux
+    adc: Adc
+    timing: dict[str, float] = field(default_factory=dict)
+    e_reference: float = 0.0  # reference columns' share of one conversion (voltage mode), inside e_adc [J]
 
     @property
     def total_area(self) -> float:
@@ -209,25 +259,45 @@ class SubArray:
     def n_adc(self) -> int:
         return self.config.cols // self.config.columns_per_adc
 
+    def column_conductance(self, active_rows: float, input_density: float, weight_level: float) -> float:
+        """Mean column conductance seen at the line's end [S]: ``active_rows``·density conducting branches at the
+        mean level G_off + (G_on − G_off)·level, through half the wire (eNVM only)."""
+        g_sum = active_rows * input_density * (self.g_off + (self.g_on - self.g_off) * weight_level)
+        return self.line.column_conductance(g_sum)
+
     def column_current(self, active_rows: float, input_density: float, weight_level: float) -> float:
         """Mean column current of one conversion [A] with ``active_rows`` rows mapped and switched on."""
         cfg = self.config
-        x = active_rows * input_density
-        if cfg.cell.kind == "sram":
-            return x * weight_level * self.g_on * self.tech.vdd
-        return x * cfg.cell.read_voltage * (self.g_off + (self.g_on - self.g_off) * weight_level)
+        if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1
+            return active_rows * input_density * weight_level * self.g_on * self.tech.vdd
+        g = self.column_conductance(active_rows, input_density, weight_level)
+        if isinstance(self.sense, DividerSense):
+            return self.sense.current(_series(g, self.r_mux))
+        return cfg.cell.read_voltage * g
 
     def conversion_energy(self, active_rows: float, input_density: float, weight_level: float) -> dict[str, float]:
-        """Energy of one column conversion [J] by part: 'array' (column current / bit-line charge) and 'adc'."""
-        cfg, t = self.config, self.tech
+        """Energy of one column conversion [J] by part: 'array' (column current and bit-line charge) and 'adc'
+        (comparators, encoder, references).
+
+        SRAM: the precharge restores the swing, C·V_DD·ΔV. Current mode: V_DD·I·t_on (the read voltage is
+        regulated from V_DD) + C_BL·V_DD·V_read. Voltage mode: V_DD·I·t_on + C_node·V_DD·V(G) (the node, reset to 0,
+        charges to the divider voltage)."""
+        t = self.tech
         i_col = self.column_current(active_rows, input_density, weight_level)
-        if cfg.cell.kind == "sram":
-            v_fs = cfg.adc_full_scale * t.vdd
-            swing = v_fs * min(1.0, i_col / self.i_full_scale)
-            e_array = self.c_bitline * t.vdd * swing
+        sense = self.sense
+        if isinstance(sense, DischargeSense):
+            e_array = self.c_node * t.vdd * sense.swing(i_col)
+        elif isinstance(sense, DividerSense):
+            g = _series(self.column_conductance(active_rows, input_density, weight_level), self.r_mux)
+            e_array = t.vdd * i_col * self.t_current + self.c_node * t.vdd * sense.v_bitline(g)
         else:
-            e_array = t.vdd * i_col * self.t_current + self.c_bitline * t.vdd * cfg.cell.read_voltage
+            e_array = t.vdd * i_col * self.t_current + self.c_bitline * t.vdd * self.config.cell.read_voltage
         return {"array": e_array, "adc": self.e_adc}
+
+
+def _series(g: float, r: float) -> float:
+    """Conductance ``g`` [S] in series with a resistance ``r`` [Ω]."""
+    return 0.0 if g == 0 else 1.0 / (1.0 / g + r)
 
 
 def _cell_area(cfg: CIMConfig, tech: Technology) -> float:
@@ -239,71 +309,102 @@ def _cell_area(cfg: CIMConfig, tech: Technology) -> float:
 
 
 def build_subarray(cfg: CIMConfig) -> SubArray:
-    """Size one sub-array of ``cfg`` and compute its per-event costs."""
+    """Size one sub-array of ``cfg`` and compute its per-event costs (see :mod:`neurofab.cost.sensing` for the
+    read schemes)."""
     t = cfg.tech()
     f = cfg.factors
     cell = cfg.cell
     a_cell = _cell_area(cfg, t)
     pitch = math.sqrt(a_cell)
-    w_acc = t.nmos_width  # access / read-port transistor: one logic NMOS
-    rows, cols, m = cfg.rows, cfg.cols, cfg.columns_per_adc
+    is_sram = cell.kind == "sram"
+    # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
+    # the programming current)
+    w_acc = t.bitcell_width if is_sram else t.nmos_width
+    rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
-    is_sram = cell.kind == "sram"
-    if is_sram:
-        g_on = 1.0 / (2 * t.r_on_n(w_acc))
-        g_off = t.i_off * w_acc / t.vdd
-    else:
-        g_on = 1.0 / cell.r_on
-        g_off = g_on / cell.on_off_ratio
-    # lines
-    c_bl = rows * (t.c_drain * w_acc + t.wire_capacitance * pitch)
+    line = column_line(t, rows, pitch, w_acc)
     c_wl = cols * (t.c_gate * w_acc + t.wire_capacitance * pitch)
     r_wl = t.wire_resistance * cols * pitch
-    # ADC
     v_fs = cfg.adc_full_scale * t.vdd
-    if cfg.adc == "flash":
-        adc = flash_adc(t, cfg.adc_bits, v_fs, cfg.adc_offset_sigma_lsb)
-    else:
-        adc = sar_adc(t, cfg.adc_bits, v_fs, cfg.adc_offset_sigma_lsb)
-    # column current range and mux
-    v_read = t.vdd if is_sram else cell.read_voltage
-    i_fs = rows_on * g_on * v_read
-    g_avg_design = g_off + (g_on - g_off) * 0.5
-    if is_sram:  # charge-domain read: the mux carries no DC current, minimum-size gates suffice
-        cmux = column_mux(t, cols, m, r_column=1e12)
-    else:  # sized by the average column resistance (half the rows on, mid-level cells)
-        cmux = column_mux(t, cols, m, 1.0 / (rows_on * 0.5 * g_avg_design), cfg.mux_resistance_fraction)
-    # row drive
+    sigma = cfg.adc_offset_sigma_lsb
+    ln_half_lsb = math.log(2 ** (bits + 1))
+    # ----- row drive -----
     driver = row_driver(t, c_wl, r_wl)
-    if is_sram:
-        ls = None
-        t_row = driver.delay
-        e_row = driver.energy
-    else:
+    ls = None
+    t_row, e_row = driver.delay, driver.energy
+    if not is_sram:
         ls = level_shifter(t, max(cell.write_voltage, t.vdd), c_wl, cfg.io_layout_scale, v_switch=t.vdd)
-        t_row = driver.delay + ls.delay
-        e_row = driver.energy + ls.energy
-    # sensing window
-    ln_settle = math.log(2 ** (cfg.adc_bits + 1))
-    c_adc_node = adc.c_in + cmux.c_node
-    if is_sram:  # integrate until full scale swings V_FS; a word-line pulse is no shorter than its rise
-        t_analog = max((c_bl + c_adc_node) * v_fs / i_fs, t_row) + cmux.r_on * c_adc_node * ln_settle
+        t_row, e_row = t_row + ls.delay, e_row + ls.energy
+    # ----- column, mux, ADC, sensing -----
+    timing: dict[str, float] = {"row": t_row}
+    e_reference = 0.0
+    extra_area: dict[str, float] = {}
+    extra_leak = 0.0
+    n_ref_cols = 0
+    if is_sram:
+        i_cell = read_port_current(t, w_acc)
+        g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
+        cmux = column_mux(t, cols, m, r_column=1e12)  # charge-domain read: no DC current through the mux
+        adc = _make_adc(cfg, t, v_fs, sigma)
+        c_node = line.c_line + cmux.c_node + adc.c_in
+        sense = discharge_sense(i_cell, rows_on, v_fs, bits, c_node)
+        pre = precharger(t, c_node, bits)
+        timing["precharge"] = pre.delay
+        timing["bit line"] = sense.t_develop + line.settle_time(bits) + cmux.r_on * c_node * ln_half_lsb
+        i_fs = sense.i_full_scale
+        extra_area["precharge"] = cols * pre.area
+        # write path that programs the weights: a write-word-line decoder onto the 6T access gates and a driver
+        # per bit line of each complementary pair (sized with a stage effort of 4 for the line)
+        c_wwl = cols * (2 * t.c_gate * w_acc + t.wire_capacitance * pitch)
+        wdec = decoder(t, rows, c_wwl)
+        wdrv = inverter(t, max(1.0, line.c_line / (4 * inverter(t).c_in)))
+        extra_area["write path"] = wdec.area + 2 * cols * wdrv.area
+        extra_leak += cols * pre.leakage + wdec.leakage + 2 * cols * wdrv.leakage
+        e_pre = pre.energy  # one column's precharge gate per conversion (the bit lines hold their charge)
     else:
-        r_load = v_fs / i_fs
-        tau_bl = c_bl * cell.read_voltage / i_fs
-        t_analog = (tau_bl + (r_load + cmux.r_on) * c_adc_node) * ln_settle
-    t_mux = cmux.decoder.delay + cmux.cost.delay
-    t_current = t_analog + adc.cost.delay  # cells conduct from the end of the word-line rise to the decision
-    t_sense = max(t_row, t_mux) + t_current
-    # digital lane: shift-add over input bits and weight slices
-    sa_bits = cfg.adc_bits + cfg.input_bits + cfg.weight_bits
+        g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
+        g_top = line.column_conductance(rows_on * g_on)
+        g_avg_design = line.column_conductance(0.5 * rows_on * (g_off + 0.5 * (g_on - g_off)))
+        cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction)
+        e_pre = 0.0
+        if cfg.sensing == "current":
+            adc = _make_adc(cfg, t, v_fs, sigma)
+            c_node = cmux.c_node + adc.c_in
+            sense = clamp_sense(cell.read_voltage, cell.read_voltage * g_top, v_fs, bits, line.c_line, c_node,
+                                cmux.r_on)
+            i_fs = sense.i_full_scale
+            timing["bit line"] = sense.t_settle + line.settle_time(bits)
+        else:
+            g_hi = _series(g_top, cmux.r_on)
+            probe = divider_sense(cell.read_voltage, 0.0, g_hi, bits, line.c_line)
+            adc = flash_adc(t, bits, probe.v_span, sigma, step=probe.step_min, ladder=False)
+            sharing = cfg.reference_sharing or n_adc
+            c_node = line.c_line + cmux.c_node + adc.c_in
+            c_ref = line.c_line + sharing * adc.comparator_c_in
+            sense = divider_sense(cell.read_voltage, 0.0, g_hi, bits, c_node, c_ref)
+            i_fs = sense.current(g_hi)
+            timing["bit line"] = sense.t_settle + line.settle_time(bits)
+            n_ref_cols = (2**bits - 1) * math.ceil(n_adc / sharing)
+            extra_area["reference columns"] = rows * n_ref_cols * a_cell
+    timing["mux"] = cmux.decoder.delay + cmux.cost.delay
+    timing["adc"] = adc.cost.delay
+    t_current = timing["bit line"] + adc.cost.delay  # cells conduct from the word-line rise to the decision
+    t_sense = timing.get("precharge", 0.0) + max(t_row, timing["mux"]) + t_current
+    e_adc = adc.cost.energy + e_pre
+    if isinstance(sense, DividerSense):  # reference columns: DC current for the window, nodes charged once
+        sharing = cfg.reference_sharing or n_adc
+        e_reference = (t.vdd * sense.reference_current * t_current
+                       + sense.c_reference * t.vdd * sense.reference_charge_voltage) / sharing
+        e_adc += e_reference
+    # ----- digital lane: shift-add over input bits and weight slices -----
+    sa_bits = bits + cfg.input_bits + cfg.weight_bits
     sa = shift_add(t, sa_bits)
     regs_per_lane = max(1, m // cfg.cells_per_weight)
     sa_lane = Cost(area=sa.area + (regs_per_lane - 1) * register(t, sa_bits).area, delay=sa.delay,
                    energy=sa.energy, leakage=sa.leakage + (regs_per_lane - 1) * register(t, sa_bits).leakage)
     e_sa_dff = register(t, sa_bits).energy
-    # area
+    # ----- area and leakage -----
     area = {
         "array": rows * cols * a_cell,
         "row drivers": rows * driver.area,
@@ -311,20 +412,29 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         "adc": n_adc * adc.cost.area,
         "shift-add": n_adc * sa_lane.area,
     }
-    leak = rows * driver.leakage + cmux.cost.leakage + cmux.decoder.leakage + n_adc * (adc.cost.leakage
-                                                                                        + sa_lane.leakage)
+    area.update(extra_area)
+    leak = (rows * driver.leakage + cmux.cost.leakage + cmux.decoder.leakage
+            + n_adc * (adc.cost.leakage + sa_lane.leakage) + extra_leak)
     if ls is not None:
-        area["level shifters"] = (rows + 2 * cols) * ls.area * f.alpha
-        leak += (rows + 2 * cols) * ls.leakage
+        n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
+        area["level shifters"] = n_ls * ls.area * f.alpha
+        leak += n_ls * ls.leakage
     if is_sram:
         leak += rows * cols * 4 * w_acc * t.i_off * t.vdd  # 6T core (3 off devices) + read port
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
     return SubArray(
         config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=sa.delay,
-        c_bitline=c_bl,
-        i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=adc.cost.energy, e_row=e_row, e_mux_step=e_mux_step,
-        e_shift_add=sa.energy, e_shift_add_dff=e_sa_dff, shift_add_bits=sa_bits,
+        c_bitline=line.c_line, c_node=c_node, i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=e_adc,
+        e_row=e_row, e_mux_step=e_mux_step, e_shift_add=sa.energy, e_shift_add_dff=e_sa_dff,
+        shift_add_bits=sa_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
+        e_reference=e_reference,
     )
+
+
+def _make_adc(cfg: CIMConfig, t: Technology, v_fs: float, sigma: float) -> Adc:
+    if cfg.adc == "flash":
+        return flash_adc(t, cfg.adc_bits, v_fs, sigma)
+    return sar_adc(t, cfg.adc_bits, v_fs, sigma)
 
 
 # ===== the chip =============================================================================================

@@ -213,8 +213,12 @@ def latch_comparator(tech: Technology, offset_sigma: float | None = None) -> Com
     pair, four precharge devices, two output inverters.
 
     The input pair is sized for ``offset_sigma`` [V] by Pelgrom's law, W·L = (A_VT/σ)² at minimum L (minimum
-    logic width if that already meets it, or if ``offset_sigma`` is None). Raw energy per decision: both latch
-    nodes, both input-pair drains and the clock load charge once. Regeneration τ = C_node·R_inv.
+    logic width if that already meets it, or if ``offset_sigma`` is None). Nodes: a latch output carries its
+    inverter's drains, the other latch inverter's gates, a precharge PMOS and the output inverter's input; an
+    input-pair drain (the StrongARM's inner node) carries the input device, the latch NMOS source and a precharge
+    PMOS. Raw energy per decision: both latch outputs, both inner nodes, the clock load (tail of 2·W_in and four
+    precharge gates) and the two output inverters charge once. Regeneration τ = C_out·R_inv (the latch pair, not
+    the input pair, regenerates).
     """
     wn = tech.nmos_width
     if offset_sigma is None:
@@ -229,8 +233,8 @@ def latch_comparator(tech: Technology, offset_sigma: float | None = None) -> Com
     n_fingers_in = max(1, math.ceil(s_in - 1e-9))
     # columns: 2 input fingers-sets, tail, 2 latch inverters, 2 precharge pairs, plus two output inverters
     area = gate_area(tech, 2 * n_fingers_in + 1 + 2 + 2) + 2 * inv.area
-    c_node = inv.c_self + inv.c_in + tech.c_drain * w_in  # one latch output
-    c_mid = tech.c_drain * 2 * w_in  # one input-pair drain node
+    c_node = inv.c_self + 2 * inv.c_in + tech.c_drain * tech.pmos_width  # one latch output
+    c_mid = tech.c_drain * (w_in + tech.nmos_width + tech.pmos_width)  # one input-pair drain node
     c_clock = tech.c_gate * (2 * w_in + 4 * tech.pmos_width)  # tail (2·W_in) + 4 precharge gates
     energy = (2 * c_node + 2 * c_mid + c_clock + 2 * (inv.c_self + inv.c_in)) * tech.vdd**2
     tau = c_node * 0.5 * (inv.r_pull_down + inv.r_pull_up)
@@ -264,6 +268,7 @@ def sram_buffer(tech: Technology, capacity_bits: int, word_bits: int, bank_rows:
     """An on-chip SRAM buffer of 6T cells in banks of ``bank_rows`` × ``bank_cols``, split into small banks as in
     NeuroSim's block buffers. One access opens one word line of one bank.
 
+    Cell transistors are :attr:`~neurofab.cost.technology.Technology.bitcell_width` wide (one fin, or 2·F in bulk).
     Read: every bit line of the bank swings ``read_swing`` [V] (energy C_BL·V_DD·ΔV), the word line swings fully,
     ``word_bits`` latch sense amplifiers fire, the row decoder selects one line. Write: ``word_bits`` bit lines
     swing fully. Delay: decoder + word-line RC + bit-line development C_BL·ΔV/I_cell + sense amplifier.
@@ -279,7 +284,7 @@ def sram_buffer(tech: Technology, capacity_bits: int, word_bits: int, bank_rows:
         raise ConfigError(f"read_swing = {read_swing!r}: must be in (0, V_DD = {tech.vdd}] V")
     n_banks = math.ceil(cap / (rows * cols))
     pitch = math.sqrt(tech.sram_6t_area)
-    w_min = tech.nmos_width
+    w_min = tech.bitcell_width
     c_bl = rows * (tech.c_drain * w_min + tech.wire_capacitance * pitch)
     c_wl = cols * (2 * tech.c_gate * w_min + tech.wire_capacitance * pitch)
     r_wl = tech.wire_resistance * cols * pitch

@@ -1,5 +1,6 @@
 """Analog and mixed-signal periphery of a compute-in-memory array: level shifter, row driver, column multiplexer,
-flash ADC (a bank of latch sense amplifiers) and SAR ADC.
+flash ADC (a bank of latch voltage sense amplifiers with SR latches) and SAR ADC. The column itself — bit line,
+read schemes, references, precharge — is in :mod:`neurofab.cost.sensing`.
 
 Each returns a :class:`~neurofab.cost.circuits.Cost` (area m², delay s, energy J per operation, leakage W). The
 structures are the ones Lu et al. 2021 name (Fig. 2: level shifter, voltage/current sense amplifiers, SAR ADC);
@@ -156,6 +157,8 @@ class Adc:
     c_in: float  # [F]
     bits: int
     kind: str
+    comparator_c_in: float = 0.0  # input capacitance of one comparator [F]
+    step: float = 0.0  # smallest input step resolved [V]
 
 
 def _thermometer_encoder(tech: Technology, bits: int) -> Cost:
@@ -169,33 +172,50 @@ def _thermometer_encoder(tech: Technology, bits: int) -> Cost:
                 energy=(1 + bits * depth) * g.energy(2 * g.c_in), leakage=(n_det + n_tree) * g.leakage)
 
 
-def flash_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.5) -> Adc:
-    """Flash ADC of 2^N − 1 latch sense amplifiers (NeuroSim's multi-level sense amplifier, MLSA) comparing one
-    input voltage against a resistor-ladder reference, and a thermometer encoder.
+def sr_latch(tech: Technology) -> Cost:
+    """Set–reset latch of two cross-coupled NAND2 that holds a StrongARM comparator's decision while the
+    comparator resets (Razavi, IEEE Solid-State Circuits Magazine, 2015). Raw energy per decision: one NAND
+    output switching into the other NAND and one encoder input; delay: two NAND levels."""
+    g = nand(tech, 2)
+    return Cost(area=2 * g.area, delay=2 * g.delay(2 * g.c_in), energy=g.energy(2 * g.c_in),
+                leakage=2 * g.leakage)
 
-    Sizing: comparator offset σ = ``offset_sigma_lsb`` × LSB with LSB = V_FS/2^N (Pelgrom sizing). Conversion
-    time: regeneration from a half-LSB overdrive, τ·ln(V_DD/(LSB/2)), plus the encoder. Energy per conversion:
-    2^N − 1 comparator decisions, the encoder, and this ADC's share of the reference ladder: a ladder that settles
-    its tap load C_taps to half an LSB within a conversion dissipates V_FS²·C_taps·ln(2^(N+1)) per conversion
-    whatever its resistance (R sized to the time, power × time constant); the ladder's resistor area is not counted.
+
+def flash_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: float = 0.5,
+              step: float | None = None, ladder: bool = True) -> Adc:
+    """Flash ADC of 2^N − 1 voltage sense amplifiers (StrongARM latch comparators, each followed by an SR
+    latch) — NeuroSim's multi-level sense amplifier, MLSA — and a thermometer encoder.
+
+    ``step`` [V] is the smallest input difference between adjacent code thresholds the comparators must resolve
+    (default: the uniform LSB V_FS/2^N; a compressive voltage-mode bit line passes its smallest step). Sizing:
+    comparator offset σ = ``offset_sigma_lsb`` × step (Pelgrom: W·L = (A_VT/σ)²). Conversion time: regeneration
+    from half a step, τ·ln(V_DD/(step/2)), the SR latch and the encoder. Energy per conversion: 2^N − 1 decisions
+    and SR latches, the encoder, and — with ``ladder`` — this ADC's share of a resistor-ladder reference: a
+    ladder that settles its tap load C_taps to half an LSB within a conversion dissipates V_FS²·C_taps·ln 2^(N+1)
+    per conversion whatever its resistance (R sized to the time, power × time constant); the ladder's resistor
+    area is not counted. ``ladder=False``: the references come from elsewhere (reference columns, priced by
+    :mod:`neurofab.cost.sensing`).
     """
     n = _bits(bits)
     vfs = _positive("v_full_scale", v_full_scale)
     if vfs > tech.vdd:
         raise ConfigError(f"v_full_scale = {vfs} V must be <= V_DD = {tech.vdd} V")
     _positive("offset_sigma_lsb", offset_sigma_lsb)
-    lsb = vfs / 2**n
+    lsb = vfs / 2**n if step is None else _positive("step", step)
+    if lsb > vfs:
+        raise ConfigError(f"step = {lsb} V must be <= v_full_scale = {vfs} V")
     comp = latch_comparator(tech, offset_sigma_lsb * lsb)
+    latch = sr_latch(tech)
     n_comp = 2**n - 1
     enc = _thermometer_encoder(tech, n)
-    t_decide = comp.tau * math.log(tech.vdd / (lsb / 2)) + inverter(tech).delay(inverter(tech).c_in)
+    t_decide = comp.tau * math.log(tech.vdd / (lsb / 2)) + latch.delay
     c_taps = n_comp * comp.c_in
-    e_ladder = vfs**2 * c_taps * math.log(2 ** (n + 1))
-    energy = n_comp * comp.cost.energy + enc.energy + e_ladder
-    area = n_comp * comp.cost.area + enc.area
-    leak = n_comp * comp.cost.leakage + enc.leakage
+    e_ladder = vfs**2 * c_taps * math.log(2 ** (n + 1)) if ladder else 0.0
+    energy = n_comp * (comp.cost.energy + latch.energy) + enc.energy + e_ladder
+    area = n_comp * (comp.cost.area + latch.area) + enc.area
+    leak = n_comp * (comp.cost.leakage + latch.leakage) + enc.leakage
     return Adc(Cost(area=area, delay=t_decide + enc.delay, energy=energy, leakage=leak),
-               c_in=c_taps, bits=n, kind="flash")
+               c_in=c_taps, bits=n, kind="flash", comparator_c_in=comp.c_in, step=lsb)
 
 
 def mom_capacitance_density(tech: Technology, layers: int = 4) -> float:
@@ -229,7 +249,8 @@ def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: 
     energy = n * comp.cost.energy + 0.5 * c_total * vfs**2 + n * logic.energy
     area = comp.cost.area + c_total / mom_capacitance_density(tech) + logic.area + n * sw.area
     leak = comp.cost.leakage + logic.leakage + n * sw.leakage
-    return Adc(Cost(area=area, delay=n * t_bit, energy=energy, leakage=leak), c_in=c_total, bits=n, kind="sar")
+    return Adc(Cost(area=area, delay=n * t_bit, energy=energy, leakage=leak), c_in=c_total, bits=n, kind="sar",
+               comparator_c_in=comp.c_in, step=lsb)
 
 
 __all__ = [
@@ -241,4 +262,5 @@ __all__ = [
     "mom_capacitance_density",
     "row_driver",
     "sar_adc",
+    "sr_latch",
 ]

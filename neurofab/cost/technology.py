@@ -62,6 +62,9 @@ SOURCES: dict[str, str] = {
     "sram_6t_area": "published high-density 6T bit cells: 130 nm 2.45, 90 nm 1.0, 65 nm 0.57, 45 nm 0.346, "
     "32 nm 0.171, 22 nm 0.092, 14 nm 0.0588, 10 nm 0.0312 µm² (Intel IEDM/ISSCC), 7 nm 0.027 µm² (TSMC N7)",
     "sram_8t_factor": "8T (decoupled read port) ≈ 1.3 × the 6T cell (published 8T cells are 1.2–1.4×)",
+    "bitcell_width": "SRAM bit-cell transistors: one fin at FinFET nodes (high-density 1-1-1 cells, e.g. TSMC N7 "
+    "0.027 µm²); 2·F at bulk nodes (NeuroSim V1.3 default SRAM sizing widthSRAMCellNMOS = 2 F, a published "
+    "default, not a measurement)",
 }
 
 
@@ -148,6 +151,14 @@ class Technology(Config):
     def sram_8t_area(self) -> float:
         """8T SRAM (decoupled read port) bit-cell area [m²] = 1.3 × 6T."""
         return 1.3 * self.sram_6t_area
+
+    @property
+    def bitcell_width(self) -> float:
+        """Electrical width of an SRAM bit-cell transistor [m]: one fin (FinFET) or 2·F (bulk) — narrower than
+        the Table-1 logic device, which is the widest one a standard-cell row holds."""
+        if self.device == "finfet":
+            return self.fin_electrical_width
+        return 2 * self.feature_size
 
     @property
     def inverter_area(self) -> float:

@@ -1,5 +1,15 @@
 """L3 — spiking neurons, encoders, network simulation, surrogate-gradient layers, ANN→SNN conversion, NIR."""
 
+from neurofab.spiking.encoders import delta, latency, poisson_rate, regular_rate
+from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
+from neurofab.spiking.network import (
+    Network,
+    Population,
+    PopulationView,
+    Projection,
+    bernoulli_pairs,
+    cuba_network,
+)
 from neurofab.spiking.neurons import (
     ADEX_BRETTE_GERSTNER,
     CUBA_LIF,
@@ -27,6 +37,15 @@ from neurofab.spiking.neurons import (
     step,
     wrap,
 )
+from neurofab.spiking.spike_stats import (
+    cv_isi,
+    firing_rates,
+    isi,
+    mean_cv,
+    population_rate,
+    spike_arrays,
+    spike_trains,
+)
 
 __all__ = [
     "ADEX_BRETTE_GERSTNER",
@@ -41,17 +60,36 @@ __all__ = [
     "IzhikevichConfig",
     "LIFConfig",
     "LIFState",
+    "Network",
     "NeuronConfig",
+    "Population",
+    "PopulationView",
+    "Projection",
     "Propagators",
+    "SpikeMonitor",
+    "StateMonitor",
     "SynapticInput",
     "adex_step",
+    "bernoulli_pairs",
+    "cuba_network",
+    "cv_isi",
+    "delta",
+    "firing_rates",
     "heaviside",
     "if_step",
     "init_state",
     "integer_if_step",
+    "isi",
     "izhikevich_step",
+    "latency",
     "lif_step",
+    "mean_cv",
+    "poisson_rate",
+    "population_rate",
     "propagators",
+    "regular_rate",
+    "spike_arrays",
+    "spike_trains",
     "step",
     "wrap",
 ]

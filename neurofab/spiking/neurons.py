@@ -444,12 +444,21 @@ def heaviside(x: torch.Tensor) -> torch.Tensor:
     return (x >= 0).to(x.dtype)
 
 
-def _as_input(inputs: SynapticInput | torch.Tensor | float) -> SynapticInput:
-    if isinstance(inputs, SynapticInput):
-        return inputs
+def _as_input(inputs: SynapticInput | torch.Tensor | float, shape: torch.Size) -> SynapticInput:
+    """The step's input as a SynapticInput whose tensors broadcast to the population ``shape`` (checked)."""
     if isinstance(inputs, torch.Tensor | int | float):
-        return SynapticInput(exc=inputs)
-    raise InputTypeError(f"inputs must be a SynapticInput or a tensor, got {type(inputs).__name__}")
+        inputs = SynapticInput(exc=inputs)
+    elif not isinstance(inputs, SynapticInput):
+        raise InputTypeError(f"inputs must be a SynapticInput or a tensor, got {type(inputs).__name__}")
+    for name, x in zip(inputs._fields, inputs):
+        if isinstance(x, torch.Tensor) and x.shape != shape:
+            try:
+                ok = torch.broadcast_shapes(x.shape, shape) == shape
+            except RuntimeError:
+                ok = False
+            if not ok:
+                raise ShapeError(f"input {name} of shape {tuple(x.shape)} does not fit the population {tuple(shape)}")
+    return inputs
 
 
 def _check_prop(prop: object, kind: type, who: str) -> None:
@@ -507,7 +516,7 @@ def lif_step(
     if not isinstance(params, LIFConfig):
         raise InputTypeError(f"lif_step: params must be LIFConfig, got {type(params).__name__}")
     _check_prop(prop, Propagators, "lif_step")
-    return _linear_step(state, _as_input(inputs), params, prop, spike_fn, detach_reset)
+    return _linear_step(state, _as_input(inputs, state.v.shape), params, prop, spike_fn, detach_reset)
 
 
 def if_step(
@@ -523,7 +532,7 @@ def if_step(
     if not isinstance(params, IFConfig):
         raise InputTypeError(f"if_step: params must be IFConfig, got {type(params).__name__}")
     _check_prop(prop, Propagators, "if_step")
-    return _linear_step(state, _as_input(inputs), params, prop, spike_fn, detach_reset)
+    return _linear_step(state, _as_input(inputs, state.v.shape), params, prop, spike_fn, detach_reset)
 
 
 def _adaptive_step(
@@ -584,7 +593,7 @@ def izhikevich_step(
     if not isinstance(params, IzhikevichConfig):
         raise InputTypeError(f"izhikevich_step: params must be IzhikevichConfig, got {type(params).__name__}")
     _check_prop(plan, EulerPlan, "izhikevich_step")
-    return _adaptive_step(state, _as_input(inputs), params, plan, spike_fn)
+    return _adaptive_step(state, _as_input(inputs, state.v.shape), params, plan, spike_fn)
 
 
 def adex_step(
@@ -598,7 +607,7 @@ def adex_step(
     if not isinstance(params, AdExConfig):
         raise InputTypeError(f"adex_step: params must be AdExConfig, got {type(params).__name__}")
     _check_prop(plan, EulerPlan, "adex_step")
-    return _adaptive_step(state, _as_input(inputs), params, plan, spike_fn)
+    return _adaptive_step(state, _as_input(inputs, state.v.shape), params, plan, spike_fn)
 
 
 def wrap(x: torch.Tensor, bits: int) -> torch.Tensor:
@@ -621,6 +630,13 @@ def integer_if_step(
     x = torch.as_tensor(inputs)
     if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
         raise InputTypeError(f"integer_if_step: inputs must be integers, got dtype {x.dtype}")
+    if x.shape != state.v.shape:
+        try:
+            ok = torch.broadcast_shapes(x.shape, state.v.shape) == state.v.shape
+        except RuntimeError:
+            ok = False
+        if not ok:
+            raise ShapeError(f"integer_if_step: inputs of shape {tuple(x.shape)} do not fit {tuple(state.v.shape)}")
     v, ref = state.v, state.refractory
     active = ref <= 0
     v = torch.where(active, wrap(v + x.to(torch.int64) + params.leak, params.bits), v)

@@ -3,6 +3,7 @@ ledger pricing, bad input."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -106,12 +107,18 @@ def test_activity_changes_energy():
 
 def test_resistance_and_sensing_physics():
     sub = build_subarray(RRAM)
-    assert sub.g_on == pytest.approx(1e-5) and sub.g_off == pytest.approx(1e-6)
-    assert sub.i_full_scale == pytest.approx(128 * 0.2 * 1e-5)
-    i = sub.column_current(128, 0.5, 0.5)
-    assert i == pytest.approx(64 * 0.2 * (1e-6 + 0.5 * 9e-6))
+    t = RRAM.tech()
+    r_acc = t.r_on_n(t.nmos_width)  # access transistor in series with each cell
+    g_on, g_off = 1 / (100e3 + r_acc), 1 / (1e6 + r_acc)
+    assert sub.g_on == pytest.approx(g_on) and sub.g_off == pytest.approx(g_off)
+    r_wire = sub.line.r_wire
+    assert sub.i_full_scale == pytest.approx(0.2 / (1 / (128 * g_on) + r_wire / 2))
+    i = 0.2 / (1 / (64 * (g_off + 0.5 * (g_on - g_off))) + r_wire / 2)
+    assert sub.column_current(128, 0.5, 0.5) == pytest.approx(i)
     ce = sub.conversion_energy(128, 0.5, 0.5)
-    assert ce["array"] == pytest.approx(RRAM.tech().vdd * i * sub.t_current + sub.c_bitline * 0.8 * 0.2)
+    assert ce["array"] == pytest.approx(t.vdd * i * sub.t_current + sub.c_bitline * t.vdd * 0.2)
+    assert sub.t_current == pytest.approx(sub.timing["bit line"] + sub.timing["adc"])
+    assert sub.t_sense == pytest.approx(max(sub.timing["row"], sub.timing["mux"]) + sub.t_current)
     high_r = build_subarray(RRAM.replace(cell=RRAM.cell.replace(r_on=1e6)))
     assert high_r.t_sense > sub.t_sense  # smaller currents settle slower
     assert high_r.column_current(128, 0.5, 0.5) < i
@@ -130,6 +137,10 @@ def test_cell_and_config_validation():
         RRAM.replace(columns_per_adc=3)
     with pytest.raises(ConfigError, match="rows_parallel"):
         RRAM.replace(rows_parallel=256)
+    with pytest.raises(ConfigError, match="sensing"):
+        RRAM.replace(sensing="charge")
+    with pytest.raises(ConfigError, match="reference_sharing"):
+        RRAM.replace(sensing="voltage", reference_sharing=0)
     with pytest.raises(ConfigError, match="vdd"):
         RRAM.replace(vdd=-0.8)
     with pytest.raises(UnknownNameError, match="not tabulated"):
@@ -184,3 +195,68 @@ def test_event_energies_consistent():
     assert set(k) == {"mvm", "adc_conversion", "dac_conversion", "device_read", "sram_read", "sram_write", "mac"}
     with pytest.raises(ConfigError, match="Ledger"):
         ledger_energy({"mvm": 1}, table)
+
+
+# ----- read schemes ----------------------------------------------------------------------------------------
+VOLT = RRAM.replace(sensing="voltage", rows_parallel=16, adc_bits=4)
+
+
+def test_voltage_mode_subarray():
+    sub = build_subarray(VOLT)
+    sense = sub.sense
+    assert sense.bits == 4 and sense.g_load > 0
+    assert sub.adc.step == pytest.approx(sense.step_min)  # comparators sized for the smallest divider step
+    # references: 15 columns shared by the 16 ADCs of the sub-array, priced inside the ADC energy
+    assert sub.area["reference columns"] == pytest.approx(128 * 15 * sub.area["array"] / (128 * 128))
+    t = VOLT.tech()
+    e_ref = (t.vdd * sense.reference_current * sub.t_current
+             + sense.c_reference * t.vdd * sense.reference_charge_voltage) / 16
+    assert sub.e_reference == pytest.approx(e_ref)
+    assert sub.e_adc == pytest.approx(sub.adc.cost.energy + e_ref)
+    own = build_subarray(VOLT.replace(reference_sharing=1))  # one reference set per ADC, as in the macro
+    assert own.area["reference columns"] == pytest.approx(16 * sub.area["reference columns"])
+    assert own.e_reference > sub.e_reference
+    # the data column: divider current through the mux, node charged to the divider voltage
+    g = sub.column_conductance(16, 0.5, 0.5)
+    g_eff = 1 / (1 / g + sub.r_mux)
+    assert sub.column_current(16, 0.5, 0.5) == pytest.approx(sense.current(g_eff))
+    ce = sub.conversion_energy(16, 0.5, 0.5)
+    assert ce["array"] == pytest.approx(t.vdd * sense.current(g_eff) * sub.t_current
+                                        + sub.c_node * t.vdd * sense.v_bitline(g_eff))
+    e = estimate(VOLT, VGG)
+    assert e.energy["adc"] > 0 and math.isfinite(e.tops_per_w)
+    with pytest.raises(ConfigError, match="flash"):
+        VOLT.replace(adc="sar")
+
+
+@pytest.mark.parametrize("sensing", ["current", "voltage"])
+def test_more_adc_bits_cost_more_in_both_schemes(sensing):
+    subs = [build_subarray(RRAM.replace(sensing=sensing, rows_parallel=32, adc_bits=b)) for b in (3, 4, 5)]
+    for lo, hi in itertools.pairwise(subs):
+        assert hi.e_adc > lo.e_adc
+        assert hi.area["adc"] > lo.area["adc"]
+        assert hi.t_sense > lo.t_sense
+
+
+@pytest.mark.parametrize("sensing", ["current", "voltage"])
+def test_more_rows_on_more_current_faster_settling(sensing):
+    few, many = (build_subarray(RRAM.replace(sensing=sensing, rows_parallel=n, adc_bits=4)) for n in (16, 64))
+    assert many.i_full_scale > few.i_full_scale
+    assert many.timing["bit line"] < few.timing["bit line"]  # a larger full-scale conductance settles faster
+    assert many.column_current(64, 0.5, 0.5) > few.column_current(16, 0.5, 0.5)
+
+
+def test_sram_read_path():
+    sub = build_subarray(SRAM)
+    t = SRAM.tech()
+    w = t.bitcell_width  # read port of bit-cell devices (2·F in bulk)
+    assert w == pytest.approx(44e-9)
+    pitch = math.sqrt(t.sram_8t_area)
+    assert sub.c_bitline == pytest.approx(128 * (t.c_drain * w + t.wire_capacitance * pitch))
+    assert sub.i_full_scale == pytest.approx(128 * t.vdd / (2 * t.r_on_n(w)))
+    assert set(sub.timing) == {"row", "precharge", "bit line", "mux", "adc"}
+    assert sub.t_sense == pytest.approx(sub.timing["precharge"] + max(sub.timing["row"], sub.timing["mux"])
+                                        + sub.timing["bit line"] + sub.timing["adc"])
+    assert sub.area["precharge"] > 0 and sub.area["write path"] > 0
+    ce = sub.conversion_energy(128, 0.5, 0.5)  # a quarter of the ports conduct: a quarter of full scale
+    assert ce["array"] == pytest.approx(sub.c_node * t.vdd * 0.25 * SRAM.adc_full_scale * t.vdd)

@@ -152,6 +152,20 @@ def test_latch_comparator_offset_sizing():
         c.latch_comparator(T22, -0.01)
 
 
+def test_latch_comparator_nodes_by_hand():
+    t = T22
+    inv = inverter(t)
+    w_in = (t.pelgrom_avt / 0.004) ** 2 / t.gate_length
+    comp = c.latch_comparator(t, 0.004)
+    c_out = inv.c_self + 2 * inv.c_in + t.c_drain * t.pmos_width
+    c_mid = t.c_drain * (w_in + t.nmos_width + t.pmos_width)
+    c_clock = t.c_gate * (2 * w_in + 4 * t.pmos_width)
+    assert comp.cost.energy == pytest.approx((2 * c_out + 2 * c_mid + c_clock + 2 * (inv.c_self + inv.c_in))
+                                             * t.vdd**2)
+    assert comp.tau == pytest.approx(c_out * 0.5 * (inv.r_pull_down + inv.r_pull_up))
+    assert comp.tau == pytest.approx(c.latch_comparator(t, 0.04).tau)  # the latch, not the input pair, regenerates
+
+
 def test_sram_buffer():
     small, big = c.sram_buffer(T22, 16384, 64), c.sram_buffer(T22, 8 * 16384, 64)
     assert big.area == pytest.approx(8 * small.area)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from neurofab.core import ConfigError
 from neurofab.cost.circuits import latch_comparator
-from neurofab.cost.gates import gate_area, inverter, transmission_gate
+from neurofab.cost.gates import gate_area, inverter, nand, transmission_gate
 from neurofab.cost.periphery import (
     column_mux,
     flash_adc,
@@ -19,6 +19,7 @@ from neurofab.cost.periphery import (
     mom_capacitance_density,
     row_driver,
     sar_adc,
+    sr_latch,
 )
 from neurofab.cost.technology import technology
 
@@ -74,10 +75,37 @@ def test_flash_adc_by_hand():
     bits, vfs = 4, 0.4
     adc = flash_adc(T22, bits, vfs, offset_sigma_lsb=0.5)
     comp = latch_comparator(T22, 0.5 * vfs / 2**bits)
-    assert adc.c_in == pytest.approx(15 * comp.c_in)
+    sr = sr_latch(T22)
+    assert adc.c_in == pytest.approx(15 * comp.c_in) and adc.comparator_c_in == pytest.approx(comp.c_in)
+    assert adc.step == pytest.approx(vfs / 16)
     ladder = vfs**2 * 15 * comp.c_in * math.log(2 ** (bits + 1))
-    assert adc.cost.energy > 15 * comp.cost.energy + ladder
-    assert adc.cost.energy < 15 * comp.cost.energy + ladder + 20e-15  # + a small encoder
+    decisions = 15 * (comp.cost.energy + sr.energy)
+    assert adc.cost.energy > decisions + ladder
+    assert adc.cost.energy < decisions + ladder + 20e-15  # + a small encoder
+    assert adc.cost.area > 15 * (comp.cost.area + sr.area)
+    # decision time: regeneration from half an LSB, then the SR latch (+ encoder)
+    assert adc.cost.delay > comp.tau * math.log(T22.vdd / (vfs / 32)) + sr.delay
+    no_ladder = flash_adc(T22, bits, vfs, ladder=False)
+    assert adc.cost.energy - no_ladder.cost.energy == pytest.approx(ladder)
+
+
+def test_sr_latch_by_hand():
+    g = nand(T22, 2)
+    sr = sr_latch(T22)
+    assert sr.area == pytest.approx(2 * g.area)
+    assert sr.energy == pytest.approx((g.c_self + 2 * g.c_in) * T22.vdd**2)
+    assert sr.delay == pytest.approx(2 * g.delay(2 * g.c_in))
+
+
+def test_flash_step_sizes_the_comparators():
+    coarse = flash_adc(T22, 3, 0.4)  # uniform LSB 50 mV
+    fine = flash_adc(T22, 3, 0.4, step=0.005)  # a compressive line passing 5 mV steps
+    assert fine.step == 0.005 and fine.comparator_c_in > coarse.comparator_c_in
+    assert fine.cost.area > coarse.cost.area and fine.cost.energy > coarse.cost.energy
+    with pytest.raises(ConfigError, match="step"):
+        flash_adc(T22, 3, 0.4, step=0.5)
+    with pytest.raises(ConfigError, match="step"):
+        flash_adc(T22, 3, 0.4, step=-0.01)
 
 
 @settings(max_examples=30, deadline=None)

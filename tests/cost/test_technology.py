@@ -112,3 +112,11 @@ def test_switching_resistance_scales_with_supply(node, vdd):
     base, scaled = technology(node), technology(node, vdd=vdd)
     ratio = scaled.r_on_n(base.nmos_width) / base.r_on_n(base.nmos_width)
     assert math.isclose(ratio, vdd / base.vdd, rel_tol=1e-12)
+
+
+def test_bitcell_width():
+    assert technology(22).bitcell_width == pytest.approx(44e-9)  # 2·F in bulk
+    assert technology(7).bitcell_width == pytest.approx((2 * 52 + 6) * 1e-9)  # one fin
+    for node in FULL_NODES_NM:
+        t = technology(node)
+        assert t.bitcell_width <= t.nmos_width  # never wider than the standard-cell logic device

@@ -205,6 +205,17 @@ def test_bad_dt_and_shapes():
         lif_step(init_state(LIFConfig(), 1), 0.0, IFConfig(), propagators(LIFConfig(), DT))
     with pytest.raises(InputTypeError):
         step(init_state(LIFConfig(), 1), "x", LIFConfig(), propagators(LIFConfig(), DT))
+    with pytest.raises(ShapeError, match="i_ext"):
+        lif_step(
+            init_state(LIFConfig(), (4, 3)),
+            SynapticInput(i_ext=torch.ones(4)),
+            LIFConfig(),
+            propagators(LIFConfig(), DT),
+        )
+    # a per-neuron column that broadcasts is fine
+    lif_step(
+        init_state(LIFConfig(), (4, 3)), SynapticInput(i_ext=torch.ones(3)), LIFConfig(), propagators(LIFConfig(), DT)
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -218,3 +229,16 @@ def test_propagators_are_bounded(tau_m, tau_s, dt):
     assert 0 < pr.decay_m < 1 and 0 < pr.decay_exc < 1
     # coupling ≤ dc gain: a current decaying during the step charges less than one held for the step
     assert 0 < pr.coupling_exc <= pr.dc_gain * (1 + 1e-12)
+
+
+def test_step_works_under_vmap():
+    p = LIFConfig(t_ref=1e-3)
+    pr = propagators(p, DT)
+
+    def advance(v, i):
+        s = init_state(p, v.shape)._replace(v=v)
+        return lif_step(s, SynapticInput(i_ext=i), p, pr).v
+
+    v = torch.linspace(-70e-3, -54e-3, 12).reshape(4, 3)
+    i = torch.full((4, 3), 1e-9)
+    torch.testing.assert_close(torch.func.vmap(advance)(v, i), advance(v, i))

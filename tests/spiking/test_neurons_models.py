@@ -6,7 +6,8 @@ import pytest
 import torch
 from scipy.optimize import brentq
 
-from neurofab.core import ConfigError, InputTypeError
+from neurofab.core import ConfigError, InputTypeError, ShapeError
+from neurofab.spiking.network import Network
 from neurofab.spiking.neurons import (
     ADEX_BRETTE_GERSTNER,
     IZHIKEVICH_RS,
@@ -26,14 +27,17 @@ DT = 1e-4
 
 
 def drive(params, currents, steps, dt=DT):
-    plan = propagators(params, dt)
-    state = init_state(params, len(currents), dtype=F64)
-    i = torch.tensor(currents, dtype=F64)
-    spikes = []
-    for _ in range(steps):
-        state = step(state, SynapticInput(i_ext=i), params, plan)
-        spikes.append(state.spikes)
-    return state, torch.stack(spikes)
+    """Hold ``currents`` on one neuron each for ``steps`` steps; returns (final v, final w, spike raster).
+
+    Long runs go through the network kernel, which test_network.py checks equals the torch step functions."""
+    net = Network(dt=dt, seed=0)
+    pop = net.population(len(currents), params)
+    net.dc(pop, torch.tensor(currents, dtype=F64))
+    mon = net.spike_monitor(pop)
+    net.run(steps * dt)
+    raster = torch.zeros(steps, len(currents))
+    raster[mon.steps, mon.indices] = 1.0
+    return net.state(pop, "v"), net.state(pop, "w"), raster
 
 
 def izhikevich_rheobase(p: IzhikevichConfig) -> float:
@@ -46,19 +50,25 @@ def test_izhikevich_rest_is_a_fixed_point_and_subthreshold_settles():
     rheo = izhikevich_rheobase(p)
     assert rheo == pytest.approx(51.43e-12, rel=1e-3)
     # forward Euler has the ODE's fixed points, so a coarse step (one sub-step of 0.2 ms) suffices here
-    state, spikes = drive(p.replace(max_substep=2e-4), [0.0, 0.9 * rheo], 10000, dt=2e-4)
+    v, w, spikes = drive(p.replace(max_substep=2e-4), [0.0, 0.9 * rheo], 10000, dt=2e-4)
     assert spikes.sum() == 0
-    assert state.v[0].item() == pytest.approx(p.v_rest, abs=1e-12)
+    assert v[0].item() == pytest.approx(p.v_rest, abs=1e-12)
     # the lower root of k x² − (k (v_t − v_r) + b) x + I = 0
     bb = p.k * (p.v_t - p.v_rest) + p.b
     x = (bb - math.sqrt(bb**2 - 4 * p.k * 0.9 * rheo)) / (2 * p.k)
-    assert state.v[1].item() == pytest.approx(p.v_rest + x, abs=1e-5)
-    assert state.w[1].item() == pytest.approx(p.b * x, rel=1e-2)
+    assert v[1].item() == pytest.approx(p.v_rest + x, abs=1e-5)
+    assert w[1].item() == pytest.approx(p.b * x, rel=1e-2)
+    # and the torch step function holds the rest state exactly
+    plan = propagators(p, DT)
+    s = init_state(p, 1, dtype=F64)
+    for _ in range(50):
+        s = step(s, SynapticInput(), p, plan)
+    assert s.v.item() == p.v_rest and s.w.item() == 0.0
 
 
 def test_izhikevich_fires_above_rheobase_and_resets():
     p = IZHIKEVICH_RS
-    _, spikes = drive(p, [1.2 * izhikevich_rheobase(p), 300e-12], 5000)
+    _, _, spikes = drive(p, [1.2 * izhikevich_rheobase(p), 300e-12], 5000)
     counts = spikes.sum(0)
     assert 0 < counts[0] < counts[1]
     # the step after a spike starts from the reset value c
@@ -78,10 +88,10 @@ def test_adex_subthreshold_fixed_point_and_adaptation():
 
     i_sub = 200e-12
     v_star = brentq(current_balance, p.v_rest - 5e-3, p.v_t, args=(i_sub,))
-    state, spikes = drive(p.replace(max_substep=2e-4), [i_sub], 5000, dt=2e-4)
+    v, _, spikes = drive(p.replace(max_substep=2e-4), [i_sub], 5000, dt=2e-4)
     assert spikes.sum() == 0
-    assert state.v[0].item() == pytest.approx(v_star, abs=2e-5)
-    _, spikes = drive(p, [0.0, 1e-9], 5000)
+    assert v[0].item() == pytest.approx(v_star, abs=2e-5)
+    _, _, spikes = drive(p, [0.0, 1e-9], 5000)
     # spike-frequency adaptation: the inter-spike intervals lengthen under a constant step of current
     times = torch.nonzero(spikes[:, 1]).flatten()
     isi = torch.diff(times)
@@ -91,8 +101,9 @@ def test_adex_subthreshold_fixed_point_and_adaptation():
 def test_adex_euler_substeps_converge():
     coarse = ADEX_BRETTE_GERSTNER.replace(max_substep=1e-4)
     fine = ADEX_BRETTE_GERSTNER.replace(max_substep=1e-5)
-    _, s_coarse = drive(coarse, [1e-9], 3000)
-    _, s_fine = drive(fine, [1e-9], 3000)
+    *_, s_coarse = drive(coarse, [1e-9], 10000)
+    *_, s_fine = drive(fine, [1e-9], 10000)
+    assert s_fine.sum() >= 5
     assert abs(int(s_coarse.sum()) - int(s_fine.sum())) <= 1
     assert propagators(fine, DT).substeps == 10
 
@@ -163,5 +174,7 @@ def test_bad_inputs():
         integer_if_step(init_state(p, 2), torch.tensor([0.5, 1.0]), p)
     with pytest.raises(InputTypeError):
         init_state(p, 2, 0.5)
+    with pytest.raises(ShapeError):
+        integer_if_step(init_state(p, 2), torch.tensor([1, 2, 3]), p)
     with pytest.raises(InputTypeError, match="EulerPlan"):
         step(init_state(IZHIKEVICH_RS, 1), 0.0, IZHIKEVICH_RS, propagators(AdExConfig(), DT)._replace(dt=1)[1:])

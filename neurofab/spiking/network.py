@@ -1,0 +1,771 @@
+"""Spiking networks: populations, projections, stimulation, monitors, and ``run(duration)`` in compiled kernels.
+
+A :class:`Network` holds populations of neurons (any config of :mod:`neurofab.spiking.neurons` except the
+integer accumulator), spike sources (Poisson, spike arrays), DC sources, projections and monitors::
+
+    net = Network(dt=1e-4, seed=1)
+    pop = net.population(4000, CUBA_LIF, v=("uniform", -60e-3, -50e-3))
+    net.connect(pop[:3200], pop, weight=20.25e-12, p=0.02, receptor="exc")
+    net.connect(pop[3200:], pop, weight=-112.5e-12, p=0.02, receptor="inh")
+    spikes = net.spike_monitor(pop)
+    net.run(1.0)
+
+Projections are sparse (CSR over presynaptic neurons, per-synapse integer delays) or dense (a weight matrix
+and one delay); connection rules: ``fixed_probability`` (an independent Bernoulli draw per pair, NEST's
+``pairwise_bernoulli``, Brian2's ``connect(p=...)``), ``one_to_one``, ``all_to_all`` and ``arrays`` (user
+index arrays), or a weight ``matrix``. Weights are in the unit of the target's synapse: volts (delta), amperes
+(exponential current, signed) or siemens (exponential conductance, ≥ 0). Delays are whole steps, at least one.
+
+The time loop runs in :func:`neurofab.spiking.kernels.simulate` (numba): no Python executes per step or per
+neuron. The random streams (initial values, connectivity, Poisson sources) all come from the network's
+``torch.Generator``, so the same seed gives the same run. ``run`` counts spikes (``spike``), synaptic events
+(``synop``: one spike through one synapse) and neuron updates (``neuron_update``) into open ledgers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from neurofab.core import (
+    ConfigError,
+    InputTypeError,
+    NumericalError,
+    Seed,
+    ShapeError,
+    make_generator,
+    record,
+    recording,
+    seed_from,
+)
+from neurofab.spiking import kernels as K
+from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
+from neurofab.spiking.neurons import (
+    CUBA_LIF,
+    AdExConfig,
+    IFConfig,
+    IntegerIFConfig,
+    IzhikevichConfig,
+    LIFConfig,
+    NeuronConfig,
+    propagators,
+)
+
+__all__ = ["Network", "Population", "PopulationView", "Projection", "bernoulli_pairs", "cuba_network"]
+
+RULES = ("fixed_probability", "one_to_one", "all_to_all", "arrays", "matrix")
+RECEPTORS = ("exc", "inh")
+
+
+# ----- populations ---------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Population:
+    """A group of neurons of one config, or a spike source (``kind`` 'neurons', 'poisson' or 'array')."""
+
+    name: str
+    size: int
+    kind: str
+    start: int  # global index of neuron 0
+    params: NeuronConfig | None = None
+    rate: float = 0.0  # Poisson sources [Hz]
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, item: slice) -> PopulationView:
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise InputTypeError(f"population {self.name!r}: only contiguous slices like pop[a:b] are supported")
+        lo, hi, _ = item.indices(self.size)
+        if hi <= lo:
+            raise ShapeError(f"population {self.name!r}: slice [{item.start}:{item.stop}] is empty")
+        return PopulationView(self, lo, hi)
+
+
+@dataclass(eq=False)
+class PopulationView:
+    """Neurons [lo, hi) of a population, for connecting or monitoring a part of it."""
+
+    population: Population
+    lo: int
+    hi: int
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+    @property
+    def start(self) -> int:
+        return self.population.start + self.lo
+
+    @property
+    def stop(self) -> int:
+        return self.population.start + self.hi
+
+    @property
+    def name(self) -> str:
+        return f"{self.population.name}[{self.lo}:{self.hi}]"
+
+    @property
+    def kind(self) -> str:
+        return self.population.kind
+
+    @property
+    def params(self) -> NeuronConfig | None:
+        return self.population.params
+
+    def __len__(self) -> int:
+        return self.size
+
+
+Target = Population | PopulationView
+
+
+@dataclass(eq=False)
+class Projection:
+    """Synapses from ``pre`` to ``post``: sparse (global pre/post indices, weights, delays in steps) or dense
+    (a [n_pre, n_post] weight matrix and one delay)."""
+
+    pre: Target
+    post: Target
+    receptor: str
+    dense: bool
+    pre_index: np.ndarray = field(repr=False)  # global (sparse) — empty for dense
+    post_index: np.ndarray = field(repr=False)
+    weight: np.ndarray = field(repr=False)  # [n_syn] sparse, [n_pre, n_post] dense
+    delay_steps: np.ndarray = field(repr=False)  # [n_syn] sparse, [1] dense
+
+    @property
+    def num_synapses(self) -> int:
+        return int(self.weight.size)
+
+    def weights(self) -> torch.Tensor:
+        """Weights as a tensor (per synapse, or the dense matrix)."""
+        return torch.from_numpy(self.weight)
+
+    def indices(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pre, post) local indices of every synapse of a sparse projection."""
+        if self.dense:
+            raise ConfigError("indices(): a dense projection has a weight matrix, not index arrays")
+        return (
+            torch.from_numpy(self.pre_index.astype(np.int64) - self.pre.start),
+            torch.from_numpy(self.post_index.astype(np.int64) - self.post.start),
+        )
+
+
+@dataclass
+class _DC:
+    start_step: int
+    stop_step: int  # -1: never switches off
+    target: np.ndarray
+    amplitude: np.ndarray
+
+
+# ----- connectivity ---------------------------------------------------------------------------------------------
+def bernoulli_pairs(n_pre: int, n_post: int, p: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every (pre, post) pair independently with probability ``p`` (NEST's ``pairwise_bernoulli``), sorted by
+    pre then post, as int32 index tensors; time and memory grow with the number of pairs drawn (geometric gaps
+    between successes, drawn in a compiled kernel seeded from ``gen``)."""
+    if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+        raise ConfigError(f"bernoulli_pairs: p = {p!r} must lie in [0, 1]")
+    if p == 0 or n_pre * n_post == 0:
+        empty = torch.zeros(0, dtype=torch.int32)
+        return empty, empty.clone()
+    if p == 1:
+        flat = torch.arange(n_pre * n_post, dtype=torch.int64)
+        return (flat // n_post).to(torch.int32), (flat % n_post).to(torch.int32)
+    rng = np.random.default_rng(seed_from(gen))
+    pre, post = K.bernoulli_pairs(rng, int(n_pre), int(n_post), float(p))
+    return torch.from_numpy(pre), torch.from_numpy(post)
+
+
+# ----- the network ----------------------------------------------------------------------------------------------
+class Network:
+    """A spiking network simulated in fixed steps ``dt`` [s] with compiled kernels; ``seed`` fixes every random
+    draw (an int, or a ``torch.Generator``)."""
+
+    def __init__(self, dt: float = 1e-4, seed: Seed = 0) -> None:
+        if isinstance(dt, bool) or not isinstance(dt, int | float) or not math.isfinite(dt) or dt <= 0:
+            raise ConfigError(f"Network dt = {dt!r}: must be a positive number of seconds")
+        self.dt = float(dt)
+        self.generator = make_generator(seed)
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
+        self.spike_monitors: list[SpikeMonitor] = []
+        self.state_monitors: list[StateMonitor] = []
+        self._dc: list[_DC] = []
+        self._arrays: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, global indices) of spike arrays
+        self._init_v: list[tuple[Population, np.ndarray]] = []
+        self.step_count = 0  # steps simulated so far
+        self._n = 0  # size of the global index space
+        self._built = False
+        # filled by _build
+        self._state: dict[str, np.ndarray] = {}
+        self._ring = np.zeros((1, 2, 0))
+        self._spike_count = np.zeros(0, dtype=np.int64)
+
+    # ----- building blocks ---------------------------------------------------------------------------------
+    @property
+    def t(self) -> float:
+        """Simulated time so far [s]."""
+        return self.step_count * self.dt
+
+    def _name(self, name: str | None, prefix: str) -> str:
+        name = name or f"{prefix}{len(self.populations)}"
+        if any(p.name == name for p in self.populations):
+            raise ConfigError(f"a population named {name!r} exists already")
+        return name
+
+    def _add(self, pop: Population) -> Population:
+        self.populations.append(pop)
+        self._n += pop.size
+        self._built = False
+        return pop
+
+    @staticmethod
+    def _check_size(size: int) -> int:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f"population size = {size!r}: must be a positive integer")
+        return size
+
+    def population(
+        self,
+        size: int,
+        params: NeuronConfig,
+        *,
+        v: float | torch.Tensor | tuple[str, float, float] | None = None,
+        name: str | None = None,
+    ) -> Population:
+        """Add ``size`` neurons of config ``params``. ``v``: the initial membrane potential [V] — the model's
+        resting value (None), one value, one per neuron, or ``("uniform", lo, hi)`` drawn from the network's
+        generator."""
+        size = self._check_size(size)
+        if isinstance(params, IntegerIFConfig):
+            raise InputTypeError("Network: the integer accumulator runs with integer_if_step, not in a Network")
+        if not isinstance(params, IFConfig | LIFConfig | IzhikevichConfig | AdExConfig):
+            raise InputTypeError(f"population params must be a neuron config, got {type(params).__name__}")
+        propagators(params, self.dt)  # checks t_ref against dt now, not at run time
+        pop = Population(self._name(name, "neurons"), size, "neurons", self._n, params)
+        if v is None:
+            v0 = np.full(size, params.v_reset if isinstance(params, IFConfig) else params.v_rest)
+        elif isinstance(v, tuple):
+            if len(v) != 3 or v[0] != "uniform" or not v[1] <= v[2]:
+                raise ConfigError(f"population v = {v!r}: use ('uniform', lo, hi) with lo <= hi")
+            u = torch.rand(size, generator=self.generator, dtype=torch.float64).numpy()
+            v0 = v[1] + u * (v[2] - v[1])
+        else:
+            vt = torch.as_tensor(v, dtype=torch.float64).flatten()
+            if vt.numel() not in (1, size):
+                raise ShapeError(f"population v has {vt.numel()} values, expected 1 or {size}")
+            v0 = np.broadcast_to(vt.numpy(), (size,)).copy()
+        if not np.all(np.isfinite(v0)):
+            raise NumericalError("population v holds NaN or infinite values")
+        self._init_v.append((pop, v0))
+        return self._add(pop)
+
+    def poisson_source(self, size: int, rate: float, *, name: str | None = None) -> Population:
+        """``size`` independent Poisson spike sources of ``rate`` [Hz] each (spikes counted with multiplicity when
+        rate·dt is not small)."""
+        size = self._check_size(size)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate) or rate < 0:
+            raise ConfigError(f"Poisson rate = {rate!r}: must be a finite number of hertz >= 0")
+        return self._add(Population(self._name(name, "poisson"), size, "poisson", self._n, rate=float(rate)))
+
+    def spike_source(
+        self, size: int, times: torch.Tensor, indices: torch.Tensor, *, name: str | None = None
+    ) -> Population:
+        """``size`` sources that emit the given spikes: ``times`` [s] and ``indices`` (local), of equal length.
+        A spike at time τ is emitted in step round(τ/dt) − 1 (stamped τ, as a neuron's spike would be), so
+        times must be positive multiples of dt."""
+        size = self._check_size(size)
+        times = torch.as_tensor(times, dtype=torch.float64).flatten()
+        indices = torch.as_tensor(indices).flatten()
+        if times.shape != indices.shape:
+            raise ShapeError(f"spike_source: {times.numel()} times but {indices.numel()} indices")
+        if indices.is_floating_point():
+            raise InputTypeError("spike_source: indices must be integers")
+        if not torch.isfinite(times).all():
+            raise NumericalError("spike_source: times hold NaN or infinite values")
+        if len(indices) and (indices.min() < 0 or indices.max() >= size):
+            raise ShapeError(f"spike_source: indices must lie in [0, {size})")
+        steps = torch.round(times / self.dt).to(torch.int64) - 1
+        if len(steps) and (steps.min() < self.step_count):
+            raise ConfigError(f"spike_source: spike times must be >= dt after the current time {self.t!r} s")
+        pop = self._add(Population(self._name(name, "spikes"), size, "array", self._n))
+        self._arrays.append((steps.numpy(), indices.numpy().astype(np.int64) + pop.start))
+        return pop
+
+    def dc(self, target: Target, amplitude: float | torch.Tensor, start: float = 0.0, stop: float | None = None):
+        """Hold a current ``amplitude`` [A] (one value or one per neuron) on ``target`` from ``start`` to
+        ``stop`` [s] (None: forever); it switches at the step boundary nearest those times."""
+        self._check_neurons(target, "dc")
+        amp = torch.as_tensor(amplitude, dtype=torch.float64).flatten()
+        if amp.numel() not in (1, target.size):
+            raise ShapeError(f"dc: {amp.numel()} amplitudes for {target.size} neurons")
+        if not torch.isfinite(amp).all():
+            raise NumericalError("dc: amplitude holds NaN or infinite values")
+        start_step = max(round(start / self.dt), self.step_count)
+        stop_step = -1 if stop is None else round(stop / self.dt)
+        if stop is not None and stop_step <= start_step:
+            raise ConfigError(f"dc: stop = {stop!r} s must be after start = {start!r} s and the current time")
+        self._dc.append(
+            _DC(
+                start_step,
+                stop_step,
+                np.arange(target.start, target.stop, dtype=np.int64),
+                np.broadcast_to(amp.numpy(), (target.size,)).copy(),
+            )
+        )
+        self._built = False
+
+    def poisson_input(
+        self, target: Target, rate: float, weight: float, *, receptor: str = "exc", delay: float | None = None
+    ) -> Population:
+        """An independent Poisson spike train of ``rate`` [Hz] into every neuron of ``target`` through one
+        synapse of ``weight`` each (a Poisson source population connected one-to-one)."""
+        self._check_neurons(target, "poisson_input")
+        src = self.poisson_source(target.size, rate)
+        self.connect(src, target, weight, rule="one_to_one", receptor=receptor, delay=delay)
+        return src
+
+    # ----- projections -----------------------------------------------------------------------------------
+    def _check_neurons(self, target: Target, who: str) -> None:
+        self._check_member(target, who)
+        if target.kind != "neurons":
+            raise InputTypeError(f"{who}: {target.name!r} is a spike source, not a population of neurons")
+
+    def _check_member(self, target: Target, who: str) -> None:
+        if not isinstance(target, Population | PopulationView):
+            raise InputTypeError(f"{who}: expected a population of this network, got {type(target).__name__}")
+        pop = target.population if isinstance(target, PopulationView) else target
+        if not any(pop is p for p in self.populations):
+            raise ConfigError(f"{who}: population {pop.name!r} belongs to another network")
+
+    def _delay_steps(self, delay, n: int) -> np.ndarray:
+        if delay is None:
+            return np.ones(n, dtype=np.int16)
+        d = torch.as_tensor(delay, dtype=torch.float64).flatten()
+        if d.numel() not in (1, n):
+            raise ShapeError(f"connect: {d.numel()} delays for {n} synapses")
+        if not torch.isfinite(d).all():
+            raise NumericalError("connect: delay holds NaN or infinite values")
+        steps = torch.round(d / self.dt)
+        if (steps < 1).any():
+            raise ConfigError(f"connect: delay {d.min().item()!r} s is shorter than one time step dt = {self.dt!r} s")
+        if (steps > 2**15 - 1).any():
+            raise ConfigError(f"connect: delay {d.max().item()!r} s exceeds 32767 time steps")
+        return np.broadcast_to(steps.to(torch.int16).numpy(), (n,)).copy()
+
+    def connect(
+        self,
+        pre: Target,
+        post: Target,
+        weight: float | torch.Tensor,
+        *,
+        rule: str = "fixed_probability",
+        p: float | None = None,
+        receptor: str = "exc",
+        delay: float | torch.Tensor | None = None,
+        allow_autapses: bool = True,
+        pre_indices: torch.Tensor | None = None,
+        post_indices: torch.Tensor | None = None,
+        dense: bool | None = None,
+    ) -> Projection:
+        """Connect ``pre`` to ``post`` (populations or slices) and return the projection.
+
+        ``rule``: ``fixed_probability`` (needs ``p``), ``one_to_one``, ``all_to_all``, ``arrays`` (needs
+        ``pre_indices`` and ``post_indices``, local), ``matrix`` (``weight`` is [n_pre, n_post]; zeros are no
+        synapse when sparse). ``weight``: one value, one per synapse, or a matrix for ``all_to_all``/``matrix``.
+        ``receptor``: ``exc`` or ``inh`` (which synaptic variable of the target the spikes feed). ``delay`` [s]:
+        None (one step), one value or one per synapse, rounded to whole steps (≥ 1). ``dense``: store a weight
+        matrix (default for ``all_to_all``/``matrix``) or CSR (default otherwise)."""
+        self._check_member(pre, "connect")
+        self._check_neurons(post, "connect")
+        if rule not in RULES:
+            raise ConfigError(f"connect rule = {rule!r}: must be one of {', '.join(RULES)}")
+        if receptor not in RECEPTORS:
+            raise ConfigError(f"connect receptor = {receptor!r}: must be 'exc' or 'inh'")
+        w = torch.as_tensor(weight, dtype=torch.float64)
+        if not torch.isfinite(w).all():
+            raise NumericalError("connect: weight holds NaN or infinite values")
+        if post.params.synapse == "conductance" and (w < 0).any():
+            raise ConfigError("connect: conductance-synapse weights are conductances and must be >= 0 [S]")
+        n_pre, n_post = pre.size, post.size
+        dense = rule in ("all_to_all", "matrix") if dense is None else dense
+        if dense:
+            if rule not in ("all_to_all", "matrix"):
+                raise ConfigError(f"connect: a dense projection needs rule 'all_to_all' or 'matrix', not {rule!r}")
+            if w.numel() == 1:
+                matrix = torch.full((n_pre, n_post), w.item(), dtype=torch.float64)
+            elif tuple(w.shape) == (n_pre, n_post):
+                matrix = w.clone()
+            else:
+                raise ShapeError(f"connect: dense weight of shape {tuple(w.shape)}, expected ({n_pre}, {n_post})")
+            if delay is not None and torch.as_tensor(delay).numel() != 1:
+                raise ShapeError("connect: a dense projection has one delay")
+            proj = Projection(
+                pre, post, receptor, True, np.zeros(0, np.int32), np.zeros(0, np.int32),
+                np.ascontiguousarray(matrix.numpy()), self._delay_steps(delay, 1),
+            )  # fmt: skip
+        else:
+            i, j, w_syn = self._pairs(pre, post, w, rule, p, pre_indices, post_indices)
+            if not allow_autapses:
+                keep = (i + pre.start) != (j + post.start)
+                i, j = i[keep], j[keep]
+                w_syn = w_syn[keep] if w_syn.numel() > 1 else w_syn
+            n = len(i)
+            w_np = np.broadcast_to(w_syn.numpy(), (n,)).copy() if w_syn.numel() == 1 else w_syn.numpy().copy()
+            if delay is not None and torch.as_tensor(delay).numel() not in (1, n):
+                raise ShapeError(f"connect: {torch.as_tensor(delay).numel()} delays for {n} synapses")
+            proj = Projection(
+                pre, post, receptor, False,
+                (i + pre.start).to(torch.int32).numpy(), (j + post.start).to(torch.int32).numpy(),
+                w_np, self._delay_steps(delay, n),
+            )  # fmt: skip
+        self.projections.append(proj)
+        self._built = False
+        return proj
+
+    def _pairs(self, pre, post, w, rule, p, pre_indices, post_indices):
+        n_pre, n_post = pre.size, post.size
+        per_synapse_ok = rule in ("one_to_one", "arrays")
+        if rule == "fixed_probability":
+            if p is None or isinstance(p, bool) or not 0 <= p <= 1:
+                raise ConfigError(f"connect: rule 'fixed_probability' needs 0 <= p <= 1, got p = {p!r}")
+            i, j = bernoulli_pairs(n_pre, n_post, float(p), self.generator)
+        elif rule == "one_to_one":
+            if n_pre != n_post:
+                raise ShapeError(f"connect one_to_one: {n_pre} presynaptic but {n_post} postsynaptic neurons")
+            i = j = torch.arange(n_pre)
+        elif rule == "all_to_all":
+            i = torch.arange(n_pre).repeat_interleave(n_post)
+            j = torch.arange(n_post).repeat(n_pre)
+            if w.numel() > 1:
+                if tuple(w.shape) != (n_pre, n_post):
+                    raise ShapeError(f"connect: weight of shape {tuple(w.shape)}, expected ({n_pre}, {n_post})")
+                w = w.flatten()
+        elif rule == "matrix":
+            if tuple(w.shape) != (n_pre, n_post):
+                raise ShapeError(f"connect: weight matrix of shape {tuple(w.shape)}, expected ({n_pre}, {n_post})")
+            i, j = torch.nonzero(w, as_tuple=True)
+            w = w[i, j]
+        else:  # arrays
+            if pre_indices is None or post_indices is None:
+                raise ConfigError("connect: rule 'arrays' needs pre_indices and post_indices")
+            i = torch.as_tensor(pre_indices).flatten()
+            j = torch.as_tensor(post_indices).flatten()
+            if i.is_floating_point() or j.is_floating_point():
+                raise InputTypeError("connect: pre_indices and post_indices must be integers")
+            if i.shape != j.shape:
+                raise ShapeError(f"connect: {i.numel()} pre_indices but {j.numel()} post_indices")
+            if len(i) and (i.min() < 0 or i.max() >= n_pre or j.min() < 0 or j.max() >= n_post):
+                raise ShapeError(f"connect: indices must lie in [0, {n_pre}) and [0, {n_post})")
+            order = torch.argsort(i * n_post + j, stable=True)
+            i, j = i[order], j[order]
+            if w.numel() > 1:
+                if w.numel() != len(order):
+                    raise ShapeError(f"connect: {w.numel()} weights for {len(order)} synapses")
+                w = w.flatten()[order]
+        i, j = i.to(torch.int32), j.to(torch.int32)
+        if w.numel() > 1 and rule not in ("all_to_all", "matrix", "arrays"):
+            if not per_synapse_ok or w.numel() != len(i):
+                raise ShapeError(f"connect: {w.numel()} weights for {len(i)} synapses (rule {rule!r})")
+        return i, j, w.flatten() if w.numel() > 1 else w.reshape(1)
+
+    # ----- monitors ---------------------------------------------------------------------------------------
+    def spike_monitor(self, target: Target) -> SpikeMonitor:
+        """Record every spike of ``target`` (neurons or sources) from now on."""
+        self._check_member(target, "spike_monitor")
+        mon = SpikeMonitor(target.name, target.start, target.size, self.dt)
+        self.spike_monitors.append(mon)
+        self._built = False
+        return mon
+
+    def state_monitor(
+        self, target: Target, variable: str = "v", indices: torch.Tensor | None = None, every: int = 1
+    ) -> StateMonitor:
+        """Sample ``variable`` ('v', 'syn_exc', 'syn_inh', 'w', 'i_ext') of ``indices`` (local; all when None)
+        after every ``every``-th step."""
+        self._check_neurons(target, "state_monitor")
+        idx = torch.arange(target.size) if indices is None else torch.as_tensor(indices).flatten()
+        if idx.is_floating_point():
+            raise InputTypeError("state_monitor: indices must be integers")
+        if len(idx) and (idx.min() < 0 or idx.max() >= target.size):
+            raise ShapeError(f"state_monitor: indices must lie in [0, {target.size})")
+        mon = StateMonitor(target.name, variable, idx.numpy().astype(np.int64) + target.start, every, self.dt)
+        self.state_monitors.append(mon)
+        return mon
+
+    # ----- state access -----------------------------------------------------------------------------------
+    def state(self, target: Target, variable: str = "v") -> torch.Tensor:
+        """Current values of ``variable`` for ``target`` (a copy; SI units)."""
+        self._check_neurons(target, "state")
+        self._build()
+        names = {"v": "v", "syn_exc": "ge", "syn_inh": "gi", "w": "w", "i_ext": "i_ext", "refractory": "ref"}
+        if variable not in names:
+            raise ConfigError(f"state variable = {variable!r}: must be one of {', '.join(names)}")
+        return torch.from_numpy(self._state[names[variable]][target.start : target.stop].copy())
+
+    def spike_counts(self, target: Target) -> torch.Tensor:
+        """Spikes of each neuron (or source) of ``target`` since the network was built (int64)."""
+        self._check_member(target, "spike_counts")
+        self._build()
+        return torch.from_numpy(self._spike_count[target.start : target.stop].copy())
+
+    # ----- building and running ---------------------------------------------------------------------------
+    def _population_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        neurons = [p for p in self.populations if p.kind == "neurons"]
+        rows = np.zeros((len(neurons), K.N_COLUMNS))
+        for r, pop in enumerate(neurons):
+            rows[r] = _parameter_row(pop.params, self.dt)
+            rows[r, K.HAS_EXT] = float(any(np.any((d.target >= pop.start) & (d.target < pop.stop)) for d in self._dc))
+        starts = np.array([p.start for p in neurons], dtype=np.int64)
+        stops = np.array([p.stop for p in neurons], dtype=np.int64)
+        return starts, stops, rows
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        n = self._n
+        old = self._state
+        state = {
+            "v": np.zeros(n),
+            "w": np.zeros(n),
+            "ge": np.zeros(n),
+            "gi": np.zeros(n),
+            "ref": np.zeros(n, dtype=np.int32),
+            "i_ext": np.zeros(n),
+        }
+        old_n = len(old.get("v", ()))
+        for key, arr in old.items():  # populations keep their state when the network grows
+            state[key][:old_n] = arr
+        for pop, v0 in self._init_v:
+            if pop.start >= old_n:
+                state["v"][pop.start : pop.stop] = v0
+                if isinstance(pop.params, IzhikevichConfig | AdExConfig):
+                    slope = pop.params.b if isinstance(pop.params, IzhikevichConfig) else pop.params.a
+                    state["w"][pop.start : pop.stop] = slope * (v0 - pop.params.v_rest)
+        # DC currents already on keep flowing; recompute the held current of sources switched on before now
+        state["i_ext"][:] = 0.0
+        for d in self._dc:
+            if d.start_step < self.step_count and (d.stop_step < 0 or d.stop_step > self.step_count):
+                state["i_ext"][d.target] += d.amplitude
+        self._state = state
+        spike_count = np.zeros(n, dtype=np.int64)
+        spike_count[: len(self._spike_count)] = self._spike_count
+        self._spike_count = spike_count
+        # sparse projections merged into one CSR over the global index
+        sparse = [pr for pr in self.projections if not pr.dense]
+        if sparse:
+            pre = np.concatenate([pr.pre_index for pr in sparse])
+            chans = [np.full(pr.num_synapses, RECEPTORS.index(pr.receptor), dtype=np.int8) for pr in sparse]
+            parts = {
+                "post": np.concatenate([pr.post_index for pr in sparse]),
+                "weight": np.concatenate([pr.weight for pr in sparse]),
+                "delay": np.concatenate([pr.delay_steps for pr in sparse]),
+                "channel": np.concatenate(chans),
+            }
+            if not np.all(pre[1:] >= pre[:-1]):  # projections from later populations came first
+                order = np.argsort(pre, kind="stable")
+                pre = pre[order]
+                parts = {key: arr[order] for key, arr in parts.items()}
+            self._indptr = K.csr_from_sorted_rows(pre, n)
+            self._post, self._weight = parts["post"], parts["weight"]
+            self._delay, self._channel = parts["delay"], parts["channel"]
+            del pre, parts
+        else:
+            self._indptr = np.zeros(n + 1, dtype=np.int64)
+            self._post = np.zeros(0, dtype=np.int32)
+            self._weight = np.zeros(0)
+            self._delay = np.zeros(0, dtype=np.int16)
+            self._channel = np.zeros(0, dtype=np.int8)
+        dense = [pr for pr in self.projections if pr.dense]
+        self._dense = {
+            "pre_start": np.array([pr.pre.start for pr in dense], dtype=np.int64),
+            "pre_stop": np.array([pr.pre.stop for pr in dense], dtype=np.int64),
+            "post_start": np.array([pr.post.start for pr in dense], dtype=np.int64),
+            "post_stop": np.array([pr.post.stop for pr in dense], dtype=np.int64),
+            "channel": np.array([RECEPTORS.index(pr.receptor) for pr in dense], dtype=np.int64),
+            "delay": np.array([int(pr.delay_steps[0]) for pr in dense], dtype=np.int64),
+            "offset": np.cumsum([0] + [pr.num_synapses for pr in dense])[:-1].astype(np.int64),
+            "weight": np.concatenate([pr.weight.ravel() for pr in dense]) if dense else np.zeros(0),
+        }
+        # delay ring buffer, keeping input already scheduled
+        max_delay = max([int(self._delay.max()) if len(self._delay) else 1, *[int(d) for d in self._dense["delay"]]])
+        slots = max_delay + 1
+        ring = np.zeros((slots, 2, n))
+        old_ring = self._ring
+        if old_ring.shape[2]:
+            for ahead in range(old_ring.shape[0]):
+                t = self.step_count + ahead
+                ring[t % slots, :, : old_ring.shape[2]] = old_ring[t % old_ring.shape[0]]
+        self._ring = ring
+        self._pop_start, self._pop_stop, self._pop_params = self._population_rows()
+        # stimulation
+        self._dc_arrays = {
+            "start": np.array([d.start_step for d in self._dc], dtype=np.int64),
+            "stop": np.array([d.stop_step for d in self._dc], dtype=np.int64),
+            "ptr": np.cumsum([0] + [len(d.target) for d in self._dc]).astype(np.int64),
+            "target": np.concatenate([d.target for d in self._dc]) if self._dc else np.zeros(0, dtype=np.int64),
+            "amp": np.concatenate([d.amplitude for d in self._dc]) if self._dc else np.zeros(0),
+        }
+        poisson = [p for p in self.populations if p.kind == "poisson"]
+        self._poisson = (
+            np.array([p.start for p in poisson], dtype=np.int64),
+            np.array([p.stop for p in poisson], dtype=np.int64),
+            np.array([p.rate * self.dt for p in poisson], dtype=np.float64),
+        )
+        if self._arrays:
+            steps = np.concatenate([s for s, _ in self._arrays])
+            idx = np.concatenate([i for _, i in self._arrays])
+            order = np.argsort(steps, kind="stable")
+            self._array_step, self._array_index = steps[order], idx[order]
+            keep = self._array_step >= self.step_count
+            self._array_step, self._array_index = self._array_step[keep], self._array_index[keep]
+            self._array_max_per_step = int(np.bincount(self._array_step - self.step_count).max()) if keep.any() else 0
+        else:
+            self._array_step = np.zeros(0, dtype=np.int64)
+            self._array_index = np.zeros(0, dtype=np.int64)
+            self._array_max_per_step = 0
+        self._array_pos = np.zeros(1, dtype=np.int64)
+        self._record_flag = np.zeros(n, dtype=np.uint8)
+        for mon in self.spike_monitors:
+            self._record_flag[mon.start : mon.start + mon.size] = 1
+        self._built = True
+
+    def run(self, duration: float) -> None:
+        """Simulate ``duration`` [s] (rounded to whole steps) from the current time."""
+        if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
+            raise ConfigError(f"run duration = {duration!r}: must be a finite number of seconds")
+        if duration < 0:
+            raise ConfigError(f"run duration = {duration!r}: must be >= 0 s")
+        steps = round(duration / self.dt)
+        if steps == 0:
+            return
+        self._build()
+        t0, t1 = self.step_count, self.step_count + steps
+        st = self._state
+        # state monitors: output sized for this run
+        mon_var = np.array([m.var_code for m in self.state_monitors], dtype=np.int64)
+        mon_every = np.array([m.every for m in self.state_monitors], dtype=np.int64)
+        mon_ptr = np.cumsum([0] + [len(m.global_indices) for m in self.state_monitors]).astype(np.int64)
+        mon_index = (
+            np.concatenate([m.global_indices for m in self.state_monitors])
+            if self.state_monitors
+            else np.zeros(0, dtype=np.int64)
+        )
+        mon_steps = [np.arange(t0 + (-t0) % m.every, t1, m.every, dtype=np.int64) for m in self.state_monitors]
+        sizes = [len(s) * len(m.global_indices) for s, m in zip(mon_steps, self.state_monitors)]
+        mon_out_ptr = np.cumsum([0, *sizes])[:-1].astype(np.int64)
+        mon_out = np.zeros(int(sum(sizes)))
+        mon_count = np.zeros(len(self.state_monitors), dtype=np.int64)
+        # spike record, grown on demand
+        lam_total = float(np.sum(self._poisson[2] * (self._poisson[1] - self._poisson[0])))
+        margin = int(lam_total + 10 * math.sqrt(lam_total) + 10) + self._array_max_per_step
+        recording_any = bool(self._record_flag.any())
+        cap = self._n + margin + (max(4096, self._n * steps // 200) if recording_any else 0)
+        rec_step = np.zeros(cap, dtype=np.int64)
+        rec_index = np.zeros(cap, dtype=np.int64)
+        counters = np.zeros(4, dtype=np.int64)
+        rng = np.random.default_rng(seed_from(self.generator))
+        d = self._dense
+        t, n_rec = t0, 0
+        while t < t1:
+            t, n_rec = K.simulate(
+                t, t1, rng,
+                self._pop_start, self._pop_stop, self._pop_params,
+                st["v"], st["w"], st["ge"], st["gi"], st["ref"], st["i_ext"],
+                self._dc_arrays["start"], self._dc_arrays["stop"], self._dc_arrays["ptr"],
+                self._dc_arrays["target"], self._dc_arrays["amp"],
+                self._poisson[0], self._poisson[1], self._poisson[2],
+                self._array_step, self._array_index, self._array_pos,
+                self._indptr, self._post, self._weight, self._delay, self._channel,
+                d["pre_start"], d["pre_stop"], d["post_start"], d["post_stop"], d["channel"], d["delay"],
+                d["offset"], d["weight"],
+                self._ring,
+                self._record_flag if recording_any else np.zeros(self._n, dtype=np.uint8),
+                rec_step, rec_index, n_rec, margin,
+                mon_var, mon_every, mon_ptr, mon_index, mon_out_ptr, mon_out, mon_count,
+                counters, self._spike_count,
+            )  # fmt: skip
+            if t < t1:  # spike record full: grow it
+                grow = max(len(rec_step), self._n + margin)
+                rec_step = np.concatenate([rec_step, np.zeros(grow, dtype=np.int64)])
+                rec_index = np.concatenate([rec_index, np.zeros(grow, dtype=np.int64)])
+        if counters[3]:
+            raise NumericalError(f"run: {counters[3]} spikes could not be recorded (record overflow)")
+        self.step_count = t1
+        for mon in self.spike_monitors:
+            mon._append(rec_step[:n_rec], rec_index[:n_rec])
+        for m, mon in enumerate(self.state_monitors):
+            k = len(mon_steps[m])
+            assert mon_count[m] == k
+            chunk = mon_out[mon_out_ptr[m] : mon_out_ptr[m] + k * len(mon.global_indices)]
+            mon._append(mon_steps[m], chunk)
+        if recording():
+            n_neurons = sum(p.size for p in self.populations if p.kind == "neurons")
+            record("spike", int(counters[0]))
+            record("synop", int(counters[1]))
+            record("neuron_update", n_neurons * steps)
+
+
+def _parameter_row(params: NeuronConfig, dt: float) -> np.ndarray:
+    """The kernel's parameter row of one population (columns named in :mod:`neurofab.spiking.kernels`)."""
+    row = np.zeros(K.N_COLUMNS)
+    row[K.DT] = dt
+    row[K.I_BIAS] = params.i_bias
+    row[K.SYN_KIND] = ("delta", "current", "conductance").index(params.synapse)
+    row[K.E_EXC] = getattr(params, "e_exc", 0.0)
+    row[K.E_INH] = getattr(params, "e_inh", 0.0)
+    row[K.C_M] = params.c_m
+    prop = propagators(params, dt)
+    row[K.DEC_E], row[K.DEC_I] = prop.decay_exc, prop.decay_inh
+    row[K.REF_STEPS] = prop.refractory_steps
+    if isinstance(params, IFConfig | LIFConfig):
+        row[K.MODEL] = K.MODEL_LIF_COND if params.synapse == "conductance" else K.MODEL_LINEAR
+        row[K.DECAY_M], row[K.DC_GAIN] = prop.decay_m, prop.dc_gain
+        row[K.CPL_E], row[K.CPL_I] = prop.coupling_exc, prop.coupling_inh
+        row[K.V_REST] = params.v_rest if isinstance(params, LIFConfig) else 0.0
+        row[K.V_TH], row[K.V_RESET] = params.v_th, params.v_reset
+        row[K.SUBTRACT] = 1.0 if params.reset_mode == "subtract" else 0.0
+        row[K.G_LEAK] = params.g_leak if isinstance(params, LIFConfig) else 0.0
+    elif isinstance(params, IzhikevichConfig):
+        row[K.MODEL] = K.MODEL_IZHIKEVICH
+        row[K.SUBSTEPS], row[K.H_SUB] = prop.substeps, dt / prop.substeps
+        row[K.V_REST], row[K.V_TH], row[K.V_RESET] = params.v_rest, params.v_peak, params.c
+        row[K.K_IZH], row[K.V_T], row[K.A_PAR], row[K.B_PAR], row[K.JUMP] = (
+            params.k, params.v_t, params.a, params.b, params.d,
+        )  # fmt: skip
+    else:
+        assert isinstance(params, AdExConfig)
+        row[K.MODEL] = K.MODEL_ADEX
+        row[K.SUBSTEPS], row[K.H_SUB] = prop.substeps, dt / prop.substeps
+        row[K.V_REST], row[K.V_TH], row[K.V_RESET] = params.v_rest, params.v_peak, params.v_reset
+        row[K.G_LEAK], row[K.V_T], row[K.DELTA_T], row[K.TAU_W] = (
+            params.g_leak, params.v_t, params.delta_t, params.tau_w,
+        )  # fmt: skip
+        row[K.A_PAR], row[K.JUMP] = params.a, params.b
+    return row
+
+
+def cuba_network(n: int = 4000, seed: Seed = 0, dt: float = 1e-4) -> tuple[Network, Population]:
+    """The CUBA benchmark network (Vogels & Abbott 2005, J. Neurosci. 25:10786, in the form of Brian2's CUBA
+    example and NEST's ``iaf_psc_exp`` version of it): ``n`` :data:`~neurofab.spiking.neurons.CUBA_LIF` neurons,
+    the first 80 % excitatory; every pair connected with probability 0.02·4000/n (so the in-degree stays 80);
+    excitatory jumps R·I = 1.62 mV, inhibitory −9 mV (currents 20.25 pA and −112.5 pA through R = 80 MΩ), delay
+    one step; V(0) uniform in [V_reset, V_th]. Returns the network and its population."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 5:
+        raise ConfigError(f"cuba_network n = {n!r}: must be an integer >= 5")
+    net = Network(dt=dt, seed=seed)
+    pop = net.population(n, CUBA_LIF, v=("uniform", CUBA_LIF.v_reset, CUBA_LIF.v_th), name="cuba")
+    n_exc = int(0.8 * n)
+    p = min(1.0, 0.02 * 4000 / n)
+    net.connect(pop[:n_exc], pop, 1.62e-3 / CUBA_LIF.r_m, p=p, receptor="exc")
+    net.connect(pop[n_exc:], pop, -9.0e-3 / CUBA_LIF.r_m, p=p, receptor="inh")
+    return net, pop
