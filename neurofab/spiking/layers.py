@@ -1,0 +1,571 @@
+"""Surrogate-gradient spiking layers over time: LIF/IF populations, a leaky-integrator readout, readouts and losses.
+
+The neurons are the ones of :mod:`neurofab.spiking.neurons` (same parameters, same exact-integration propagators,
+same order of operations within a step). A layer works in the *normalized* potential
+
+    u = (V − v_reset) / (v_th − v_reset)        (threshold at u = 1, reset-to-zero at u = 0)
+
+and takes a dimensionless input ``x`` per step: with delta synapses ``x`` is a jump of ``x·(v_th − v_reset)`` volts;
+with exponential-current synapses a current jump of ``x·(v_th − v_reset)/P_ms`` amperes, i.e. the membrane rise it
+causes one step later (:attr:`NeuronConstants.input_unit` gives the SI value of one unit). One step (Rotter &
+Diesmann 1999 exact integration, as :func:`neurofab.spiking.neurons.lif_step`):
+
+    z_t = β u_{t−1} + c + x_t                 (delta)     or   β u_{t−1} + c + j_{t−1},  j_t = α j_{t−1} + x_t
+    z_t ← u_{t−1} while refractory
+    s_t = H(z_t − 1)                          (not while refractory)
+    u_t = z_t − s_t  (reset by subtraction)   or   z_t (1 − s_t)  (reset to v_reset)
+
+with β = exp(−dt/τ_m) (1 for IF), α = exp(−dt/τ_syn), c = (1 − β) u_rest + P_dc i_bias/(v_th − v_reset).
+
+Two equivalent ways to run it:
+
+- :func:`lif_scan` — a fused custom autograd over all T steps: the forward loop keeps only z_t (turned into the
+  surrogate slope σ'(z_t − 1) after the loop); the backward loop is the hand-written adjoint recursion
+  (with gₜ = ∂L/∂u_t, detached reset by subtraction, delta synapses):
+
+      ∂L/∂x_t = ∂L/∂s_t · σ'(z_t − 1) + β ∂L/∂x_{t+1}
+
+  plus the terms for reset to zero, an attached reset, refractoriness and synaptic currents (see the code).
+- :func:`lif_layer_step` — one step of :func:`neurofab.spiking.neurons.step` with a surrogate spike function: a
+  pure function of explicit state (``state = step(state, x)``) that ``torch.compile`` and ``vmap`` take as is.
+
+The test suite checks the two against each other (forward and gradients) and against hand-stepped neurons.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
+from neurofab.spiking.neurons import IFConfig, LIFConfig, LIFState, Propagators, SynapticInput, propagators, step
+from neurofab.spiking.surrogate import Surrogate, spike
+from neurofab.spiking.surrogate import surrogate as make_surrogate
+
+LinearNeuron = LIFConfig | IFConfig  #: the neurons whose sub-threshold dynamics are linear
+
+
+# ----- constants of a population in normalized units --------------------------------------------------------------
+class NeuronConstants(NamedTuple):
+    """Per-step constants of one neuron type at one ``dt``, in normalized units (see the module docstring)."""
+
+    decay: float  #: β = exp(−dt/τ_m); 1 for IF
+    syn_decay: float  #: α = exp(−dt/τ_syn_exc) for current synapses; 0 for delta synapses
+    current: bool  #: exponential-current synapses (else delta)
+    drive: float  #: c, the constant rise per step [normalized potential]
+    u_rest: float  #: resting potential (initial state) [normalized potential]
+    reset_zero: bool  #: reset to v_reset (else by subtraction of v_th − v_reset)
+    refractory_steps: int  #: round(t_ref/dt)
+    v_reset: float  #: reference of the normalization [V]
+    scale: float  #: v_th − v_reset [V]
+    input_unit: float  #: SI value of one unit of input: [V] (delta) or [A] (current synapses)
+
+
+def neuron_constants(neuron: LinearNeuron, dt: float) -> NeuronConstants:
+    """The normalized per-step constants of ``neuron`` (LIFConfig or IFConfig) for a time step ``dt`` [s]."""
+    if not isinstance(neuron, LIFConfig | IFConfig):
+        raise InputTypeError(f"neuron must be a LIFConfig or IFConfig, got {type(neuron).__name__}")
+    if neuron.synapse == "conductance":
+        raise ConfigError("LIFConfig.synapse = 'conductance': the surrogate-gradient layers need linear synapses; "
+                          "use synapse='delta' or 'current'")
+    prop = propagators(neuron, dt)
+    scale = neuron.v_th - neuron.v_reset
+    u_rest = (neuron.v_rest - neuron.v_reset) / scale if isinstance(neuron, LIFConfig) else 0.0
+    current = neuron.synapse == "current"
+    return NeuronConstants(
+        decay=prop.decay_m,
+        syn_decay=prop.decay_exc if current else 0.0,
+        current=current,
+        drive=(1.0 - prop.decay_m) * u_rest + prop.dc_gain * neuron.i_bias / scale,
+        u_rest=u_rest,
+        reset_zero=neuron.reset_mode == "zero",
+        refractory_steps=prop.refractory_steps,
+        v_reset=neuron.v_reset,
+        scale=scale,
+        input_unit=scale / prop.coupling_exc if current else scale,
+    )
+
+
+def leaky(beta: float = 0.95, dt: float = 1e-3, reset: Literal["subtract", "zero"] = "subtract",
+          threshold: float = 1.0) -> LIFConfig:
+    """A LIF neuron with delta synapses, no refractory period and rest = reset = 0 whose membrane decays by
+    ``beta`` per step ``dt`` (τ_m = −dt/ln β): the discrete neuron of snnTorch's ``Leaky`` (published default
+    threshold 1), expressed as a :class:`LIFConfig`. ``threshold`` is in volts."""
+    if not 0.0 < beta < 1.0:
+        raise ConfigError(f"beta = {beta!r}: must be in (0, 1) (use IFConfig for a non-leaky neuron)")
+    if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
+        raise ConfigError(f"dt = {dt!r}: must be a positive number of seconds")
+    return LIFConfig(tau_m=-dt / math.log(beta), v_rest=0.0, v_reset=0.0, v_th=threshold, t_ref=0.0,
+                     reset_mode=reset, synapse="delta")
+
+
+# ----- explicit state ---------------------------------------------------------------------------------------------
+class LayerState(NamedTuple):
+    """State of a population in normalized units."""
+
+    u: torch.Tensor  #: membrane potential after the last step's reset
+    j: torch.Tensor  #: synaptic current (zeros for delta synapses)
+    refractory: torch.Tensor  #: remaining refractory steps (int32)
+
+
+def initial_state(consts: NeuronConstants, like: torch.Tensor) -> LayerState:
+    """Neurons at rest, of the shape, dtype and device of ``like`` (one time step of input)."""
+    return LayerState(torch.full_like(like, consts.u_rest), torch.zeros_like(like),
+                      torch.zeros(like.shape, dtype=torch.int32, device=like.device))
+
+
+# ----- the fused scan ---------------------------------------------------------------------------------------------
+def _scan_forward(x: torch.Tensor, u0: torch.Tensor, j0: torch.Tensor, ref0: torch.Tensor, consts: NeuronConstants):
+    """The forward recursion over all steps (no allocation inside the loop): z (pre-reset potential) per step, the
+    refractory mask per step (None when no neuron is ever refractory), spikes and the final state."""
+    beta, alpha, c = consts.decay, consts.syn_decay, consts.drive
+    n_ref = consts.refractory_steps
+    refractory = n_ref > 0 or bool((ref0 > 0).any())
+    z_all = torch.empty_like(x)
+    spikes = torch.empty_like(x)
+    active_all = torch.empty(x.shape, dtype=torch.bool, device=x.device) if refractory else None
+    u, j, ref = u0.clone(), j0.clone(), ref0.clone()
+    for t in range(x.shape[0]):
+        z, s = z_all[t], spikes[t]
+        if consts.current:
+            torch.add(j, u, alpha=beta, out=z)
+            j.mul_(alpha).add_(x[t])
+        else:
+            torch.add(x[t], u, alpha=beta, out=z)
+        if c != 0.0:
+            z.add_(c)
+        if refractory:
+            a = ref <= 0
+            z.copy_(torch.where(a, z, u))
+            active_all[t] = a
+            torch.ge(z, 1.0, out=s)
+            s.mul_(a)
+            fired = s > 0
+            ref = torch.where(fired, n_ref, torch.where(a, 0, ref - 1)).to(torch.int32)
+        else:
+            torch.ge(z, 1.0, out=s)
+        if consts.reset_zero:
+            torch.addcmul(z, z, s, value=-1.0, out=u)  # u = z (1 − s)
+        else:
+            torch.sub(z, s, out=u)
+    return z_all, active_all, spikes, u, j, ref
+
+
+class _LIFScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, u0, j0, ref0, consts: NeuronConstants, sg: Surrogate, detach_reset: bool):
+        z_all, active_all, spikes, u, j, ref = _scan_forward(x, u0, j0, ref0, consts)
+        keep_z = consts.reset_zero and not detach_reset
+        slope = sg.grad(z_all - 1.0) if keep_z else sg.grad_(z_all.sub_(1.0))  # in place when z is not kept
+        if active_all is not None:
+            slope.mul_(active_all)
+        ctx.save_for_backward(slope, spikes, z_all if keep_z else None, active_all)
+        ctx.consts, ctx.detach_reset, ctx.refractory = consts, detach_reset, active_all is not None
+        ctx.mark_non_differentiable(u, j, ref)
+        return spikes, u, j, ref
+
+    @staticmethod
+    def backward(ctx, g_spikes, _gu, _gj, _gref):
+        slope, spikes, z_all, active_all = ctx.saved_tensors
+        consts, detach = ctx.consts, ctx.detach_reset
+        beta, alpha = consts.decay, consts.syn_decay
+        # ∂L/∂z_t (before the reset) collects the direct term ∂L/∂s_t σ'_t and the future through u_t.
+        direct = g_spikes * slope
+        simple = not consts.reset_zero and detach and not ctx.refractory and not consts.current
+        if simple:  # the default: ∂L/∂x_t = direct_t + β ∂L/∂x_{t+1}
+            for t in range(direct.shape[0] - 2, -1, -1):
+                direct[t].add_(direct[t + 1], alpha=beta)
+            return direct, None, None, None, None, None, None
+        if consts.reset_zero:  # ∂u_t/∂z_t = 1 − s_t (− σ'_t z_t when the reset is attached)
+            carry = 1.0 - spikes if detach else 1.0 - spikes - slope * z_all
+        else:
+            carry = None if detach else 1.0 - slope
+        gx = torch.empty_like(direct)
+        gu = torch.zeros_like(direct[0])
+        gj = torch.zeros_like(direct[0])
+        for t in range(direct.shape[0] - 1, -1, -1):
+            g1 = direct[t] + (gu if carry is None else gu * carry[t])  # ∂L/∂z_t after the refractory clamp
+            if ctx.refractory:
+                a = active_all[t]
+                gz = g1 * a
+                gu = beta * gz + g1 * ~a
+            else:
+                gz = g1
+                gu = beta * gz
+            if consts.current:
+                gx[t] = gj
+                gj = gz + alpha * gj
+            else:
+                gx[t] = gz
+        return gx, None, None, None, None, None, None
+
+
+def _check_input(x: torch.Tensor, who: str, finite: bool = True) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise InputTypeError(f"{who}: input must be a torch tensor of shape (T, batch, ...), got {type(x).__name__}")
+    if x.dim() < 2:
+        raise ShapeError(f"{who}: input must have shape (T, batch, ...), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise InputTypeError(f"{who}: input must be floating point, got {x.dtype}")
+    if x.shape[0] == 0:
+        raise ShapeError(f"{who}: input has no time steps (shape {tuple(x.shape)})")
+    if finite and not torch.isfinite(x.sum()):  # one reduction: NaN and ±inf propagate into the sum
+        if not torch.isfinite(x).all():
+            raise NumericalError(f"{who}: input holds NaN or infinite values")
+
+
+def _check_state(state: LayerState, like: torch.Tensor, who: str) -> None:
+    if not isinstance(state, LayerState):
+        raise InputTypeError(f"{who}: state must be a LayerState, got {type(state).__name__}")
+    for name, t in zip(LayerState._fields, state):
+        if tuple(t.shape) != tuple(like.shape):
+            raise ShapeError(f"{who}: state.{name} has shape {tuple(t.shape)}, one time step of input has "
+                             f"{tuple(like.shape)}")
+
+
+def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fast_sigmoid",
+             detach_reset: bool = True, state: LayerState | None = None,
+             check: bool = True) -> tuple[torch.Tensor, LayerState]:
+    """Run a population over all T steps of ``x`` (shape (T, batch, ...), normalized input) with the fused
+    custom autograd. Returns the spikes (T, batch, ...) and the final state (which carries no gradient: losses
+    are taken on the spikes; use :func:`lif_layer_step` when the state itself must be differentiated).
+    ``check=False`` skips the NaN scan of ``x`` (for callers that checked their own input).
+    """
+    _check_input(x, "lif_scan", check)
+    if not isinstance(consts, NeuronConstants):
+        raise InputTypeError(f"lif_scan: consts must be NeuronConstants (see neuron_constants), got "
+                             f"{type(consts).__name__}")
+    sg = make_surrogate(sg)
+    if state is None:
+        state = initial_state(consts, x[0])
+    _check_state(state, x[0], "lif_scan")
+    if not (torch.is_grad_enabled() and x.requires_grad):  # inference: no surrogate slopes to keep
+        _, _, spikes, u, j, ref = _scan_forward(x, state.u, state.j, state.refractory, consts)
+        return spikes, LayerState(u, j, ref)
+    spikes, u, j, ref = _LIFScan.apply(x, state.u.detach(), state.j.detach(), state.refractory, consts, sg,
+                                       bool(detach_reset))
+    return spikes, LayerState(u, j, ref)
+
+
+# ----- the stepwise functional form -------------------------------------------------------------------------------
+def neuron_state(consts: NeuronConstants, neuron: LinearNeuron, like: torch.Tensor) -> LIFState:
+    """A population at rest as a :class:`~neurofab.spiking.neurons.LIFState` (SI units) for :func:`lif_layer_step`."""
+    v = torch.full_like(like, consts.v_reset + consts.u_rest * consts.scale)
+    zeros = torch.zeros_like(like)
+    return LIFState(v=v, syn_exc=zeros, syn_inh=zeros.clone(),
+                    refractory=torch.zeros(like.shape, dtype=torch.int32, device=like.device), spikes=zeros.clone())
+
+
+def lif_layer_step(state: LIFState, x: torch.Tensor, neuron: LinearNeuron, prop: Propagators,
+                   consts: NeuronConstants, sg: Surrogate, detach_reset: bool = True) -> LIFState:
+    """One step of :func:`neurofab.spiking.neurons.step` driven by the normalized input ``x`` (shape (batch, ...)),
+    with the surrogate ``sg`` applied to the normalized distance from threshold (V − v_th)/(v_th − v_reset).
+
+    Pure: the new state is returned, nothing is mutated; ``torch.compile(lif_layer_step)`` works on it.
+    """
+    scale = consts.scale
+
+    def spike_fn(d: torch.Tensor) -> torch.Tensor:
+        return spike(d / scale, sg)
+
+    return step(state, SynapticInput(exc=x * consts.input_unit), neuron, prop, spike_fn, detach_reset)
+
+
+# ----- modules ----------------------------------------------------------------------------------------------------
+class _TimeLayer(nn.Module):
+    """A layer that takes the whole sequence (T, batch, ...) and keeps its own time recursion."""
+
+
+class SpikingNeurons(_TimeLayer):
+    """A population of IF/LIF neurons run over time; input (T, batch, ...) of normalized input, output spikes.
+
+    Args:
+        neuron: the neuron (:class:`LIFConfig` or :class:`IFConfig`, delta or current synapses).
+        dt: time step [s].
+        surrogate: surrogate gradient (name or :class:`~neurofab.spiking.surrogate.Surrogate`).
+        detach_reset: no gradient through the reset (Zenke & Vogels 2021 found it trains as well or better).
+        mode: ``"fused"`` (:func:`lif_scan`) or ``"step"`` (a loop of :func:`lif_layer_step`; the reference).
+    """
+
+    def __init__(self, neuron: LinearNeuron, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
+                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
+        super().__init__()
+        if mode not in ("fused", "step"):
+            raise ConfigError(f"mode = {mode!r}: must be 'fused' or 'step'")
+        self.neuron = neuron
+        self.dt = float(dt)
+        self.consts = neuron_constants(neuron, dt)
+        self.prop = propagators(neuron, dt)
+        self.surrogate = make_surrogate(surrogate)
+        self.detach_reset = bool(detach_reset)
+        self.mode = mode
+
+    def extra_repr(self) -> str:
+        return (f"{type(self.neuron).__name__}, dt={self.dt:g} s, β={self.consts.decay:.4g}, "
+                f"surrogate={self.surrogate.name}, mode={self.mode}")
+
+    def run(self, x: torch.Tensor, state: LayerState | None = None,
+            check: bool = True) -> tuple[torch.Tensor, LayerState]:
+        """Spikes (T, batch, ...) and the final state (normalized units); ``check=False`` skips the NaN scan."""
+        if self.mode == "fused":
+            spikes, state = lif_scan(x, self.consts, self.surrogate, self.detach_reset, state, check)
+        else:
+            _check_input(x, type(self).__name__, check)
+            c = self.consts
+            if state is None:
+                st = neuron_state(c, self.neuron, x[0])
+            else:
+                _check_state(state, x[0], type(self).__name__)
+                st = LIFState(v=c.v_reset + c.scale * state.u,
+                              syn_exc=state.j * c.input_unit, syn_inh=torch.zeros_like(state.j),
+                              refractory=state.refractory, spikes=torch.zeros_like(state.u))
+            out = []
+            for t in range(x.shape[0]):
+                st = lif_layer_step(st, x[t], self.neuron, self.prop, c, self.surrogate, self.detach_reset)
+                out.append(st.spikes)
+            spikes = torch.stack(out)
+            state = LayerState((st.v - c.v_reset) / c.scale, st.syn_exc / c.input_unit, st.refractory)
+        if recording():
+            record("spike", spikes.detach().sum())
+            record("neuron_update", spikes[0].numel() * spikes.shape[0])
+        return spikes, state
+
+    def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
+        return self.run(x, check=check)[0]
+
+
+class LIF(SpikingNeurons):
+    """LIF neurons over time (default: :func:`leaky` with β = 0.95 at dt = 1 ms)."""
+
+    def __init__(self, neuron: LIFConfig | None = None, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
+                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
+        neuron = leaky(0.95, dt) if neuron is None else neuron
+        if not isinstance(neuron, LIFConfig):
+            raise InputTypeError(f"LIF takes a LIFConfig, got {type(neuron).__name__} (use IF for IFConfig)")
+        super().__init__(neuron, dt, surrogate, detach_reset, mode)
+
+
+class IF(SpikingNeurons):
+    """Non-leaky integrate-and-fire neurons over time (default: threshold 1 V, reset by subtraction, delta
+    synapses: the neuron of rate-based ANN→SNN conversion)."""
+
+    def __init__(self, neuron: IFConfig | None = None, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
+                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
+        neuron = IFConfig(v_th=1.0, v_reset=0.0, reset_mode="subtract", synapse="delta") if neuron is None else neuron
+        if not isinstance(neuron, IFConfig):
+            raise InputTypeError(f"IF takes an IFConfig, got {type(neuron).__name__} (use LIF for LIFConfig)")
+        super().__init__(neuron, dt, surrogate, detach_reset, mode)
+
+
+def _decay_matrix(decay: float, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """L[t, k] = decay^(t−k) for k ≤ t, else 0."""
+    t = torch.arange(n, device=device, dtype=dtype)
+    diff = t[:, None] - t[None, :]
+    return torch.where(diff >= 0, torch.pow(torch.tensor(decay, dtype=dtype, device=device), diff.clamp_min(0)),
+                       torch.zeros((), dtype=dtype, device=device))
+
+
+class LI(_TimeLayer):
+    """Leaky integrator readout (a LIF neuron without threshold): returns the normalized membrane trace (T, batch, …).
+
+    Closed form over the whole sequence (one matrix product per synapse stage, exact and differentiable):
+    u_t = β^(t+1) u_rest + Σ_{k≤t} β^(t−k) (y_k + c), with y_k = x_k (delta) or j_{k−1} (current synapses).
+    """
+
+    def __init__(self, neuron: LinearNeuron | None = None, dt: float = 1e-3) -> None:
+        super().__init__()
+        self.neuron = leaky(0.95, dt) if neuron is None else neuron
+        self.dt = float(dt)
+        self.consts = neuron_constants(self.neuron, dt)
+        if self.consts.refractory_steps:
+            raise ConfigError("LI: a leaky integrator has no refractory period; give a neuron with t_ref = 0")
+
+    def extra_repr(self) -> str:
+        return f"{type(self.neuron).__name__}, dt={self.dt:g} s, β={self.consts.decay:.4g}"
+
+    def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
+        _check_input(x, "LI", check)
+        c = self.consts
+        n = x.shape[0]
+        flat = x.reshape(n, -1)
+        if c.current:
+            j = _decay_matrix(c.syn_decay, n, x.dtype, x.device) @ flat
+            flat = torch.cat([torch.zeros_like(j[:1]), j[:-1]])
+        powers = torch.pow(torch.tensor(c.decay, dtype=x.dtype, device=x.device),
+                           torch.arange(1, n + 1, dtype=x.dtype, device=x.device))
+        u = _decay_matrix(c.decay, n, x.dtype, x.device) @ (flat + c.drive) + powers[:, None] * c.u_rest
+        if recording():
+            record("neuron_update", flat.numel())
+        return u.reshape(x.shape)
+
+
+class SpikingSequential(nn.Sequential):
+    """A feed-forward spiking network over time: input (T, batch, ...).
+
+    Layers with their own time recursion (:class:`LIF`, :class:`IF`, :class:`LI`) see the whole sequence;
+    every other module (``nn.Linear``, ``nn.Conv2d``, ``nn.Flatten``, ``nn.AvgPool2d`` …) is applied to all T steps
+    at once (time folded into the batch), which turns T small matrix products into one large one.
+    When a ledger is open, synaptic operations of Linear/Conv2d layers fed by spikes are counted exactly
+    (each input spike × its number of outgoing synapses, see :func:`fan_out`).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        _check_input(x, "SpikingSequential")
+        n_steps, batch = x.shape[0], x.shape[1]
+        spikes_in: torch.Tensor | None = None  # the last spiking layer's output, while no weights have acted on it
+        chain: list[nn.Module] = []
+        for module in self:
+            if isinstance(module, _TimeLayer):
+                x = module(x, check=False)  # the input was checked on entry
+                spikes_in, chain = (x, []) if isinstance(module, SpikingNeurons) else (None, [])
+                continue
+            flat = x.reshape(n_steps * batch, *x.shape[2:])
+            if spikes_in is not None:
+                chain.append(module)
+                if isinstance(module, nn.Linear | nn.Conv2d):
+                    if recording():
+                        src = spikes_in.detach().reshape(n_steps * batch, *spikes_in.shape[2:])
+                        record("synop", (src * self._fan_out(chain, tuple(src.shape[1:]))).sum(),
+                               precision_tag(module.weight.dtype))
+                    spikes_in, chain = None, []
+            y = module(flat)
+            x = y.reshape(n_steps, batch, *y.shape[1:])
+        return x
+
+    def _fan_out(self, chain: list[nn.Module], shape: tuple[int, ...]) -> torch.Tensor:
+        cache = self.__dict__.setdefault("_fan_out_cache", {})
+        key = (tuple(id(m) for m in chain), shape)
+        if key not in cache:
+            cache[key] = fan_out(chain, shape)
+        return cache[key]
+
+
+def precision_tag(dtype: torch.dtype) -> str:
+    """The ledger precision tag of a weight dtype ("fp32", "fp16", "bf16", "fp64"; "int8" … for integer types)."""
+    tags = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64"}
+    if dtype in tags:
+        return tags[dtype]
+    return f"int{torch.iinfo(dtype).bits}" if not dtype.is_floating_point and dtype != torch.bool else "int1"
+
+
+def repeat_over_time(x: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """The same input at every step: (batch, ...) → (T, batch, ...) (a view, no copy) — constant-current coding."""
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ConfigError(f"n_steps = {n_steps!r}: must be a positive integer")
+    return x.unsqueeze(0).expand(n_steps, *x.shape)
+
+
+# ----- connectivity ------------------------------------------------------------------------------------------------
+def _indicator(module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The module with every weight replaced by 1 and no bias (its connectivity), as a function."""
+    if isinstance(module, nn.Linear):
+        ones = torch.ones_like(module.weight, dtype=torch.float64)
+        return lambda z: F.linear(z, ones)
+    if isinstance(module, nn.Conv2d):
+        ones = torch.ones_like(module.weight, dtype=torch.float64)
+        return lambda z: F.conv2d(z, ones, None, module.stride, module.padding, module.dilation, module.groups)
+    if isinstance(module, nn.AvgPool2d):
+        return lambda z: F.avg_pool2d(z, module.kernel_size, module.stride, module.padding, module.ceil_mode,
+                                      module.count_include_pad, module.divisor_override) * _pool_area(module)
+    if isinstance(module, nn.Flatten | nn.Identity | nn.Dropout | nn.ReLU):
+        return module
+    raise InputTypeError(f"no connectivity rule for {type(module).__name__}; supported: Linear, Conv2d, AvgPool2d, "
+                         "Flatten, Identity, Dropout")
+
+
+def _pool_area(module: nn.AvgPool2d) -> float:
+    k = module.kernel_size
+    kh, kw = (k, k) if isinstance(k, int) else k
+    return float(kh * kw)
+
+
+def fan_out(modules: Sequence[nn.Module], input_shape: tuple[int, ...]) -> torch.Tensor:
+    """Outgoing synapses of every input element through a chain of linear modules (shape ``input_shape``).
+
+    Computed exactly as the transpose of the chain's connectivity applied to ones (a vector-Jacobian product of
+    the all-ones-weight chain); for one Linear layer every input has ``out_features``, for a convolution the count
+    falls at the borders. Used to count synaptic operations: Σ spikes × fan-out.
+    """
+    fns = [_indicator(m) for m in modules]
+    with torch.enable_grad():
+        x0 = torch.zeros((1, *input_shape), dtype=torch.float64, requires_grad=True)
+        y = x0
+        for fn in fns:
+            y = fn(y)
+        (g,) = torch.autograd.grad(y, x0, torch.ones_like(y))
+    return g[0].to(torch.float32)
+
+
+# ----- readouts and losses ------------------------------------------------------------------------------------------
+def spike_count(spikes: torch.Tensor) -> torch.Tensor:
+    """Spikes per neuron over the sequence: Σ_t s_t (shape (batch, ...))."""
+    _check_input(spikes, "spike_count")
+    return spikes.sum(0)
+
+
+def spike_rate(spikes: torch.Tensor) -> torch.Tensor:
+    """Spikes per neuron per step: (1/T) Σ_t s_t, in [0, 1]."""
+    _check_input(spikes, "spike_rate")
+    return spikes.mean(0)
+
+
+def membrane_readout(u: torch.Tensor, reduce: Literal["max", "mean", "last"] = "max") -> torch.Tensor:
+    """One value per neuron from a membrane trace (T, batch, ...): its maximum, mean or last value over time."""
+    _check_input(u, "membrane_readout")
+    if reduce == "max":
+        return u.max(0).values
+    if reduce == "mean":
+        return u.mean(0)
+    if reduce == "last":
+        return u[-1]
+    raise ConfigError(f"reduce = {reduce!r}: must be 'max', 'mean' or 'last'")
+
+
+def _check_targets(targets: torch.Tensor, n_classes: int, batch: int, who: str) -> None:
+    if not isinstance(targets, torch.Tensor) or targets.dtype not in (torch.int64, torch.int32):
+        raise InputTypeError(f"{who}: targets must be an integer tensor of class indices")
+    if tuple(targets.shape) != (batch,):
+        raise ShapeError(f"{who}: targets must have shape ({batch},), got {tuple(targets.shape)}")
+    if targets.numel() and (targets.min() < 0 or targets.max() >= n_classes):
+        raise ShapeError(f"{who}: targets must be in [0, {n_classes}), got range "
+                         f"[{int(targets.min())}, {int(targets.max())}]")
+
+
+def _check_class_output(x: torch.Tensor, who: str) -> None:
+    _check_input(x, who)
+    if x.dim() != 3:
+        raise ShapeError(f"{who}: expected output of shape (T, batch, classes), got {tuple(x.shape)}")
+
+
+def count_cross_entropy(spikes: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy with the output neurons' spike counts as logits (spikes: (T, batch, classes))."""
+    _check_class_output(spikes, "count_cross_entropy")
+    _check_targets(targets, spikes.shape[2], spikes.shape[1], "count_cross_entropy")
+    return F.cross_entropy(spikes.sum(0), targets)
+
+
+def count_mse(spikes: torch.Tensor, targets: torch.Tensor, on_rate: float = 0.8,
+              off_rate: float = 0.2) -> torch.Tensor:
+    """Mean squared error between spike counts and target counts: ``on_rate·T`` for the correct class,
+    ``off_rate·T`` for the others (the target of snnTorch's ``mse_count_loss``; the defaults 0.8/0.2 are ours)."""
+    _check_class_output(spikes, "count_mse")
+    _check_targets(targets, spikes.shape[2], spikes.shape[1], "count_mse")
+    if not 0.0 <= off_rate <= 1.0 or not 0.0 <= on_rate <= 1.0:
+        raise ConfigError(f"on_rate = {on_rate!r}, off_rate = {off_rate!r}: both must be in [0, 1]")
+    n_steps = spikes.shape[0]
+    want = torch.full_like(spikes[0], off_rate * n_steps)
+    want.scatter_(1, targets[:, None].long(), on_rate * n_steps)
+    return F.mse_loss(spikes.sum(0), want)
+
+
+def membrane_cross_entropy(u: torch.Tensor, targets: torch.Tensor,
+                           reduce: Literal["max", "mean", "last"] = "max") -> torch.Tensor:
+    """Cross-entropy with a membrane readout (:func:`membrane_readout` of an :class:`LI` trace) as logits."""
+    _check_class_output(u, "membrane_cross_entropy")
+    _check_targets(targets, u.shape[2], u.shape[1], "membrane_cross_entropy")
+    return F.cross_entropy(membrane_readout(u, reduce), targets)
