@@ -16,6 +16,6 @@ def test_readme_python_blocks_run(capsys):
     assert len(blocks) >= 4
     namespace: dict = {}
     for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - the README is ours
+        exec(compile(block, str(README), "exec"), namespace)
     out = capsys.readouterr().out
     assert "SoftBounds.dw_min = -0.1" in out

@@ -8,10 +8,11 @@ Modules:
   leakage, delay), bit-line sensing;
 - :mod:`~neurofab.cost.mapping`, :mod:`~neurofab.cost.cim` — a network mapped onto compute-in-memory sub-arrays,
   PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
+- :mod:`~neurofab.cost.energy` — per-event energy tables with sources; a ledger priced in joules;
 - :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
 """
 
-from neurofab.cost import cim, circuits, gates, mapping, optoelectronic, periphery, sensing, technology
+from neurofab.cost import cim, circuits, energy, gates, mapping, optoelectronic, periphery, sensing, technology
 from neurofab.cost.cim import (
     CELL_PRESETS,
     CellConfig,
@@ -21,6 +22,16 @@ from neurofab.cost.cim import (
     event_energies,
     ledger_energy,
     table7_config,
+)
+from neurofab.cost.energy import (
+    ENERGY_TABLES,
+    EnergyBreakdown,
+    EnergyTable,
+    EventEnergy,
+    energy_table,
+    energy_table_names,
+    price_ledger,
+    register_energy_table,
 )
 from neurofab.cost.mapping import LayerSpec, layers_from_model, measure_activity, resnet18_imagenet, vgg8_cifar10
 from neurofab.cost.optoelectronic import (
@@ -36,11 +47,15 @@ from neurofab.cost.technology import Technology
 
 __all__ = [
     "CELL_PRESETS",
+    "ENERGY_TABLES",
     "SEMICONDUCTOR",
     "SUPERCONDUCTING",
     "CIMConfig",
     "CellConfig",
     "ChipEstimate",
+    "EnergyBreakdown",
+    "EnergyTable",
+    "EventEnergy",
     "LayerSpec",
     "OptoelectronicPlatform",
     "SemiconductorPlatform",
@@ -48,6 +63,9 @@ __all__ = [
     "Technology",
     "cim",
     "circuits",
+    "energy",
+    "energy_table",
+    "energy_table_names",
     "estimate",
     "event_energies",
     "feasibility",
@@ -59,6 +77,8 @@ __all__ = [
     "measure_activity",
     "optoelectronic",
     "periphery",
+    "price_ledger",
+    "register_energy_table",
     "resnet18_imagenet",
     "sensing",
     "table7_config",
