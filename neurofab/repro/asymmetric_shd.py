@@ -106,7 +106,7 @@ def _regression(report: Report, quick: bool, seed: int) -> None:
     report.add("2-parameter regression, max |W − W₀| after training, SHD", 0.0, round(err_shd, 4), Within(0, 0.05), "",
                "converges with SHD on asymmetric devices (Fig. 3); band: the gradient noise's residual jitter")
     report.ordering("2-parameter regression: SHD error < SGD error", "SGD biased, SHD converges", err_shd, "<",
-                    err_sgd, margin=0.05)
+                    err_sgd, margin=0.02)
 
 
 def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> dict:
