@@ -44,17 +44,6 @@ def test_every_algorithm_moves_the_weight_down_the_gradient(alg):
     assert led.count("write_pulse") > 0
 
 
-def test_mlp_trains_with_ttv2_on_a_toy_problem():
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(256, 6, generator=g)
-    y = (x[:, 0] > x[:, 1]).long()
-    net = WeightMLP([6, 8, 2], ttv2_config(ttv2_device(60), lr_c=0.05, every=1, zero_shift_pairs=0), seed=0)
-    before = net.loss_of(x, y)
-    for ep in range(8):
-        net.fit_epoch(x, y, 0.05, batch=8, seed=ep)
-    assert net.loss_of(x, y) < 0.8 * before
-
-
 def test_bad_input():
     with pytest.raises(InputTypeError):
         build_weight("sgd", 2, 2)  # type: ignore[arg-type]
