@@ -31,29 +31,29 @@ __all__ = ["PhaseTrajectory", "shd_config", "single_parameter_sgd", "single_para
 
 
 def shd_config(
-    device: AnyDevice,
     lr_c: float,
     every: int = 1,
     c_device: AnyDevice | None = None,
     four_devices: bool = False,
-    zero_shift_pairs: int = 2000,
+    zero_shift_pairs: int = 0,
     threshold: float = 0.0,
     io: IOConfig | None = None,
+    columns_per_transfer: int = 1,
 ) -> CompoundConfig:
     """SHD (3 devices: A_main, A_ref = A's symmetry point, C_main read against A_ref; γ = 0), or with
     ``four_devices`` the original Tiki-Taka layout (C read against its own zero-shifted reference C_ref).
 
-    ``lr_c`` is η_C (weight written to C per unit of A read), ``every`` is τ [samples].
+    ``lr_c`` is η_C (weight written to C per unit of A read), ``every`` is τ [samples]; A's device is the tile's.
     """
     return CompoundConfig(
-        a_device=device,
         c_device=c_device,
         gamma=0.0,
         a_reference="symmetry_point",
         c_reference="symmetry_point" if four_devices else "shared",
         zero_shift_pairs=zero_shift_pairs,
         transfer=TransferConfig(
-            mode="pulsed", lr=lr_c, every=every, threshold=threshold, io=io if io is not None else IOConfig()
+            mode="pulsed", lr=lr_c, every=every, threshold=threshold, io=io if io is not None else IOConfig(),
+            columns_per_transfer=columns_per_transfer,
         ),
     )
 

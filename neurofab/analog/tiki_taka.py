@@ -4,14 +4,15 @@ Both keep a weight on a fast accumulator A and a slow array C (:mod:`neurofab.cr
 
 - **Tiki-Taka v1**: forward weight W = γA + C; A takes the SGD pulses; every n_s samples a column (one-hot) or a
   Hadamard vector of A is read, v = A u, and C ← C + η_c f(v) uᵀ by a pulsed outer-product update with the
-  threshold f(v) = v·[|v| ≥ T]. A and C each have their own (ideal, zero) reference unless asked otherwise.
+  threshold f(v) = v·[|v| ≥ T]. A is read against its symmetry point (or an ideal zero), C against zero.
 - **TTv2**: forward weight W = C; A is zero-shifted to its symmetry point (A_ref = A_sym) so A = 0 is its
   symmetric state; every n_s samples one column of A is read and added to a *digital* buffer H,
   H[:, t] += η_c v; where |H_it| ≥ 1 one single pulse of sign(H_it) goes to c_it and H_it is reset to 0 (or to
   sign(H_it)·0.6 in the hysteretic variant). A and C share the reference (3 devices per weight).
 
-Here η_c is expressed as the weight change of C per unit of A read (``lr_c``); the paper's η_c, in C pulses per
-unit of A, is ``lr_c / c_device.dw_min``.
+The device of A is the tile's (:class:`~neurofab.crossbar.TileConfig`); C uses the same model unless
+``c_device`` is given. η_a is the optimizer's learning rate; η_c is expressed as the weight change of C per
+unit of A read (``lr_c``) — the paper's η_c, in C pulses per unit of A, is ``lr_c / Δw_C``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ __all__ = ["tiki_taka_config", "ttv2_config", "ttv2_device"]
 
 
 def tiki_taka_config(
-    device: AnyDevice,
     lr_c: float,
     every: int = 1,
     gamma: float = 0.0,
@@ -34,34 +34,36 @@ def tiki_taka_config(
     threshold: float = 0.0,
     c_device: AnyDevice | None = None,
     io: IOConfig | None = None,
+    a_reference: Literal["zero", "symmetry_point"] = "symmetry_point",
+    columns_per_transfer: int = 1,
 ) -> CompoundConfig:
-    """Tiki-Taka v1 (Alg. 1): W = γA + C, transfer every ``every`` samples with threshold T = ``threshold``."""
+    """Tiki-Taka v1 (Alg. 1): W = γA + C, pulsed transfer every ``every`` samples with threshold T.
+
+    A is read against its (analytic) symmetry point by default, C against its own zero reference.
+    """
     return CompoundConfig(
-        a_device=device,
         c_device=c_device,
         gamma=gamma,
-        a_reference="zero",
+        a_reference=a_reference,
         c_reference="zero",
-        zero_shift_pairs=0,
         transfer=TransferConfig(
             mode="pulsed", lr=lr_c, every=every, read_vectors=read_vectors, threshold=threshold,
-            io=io if io is not None else IOConfig(),
+            io=io if io is not None else IOConfig(), columns_per_transfer=columns_per_transfer,
         ),
     )
 
 
 def ttv2_config(
-    device: AnyDevice,
     lr_c: float,
     every: int = 5,
     hysteretic: bool = False,
     c_device: AnyDevice | None = None,
-    zero_shift_pairs: int = 2000,
+    zero_shift_pairs: int = 0,
     io: IOConfig | None = None,
+    columns_per_transfer: int = 1,
 ) -> CompoundConfig:
-    """TTv2 (Alg. 2): buffered single-pulse transfers, A zero-shifted, shared reference (3 devices per weight)."""
+    """TTv2 (Alg. 2): buffered single-pulse transfers, A at its symmetry point, shared reference (3 devices)."""
     return CompoundConfig(
-        a_device=device,
         c_device=c_device,
         gamma=0.0,
         a_reference="symmetry_point",
@@ -69,7 +71,7 @@ def ttv2_config(
         zero_shift_pairs=zero_shift_pairs,
         transfer=TransferConfig(
             mode="buffered", lr=lr_c, every=every, hysteresis=0.6 if hysteretic else 0.0,
-            io=io if io is not None else IOConfig(),
+            io=io if io is not None else IOConfig(), columns_per_transfer=columns_per_transfer,
         ),
     )
 

@@ -57,8 +57,8 @@ def test_single_parameter_sgd_bias_matches_stationary_point():
 
 def test_layouts_and_bad_input():
     dev = SoftBounds()
-    assert shd_config(dev, 0.1).devices_per_weight == 3
-    assert shd_config(dev, 0.1, four_devices=True).devices_per_weight == 4
+    assert shd_config(0.1).devices_per_weight == 3
+    assert shd_config(0.1, four_devices=True).devices_per_weight == 4
     arr = dev.build((2,))
     with pytest.raises(ShapeError):
         single_parameter_sgd(arr, torch.zeros(3), 1, 0.1, 0.0)
