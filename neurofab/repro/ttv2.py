@@ -162,7 +162,7 @@ def _run(quick: bool, seed: int, data_dir: str | None) -> Report:
         report.ordering(f"TTv2 > SGD, {states:g} states", "SGD worst on non-symmetric devices",
                         acc[("TTv2", states)], ">", acc[("SGD", states)], margin=0.3)
     report.ordering(f"TTv2 > Tiki-Taka, {low:g} states", "Tiki-Taka between SGD and TTv2 (Figs. 3–4)",
-                    acc[("TTv2", low)], ">", acc[("Tiki-Taka", low)], margin=0.03)
+                    acc[("TTv2", low)], ">", acc[("Tiki-Taka", low)], margin=0.02)
     for states in states_list[:-1]:
         report.add(f"TTv2 − Tiki-Taka, {states:g} states", "TTv2 ahead", round(acc[("TTv2", states)]
                    - acc[("Tiki-Taka", states)], 4), Info(), "",
