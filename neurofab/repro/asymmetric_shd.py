@@ -100,19 +100,26 @@ def _regression(report: Report, quick: bool, seed: int) -> None:
     shd = CompoundTile(1, 2, tile, shd_config(lr_c=0.05, every=2, zero_shift_pairs=400, io=perfect), seed=seed)
     shd.calibrate()
     sgd = AnalogTile(1, 2, tile, seed=seed)
-    for _ in range(steps):
+    tail = steps // 3
+    sums = {"shd": torch.zeros(1, 2), "sgd": torch.zeros(1, 2)}
+    for t in range(steps):
         x = torch.rand(1, 2, generator=gen) * 2 - 1
         noise = 0.1 * torch.randn(1, 1, generator=gen)
-        for w in (shd, sgd):
+        for key, w in (("shd", shd), ("sgd", sgd)):
             d = x @ (w.get_weights() - target).T + noise
             w.update(x, d, 0.05)
-    err_shd = float((shd.get_weights() - target).abs().max())
-    err_sgd = float((sgd.get_weights() - target).abs().max())
-    report.add("2-parameter regression, max |W − W₀| after training, SHD", 0.0, round(err_shd, 4), Within(0, 0.05), "",
-               "converges with SHD on asymmetric devices (Fig. 3); stochastic pulse trains, A_ref by 400 zero-shift "
-               "pulse pairs; band: the gradient noise's residual jitter")
+            if t >= steps - tail:
+                sums[key] += w.get_weights()
+    err_shd = float((sums["shd"] / tail - target).abs().max())
+    err_sgd = float((sums["sgd"] / tail - target).abs().max())
+    report.add("2-parameter regression, max |⟨W⟩ − W₀| over the last third, SHD", 0.0, round(err_shd, 4),
+               Within(0, 0.03), "", "converges with SHD on asymmetric devices (Fig. 3): the time-averaged weight "
+               "(the gradient noise's jitter averaged out); stochastic pulse trains, A_ref by 400 zero-shift pulse "
+               "pairs; band: 15 pulses (seeds 0–3 gave 0.004–0.019)")
+    report.add("2-parameter regression, max |⟨W⟩ − W₀| over the last third, SGD", None, round(err_sgd, 4), Info(),
+               "", "SGD's stationary bias towards the symmetry point (Eq. 2)")
     report.ordering("2-parameter regression: SHD error < SGD error", "SGD biased, SHD converges", err_shd, "<",
-                    err_sgd, margin=0.02)
+                    err_sgd, margin=0.03)
 
 
 #: η_a, η_c per network configuration (tuned on digits, seeds 0–1)
