@@ -113,3 +113,24 @@ def test_bad_input():
         use_algorithm(nn.Linear(2, 2), SGDAlgorithm())
     with pytest.raises(ConfigError):
         DecompositionAlgorithm(rank=0)
+
+
+def test_conv_layer_takes_the_same_algorithms():
+    from neurofab.analog import AnalogConv2d
+
+    cfg = TileConfig(device=ttv2_device(60), update=UpdateConfig(mode="expected"))
+    conv = AnalogConv2d(2, 3, 3, padding=1, bias=False, config=cfg, seed=0)
+    use_algorithm(conv, shd_config(lr_c=0.5, every=4, columns_per_transfer=2), seed=0)
+    tile = conv.tiles.tiles[0]
+    assert isinstance(tile, CompoundTile) and tile.in_size == 18
+    opt = AnalogSGD(conv.parameters(), lr=0.05)
+    x = torch.rand(2, 2, 5, 5, generator=torch.Generator().manual_seed(0))
+    before = conv.get_weights().clone()
+    with Ledger() as led:
+        for _ in range(3):
+            opt.zero_grad()
+            conv(x).sum().backward()
+            opt.step()
+    assert tile.samples == 3 * 2 * 25  # every patch of every image is one rank-1 update
+    assert led.count("transfer") == 2 * (tile.samples // 4)
+    assert float((conv.get_weights() - before).mean()) < 0  # δ = 1, x > 0: the weights go down
