@@ -1,0 +1,204 @@
+"""The periphery of an analog matrix-vector multiplication: DAC, ADC, noise, bounds and their management.
+
+One analog MVM of a tile (forward y = Wx, or transpose z = Wᵀδ), for every vector of a batch at once:
+
+1. noise management: scale each input vector by 1/α_b so it fills the DAC range — α_b = max|x_b|
+   (``abs_max``, optionally capped at ``nm_thres``) or a constant (``constant``: ``nm_thres``, else 1);
+2. DAC: quantize to ``inp_bits`` (2^bits − 2 steps over [−inp_bound, inp_bound], round to nearest or
+   stochastic), clip to ±inp_bound, add input noise;
+3. the analog sum through the (read) weights, plus weight read noise referred to the output
+   (``additive_constant``: σ_w‖x‖₂ξ; ``pcm_read``: σ_w sqrt(Σ_j |w_ij| x_j²) ξ);
+4. output noise σ_out ξ, ADC quantization to ``out_bits`` over [−out_bound, out_bound], clipping;
+5. bound management (``iterative``): a vector whose output hit the bound is recomputed with its input
+   halved, again and again, until no output saturates or the reduction exceeds ``max_bm_factor`` or
+   ``max_bm_res``/(DAC step) (a halved input must still span a few DAC levels);
+6. digital rescale by α_b·(reduction)·out_scale.
+
+Semantics and defaults follow IBM aihwkit 1.1's ``IOParameters`` (values marked "aihwkit default"). The
+output noise and bounds are in units of the normalised weights times the normalised input (a weight of 1
+driven by an input of 1 gives an output of 1).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, model_validator
+
+from neurofab.core import Config, NumericalError, ShapeError, record, recording
+
+__all__ = ["IOConfig", "analog_mvm", "quantize"]
+
+
+class IOConfig(Config):
+    """Periphery of one MVM direction (forward or transpose). Defaults: aihwkit 1.1 ``IOParameters``."""
+
+    is_perfect: bool = Field(False, description="ideal MVM: no DAC/ADC, noise or bounds")
+    inp_bound: float = Field(1.0, gt=0, description="DAC input range ±inp_bound [normalised input]")
+    inp_bits: int | None = Field(
+        7, ge=2, le=24, description="DAC bits: 2^bits − 2 steps over the range (aihwkit default 1/(2^7−2)); None: none"
+    )
+    inp_noise: float = Field(0.0, ge=0, description="std of Gaussian noise added after the DAC [normalised input]")
+    inp_sto_round: bool = Field(False, description="stochastic rounding in the DAC")
+    out_bound: float | None = Field(
+        12.0, gt=0, description="ADC range ±out_bound [output units] (aihwkit default); None = none"
+    )
+    out_bits: int | None = Field(
+        9, ge=2, le=24, description="ADC bits: 2^bits − 2 steps over the range (aihwkit default 1/(2^9−2)); None: none"
+    )
+    out_noise: float = Field(0.06, ge=0, description="std of Gaussian output noise [output units] (aihwkit default)")
+    out_sto_round: bool = Field(False, description="stochastic rounding in the ADC")
+    out_scale: float = Field(1.0, gt=0, description="fixed digital factor applied to the output [1]")
+    w_noise: float = Field(0.0, ge=0, description="output-referred weight read noise σ_w [weight units]")
+    w_noise_type: Literal["none", "additive_constant", "pcm_read"] = Field(
+        "none", description="how the weight read noise scales with the input"
+    )
+    noise_management: Literal["abs_max", "constant", "none"] = Field(
+        "abs_max", description="input scaling before the DAC (aihwkit default abs_max)"
+    )
+    nm_thres: float = Field(0.0, ge=0, description="cap on the abs-max scale, or the constant scale (0: off / 1)")
+    bound_management: Literal["iterative", "none"] = Field(
+        "iterative", description="re-run saturated vectors with a halved input (aihwkit default iterative)"
+    )
+    max_bm_factor: int = Field(1000, ge=1, description="largest total input reduction of bound management [1]")
+    max_bm_res: float = Field(0.25, gt=0, description="stop when the reduction exceeds max_bm_res / DAC step [1]")
+    bm_test_negative_bound: bool = Field(True, description="the negative bound also triggers bound management")
+
+    @model_validator(mode="after")
+    def _check(self) -> IOConfig:
+        if self.noise_management != "none" and self.inp_bound != 1.0 and not self.is_perfect:
+            raise ValueError(f"inp_bound = {self.inp_bound}: noise management expects inp_bound = 1")
+        if self.out_bits is not None and self.out_bound is None:
+            raise ValueError("out_bits is set but out_bound is None: an ADC needs a range")
+        if self.w_noise > 0 and self.w_noise_type == "none":
+            raise ValueError(f"w_noise = {self.w_noise} but w_noise_type = 'none': choose how the noise scales")
+        return self
+
+    @property
+    def inp_step(self) -> float:
+        """DAC step [normalised input] (0: no quantization)."""
+        return 0.0 if self.inp_bits is None else 2 * self.inp_bound / (2**self.inp_bits - 2)
+
+    @property
+    def out_step(self) -> float:
+        """ADC step [output units] (0: no quantization)."""
+        if self.out_bits is None or self.out_bound is None:
+            return 0.0
+        return 2 * self.out_bound / (2**self.out_bits - 2)
+
+    @classmethod
+    def perfect(cls) -> IOConfig:
+        """An ideal MVM (no periphery effects)."""
+        return cls(is_perfect=True)
+
+
+def quantize(
+    v: torch.Tensor, step: float, stochastic: bool = False, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Round ``v`` to the grid ``step·k`` (nearest, or stochastically with P(up) = fractional part)."""
+    if step <= 0:
+        return v
+    scaled = v / step
+    if stochastic:
+        u = torch.rand(v.shape, generator=generator, device=v.device, dtype=v.dtype)
+        return torch.floor(scaled + u) * step
+    return torch.round(scaled) * step
+
+
+def _noise_scale(x: torch.Tensor, io: IOConfig) -> torch.Tensor:
+    """Per-vector noise-management scale α_b (shape (B, 1))."""
+    if io.noise_management == "abs_max":
+        alpha = x.abs().amax(dim=1, keepdim=True)
+        if io.nm_thres > 0:
+            alpha = torch.clamp(alpha, max=io.nm_thres)
+        return alpha
+    if io.noise_management == "constant":
+        return torch.full((x.shape[0], 1), io.nm_thres if io.nm_thres > 0 else 1.0, dtype=x.dtype, device=x.device)
+    return torch.ones((x.shape[0], 1), dtype=x.dtype, device=x.device)
+
+
+def _one_pass(
+    w: torch.Tensor, x_scaled: torch.Tensor, io: IOConfig, gen: torch.Generator, transposed: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """DAC → analog sum → noise → ADC for already scaled inputs; returns (y, saturated per vector)."""
+    xq = quantize(x_scaled, io.inp_step, io.inp_sto_round, gen)
+    xq = torch.clamp(xq, -io.inp_bound, io.inp_bound)
+    if io.inp_noise > 0:
+        xq = xq + io.inp_noise * torch.randn(xq.shape, generator=gen, device=xq.device, dtype=xq.dtype)
+    y = xq @ w if transposed else xq @ w.T
+    if io.w_noise > 0:
+        if io.w_noise_type == "additive_constant":
+            std = io.w_noise * xq.norm(dim=1, keepdim=True)
+        else:  # pcm_read
+            absw = w.abs()
+            std = io.w_noise * torch.sqrt((xq * xq) @ (absw if transposed else absw.T))
+        y = y + std * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
+    if io.out_noise > 0:
+        y = y + io.out_noise * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
+    y = quantize(y, io.out_step, io.out_sto_round, gen)
+    if io.out_bound is None:
+        return y, torch.zeros(y.shape[0], dtype=torch.bool, device=y.device)
+    bound = io.out_bound
+    hit = (y >= bound) | ((y <= -bound) if io.bm_test_negative_bound else torch.zeros_like(y, dtype=torch.bool))
+    return torch.clamp(y, -bound, bound), hit.any(dim=1)
+
+
+def analog_mvm(
+    w: torch.Tensor,
+    x: torch.Tensor,
+    io: IOConfig,
+    generator: torch.Generator,
+    transposed: bool = False,
+    bound_management: bool = True,
+) -> torch.Tensor:
+    """One analog MVM per row of ``x``: ``x @ Wᵀ`` (forward, x: (B, in)) or ``x @ W`` (transposed, x: (B, out)).
+
+    ``w`` are the weights as read [weight units], shape (out, in). Returns (B, out) or (B, in).
+    ``bound_management=False`` switches bound management off for this call (aihwkit does so for the
+    transpose pass).
+    """
+    if x.dim() != 2:
+        raise ShapeError(f"analog_mvm: input must be (batch, features), got shape {tuple(x.shape)}")
+    n_in = w.shape[0] if transposed else w.shape[1]
+    if x.shape[1] != n_in:
+        raise ShapeError(f"analog_mvm: input has {x.shape[1]} features, the tile expects {n_in}")
+    if io.is_perfect:
+        if recording():
+            record("mvm", x.shape[0])
+        y = x @ w if transposed else x @ w.T
+        return y * io.out_scale if io.out_scale != 1.0 else y
+    alpha = _noise_scale(x, io)
+    zero = (alpha <= 0).flatten()
+    alpha = torch.where(alpha > 0, alpha, torch.ones_like(alpha))
+    y, hit = _one_pass(w, x / alpha, io, generator, transposed)
+    passes = x.shape[0]
+    use_bm = bound_management and io.bound_management == "iterative" and io.out_bound is not None
+    reduction = torch.ones_like(alpha)
+    if use_bm:
+        limit = min(float(io.max_bm_factor), io.max_bm_res / io.inp_step if io.inp_step > 0 else float("inf"))
+        r = 1.0
+        todo = hit.nonzero().flatten()
+        while todo.numel() > 0 and r <= limit:
+            r *= 2.0
+            xs = x[todo] / (alpha[todo] * r)
+            y_new, hit_new = _one_pass(w, xs, io, generator, transposed)
+            passes += todo.numel()
+            y[todo] = y_new
+            reduction[todo] = r
+            todo = todo[hit_new]
+    y = y * (alpha * reduction * io.out_scale)
+    if zero.any() and io.inp_noise == 0:
+        y[zero] = 0.0
+    if recording():
+        n_out = y.shape[1]
+        record("mvm", passes)
+        record("dac_conversion", passes * n_in, f"{io.inp_bits}b" if io.inp_bits else "analog")
+        record("adc_conversion", passes * n_out, f"{io.out_bits}b" if io.out_bits else "analog")
+    return y
+
+
+def check_input(x: torch.Tensor, name: str = "input") -> None:
+    """Raise NumericalError when ``x`` holds NaN or inf (cheap: one reduction)."""
+    if not torch.isfinite(x).all():
+        raise NumericalError(f"{name} contains NaN or inf values")
