@@ -140,7 +140,8 @@ def forward_mvm(
             y += ((x * x) @ w_var.T).sqrt_() * torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
         return y * io.out_scale if io.out_scale != 1.0 else y
     if io.noise_management == "abs_max":
-        alpha = x.abs().amax(dim=1, keepdim=True)
+        lo, hi = torch.aminmax(x, dim=1, keepdim=True)
+        alpha = torch.maximum(-lo, hi)
         if io.nm_thres > 0:
             alpha = alpha.clamp(max=io.nm_thres)
     elif io.noise_management == "constant":
@@ -350,7 +351,7 @@ class InferenceTile(nn.Module):
         if self._arrays is None:
             if reference is None:
                 raise NumericalError("InferenceTile.forward: not programmed and no reference weights given")
-            return self._forward_reference(x, reference, io, gen)
+            return self.read_reference(x, reference)
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for a in self._arrays:
             part = forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var)
@@ -360,10 +361,10 @@ class InferenceTile(nn.Module):
             y[:, a.rows] += part * factor
         return y
 
-    def _forward_reference(
-        self, x: torch.Tensor, w: torch.Tensor, io: IOConfig, gen: torch.Generator
-    ) -> torch.Tensor:
+    def read_reference(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``x @ wᵀ`` with weights ``w`` (out, in) read exactly through the arrays' periphery (no devices)."""
         self._check_weights(w)
+        io, gen = self.config.forward, self._gen()
         omega = self.config.noise_model.converter.w_max
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for rows, cols in self._blocks():

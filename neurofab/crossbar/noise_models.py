@@ -198,6 +198,10 @@ class NoiseModel(Config):
         """Std [S] of the noise of one read of each device at ``t_inference`` s (None: no per-read noise)."""
         return None
 
+    def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
+        """Std [S] of the programming noise at target conductances [S] (used to shape training noise)."""
+        raise NotImplementedError
+
     # ----- model physics (subclasses) -------------------------------------------------------------------------
     def _program(self, g_t: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
         raise NotImplementedError
@@ -235,7 +239,7 @@ class PCMNoiseModel(NoiseModel):
         "per_mvm", description="1/f noise drawn on every MVM, or once at drift and frozen (aihwkit)"
     )
 
-    def prog_std(self, g_target: torch.Tensor) -> torch.Tensor:
+    def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
         """σ_prog [S] for target conductances [S] (including γ and prog_noise_scale)."""
         g_hat = g_target / self.g_max
         c0, c1, c2 = self.prog_coeff
@@ -256,7 +260,7 @@ class PCMNoiseModel(NoiseModel):
         return torch.clamp(0.0088 / ratio, max=0.2)
 
     def _program(self, g_t: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        g_prog = torch.clamp(g_t + self.prog_std(g_t) * _randn(g_t, gen), min=0.0)
+        g_prog = torch.clamp(g_t + self.programming_std(g_t) * _randn(g_t, gen), min=0.0)
         mu, sig = self.drift_stats(g_t)
         nu = torch.clamp((mu + sig * _randn(g_t, gen)).abs(), min=0.0) * self.drift_scale
         return g_prog, nu
@@ -285,20 +289,23 @@ class PCMNoiseModel(NoiseModel):
 class GaussianNoiseModel(NoiseModel):
     """Gaussian programming and read noise, each σ = constant + relative·g; no drift.
 
-    Programming: g_prog = g_T + (prog_std + prog_std_rel·g_T) ξ, clipped to [g_min, g_max].
+    Programming: g_prog = g_T + (prog_std_abs + prog_std_rel·g_T) ξ, clipped to [g_min, g_max].
     Read (every MVM): σ_read = read_std_abs + read_std_rel·|g|.
     """
 
     kind: Literal["gaussian"] = "gaussian"
-    prog_std: float = Field(0.0, ge=0, description="constant part of the programming noise [S]")
+    prog_std_abs: float = Field(0.0, ge=0, description="constant part of the programming noise [S]")
     prog_std_rel: float = Field(0.0, ge=0, description="programming noise proportional to the target [1]")
     read_std_abs: float = Field(0.0, ge=0, description="constant part of the per-read noise [S]")
     read_std_rel: float = Field(0.0, ge=0, description="per-read noise proportional to the conductance [1]")
 
+    def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
+        return self.prog_std_abs + self.prog_std_rel * g_target
+
     def _program(self, g_t: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, None]:
-        if self.prog_std == 0 and self.prog_std_rel == 0:
+        if self.prog_std_abs == 0 and self.prog_std_rel == 0:
             return g_t.clone(), None
-        std = self.prog_std + self.prog_std_rel * g_t
+        std = self.programming_std(g_t)
         return torch.clamp(g_t + std * _randn(g_t, gen), self.g_min, self.g_max), None
 
     def read_std(self, prog: Programmed, g_t: torch.Tensor, t_inference: float) -> torch.Tensor | None:
@@ -363,6 +370,9 @@ class ReRAMPolynomialNoiseModel(NoiseModel):
         frac = (math.log(t) - math.log(times[k - 1])) / (math.log(times[k]) - math.log(times[k - 1]))
         return lo + frac * (hi - lo)
 
+    def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
+        return self.std_at(g_target, 0.0)
+
     def _program(self, g_t: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, None]:
         return torch.clamp(g_t + self.std_at(g_t, 0.0) * _randn(g_t, gen), min=0.0), None
 
@@ -376,8 +386,9 @@ class ReRAMPolynomialNoiseModel(NoiseModel):
 class RRAMRetentionNoiseModel(NoiseModel):
     """RRAM with Gaussian programming noise and power-law retention toward g_min.
 
-    g_prog = clip(g_T + (prog_std + prog_std_rel·g_T) ξ, g_min, g_max);
+    g_prog = clip(g_T + (prog_std_abs + prog_std_rel·g_T) ξ, g_min, g_max);
     g(t) = g_min + (g_prog − g_min)(1 + t/t₀)^(−ν), ν = |ν̄ + σ_ν ξ| drawn per device at programming.
+    (``prog_std_abs`` + ``prog_std_rel``·g_T is the programming noise std.)
     The retention constants are device data: they have no defaults.
     """
 
@@ -385,11 +396,14 @@ class RRAMRetentionNoiseModel(NoiseModel):
     nu_mean: float = Field(..., ge=0, description="mean retention exponent ν̄ [1]")
     nu_std: float = Field(..., ge=0, description="device-to-device spread of ν [1]")
     t_0: float = Field(..., gt=0, description="retention time constant t₀ [s]")
-    prog_std: float = Field(0.0, ge=0, description="constant part of the programming noise [S]")
+    prog_std_abs: float = Field(0.0, ge=0, description="constant part of the programming noise [S]")
     prog_std_rel: float = Field(0.0, ge=0, description="programming noise proportional to the target [1]")
 
+    def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
+        return self.prog_std_abs + self.prog_std_rel * g_target
+
     def _program(self, g_t: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        std = self.prog_std + self.prog_std_rel * g_t
+        std = self.programming_std(g_t)
         g_prog = torch.clamp(g_t + std * _randn(g_t, gen), self.g_min, self.g_max)
         nu = (self.nu_mean + self.nu_std * _randn(g_t, gen)).abs()
         return g_prog, nu
