@@ -7,14 +7,26 @@ from neurofab.crossbar.mapping import (
     scale_weights,
     weights_to_conductances,
 )
+from neurofab.crossbar.tile import AnalogTile, TileConfig, UpdateRule
+from neurofab.crossbar.tiling import TileArray, split_sizes
+from neurofab.crossbar.update import UpdateConfig, expected_coincidences, pulse_train_parameters, stochastic_update
 
 __all__ = [
+    "AnalogTile",
     "ConductanceMapping",
     "IOConfig",
+    "TileArray",
+    "TileConfig",
+    "UpdateConfig",
+    "UpdateRule",
     "analog_mvm",
     "check_input",
     "conductances_to_weights",
+    "expected_coincidences",
+    "pulse_train_parameters",
     "quantize",
     "scale_weights",
+    "split_sizes",
+    "stochastic_update",
     "weights_to_conductances",
 ]

@@ -40,6 +40,7 @@ from neurofab.core import (
     make_generator,
     record,
     recording,
+    seed_from,
 )
 
 __all__ = ["DeviceArray", "PulsedDevice"]
@@ -226,6 +227,25 @@ class DeviceArray(nn.Module):
                 raise InputTypeError(f"generator on {gen.device} but the device array is on {self.w.device}")
         return gen
 
+    def kernel_args(self) -> tuple:
+        """(w, w_read, w_min, w_max, dw_up, dw_down, extra1, extra2, constants, family code) as numpy views
+        for the compiled kernels (CPU only; cached while the buffers keep their storage)."""
+        key = (self.w.data_ptr(), self.w.dtype, None if self.w_read is None else self.w_read.data_ptr())
+        cached = self.__dict__.get("_kernel_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        from neurofab.devices.kernels import kernel_spec
+
+        code, e1, e2, consts = kernel_spec(self.model, self.params)
+        p = self.params
+        w_read = self.w_read if self.w_read is not None else self.w
+        args = (
+            self.w.numpy(), w_read.numpy(), p["w_min"].numpy(), p["w_max"].numpy(), p["dw_up"].numpy(),
+            p["dw_down"].numpy(), e1.contiguous().numpy(), e2.contiguous().numpy(), consts, code,
+        )
+        self.__dict__["_kernel_cache"] = (key, args)
+        return args
+
     def get_extra_state(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state(), "generator_device": str(self.generator.device)}
 
@@ -320,13 +340,16 @@ class DeviceArray(nn.Module):
         return 0.5 * (lo + hi)
 
     # ----- updates -----------------------------------------------------------------------------------
-    def pulse(self, counts: torch.Tensor, generator: torch.Generator | None = None) -> None:
+    def pulse(self, counts: torch.Tensor, generator: torch.Generator | None = None, backend: str = "auto") -> None:
         """Apply ``counts[i]`` pulses to device ``i`` (positive: up, negative: down), one pulse at a time.
 
         Each pulse draws its own c2c noise and is clipped to the device's bounds, so saturation and noise act
-        per pulse. Only devices with a non-zero count are touched (a compact active set), and the loop runs
-        max|count| times over a shrinking set.
+        per pulse. Only devices with a non-zero count are touched. ``backend``: ``"numba"`` (compiled loop,
+        CPU), ``"torch"`` (vectorized over a compact, shrinking active set; any torch device) or ``"auto"``
+        (numba on CPU).
         """
+        if backend not in ("auto", "numba", "torch"):
+            raise InputTypeError(f"pulse: backend must be 'auto', 'numba' or 'torch', got {backend!r}")
         counts = torch.as_tensor(counts, device=self.w.device)
         if counts.shape != self.w.shape:
             raise ShapeError(f"pulse: counts must have shape {tuple(self.w.shape)}, got {tuple(counts.shape)}")
@@ -340,7 +363,15 @@ class DeviceArray(nn.Module):
         n = counts[index]
         if recording():
             record("write_pulse", int(n.abs().sum()))
-        self._apply_runs(index, n, self._gen(generator))
+        gen = self._gen(generator)
+        if backend == "numba" or (backend == "auto" and self.w.device.type == "cpu"):
+            if self.w.device.type != "cpu":
+                raise InputTypeError("pulse: the numba backend runs on CPU tensors only")
+            from neurofab.devices.kernels import apply_counts
+
+            apply_counts(self, index, n, seed_from(gen))
+        else:
+            self._apply_runs(index, n, gen)
 
     def _apply_runs(self, index: torch.Tensor, n: torch.Tensor, gen: torch.Generator) -> None:
         """Run ``|n|`` same-sign pulses on each device at flat ``index`` (compact, shrinking active set)."""

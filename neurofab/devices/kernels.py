@@ -1,0 +1,152 @@
+"""Compiled (numba) per-pulse device response, for CPU hot loops.
+
+:func:`pulse_once` is the scalar twin of the families' ``steps`` and ``noise_std`` in
+:mod:`neurofab.devices.models`: one pulse on one device, with its c2c noise and the clip to the device's
+bounds. A family describes itself to the kernels with :func:`kernel_spec` (a family code, two extra
+per-device parameter arrays and a vector of constants). :func:`apply_counts` applies a signed pulse count to
+each device of a flat array (the compiled path of ``DeviceArray.pulse``).
+
+Randomness: each call seeds numba's generator from an integer drawn from the caller's ``torch.Generator``,
+so results are reproducible from the torch seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import torch
+
+__all__ = ["CONSTANT", "apply_counts", "kernel_spec", "pulse_once"]
+
+CONSTANT, AFFINE, EXP, POW, PIECEWISE, NEUROSIM = 0, 1, 2, 3, 4, 5
+
+
+def kernel_spec(model, params: dict[str, torch.Tensor]) -> tuple[int, torch.Tensor, torch.Tensor, np.ndarray]:
+    """(family code, extra parameter 1, extra parameter 2, constants) for the compiled kernels."""
+    from neurofab.devices import models as m  # local: models imports pulsed, which imports this lazily
+
+    zero = torch.zeros_like(params["w_min"])
+    sigma = float(model.dw_min_std)
+    wn = float(model.write_noise)
+    if isinstance(model, m.LinearStep | m.SoftBounds):
+        consts = np.array([sigma, wn, 1.0 if model.mult_noise else 0.0])
+        return AFFINE, params["slope_up"], params["slope_down"], consts
+    if isinstance(model, m.ExpStep):
+        consts = np.array(
+            [sigma, wn, model.A_up, model.A_down, model.gamma_up, model.gamma_down, model.a, model.b,
+             model.dw_min_std_add, model.dw_min_std_slope]
+        )
+        return EXP, zero, zero, consts
+    if isinstance(model, m.PowStep):
+        return POW, params["gamma_up"], params["gamma_down"], np.array([sigma, wn])
+    if isinstance(model, m.PiecewiseStep):
+        consts = np.array([sigma, wn, float(len(model.piecewise_up)), *model.piecewise_up, *model.piecewise_down])
+        return PIECEWISE, zero, zero, consts
+    if isinstance(model, m.NeuroSimNonlinear):
+        a_p = 0.0 if model.a_ltp is None else model.a_ltp
+        a_d = 0.0 if model.a_ltd is None else model.a_ltd
+        consts = np.array([float(model.c2c_std), wn, float(model.n_levels), a_p, a_d, model.dw_min])
+        return NEUROSIM, zero, zero, consts
+    return CONSTANT, zero, zero, np.array([sigma, wn])
+
+
+@numba.njit(cache=True, fastmath=False)
+def pulse_once(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no cover - compiled
+    """One pulse (sign +1 up, −1 down) on a device at weight ``w``; returns the new weight (clipped)."""
+    sigma = c[0]
+    if code == 0:
+        step = dwu if sign > 0 else dwd
+        std = sigma * step
+    elif code == 1:
+        if sign > 0:
+            step = dwu + e1 * w
+            std = sigma * (step if c[2] > 0 else dwu)
+        else:
+            step = dwd + e2 * w
+            std = sigma * (step if c[2] > 0 else dwd)
+    elif code == 2:
+        span = wmax - wmin
+        z = (2.0 * c[6] * w / span if span != 0 else 0.0) + c[7]
+        if sign > 0:
+            step = dwu * max(1.0 - c[2] * math.exp(c[4] * z), 0.0)
+        else:
+            step = dwd * max(1.0 - c[3] * math.exp(-c[5] * z), 0.0)
+        if c[8] > 0 or c[9] > 0:
+            std = sigma * (step + c[8] + c[9] * abs(w))
+        else:
+            std = sigma * step
+    elif code == 3:
+        span = wmax - wmin
+        omega = (wmax - w) / span if span != 0 else 0.0
+        omega = min(max(omega, 0.0), 1.0)
+        if sign > 0:
+            step = dwu * omega**e1
+        else:
+            step = dwd * (1.0 - omega) ** e2
+        std = sigma * step
+    elif code == 4:
+        n = int(c[2])
+        sections = n - 1
+        if sections == 0:
+            v = c[3] if sign > 0 else c[3 + n]
+        else:
+            span = wmax - wmin
+            ws = max(((w - wmin) / span if span != 0 else 0.0) * sections, 0.0)
+            idx = min(math.floor(ws), sections - 1)
+            t = min(ws - idx, 1.0)
+            base = 3 if sign > 0 else 3 + n
+            v = (1.0 - t) * c[base + idx] + t * c[base + idx + 1]
+        step = (dwu if sign > 0 else dwd) * v
+        std = sigma * step
+    else:
+        span = wmax - wmin
+        x = (w - wmin) / span if span != 0 else 0.0
+        nlev = c[2]
+        if sign > 0:
+            if c[3] == 0.0:
+                step = dwu
+            else:
+                b = 1.0 / (1.0 - math.exp(-1.0 / c[3]))
+                step = dwu / c[5] * span * (b - x) * (1.0 - math.exp(-1.0 / (nlev * c[3])))
+        else:
+            if c[4] == 0.0:
+                step = dwd
+            else:
+                b = 1.0 / (1.0 - math.exp(-1.0 / c[4]))
+                step = dwd / c[5] * span * (x - b) * (1.0 - math.exp(1.0 / (nlev * c[4])))
+        std = sigma * span
+    if std != 0.0:
+        step = step + std * np.random.standard_normal()  # noqa: NPY002 - numba's own per-thread state
+    w = w + step if sign > 0 else w - step
+    if w > wmax:
+        w = wmax
+    if w < wmin:
+        w = wmin
+    return w
+
+
+@numba.njit(cache=True)
+def _apply_counts(w, w_read, wmin, wmax, dwu, dwd, e1, e2, c, code, index, counts, seed):  # pragma: no cover
+    np.random.seed(seed)  # noqa: NPY002 - numba's own per-thread state
+    wn = c[1]
+    for t in range(index.shape[0]):
+        k = index[t]
+        n = counts[t]
+        sign = 1 if n > 0 else -1
+        v = np.float64(w[k])
+        for _ in range(abs(n)):
+            v = pulse_once(code, sign, v, wmin[k], wmax[k], dwu[k], dwd[k], e1[k], e2[k], c)
+        w[k] = v
+        if wn > 0.0:
+            w_read[k] = v + wn * np.random.standard_normal()  # noqa: NPY002 - numba's own per-thread state
+
+
+def apply_counts(array, index: torch.Tensor, counts: torch.Tensor, seed: int) -> None:
+    """Compiled ``DeviceArray.pulse`` on CPU: ``counts[t]`` pulses on flat device ``index[t]``."""
+    w, w_read, wmin, wmax, dwu, dwd, e1, e2, consts, code = array.kernel_args()
+    _apply_counts(
+        w.reshape(-1), w_read.reshape(-1), wmin.reshape(-1), wmax.reshape(-1), dwu.reshape(-1), dwd.reshape(-1),
+        e1.reshape(-1), e2.reshape(-1), consts, code, index.numpy(), counts.numpy(), seed,
+    )
