@@ -38,15 +38,9 @@ from neurofab.crossbar.io import IOConfig
 from neurofab.crossbar.ir_drop import IRDropConfig, effective_conductance
 from neurofab.crossbar.mapping import scale_weights
 from neurofab.crossbar.noise_models import AnyNoiseModel, PCMNoiseModel, Programmed
+from neurofab.crossbar.tiling import split_sizes
 
-__all__ = ["InferenceTile", "InferenceTileConfig", "forward_mvm", "split_sizes"]
-
-
-def split_sizes(total: int, limit: int) -> list[int]:
-    """Near-equal block sizes ≤ ``limit`` covering ``total`` (e.g. 784 with 512 → [392, 392])."""
-    n = -(-total // limit)
-    base, extra = divmod(total, n)
-    return [base + 1] * extra + [base] * (n - extra)
+__all__ = ["InferenceTile", "InferenceTileConfig", "bound_management_on", "forward_mvm"]
 
 
 def _round(v: torch.Tensor, stochastic: bool, gen: torch.Generator) -> torch.Tensor:

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from neurofab.core import InputTypeError, Ledger, NumericalError, ShapeError
-from neurofab.crossbar.inference_tile import InferenceTile, InferenceTileConfig, forward_mvm, split_sizes
+from neurofab.crossbar.inference_tile import InferenceTile, InferenceTileConfig, forward_mvm
 from neurofab.crossbar.io import IOConfig, analog_mvm
 from neurofab.crossbar.ir_drop import IRDropConfig, effective_conductance_exact
 from neurofab.crossbar.noise_models import GaussianNoiseModel, PCMNoiseModel, RRAMRetentionNoiseModel
+from neurofab.crossbar.tiling import split_sizes
 
 
 def _data(out=64, inp=80, batch=300, seed=0):
