@@ -48,11 +48,13 @@ __all__ = [
     "InferenceLinear",
     "MonteCarloResult",
     "accuracy",
+    "calibrate_input_ranges",
     "convert_to_inference",
     "drift_to",
     "inference_layers",
     "monte_carlo",
     "program",
+    "reconfigure",
     "reset",
 ]
 
@@ -265,6 +267,56 @@ def _convert(module: nn.Linear, config: InferenceConfig, seed: int) -> Inference
         if module.bias is not None:
             new.bias.copy_(module.bias.detach())
     return new
+
+
+def reconfigure(model: nn.Module, config: InferenceConfig, seed: int = 0) -> nn.Module:
+    """A deep copy of ``model`` whose inference layers use ``config`` (weights, ranges, output scales kept).
+
+    The new config must keep the layers' parameters: the same ``input_range`` presence and ``output_affine``.
+    The copy is not programmed.
+    """
+    if not isinstance(config, InferenceConfig):
+        raise InputTypeError(f"reconfigure: config must be an InferenceConfig, got {type(config).__name__}")
+    model = copy.deepcopy(model)
+    layers = _layers_or_raise(model, "reconfigure")
+    for layer, s in zip(layers, child_seeds(seed, len(layers))):
+        old = layer.config
+        if (old.input_range is None) != (config.input_range is None) or old.output_affine != config.output_affine:
+            raise InputTypeError("reconfigure: the new config must keep input_range and output_affine as they are")
+        layer.config = config
+        layer.tile = InferenceTile(layer.out_features, layer.in_features, config.tile, seed=s)
+    return model
+
+
+@torch.no_grad()
+def calibrate_input_ranges(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> None:
+    """Set every learned input range to α·std of the layer's inputs on ``x`` (α = ``init_std_alpha``).
+
+    Layer by layer in module order, so each layer sees inputs shaped by the ranges already set — the
+    calibration a model trained without hardware awareness gets before deployment.
+    """
+    layers = [m for m in inference_layers(model) if m.input_range is not None]
+    was = model.training
+    model.eval()
+    try:
+        for layer in layers:
+            seen: list[torch.Tensor] = []
+
+            def keep(_module, args, seen=seen):
+                seen.append(args[0].detach().flatten())
+
+            handle = layer.register_forward_pre_hook(keep)
+            try:
+                for i in range(0, x.shape[0], batch_size):
+                    model(x[i : i + batch_size])
+            finally:
+                handle.remove()
+            std = float(torch.cat(seen).std())
+            if std > 0:
+                layer.input_range.fill_(layer.config.input_range.init_std_alpha * std)
+            layer.range_batches.fill_(layer.config.input_range.init_from_data)
+    finally:
+        model.train(was)
 
 
 def _layers_or_raise(model: nn.Module, verb: str) -> list[InferenceLinear]:
