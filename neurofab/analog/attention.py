@@ -6,8 +6,8 @@ softmax itself is floating point.
 
 - :class:`QuantizedMatmul` — a @ b with both operands fake-quantized to b-bit integers (signed, or unsigned
   for the softmax probabilities) on grids whose steps are learned (LSQ: straight-through rounding, step
-  gradient through x/s and ·s, scaled by 1/sqrt(n·q_max)); steps start from the first batch
-  (2·mean|x|/sqrt(q_max)). ``bits=None`` is the FP32 product. The product of integer operands is exact in
+  gradient through x/s and ·s, scaled by 1/sqrt(n·q_max)); steps start so the grid covers the first batch
+  (max|x|/q_max). ``bits=None`` is the FP32 product. The product of integer operands is exact in
   float32 for these sizes. MACs are counted in the event ledger with their precision.
 - :class:`EncoderBlock` — pre-norm multi-head self-attention (optionally causal) and a ReLU feed-forward, every
   projection an ``nn.Linear`` (so :func:`~neurofab.analog.inference.convert_to_inference` moves them onto tiles).
@@ -42,7 +42,7 @@ class _LSQ(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not bool(self.initialised):
             with torch.no_grad():
-                init = 2 * x.detach().abs().mean() / math.sqrt(self.q_max)
+                init = x.detach().abs().max() / self.q_max  # the grid covers the first batch
                 self.step.copy_(init.clamp(min=1e-8))
                 self.initialised.fill_(True)
         grad_scale = 1.0 / math.sqrt(x.numel() * self.q_max)
