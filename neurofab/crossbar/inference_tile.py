@@ -28,11 +28,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numba
+import numpy as np
 import torch
 from pydantic import Field, model_validator
 from torch import nn
 
-from neurofab.core import Config, InputTypeError, NumericalError, Seed, ShapeError, make_generator, record, recording
+from neurofab.core import (
+    Config,
+    InputTypeError,
+    NumericalError,
+    Seed,
+    ShapeError,
+    make_generator,
+    record,
+    recording,
+    seed_from,
+)
+from neurofab.crossbar import inference_kernels as kern
 from neurofab.crossbar.drift import DriftCompensationKind, compensation_factor, probe_inputs, probe_readout
 from neurofab.crossbar.io import IOConfig
 from neurofab.crossbar.ir_drop import IRDropConfig, effective_conductance
@@ -98,7 +111,7 @@ def _pass(
     if io.out_noise > 0:
         y += io.out_noise * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
     if io.out_step > 0:
-        y = _round(y.mul_(1.0 / io.out_step), io.out_sto_round, gen).mul_(io.out_step)
+        y = _round(y.div_(io.out_step), io.out_sto_round, gen).mul_(io.out_step)
     if io.out_bound is None:
         return y, torch.zeros(y.shape[0], dtype=torch.bool, device=y.device)
     bound = io.out_bound
@@ -114,6 +127,8 @@ def forward_mvm(
     io: IOConfig,
     generator: torch.Generator,
     w_var: torch.Tensor | None = None,
+    col_scale: torch.Tensor | None = None,
+    compiled: bool | None = None,
 ) -> torch.Tensor:
     """``x @ Wᵀ`` through the forward periphery (x: (B, in), w: (out, in)) → (B, out).
 
@@ -122,39 +137,73 @@ def forward_mvm(
     over the data: the DAC codes are kept as integers through the matmul and the DAC step is applied to the
     (smaller) output. ``w_var`` (out, in) [weight units²] adds per-device read noise for every input vector,
     referred to the output: σ_b,i² = Σ_j w_var_ij xq_bj² (exact for independent Gaussian device noise).
+    ``col_scale`` (out,) is a digital factor per output column applied last.
+
+    On CPU float32 with deterministic rounding and no input noise, the two passes over the data run as
+    compiled kernels (:mod:`neurofab.crossbar.inference_kernels`; ``compiled=False`` forces the torch path).
+    Both paths give the same DAC codes and ADC levels; their Gaussian numbers come from different generators.
     """
     if x.dim() != 2 or x.shape[1] != w.shape[1]:
         raise ShapeError(f"forward_mvm: input must be (batch, {w.shape[1]}), got shape {tuple(x.shape)}")
-    n_in = w.shape[1]
     if io.is_perfect:
         if recording():
             record("mvm", x.shape[0])
         y = x @ w.T
         if w_var is not None:
             y += ((x * x) @ w_var.T).sqrt_() * torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
-        return y * io.out_scale if io.out_scale != 1.0 else y
+        if io.out_scale != 1.0:
+            y = y * io.out_scale
+        return y * col_scale if col_scale is not None else y
+    if compiled is None:
+        compiled = _compiled_ok(w, x, io)
+    y, passes = (_forward_compiled if compiled else _forward_torch)(w, x, io, generator, w_var, col_scale)
+    if recording():
+        record("mvm", passes)
+        record("dac_conversion", passes * w.shape[1], f"{io.inp_bits}b" if io.inp_bits else "analog")
+        record("adc_conversion", passes * y.shape[1], f"{io.out_bits}b" if io.out_bits else "analog")
+    return y
+
+
+def _compiled_ok(w: torch.Tensor, x: torch.Tensor, io: IOConfig) -> bool:
+    return (
+        x.device.type == "cpu" and w.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
+        and io.inp_step > 0 and io.inp_noise == 0 and not io.inp_sto_round and not io.out_sto_round
+        and io.w_noise == 0 and not x.requires_grad
+    )
+
+
+def _noise_scale(x: torch.Tensor, io: IOConfig) -> torch.Tensor:
+    """Per-vector scale α_b (B, 1); all-zero vectors get 0 (the caller maps them to 1 and zeroes their output)."""
     if io.noise_management == "abs_max":
         lo, hi = torch.aminmax(x, dim=1, keepdim=True)
         alpha = torch.maximum(-lo, hi)
-        if io.nm_thres > 0:
-            alpha = alpha.clamp(max=io.nm_thres)
-    elif io.noise_management == "constant":
-        alpha = torch.full((x.shape[0], 1), io.nm_thres if io.nm_thres > 0 else 1.0, dtype=x.dtype, device=x.device)
-    else:
-        alpha = torch.ones((x.shape[0], 1), dtype=x.dtype, device=x.device)
+        return alpha.clamp(max=io.nm_thres) if io.nm_thres > 0 else alpha
+    value = (io.nm_thres if io.nm_thres > 0 else 1.0) if io.noise_management == "constant" else 1.0
+    return torch.full((x.shape[0], 1), value, dtype=x.dtype, device=x.device)
+
+
+def _needs_clip(io: IOConfig) -> bool:
+    # |x / α| <= 1 = inp_bound under uncapped abs-max scaling: the DAC cannot clip then
+    return not (io.noise_management == "abs_max" and io.nm_thres == 0 and io.inp_bound == 1.0)
+
+
+def _bm_limit(io: IOConfig) -> float:
+    return min(float(io.max_bm_factor), io.max_bm_res / io.inp_step if io.inp_step > 0 else float("inf"))
+
+
+def _forward_torch(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tensor, int]:
+    alpha = _noise_scale(x, io)
     zero = alpha <= 0
     any_zero = bool(zero.any())
     if any_zero:
         alpha = torch.where(zero, torch.ones_like(alpha), alpha)
-    # |x / α| <= 1 = inp_bound under uncapped abs-max scaling: the DAC cannot clip then
-    needs_clip = not (io.noise_management == "abs_max" and io.nm_thres == 0 and io.inp_bound == 1.0)
+    needs_clip = _needs_clip(io)
     y, hit = _pass(w, x, alpha, io, generator, w_var, needs_clip)
     passes = x.shape[0]
     scale = alpha
     if bound_management_on(io) and bool(hit.any()):
         scale = alpha.clone()
-        limit = min(float(io.max_bm_factor), io.max_bm_res / io.inp_step if io.inp_step > 0 else float("inf"))
-        r = 1.0
+        limit, r = _bm_limit(io), 1.0
         todo = hit.nonzero().flatten()
         while todo.numel() > 0 and r <= limit:
             r *= 2.0
@@ -164,13 +213,77 @@ def forward_mvm(
             scale[todo] = alpha[todo] * r
             todo = todo[hit_new]
     y *= scale * io.out_scale if io.out_scale != 1.0 else scale
+    if col_scale is not None:
+        y *= col_scale
     if any_zero and io.inp_noise == 0:
         y.masked_fill_(zero, 0.0)
-    if recording():
-        record("mvm", passes)
-        record("dac_conversion", passes * n_in, f"{io.inp_bits}b" if io.inp_bits else "analog")
-        record("adc_conversion", passes * y.shape[1], f"{io.out_bits}b" if io.out_bits else "analog")
-    return y
+    return y, passes
+
+
+def _kernel_threads() -> None:
+    """Compiled kernels use as many threads as torch (a benchmark's thread count applies to both)."""
+    n = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    if numba.get_num_threads() != n:
+        numba.set_num_threads(n)
+
+
+def _forward_compiled(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tensor, int]:
+    _kernel_threads()
+    xn = x.detach().numpy()  # a strided view is fine: the kernel reads any layout
+    n_rows = x.shape[0]
+    compute = io.noise_management == "abs_max"
+    if compute:
+        scale = np.empty(n_rows, np.float32)
+    else:
+        value = (io.nm_thres if io.nm_thres > 0 else 1.0) if io.noise_management == "constant" else 1.0
+        scale = np.full(n_rows, value, np.float32)
+    step = np.float32(io.inp_step)
+    lim = np.float32(io.inp_bound / io.inp_step)
+    clip = _needs_clip(io)
+    nm_thres = np.float32(io.nm_thres)
+    codes = np.empty(xn.shape, np.float32)
+    kern.dac_codes(xn, scale, compute, nm_thres, step, lim, clip, codes)
+    zero = scale <= 0
+    any_zero = bool(zero.any())
+    if any_zero:
+        scale[zero] = 1.0
+    out_scale = np.float32(io.out_scale)
+    cf = (col_scale.detach().to(torch.float32).contiguous().numpy() if col_scale is not None
+          else np.ones(w.shape[0], np.float32))
+    wt = w.detach().T
+    has_bound = io.out_bound is not None
+    bound = np.float32(io.out_bound if has_bound else 0.0)
+
+    def finish(c: np.ndarray, row_scale: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        ct = torch.from_numpy(c)
+        y = ct @ wt
+        var = (ct * ct) @ w_var.T if w_var is not None else y
+        hit = np.empty(c.shape[0], np.bool_)
+        kern.adc_finish(
+            y.numpy(), step, var.numpy(), w_var is not None, np.float32(io.out_noise), np.float32(io.out_step),
+            bound, has_bound, io.bm_test_negative_bound, row_scale * out_scale, cf,
+            np.uint64(seed_from(generator)), hit, kern.ZIG_X, kern.ZIG_F,
+        )
+        return y, hit
+
+    y, hit = finish(codes, scale)
+    passes = n_rows
+    if bound_management_on(io) and hit.any():
+        limit, r = _bm_limit(io), 1.0
+        todo = np.flatnonzero(hit)
+        while todo.size > 0 and r <= limit:
+            r *= 2.0
+            sub_scale = scale[todo] * np.float32(r)
+            sub = xn[todo]
+            sub_codes = np.empty(sub.shape, np.float32)
+            kern.dac_codes(sub, sub_scale, False, nm_thres, step, lim, clip, sub_codes)
+            y_new, hit_new = finish(sub_codes, sub_scale)
+            passes += todo.size
+            y[torch.from_numpy(todo)] = y_new
+            todo = todo[hit_new]
+    if any_zero:
+        y[torch.from_numpy(zero)] = 0.0
+    return y, passes
 
 
 def bound_management_on(io: IOConfig) -> bool:
@@ -215,6 +328,15 @@ class _ArrayState:
     read_var: torch.Tensor | None = None  # (out_block, in_block): per-read variance of the weight [weight units²]
     baseline: torch.Tensor | None = None
     alpha: torch.Tensor | None = None  # compensation factor: scalar or (out_block,)
+
+    @property
+    def col_factor(self) -> torch.Tensor:
+        """The digital factor of every output column: weight scale × drift compensation, shape (out_block,)."""
+        n = self.w_read.shape[0]
+        f = self.scale.reshape(-1) if self.scale.dim() else self.scale.expand(n)
+        if self.alpha is not None:
+            f = f * (self.alpha if self.alpha.dim() else self.alpha.expand(n))
+        return f.to(self.w_read.dtype).contiguous()
 
 
 class InferenceTile(nn.Module):
@@ -346,13 +468,12 @@ class InferenceTile(nn.Module):
             if reference is None:
                 raise NumericalError("InferenceTile.forward: not programmed and no reference weights given")
             return self.read_reference(x, reference)
+        if len(self._arrays) == 1:
+            a = self._arrays[0]
+            return forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor)
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for a in self._arrays:
-            part = forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var)
-            factor = a.scale.reshape(1, -1) if a.scale.dim() else a.scale
-            if a.alpha is not None:
-                factor = factor * a.alpha
-            y[:, a.rows] += part * factor
+            y[:, a.rows] += forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var, col_scale=a.col_factor)
         return y
 
     def read_reference(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

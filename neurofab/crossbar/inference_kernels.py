@@ -1,0 +1,158 @@
+"""Compiled (numba) kernels of the inference MVM periphery: DAC codes, and read noise + output noise + ADC fused.
+
+The forward MVM of :mod:`neurofab.crossbar.inference_tile` touches every input and output element a handful of
+times (noise management, DAC rounding, noise, ADC rounding, saturation test, clip, rescale). These kernels do
+each side in one pass over the data, rows in parallel:
+
+- :func:`dac_codes` — per row the noise-management scale (abs-max, optionally capped) and the DAC codes
+  rint((x / scale) / step), clipped: the same float32 operations in the same order as the torch path, so the
+  codes agree bit for bit;
+- :func:`adc_finish` — per element v = y·unit (+ sqrt(var)·unit·ξ₁) + σ_out·ξ₂, ADC rounding, the saturation
+  flag of the row, the clip, and the final digital factors (row scale × column factor), written in place.
+
+Gaussian numbers come from a ziggurat sampler (256 layers, Marsaglia & Tsang 2000) fed by a counter-based
+SplitMix64 stream keyed by (call seed, element, stream): every element's draws depend only on the seed and
+its position, so results do not depend on how rows are spread over threads, and the call seed is drawn from
+the caller's ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["adc_finish", "dac_codes", "standard_normal_fill"]
+
+# ----- ziggurat tables (256 layers of equal area v under f(x) = exp(−x²/2), tail beyond r) -----------------------
+_R = 3.6541528853610088
+_V = 0.00492867323399
+
+
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
+    x = np.zeros(257)
+    x[0] = _V / f(_R)
+    x[1] = _R
+    for i in range(1, 256):
+        arg = f(x[i]) + _V / x[i]
+        x[i + 1] = math.sqrt(-2.0 * math.log(arg)) if arg < 1.0 else 0.0
+    x[256] = 0.0
+    return x, np.exp(-0.5 * x * x)
+
+
+ZIG_X, ZIG_F = _tables()
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@numba.njit(inline="always", cache=True)
+def _mix(z):  # pragma: no cover - compiled
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def _normal(seed, counter, zx, zf):  # pragma: no cover - compiled
+    """One standard normal number for (seed, counter): ziggurat on a SplitMix64 stream.
+
+    (53-bit integers are converted through int64: numba's uint64 → float conversion is several times slower.)
+    """
+    state = _mix(seed ^ (np.uint64(counter) * _GAMMA))
+    while True:
+        state += _GAMMA
+        b = _mix(state)
+        i = np.int64(b & np.uint64(0xFF))
+        neg = (b >> np.uint64(8)) & np.uint64(1)
+        u = np.float64(np.int64(b >> np.uint64(11))) * _TWO_M53
+        z = u * zx[i]
+        if z < zx[i + 1]:
+            return -z if neg else z
+        if i == 0:  # the tail beyond r, by Marsaglia's exponential rejection
+            while True:
+                state += _GAMMA
+                u1 = (np.float64(np.int64(_mix(state) >> np.uint64(11))) + 0.5) * _TWO_M53
+                state += _GAMMA
+                u2 = (np.float64(np.int64(_mix(state) >> np.uint64(11))) + 0.5) * _TWO_M53
+                a = -math.log(u1) / _R
+                c = -math.log(u2)
+                if c + c > a * a:
+                    return -(_R + a) if neg else _R + a
+        state += _GAMMA
+        u3 = np.float64(np.int64(_mix(state) >> np.uint64(11))) * _TWO_M53
+        if zf[i + 1] + u3 * (zf[i] - zf[i + 1]) < math.exp(-0.5 * z * z):
+            return -z if neg else z
+
+
+@numba.njit(cache=True, parallel=True)
+def standard_normal_fill(out, seed, zx, zf):  # pragma: no cover - compiled
+    """Fill a flat float array with standard normal numbers (element k: counter k)."""
+    n = out.shape[0]
+    for k in numba.prange(n):
+        out[k] = _normal(seed, k, zx, zf)
+
+
+@numba.njit(cache=True, parallel=True)
+def dac_codes(x, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
+    """float32: codes = clip(rint((x / s_b) / step), ±lim) per row b; with ``compute_scale`` s_b = max|x_b|
+    (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is computed and written to ``scale``."""
+    rows, cols = x.shape
+    one = np.float32(1.0)
+    for b in numba.prange(rows):
+        if compute_scale:
+            a = np.float32(0.0)
+            for j in range(cols):
+                v = abs(x[b, j])
+                if v > a:
+                    a = v
+            if nm_thres > 0 and a > nm_thres:
+                a = nm_thres
+            scale[b] = a
+            s = a if a > 0 else one
+        else:
+            s = scale[b]
+        for j in range(cols):
+            v = np.rint((x[b, j] / s) / step)
+            if clip:
+                if v > lim:
+                    v = lim
+                elif v < -lim:
+                    v = -lim
+            codes[b, j] = v
+
+
+@numba.njit(cache=True, parallel=True)
+def adc_finish(
+    y, unit, var, has_var, out_noise, out_step, bound, has_bound, test_negative, row_scale, col_factor, seed,
+    hit, zx, zf,
+):  # pragma: no cover - compiled
+    """float32, in place on y (rows, cols): read noise, output noise, ADC, saturation flag per row, clip,
+    final factors (row scale × column factor)."""
+    rows, cols = y.shape
+    for b in numba.prange(rows):
+        h = False
+        rs = row_scale[b]
+        for j in range(cols):
+            v = y[b, j] * unit
+            k = b * cols + j
+            if has_var:
+                v = v + np.float32(math.sqrt(var[b, j]) * unit * _normal(seed, 2 * k, zx, zf))
+            if out_noise > 0:
+                v = v + np.float32(out_noise * _normal(seed, 2 * k + 1, zx, zf))
+            if out_step > 0:
+                v = np.rint(v / out_step) * out_step
+            if has_bound:
+                if v >= bound:
+                    h = True
+                    v = bound
+                elif v <= -bound:
+                    if test_negative:
+                        h = True
+                    v = -bound
+            y[b, j] = v * rs * col_factor[j]
+        hit[b] = h
