@@ -57,44 +57,50 @@ def _mix(z):  # pragma: no cover - compiled
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
-def _normal(seed, counter, zx, zf):  # pragma: no cover - compiled
-    """One standard normal number for (seed, counter): ziggurat on a SplitMix64 stream.
+@numba.njit(inline="always", cache=True)
+def _unit(b):  # pragma: no cover - compiled
+    """The top 53 bits of b as a float in [0, 1) (through int64: numba's uint64 → float is slow)."""
+    return np.float64(np.int64(b >> np.uint64(11))) * _TWO_M53
 
-    (53-bit integers are converted through int64: numba's uint64 → float conversion is several times slower.)
+
+@numba.njit(inline="always", cache=True)
+def _normal(seed, counter):  # pragma: no cover - compiled
+    """One standard normal number for (seed, counter): ziggurat on SplitMix64.
+
+    The first 64 random bits are SplitMix64's output at state seed + counter·γ (one hash); the rare rejections
+    continue on a stream started from those bits.
     """
-    state = _mix(seed ^ (np.uint64(counter) * _GAMMA))
+    b = _mix(seed + np.uint64(counter) * _GAMMA)
+    state = b
     while True:
-        state += _GAMMA
-        b = _mix(state)
         i = np.int64(b & np.uint64(0xFF))
         neg = (b >> np.uint64(8)) & np.uint64(1)
-        u = np.float64(np.int64(b >> np.uint64(11))) * _TWO_M53
-        z = u * zx[i]
-        if z < zx[i + 1]:
+        z = _unit(b) * ZIG_X[i]
+        if z < ZIG_X[i + 1]:
             return -z if neg else z
         if i == 0:  # the tail beyond r, by Marsaglia's exponential rejection
             while True:
                 state += _GAMMA
-                u1 = (np.float64(np.int64(_mix(state) >> np.uint64(11))) + 0.5) * _TWO_M53
+                u1 = _unit(_mix(state)) + 0.5 * _TWO_M53
                 state += _GAMMA
-                u2 = (np.float64(np.int64(_mix(state) >> np.uint64(11))) + 0.5) * _TWO_M53
+                u2 = _unit(_mix(state)) + 0.5 * _TWO_M53
                 a = -math.log(u1) / _R
                 c = -math.log(u2)
                 if c + c > a * a:
                     return -(_R + a) if neg else _R + a
         state += _GAMMA
-        u3 = np.float64(np.int64(_mix(state) >> np.uint64(11))) * _TWO_M53
-        if zf[i + 1] + u3 * (zf[i] - zf[i + 1]) < math.exp(-0.5 * z * z):
+        if ZIG_F[i + 1] + _unit(_mix(state)) * (ZIG_F[i] - ZIG_F[i + 1]) < math.exp(-0.5 * z * z):
             return -z if neg else z
+        state += _GAMMA
+        b = _mix(state)
 
 
 @numba.njit(cache=True, parallel=True)
-def standard_normal_fill(out, seed, zx, zf):  # pragma: no cover - compiled
+def standard_normal_fill(out, seed):  # pragma: no cover - compiled
     """Fill a flat float array with standard normal numbers (element k: counter k)."""
     n = out.shape[0]
     for k in numba.prange(n):
-        out[k] = _normal(seed, k, zx, zf)
+        out[k] = _normal(seed, k)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -129,21 +135,24 @@ def dac_codes(x, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pra
 @numba.njit(cache=True, parallel=True)
 def adc_finish(
     y, unit, var, has_var, out_noise, out_step, bound, has_bound, test_negative, row_scale, col_factor, seed,
-    hit, zx, zf,
+    hit,
 ):  # pragma: no cover - compiled
     """float32, in place on y (rows, cols): read noise, output noise, ADC, saturation flag per row, clip,
     final factors (row scale × column factor)."""
     rows, cols = y.shape
     for b in numba.prange(rows):
+        noise = np.zeros(cols, np.float32)
+        base = b * cols
+        if has_var:
+            for j in range(cols):
+                noise[j] = np.float32(math.sqrt(var[b, j]) * unit * _normal(seed, 2 * (base + j)))
+        if out_noise > 0:
+            for j in range(cols):
+                noise[j] += np.float32(out_noise * _normal(seed, 2 * (base + j) + 1))
         h = False
         rs = row_scale[b]
         for j in range(cols):
-            v = y[b, j] * unit
-            k = b * cols + j
-            if has_var:
-                v = v + np.float32(math.sqrt(var[b, j]) * unit * _normal(seed, 2 * k, zx, zf))
-            if out_noise > 0:
-                v = v + np.float32(out_noise * _normal(seed, 2 * k + 1, zx, zf))
+            v = y[b, j] * unit + noise[j]
             if out_step > 0:
                 v = np.rint(v / out_step) * out_step
             if has_bound:

@@ -262,7 +262,7 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tens
         kern.adc_finish(
             y.numpy(), step, var.numpy(), w_var is not None, np.float32(io.out_noise), np.float32(io.out_step),
             bound, has_bound, io.bm_test_negative_bound, row_scale * out_scale, cf,
-            np.uint64(seed_from(generator)), hit, kern.ZIG_X, kern.ZIG_F,
+            np.uint64(seed_from(generator)), hit,
         )
         return y, hit
 

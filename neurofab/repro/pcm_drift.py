@@ -133,7 +133,7 @@ def _figure(report: Report, panels: dict[str, dict[str, MonteCarloResult]]) -> N
             t = torch.tensor(r.times)
             ax.errorbar(t, 100 * r.mean, yerr=100 * r.sem, marker="o", ms=3, capsize=2, label=label)
         ax.set_xscale("log")
-        ax.set_xticks(list(TIMES.values()), list(TIMES))
+        ax.set_xticks(list(TIMES.values()), ["1 s", "1 h", "1 d", "1 wk", "1 mo"])
         ax.set_xlabel("time after programming")
         ax.set_ylabel("accuracy [%] (mean ± s.e.)")
         ax.set_title(title)

@@ -17,7 +17,7 @@ from neurofab.crossbar.io import IOConfig
 
 def _normals(n: int, seed: int) -> np.ndarray:
     out = np.empty(n)
-    kern.standard_normal_fill(out, np.uint64(seed), kern.ZIG_X, kern.ZIG_F)
+    kern.standard_normal_fill(out, np.uint64(seed))
     return out
 
 
