@@ -25,10 +25,11 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from neurofab.core import Config, InputTypeError, Seed, ShapeError, child_seeds, make_generator
+from neurofab.core import Config, InputTypeError, Seed, ShapeError, child_seeds, make_generator, seed_from
 from neurofab.crossbar.io import IOConfig, analog_mvm, check_input
-from neurofab.crossbar.update import UpdateConfig, expected_coincidences, stochastic_update
+from neurofab.crossbar.update import UpdateConfig, expected_total_and_net, stochastic_update
 from neurofab.devices import AnyDevice, ConstantStep
+from neurofab.devices.kernels import expected_update as kernel_expected_update
 
 __all__ = ["AnalogTile", "TileConfig", "UpdateRule"]
 
@@ -183,8 +184,12 @@ class AnalogTile(nn.Module):
         if up.mode == "stochastic":
             stochastic_update(self.array, x, d, lr, up, self._gen())
         elif up.mode == "expected":
-            n_up, n_down = expected_coincidences(x, d, lr, self.config.device.dw_min, up)
-            self.array.expected_update(n_up, n_down)
+            total, net = expected_total_and_net(x, d, lr, self.config.device.dw_min, up)
+            if self.array.w.device.type == "cpu" and up.backend != "torch" and hasattr(self.array, "kernel_args"):
+                kernel_expected_update(self.array, total, net, seed_from(self._gen()))
+            else:
+                n_up = 0.5 * (total + net)
+                self.array.expected_update(n_up, total - n_up)
         else:
             self.array.set_weights(self.array.w - lr * (d.T @ x))
 

@@ -22,6 +22,7 @@ max|δ|' = um_grad_scale·max|δ| (shrunk by desired_bl/k when k > desired_bl, s
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numba
@@ -30,10 +31,16 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
-from neurofab.devices import DeviceArray
 from neurofab.devices.kernels import pulse_once
+from neurofab.devices.rng import new_state, normal, uniform
 
-__all__ = ["UpdateConfig", "expected_coincidences", "pulse_train_parameters", "stochastic_update"]
+__all__ = [
+    "UpdateConfig",
+    "expected_coincidences",
+    "expected_total_and_net",
+    "pulse_train_parameters",
+    "stochastic_update",
+]
 
 
 class UpdateConfig(Config):
@@ -68,13 +75,13 @@ def pulse_train_parameters(
         bl = torch.full((n,), float(max(int(np.ceil(lr / dw_min)), 1)), dtype=dtype)
         a = torch.ones(n, dtype=dtype)
     b = a.clone()
-    valid = (x_amax > 0) & (d_amax > 0)
+    valid = (x_amax > 0) & (d_amax > 0) & (lr > 0)
     if up.update_bl_management or up.update_management:
         xs = torch.where(valid, x_amax, torch.ones_like(x_amax))
         ds = torch.where(valid, up.um_grad_scale * d_amax, torch.ones_like(d_amax))
         k = lr * xs * ds / dw_min
         if up.update_bl_management:
-            bl = torch.clamp(torch.ceil(k), max=float(up.desired_bl))
+            bl = torch.clamp(torch.ceil(k), min=1.0, max=float(up.desired_bl))
             a = torch.sqrt(lr / (dw_min * bl))
             b = a.clone()
         if up.update_management:
@@ -89,20 +96,28 @@ def expected_coincidences(
     x: torch.Tensor, d: torch.Tensor, lr: float, dw_min: float, up: UpdateConfig
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Expected numbers of (up, down) pulses per device, summed over the batch: E = BL·p_i·q_j by sign."""
-    bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, dw_min, up)
-    p = torch.clamp(a.to(d.dtype).unsqueeze(1) * d.abs(), max=1.0) * bl.to(d.dtype).unsqueeze(1)
-    q = torch.clamp(b.to(x.dtype).unsqueeze(1) * x.abs(), max=1.0)
-    total = p.T @ q  # n_up + n_down
-    net = -((p * torch.sign(d)).T @ (q * torch.sign(x)))  # n_up − n_down: up where −sign(δx) > 0
+    total, net = expected_total_and_net(x, d, lr, dw_min, up)
     n_up = 0.5 * (total + net)
-    n_down = total - n_up
-    return n_up, n_down
+    return n_up, total - n_up
+
+
+def expected_total_and_net(
+    x: torch.Tensor, d: torch.Tensor, lr: float, dw_min: float, up: UpdateConfig
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n_up + n_down, n_up − n_down) per device: two matrix products over the batch."""
+    bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, dw_min, up)
+    p_signed = torch.clamp(a.to(d.dtype).unsqueeze(1) * d, -1.0, 1.0).mul_(bl.to(d.dtype).unsqueeze(1))
+    q_signed = torch.clamp(b.to(x.dtype).unsqueeze(1) * x, -1.0, 1.0)
+    total = p_signed.abs().T @ q_signed.abs()
+    net = p_signed.T @ q_signed
+    net.neg_()  # up where −sign(δx) > 0
+    return total, net
 
 
 @numba.njit(cache=True)
 def _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # pragma: no cover
     """Scalar twin of :func:`pulse_train_parameters` (BL, A, B) for one sample."""
-    if x_amax <= 0.0 or d_amax <= 0.0:
+    if x_amax <= 0.0 or d_amax <= 0.0 or lr <= 0.0:
         return 0, 1.0, 1.0
     if fixed_bl or ublm or dw_min * desired_bl >= lr:
         bl = desired_bl
@@ -127,11 +142,41 @@ def _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm
     return bl, a, b
 
 
+@numba.njit(cache=True, inline="always")
+def _draw_bits(v, s, scale, p_max, bits, st):  # pragma: no cover - compiled
+    """Indices j with a pulse in this slot: independent Bernoulli(min(1, scale·|v[s, j]|)) draws.
+
+    When every probability is small (p_max < 0.3) candidates are drawn by geometric skips at rate p_max and
+    accepted with probability p_j/p_max (thinning) — the same distribution for far fewer random numbers.
+    """
+    n = v.shape[1]
+    count = 0
+    if p_max >= 0.3:
+        for j in range(n):
+            val = v[s, j]
+            if val != 0.0:
+                prob = scale * abs(val)
+                if prob >= 1.0 or uniform(st) < prob:
+                    bits[count] = j
+                    count += 1
+        return count
+    log_q = math.log1p(-p_max)
+    j = -1
+    while True:
+        j += 1 + int(math.log(1.0 - uniform(st)) / log_q)
+        if j >= n:
+            return count
+        val = v[s, j]
+        if val != 0.0 and uniform(st) * p_max < scale * abs(val):
+            bits[count] = j
+            count += 1
+
+
 @numba.njit(cache=True)
 def _stochastic_kernel(
-    w, w_read, wmin, wmax, dwu, dwd, e1, e2, c, code, x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, seed
+    w, w_read, prm, c, code, x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, seed
 ):  # pragma: no cover - compiled
-    np.random.seed(seed)  # noqa: NPY002 - numba's own per-thread state
+    st = new_state(seed)
     n_batch, n_in = x.shape
     n_out = d.shape[1]
     wn = c[1]
@@ -147,24 +192,10 @@ def _stochastic_kernel(
             d_amax = max(d_amax, abs(d[s, i]))
         train, a, b = _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs)
         for _k in range(train):
-            nx = 0
-            for j in range(n_in):
-                v = x[s, j]
-                if v != 0.0:
-                    prob = b * abs(v)
-                    if prob >= 1.0 or np.random.random() < prob:  # noqa: NPY002 - numba's own per-thread state
-                        bits_x[nx] = j
-                        nx += 1
+            nx = _draw_bits(x, s, b, b * x_amax, bits_x, st)
             if nx == 0:
                 continue
-            nd = 0
-            for i in range(n_out):
-                v = d[s, i]
-                if v != 0.0:
-                    prob = a * abs(v)
-                    if prob >= 1.0 or np.random.random() < prob:  # noqa: NPY002 - numba's own per-thread state
-                        bits_d[nd] = i
-                        nd += 1
+            nd = _draw_bits(d, s, a, a * d_amax, bits_d, st)
             for ii in range(nd):
                 i = bits_d[ii]
                 sd = 1 if d[s, i] > 0 else -1
@@ -172,26 +203,27 @@ def _stochastic_kernel(
                     j = bits_x[jj]
                     sign = -sd if x[s, j] > 0 else sd
                     v = pulse_once(
-                        code, sign, np.float64(w[i, j]), wmin[i, j], wmax[i, j], dwu[i, j], dwd[i, j], e1[i, j],
-                        e2[i, j], c,
+                        code, sign, np.float64(w[i, j]), prm[i, j, 0], prm[i, j, 1], prm[i, j, 2], prm[i, j, 3],
+                        prm[i, j, 4], prm[i, j, 5], c, st,
                     )
                     w[i, j] = v
                     if wn > 0.0:
-                        w_read[i, j] = v + wn * np.random.standard_normal()  # noqa: NPY002 - numba's own state
+                        w_read[i, j] = v + wn * normal(st)
             total += nd * nx
     return total
 
 
 def stochastic_update(
-    array: DeviceArray, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, generator: torch.Generator
+    array, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, generator: torch.Generator
 ) -> int:
     """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses."""
     backend = up.backend
     if backend == "auto":
-        backend = "numba" if array.w.device.type == "cpu" else "torch"
+        compiled = array.w.device.type == "cpu" and hasattr(array, "kernel_args")
+        backend = "numba" if compiled else "torch"
     if backend == "numba":
-        if array.w.device.type != "cpu":
-            raise InputTypeError("the numba update backend runs on CPU tensors only")
+        if array.w.device.type != "cpu" or not hasattr(array, "kernel_args"):
+            raise InputTypeError("the numba update backend runs on CPU device arrays with compiled kernels only")
         args = array.kernel_args()
         total = int(
             _stochastic_kernel(

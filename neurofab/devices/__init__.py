@@ -1,7 +1,7 @@
 """L1 — one synaptic element: pulse response, variability, noise, drift; physical memristor models; presets."""
 
+from neurofab.devices.any import AnyDevice
 from neurofab.devices.models import (
-    AnyDevice,
     ConstantStep,
     ExpStep,
     IdealDevice,
@@ -11,6 +11,8 @@ from neurofab.devices.models import (
     PowStep,
     SoftBounds,
 )
+from neurofab.devices.pair import OneSidedPair, PairArray
+from neurofab.devices.presets import device_presets
 from neurofab.devices.pulsed import DeviceArray, PulsedDevice
 
 __all__ = [
@@ -21,8 +23,11 @@ __all__ = [
     "IdealDevice",
     "LinearStep",
     "NeuroSimNonlinear",
+    "OneSidedPair",
+    "PairArray",
     "PiecewiseStep",
     "PowStep",
     "PulsedDevice",
     "SoftBounds",
+    "device_presets",
 ]

@@ -6,8 +6,8 @@ bounds. A family describes itself to the kernels with :func:`kernel_spec` (a fam
 per-device parameter arrays and a vector of constants). :func:`apply_counts` applies a signed pulse count to
 each device of a flat array (the compiled path of ``DeviceArray.pulse``).
 
-Randomness: each call seeds numba's generator from an integer drawn from the caller's ``torch.Generator``,
-so results are reproducible from the torch seed.
+Randomness: each call seeds a :mod:`neurofab.devices.rng` generator with an integer drawn from the caller's
+``torch.Generator``, so results are reproducible from the torch seed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import numba
 import numpy as np
 import torch
 
-__all__ = ["CONSTANT", "apply_counts", "kernel_spec", "pulse_once"]
+from neurofab.devices.rng import new_state, normal
+
+__all__ = ["CONSTANT", "apply_counts", "expected_update", "kernel_spec", "pulse_once", "step_and_std"]
 
 CONSTANT, AFFINE, EXP, POW, PIECEWISE, NEUROSIM = 0, 1, 2, 3, 4, 5
 
@@ -52,9 +54,9 @@ def kernel_spec(model, params: dict[str, torch.Tensor]) -> tuple[int, torch.Tens
     return CONSTANT, zero, zero, np.array([sigma, wn])
 
 
-@numba.njit(cache=True, fastmath=False)
-def pulse_once(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no cover - compiled
-    """One pulse (sign +1 up, −1 down) on a device at weight ``w``; returns the new weight (clipped)."""
+@numba.njit(cache=True, inline="always")
+def step_and_std(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no cover - compiled
+    """(magnitude, c2c std) of one pulse (sign +1 up, −1 down) at weight ``w`` [weight units]."""
     sigma = c[0]
     if code == 0:
         step = dwu if sign > 0 else dwd
@@ -117,8 +119,18 @@ def pulse_once(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no co
                 b = 1.0 / (1.0 - math.exp(-1.0 / c[4]))
                 step = dwd / c[5] * span * (x - b) * (1.0 - math.exp(1.0 / (nlev * c[4])))
         std = sigma * span
+    return step, std
+
+
+@numba.njit(cache=True, inline="always")
+def pulse_once(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c, st):  # pragma: no cover - compiled
+    """One pulse (sign +1 up, −1 down) on a device at weight ``w``; returns the new weight (clipped).
+
+    ``st`` is the generator state (:mod:`neurofab.devices.rng`) the c2c noise is drawn from.
+    """
+    step, std = step_and_std(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c)
     if std != 0.0:
-        step = step + std * np.random.standard_normal()  # noqa: NPY002 - numba's own per-thread state
+        step = step + std * normal(st)
     w = w + step if sign > 0 else w - step
     if w > wmax:
         w = wmax
@@ -128,8 +140,8 @@ def pulse_once(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no co
 
 
 @numba.njit(cache=True)
-def _apply_counts(w, w_read, wmin, wmax, dwu, dwd, e1, e2, c, code, index, counts, seed):  # pragma: no cover
-    np.random.seed(seed)  # noqa: NPY002 - numba's own per-thread state
+def _apply_counts(w, w_read, prm, c, code, index, counts, seed):  # pragma: no cover - compiled
+    st = new_state(seed)
     wn = c[1]
     for t in range(index.shape[0]):
         k = index[t]
@@ -137,16 +149,57 @@ def _apply_counts(w, w_read, wmin, wmax, dwu, dwd, e1, e2, c, code, index, count
         sign = 1 if n > 0 else -1
         v = np.float64(w[k])
         for _ in range(abs(n)):
-            v = pulse_once(code, sign, v, wmin[k], wmax[k], dwu[k], dwd[k], e1[k], e2[k], c)
+            v = pulse_once(code, sign, v, prm[k, 0], prm[k, 1], prm[k, 2], prm[k, 3], prm[k, 4], prm[k, 5], c, st)
         w[k] = v
         if wn > 0.0:
-            w_read[k] = v + wn * np.random.standard_normal()  # noqa: NPY002 - numba's own per-thread state
+            w_read[k] = v + wn * normal(st)
 
 
 def apply_counts(array, index: torch.Tensor, counts: torch.Tensor, seed: int) -> None:
     """Compiled ``DeviceArray.pulse`` on CPU: ``counts[t]`` pulses on flat device ``index[t]``."""
-    w, w_read, wmin, wmax, dwu, dwd, e1, e2, consts, code = array.kernel_args()
+    w, w_read, prm, consts, code = array.kernel_args()
     _apply_counts(
-        w.reshape(-1), w_read.reshape(-1), wmin.reshape(-1), wmax.reshape(-1), dwu.reshape(-1), dwd.reshape(-1),
-        e1.reshape(-1), e2.reshape(-1), consts, code, index.numpy(), counts.numpy(), seed,
+        w.reshape(-1), w_read.reshape(-1), prm.reshape(-1, 6), consts, code, index.numpy(), counts.numpy(), seed
     )
+
+
+@numba.njit(cache=True)
+def _expected_kernel(w, w_read, prm, c, code, total, net, seed):  # pragma: no cover - compiled
+    st = new_state(seed)
+    wn = c[1]
+    n_out, n_in = w.shape
+    if (code == 0 or code == 1) and wn == 0.0:
+        # constant and affine steps: a branch-free loop the compiler can vectorize
+        for i in range(n_out):
+            for j in range(n_in):
+                v = np.float64(w[i, j])
+                n_up = 0.5 * (total[i, j] + net[i, j])
+                n_down = total[i, j] - n_up
+                up = prm[i, j, 2] + prm[i, j, 4] * v
+                down = prm[i, j, 3] + prm[i, j, 5] * v
+                if code == 0:
+                    up = prm[i, j, 2]
+                    down = prm[i, j, 3]
+                v = v + n_up * up - n_down * down
+                w[i, j] = min(max(v, prm[i, j, 0]), prm[i, j, 1])
+        return
+    for i in range(n_out):
+        for j in range(n_in):
+            t = total[i, j]
+            if t == 0.0:
+                continue
+            v = np.float64(w[i, j])
+            lo, hi = prm[i, j, 0], prm[i, j, 1]
+            up, _ = step_and_std(code, 1, v, lo, hi, prm[i, j, 2], prm[i, j, 3], prm[i, j, 4], prm[i, j, 5], c)
+            down, _ = step_and_std(code, -1, v, lo, hi, prm[i, j, 2], prm[i, j, 3], prm[i, j, 4], prm[i, j, 5], c)
+            n_up = 0.5 * (t + net[i, j])
+            v = v + n_up * up - (t - n_up) * down
+            v = min(max(v, lo), hi)
+            w[i, j] = v
+            if wn > 0.0:
+                w_read[i, j] = v + wn * normal(st)
+
+
+def expected_update(array, total: torch.Tensor, net: torch.Tensor, seed: int) -> None:
+    """Compiled Eq. 3 step on a 2-d CPU array: n_up = (total + net)/2 up and n_down = total − n_up down pulses."""
+    _expected_kernel(*array.kernel_args(), total.contiguous().numpy(), net.contiguous().numpy(), seed)

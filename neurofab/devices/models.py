@@ -10,7 +10,7 @@ used by Zhao et al. 2021, grad-decomposition note). Sign convention: Δ⁺, Δ�
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field, model_validator
@@ -18,7 +18,6 @@ from pydantic import Field, model_validator
 from neurofab.devices.pulsed import PulsedDevice
 
 __all__ = [
-    "AnyDevice",
     "ConstantStep",
     "ExpStep",
     "IdealDevice",
@@ -321,10 +320,3 @@ class NeuroSimNonlinear(PulsedDevice):
         """Conductance of the device at weight ``w`` [S]: g_min + x (g_max − g_min)."""
         x = _safe_div(w - p["w_min"], p["w_max"] - p["w_min"])
         return self.g_min + x * (self.g_max - self.g_min)
-
-
-AnyDevice = Annotated[
-    ConstantStep | IdealDevice | LinearStep | SoftBounds | ExpStep | PowStep | PiecewiseStep | NeuroSimNonlinear,
-    Field(discriminator="kind"),
-]
-"""Any pulsed-device config; the ``kind`` field tells which (so configs round-trip through TOML/JSON)."""

@@ -228,9 +228,13 @@ class DeviceArray(nn.Module):
         return gen
 
     def kernel_args(self) -> tuple:
-        """(w, w_read, w_min, w_max, dw_up, dw_down, extra1, extra2, constants, family code) as numpy views
-        for the compiled kernels (CPU only; cached while the buffers keep their storage)."""
-        key = (self.w.data_ptr(), self.w.dtype, None if self.w_read is None else self.w_read.data_ptr())
+        """(w, w_read, packed parameters, constants, family code) for the compiled kernels (CPU only).
+
+        The packed array holds (w_min, w_max, dw_up, dw_down, extra1, extra2) per device, contiguous, so a
+        pulse touches one cache line of parameters. It is rebuilt when any buffer changes (storage or version).
+        """
+        read_ptr = None if self.w_read is None else self.w_read.data_ptr()
+        key = (self.w.data_ptr(), self.w.dtype, read_ptr, *((b.data_ptr(), b._version) for b in self.params.values()))
         cached = self.__dict__.get("_kernel_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -238,11 +242,9 @@ class DeviceArray(nn.Module):
 
         code, e1, e2, consts = kernel_spec(self.model, self.params)
         p = self.params
+        packed = torch.stack([p["w_min"], p["w_max"], p["dw_up"], p["dw_down"], e1, e2], dim=-1).contiguous()
         w_read = self.w_read if self.w_read is not None else self.w
-        args = (
-            self.w.numpy(), w_read.numpy(), p["w_min"].numpy(), p["w_max"].numpy(), p["dw_up"].numpy(),
-            p["dw_down"].numpy(), e1.contiguous().numpy(), e2.contiguous().numpy(), consts, code,
-        )
+        args = (self.w.numpy(), w_read.numpy(), packed.numpy(), consts, code)
         self.__dict__["_kernel_cache"] = (key, args)
         return args
 

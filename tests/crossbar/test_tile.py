@@ -22,6 +22,15 @@ from neurofab.devices import ConstantStep, SoftBounds
 NO_D2D = dict(dw_min_dtod=0.0, up_down_dtod=0.0, w_min_dtod=0.0, w_max_dtod=0.0)
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small ops on a shared 2-core machine run far faster on one intra-op thread; restore afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def rand(*shape, seed=0, scale=1.0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * scale
 

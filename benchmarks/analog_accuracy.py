@@ -1,0 +1,163 @@
+"""Analog training accuracy beside aihwkit's: MLP 784-256-128-10 (sigmoid) on the MNIST test set split 8,000/2,000.
+
+Both simulators train the same network with the same device (SoftBounds, then ConstantStep, each with its
+aihwkit-default parameters), the same IO (aihwkit's default ``IOParameters``: 7-bit DAC, 9-bit ADC, output noise
+0.06, output bound 12, abs-max noise management, iterative bound management forward) and the same pulsed update
+(stochastic compressed trains, BL ≤ 31 with update and BL management), AnalogSGD, batch size, learning rate and
+epochs. The split comes from neurofab's loader and is handed to the aihwkit process as a temporary .npz file.
+Reported: test accuracy after the last epoch, mean ± std over seeds, per simulator and device.
+
+    PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
+        [--devices soft_bounds,constant_step] [--bound 0.6]
+
+aihwkit's interpreter: ``AIHWKIT_PYTHON`` (default ``/tmp/anchors-aihw/bin/python``); skipped when absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+AIHWKIT_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, numpy as np, torch
+    from torch import nn
+    from aihwkit.nn import AnalogLinear, AnalogSequential
+    from aihwkit.optim import AnalogSGD
+    from aihwkit.simulator.configs import SingleRPUConfig
+    from aihwkit.simulator.configs.devices import ConstantStepDevice, SoftBoundsDevice
+    path, device = sys.argv[1], sys.argv[2]
+    seed, epochs, lr, batch = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+    bound = float(sys.argv[7])
+    torch.set_num_threads(1)
+    data = np.load(path)
+    xtr, ytr, xte, yte = (torch.from_numpy(data[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
+    torch.manual_seed(seed)
+    dev = SoftBoundsDevice(w_min=-bound, w_max=bound) if device == "soft_bounds" else ConstantStepDevice()
+    cfg = SingleRPUConfig(device=dev)
+    model = AnalogSequential(AnalogLinear(784, 256, rpu_config=cfg), nn.Sigmoid(),
+                             AnalogLinear(256, 128, rpu_config=cfg), nn.Sigmoid(),
+                             AnalogLinear(128, 10, rpu_config=cfg))
+    opt = AnalogSGD(model.parameters(), lr=lr)
+    opt.regroup_param_groups(model)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xtr), generator=gen)
+        for i in range(0, len(perm), batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        acc = (model(xte).argmax(1) == yte).float().mean().item()
+    print(json.dumps({"accuracy": acc}))
+    """
+)
+
+
+def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float) -> float:
+    from neurofab.analog import AnalogLinear, AnalogSGD
+    from neurofab.crossbar import TileConfig
+    from neurofab.devices import ConstantStep, SoftBounds
+
+    cfg = TileConfig(device=SoftBounds(w_min=-bound, w_max=bound) if device == "soft_bounds" else ConstantStep())
+    seeds = [seed * 10 + k for k in range(3)]
+    model = nn.Sequential(
+        AnalogLinear(784, 256, config=cfg, seed=seeds[0]), nn.Sigmoid(),
+        AnalogLinear(256, 128, config=cfg, seed=seeds[1]), nn.Sigmoid(),
+        AnalogLinear(128, 10, config=cfg, seed=seeds[2]),
+    )
+    opt = AnalogSGD(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(len(split.x_train), generator=gen)
+        for i in range(0, len(perm), batch):
+            idx = perm[i : i + batch]
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(split.x_train[idx]), split.y_train[idx]).backward()
+            opt.step()
+    with torch.no_grad():
+        return (model(split.x_test).argmax(1) == split.y_test).float().mean().item()
+
+
+def train_aihwkit(path: Path, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float) -> float | None:
+    python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
+    if not os.path.exists(python):
+        return None
+    args = [python, "-c", AIHWKIT_SCRIPT, str(path), device, str(seed), str(epochs), str(lr), str(batch), str(bound)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=7200, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["accuracy"]
+
+
+def summary(values: list[float]) -> str:
+    mean = 100 * statistics.fmean(values)
+    std = 100 * statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.2f} ± {std:.2f} % ({', '.join(f'{100 * v:.2f}' for v in values)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--devices", default="soft_bounds,constant_step")
+    parser.add_argument("--bound", type=float, default=0.6, help="SoftBounds ±w_max (aihwkit default 0.6)")
+    parser.add_argument("--data", default=None, help="MNIST folder (default: NEUROFAB_DATA or ../shared/data/mnist)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    from neurofab.data import mnist_split
+
+    default_root = Path(__file__).resolve().parents[2] / "shared/data/mnist"
+    root = args.data or os.environ.get("NEUROFAB_DATA") or str(default_root)
+    if not Path(root).exists():
+        root = "/work/shared/data/mnist"
+    split = mnist_split(root, n_train=8000, seed=0)
+    print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
+          f" {args.epochs} epochs, {args.seeds} seeds; SoftBounds bounds ±{args.bound}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mnist_split.npz"
+        np.savez(path, x_train=split.x_train.numpy(), y_train=split.y_train.numpy(),
+                 x_test=split.x_test.numpy(), y_test=split.y_test.numpy())
+        results = {}
+        for device in args.devices.split(","):
+            ours, peer = [], []
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                t = time.perf_counter()
+                ours.append(train_neurofab(split, device, seed, args.epochs, args.lr, args.batch, args.bound))
+                t_ours = time.perf_counter() - t
+                t = time.perf_counter()
+                acc = train_aihwkit(path, device, seed, args.epochs, args.lr, args.batch, args.bound)
+                t_peer = time.perf_counter() - t
+                if acc is not None:
+                    peer.append(acc)
+                print(f"  {device} seed {seed}: neurofab {100 * ours[-1]:.2f} % ({t_ours:.0f} s)"
+                      + (f", aihwkit {100 * acc:.2f} % ({t_peer:.0f} s)" if acc is not None else ", aihwkit skipped"),
+                      flush=True)
+            results[device] = (ours, peer)
+        for device, (ours, peer) in results.items():
+            print(f"{device}: neurofab {summary(ours)}")
+            if peer:
+                gap = 100 * (statistics.fmean(ours) - statistics.fmean(peer))
+                print(f"{device}: aihwkit  {summary(peer)}; difference {gap:+.2f} points")
+            else:
+                print(f"{device}: aihwkit skipped (no interpreter; set AIHWKIT_PYTHON)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
