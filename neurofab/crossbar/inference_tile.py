@@ -399,7 +399,7 @@ class InferenceTile(nn.Module):
             block = w[rows, cols].detach()
             w_norm, scale = scale_weights(block, omega, columnwise=self.config.weight_scaling == "column")
             prog = model.program(model.to_conductances(w_norm), gen)
-            arrays.append(_ArrayState(rows, cols, scale, prog, model.to_weights(prog.g_prog)))
+            arrays.append(_ArrayState(rows, cols, scale, prog, self._read_weights(prog.g_prog)))
         self._arrays = arrays
         self.t_inference = None
         if self.config.drift_compensation != "none":

@@ -165,7 +165,9 @@ def test_ir_drop_in_the_tile_matches_the_exact_network():
     cfg = _ideal_config(ir_drop=IRDropConfig(r_wire=r, method="exact"), drift_compensation="none")
     tile = InferenceTile(12, 10, cfg)
     tile.program(w, 0)
+    programmed = tile.effective_weights()
     tile.drift_to(0.0, 0)
+    assert torch.allclose(programmed, tile.effective_weights())  # the network is there from programming on
     model = cfg.noise_model
     g = model.to_conductances(w / w.abs().max())
     k = model.converter.siemens_per_weight
