@@ -104,16 +104,17 @@ def standard_normal_fill(out, seed):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def dac_codes(x, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
-    """float32: codes = clip(rint((x / s_b) / step), ±lim) per row b; with ``compute_scale`` s_b = max|x_b|
+def dac_codes(x, rows, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
+    """float32: codes[b] = clip(rint((x[rows[b]] / s_b) / step), ±lim); with ``compute_scale`` s_b = max|x[rows[b]]|
     (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is computed and written to ``scale``."""
-    rows, cols = x.shape
+    n, cols = codes.shape
     one = np.float32(1.0)
-    for b in numba.prange(rows):
+    for b in numba.prange(n):
+        r = rows[b]
         if compute_scale:
             a = np.float32(0.0)
             for j in range(cols):
-                v = abs(x[b, j])
+                v = abs(x[r, j])
                 if v > a:
                     a = v
             if nm_thres > 0 and a > nm_thres:
@@ -123,7 +124,7 @@ def dac_codes(x, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pra
         else:
             s = scale[b]
         for j in range(cols):
-            v = np.rint((x[b, j] / s) / step)
+            v = np.rint((x[r, j] / s) / step)
             if clip:
                 if v > lim:
                     v = lim
@@ -134,13 +135,14 @@ def dac_codes(x, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pra
 
 @numba.njit(cache=True, parallel=True)
 def adc_finish(
-    y, unit, var, has_var, out_noise, out_step, bound, has_bound, test_negative, row_scale, col_factor, seed,
-    hit,
+    y, out, out_rows, unit, var, has_var, out_noise, out_step, bound, has_bound, test_negative, row_scale,
+    col_factor, seed, hit,
 ):  # pragma: no cover - compiled
-    """float32, in place on y (rows, cols): read noise, output noise, ADC, saturation flag per row, clip,
-    final factors (row scale × column factor)."""
-    rows, cols = y.shape
-    for b in numba.prange(rows):
+    """float32: row b of the analog sums ``y`` gets read noise, output noise, ADC, clip and the final factors
+    (row scale × column factor) and goes to row ``out_rows[b]`` of ``out`` (which may be ``y``); ``hit[b]``
+    tells whether it saturated."""
+    n, cols = y.shape
+    for b in numba.prange(n):
         noise = np.zeros(cols, np.float32)
         base = b * cols
         if has_var:
@@ -151,6 +153,7 @@ def adc_finish(
                 noise[j] += np.float32(out_noise * _normal(seed, 2 * (base + j) + 1))
         h = False
         rs = row_scale[b]
+        r = out_rows[b]
         for j in range(cols):
             v = y[b, j] * unit + noise[j]
             if out_step > 0:
@@ -163,5 +166,5 @@ def adc_finish(
                     if test_negative:
                         h = True
                     v = -bound
-            y[b, j] = v * rs * col_factor[j]
+            out[r, j] = v * rs * col_factor[j]
         hit[b] = h

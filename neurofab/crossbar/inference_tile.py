@@ -241,12 +241,6 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tens
     lim = np.float32(io.inp_bound / io.inp_step)
     clip = _needs_clip(io)
     nm_thres = np.float32(io.nm_thres)
-    codes = np.empty(xn.shape, np.float32)
-    kern.dac_codes(xn, scale, compute, nm_thres, step, lim, clip, codes)
-    zero = scale <= 0
-    any_zero = bool(zero.any())
-    if any_zero:
-        scale[zero] = 1.0
     out_scale = np.float32(io.out_scale)
     cf = (col_scale.detach().to(torch.float32).contiguous().numpy() if col_scale is not None
           else np.ones(w.shape[0], np.float32))
@@ -254,34 +248,40 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tens
     has_bound = io.out_bound is not None
     bound = np.float32(io.out_bound if has_bound else 0.0)
 
-    def finish(c: np.ndarray, row_scale: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
-        ct = torch.from_numpy(c)
+    def run_pass(rows: np.ndarray, row_scale: np.ndarray, out: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray]:
+        """DAC → matmul → noise/ADC for x[rows]; results go to out[rows] (or a new tensor when out is None)."""
+        codes = np.empty((rows.size, xn.shape[1]), np.float32)
+        kern.dac_codes(xn, rows, row_scale, compute and out is None, nm_thres, step, lim, clip, codes)
+        ct = torch.from_numpy(codes)
         y = ct @ wt
         var = (ct * ct) @ w_var.T if w_var is not None else y
-        hit = np.empty(c.shape[0], np.bool_)
+        target = y if out is None else out
+        hit = np.empty(rows.size, np.bool_)
         kern.adc_finish(
-            y.numpy(), step, var.numpy(), w_var is not None, np.float32(io.out_noise), np.float32(io.out_step),
-            bound, has_bound, io.bm_test_negative_bound, row_scale * out_scale, cf,
+            y.numpy(), target.numpy(), rows if out is not None else np.arange(rows.size), step, var.numpy(),
+            w_var is not None, np.float32(io.out_noise), np.float32(io.out_step), bound, has_bound,
+            io.bm_test_negative_bound, row_scale_zeroed(row_scale) * out_scale, cf,
             np.uint64(seed_from(generator)), hit,
         )
-        return y, hit
+        return target, hit
 
-    y, hit = finish(codes, scale)
+    def row_scale_zeroed(row_scale: np.ndarray) -> np.ndarray:
+        return np.where(row_scale > 0, row_scale, np.float32(1.0)).astype(np.float32)
+
+    all_rows = np.arange(n_rows)
+    y, hit = run_pass(all_rows, scale, None)  # computes the noise-management scale into ``scale``
+    zero = scale <= 0
     passes = n_rows
     if bound_management_on(io) and hit.any():
         limit, r = _bm_limit(io), 1.0
         todo = np.flatnonzero(hit)
+        base = row_scale_zeroed(scale)
         while todo.size > 0 and r <= limit:
             r *= 2.0
-            sub_scale = scale[todo] * np.float32(r)
-            sub = xn[todo]
-            sub_codes = np.empty(sub.shape, np.float32)
-            kern.dac_codes(sub, sub_scale, False, nm_thres, step, lim, clip, sub_codes)
-            y_new, hit_new = finish(sub_codes, sub_scale)
+            _, hit_new = run_pass(todo, base[todo] * np.float32(r), y)
             passes += todo.size
-            y[torch.from_numpy(todo)] = y_new
             todo = todo[hit_new]
-    if any_zero:
+    if zero.any():
         y[torch.from_numpy(zero)] = 0.0
     return y, passes
 
@@ -471,6 +471,12 @@ class InferenceTile(nn.Module):
         if len(self._arrays) == 1:
             a = self._arrays[0]
             return forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor)
+        if len(self.row_sizes) == 1:  # one block row: the first array's output is the accumulator
+            y = None
+            for a in self._arrays:
+                part = forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var, col_scale=a.col_factor)
+                y = part if y is None else y.add_(part)
+            return y
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for a in self._arrays:
             y[:, a.rows] += forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var, col_scale=a.col_factor)
