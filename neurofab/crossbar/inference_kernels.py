@@ -104,9 +104,10 @@ def standard_normal_fill(out, seed):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def dac_codes(x, rows, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
-    """float32: codes[b] = clip(rint((x[rows[b]] / s_b) / step), ±lim); with ``compute_scale`` s_b = max|x[rows[b]]|
-    (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is computed and written to ``scale``."""
+def dac_codes(x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
+    """float32: codes[b, j] = clip(rint((x[rows[b], col0 + j] / s_b) / step), ±lim). With ``compute_scale``
+    s_b = max_j |x[rows[b], col0 + j]| (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is
+    computed and written to ``scale``, else read from it. ``x`` C-contiguous, so the loops vectorise."""
     n, cols = codes.shape
     one = np.float32(1.0)
     for b in numba.prange(n):
@@ -114,23 +115,23 @@ def dac_codes(x, rows, scale, compute_scale, nm_thres, step, lim, clip, codes): 
         if compute_scale:
             a = np.float32(0.0)
             for j in range(cols):
-                v = abs(x[r, j])
-                if v > a:
-                    a = v
+                v = abs(x[r, col0 + j])
+                a = v if v > a else a
             if nm_thres > 0 and a > nm_thres:
                 a = nm_thres
             scale[b] = a
             s = a if a > 0 else one
         else:
             s = scale[b]
-        for j in range(cols):
-            v = np.rint((x[r, j] / s) / step)
-            if clip:
-                if v > lim:
-                    v = lim
-                elif v < -lim:
-                    v = -lim
-            codes[b, j] = v
+        if clip:
+            nlim = -lim
+            for j in range(cols):
+                v = np.rint((x[r, col0 + j] / s) / step)
+                v = lim if v > lim else v
+                codes[b, j] = nlim if v < nlim else v
+        else:
+            for j in range(cols):
+                codes[b, j] = np.rint((x[r, col0 + j] / s) / step)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -140,31 +141,38 @@ def adc_finish(
 ):  # pragma: no cover - compiled
     """float32: row b of the analog sums ``y`` gets read noise, output noise, ADC, clip and the final factors
     (row scale × column factor) and goes to row ``out_rows[b]`` of ``out`` (which may be ``y``); ``hit[b]``
-    tells whether it saturated."""
+    tells whether it saturated. Each step is its own loop over a row buffer, so the noise-free ones vectorise."""
     n, cols = y.shape
     for b in numba.prange(n):
-        noise = np.zeros(cols, np.float32)
+        buf = np.empty(cols, np.float32)
+        for j in range(cols):
+            buf[j] = y[b, j] * unit
         base = b * cols
         if has_var:
             for j in range(cols):
-                noise[j] = np.float32(math.sqrt(var[b, j]) * unit * _normal(seed, 2 * (base + j)))
+                buf[j] += np.float32(math.sqrt(var[b, j]) * unit * _normal(seed, 2 * (base + j)))
         if out_noise > 0:
             for j in range(cols):
-                noise[j] += np.float32(out_noise * _normal(seed, 2 * (base + j) + 1))
+                buf[j] += np.float32(out_noise * _normal(seed, 2 * (base + j) + 1))
+        if out_step > 0:
+            for j in range(cols):
+                buf[j] = np.rint(buf[j] / out_step) * out_step
         h = False
+        if has_bound:
+            hi = buf[0]
+            lo = buf[0]
+            for j in range(cols):
+                v = buf[j]
+                hi = v if v > hi else hi
+                lo = v if v < lo else lo
+            h = hi >= bound or (test_negative and lo <= -bound)
+            nb = -bound
+            for j in range(cols):
+                v = buf[j]
+                v = bound if v > bound else v
+                buf[j] = nb if v < nb else v
         rs = row_scale[b]
         r = out_rows[b]
         for j in range(cols):
-            v = y[b, j] * unit + noise[j]
-            if out_step > 0:
-                v = np.rint(v / out_step) * out_step
-            if has_bound:
-                if v >= bound:
-                    h = True
-                    v = bound
-                elif v <= -bound:
-                    if test_negative:
-                        h = True
-                    v = -bound
-            out[r, j] = v * rs * col_factor[j]
+            out[r, j] = buf[j] * rs * col_factor[j]
         hit[b] = h

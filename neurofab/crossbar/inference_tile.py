@@ -129,6 +129,7 @@ def forward_mvm(
     w_var: torch.Tensor | None = None,
     col_scale: torch.Tensor | None = None,
     compiled: bool | None = None,
+    in_cols: slice | None = None,
 ) -> torch.Tensor:
     """``x @ Wᵀ`` through the forward periphery (x: (B, in), w: (out, in)) → (B, out).
 
@@ -137,12 +138,19 @@ def forward_mvm(
     over the data: the DAC codes are kept as integers through the matmul and the DAC step is applied to the
     (smaller) output. ``w_var`` (out, in) [weight units²] adds per-device read noise for every input vector,
     referred to the output: σ_b,i² = Σ_j w_var_ij xq_bj² (exact for independent Gaussian device noise).
-    ``col_scale`` (out,) is a digital factor per output column applied last.
+    ``col_scale`` (out,) is a digital factor per output column applied last. ``in_cols`` reads only those
+    columns of ``x`` (an array of a larger tile; saves the slice).
 
     On CPU float32 with deterministic rounding and no input noise, the two passes over the data run as
     compiled kernels (:mod:`neurofab.crossbar.inference_kernels`; ``compiled=False`` forces the torch path).
     Both paths give the same DAC codes and ADC levels; their Gaussian numbers come from different generators.
     """
+    if in_cols is not None:
+        if x.dim() != 2 or len(range(*in_cols.indices(x.shape[1]))) != w.shape[1] or in_cols.step not in (None, 1):
+            raise ShapeError(f"forward_mvm: columns {in_cols} of {tuple(x.shape)} do not give {w.shape[1]} inputs")
+        if compiled is None and _compiled_ok(w, x, io) and x.is_contiguous():
+            return _record(*_forward_compiled(w, x, io, generator, w_var, col_scale, in_cols.start or 0), w, io)
+        x = x[:, in_cols]
     if x.dim() != 2 or x.shape[1] != w.shape[1]:
         raise ShapeError(f"forward_mvm: input must be (batch, {w.shape[1]}), got shape {tuple(x.shape)}")
     if io.is_perfect:
@@ -156,7 +164,12 @@ def forward_mvm(
         return y * col_scale if col_scale is not None else y
     if compiled is None:
         compiled = _compiled_ok(w, x, io)
-    y, passes = (_forward_compiled if compiled else _forward_torch)(w, x, io, generator, w_var, col_scale)
+    if compiled:
+        return _record(*_forward_compiled(w, x.contiguous(), io, generator, w_var, col_scale, 0), w, io)
+    return _record(*_forward_torch(w, x, io, generator, w_var, col_scale), w, io)
+
+
+def _record(y: torch.Tensor, passes: int, w: torch.Tensor, io: IOConfig) -> torch.Tensor:
     if recording():
         record("mvm", passes)
         record("dac_conversion", passes * w.shape[1], f"{io.inp_bits}b" if io.inp_bits else "analog")
@@ -166,7 +179,7 @@ def forward_mvm(
 
 def _compiled_ok(w: torch.Tensor, x: torch.Tensor, io: IOConfig) -> bool:
     return (
-        x.device.type == "cpu" and w.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
+        not io.is_perfect and x.device.type == "cpu" and w.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
         and io.inp_step > 0 and io.inp_noise == 0 and not io.inp_sto_round and not io.out_sto_round
         and io.w_noise == 0 and not x.requires_grad
     )
@@ -227,9 +240,10 @@ def _kernel_threads() -> None:
         numba.set_num_threads(n)
 
 
-def _forward_compiled(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tensor, int]:
+def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple[torch.Tensor, int]:
+    """The compiled path on columns col0 … col0 + in − 1 of a C-contiguous x."""
     _kernel_threads()
-    xn = x.detach().numpy()  # a strided view is fine: the kernel reads any layout
+    xn = x.detach().numpy()
     n_rows = x.shape[0]
     compute = io.noise_management == "abs_max"
     if compute:
@@ -250,8 +264,8 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tens
 
     def run_pass(rows: np.ndarray, row_scale: np.ndarray, out: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray]:
         """DAC → matmul → noise/ADC for x[rows]; results go to out[rows] (or a new tensor when out is None)."""
-        codes = np.empty((rows.size, xn.shape[1]), np.float32)
-        kern.dac_codes(xn, rows, row_scale, compute and out is None, nm_thres, step, lim, clip, codes)
+        codes = np.empty((rows.size, w.shape[1]), np.float32)
+        kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes)
         ct = torch.from_numpy(codes)
         y = ct @ wt
         var = (ct * ct) @ w_var.T if w_var is not None else y
@@ -474,12 +488,12 @@ class InferenceTile(nn.Module):
         if len(self.row_sizes) == 1:  # one block row: the first array's output is the accumulator
             y = None
             for a in self._arrays:
-                part = forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var, col_scale=a.col_factor)
+                part = forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor, in_cols=a.cols)
                 y = part if y is None else y.add_(part)
             return y
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for a in self._arrays:
-            y[:, a.rows] += forward_mvm(a.w_read, x[:, a.cols], io, gen, a.read_var, col_scale=a.col_factor)
+            y[:, a.rows] += forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor, in_cols=a.cols)
         return y
 
     def read_reference(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
+from neurofab.core import ShapeError
 from neurofab.crossbar import inference_kernels as kern
 from neurofab.crossbar.inference_tile import forward_mvm
 from neurofab.crossbar.io import IOConfig
@@ -93,3 +94,17 @@ def test_compiled_path_noise_statistics():
     assert float(z.std()) == pytest.approx(1.0, rel=0.02)
     again = forward_mvm(w, x, io.replace(out_noise=0.0), torch.Generator().manual_seed(3), w_var=var, compiled=True)
     assert torch.equal(y, again)
+
+
+def test_reading_a_column_block_equals_slicing_it():
+    gen = torch.Generator().manual_seed(0)
+    w = torch.rand(12, 30, generator=gen) * 2 - 1
+    x = torch.rand(50, 80, generator=gen) * 2 - 1
+    io = IOConfig()
+    a = forward_mvm(w, x, io, torch.Generator().manual_seed(4), in_cols=slice(20, 50))
+    b = forward_mvm(w, x[:, 20:50].contiguous(), io, torch.Generator().manual_seed(4))
+    c = forward_mvm(w, x, io, torch.Generator().manual_seed(4), in_cols=slice(20, 50), compiled=False)
+    d = forward_mvm(w, x[:, 20:50], io, torch.Generator().manual_seed(4), compiled=False)
+    assert torch.equal(a, b) and torch.equal(c, d)
+    with pytest.raises(ShapeError):
+        forward_mvm(w, x, io, gen, in_cols=slice(0, 10))
