@@ -1,0 +1,141 @@
+"""Analog inference throughput: MLP 784-256-256-10 on PCM, programmed, drifted to 1 day, global drift compensation.
+
+Prints, for batches of 1,000 random inputs (as the peer's anchor script does):
+
+- neurofab samples/s with aihwkit's semantics (1/f read noise drawn once at drift, ``read_noise="at_drift"``)
+  and with read noise drawn for every MVM vector (``per_mvm``, our default);
+- the same network's plain digital forward pass (the ceiling) and our ratio to it;
+- the time to program the three layers and drift them to 1 day;
+- in the same run, IBM aihwkit 1.1 on the same workload (``AIHWKIT_PYTHON``, default
+  ``/tmp/anchors-aihw/bin/python``; the workload of /work/shared/anchors/aihwkit_infer.py).
+
+Both simulators use the same number of torch threads (``--threads``, default 2 as the anchor). The last line
+is ``ratio vs aihwkit: X`` (samples/s, aihwkit semantics).
+
+    PYTHONPATH=$PWD python benchmarks/analog_inference.py [--threads 2] [--batches 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import textwrap
+import time
+
+import torch
+from torch import nn
+
+AIHWKIT_SCRIPT = textwrap.dedent(
+    """
+    import sys, time, torch
+    from torch import nn
+    from aihwkit.nn import AnalogLinear, AnalogSequential
+    from aihwkit.simulator.configs import InferenceRPUConfig
+    from aihwkit.inference import PCMLikeNoiseModel, GlobalDriftCompensation
+    torch.manual_seed(0)
+    torch.set_num_threads(int(sys.argv[1]))
+    n_batches = int(sys.argv[2])
+    cfg = InferenceRPUConfig()
+    cfg.noise_model = PCMLikeNoiseModel(g_max=25.0)
+    cfg.drift_compensation = GlobalDriftCompensation()
+    model = AnalogSequential(AnalogLinear(784, 256, rpu_config=cfg), nn.ReLU(),
+                             AnalogLinear(256, 256, rpu_config=cfg), nn.ReLU(),
+                             AnalogLinear(256, 10, rpu_config=cfg))
+    model.eval()
+    t = time.perf_counter(); model.drift_analog_weights(86400.0); prog = time.perf_counter() - t
+    xb = torch.rand(1000 * n_batches, 784)
+    with torch.no_grad():
+        model(xb[:100])
+        best = 0.0
+        for _ in range(2):
+            t = time.perf_counter()
+            for i in range(0, len(xb), 1000):
+                model(xb[i:i + 1000])
+            best = max(best, len(xb) / (time.perf_counter() - t))
+    print(prog)
+    print(best)
+    """
+)
+
+
+def digital_network(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def samples_per_second(model: nn.Module, x: torch.Tensor, repeats: int = 3) -> float:
+    best = 0.0
+    with torch.no_grad():
+        model(x[:1000])
+        for _ in range(repeats):
+            t = time.perf_counter()
+            for i in range(0, len(x), 1000):
+                model(x[i : i + 1000])
+            best = max(best, len(x) / (time.perf_counter() - t))
+    return best
+
+
+def aihwkit_figures(threads: int, n_batches: int) -> tuple[float, float] | None:
+    python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
+    if not os.path.exists(python):
+        print(f"aihwkit: skipped (no interpreter at {python}; set AIHWKIT_PYTHON)")
+        return None
+    try:
+        out = subprocess.run(
+            [python, "-c", AIHWKIT_SCRIPT, str(threads), str(n_batches)],
+            capture_output=True, text=True, timeout=1800, check=True,
+        )
+    except (subprocess.SubprocessError, OSError) as err:
+        print(f"aihwkit: skipped ({type(err).__name__}: {err})")
+        return None
+    lines = out.stdout.strip().splitlines()
+    return float(lines[-2]), float(lines[-1])
+
+
+def main() -> None:
+    from neurofab.analog.inference import InferenceConfig, convert_to_inference, drift_to, program
+    from neurofab.crossbar.inference_tile import InferenceTileConfig
+    from neurofab.crossbar.noise_models import PCMNoiseModel
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for both simulators")
+    parser.add_argument("--batches", type=int, default=20, help="batches of 1,000 per timed pass")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"MLP 784-256-256-10, PCM (g_max 25 µS), 1 day + global drift compensation, batch 1,000, "
+          f"{args.threads} thread(s)")
+    x = torch.rand(1000 * args.batches, 784, generator=torch.Generator().manual_seed(0))
+    digital = digital_network()
+    digital.eval()
+    d_sps = samples_per_second(digital, x)
+    print(f"digital (torch, same network) samples/s: {d_sps:,.0f}")
+
+    figures = {}
+    for mode in ("at_drift", "per_mvm"):
+        cfg = InferenceConfig(tile=InferenceTileConfig(noise_model=PCMNoiseModel(read_noise=mode)))
+        model = convert_to_inference(digital, cfg, seed=0).eval()
+        best_prog = float("inf")
+        for rep in range(3):
+            t = time.perf_counter()
+            program(model, seed=rep)
+            drift_to(model, 86400.0, seed=rep)
+            best_prog = min(best_prog, time.perf_counter() - t)
+        sps = samples_per_second(model, x)
+        figures[mode] = sps
+        print(f"neurofab ({mode} read noise) samples/s: {sps:,.0f}   digital / neurofab: {d_sps / sps:.2f}x   "
+              f"program+drift(1 day) s: {best_prog:.3f}")
+
+    peer = aihwkit_figures(args.threads, args.batches)
+    if peer is None:
+        print("ratio vs aihwkit: skipped (peer not available)")
+        return
+    prog_s, peer_sps = peer
+    print(f"aihwkit program+drift(1 day) s: {prog_s:.3f}")
+    print(f"aihwkit samples/s: {peer_sps:,.0f}")
+    print(f"per_mvm read noise vs aihwkit: {figures['per_mvm'] / peer_sps:.2f}")
+    print(f"ratio vs aihwkit: {figures['at_drift'] / peer_sps:.2f}")
+
+
+if __name__ == "__main__":
+    main()

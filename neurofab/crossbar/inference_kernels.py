@@ -1,0 +1,178 @@
+"""Compiled (numba) kernels of the inference MVM periphery: DAC codes, and read noise + output noise + ADC fused.
+
+The forward MVM of :mod:`neurofab.crossbar.inference_tile` touches every input and output element a handful of
+times (noise management, DAC rounding, noise, ADC rounding, saturation test, clip, rescale). These kernels do
+each side in one pass over the data, rows in parallel:
+
+- :func:`dac_codes` — per row the noise-management scale (abs-max, optionally capped) and the DAC codes
+  rint((x / scale) / step), clipped: the same float32 operations in the same order as the torch path, so the
+  codes agree bit for bit;
+- :func:`adc_finish` — per element v = y·unit (+ sqrt(var)·unit·ξ₁) + σ_out·ξ₂, ADC rounding, the saturation
+  flag of the row, the clip, and the final digital factors (row scale × column factor), written in place.
+
+Gaussian numbers come from a ziggurat sampler (256 layers, Marsaglia & Tsang 2000) fed by a counter-based
+SplitMix64 stream keyed by (call seed, element, stream): every element's draws depend only on the seed and
+its position, so results do not depend on how rows are spread over threads, and the call seed is drawn from
+the caller's ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["adc_finish", "dac_codes", "standard_normal_fill"]
+
+# ----- ziggurat tables (256 layers of equal area v under f(x) = exp(−x²/2), tail beyond r) -----------------------
+_R = 3.6541528853610088
+_V = 0.00492867323399
+
+
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
+    x = np.zeros(257)
+    x[0] = _V / f(_R)
+    x[1] = _R
+    for i in range(1, 256):
+        arg = f(x[i]) + _V / x[i]
+        x[i + 1] = math.sqrt(-2.0 * math.log(arg)) if arg < 1.0 else 0.0
+    x[256] = 0.0
+    return x, np.exp(-0.5 * x * x)
+
+
+ZIG_X, ZIG_F = _tables()
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@numba.njit(inline="always", cache=True)
+def _mix(z):  # pragma: no cover - compiled
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(inline="always", cache=True)
+def _unit(b):  # pragma: no cover - compiled
+    """The top 53 bits of b as a float in [0, 1) (through int64: numba's uint64 → float is slow)."""
+    return np.float64(np.int64(b >> np.uint64(11))) * _TWO_M53
+
+
+@numba.njit(inline="always", cache=True)
+def _normal(seed, counter):  # pragma: no cover - compiled
+    """One standard normal number for (seed, counter): ziggurat on SplitMix64.
+
+    The first 64 random bits are SplitMix64's output at state seed + counter·γ (one hash); the rare rejections
+    continue on a stream started from those bits.
+    """
+    b = _mix(seed + np.uint64(counter) * _GAMMA)
+    state = b
+    while True:
+        i = np.int64(b & np.uint64(0xFF))
+        neg = (b >> np.uint64(8)) & np.uint64(1)
+        z = _unit(b) * ZIG_X[i]
+        if z < ZIG_X[i + 1]:
+            return -z if neg else z
+        if i == 0:  # the tail beyond r, by Marsaglia's exponential rejection
+            while True:
+                state += _GAMMA
+                u1 = _unit(_mix(state)) + 0.5 * _TWO_M53
+                state += _GAMMA
+                u2 = _unit(_mix(state)) + 0.5 * _TWO_M53
+                a = -math.log(u1) / _R
+                c = -math.log(u2)
+                if c + c > a * a:
+                    return -(_R + a) if neg else _R + a
+        state += _GAMMA
+        if ZIG_F[i + 1] + _unit(_mix(state)) * (ZIG_F[i] - ZIG_F[i + 1]) < math.exp(-0.5 * z * z):
+            return -z if neg else z
+        state += _GAMMA
+        b = _mix(state)
+
+
+@numba.njit(cache=True, parallel=True)
+def standard_normal_fill(out, seed):  # pragma: no cover - compiled
+    """Fill a flat float array with standard normal numbers (element k: counter k)."""
+    n = out.shape[0]
+    for k in numba.prange(n):
+        out[k] = _normal(seed, k)
+
+
+@numba.njit(cache=True, parallel=True)
+def dac_codes(x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
+    """float32: codes[b, j] = clip(rint((x[rows[b], col0 + j] / s_b) / step), ±lim). With ``compute_scale``
+    s_b = max_j |x[rows[b], col0 + j]| (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is
+    computed and written to ``scale``, else read from it. ``x`` C-contiguous, so the loops vectorise."""
+    n, cols = codes.shape
+    one = np.float32(1.0)
+    for b in numba.prange(n):
+        r = rows[b]
+        if compute_scale:
+            a = np.float32(0.0)
+            for j in range(cols):
+                v = abs(x[r, col0 + j])
+                a = v if v > a else a
+            if nm_thres > 0 and a > nm_thres:
+                a = nm_thres
+            scale[b] = a
+            s = a if a > 0 else one
+        else:
+            s = scale[b]
+        if clip:
+            nlim = -lim
+            for j in range(cols):
+                v = np.rint((x[r, col0 + j] / s) / step)
+                v = lim if v > lim else v
+                codes[b, j] = nlim if v < nlim else v
+        else:
+            for j in range(cols):
+                codes[b, j] = np.rint((x[r, col0 + j] / s) / step)
+
+
+@numba.njit(cache=True, parallel=True)
+def adc_finish(
+    y, out, out_rows, unit, var, has_var, out_noise, out_step, bound, has_bound, test_negative, row_scale,
+    col_factor, seed, hit,
+):  # pragma: no cover - compiled
+    """float32: row b of the analog sums ``y`` gets read noise, output noise, ADC, clip and the final factors
+    (row scale × column factor) and goes to row ``out_rows[b]`` of ``out`` (which may be ``y``); ``hit[b]``
+    tells whether it saturated. Each step is its own loop over a row buffer, so the noise-free ones vectorise."""
+    n, cols = y.shape
+    for b in numba.prange(n):
+        buf = np.empty(cols, np.float32)
+        for j in range(cols):
+            buf[j] = y[b, j] * unit
+        base = b * cols
+        if has_var:
+            for j in range(cols):
+                buf[j] += np.float32(math.sqrt(var[b, j]) * unit * _normal(seed, 2 * (base + j)))
+        if out_noise > 0:
+            for j in range(cols):
+                buf[j] += np.float32(out_noise * _normal(seed, 2 * (base + j) + 1))
+        if out_step > 0:
+            for j in range(cols):
+                buf[j] = np.rint(buf[j] / out_step) * out_step
+        h = False
+        if has_bound:
+            hi = buf[0]
+            lo = buf[0]
+            for j in range(cols):
+                v = buf[j]
+                hi = v if v > hi else hi
+                lo = v if v < lo else lo
+            h = hi >= bound or (test_negative and lo <= -bound)
+            nb = -bound
+            for j in range(cols):
+                v = buf[j]
+                v = bound if v > bound else v
+                buf[j] = nb if v < nb else v
+        rs = row_scale[b]
+        r = out_rows[b]
+        for j in range(cols):
+            out[r, j] = buf[j] * rs * col_factor[j]
+        hit[b] = h

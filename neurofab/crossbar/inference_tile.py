@@ -1,0 +1,517 @@
+"""An inference tile: one logical weight matrix programmed onto PCM/ReRAM arrays, drifted, and read.
+
+``InferenceTile(out_size, in_size, config)`` splits the (out, in) matrix into physical arrays of at most
+``max_output_size × max_input_size`` (512 × 512 by default); the partial outputs of the arrays of one block row
+are added digitally. The life of a tile:
+
+1. :meth:`program(w, generator)` — per array, the weights are scaled so their abs-max (per array, or per
+   output column) maps to the converter's w_max (the factor is applied digitally to the output, as aihwkit's
+   single-pair converter does with g_max), turned into a conductance pair, and programmed by the noise model.
+   The drift-compensation baseline is read with the one-hot probe through the periphery.
+2. :meth:`drift_to(t, generator)` — per array, the conductances at ``t`` seconds after programming, the
+   effective matrix under IR drop (if configured), the per-device read-noise std, and the drift
+   compensation factor from the same probe at t. All of this is computed once per (programming, t).
+3. :meth:`forward(x)` — every MVM: the drifted weights, per-device read noise (when the model has per-read
+   noise) drawn anew for every input vector, DAC, output noise, ADC, noise and bound management, then the
+   digital scale and the compensation factor.
+
+Before :meth:`program` the tile reads its reference weights exactly (periphery effects only): the
+"software weights on ideal devices" case.
+
+The MVM is :func:`forward_mvm`: the semantics of the analog-arrays periphery
+(:func:`~neurofab.crossbar.io.analog_mvm`, aihwkit's ``IOParameters``) plus per-device read noise drawn
+independently for every input vector, computed with fewer passes over the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numba
+import numpy as np
+import torch
+from pydantic import Field, model_validator
+from torch import nn
+
+from neurofab.core import (
+    Config,
+    InputTypeError,
+    NumericalError,
+    Seed,
+    ShapeError,
+    make_generator,
+    record,
+    recording,
+    seed_from,
+)
+from neurofab.crossbar import inference_kernels as kern
+from neurofab.crossbar.drift import DriftCompensationKind, compensation_factor, probe_inputs, probe_readout
+from neurofab.crossbar.io import IOConfig
+from neurofab.crossbar.ir_drop import IRDropConfig, effective_conductance
+from neurofab.crossbar.mapping import scale_weights
+from neurofab.crossbar.noise_models import AnyNoiseModel, PCMNoiseModel, Programmed
+from neurofab.crossbar.tiling import split_sizes
+
+__all__ = ["InferenceTile", "InferenceTileConfig", "bound_management_on", "forward_mvm"]
+
+
+def _round(v: torch.Tensor, stochastic: bool, gen: torch.Generator) -> torch.Tensor:
+    """Round in place to integers (nearest, or stochastic with P(up) = fractional part)."""
+    if stochastic:
+        return v.add_(torch.rand(v.shape, generator=gen, device=v.device, dtype=v.dtype)).floor_()
+    return v.round_()
+
+
+def _pass(
+    w: torch.Tensor,
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    io: IOConfig,
+    gen: torch.Generator,
+    w_var: torch.Tensor | None,
+    needs_clip: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """DAC → analog sum (+ read noise) → output noise → ADC for inputs ``x / scale``; (y, saturated rows).
+
+    The operations and their order on the input match :func:`~neurofab.crossbar.io.quantize` (divide by the
+    scale, then by the step, then round), so DAC codes agree bit for bit, ties included.
+    """
+    step = io.inp_step
+    if step > 0:
+        codes = _round((x / scale).div_(step), io.inp_sto_round, gen)
+        if needs_clip:
+            lim = io.inp_bound / step
+            codes.clamp_(-lim, lim)
+        if io.inp_noise > 0:
+            xq = codes.mul_(step)
+            xq += io.inp_noise * torch.randn(xq.shape, generator=gen, device=xq.device, dtype=xq.dtype)
+            y, unit = xq @ w.T, 1.0
+        else:
+            xq, unit = codes, step
+            y = codes @ w.T
+    else:
+        xq = torch.clamp(x / scale, -io.inp_bound, io.inp_bound)
+        if io.inp_noise > 0:
+            xq = xq + io.inp_noise * torch.randn(xq.shape, generator=gen, device=xq.device, dtype=xq.dtype)
+        y, unit = xq @ w.T, 1.0
+    if w_var is not None or (io.w_noise > 0):
+        var = None
+        if w_var is not None:
+            var = (xq * xq) @ w_var.T
+        if io.w_noise > 0:
+            if io.w_noise_type == "additive_constant":
+                extra = io.w_noise**2 * (xq * xq).sum(dim=1, keepdim=True)
+            else:  # pcm_read
+                extra = io.w_noise**2 * ((xq * xq) @ w.abs().T)
+            var = extra if var is None else var + extra
+        y += var.sqrt_() * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
+    if unit != 1.0:
+        y *= unit
+    if io.out_noise > 0:
+        y += io.out_noise * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
+    if io.out_step > 0:
+        y = _round(y.div_(io.out_step), io.out_sto_round, gen).mul_(io.out_step)
+    if io.out_bound is None:
+        return y, torch.zeros(y.shape[0], dtype=torch.bool, device=y.device)
+    bound = io.out_bound
+    hit = y.amax(dim=1) >= bound
+    if io.bm_test_negative_bound:
+        hit |= y.amin(dim=1) <= -bound
+    return y.clamp_(-bound, bound), hit
+
+
+def forward_mvm(
+    w: torch.Tensor,
+    x: torch.Tensor,
+    io: IOConfig,
+    generator: torch.Generator,
+    w_var: torch.Tensor | None = None,
+    col_scale: torch.Tensor | None = None,
+    compiled: bool | None = None,
+    in_cols: slice | None = None,
+) -> torch.Tensor:
+    """``x @ Wᵀ`` through the forward periphery (x: (B, in), w: (out, in)) → (B, out).
+
+    The semantics of :func:`~neurofab.crossbar.io.analog_mvm` (noise management, DAC, output-referred weight
+    noise, output noise, ADC, iterative bound management, digital rescale), computed with fewer passes
+    over the data: the DAC codes are kept as integers through the matmul and the DAC step is applied to the
+    (smaller) output. ``w_var`` (out, in) [weight units²] adds per-device read noise for every input vector,
+    referred to the output: σ_b,i² = Σ_j w_var_ij xq_bj² (exact for independent Gaussian device noise).
+    ``col_scale`` (out,) is a digital factor per output column applied last. ``in_cols`` reads only those
+    columns of ``x`` (an array of a larger tile; saves the slice).
+
+    On CPU float32 with deterministic rounding and no input noise, the two passes over the data run as
+    compiled kernels (:mod:`neurofab.crossbar.inference_kernels`; ``compiled=False`` forces the torch path).
+    Both paths give the same DAC codes and ADC levels; their Gaussian numbers come from different generators.
+    """
+    if in_cols is not None:
+        if x.dim() != 2 or len(range(*in_cols.indices(x.shape[1]))) != w.shape[1] or in_cols.step not in (None, 1):
+            raise ShapeError(f"forward_mvm: columns {in_cols} of {tuple(x.shape)} do not give {w.shape[1]} inputs")
+        if compiled is None and _compiled_ok(w, x, io) and x.is_contiguous():
+            return _record(*_forward_compiled(w, x, io, generator, w_var, col_scale, in_cols.start or 0), w, io)
+        x = x[:, in_cols]
+    if x.dim() != 2 or x.shape[1] != w.shape[1]:
+        raise ShapeError(f"forward_mvm: input must be (batch, {w.shape[1]}), got shape {tuple(x.shape)}")
+    if io.is_perfect:
+        if recording():
+            record("mvm", x.shape[0])
+        y = x @ w.T
+        if w_var is not None:
+            y += ((x * x) @ w_var.T).sqrt_() * torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
+        if io.out_scale != 1.0:
+            y = y * io.out_scale
+        return y * col_scale if col_scale is not None else y
+    if compiled is None:
+        compiled = _compiled_ok(w, x, io)
+    if compiled:
+        return _record(*_forward_compiled(w, x.contiguous(), io, generator, w_var, col_scale, 0), w, io)
+    return _record(*_forward_torch(w, x, io, generator, w_var, col_scale), w, io)
+
+
+def _record(y: torch.Tensor, passes: int, w: torch.Tensor, io: IOConfig) -> torch.Tensor:
+    if recording():
+        record("mvm", passes)
+        record("dac_conversion", passes * w.shape[1], f"{io.inp_bits}b" if io.inp_bits else "analog")
+        record("adc_conversion", passes * y.shape[1], f"{io.out_bits}b" if io.out_bits else "analog")
+    return y
+
+
+def _compiled_ok(w: torch.Tensor, x: torch.Tensor, io: IOConfig) -> bool:
+    return (
+        not io.is_perfect and x.device.type == "cpu" and w.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
+        and io.inp_step > 0 and io.inp_noise == 0 and not io.inp_sto_round and not io.out_sto_round
+        and io.w_noise == 0 and not x.requires_grad
+    )
+
+
+def _noise_scale(x: torch.Tensor, io: IOConfig) -> torch.Tensor:
+    """Per-vector scale α_b (B, 1); all-zero vectors get 0 (the caller maps them to 1 and zeroes their output)."""
+    if io.noise_management == "abs_max":
+        lo, hi = torch.aminmax(x, dim=1, keepdim=True)
+        alpha = torch.maximum(-lo, hi)
+        return alpha.clamp(max=io.nm_thres) if io.nm_thres > 0 else alpha
+    value = (io.nm_thres if io.nm_thres > 0 else 1.0) if io.noise_management == "constant" else 1.0
+    return torch.full((x.shape[0], 1), value, dtype=x.dtype, device=x.device)
+
+
+def _needs_clip(io: IOConfig) -> bool:
+    # |x / α| <= 1 = inp_bound under uncapped abs-max scaling: the DAC cannot clip then
+    return not (io.noise_management == "abs_max" and io.nm_thres == 0 and io.inp_bound == 1.0)
+
+
+def _bm_limit(io: IOConfig) -> float:
+    return min(float(io.max_bm_factor), io.max_bm_res / io.inp_step if io.inp_step > 0 else float("inf"))
+
+
+def _forward_torch(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tensor, int]:
+    alpha = _noise_scale(x, io)
+    zero = alpha <= 0
+    any_zero = bool(zero.any())
+    if any_zero:
+        alpha = torch.where(zero, torch.ones_like(alpha), alpha)
+    needs_clip = _needs_clip(io)
+    y, hit = _pass(w, x, alpha, io, generator, w_var, needs_clip)
+    passes = x.shape[0]
+    scale = alpha
+    if bound_management_on(io) and bool(hit.any()):
+        scale = alpha.clone()
+        limit, r = _bm_limit(io), 1.0
+        todo = hit.nonzero().flatten()
+        while todo.numel() > 0 and r <= limit:
+            r *= 2.0
+            y_new, hit_new = _pass(w, x[todo], alpha[todo] * r, io, generator, w_var, needs_clip)
+            passes += todo.numel()
+            y[todo] = y_new
+            scale[todo] = alpha[todo] * r
+            todo = todo[hit_new]
+    y *= scale * io.out_scale if io.out_scale != 1.0 else scale
+    if col_scale is not None:
+        y *= col_scale
+    if any_zero and io.inp_noise == 0:
+        y.masked_fill_(zero, 0.0)
+    return y, passes
+
+
+def _kernel_threads() -> None:
+    """Compiled kernels use as many threads as torch (a benchmark's thread count applies to both)."""
+    n = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    if numba.get_num_threads() != n:
+        numba.set_num_threads(n)
+
+
+def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple[torch.Tensor, int]:
+    """The compiled path on columns col0 … col0 + in − 1 of a C-contiguous x."""
+    _kernel_threads()
+    xn = x.detach().numpy()
+    n_rows = x.shape[0]
+    compute = io.noise_management == "abs_max"
+    if compute:
+        scale = np.empty(n_rows, np.float32)
+    else:
+        value = (io.nm_thres if io.nm_thres > 0 else 1.0) if io.noise_management == "constant" else 1.0
+        scale = np.full(n_rows, value, np.float32)
+    step = np.float32(io.inp_step)
+    lim = np.float32(io.inp_bound / io.inp_step)
+    clip = _needs_clip(io)
+    nm_thres = np.float32(io.nm_thres)
+    out_scale = np.float32(io.out_scale)
+    cf = (col_scale.detach().to(torch.float32).contiguous().numpy() if col_scale is not None
+          else np.ones(w.shape[0], np.float32))
+    wt = w.detach().T
+    has_bound = io.out_bound is not None
+    bound = np.float32(io.out_bound if has_bound else 0.0)
+
+    def run_pass(rows: np.ndarray, row_scale: np.ndarray, out: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray]:
+        """DAC → matmul → noise/ADC for x[rows]; results go to out[rows] (or a new tensor when out is None)."""
+        codes = np.empty((rows.size, w.shape[1]), np.float32)
+        kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes)
+        ct = torch.from_numpy(codes)
+        y = ct @ wt
+        var = (ct * ct) @ w_var.T if w_var is not None else y
+        target = y if out is None else out
+        hit = np.empty(rows.size, np.bool_)
+        kern.adc_finish(
+            y.numpy(), target.numpy(), rows if out is not None else np.arange(rows.size), step, var.numpy(),
+            w_var is not None, np.float32(io.out_noise), np.float32(io.out_step), bound, has_bound,
+            io.bm_test_negative_bound, row_scale_zeroed(row_scale) * out_scale, cf,
+            np.uint64(seed_from(generator)), hit,
+        )
+        return target, hit
+
+    def row_scale_zeroed(row_scale: np.ndarray) -> np.ndarray:
+        return np.where(row_scale > 0, row_scale, np.float32(1.0)).astype(np.float32)
+
+    all_rows = np.arange(n_rows)
+    y, hit = run_pass(all_rows, scale, None)  # computes the noise-management scale into ``scale``
+    zero = scale <= 0
+    passes = n_rows
+    if bound_management_on(io) and hit.any():
+        limit, r = _bm_limit(io), 1.0
+        todo = np.flatnonzero(hit)
+        base = row_scale_zeroed(scale)
+        while todo.size > 0 and r <= limit:
+            r *= 2.0
+            _, hit_new = run_pass(todo, base[todo] * np.float32(r), y)
+            passes += todo.size
+            todo = todo[hit_new]
+    if zero.any():
+        y[torch.from_numpy(zero)] = 0.0
+    return y, passes
+
+
+def bound_management_on(io: IOConfig) -> bool:
+    """Whether the forward periphery re-runs saturated vectors."""
+    return io.bound_management == "iterative" and io.out_bound is not None
+
+
+class InferenceTileConfig(Config):
+    """Devices, periphery and compensation of an inference tile.
+
+    Defaults are aihwkit 1.1's ``InferenceRPUConfig``: the PCM-like noise model (g_max 25 µS), the default
+    forward ``IOParameters`` (7-bit DAC, 9-bit ADC over ±12, output noise 0.06, abs-max noise management,
+    iterative bound management), global drift compensation, tiles of at most 512 × 512.
+    """
+
+    noise_model: AnyNoiseModel = Field(default_factory=PCMNoiseModel, description="device statistics")
+    forward: IOConfig = Field(default_factory=IOConfig, description="periphery of the forward MVM")
+    drift_compensation: DriftCompensationKind = Field("global", description="output rescaling after drift")
+    weight_scaling: Literal["tile", "column"] = Field(
+        "tile", description="abs-max of the weights → w_max per array (aihwkit) or per output column"
+    )
+    ir_drop: IRDropConfig | None = Field(None, description="wire resistance (None: ideal wires)")
+    max_input_size: int = Field(512, gt=0, description="largest number of array inputs (rows) [devices]")
+    max_output_size: int = Field(512, gt=0, description="largest number of array outputs (columns) [devices]")
+
+    @model_validator(mode="after")
+    def _check(self) -> InferenceTileConfig:
+        if self.ir_drop is not None and self.noise_model.converter.scheme != "differential":
+            raise ValueError("ir_drop is modelled for the differential scheme only")
+        return self
+
+
+@dataclass
+class _ArrayState:
+    """What one physical array holds after programming / drifting (weights in normalised units)."""
+
+    rows: slice
+    cols: slice
+    scale: torch.Tensor  # digital factor: scalar or (out_block, 1)
+    prog: Programmed
+    w_read: torch.Tensor  # (out_block, in_block): weights a noiseless read sees now
+    read_var: torch.Tensor | None = None  # (out_block, in_block): per-read variance of the weight [weight units²]
+    baseline: torch.Tensor | None = None
+    alpha: torch.Tensor | None = None  # compensation factor: scalar or (out_block,)
+
+    @property
+    def col_factor(self) -> torch.Tensor:
+        """The digital factor of every output column: weight scale × drift compensation, shape (out_block,)."""
+        n = self.w_read.shape[0]
+        f = self.scale.reshape(-1) if self.scale.dim() else self.scale.expand(n)
+        if self.alpha is not None:
+            f = f * (self.alpha if self.alpha.dim() else self.alpha.expand(n))
+        return f.to(self.w_read.dtype).contiguous()
+
+
+class InferenceTile(nn.Module):
+    """One logical (out, in) matrix on physical arrays (module docstring)."""
+
+    def __init__(
+        self, out_size: int, in_size: int, config: InferenceTileConfig | None = None, seed: Seed = 0
+    ) -> None:
+        super().__init__()
+        config = InferenceTileConfig() if config is None else config
+        if not isinstance(config, InferenceTileConfig):
+            raise InputTypeError(f"config must be an InferenceTileConfig, got {type(config).__name__}")
+        if out_size <= 0 or in_size <= 0:
+            raise ShapeError(f"InferenceTile: sizes must be positive, got {out_size}×{in_size}")
+        self.config = config
+        self.out_size, self.in_size = int(out_size), int(in_size)
+        self.row_sizes = split_sizes(self.out_size, config.max_output_size)
+        self.col_sizes = split_sizes(self.in_size, config.max_input_size)
+        self.generator = make_generator(seed)
+        self._arrays: list[_ArrayState] | None = None
+        self.t_inference: float | None = None
+
+    # ----- state ----------------------------------------------------------------------------------------
+    @property
+    def programmed(self) -> bool:
+        return self._arrays is not None
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return len(self.row_sizes), len(self.col_sizes)
+
+    def extra_repr(self) -> str:
+        return f"{self.out_size}×{self.in_size}, arrays={self.grid}, model={type(self.config.noise_model).__name__}"
+
+    def _blocks(self) -> list[tuple[slice, slice]]:
+        out, r0 = [], 0
+        for r in self.row_sizes:
+            c0 = 0
+            for c in self.col_sizes:
+                out.append((slice(r0, r0 + r), slice(c0, c0 + c)))
+                c0 += c
+            r0 += r
+        return out
+
+    def reset(self) -> None:
+        """Forget the programmed state (the tile reads its reference weights exactly again)."""
+        self._arrays = None
+        self.t_inference = None
+
+    # ----- programming and drift ------------------------------------------------------------------------
+    @torch.no_grad()
+    def program(self, w: torch.Tensor, generator: Seed = None) -> None:
+        """Program the reference weights ``w`` (out, in) [weight units] onto the arrays (programming noise)."""
+        self._check_weights(w)
+        gen = make_generator(generator)
+        model = self.config.noise_model
+        omega = model.converter.w_max
+        arrays = []
+        for rows, cols in self._blocks():
+            block = w[rows, cols].detach()
+            w_norm, scale = scale_weights(block, omega, columnwise=self.config.weight_scaling == "column")
+            prog = model.program(model.to_conductances(w_norm), gen)
+            arrays.append(_ArrayState(rows, cols, scale, prog, self._read_weights(prog.g_prog)))
+        self._arrays = arrays
+        self.t_inference = None
+        if self.config.drift_compensation != "none":
+            for a in arrays:
+                a.baseline = probe_readout(self._probe(a), self.config.drift_compensation)
+
+    @torch.no_grad()
+    def drift_to(self, t_inference: float, generator: Seed = None) -> None:
+        """Conductances, IR drop, read-noise std and compensation ``t_inference`` s after programming."""
+        if self._arrays is None:
+            raise NumericalError("InferenceTile.drift_to: program the tile first")
+        gen = make_generator(generator)
+        model = self.config.noise_model
+        k = model.converter.siemens_per_weight
+        for a in self._arrays:
+            g_t = model.conductance_at(a.prog, t_inference, gen)
+            a.w_read = self._read_weights(g_t)
+            std = model.read_std(a.prog, g_t, float(t_inference))
+            a.read_var = None if std is None else (std[0] ** 2 + std[1] ** 2) / k**2
+            if a.baseline is not None:
+                a.alpha = compensation_factor(a.baseline, probe_readout(self._probe(a), self.config.drift_compensation))
+        self.t_inference = float(t_inference)
+
+    def _read_weights(self, g: torch.Tensor) -> torch.Tensor:
+        """Weights [normalised] of a conductance pair (2, out, in), through the IR-drop network if any."""
+        model = self.config.noise_model
+        if self.config.ir_drop is None:
+            return model.to_weights(g)
+        # physical layout: inputs on rows, outputs on columns → the array is gᵀ
+        eff = torch.stack([effective_conductance(g[i].T, self.config.ir_drop).T for i in range(2)])
+        return model.to_weights(eff)
+
+    def _probe(self, a: _ArrayState) -> torch.Tensor:
+        """The one-hot probe through array ``a`` and the periphery: (in_block, out_block) outputs."""
+        w = a.w_read
+        x = probe_inputs(w.shape[1], dtype=w.dtype, device=w.device)
+        return forward_mvm(w, x, self.config.forward, self._gen(), a.read_var)
+
+    def _gen(self) -> torch.Generator:
+        return self.generator
+
+    # ----- reading --------------------------------------------------------------------------------------
+    def effective_weights(self) -> torch.Tensor:
+        """The weights [weight units] a noiseless read sees now, with digital scale and compensation: (out, in)."""
+        if self._arrays is None:
+            raise NumericalError("InferenceTile.effective_weights: the tile is not programmed")
+        w = torch.zeros(self.out_size, self.in_size, dtype=self._arrays[0].w_read.dtype)
+        for a in self._arrays:
+            block = a.w_read * a.scale
+            if a.alpha is not None:
+                block = block * (a.alpha.reshape(-1, 1) if a.alpha.dim() else a.alpha)
+            w[a.rows, a.cols] = block
+        return w
+
+    def forward(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+        """y = W x for every row of x (B, in) → (B, out).
+
+        Programmed: through the arrays' read weights. Not programmed: ``reference`` (out, in) weights are
+        read exactly (periphery effects only).
+        """
+        if x.dim() != 2 or x.shape[1] != self.in_size:
+            raise ShapeError(f"InferenceTile.forward: expected shape (batch, {self.in_size}), got {tuple(x.shape)}")
+        io = self.config.forward
+        gen = self._gen()
+        if self._arrays is None:
+            if reference is None:
+                raise NumericalError("InferenceTile.forward: not programmed and no reference weights given")
+            return self.read_reference(x, reference)
+        if len(self._arrays) == 1:
+            a = self._arrays[0]
+            return forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor)
+        if len(self.row_sizes) == 1:  # one block row: the first array's output is the accumulator
+            y = None
+            for a in self._arrays:
+                part = forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor, in_cols=a.cols)
+                y = part if y is None else y.add_(part)
+            return y
+        y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
+        for a in self._arrays:
+            y[:, a.rows] += forward_mvm(a.w_read, x, io, gen, a.read_var, col_scale=a.col_factor, in_cols=a.cols)
+        return y
+
+    def read_reference(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``x @ wᵀ`` with weights ``w`` (out, in) read exactly through the arrays' periphery (no devices)."""
+        self._check_weights(w)
+        io, gen = self.config.forward, self._gen()
+        omega = self.config.noise_model.converter.w_max
+        y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
+        for rows, cols in self._blocks():
+            w_norm, scale = scale_weights(w[rows, cols], omega, columnwise=self.config.weight_scaling == "column")
+            part = forward_mvm(w_norm, x[:, cols], io, gen)
+            y[:, rows] += part * (scale.reshape(1, -1) if scale.dim() else scale)
+        return y
+
+    def _check_weights(self, w: torch.Tensor) -> None:
+        if not isinstance(w, torch.Tensor):
+            raise InputTypeError(f"InferenceTile: weights must be a torch.Tensor, got {type(w).__name__}")
+        if w.shape != (self.out_size, self.in_size):
+            raise ShapeError(f"InferenceTile: weights must be {(self.out_size, self.in_size)}, got {tuple(w.shape)}")
+        if not torch.isfinite(w).all():
+            raise NumericalError("InferenceTile: weights contain NaN or inf")
