@@ -19,6 +19,9 @@ import math
 import numba
 import numpy as np
 import torch
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from neurofab.devices.rng import new_state, normal, normal_from
 
@@ -28,12 +31,60 @@ __all__ = [
     "apply_counts",
     "expected_update",
     "kernel_spec",
+    "popcount",
+    "prefetch",
     "pulse_once",
     "pulse_run",
     "step_and_std",
 ]
 
 CONSTANT, AFFINE, EXP, POW, PIECEWISE, NEUROSIM = 0, 1, 2, 3, 4, 5
+
+
+@intrinsic
+def _ctpop(typingctx, v):
+    if v != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.uint64(types.uint64), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def popcount(v):  # pragma: no cover - compiled
+    """Number of set bits of a uint64 (one instruction where the CPU has it)."""
+    return np.int64(_ctpop(np.uint64(v)))
+
+
+@intrinsic
+def _prefetch(typingctx, arr, k):
+    if not isinstance(arr, types.Array) or not isinstance(k, types.Integer):
+        return None
+    itemsize = arr.dtype.bitwidth // 8
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        offset = builder.mul(context.cast(builder, args[1], signature.args[1], types.int64), ir.Constant(i64, itemsize))
+        ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), offset), ary.data.type)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, k), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def prefetch(arr, k):  # pragma: no cover - compiled
+    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache, for writing.
+
+    A hint only (no effect on results): sparse device updates wait on memory, and issuing the loads of a
+    whole row of pulses ahead lets them overlap.
+    """
+    _prefetch(arr, k)
 
 
 def kernel_spec(model, params: dict[str, torch.Tensor]) -> tuple[int, torch.Tensor, torch.Tensor, np.ndarray]:

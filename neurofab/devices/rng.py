@@ -22,17 +22,16 @@ import math
 
 import numba
 import numpy as np
-from numba.core import types
-from numba.extending import intrinsic
 
 __all__ = [
     "new_state",
     "normal",
     "normal_from",
-    "popcount",
+    "skip_ahead",
     "stream_seed",
     "stream_state",
     "uniform",
+    "uniform_ahead",
     "uniform_from",
 ]
 
@@ -73,23 +72,6 @@ def stream_state(seed, k):  # pragma: no cover - compiled
     return st
 
 
-@intrinsic
-def _ctpop(typingctx, v):
-    if v != types.uint64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.ctpop(args[0])
-
-    return types.uint64(types.uint64), codegen
-
-
-@numba.njit(cache=True, inline="always")
-def popcount(v):  # pragma: no cover - compiled
-    """Number of set bits of a uint64 (one instruction where the CPU has it)."""
-    return np.int64(_ctpop(np.uint64(v)))
-
-
 @numba.njit(cache=True, inline="always")
 def _next_from(z):  # pragma: no cover - compiled
     """(64 random bits, new counter)."""
@@ -102,6 +84,22 @@ def uniform_from(z):  # pragma: no cover - compiled
     """(a uniform number in [0, 1) with 53 random bits, new counter)."""
     r, z = _next_from(z)
     return (r >> _S11) * _INV53, z
+
+
+@numba.njit(cache=True, inline="always")
+def uniform_ahead(z, k):  # pragma: no cover - compiled
+    """The uniform that the (k+1)-th draw from counter ``z`` gives, without drawing (splitmix is counter-based).
+
+    ``uniform_ahead(z, 0), …, uniform_ahead(z, n − 1)`` followed by ``z = skip_ahead(z, n)`` are exactly n
+    calls of :func:`uniform_from`; written as a loop over k they vectorize.
+    """
+    return (_mix(z + np.uint64(k + 1) * _GOLDEN) >> _S11) * _INV53
+
+
+@numba.njit(cache=True, inline="always")
+def skip_ahead(z, n):  # pragma: no cover - compiled
+    """The counter after ``n`` draws from counter ``z``."""
+    return z + np.uint64(n) * _GOLDEN
 
 
 @numba.njit(cache=True, inline="always")
