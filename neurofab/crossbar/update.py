@@ -23,6 +23,7 @@ max|δ|' = um_grad_scale·max|δ| (shrunk by desired_bl/k when k > desired_bl, s
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numba
@@ -31,8 +32,16 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
-from neurofab.devices.kernels import pulse_once
-from neurofab.devices.rng import new_state, normal, uniform
+from neurofab.devices.kernels import affine_run, popcount, prefetch, pulse_run
+from neurofab.devices.rng import (
+    normal,
+    normal_from,
+    skip_ahead,
+    stream_seed,
+    stream_state,
+    uniform_ahead,
+    uniform_from,
+)
 
 __all__ = [
     "UpdateConfig",
@@ -143,46 +152,77 @@ def _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm
 
 
 @numba.njit(cache=True, inline="always")
-def _draw_bits(v, s, scale, p_max, bits, st):  # pragma: no cover - compiled
-    """Indices j with a pulse in this slot: independent Bernoulli(min(1, scale·|v[s, j]|)) draws.
+def _draw_slot(v, s, scale, p_max, bit, mask, fired, n_fired, z):  # pragma: no cover - compiled
+    """One slot of the trains of sample s: set ``bit`` of ``mask[j]`` with probability min(1, scale·|v[s, j]|).
 
-    When every probability is small (p_max < 0.3) candidates are drawn by geometric skips at rate p_max and
-    accepted with probability p_j/p_max (thinning) — the same distribution for far fewer random numbers.
+    Returns (n_fired, RNG counter). When every probability is small (p_max < 0.1) candidates are drawn by
+    geometric skips at rate p_max and accepted with probability p_j/p_max (thinning) — the same distribution
+    for far fewer random numbers — and indices whose mask was empty are appended to ``fired`` (ascending
+    within the slot). Otherwise every element takes one uniform in a branch-free loop that vectorizes
+    (counter-based draws, :func:`~neurofab.devices.rng.uniform_ahead`); that loop keeps no list, and
+    n_fired = −1 tells the caller to list the fired indices from the masks.
     """
     n = v.shape[1]
-    count = 0
-    if p_max >= 0.3:
+    if p_max >= 0.1:  # ~0.5 ns per element here, against ~10 ns per geometric candidate
+        zero = np.uint64(0)
         for j in range(n):
-            val = v[s, j]
-            if val != 0.0:
-                prob = scale * abs(val)
-                if prob >= 1.0 or uniform(st) < prob:
-                    bits[count] = j
-                    count += 1
-        return count
+            hit = uniform_ahead(z, j) < scale * abs(v[s, j])  # never for v = 0, always for a probability ≥ 1
+            mask[j] |= bit if hit else zero
+        return -1, skip_ahead(z, n)
     log_q = math.log1p(-p_max)
     j = -1
     while True:
-        j += 1 + int(math.log(1.0 - uniform(st)) / log_q)
+        u, z = uniform_from(z)
+        j += 1 + int(math.log(1.0 - u) / log_q)
         if j >= n:
-            return count
+            return n_fired, z
         val = v[s, j]
-        if val != 0.0 and uniform(st) * p_max < scale * abs(val):
-            bits[count] = j
-            count += 1
+        u, z = uniform_from(z)
+        if val != 0.0 and u * p_max < scale * abs(val):
+            if n_fired >= 0 and mask[j] == 0:
+                fired[n_fired] = j
+                n_fired += 1
+            mask[j] |= bit
+
+
+@numba.njit(cache=True, inline="always")
+def _list_fired(mask, fired):  # pragma: no cover - compiled
+    """Indices j (ascending) with any bit of ``mask[:, j]`` set, into ``fired``; returns how many (branch-free)."""
+    n_words, n = mask.shape
+    count = 0
+    for j in range(n):
+        m = mask[0, j]
+        for q in range(1, n_words):
+            m |= mask[q, j]
+        fired[count] = j
+        count += m != 0
+    return count
 
 
 @numba.njit(cache=True)
-def _stochastic_kernel(
-    w, w_read, prm, c, code, x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, seed
-):  # pragma: no cover - compiled
-    st = new_state(seed)
+def _draw_trains(x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, n_words, seed):  # pragma: no cover
+    """The pulse trains of a batch, bit-packed: bit k of word q of a mask is slot 64q + k of the sample's train.
+
+    Returns the firing columns of each sample in compressed form — ``col_start`` (B + 1 offsets), their
+    index (uint32, ascending), slot masks ``col_mask[q, t]`` and whether x_j < 0 — the slot masks of every row
+    as ``row_mask[q, i, s]`` (zero when row i never fires in sample s), and the number of (row, column) pairs
+    that both fire in some slot of a sample (the devices the pulses will visit).
+    """
+    z = np.uint64(seed)
     n_batch, n_in = x.shape
     n_out = d.shape[1]
-    wn = c[1]
-    bits_x = np.empty(n_in, np.int64)
-    bits_d = np.empty(n_out, np.int64)
-    total = 0
+    col_start = np.zeros(n_batch + 1, np.int64)
+    col_idx = np.empty(n_batch * n_in, np.uint32)
+    col_mask = np.empty((n_words, n_batch * n_in), np.uint64)
+    col_neg = np.empty(n_batch * n_in, np.bool_)
+    row_mask = np.zeros((n_words, n_out, n_batch), np.uint64)
+    cm = np.zeros((n_words, n_in), np.uint64)
+    rm = np.zeros((n_words, n_out), np.uint64)
+    fired_cols = np.empty(n_in, np.int64)
+    fired_rows = np.empty(n_out, np.int64)
+    one = np.uint64(1)
+    pos = 0
+    visits = 0
     for s in range(n_batch):
         x_amax = 0.0
         for j in range(n_in):
@@ -191,26 +231,168 @@ def _stochastic_kernel(
         for i in range(n_out):
             d_amax = max(d_amax, abs(d[s, i]))
         train, a, b = _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs)
-        for _k in range(train):
-            nx = _draw_bits(x, s, b, b * x_amax, bits_x, st)
-            if nx == 0:
+        col_start[s + 1] = pos
+        if train == 0:
+            continue
+        n_cols = 0
+        n_rows = 0
+        for k in range(train):
+            bit = one << np.uint64(k % 64)
+            n_cols, z = _draw_slot(x, s, b, b * x_amax, bit, cm[k // 64], fired_cols, n_cols, z)
+            n_rows, z = _draw_slot(d, s, a, a * d_amax, bit, rm[k // 64], fired_rows, n_rows, z)
+        if n_cols < 0 or train > 1:  # no list, or slots appended in turn: list in ascending order (locality)
+            n_cols = _list_fired(cm, fired_cols)
+        if n_rows < 0:
+            n_rows = _list_fired(rm, fired_rows)
+        for t in range(n_cols):
+            j = fired_cols[t]
+            col_idx[pos] = j
+            col_neg[pos] = x[s, j] < 0
+            for q in range(n_words):
+                col_mask[q, pos] = cm[q, j]
+                cm[q, j] = 0
+            pos += 1
+        col_start[s + 1] = pos
+        for t in range(n_rows):
+            i = fired_rows[t]
+            for q in range(n_words):
+                row_mask[q, i, s] = rm[q, i]
+                rm[q, i] = 0
+        visits += n_rows * n_cols
+    return col_start, col_idx, col_mask, col_neg, row_mask, visits
+
+
+#: how many device visits ahead of the pulse loop the row kernels prefetch (memory latency hiding)
+_PREFETCH_VISITS = 96
+
+
+@numba.njit(cache=True, inline="always")
+def _prefetch_row(w, w_read, prm, n_in, i, col_start, col_idx, row_mask_i, wn):  # pragma: no cover - compiled
+    """Prefetch the state and parameters of every device row i may visit; returns how many that is."""
+    visits = 0
+    for s in range(row_mask_i.shape[0]):
+        if row_mask_i[s] != 0:
+            for t in range(col_start[s], col_start[s + 1]):
+                k = i * n_in + np.int64(col_idx[t])
+                prefetch(w, k)
+                prefetch(prm, 6 * k)
+                prefetch(prm, 6 * k + 5)
+                if wn > 0.0:
+                    prefetch(w_read, k)
+            visits += col_start[s + 1] - col_start[s]
+    return visits
+
+
+@numba.njit(cache=True, nogil=True)
+def _apply_trains_affine(
+    w, w_read, prm, sigma, mult, wn, d, col_start, col_idx, col_mask, col_neg, row_mask, seed, first_row, row_step
+):  # pragma: no cover - compiled
+    """:func:`_apply_trains` for constant and affine steps and trains of at most 64 slots (one mask word).
+
+    The same draws as the general kernel in a loop the compiler keeps in registers: per device, the signed
+    step coefficients (a₀, a₁) of :func:`~neurofab.devices.kernels.affine_run` (a constant step has zero
+    slopes in the packed parameters). The devices of the rows ahead are prefetched (a sparse update waits
+    on memory otherwise).
+    """
+    n_out = row_mask.shape[1]
+    n_batch = row_mask.shape[2]
+    n_in = w.shape[1]
+    rows = row_mask[0]
+    cols = col_mask[0]
+    total = 0
+    ahead = 0
+    pf = first_row
+    for i in range(first_row, n_out, row_step):
+        while pf < n_out and (pf <= i or ahead < _PREFETCH_VISITS):
+            ahead += _prefetch_row(w, w_read, prm, n_in, pf, col_start, col_idx, rows[pf], wn)
+            pf += row_step
+        z = stream_seed(seed, i)
+        wi = w[i]
+        ri = w_read[i]
+        pi = prm[i]
+        ri_rows = rows[i]
+        for s in range(n_batch):
+            r0 = ri_rows[s]
+            if r0 == 0:
                 continue
-            nd = _draw_bits(d, s, a, a * d_amax, bits_d, st)
-            for ii in range(nd):
-                i = bits_d[ii]
-                sd = 1 if d[s, i] > 0 else -1
-                for jj in range(nx):
-                    j = bits_x[jj]
-                    sign = -sd if x[s, j] > 0 else sd
-                    v = pulse_once(
-                        code, sign, np.float64(w[i, j]), prm[i, j, 0], prm[i, j, 1], prm[i, j, 2], prm[i, j, 3],
-                        prm[i, j, 4], prm[i, j, 5], c, st,
-                    )
-                    w[i, j] = v
-                    if wn > 0.0:
-                        w_read[i, j] = v + wn * normal(st)
-            total += nd * nx
+            d_neg = d[s, i] < 0
+            ahead -= col_start[s + 1] - col_start[s]
+            for t in range(col_start[s], col_start[s + 1]):
+                n = popcount(r0 & cols[t])
+                if n == 0:
+                    continue
+                j = col_idx[t]
+                if d_neg != col_neg[t]:  # up: −sign(δ_i x_j) > 0
+                    a0 = np.float64(pi[j, 2])
+                    a1 = np.float64(pi[j, 4])
+                else:
+                    a0 = -np.float64(pi[j, 3])
+                    a1 = -np.float64(pi[j, 5])
+                v, z = affine_run(
+                    n, np.float64(wi[j]), np.float64(pi[j, 0]), np.float64(pi[j, 1]), a0, a1, sigma, mult, z
+                )
+                wi[j] = v
+                if wn > 0.0:
+                    g, z = normal_from(z)
+                    ri[j] = v + wn * g
+                total += n
     return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _apply_trains(
+    w, w_read, prm, c, code, d, col_start, col_idx, col_mask, col_neg, row_mask, seed, first_row, row_step
+):  # pragma: no cover - compiled
+    """Write the trains of :func:`_draw_trains` through rows first_row, first_row + row_step, … of the devices.
+
+    Row i draws its c2c (and write) noise from its own stream ``stream_seed(seed, i)`` and takes the
+    samples in order; device (i, j) receives, per sample, popcount(row mask & column mask) pulses of sign
+    −sign(δ_i x_j), one at a time (:func:`~neurofab.devices.kernels.pulse_run`). Rows share nothing, so
+    threads can run disjoint row sets at once (the GIL is released) and the result does not depend on how
+    the rows are split. Returns the number of pulses written.
+    """
+    n_words, n_out, n_batch = row_mask.shape
+    wn = c[1]
+    total = 0
+    for i in range(first_row, n_out, row_step):
+        st = stream_state(seed, i)
+        for s in range(n_batch):
+            fired = False
+            for q in range(n_words):
+                fired = fired or row_mask[q, i, s] != 0
+            if not fired:
+                continue
+            d_neg = d[s, i] < 0
+            for t in range(col_start[s], col_start[s + 1]):
+                n = 0
+                for q in range(n_words):
+                    n += popcount(row_mask[q, i, s] & col_mask[q, t])
+                if n == 0:
+                    continue
+                j = col_idx[t]
+                v = pulse_run(
+                    code, 1 if d_neg != col_neg[t] else -1, n, np.float64(w[i, j]), prm[i, j, 0], prm[i, j, 1],
+                    prm[i, j, 2], prm[i, j, 3], prm[i, j, 4], prm[i, j, 5], c, st,
+                )
+                w[i, j] = v
+                if wn > 0.0:
+                    w_read[i, j] = v + wn * normal(st)
+                total += n
+    return total
+
+
+#: below this many device visits per call the update runs on one thread (thread hand-off would dominate)
+_PARALLEL_MIN_VISITS = 20_000
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _worker_pool(workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``workers`` threads for the compiled (GIL-free) update kernels."""
+    if not _POOL or _POOL[0]._max_workers < workers:
+        if _POOL:
+            _POOL.pop().shutdown(wait=True)
+        _POOL.append(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neurofab-update"))
+    return _POOL[0]
 
 
 def stochastic_update(
@@ -224,20 +406,48 @@ def stochastic_update(
     if backend == "numba":
         if array.w.device.type != "cpu" or not hasattr(array, "kernel_args"):
             raise InputTypeError("the numba update backend runs on CPU device arrays with compiled kernels only")
-        args = array.kernel_args()
-        total = int(
-            _stochastic_kernel(
-                *args, x.detach().contiguous().numpy(), d.detach().contiguous().numpy(), float(lr),
-                float(array.model.dw_min), up.desired_bl, up.fixed_bl, up.update_management,
-                up.update_bl_management, float(up.um_grad_scale), seed_from(generator),
-            )
-        )
+        total = _numba_update(array, x, d, lr, up, seed_from(generator))
     else:
         bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, array.model.dw_min, up)
         total = _torch_update(array, x, d, bl, a, b, generator) if int(bl.sum()) else 0
     if recording():
         record("write_pulse", total)
     return total
+
+
+def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, seed: int) -> int:
+    """Compiled stochastic update: bit-packed trains (one stream), then the pulses row by row (a stream per row).
+
+    Rows run on up to ``torch.get_num_threads()`` threads (the caller's and a small pool) when the trains
+    visit at least ``_PARALLEL_MIN_VISITS`` devices; the result is the same for any number of threads.
+    """
+    args = array.kernel_args()
+    d_np = d.detach().contiguous().numpy()
+    dw_min = float(array.model.dw_min)
+    fixed = up.fixed_bl or up.update_bl_management or dw_min * up.desired_bl >= lr
+    longest = up.desired_bl if fixed else max(math.ceil(lr / dw_min), 1)  # as _train_parameters
+    n_words = (longest + 63) // 64
+    *trains, visits = _draw_trains(
+        x.detach().contiguous().numpy(), d_np, float(lr), dw_min, up.desired_bl, up.fixed_bl,
+        up.update_management, up.update_bl_management, float(up.um_grad_scale), n_words, seed,
+    )
+    if visits == 0:
+        return 0
+    n_out = d_np.shape[1]
+    w, w_read, prm, consts, code = args
+    if code <= 1 and n_words == 1:
+        mult = code == 0 or consts[2] > 0
+        kernel, head = _apply_trains_affine, (w, w_read, prm, float(consts[0]), bool(mult), float(consts[1]))
+    else:
+        kernel, head = _apply_trains, args
+    threads = min(torch.get_num_threads(), n_out) if visits >= _PARALLEL_MIN_VISITS else 1
+    if threads == 1:
+        return int(kernel(*head, d_np, *trains, seed, 0, 1))
+    # rows interleaved across threads (balanced work); the caller's thread takes row set 0
+    pool = _worker_pool(threads - 1)
+    futures = [pool.submit(kernel, *head, d_np, *trains, seed, k, threads) for k in range(1, threads)]
+    total = int(kernel(*head, d_np, *trains, seed, 0, threads))
+    return total + sum(int(f.result()) for f in futures)
 
 
 def _torch_update(array, x, d, bl, a, b, generator) -> int:

@@ -2,9 +2,11 @@
 
 :func:`pulse_once` is the scalar twin of the families' ``steps`` and ``noise_std`` in
 :mod:`neurofab.devices.models`: one pulse on one device, with its c2c noise and the clip to the device's
-bounds. A family describes itself to the kernels with :func:`kernel_spec` (a family code, two extra
-per-device parameter arrays and a vector of constants). :func:`apply_counts` applies a signed pulse count to
-each device of a flat array (the compiled path of ``DeviceArray.pulse``).
+bounds. :func:`pulse_run` applies a run of same-sign pulses to one device, pulse by pulse (the constant and
+affine families on a short path, :func:`affine_run`, the others through :func:`pulse_once`). A family describes itself
+to the kernels with :func:`kernel_spec` (a family code, two extra per-device parameter arrays and a vector of
+constants). :func:`apply_counts` applies a signed pulse count to each device of a flat array (the compiled path
+of ``DeviceArray.pulse``).
 
 Randomness: each call seeds a :mod:`neurofab.devices.rng` generator with an integer drawn from the caller's
 ``torch.Generator``, so results are reproducible from the torch seed.
@@ -17,12 +19,72 @@ import math
 import numba
 import numpy as np
 import torch
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
-from neurofab.devices.rng import new_state, normal
+from neurofab.devices.rng import new_state, normal, normal_from
 
-__all__ = ["CONSTANT", "apply_counts", "expected_update", "kernel_spec", "pulse_once", "step_and_std"]
+__all__ = [
+    "CONSTANT",
+    "affine_run",
+    "apply_counts",
+    "expected_update",
+    "kernel_spec",
+    "popcount",
+    "prefetch",
+    "pulse_once",
+    "pulse_run",
+    "step_and_std",
+]
 
 CONSTANT, AFFINE, EXP, POW, PIECEWISE, NEUROSIM = 0, 1, 2, 3, 4, 5
+
+
+@intrinsic
+def _ctpop(typingctx, v):
+    if v != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.uint64(types.uint64), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def popcount(v):  # pragma: no cover - compiled
+    """Number of set bits of a uint64 (one instruction where the CPU has it)."""
+    return np.int64(_ctpop(np.uint64(v)))
+
+
+@intrinsic
+def _prefetch(typingctx, arr, k):
+    if not isinstance(arr, types.Array) or not isinstance(k, types.Integer):
+        return None
+    itemsize = arr.dtype.bitwidth // 8
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        offset = builder.mul(context.cast(builder, args[1], signature.args[1], types.int64), ir.Constant(i64, itemsize))
+        ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), offset), ary.data.type)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, k), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def prefetch(arr, k):  # pragma: no cover - compiled
+    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache, for writing.
+
+    A hint only (no effect on results): sparse device updates wait on memory, and issuing the loads of a
+    whole row of pulses ahead lets them overlap.
+    """
+    _prefetch(arr, k)
 
 
 def kernel_spec(model, params: dict[str, torch.Tensor]) -> tuple[int, torch.Tensor, torch.Tensor, np.ndarray]:
@@ -139,6 +201,47 @@ def pulse_once(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c, st):  # pragma: n
     return w
 
 
+@numba.njit(cache=True, inline="always")
+def affine_run(n, w, lo, hi, a0, a1, sigma, mult, z):  # pragma: no cover - compiled
+    """``n`` pulses on a constant- or affine-step device, one at a time; returns (weight, RNG counter).
+
+    Signed form of one pulse: ``w ← clip(w + s + σ·s̃·ξ, lo, hi)`` with ``s = a₀ + a₁w`` — for an up pulse
+    a₀ = Δw⁺, a₁ = slope⁺; for a down pulse a₀ = −Δw⁻, a₁ = −slope⁻ (a₁ = 0 for a constant step) — and
+    s̃ = s when the noise multiplies the step (``mult``), else a₀. These are the numbers of :func:`pulse_once`
+    (ξ is symmetric). ``z`` is the counter of :mod:`neurofab.devices.rng` (``normal_from``).
+    """
+    for _ in range(n):
+        step = a0 + a1 * w
+        if sigma != 0.0:
+            g, z = normal_from(z)
+            step += sigma * (step if mult else a0) * g
+        w = max(min(w + step, hi), lo)
+    return w, z
+
+
+@numba.njit(cache=True, inline="always")
+def pulse_run(code, sign, n, w, wmin, wmax, dwu, dwd, e1, e2, c, st):  # pragma: no cover - compiled
+    """``n`` pulses of one sign (+1 up, −1 down) on one device at weight ``w``, one at a time; returns the weight.
+
+    Every pulse draws its own c2c noise and is clipped to the bounds, exactly as ``n`` calls of
+    :func:`pulse_once`; the constant and affine families take the short path :func:`affine_run`.
+    """
+    lo = np.float64(wmin)
+    hi = np.float64(wmax)
+    if code <= 1:
+        if sign > 0:
+            a0 = np.float64(dwu)
+            a1 = np.float64(e1) if code == 1 else 0.0
+        else:
+            a0 = -np.float64(dwd)
+            a1 = -np.float64(e2) if code == 1 else 0.0
+        w, st[0] = affine_run(n, w, lo, hi, a0, a1, c[0], code == 0 or c[2] > 0, st[0])
+        return w
+    for _ in range(n):
+        w = pulse_once(code, sign, w, lo, hi, dwu, dwd, e1, e2, c, st)
+    return w
+
+
 @numba.njit(cache=True)
 def _apply_counts(w, w_read, prm, c, code, index, counts, seed):  # pragma: no cover - compiled
     st = new_state(seed)
@@ -146,10 +249,10 @@ def _apply_counts(w, w_read, prm, c, code, index, counts, seed):  # pragma: no c
     for t in range(index.shape[0]):
         k = index[t]
         n = counts[t]
-        sign = 1 if n > 0 else -1
-        v = np.float64(w[k])
-        for _ in range(abs(n)):
-            v = pulse_once(code, sign, v, prm[k, 0], prm[k, 1], prm[k, 2], prm[k, 3], prm[k, 4], prm[k, 5], c, st)
+        v = pulse_run(
+            code, 1 if n > 0 else -1, abs(n), np.float64(w[k]), prm[k, 0], prm[k, 1], prm[k, 2], prm[k, 3],
+            prm[k, 4], prm[k, 5], c, st,
+        )
         w[k] = v
         if wn > 0.0:
             w_read[k] = v + wn * normal(st)

@@ -1,9 +1,19 @@
 """A small, fast random-number generator for the compiled kernels (numba).
 
 splitmix64 (Steele, Lea & Flood 2014; passes BigCrush) for uniforms and Marsaglia & Tsang's ziggurat
-(2000) for normals. The state is a one-element uint64 array (the splitmix counter) owned by the kernel call. Every
-kernel call seeds it with an integer drawn from the caller's ``torch.Generator``, so results follow the torch
-seed. numba's own ``np.random`` is several times slower per draw here, which matters for the pulsed update.
+(2000) for normals. The state is the splitmix counter, a uint64. Two interfaces draw the same numbers:
+
+- ``normal(st)``, ``uniform(st)`` on a one-element uint64 array ``st`` (:func:`new_state`) owned by the kernel;
+- ``normal_from(z)``, ``uniform_from(z)`` on the counter itself, returning ``(value, new counter)``. Hot
+  loops use these: a scalar state lives in a register, while passing an array to a helper costs numba
+  reference counting (atomic operations) at every call.
+
+Every kernel call seeds its state with an integer drawn from the caller's ``torch.Generator``, so results
+follow the torch seed. numba's own ``np.random`` is several times slower per draw here, which matters for the
+pulsed update. Kernels that split work across threads give every unit of work (e.g. a crossbar row) its own
+stream, :func:`stream_seed` ``(seed, k)`` (or :func:`stream_state`): the stream's starting counter is a hash of
+both, so the draws of unit k do not depend on which thread runs it or in what order — results are the same
+for any number of threads.
 """
 
 from __future__ import annotations
@@ -13,7 +23,17 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["new_state", "normal", "uniform"]
+__all__ = [
+    "new_state",
+    "normal",
+    "normal_from",
+    "skip_ahead",
+    "stream_seed",
+    "stream_state",
+    "uniform",
+    "uniform_ahead",
+    "uniform_from",
+]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -31,18 +51,62 @@ def new_state(seed):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def _next(st):  # pragma: no cover - compiled
-    z = st[0] + _GOLDEN
-    st[0] = z
+def _mix(z):  # pragma: no cover - compiled
+    """The splitmix64 output function (a bijective 64-bit hash)."""
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
 @numba.njit(cache=True, inline="always")
+def stream_seed(seed, k):  # pragma: no cover - compiled
+    """The starting counter of sub-stream ``k`` (≥ 0) of ``seed``: a hash of both."""
+    return _mix(_mix(np.uint64(seed) ^ _M2) + np.uint64(k) * _GOLDEN)
+
+
+@numba.njit(cache=True)
+def stream_state(seed, k):  # pragma: no cover - compiled
+    """The state array of sub-stream ``k`` of ``seed`` (see :func:`stream_seed`)."""
+    st = np.zeros(1, np.uint64)
+    st[0] = stream_seed(seed, k)
+    return st
+
+
+@numba.njit(cache=True, inline="always")
+def _next_from(z):  # pragma: no cover - compiled
+    """(64 random bits, new counter)."""
+    z = z + _GOLDEN
+    return _mix(z), z
+
+
+@numba.njit(cache=True, inline="always")
+def uniform_from(z):  # pragma: no cover - compiled
+    """(a uniform number in [0, 1) with 53 random bits, new counter)."""
+    r, z = _next_from(z)
+    return (r >> _S11) * _INV53, z
+
+
+@numba.njit(cache=True, inline="always")
+def uniform_ahead(z, k):  # pragma: no cover - compiled
+    """The uniform that the (k+1)-th draw from counter ``z`` gives, without drawing (splitmix is counter-based).
+
+    ``uniform_ahead(z, 0), …, uniform_ahead(z, n − 1)`` followed by ``z = skip_ahead(z, n)`` are exactly n
+    calls of :func:`uniform_from`; written as a loop over k they vectorize.
+    """
+    return (_mix(z + np.uint64(k + 1) * _GOLDEN) >> _S11) * _INV53
+
+
+@numba.njit(cache=True, inline="always")
+def skip_ahead(z, n):  # pragma: no cover - compiled
+    """The counter after ``n`` draws from counter ``z``."""
+    return z + np.uint64(n) * _GOLDEN
+
+
+@numba.njit(cache=True, inline="always")
 def uniform(st):  # pragma: no cover - compiled
     """A uniform number in [0, 1) with 53 random bits."""
-    return (_next(st) >> _S11) * _INV53
+    u, st[0] = uniform_from(st[0])
+    return u
 
 
 def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,35 +139,47 @@ _S32 = np.uint64(32)
 
 
 @numba.njit(cache=True, inline="always")
-def _int32(st):  # pragma: no cover - compiled
-    """A signed 32-bit random integer (the top half of a splitmix64 output) as a float."""
-    return float(np.int32(np.int64(_next(st) >> _S32) - 2147483648))
+def _int32_from(z):  # pragma: no cover - compiled
+    """(a signed 32-bit random integer — the top half of a splitmix64 output — as a float, new counter)."""
+    r, z = _next_from(z)
+    return float(np.int32(np.int64(r >> _S32) - 2147483648)), z
 
 
 @numba.njit(cache=True)
-def _normal_tail(st, hz, iz):  # pragma: no cover - compiled
+def _normal_tail(z, hz, iz):  # pragma: no cover - compiled
+    """The rare branch of the ziggurat (wedges and the tail); returns (value, new counter)."""
     while True:
         x = hz * _WN[iz]
         if iz == 0:
             while True:
-                x = -math.log(1.0 - uniform(st)) * (1.0 / _R)
-                y = -math.log(1.0 - uniform(st))
+                u, z = uniform_from(z)
+                x = -math.log(1.0 - u) * (1.0 / _R)
+                u, z = uniform_from(z)
+                y = -math.log(1.0 - u)
                 if y + y >= x * x:
                     break
-            return _R + x if hz > 0 else -_R - x
-        if _FN[iz] + uniform(st) * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
-            return x
-        hz = _int32(st)
+            return (_R + x if hz > 0 else -_R - x), z
+        u, z = uniform_from(z)
+        if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
+            return x, z
+        hz, z = _int32_from(z)
         iz = int(hz) & 127
         if abs(hz) < _KN[iz]:
-            return hz * _WN[iz]
+            return hz * _WN[iz], z
+
+
+@numba.njit(cache=True, inline="always")
+def normal_from(z):  # pragma: no cover - compiled
+    """(a standard normal number, new counter): Marsaglia & Tsang's ziggurat, one table test in ~99 % of draws."""
+    hz, z = _int32_from(z)
+    iz = int(hz) & 127
+    if abs(hz) < _KN[iz]:
+        return hz * _WN[iz], z
+    return _normal_tail(z, hz, iz)
 
 
 @numba.njit(cache=True, inline="always")
 def normal(st):  # pragma: no cover - compiled
     """A standard normal number (Marsaglia & Tsang's ziggurat: one table test in ~99 % of the draws)."""
-    hz = _int32(st)
-    iz = int(hz) & 127
-    if abs(hz) < _KN[iz]:
-        return hz * _WN[iz]
-    return _normal_tail(st, hz, iz)
+    g, st[0] = normal_from(st[0])
+    return g
