@@ -8,6 +8,7 @@ epochs. The split comes from neurofab's loader and is handed to the aihwkit proc
 Reported: test accuracy after the last epoch, mean ± std over seeds, per simulator and device.
 
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
+        [--devices soft_bounds,constant_step] [--bound 0.6]
 
 aihwkit's interpreter: ``AIHWKIT_PYTHON`` (default ``/tmp/anchors-aihw/bin/python``); skipped when absent.
 """
@@ -39,11 +40,12 @@ AIHWKIT_SCRIPT = textwrap.dedent(
     from aihwkit.simulator.configs.devices import ConstantStepDevice, SoftBoundsDevice
     path, device = sys.argv[1], sys.argv[2]
     seed, epochs, lr, batch = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+    bound = float(sys.argv[7])
     torch.set_num_threads(1)
     data = np.load(path)
     xtr, ytr, xte, yte = (torch.from_numpy(data[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
     torch.manual_seed(seed)
-    dev = SoftBoundsDevice() if device == "soft_bounds" else ConstantStepDevice()
+    dev = SoftBoundsDevice(w_min=-bound, w_max=bound) if device == "soft_bounds" else ConstantStepDevice()
     cfg = SingleRPUConfig(device=dev)
     model = AnalogSequential(AnalogLinear(784, 256, rpu_config=cfg), nn.Sigmoid(),
                              AnalogLinear(256, 128, rpu_config=cfg), nn.Sigmoid(),
@@ -67,12 +69,12 @@ AIHWKIT_SCRIPT = textwrap.dedent(
 )
 
 
-def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch: int) -> float:
+def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float) -> float:
     from neurofab.analog import AnalogLinear, AnalogSGD
     from neurofab.crossbar import TileConfig
     from neurofab.devices import ConstantStep, SoftBounds
 
-    cfg = TileConfig(device=SoftBounds() if device == "soft_bounds" else ConstantStep())
+    cfg = TileConfig(device=SoftBounds(w_min=-bound, w_max=bound) if device == "soft_bounds" else ConstantStep())
     seeds = [seed * 10 + k for k in range(3)]
     model = nn.Sequential(
         AnalogLinear(784, 256, config=cfg, seed=seeds[0]), nn.Sigmoid(),
@@ -92,11 +94,11 @@ def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch:
         return (model(split.x_test).argmax(1) == split.y_test).float().mean().item()
 
 
-def train_aihwkit(path: Path, device: str, seed: int, epochs: int, lr: float, batch: int) -> float | None:
+def train_aihwkit(path: Path, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float) -> float | None:
     python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
     if not os.path.exists(python):
         return None
-    args = [python, "-c", AIHWKIT_SCRIPT, str(path), device, str(seed), str(epochs), str(lr), str(batch)]
+    args = [python, "-c", AIHWKIT_SCRIPT, str(path), device, str(seed), str(epochs), str(lr), str(batch), str(bound)]
     out = subprocess.run(args, capture_output=True, text=True, timeout=7200, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["accuracy"]
 
@@ -111,9 +113,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--devices", default="soft_bounds,constant_step")
+    parser.add_argument("--bound", type=float, default=0.6, help="SoftBounds ±w_max (aihwkit default 0.6)")
     parser.add_argument("--data", default=None, help="MNIST folder (default: NEUROFAB_DATA or ../shared/data/mnist)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -125,7 +129,7 @@ def main() -> None:
         root = "/work/shared/data/mnist"
     split = mnist_split(root, n_train=8000, seed=0)
     print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
-          f" {args.epochs} epochs, {args.seeds} seeds")
+          f" {args.epochs} epochs, {args.seeds} seeds; SoftBounds bounds ±{args.bound}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mnist_split.npz"
         np.savez(path, x_train=split.x_train.numpy(), y_train=split.y_train.numpy(),
@@ -133,12 +137,12 @@ def main() -> None:
         results = {}
         for device in args.devices.split(","):
             ours, peer = [], []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 t = time.perf_counter()
-                ours.append(train_neurofab(split, device, seed, args.epochs, args.lr, args.batch))
+                ours.append(train_neurofab(split, device, seed, args.epochs, args.lr, args.batch, args.bound))
                 t_ours = time.perf_counter() - t
                 t = time.perf_counter()
-                acc = train_aihwkit(path, device, seed, args.epochs, args.lr, args.batch)
+                acc = train_aihwkit(path, device, seed, args.epochs, args.lr, args.batch, args.bound)
                 t_peer = time.perf_counter() - t
                 if acc is not None:
                     peer.append(acc)

@@ -119,13 +119,30 @@ def _noise_scale(x: torch.Tensor, io: IOConfig) -> torch.Tensor:
 
 
 def _one_pass(
-    w: torch.Tensor, x_scaled: torch.Tensor, io: IOConfig, gen: torch.Generator, transposed: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """DAC → analog sum → noise → ADC for already scaled inputs; returns (y, saturated per vector)."""
-    xq = quantize(x_scaled, io.inp_step, io.inp_sto_round, gen)
-    xq = torch.clamp(xq, -io.inp_bound, io.inp_bound)
+    w: torch.Tensor,
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    io: IOConfig,
+    gen: torch.Generator,
+    transposed: bool,
+    need_hit: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """DAC → analog sum → noise → ADC for inputs ``x·scale`` (scale: (B, 1)); returns (y, saturated per vector).
+
+    Written with in-place operations on fresh tensors: the periphery is a large share of a training step.
+    """
+    step = io.inp_step
+    if step > 0 and not io.inp_sto_round:
+        xq = x * (scale / step)  # in DAC steps
+        xq.round_()
+        lim = io.inp_bound / step
+        xq.clamp_(-lim, lim)
+        xq.mul_(step)
+    else:
+        xq = quantize(x * scale, step, io.inp_sto_round, gen)
+        xq.clamp_(-io.inp_bound, io.inp_bound)
     if io.inp_noise > 0:
-        xq = xq + io.inp_noise * torch.randn(xq.shape, generator=gen, device=xq.device, dtype=xq.dtype)
+        xq.add_(torch.randn(xq.shape, generator=gen, device=xq.device, dtype=xq.dtype), alpha=io.inp_noise)
     y = xq @ w if transposed else xq @ w.T
     if io.w_noise > 0:
         if io.w_noise_type == "additive_constant":
@@ -133,15 +150,23 @@ def _one_pass(
         else:  # pcm_read
             absw = w.abs()
             std = io.w_noise * torch.sqrt((xq * xq) @ (absw if transposed else absw.T))
-        y = y + std * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
+        y.addcmul_(std, torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype))
     if io.out_noise > 0:
-        y = y + io.out_noise * torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype)
-    y = quantize(y, io.out_step, io.out_sto_round, gen)
+        y.add_(torch.randn(y.shape, generator=gen, device=y.device, dtype=y.dtype), alpha=io.out_noise)
+    ostep = io.out_step
+    if ostep > 0:
+        if io.out_sto_round:
+            y = quantize(y, ostep, True, gen)
+        else:
+            y.mul_(1.0 / ostep).round_().mul_(ostep)
     if io.out_bound is None:
-        return y, torch.zeros(y.shape[0], dtype=torch.bool, device=y.device)
+        return y, None
     bound = io.out_bound
-    hit = (y >= bound) | ((y <= -bound) if io.bm_test_negative_bound else torch.zeros_like(y, dtype=torch.bool))
-    return torch.clamp(y, -bound, bound), hit.any(dim=1)
+    hit = None
+    if need_hit:
+        hit = (y.abs() if io.bm_test_negative_bound else y).amax(dim=1) >= bound
+    y.clamp_(-bound, bound)
+    return y, hit
 
 
 def analog_mvm(
@@ -169,27 +194,27 @@ def analog_mvm(
         y = x @ w if transposed else x @ w.T
         return y * io.out_scale if io.out_scale != 1.0 else y
     alpha = _noise_scale(x, io)
-    zero = (alpha <= 0).flatten()
-    alpha = torch.where(alpha > 0, alpha, torch.ones_like(alpha))
-    y, hit = _one_pass(w, x / alpha, io, generator, transposed)
-    passes = x.shape[0]
+    zero = alpha <= 0
+    alpha = alpha.masked_fill(zero, 1.0)
     use_bm = bound_management and io.bound_management == "iterative" and io.out_bound is not None
-    reduction = torch.ones_like(alpha)
-    if use_bm:
+    y, hit = _one_pass(w, x, 1.0 / alpha, io, generator, transposed, use_bm)
+    passes = x.shape[0]
+    if use_bm and bool(hit.any()):
+        reduction = torch.ones_like(alpha)
         limit = min(float(io.max_bm_factor), io.max_bm_res / io.inp_step if io.inp_step > 0 else float("inf"))
         r = 1.0
         todo = hit.nonzero().flatten()
         while todo.numel() > 0 and r <= limit:
             r *= 2.0
-            xs = x[todo] / (alpha[todo] * r)
-            y_new, hit_new = _one_pass(w, xs, io, generator, transposed)
+            y_new, hit_new = _one_pass(w, x[todo], 1.0 / (alpha[todo] * r), io, generator, transposed, True)
             passes += todo.numel()
             y[todo] = y_new
             reduction[todo] = r
             todo = todo[hit_new]
-    y = y * (alpha * reduction * io.out_scale)
-    if zero.any() and io.inp_noise == 0:
-        y[zero] = 0.0
+        alpha = alpha * reduction
+    y.mul_(alpha * io.out_scale if io.out_scale != 1.0 else alpha)
+    if io.inp_noise == 0 and bool(zero.any()):
+        y.masked_fill_(zero, 0.0)
     if recording():
         n_out = y.shape[1]
         record("mvm", passes)

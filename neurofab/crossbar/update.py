@@ -106,10 +106,11 @@ def expected_total_and_net(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(n_up + n_down, n_up − n_down) per device: two matrix products over the batch."""
     bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, dw_min, up)
-    p = torch.clamp(a.to(d.dtype).unsqueeze(1) * d.abs(), max=1.0) * bl.to(d.dtype).unsqueeze(1)
-    q = torch.clamp(b.to(x.dtype).unsqueeze(1) * x.abs(), max=1.0)
-    total = p.T @ q
-    net = (p * torch.sign(d)).T @ (q * -torch.sign(x))  # up where −sign(δx) > 0
+    p_signed = torch.clamp(a.to(d.dtype).unsqueeze(1) * d, -1.0, 1.0).mul_(bl.to(d.dtype).unsqueeze(1))
+    q_signed = torch.clamp(b.to(x.dtype).unsqueeze(1) * x, -1.0, 1.0)
+    total = p_signed.abs().T @ q_signed.abs()
+    net = p_signed.T @ q_signed
+    net.neg_()  # up where −sign(δx) > 0
     return total, net
 
 
