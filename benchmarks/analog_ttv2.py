@@ -2,9 +2,10 @@
 
 Both sides use the configuration of aihwkit 1.1's ``TTv2ReRamSBPreset`` (values from its published presets):
 
-- device of A and C: soft bounds, dw_min 0.002, bounds −0.75 / 1.25 (d2d 0.3 absolute on each), dw_min d2d 0.3,
-  up/down d2d 0.01, additive c2c 3.75·dw_min, write noise 56·dw_min, each read against a reference at its own
-  symmetry point (``ReRamSBPresetDevice(subtract_symmetry_point=True)``);
+- device of A and C (neurofab's ``reram_soft_bounds`` preset): soft bounds, dw_min 0.002, bounds −0.75 / 1.25
+  (d2d 0.3 absolute on each), dw_min d2d 0.3, up/down d2d 0.01, additive c2c 3.75·dw_min, write noise
+  56·dw_min, each read against a reference at its own symmetry point
+  (``ReRamSBPresetDevice(subtract_symmetry_point=True)``);
 - forward and backward periphery: 7-bit DAC, 9-bit ADC, output noise 0.1, output bound 20, abs-max noise
   management, iterative bound management; transfer read: the same without noise and bound management;
 - A update: stochastic pulse trains, BL ≤ 31 with update and BL management; the A learning rate is the
@@ -68,16 +69,6 @@ AIHWKIT_SCRIPT = textwrap.dedent(
 )
 
 
-def reram_sb_device():
-    """aihwkit 1.1 ``ReRamSBPresetDevice`` (a loose soft-bounds fit to Gong et al. 2018; aihwkit preset values)."""
-    from neurofab.devices import SoftBounds
-
-    return SoftBounds(
-        dw_min=DW_MIN, up_down=0.0, w_max=1.25, w_min=-0.75, mult_noise=False, dw_min_dtod=0.3, up_down_dtod=0.01,
-        w_max_dtod=0.3 / 1.25, w_min_dtod=0.3 / 0.75, dw_min_std=3.75, write_noise_std=56.0,
-    )
-
-
 def preset_io(managed: bool = True):
     """aihwkit 1.1 ``PresetIOParameters``; ``managed=False``: noise and bound management off (transfer read)."""
     from neurofab.crossbar import IOConfig
@@ -93,9 +84,10 @@ def neurofab_step_time(mode: str, steps: int, x: torch.Tensor, g: torch.Tensor) 
     from neurofab.analog.optimizers import use_algorithm
     from neurofab.crossbar import TileConfig, UpdateConfig
     from neurofab.crossbar.compound import CompoundConfig, TransferConfig
+    from neurofab.devices import device_presets
 
     tile = TileConfig(
-        device=reram_sb_device(), forward=preset_io(), backward=preset_io(),
+        device=device_presets.create("reram_soft_bounds"), forward=preset_io(), backward=preset_io(),
         update=UpdateConfig(mode=mode, desired_bl=BL),
     )
     layer = AnalogLinear(512, 512, bias=False, config=tile, seed=0)

@@ -228,6 +228,7 @@ class CompoundTile(AnalogTile):
 
     State (``state_dict``): A (``array``) and C (``c``) with their generators, the references, H, the tile's
     and the transfer's generators, the sample counter, the next column and the number of column reads.
+    ``apply_pulses(counts)`` pulses A (the array that takes the updates).
     """
 
     def __init__(
@@ -262,16 +263,25 @@ class CompoundTile(AnalogTile):
     # ----- state ------------------------------------------------------------------------------------------
     def get_extra_state(self) -> dict[str, Any]:
         state = super().get_extra_state()
-        state.update(transfer_generator=self.transfer_generator.get_state(), samples=self.samples,
+        state.update(transfer_generator=self.transfer_generator.get_state(),
+                     transfer_generator_device=str(self.transfer_generator.device), samples=self.samples,
                      next_column=self.next_column, transfers=self.transfers, calibrated=self.calibrated)
         return state
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         super().set_extra_state(state)
-        self.transfer_generator = torch.Generator(device=state.get("generator_device", "cpu"))
+        self.transfer_generator = torch.Generator(device=state.get("transfer_generator_device", "cpu"))
         self.transfer_generator.set_state(state["transfer_generator"])
         self.samples, self.next_column = int(state["samples"]), int(state["next_column"])
         self.transfers, self.calibrated = int(state["transfers"]), bool(state["calibrated"])
+
+    def _transfer_gen(self) -> torch.Generator:
+        """The transfer's generator, following the arrays to their torch device (deterministically)."""
+        dev = self.array.w.device
+        if self.transfer_generator.device != dev:
+            seed = int(torch.randint(0, 2**62, (1,), generator=self.transfer_generator))
+            self.transfer_generator = make_generator(seed, dev)
+        return self.transfer_generator
 
     def extra_repr(self) -> str:
         tc = self.compound.transfer
@@ -288,8 +298,8 @@ class CompoundTile(AnalogTile):
             value = array.get_weights().clone()
         if cfg.reference_write_noise > 0:
             value = value + cfg.reference_write_noise * torch.randn(
-                value.shape, generator=self.transfer_generator, dtype=value.dtype
-            ).to(value.device)
+                value.shape, generator=self._transfer_gen(), dtype=value.dtype, device=value.device
+            )
         return value
 
     def calibrate(self) -> None:
@@ -355,7 +365,7 @@ class CompoundTile(AnalogTile):
         """v = (A_main − A_ref)·u for the read vectors of columns ``cols`` through the transfer periphery: (k, out)."""
         tc = self.compound.transfer
         k = cols.numel()
-        gen = self.transfer_generator
+        gen = self._transfer_gen()
         if tc.read_vectors == "hadamard" or tc.io.inp_noise > 0:
             if tc.read_vectors == "hadamard":
                 u = hadamard_vectors(self.in_size)[cols.cpu()]
@@ -391,7 +401,7 @@ class CompoundTile(AnalogTile):
                 else:
                     u = torch.nn.functional.one_hot(cols, self.in_size).to(v.dtype)
                 up = self.config.update if tc.update is None else tc.update
-                outer_update(self.c, u, -v, tc.lr, up, self.transfer_generator)  # C ← C + η_c f(v) uᵀ
+                outer_update(self.c, u, -v, tc.lr, up, self._transfer_gen())  # C ← C + η_c f(v) uᵀ
             else:
                 self._buffered_write(cols, v)
 
@@ -404,6 +414,6 @@ class CompoundTile(AnalogTile):
         if bool(fire.any()):
             counts = torch.zeros(self.out_size, self.in_size, dtype=torch.int64, device=self.h.device)
             counts[:, cols] = (sign * fire).to(torch.int64)
-            self.c.pulse(counts, self.transfer_generator)
+            self.c.pulse(counts, self._transfer_gen())
             hc = torch.where(fire, sign * tc.hysteresis, hc)
         self.h[:, cols] = hc

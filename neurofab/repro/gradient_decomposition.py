@@ -127,10 +127,10 @@ def _run(quick: bool, seed: int, data_dir: str | None) -> Report:
                     "round-to-nearest collapses at large B (≈ 28–31 % at B ≥ 1024); SR restores a floating-point-"
                     "like learning-rate window (Fig. 5E)", worst_sr, ">", worst_rtn, margin=0.1)
     report.notes.append(
-        "Rounding: round-to-nearest collapses at one of the two learning rates and which one depends on the seed "
-        "(seed 0: η = 8, seed 2: η = 4); it writes no pulse for sub-half-pulse changes, which on a device whose "
-        "c2c noise per pulse is 17 steps also filters noise, so where it trains it can match SR. The judged row "
-        "compares the worst case over the two learning rates.")
+        "Rounding: round-to-nearest collapses at η = 8 and, depending on the random stream, also at η = 4; it "
+        "writes no pulse for sub-half-pulse changes, which on a device whose c2c noise per pulse is 17 steps also "
+        "filters noise, so where it trains it can match SR. The judged row compares the worst case over the two "
+        "learning rates.")
 
     k = 10
     dec = {}
