@@ -5,8 +5,10 @@
 are added digitally. The life of a tile:
 
 1. :meth:`program(w, generator)` — per array, the weights are scaled so their abs-max (per array, or per
-   output column) maps to the converter's w_max (the factor is applied digitally to the output, as aihwkit's
-   single-pair converter does with g_max), turned into a conductance pair, and programmed by the noise model.
+   output column) maps to the converter's w_max (g_max, as aihwkit's single-pair converter does), turned into
+   a conductance pair, and programmed by the noise model. The periphery then sees either the weights in their
+   own units (``weight_scaling="none"``, aihwkit's default mapping) or the rescaled ones, the factor applied
+   digitally to the output (``"tile"``, ``"column"``: the full conductance range drives the ADC).
    The drift-compensation baseline is read with the one-hot probe through the periphery.
 2. :meth:`drift_to(t, generator)` — per array, the conductances at ``t`` seconds after programming, the
    effective matrix under IR drop (if configured), the per-device read-noise std, and the drift
@@ -179,7 +181,8 @@ def _record(y: torch.Tensor, passes: int, w: torch.Tensor, io: IOConfig) -> torc
 
 def _compiled_ok(w: torch.Tensor, x: torch.Tensor, io: IOConfig) -> bool:
     return (
-        not io.is_perfect and x.device.type == "cpu" and w.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
+        not io.is_perfect and x.device.type == "cpu" and w.device.type == "cpu"
+        and x.dtype == torch.float32 and w.dtype == torch.float32
         and io.inp_step > 0 and io.inp_noise == 0 and not io.inp_sto_round and not io.out_sto_round
         and io.w_noise == 0 and not x.requires_grad
     )
@@ -310,14 +313,17 @@ class InferenceTileConfig(Config):
 
     Defaults are aihwkit 1.1's ``InferenceRPUConfig``: the PCM-like noise model (g_max 25 µS), the default
     forward ``IOParameters`` (7-bit DAC, 9-bit ADC over ±12, output noise 0.06, abs-max noise management,
-    iterative bound management), global drift compensation, tiles of at most 512 × 512.
+    iterative bound management), no weight rescaling for the periphery (``MappingParameter`` omega 0), global
+    drift compensation, tiles of at most 512 × 512.
     """
 
     noise_model: AnyNoiseModel = Field(default_factory=PCMNoiseModel, description="device statistics")
     forward: IOConfig = Field(default_factory=IOConfig, description="periphery of the forward MVM")
     drift_compensation: DriftCompensationKind = Field("global", description="output rescaling after drift")
-    weight_scaling: Literal["tile", "column"] = Field(
-        "tile", description="abs-max of the weights → w_max per array (aihwkit) or per output column"
+    weight_scaling: Literal["none", "tile", "column"] = Field(
+        "none",
+        description="periphery sees the weights as they are (aihwkit default, omega 0), or rescaled to abs-max "
+        "w_max per array or per output column with the factor applied digitally",
     )
     ir_drop: IRDropConfig | None = Field(None, description="wire resistance (None: ideal wires)")
     max_input_size: int = Field(512, gt=0, description="largest number of array inputs (rows) [devices]")
@@ -337,6 +343,7 @@ class _ArrayState:
     rows: slice
     cols: slice
     scale: torch.Tensor  # digital factor: scalar or (out_block, 1)
+    unit: torch.Tensor  # MVM weights per normalised weight: the abs-max with weight_scaling="none", else 1
     prog: Programmed
     w_read: torch.Tensor  # (out_block, in_block): weights a noiseless read sees now
     read_var: torch.Tensor | None = None  # (out_block, in_block): per-read variance of the weight [weight units²]
@@ -412,8 +419,11 @@ class InferenceTile(nn.Module):
         for rows, cols in self._blocks():
             block = w[rows, cols].detach()
             w_norm, scale = scale_weights(block, omega, columnwise=self.config.weight_scaling == "column")
+            unit = torch.ones_like(scale)
+            if self.config.weight_scaling == "none":
+                scale, unit = unit, scale
             prog = model.program(model.to_conductances(w_norm), gen)
-            arrays.append(_ArrayState(rows, cols, scale, prog, self._read_weights(prog.g_prog)))
+            arrays.append(_ArrayState(rows, cols, scale, unit, prog, self._read_weights(prog.g_prog) * unit))
         self._arrays = arrays
         self.t_inference = None
         if self.config.drift_compensation != "none":
@@ -430,9 +440,9 @@ class InferenceTile(nn.Module):
         k = model.converter.siemens_per_weight
         for a in self._arrays:
             g_t = model.conductance_at(a.prog, t_inference, gen)
-            a.w_read = self._read_weights(g_t)
+            a.w_read = self._read_weights(g_t) * a.unit
             std = model.read_std(a.prog, g_t, float(t_inference))
-            a.read_var = None if std is None else (std[0] ** 2 + std[1] ** 2) / k**2
+            a.read_var = None if std is None else (std[0] ** 2 + std[1] ** 2) * (a.unit / k) ** 2
             if a.baseline is not None:
                 a.alpha = compensation_factor(a.baseline, probe_readout(self._probe(a), self.config.drift_compensation))
         self.t_inference = float(t_inference)
@@ -503,6 +513,9 @@ class InferenceTile(nn.Module):
         omega = self.config.noise_model.converter.w_max
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for rows, cols in self._blocks():
+            if self.config.weight_scaling == "none":
+                y[:, rows] += forward_mvm(w[rows, cols], x[:, cols], io, gen)
+                continue
             w_norm, scale = scale_weights(w[rows, cols], omega, columnwise=self.config.weight_scaling == "column")
             part = forward_mvm(w_norm, x[:, cols], io, gen)
             y[:, rows] += part * (scale.reshape(1, -1) if scale.dim() else scale)

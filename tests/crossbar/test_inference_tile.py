@@ -97,7 +97,7 @@ def _ideal_config(**kw):
     return InferenceTileConfig(noise_model=GaussianNoiseModel(), forward=IOConfig.perfect(), **kw)
 
 
-@pytest.mark.parametrize("scaling", ["tile", "column"])
+@pytest.mark.parametrize("scaling", ["none", "tile", "column"])
 def test_noise_free_programming_reproduces_the_weights_across_arrays(scaling):
     w, x = _data(out=70, inp=130, batch=40)
     tile = InferenceTile(70, 130, _ideal_config(weight_scaling=scaling, max_input_size=50, max_output_size=32))
@@ -108,6 +108,22 @@ def test_noise_free_programming_reproduces_the_weights_across_arrays(scaling):
     assert torch.allclose(tile.effective_weights(), w, atol=1e-6)
     tile.reset()
     assert torch.allclose(tile(x, reference=w), x @ w.T, atol=1e-5)
+
+
+def test_weight_scaling_sets_what_the_periphery_sees():
+    # output noise is in the periphery's units: on raw small weights ("none", aihwkit's default mapping) it is
+    # as large as on rescaled ones, so relative to the signal it is abs-max times larger
+    w, x = _data(out=32, inp=40, batch=3000)
+    w = 0.05 * w / w.abs().max()
+    io = IOConfig(out_noise=0.1, inp_bits=None, out_bits=None, out_bound=None, noise_management="none")
+    spread = {}
+    for scaling in ("none", "tile"):
+        cfg = InferenceTileConfig(noise_model=GaussianNoiseModel(), forward=io, weight_scaling=scaling)
+        tile = InferenceTile(32, 40, cfg)
+        tile.program(w, 0)
+        spread[scaling] = float((tile(x) - x @ w.T).std())
+    assert spread["none"] == pytest.approx(0.1, rel=0.03)
+    assert spread["tile"] == pytest.approx(0.1 * 0.05, rel=0.03)
 
 
 @pytest.mark.parametrize("kind", ["global", "per_column"])
