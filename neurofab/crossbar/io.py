@@ -452,5 +452,5 @@ def _record_passes(io: IOConfig, passes: int, n_in: int, n_out: int) -> None:
 
 def check_input(x: torch.Tensor, name: str = "input") -> None:
     """Raise NumericalError when ``x`` holds NaN or inf (cheap: one sum; a sum that overflows also raises)."""
-    if x.numel() and not torch.isfinite(x.sum()):
+    if x.numel() and not math.isfinite(float(x.sum())):
         raise NumericalError(f"{name} contains NaN or inf values")
