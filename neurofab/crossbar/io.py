@@ -17,16 +17,24 @@ One analog MVM of a tile (forward y = Wx, or transpose z = Wᵀδ), for every ve
 Semantics and defaults follow IBM aihwkit 1.1's ``IOParameters`` (values marked "aihwkit default"). The
 output noise and bounds are in units of the normalised weights times the normalised input (a weight of 1
 driven by an input of 1 gives an output of 1).
+
+On CPU (float32/float64) the element-wise steps run in two compiled passes around the matrix product — DAC
+side (1–2) and ADC side (3–6) — with their noise from :mod:`neurofab.devices.rng` seeded by the caller's
+generator; elsewhere the same steps run as torch operations (:func:`quantize` and friends).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
+import numba
+import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from neurofab.core import Config, NumericalError, ShapeError, record, recording
+from neurofab.core import Config, NumericalError, ShapeError, record, recording, seed_from
+from neurofab.devices.rng import normal_from, stream_seed, uniform_from
 
 __all__ = ["IOConfig", "analog_mvm", "quantize"]
 
@@ -169,6 +177,217 @@ def _one_pass(
     return y, hit
 
 
+_NM_CODE = {"abs_max": 0, "constant": 1, "none": 2}
+
+
+@numba.njit(cache=True, nogil=True)
+def _dac_kernel(
+    x, rows, reduction, first, nm_code, nm_thres, step, bound, sto, inp_noise, want_norm, seed, stream, xq, alpha, zero,
+    sq_norm,
+):  # pragma: no cover - compiled
+    """Steps 1–2: xq[k] = DAC(x[b] / (α_b·reduction)) (+ input noise) for b = rows[k] (all rows if ``rows`` is empty).
+
+    On the first pass (``first``) α and the zero-input flags are computed per row (noise management) into
+    ``alpha`` / ``zero``; later passes (bound management) reuse them. With ``want_norm``, ``sq_norm[k]``
+    receives Σ_j xq² (for the additive weight read noise). Nearest rounding is half to even, as
+    ``torch.round``; without stochastic rounding or input noise the loop is branch-free and vectorizes.
+    Noise from stream ``stream`` of ``seed``.
+    """
+    z = stream_seed(seed, stream)
+    n = x.shape[1]
+    lim = bound / step if step > 0 else bound
+    plain = not sto and inp_noise == 0
+    every = rows.shape[0] == 0
+    for k in range(xq.shape[0]):
+        b = k if every else rows[k]
+        xb = x[b]
+        if first:
+            if nm_code == 0:
+                a = 0.0
+                for j in range(n):
+                    a = max(a, abs(np.float64(xb[j])))
+                if nm_thres > 0:
+                    a = min(a, nm_thres)
+            elif nm_code == 1:
+                a = nm_thres if nm_thres > 0 else 1.0
+            else:
+                a = 1.0
+            zero[b] = a <= 0.0
+            alpha[b] = 1.0 if a <= 0.0 else a
+        scale = 1.0 / (alpha[b] * reduction)
+        if step > 0:
+            scale = scale / step
+        out = xq[k]
+        if plain:
+            if step > 0:
+                for j in range(n):
+                    out[j] = min(max(np.rint(xb[j] * scale), -lim), lim) * step
+            else:
+                for j in range(n):
+                    out[j] = min(max(xb[j] * scale, -lim), lim)
+        else:
+            for j in range(n):
+                v = np.float64(xb[j]) * scale
+                if step > 0:
+                    if sto:
+                        u, z = uniform_from(z)
+                        v = math.floor(v + u)
+                    else:
+                        v = np.rint(v)
+                v = min(max(v, -lim), lim)
+                if step > 0:
+                    v = v * step
+                if inp_noise > 0:
+                    g, z = normal_from(z)
+                    v += inp_noise * g
+                out[j] = v
+        if want_norm:
+            acc = 0.0
+            for j in range(n):
+                acc += np.float64(out[j]) * out[j]
+            sq_norm[k] = acc
+
+
+@numba.njit(cache=True, nogil=True)
+def _adc_kernel(
+    y, rows, reduction, alpha, zero, sq_norm, elem_var, out_noise, w_noise, ostep, sto, bound, test_neg, out_scale,
+    zero_out, seed, stream, hit,
+):  # pragma: no cover - compiled
+    """Steps 3–6 on the raw products ``y`` (in place): noise, ADC, saturation, rescale; returns the hits.
+
+    The noise of element (k, i) is one normal: output noise and weight read noise combined (independent
+    normals add in variance) — σ² = out_noise² + w_noise²·sq_norm[k] (additive), or + ``elem_var[k, i]``
+    (PCM read noise, when that array is not empty). Then ADC rounding to ``ostep`` (nearest, half to even,
+    or stochastic), the saturation test against ``bound`` (``hit[k]``; bound ≤ 0: no ADC range), the clip,
+    and the digital factor α_b·reduction·out_scale (0 for a zero input when ``zero_out``). Normals are drawn
+    first into a row buffer; the rest is branch-free and vectorizes. Noise from stream ``stream`` of ``seed``.
+    """
+    z = stream_seed(seed, stream)
+    m, n = y.shape
+    per_elem = elem_var.shape[0] > 0
+    every = rows.shape[0] == 0
+    inv = 1.0 / ostep if ostep > 0 else 0.0
+    lim = bound if bound > 0 else np.inf
+    noise = np.zeros(n, np.float64)
+    hits = 0
+    for k in range(m):
+        b = k if every else rows[k]
+        yk = y[k]
+        if per_elem:
+            ek = elem_var[k]
+            for i in range(n):
+                g, z = normal_from(z)
+                noise[i] = math.sqrt(ek[i] + out_noise * out_noise) * g
+        else:
+            sd = math.sqrt(out_noise * out_noise + w_noise * w_noise * sq_norm[k]) if w_noise > 0 else out_noise
+            if sd > 0:
+                for i in range(n):
+                    g, z = normal_from(z)
+                    noise[i] = sd * g
+        if sto and ostep > 0:
+            for i in range(n):
+                u, z = uniform_from(z)
+                yk[i] = math.floor((yk[i] + noise[i]) * inv + u) * ostep
+        elif ostep > 0:
+            for i in range(n):
+                yk[i] = np.rint((yk[i] + noise[i]) * inv) * ostep
+        else:
+            for i in range(n):
+                yk[i] = yk[i] + noise[i]
+        f = 0.0 if zero_out and zero[b] else alpha[b] * reduction * out_scale
+        sat = 0
+        if test_neg:
+            for i in range(n):
+                v = yk[i]
+                sat |= (v >= lim) | (v <= -lim)
+                yk[i] = min(max(v, -lim), lim) * f
+        else:
+            for i in range(n):
+                v = yk[i]
+                sat |= v >= lim
+                yk[i] = min(max(v, -lim), lim) * f
+        hit[k] = sat != 0
+        hits += sat != 0
+    return hits
+
+
+#: switch for the compiled periphery (tests compare it with the torch operations)
+_USE_COMPILED = True
+
+
+def _compiled(w: torch.Tensor, x: torch.Tensor) -> bool:
+    """Whether the compiled periphery applies: CPU, one float dtype, and no autograd graph to build."""
+    return (
+        _USE_COMPILED
+        and w.device.type == "cpu"
+        and x.device.type == "cpu"
+        and x.dtype == w.dtype
+        and w.dtype in (torch.float32, torch.float64)
+        and not (torch.is_grad_enabled() and (x.requires_grad or w.requires_grad))
+    )
+
+
+_EMPTY_ROWS = np.zeros(0, np.int64)
+_EMPTY2 = np.zeros((0, 0), np.float64)
+_CONSTANTS: dict[int, tuple] = {}
+
+
+def _io_constants(io: IOConfig) -> tuple:
+    """The numbers the kernels need from ``io`` (cached per config object)."""
+    entry = _CONSTANTS.get(id(io))
+    if entry is None or entry[0] is not io:
+        additive = io.w_noise > 0 and io.w_noise_type == "additive_constant"
+        dac = (_NM_CODE[io.noise_management], float(io.nm_thres), io.inp_step, float(io.inp_bound), io.inp_sto_round,
+               float(io.inp_noise), additive)
+        adc = (float(io.out_noise), float(io.w_noise) if additive else 0.0, io.out_step, io.out_sto_round,
+               float(io.out_bound) if io.out_bound is not None else 0.0, io.bm_test_negative_bound,
+               float(io.out_scale), io.inp_noise == 0)
+        if len(_CONSTANTS) > 256:
+            _CONSTANTS.clear()
+        entry = _CONSTANTS[id(io)] = (io, dac, adc)
+    return entry[1], entry[2]
+
+
+def _compiled_pass(w, x, rows, reduction, io, transposed, seed, k, alpha, zero):
+    """DAC kernel → matrix product → ADC kernel for rows ``rows`` of x (pass k); returns (y, saturated, hits)."""
+    dac, adc = _io_constants(io)
+    m = x.shape[0] if rows.shape[0] == 0 else rows.shape[0]
+    xq = torch.empty((m, x.shape[1]), dtype=x.dtype)
+    sq_norm = np.zeros(m, np.float64)
+    _dac_kernel(x.numpy(), rows, reduction, k == 0, *dac, seed, 2 * k, xq.numpy(), alpha, zero, sq_norm)
+    y = xq @ w if transposed else xq @ w.T
+    elem_var = _EMPTY2
+    if io.w_noise > 0 and io.w_noise_type == "pcm_read":  # σ_w² Σ_j |w_ij| x_j² per output
+        absw = w.abs()
+        elem_var = ((io.w_noise**2) * ((xq * xq) @ (absw if transposed else absw.T))).to(torch.float64).numpy()
+    hit = np.empty(m, np.bool_)
+    hits = _adc_kernel(y.numpy(), rows, reduction, alpha, zero, sq_norm, elem_var, *adc, seed, 2 * k + 1, hit)
+    return y, hit, hits
+
+
+def _analog_mvm_compiled(w, x, io, generator, transposed, use_bm) -> tuple[torch.Tensor, int]:
+    """The compiled periphery (see the module docstring); returns (y, vector passes)."""
+    n_batch = x.shape[0]
+    seed = seed_from(generator)
+    alpha = np.empty(n_batch, np.float64)
+    zero = np.empty(n_batch, np.bool_)
+    y, hit, hits = _compiled_pass(w, x, _EMPTY_ROWS, 1.0, io, transposed, seed, 0, alpha, zero)
+    passes = n_batch
+    if use_bm and hits:
+        limit = min(float(io.max_bm_factor), io.max_bm_res / io.inp_step if io.inp_step > 0 else float("inf"))
+        r = 1.0
+        todo = np.flatnonzero(hit)
+        k = 1
+        while todo.size > 0 and r <= limit:
+            r *= 2.0
+            y_new, hit_new, _ = _compiled_pass(w, x, todo, r, io, transposed, seed, k, alpha, zero)
+            passes += todo.size
+            y[torch.from_numpy(todo)] = y_new
+            todo = todo[hit_new]
+            k += 1
+    return y, passes
+
+
 def analog_mvm(
     w: torch.Tensor,
     x: torch.Tensor,
@@ -193,10 +412,15 @@ def analog_mvm(
             record("mvm", x.shape[0])
         y = x @ w if transposed else x @ w.T
         return y * io.out_scale if io.out_scale != 1.0 else y
+    use_bm = bound_management and io.bound_management == "iterative" and io.out_bound is not None
+    if _compiled(w, x):
+        y, passes = _analog_mvm_compiled(w.detach(), x.detach().contiguous(), io, generator, transposed, use_bm)
+        if recording():
+            _record_passes(io, passes, n_in, y.shape[1])
+        return y
     alpha = _noise_scale(x, io)
     zero = alpha <= 0
     alpha = alpha.masked_fill(zero, 1.0)
-    use_bm = bound_management and io.bound_management == "iterative" and io.out_bound is not None
     y, hit = _one_pass(w, x, 1.0 / alpha, io, generator, transposed, use_bm)
     passes = x.shape[0]
     if use_bm and bool(hit.any()):
@@ -216,14 +440,17 @@ def analog_mvm(
     if io.inp_noise == 0 and bool(zero.any()):
         y.masked_fill_(zero, 0.0)
     if recording():
-        n_out = y.shape[1]
-        record("mvm", passes)
-        record("dac_conversion", passes * n_in, f"{io.inp_bits}b" if io.inp_bits else "analog")
-        record("adc_conversion", passes * n_out, f"{io.out_bits}b" if io.out_bits else "analog")
+        _record_passes(io, passes, n_in, y.shape[1])
     return y
+
+
+def _record_passes(io: IOConfig, passes: int, n_in: int, n_out: int) -> None:
+    record("mvm", passes)
+    record("dac_conversion", passes * n_in, f"{io.inp_bits}b" if io.inp_bits else "analog")
+    record("adc_conversion", passes * n_out, f"{io.out_bits}b" if io.out_bits else "analog")
 
 
 def check_input(x: torch.Tensor, name: str = "input") -> None:
     """Raise NumericalError when ``x`` holds NaN or inf (cheap: one sum; a sum that overflows also raises)."""
-    if x.numel() and not torch.isfinite(x.sum()):
+    if x.numel() and not math.isfinite(float(x.sum())):
         raise NumericalError(f"{name} contains NaN or inf values")

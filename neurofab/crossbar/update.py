@@ -23,6 +23,7 @@ max|δ|' = um_grad_scale·max|δ| (shrunk by desired_bl/k when k > desired_bl, s
 from __future__ import annotations
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
@@ -113,7 +114,13 @@ def expected_coincidences(
 def expected_total_and_net(
     x: torch.Tensor, d: torch.Tensor, lr: float, dw_min: float, up: UpdateConfig
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(n_up + n_down, n_up − n_down) per device: two matrix products over the batch."""
+    """(n_up + n_down, n_up − n_down) per device: two matrix products over the batch.
+
+    On CPU the signed probabilities come from one compiled pass over the batch; when every x ≥ 0 (inputs
+    after a sigmoid or ReLU) both products are one: [|p|, −p]ᵀ q.
+    """
+    if x.device.type == "cpu" and d.device.type == "cpu" and x.dtype == d.dtype and x.dtype in _FLOATS:
+        return _expected_total_and_net_compiled(x.detach(), d.detach(), lr, dw_min, up)
     bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, dw_min, up)
     p_signed = torch.clamp(a.to(d.dtype).unsqueeze(1) * d, -1.0, 1.0).mul_(bl.to(d.dtype).unsqueeze(1))
     q_signed = torch.clamp(b.to(x.dtype).unsqueeze(1) * x, -1.0, 1.0)
@@ -121,6 +128,49 @@ def expected_total_and_net(
     net = p_signed.T @ q_signed
     net.neg_()  # up where −sign(δx) > 0
     return total, net
+
+
+_FLOATS = (torch.float32, torch.float64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _signed_probabilities(x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, p, q):  # pragma: no cover
+    """Per sample: (BL, A, B) of the trains, then p[b] = [|p_i|, −p_i] with p_i = BL·clip(A·δ_i, ±1) and
+    q[b] = clip(B·x_j, ±1). Returns whether every q ≥ 0."""
+    n_batch, n_in = x.shape
+    n_out = d.shape[1]
+    nonneg = True
+    for s in range(n_batch):
+        x_amax = 0.0
+        for j in range(n_in):
+            x_amax = max(x_amax, abs(np.float64(x[s, j])))
+        d_amax = 0.0
+        for i in range(n_out):
+            d_amax = max(d_amax, abs(np.float64(d[s, i])))
+        train, a, b = _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs)
+        for i in range(n_out):
+            v = train * min(max(a * d[s, i], -1.0), 1.0)
+            p[s, i] = abs(v)
+            p[s, n_out + i] = -v
+        for j in range(n_in):
+            v = min(max(b * x[s, j], -1.0), 1.0) if train > 0 else 0.0
+            q[s, j] = v
+            nonneg = nonneg and v >= 0
+    return nonneg
+
+
+def _expected_total_and_net_compiled(x, d, lr, dw_min, up) -> tuple[torch.Tensor, torch.Tensor]:
+    n_out = d.shape[1]
+    p = torch.empty((x.shape[0], 2 * n_out), dtype=x.dtype)
+    q = torch.empty_like(x, memory_format=torch.contiguous_format)
+    nonneg = _signed_probabilities(
+        x.numpy(), d.numpy(), float(lr), float(dw_min), up.desired_bl, up.fixed_bl, up.update_management,
+        up.update_bl_management, float(up.um_grad_scale), p.numpy(), q.numpy(),
+    )
+    if nonneg:
+        both = p.T @ q
+        return both[:n_out], both[n_out:]
+    return p[:, :n_out].T @ q.abs(), p[:, n_out:].T @ q
 
 
 @numba.njit(cache=True)
@@ -199,30 +249,28 @@ def _list_fired(mask, fired):  # pragma: no cover - compiled
     return count
 
 
-@numba.njit(cache=True)
-def _draw_trains(x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, n_words, seed):  # pragma: no cover
+@numba.njit(cache=True, nogil=True)
+def _draw_trains(
+    x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, seed, col_start, col_idx, col_mask, col_neg, row_ptr,
+    row_sample, row_bits, entry_row, entry_sample, entry_bits, cm, rm, fired_cols, fired_rows,
+):  # pragma: no cover - compiled
     """The pulse trains of a batch, bit-packed: bit k of word q of a mask is slot 64q + k of the sample's train.
 
-    Returns the firing columns of each sample in compressed form — ``col_start`` (B + 1 offsets), their
-    index (uint32, ascending), slot masks ``col_mask[q, t]`` and whether x_j < 0 — the slot masks of every row
-    as ``row_mask[q, i, s]`` (zero when row i never fires in sample s), and the number of (row, column) pairs
-    that both fire in some slot of a sample (the devices the pulses will visit).
+    Fills (caller's workspace, sized for the batch): the firing columns of each sample in compressed form —
+    ``col_start`` (B + 1 offsets), their index (ascending), slot masks ``col_mask[q, t]`` and whether x_j < 0 —
+    and the firing rows grouped by row (CSR): row i fires in samples ``row_sample[row_ptr[i]:row_ptr[i + 1]]``
+    (ascending) with slot masks ``row_bits[q, ·]``. ``cm``, ``rm`` must be zero on entry and are left zero.
+    Returns the number of (row, column) pairs that both fire in some slot of a sample (devices visited).
     """
     z = np.uint64(seed)
     n_batch, n_in = x.shape
     n_out = d.shape[1]
-    col_start = np.zeros(n_batch + 1, np.int64)
-    col_idx = np.empty(n_batch * n_in, np.uint32)
-    col_mask = np.empty((n_words, n_batch * n_in), np.uint64)
-    col_neg = np.empty(n_batch * n_in, np.bool_)
-    row_mask = np.zeros((n_words, n_out, n_batch), np.uint64)
-    cm = np.zeros((n_words, n_in), np.uint64)
-    rm = np.zeros((n_words, n_out), np.uint64)
-    fired_cols = np.empty(n_in, np.int64)
-    fired_rows = np.empty(n_out, np.int64)
+    n_words = cm.shape[0]
     one = np.uint64(1)
     pos = 0
+    n_entries = 0
     visits = 0
+    col_start[0] = 0
     for s in range(n_batch):
         x_amax = 0.0
         for j in range(n_in):
@@ -255,37 +303,61 @@ def _draw_trains(x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs, n_words,
         col_start[s + 1] = pos
         for t in range(n_rows):
             i = fired_rows[t]
+            entry_row[n_entries] = i
+            entry_sample[n_entries] = s
             for q in range(n_words):
-                row_mask[q, i, s] = rm[q, i]
+                entry_bits[q, n_entries] = rm[q, i]
                 rm[q, i] = 0
+            n_entries += 1
+        if n_cols == 0:  # rows that fire with no column: nothing to write
+            n_entries -= n_rows
         visits += n_rows * n_cols
-    return col_start, col_idx, col_mask, col_neg, row_mask, visits
+    # group the (row, sample) entries by row; a stable counting sort keeps the samples in order
+    for i in range(n_out + 1):
+        row_ptr[i] = 0
+    for e in range(n_entries):
+        row_ptr[entry_row[e] + 1] += 1
+    for i in range(n_out):
+        row_ptr[i + 1] += row_ptr[i]
+    for e in range(n_entries):
+        i = entry_row[e]
+        dst = row_ptr[i]
+        row_sample[dst] = entry_sample[e]
+        for q in range(n_words):
+            row_bits[q, dst] = entry_bits[q, e]
+        row_ptr[i] = dst + 1
+    for i in range(n_out, 0, -1):
+        row_ptr[i] = row_ptr[i - 1]
+    row_ptr[0] = 0
+    return visits
 
 
 #: how many device visits ahead of the pulse loop the row kernels prefetch (memory latency hiding)
-_PREFETCH_VISITS = 96
+_PREFETCH_VISITS = 32
 
 
 @numba.njit(cache=True, inline="always")
-def _prefetch_row(w, w_read, prm, n_in, i, col_start, col_idx, row_mask_i, wn):  # pragma: no cover - compiled
+def _prefetch_row(w, w_read, prm, i, col_start, col_idx, row_ptr, row_sample, wn):  # pragma: no cover - compiled
     """Prefetch the state and parameters of every device row i may visit; returns how many that is."""
+    n_in = w.shape[1]
     visits = 0
-    for s in range(row_mask_i.shape[0]):
-        if row_mask_i[s] != 0:
-            for t in range(col_start[s], col_start[s + 1]):
-                k = i * n_in + np.int64(col_idx[t])
-                prefetch(w, k)
-                prefetch(prm, 6 * k)
-                prefetch(prm, 6 * k + 5)
-                if wn > 0.0:
-                    prefetch(w_read, k)
-            visits += col_start[s + 1] - col_start[s]
+    for e in range(row_ptr[i], row_ptr[i + 1]):
+        s = row_sample[e]
+        for t in range(col_start[s], col_start[s + 1]):
+            k = i * n_in + np.int64(col_idx[t])
+            prefetch(w, k)
+            prefetch(prm, 6 * k)
+            prefetch(prm, 6 * k + 5)
+            if wn > 0.0:
+                prefetch(w_read, k)
+        visits += col_start[s + 1] - col_start[s]
     return visits
 
 
 @numba.njit(cache=True, nogil=True)
 def _apply_trains_affine(
-    w, w_read, prm, sigma, mult, wn, d, col_start, col_idx, col_mask, col_neg, row_mask, seed, first_row, row_step
+    w, w_read, prm, sigma, mult, wn, d, col_start, col_idx, col_mask, col_neg, row_ptr, row_sample, row_bits, seed,
+    first_row, row_step,
 ):  # pragma: no cover - compiled
     """:func:`_apply_trains` for constant and affine steps and trains of at most 64 slots (one mask word).
 
@@ -294,27 +366,27 @@ def _apply_trains_affine(
     slopes in the packed parameters). The devices of the rows ahead are prefetched (a sparse update waits
     on memory otherwise).
     """
-    n_out = row_mask.shape[1]
-    n_batch = row_mask.shape[2]
-    n_in = w.shape[1]
-    rows = row_mask[0]
+    n_out = w.shape[0]
     cols = col_mask[0]
+    bits = row_bits[0]
     total = 0
     ahead = 0
     pf = first_row
     for i in range(first_row, n_out, row_step):
+        if row_ptr[i] == row_ptr[i + 1]:
+            continue
+        if pf <= i:
+            pf = i
         while pf < n_out and (pf <= i or ahead < _PREFETCH_VISITS):
-            ahead += _prefetch_row(w, w_read, prm, n_in, pf, col_start, col_idx, rows[pf], wn)
+            ahead += _prefetch_row(w, w_read, prm, pf, col_start, col_idx, row_ptr, row_sample, wn)
             pf += row_step
         z = stream_seed(seed, i)
         wi = w[i]
         ri = w_read[i]
         pi = prm[i]
-        ri_rows = rows[i]
-        for s in range(n_batch):
-            r0 = ri_rows[s]
-            if r0 == 0:
-                continue
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            s = row_sample[e]
+            r0 = bits[e]
             d_neg = d[s, i] < 0
             ahead -= col_start[s + 1] - col_start[s]
             for t in range(col_start[s], col_start[s + 1]):
@@ -341,32 +413,32 @@ def _apply_trains_affine(
 
 @numba.njit(cache=True, nogil=True)
 def _apply_trains(
-    w, w_read, prm, c, code, d, col_start, col_idx, col_mask, col_neg, row_mask, seed, first_row, row_step
+    w, w_read, prm, c, code, d, col_start, col_idx, col_mask, col_neg, row_ptr, row_sample, row_bits, seed,
+    first_row, row_step,
 ):  # pragma: no cover - compiled
     """Write the trains of :func:`_draw_trains` through rows first_row, first_row + row_step, … of the devices.
 
-    Row i draws its c2c (and write) noise from its own stream ``stream_seed(seed, i)`` and takes the
-    samples in order; device (i, j) receives, per sample, popcount(row mask & column mask) pulses of sign
+    Row i draws its c2c (and write) noise from its own stream ``stream_seed(seed, i)`` and takes its samples
+    in order; device (i, j) receives, per sample, popcount(row mask & column mask) pulses of sign
     −sign(δ_i x_j), one at a time (:func:`~neurofab.devices.kernels.pulse_run`). Rows share nothing, so
     threads can run disjoint row sets at once (the GIL is released) and the result does not depend on how
     the rows are split. Returns the number of pulses written.
     """
-    n_words, n_out, n_batch = row_mask.shape
+    n_out = w.shape[0]
+    n_words = row_bits.shape[0]
     wn = c[1]
     total = 0
     for i in range(first_row, n_out, row_step):
+        if row_ptr[i] == row_ptr[i + 1]:
+            continue
         st = stream_state(seed, i)
-        for s in range(n_batch):
-            fired = False
-            for q in range(n_words):
-                fired = fired or row_mask[q, i, s] != 0
-            if not fired:
-                continue
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            s = row_sample[e]
             d_neg = d[s, i] < 0
             for t in range(col_start[s], col_start[s + 1]):
                 n = 0
                 for q in range(n_words):
-                    n += popcount(row_mask[q, i, s] & col_mask[q, t])
+                    n += popcount(row_bits[q, e] & col_mask[q, t])
                 if n == 0:
                     continue
                 j = col_idx[t]
@@ -384,6 +456,7 @@ def _apply_trains(
 #: below this many device visits per call the update runs on one thread (thread hand-off would dominate)
 _PARALLEL_MIN_VISITS = 20_000
 _POOL: list[ThreadPoolExecutor] = []
+_WORKSPACES = threading.local()
 
 
 def _worker_pool(workers: int) -> ThreadPoolExecutor:
@@ -393,6 +466,36 @@ def _worker_pool(workers: int) -> ThreadPoolExecutor:
             _POOL.pop().shutdown(wait=True)
         _POOL.append(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neurofab-update"))
     return _POOL[0]
+
+
+def _workspace(n_batch: int, n_in: int, n_out: int, n_words: int) -> tuple[np.ndarray, ...]:
+    """Reusable buffers for :func:`_draw_trains` (per calling thread and shape): no allocation per update."""
+    cache = getattr(_WORKSPACES, "buffers", None)
+    if cache is None:
+        cache = _WORKSPACES.buffers = {}
+    key = (n_batch, n_in, n_out, n_words)
+    ws = cache.get(key)
+    if ws is None:
+        if len(cache) > 32:
+            cache.clear()
+        n_cols, n_rows = n_batch * n_in, n_batch * n_out
+        ws = cache[key] = (
+            np.zeros(n_batch + 1, np.int64),  # col_start
+            np.zeros(n_cols, np.uint32),  # col_idx
+            np.zeros((n_words, n_cols), np.uint64),  # col_mask
+            np.zeros(n_cols, np.bool_),  # col_neg
+            np.zeros(n_out + 1, np.int64),  # row_ptr
+            np.zeros(n_rows, np.int32),  # row_sample
+            np.zeros((n_words, n_rows), np.uint64),  # row_bits
+            np.zeros(n_rows, np.int32),  # entry_row
+            np.zeros(n_rows, np.int32),  # entry_sample
+            np.zeros((n_words, n_rows), np.uint64),  # entry_bits
+            np.zeros((n_words, n_in), np.uint64),  # cm
+            np.zeros((n_words, n_out), np.uint64),  # rm
+            np.zeros(n_in, np.int64),  # fired_cols
+            np.zeros(n_out, np.int64),  # fired_rows
+        )
+    return ws
 
 
 def stochastic_update(
@@ -422,18 +525,20 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     visit at least ``_PARALLEL_MIN_VISITS`` devices; the result is the same for any number of threads.
     """
     args = array.kernel_args()
-    d_np = d.detach().contiguous().numpy()
+    d_np = d.detach().numpy()
     dw_min = float(array.model.dw_min)
     fixed = up.fixed_bl or up.update_bl_management or dw_min * up.desired_bl >= lr
     longest = up.desired_bl if fixed else max(math.ceil(lr / dw_min), 1)  # as _train_parameters
     n_words = (longest + 63) // 64
-    *trains, visits = _draw_trains(
-        x.detach().contiguous().numpy(), d_np, float(lr), dw_min, up.desired_bl, up.fixed_bl,
-        up.update_management, up.update_bl_management, float(up.um_grad_scale), n_words, seed,
+    n_batch, n_out = d_np.shape
+    ws = _workspace(n_batch, x.shape[1], n_out, n_words)
+    visits = _draw_trains(
+        x.detach().numpy(), d_np, float(lr), dw_min, up.desired_bl, up.fixed_bl, up.update_management,
+        up.update_bl_management, float(up.um_grad_scale), seed, *ws,
     )
     if visits == 0:
         return 0
-    n_out = d_np.shape[1]
+    trains = ws[:7]
     w, w_read, prm, consts, code = args
     if code <= 1 and n_words == 1:
         mult = code == 0 or consts[2] > 0

@@ -233,8 +233,12 @@ class DeviceArray(nn.Module):
         The packed array holds (w_min, w_max, dw_up, dw_down, extra1, extra2) per device, contiguous, so a
         pulse touches one cache line of parameters. It is rebuilt when any buffer changes (storage or version).
         """
-        read_ptr = None if self.w_read is None else self.w_read.data_ptr()
-        key = (self.w.data_ptr(), self.w.dtype, read_ptr, *((b.data_ptr(), b._version) for b in self.params.values()))
+        buffers = self._buffers
+        w, w_read = buffers["w"], buffers["w_read"]
+        key = [w.data_ptr(), w.dtype, None if w_read is None else w_read.data_ptr()]
+        for name in self.param_names:
+            b = buffers[name]
+            key += (b.data_ptr(), b._version)
         cached = self.__dict__.get("_kernel_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -261,7 +265,8 @@ class DeviceArray(nn.Module):
     # ----- reading and writing ---------------------------------------------------------------------
     def get_weights(self) -> torch.Tensor:
         """The weights a read sees (write noise included) [weight units]."""
-        return self.w_read if self.w_read is not None else self.w
+        w_read = self._buffers["w_read"]
+        return w_read if w_read is not None else self._buffers["w"]
 
     def set_weights(self, w: torch.Tensor, generator: torch.Generator | None = None) -> None:
         """Program the weights directly (clipped to each device's bounds); write noise is redrawn."""
