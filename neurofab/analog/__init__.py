@@ -1,7 +1,133 @@
-"""L3 — torch layers on analog tiles, analog optimizers, inference over time, hardware-aware training."""
+"""L3 — torch layers on analog tiles, analog optimizers (SGD, Tiki-Taka, TTv2, SHD, gradient decomposition),
+inference over time (programming noise, drift, compensation), hardware-aware training, limited-precision weights."""
 
+from neurofab.analog.attention import (
+    EncoderBlock,
+    QuantizedMatmul,
+    TinyTransformer,
+    set_attention_bits,
+)
 from neurofab.analog.convert import convert_to_analog
+from neurofab.analog.decomposition import (
+    NMFDecomposition,
+    StreamingBatchPCA,
+    decomposition_flops,
+    decomposition_memory,
+    pulse_counts,
+    round_pulses,
+    stochastic_round,
+    transfer_components,
+)
+from neurofab.analog.hwa import (
+    HWAConfig,
+    InputRangeConfig,
+    clip_input_range,
+    fit,
+    ste_quantize,
+    ste_round,
+    straight_through,
+    weight_noise,
+)
+from neurofab.analog.inference import (
+    InferenceConfig,
+    InferenceLinear,
+    MonteCarloResult,
+    accuracy,
+    calibrate_input_ranges,
+    convert_to_inference,
+    drift_to,
+    inference_layers,
+    monte_carlo,
+    program,
+    reconfigure,
+    reset,
+)
 from neurofab.analog.layers import AnalogConv2d, AnalogLayer, AnalogLinear
 from neurofab.analog.optim import AnalogSGD, analog_layer_of
+from neurofab.analog.optimizers import (
+    DecompositionAlgorithm,
+    DecompositionRule,
+    SGDAlgorithm,
+    analog_tiles,
+    use_algorithm,
+)
+from neurofab.analog.quantization import (
+    LevelSet,
+    apply_levels,
+    bias_parameters,
+    fit_level_set,
+    quantizable_layers,
+    quantization_regularizer,
+    shared_level_set,
+)
+from neurofab.analog.shd import (
+    PhaseTrajectory,
+    shd_config,
+    single_parameter_sgd,
+    single_parameter_shd,
+)
+from neurofab.analog.tiki_taka import (
+    tiki_taka_config,
+    ttv2_config,
+    ttv2_device,
+)
 
-__all__ = ["AnalogConv2d", "AnalogLayer", "AnalogLinear", "AnalogSGD", "analog_layer_of", "convert_to_analog"]
+__all__ = [
+    "AnalogConv2d",
+    "AnalogLayer",
+    "AnalogLinear",
+    "AnalogSGD",
+    "DecompositionAlgorithm",
+    "DecompositionRule",
+    "EncoderBlock",
+    "HWAConfig",
+    "InferenceConfig",
+    "InferenceLinear",
+    "InputRangeConfig",
+    "LevelSet",
+    "MonteCarloResult",
+    "NMFDecomposition",
+    "PhaseTrajectory",
+    "QuantizedMatmul",
+    "SGDAlgorithm",
+    "StreamingBatchPCA",
+    "TinyTransformer",
+    "accuracy",
+    "analog_layer_of",
+    "analog_tiles",
+    "apply_levels",
+    "bias_parameters",
+    "calibrate_input_ranges",
+    "clip_input_range",
+    "convert_to_analog",
+    "convert_to_inference",
+    "decomposition_flops",
+    "decomposition_memory",
+    "drift_to",
+    "fit",
+    "fit_level_set",
+    "inference_layers",
+    "monte_carlo",
+    "program",
+    "pulse_counts",
+    "quantizable_layers",
+    "quantization_regularizer",
+    "reconfigure",
+    "reset",
+    "round_pulses",
+    "set_attention_bits",
+    "shared_level_set",
+    "shd_config",
+    "single_parameter_sgd",
+    "single_parameter_shd",
+    "ste_quantize",
+    "ste_round",
+    "stochastic_round",
+    "straight_through",
+    "tiki_taka_config",
+    "transfer_components",
+    "ttv2_config",
+    "ttv2_device",
+    "use_algorithm",
+    "weight_noise",
+]
