@@ -166,7 +166,7 @@ def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> di
             report.add(f"{label}: rms of A − A_ref after training", None, round(result[label][2], 4), Info(),
                        "weight units", "the velocity left in the accumulator")
     report.ordering("SHD trains where SGD fails (asymmetric device)", "SGD fails badly, SHD trains",
-                    result["SHD, asymmetric"][0], ">", result["SGD, asymmetric"][0], margin=0.3)
+                    result["SHD, asymmetric"][0], ">", result["SGD, asymmetric"][0], margin=0.2)
     report.ordering("A keeps its velocity on a symmetric device: rms(A − A_ref) symmetric > 2× asymmetric",
                     "no dissipation without asymmetry: A does not relax to A_ref (Fig. 2E vs 2F)",
                     result["SHD, symmetric"][2], ">", 2 * result["SHD, asymmetric"][2], margin=0.0)
