@@ -202,8 +202,8 @@ def _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm
 
 
 @numba.njit(cache=True, inline="always")
-def _draw_slot(v, s, scale, p_max, bit, mask, fired, n_fired, z):  # pragma: no cover - compiled
-    """One slot of the trains of sample s: set ``bit`` of ``mask[j]`` with probability min(1, scale·|v[s, j]|).
+def _draw_slot(v, s, scale, p_max, word, bit, mask, fired, n_fired, z):  # pragma: no cover - compiled
+    """One slot of the trains of sample s: set ``bit`` of ``mask[word, j]`` with probability min(1, scale·|v[s, j]|).
 
     Returns (n_fired, RNG counter). When every probability is small (p_max < 0.1) candidates are drawn by
     geometric skips at rate p_max and accepted with probability p_j/p_max (thinning) — the same distribution
@@ -217,7 +217,7 @@ def _draw_slot(v, s, scale, p_max, bit, mask, fired, n_fired, z):  # pragma: no 
         zero = np.uint64(0)
         for j in range(n):
             hit = uniform_ahead(z, j) < scale * abs(v[s, j])  # never for v = 0, always for a probability ≥ 1
-            mask[j] |= bit if hit else zero
+            mask[word, j] |= bit if hit else zero
         return -1, skip_ahead(z, n)
     log_q = math.log1p(-p_max)
     j = -1
@@ -229,10 +229,10 @@ def _draw_slot(v, s, scale, p_max, bit, mask, fired, n_fired, z):  # pragma: no 
         val = v[s, j]
         u, z = uniform_from(z)
         if val != 0.0 and u * p_max < scale * abs(val):
-            if n_fired >= 0 and mask[j] == 0:
+            if n_fired >= 0 and mask[word, j] == 0:
                 fired[n_fired] = j
                 n_fired += 1
-            mask[j] |= bit
+            mask[word, j] |= bit
 
 
 @numba.njit(cache=True, inline="always")
@@ -286,8 +286,8 @@ def _draw_trains(
         n_rows = 0
         for k in range(train):
             bit = one << np.uint64(k % 64)
-            n_cols, z = _draw_slot(x, s, b, b * x_amax, bit, cm[k // 64], fired_cols, n_cols, z)
-            n_rows, z = _draw_slot(d, s, a, a * d_amax, bit, rm[k // 64], fired_rows, n_rows, z)
+            n_cols, z = _draw_slot(x, s, b, b * x_amax, k // 64, bit, cm, fired_cols, n_cols, z)
+            n_rows, z = _draw_slot(d, s, a, a * d_amax, k // 64, bit, rm, fired_rows, n_rows, z)
         if n_cols < 0 or train > 1:  # no list, or slots appended in turn: list in ascending order (locality)
             n_cols = _list_fired(cm, fired_cols)
         if n_rows < 0:
@@ -336,24 +336,6 @@ def _draw_trains(
 _PREFETCH_VISITS = 32
 
 
-@numba.njit(cache=True, inline="always")
-def _prefetch_row(w, w_read, prm, i, col_start, col_idx, row_ptr, row_sample, wn):  # pragma: no cover - compiled
-    """Prefetch the state and parameters of every device row i may visit; returns how many that is."""
-    n_in = w.shape[1]
-    visits = 0
-    for e in range(row_ptr[i], row_ptr[i + 1]):
-        s = row_sample[e]
-        for t in range(col_start[s], col_start[s + 1]):
-            k = i * n_in + np.int64(col_idx[t])
-            prefetch(w, k)
-            prefetch(prm, 6 * k)
-            prefetch(prm, 6 * k + 5)
-            if wn > 0.0:
-                prefetch(w_read, k)
-        visits += col_start[s + 1] - col_start[s]
-    return visits
-
-
 @numba.njit(cache=True, nogil=True)
 def _apply_trains_affine(
     w, w_read, prm, sigma, mult, wn, d, col_start, col_idx, col_mask, col_neg, row_ptr, row_sample, row_bits, seed,
@@ -364,9 +346,10 @@ def _apply_trains_affine(
     The same draws as the general kernel in a loop the compiler keeps in registers: per device, the signed
     step coefficients (a₀, a₁) of :func:`~neurofab.devices.kernels.affine_run` (a constant step has zero
     slopes in the packed parameters). The devices of the rows ahead are prefetched (a sparse update waits
-    on memory otherwise).
+    on memory otherwise). No array views or array-taking helpers inside the loops: each would cost
+    reference counting (atomic operations) per row or per pulse.
     """
-    n_out = w.shape[0]
+    n_out, n_in = w.shape
     cols = col_mask[0]
     bits = row_bits[0]
     total = 0
@@ -377,13 +360,19 @@ def _apply_trains_affine(
             continue
         if pf <= i:
             pf = i
-        while pf < n_out and (pf <= i or ahead < _PREFETCH_VISITS):
-            ahead += _prefetch_row(w, w_read, prm, pf, col_start, col_idx, row_ptr, row_sample, wn)
+        while pf < n_out and (pf <= i or ahead < _PREFETCH_VISITS):  # prefetch the rows ahead
+            for e in range(row_ptr[pf], row_ptr[pf + 1]):
+                s = row_sample[e]
+                for t in range(col_start[s], col_start[s + 1]):
+                    k = pf * n_in + np.int64(col_idx[t])
+                    prefetch(w, k)
+                    prefetch(prm, 6 * k)
+                    prefetch(prm, 6 * k + 5)
+                    if wn > 0.0:
+                        prefetch(w_read, k)
+                ahead += col_start[s + 1] - col_start[s]
             pf += row_step
         z = stream_seed(seed, i)
-        wi = w[i]
-        ri = w_read[i]
-        pi = prm[i]
         for e in range(row_ptr[i], row_ptr[i + 1]):
             s = row_sample[e]
             r0 = bits[e]
@@ -393,20 +382,20 @@ def _apply_trains_affine(
                 n = popcount(r0 & cols[t])
                 if n == 0:
                     continue
-                j = col_idx[t]
+                j = np.int64(col_idx[t])
                 if d_neg != col_neg[t]:  # up: −sign(δ_i x_j) > 0
-                    a0 = np.float64(pi[j, 2])
-                    a1 = np.float64(pi[j, 4])
+                    a0 = np.float64(prm[i, j, 2])
+                    a1 = np.float64(prm[i, j, 4])
                 else:
-                    a0 = -np.float64(pi[j, 3])
-                    a1 = -np.float64(pi[j, 5])
+                    a0 = -np.float64(prm[i, j, 3])
+                    a1 = -np.float64(prm[i, j, 5])
                 v, z = affine_run(
-                    n, np.float64(wi[j]), np.float64(pi[j, 0]), np.float64(pi[j, 1]), a0, a1, sigma, mult, z
+                    n, np.float64(w[i, j]), np.float64(prm[i, j, 0]), np.float64(prm[i, j, 1]), a0, a1, sigma, mult, z
                 )
-                wi[j] = v
+                w[i, j] = v
                 if wn > 0.0:
                     g, z = normal_from(z)
-                    ri[j] = v + wn * g
+                    w_read[i, j] = v + wn * g
                 total += n
     return total
 
