@@ -12,6 +12,7 @@ initial/delayed, as here.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import torch
@@ -27,10 +28,15 @@ READOUT_FLOOR = 1e-4
 
 
 def probe_inputs(in_size: int, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu") -> torch.Tensor:
-    """The probe: the ``in_size`` one-hot input vectors as rows, shape (in_size, in_size)."""
+    """The probe: the ``in_size`` one-hot input vectors as rows, shape (in_size, in_size) (cached; do not modify)."""
     if in_size <= 0:
         raise ConfigError(f"probe_inputs: in_size = {in_size}: must be > 0")
-    return torch.eye(in_size, dtype=dtype, device=device)
+    return _eye(in_size, dtype, str(device))
+
+
+@functools.lru_cache(maxsize=16)
+def _eye(n: int, dtype: torch.dtype, device: str) -> torch.Tensor:
+    return torch.eye(n, dtype=dtype, device=device)
 
 
 def probe_readout(y: torch.Tensor, kind: DriftCompensationKind) -> torch.Tensor:

@@ -526,5 +526,6 @@ class InferenceTile(nn.Module):
             raise InputTypeError(f"InferenceTile: weights must be a torch.Tensor, got {type(w).__name__}")
         if w.shape != (self.out_size, self.in_size):
             raise ShapeError(f"InferenceTile: weights must be {(self.out_size, self.in_size)}, got {tuple(w.shape)}")
-        if not torch.isfinite(w).all():
+        lo, hi = torch.aminmax(w)
+        if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
             raise NumericalError("InferenceTile: weights contain NaN or inf")

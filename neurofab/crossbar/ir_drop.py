@@ -85,11 +85,9 @@ def effective_conductance_first_order(g: torch.Tensor, r_wire: float) -> torch.T
 def effective_conductance_exact(g: torch.Tensor, r_wire: float) -> torch.Tensor:
     """A (rows, cols) [S] from the full nodal analysis (sparse LU, one solve per unit input)."""
     _check(g, r_wire)
-    n_rows, n_cols = g.shape
-    # the relative drop is of order r_w·g_max·(rows + cols); below double precision the wires are ideal, and a
-    # nodal matrix with wire conductances 1/r_w that large would be singular to working precision
-    if r_wire * float(g.abs().max()) * (n_rows + n_cols) < 1e-14:
-        return g.clone()
+    n_total = g.shape[0] + g.shape[1]
+    if r_wire * float(g.max()) * n_total * n_total < 1e-13:
+        return g.clone()  # the drop is below double precision (and 1/r_w would overflow for subnormal r_w)
     gn = g.detach().cpu().double().numpy()
     n_rows, n_cols = gn.shape
     n_cells = n_rows * n_cols

@@ -166,7 +166,8 @@ class NoiseModel(Config):
     # ----- the three steps --------------------------------------------------------------------------------
     def program(self, g_target: torch.Tensor, generator: torch.Generator | int | None = None) -> Programmed:
         """Program target conductances [S]: level rounding, programming noise, per-device draws, faults."""
-        if not torch.isfinite(g_target).all():
+        lo, hi = torch.aminmax(g_target) if g_target.numel() else (torch.zeros(()), torch.zeros(()))
+        if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
             raise NumericalError(f"{type(self).__name__}.program: target conductances contain NaN or inf")
         gen = make_generator(generator)
         g_t = self.quantize_levels(g_target)
