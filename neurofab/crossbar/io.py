@@ -34,6 +34,7 @@ import torch
 from pydantic import Field, model_validator
 
 from neurofab.core import Config, NumericalError, ShapeError, record, recording, seed_from
+from neurofab.devices.kernels import abs_max
 from neurofab.devices.rng import normal_from, stream_seed, uniform_from
 
 __all__ = ["IOConfig", "analog_mvm", "quantize"]
@@ -203,9 +204,7 @@ def _dac_kernel(
         xb = x[b]
         if first:
             if nm_code == 0:
-                a = 0.0
-                for j in range(n):
-                    a = max(a, abs(np.float64(xb[j])))
+                a = abs_max(x, b)
                 if nm_thres > 0:
                     a = min(a, nm_thres)
             elif nm_code == 1:

@@ -27,6 +27,7 @@ from neurofab.devices.rng import new_state, normal, normal_from
 
 __all__ = [
     "CONSTANT",
+    "abs_max",
     "affine_run",
     "apply_counts",
     "expected_update",
@@ -56,6 +57,49 @@ def _ctpop(typingctx, v):
 def popcount(v):  # pragma: no cover - compiled
     """Number of set bits of a uint64 (one instruction where the CPU has it)."""
     return np.int64(_ctpop(np.uint64(v)))
+
+
+@intrinsic
+def _abs_bits(typingctx, v):
+    """The bit pattern of |v| (sign bit cleared) as an unsigned integer of the same width."""
+    if v not in (types.float32, types.float64):
+        return None
+    out = types.uint32 if v == types.float32 else types.uint64
+    width = 32 if v == types.float32 else 64
+
+    def codegen(context, builder, signature, args):
+        bits = builder.bitcast(args[0], ir.IntType(width))
+        return builder.and_(bits, ir.Constant(ir.IntType(width), (1 << (width - 1)) - 1))
+
+    return out(v), codegen
+
+
+@intrinsic
+def _bits_float(typingctx, v):
+    """The float whose bit pattern is the unsigned integer v (32 bits: float32, 64 bits: float64)."""
+    if v not in (types.uint32, types.uint64):
+        return None
+    out = types.float32 if v == types.uint32 else types.float64
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(out))
+
+    return out(v), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def abs_max(x, b):  # pragma: no cover - compiled
+    """max_j |x[b, j]| of a float32/float64 array with at least one column, as a float64.
+
+    For non-negative floats the order of the values is the order of their bit patterns, so the maximum is
+    taken on the integers with the sign bit cleared — a reduction the compiler vectorizes (a float maximum
+    does not vectorize without relaxed NaN semantics). A NaN comes out as NaN.
+    """
+    m = _abs_bits(x[b, 0])
+    for j in range(1, x.shape[1]):
+        v = _abs_bits(x[b, j])
+        m = v if v > m else m
+    return np.float64(_bits_float(m))
 
 
 @intrinsic
