@@ -279,10 +279,12 @@ def _adc_kernel(
                 noise[i] = math.sqrt(ek[i] + out_noise * out_noise) * g
         else:
             sd = math.sqrt(out_noise * out_noise + w_noise * w_noise * sq_norm[k]) if w_noise > 0 else out_noise
-            if sd > 0:
-                for i in range(n):
+            for i in range(n):
+                if sd > 0:
                     g, z = normal_from(z)
                     noise[i] = sd * g
+                else:
+                    noise[i] = 0.0
         if sto and ostep > 0:
             for i in range(n):
                 u, z = uniform_from(z)

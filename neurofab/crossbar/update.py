@@ -23,6 +23,7 @@ max|δ|' = um_grad_scale·max|δ| (shrunk by desired_bl/k when k > desired_bl, s
 from __future__ import annotations
 
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -436,17 +437,21 @@ def _apply_trains(
 
 #: below this many device visits per call the update runs on one thread (thread hand-off would dominate)
 _PARALLEL_MIN_VISITS = 20_000
-_POOL: list[ThreadPoolExecutor] = []
+_POOL: list[tuple[int, ThreadPoolExecutor]] = []
 _WORKSPACES = threading.local()
 
 
 def _worker_pool(workers: int) -> ThreadPoolExecutor:
     """A process-wide pool of ``workers`` threads for the compiled (GIL-free) update kernels."""
-    if not _POOL or _POOL[0]._max_workers < workers:
+    if not _POOL or _POOL[0][0] < workers:
         if _POOL:
-            _POOL.pop().shutdown(wait=True)
-        _POOL.append(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neurofab-update"))
-    return _POOL[0]
+            _POOL.pop()[1].shutdown(wait=True)
+        _POOL.append((workers, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neurofab-update")))
+    return _POOL[0][1]
+
+
+# a forked child has none of the parent's threads: it starts its own pool and workspaces
+os.register_at_fork(after_in_child=lambda: (_POOL.clear(), _WORKSPACES.__dict__.clear()))
 
 
 def _workspace(n_batch: int, n_in: int, n_out: int, n_words: int) -> tuple[np.ndarray, ...]:

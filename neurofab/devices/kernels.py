@@ -2,11 +2,12 @@
 
 :func:`pulse_once` is the scalar twin of the families' ``steps`` and ``noise_std`` in
 :mod:`neurofab.devices.models`: one pulse on one device, with its c2c noise and the clip to the device's
-bounds. :func:`pulse_run` applies a run of same-sign pulses to one device, pulse by pulse (the constant and
-affine families on a short path, :func:`affine_run`, the others through :func:`pulse_once`). A family describes itself
-to the kernels with :func:`kernel_spec` (a family code, two extra per-device parameter arrays and a vector of
-constants). :func:`apply_counts` applies a signed pulse count to each device of a flat array (the compiled path
-of ``DeviceArray.pulse``).
+bounds. :func:`pulse_run` applies a run of same-sign pulses to one device, pulse by pulse (the constant
+and affine families on a short path, :func:`affine_run`, the others through :func:`pulse_once`). A family
+describes itself to the kernels with :func:`kernel_spec` (a family code, two extra per-device parameter arrays
+and a vector of constants). :func:`apply_counts` applies a signed pulse count to each device of a flat array
+(the compiled path of ``DeviceArray.pulse``). Low-level helpers for the kernels: :func:`popcount`,
+:func:`abs_max` (vectorized) and :func:`prefetch`.
 
 Randomness: each call seeds a :mod:`neurofab.devices.rng` generator with an integer drawn from the caller's
 ``torch.Generator``, so results are reproducible from the torch seed.
@@ -115,7 +116,7 @@ def _prefetch(typingctx, arr, k):
         ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), offset), ary.data.type)
         fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
     return types.none(arr, k), codegen
@@ -123,10 +124,10 @@ def _prefetch(typingctx, arr, k):
 
 @numba.njit(cache=True, inline="always")
 def prefetch(arr, k):  # pragma: no cover - compiled
-    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache, for writing.
+    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache.
 
-    A hint only (no effect on results): sparse device updates wait on memory, and issuing the loads of a
-    whole row of pulses ahead lets them overlap.
+    A hint only (no effect on results, no fault out of range): sparse device updates wait on memory, and
+    issuing the loads of the rows ahead lets them overlap.
     """
     _prefetch(arr, k)
 
