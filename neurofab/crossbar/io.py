@@ -34,6 +34,7 @@ import torch
 from pydantic import Field, model_validator
 
 from neurofab.core import Config, NumericalError, ShapeError, record, recording, seed_from
+from neurofab.devices.kernels import abs_max
 from neurofab.devices.rng import normal_from, stream_seed, uniform_from
 
 __all__ = ["IOConfig", "analog_mvm", "quantize"]
@@ -203,9 +204,7 @@ def _dac_kernel(
         xb = x[b]
         if first:
             if nm_code == 0:
-                a = 0.0
-                for j in range(n):
-                    a = max(a, abs(np.float64(xb[j])))
+                a = abs_max(x, b)
                 if nm_thres > 0:
                     a = min(a, nm_thres)
             elif nm_code == 1:
@@ -280,10 +279,12 @@ def _adc_kernel(
                 noise[i] = math.sqrt(ek[i] + out_noise * out_noise) * g
         else:
             sd = math.sqrt(out_noise * out_noise + w_noise * w_noise * sq_norm[k]) if w_noise > 0 else out_noise
-            if sd > 0:
-                for i in range(n):
+            for i in range(n):
+                if sd > 0:
                     g, z = normal_from(z)
                     noise[i] = sd * g
+                else:
+                    noise[i] = 0.0
         if sto and ostep > 0:
             for i in range(n):
                 u, z = uniform_from(z)

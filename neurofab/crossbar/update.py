@@ -23,6 +23,7 @@ max|δ|' = um_grad_scale·max|δ| (shrunk by desired_bl/k when k > desired_bl, s
 from __future__ import annotations
 
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -33,7 +34,7 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
-from neurofab.devices.kernels import affine_run, popcount, prefetch, pulse_run
+from neurofab.devices.kernels import abs_max, affine_run, popcount, prefetch, pulse_run
 from neurofab.devices.rng import (
     normal,
     normal_from,
@@ -120,7 +121,7 @@ def expected_total_and_net(
     after a sigmoid or ReLU) both products are one: [|p|, −p]ᵀ q.
     """
     if x.device.type == "cpu" and d.device.type == "cpu" and x.dtype == d.dtype and x.dtype in _FLOATS:
-        return _expected_total_and_net_compiled(x.detach(), d.detach(), lr, dw_min, up)
+        return _expected_total_and_net_compiled(x.detach().contiguous(), d.detach().contiguous(), lr, dw_min, up)
     bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, dw_min, up)
     p_signed = torch.clamp(a.to(d.dtype).unsqueeze(1) * d, -1.0, 1.0).mul_(bl.to(d.dtype).unsqueeze(1))
     q_signed = torch.clamp(b.to(x.dtype).unsqueeze(1) * x, -1.0, 1.0)
@@ -141,12 +142,8 @@ def _signed_probabilities(x, d, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs,
     n_out = d.shape[1]
     nonneg = True
     for s in range(n_batch):
-        x_amax = 0.0
-        for j in range(n_in):
-            x_amax = max(x_amax, abs(np.float64(x[s, j])))
-        d_amax = 0.0
-        for i in range(n_out):
-            d_amax = max(d_amax, abs(np.float64(d[s, i])))
+        x_amax = abs_max(x, s)
+        d_amax = abs_max(d, s)
         train, a, b = _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs)
         for i in range(n_out):
             v = train * min(max(a * d[s, i], -1.0), 1.0)
@@ -263,7 +260,7 @@ def _draw_trains(
     Returns the number of (row, column) pairs that both fire in some slot of a sample (devices visited).
     """
     z = np.uint64(seed)
-    n_batch, n_in = x.shape
+    n_batch = x.shape[0]
     n_out = d.shape[1]
     n_words = cm.shape[0]
     one = np.uint64(1)
@@ -272,12 +269,8 @@ def _draw_trains(
     visits = 0
     col_start[0] = 0
     for s in range(n_batch):
-        x_amax = 0.0
-        for j in range(n_in):
-            x_amax = max(x_amax, abs(x[s, j]))
-        d_amax = 0.0
-        for i in range(n_out):
-            d_amax = max(d_amax, abs(d[s, i]))
+        x_amax = abs_max(x, s)
+        d_amax = abs_max(d, s)
         train, a, b = _train_parameters(x_amax, d_amax, lr, dw_min, desired_bl, fixed_bl, um, ublm, ugs)
         col_start[s + 1] = pos
         if train == 0:
@@ -444,17 +437,21 @@ def _apply_trains(
 
 #: below this many device visits per call the update runs on one thread (thread hand-off would dominate)
 _PARALLEL_MIN_VISITS = 20_000
-_POOL: list[ThreadPoolExecutor] = []
+_POOL: list[tuple[int, ThreadPoolExecutor]] = []
 _WORKSPACES = threading.local()
 
 
 def _worker_pool(workers: int) -> ThreadPoolExecutor:
     """A process-wide pool of ``workers`` threads for the compiled (GIL-free) update kernels."""
-    if not _POOL or _POOL[0]._max_workers < workers:
+    if not _POOL or _POOL[0][0] < workers:
         if _POOL:
-            _POOL.pop().shutdown(wait=True)
-        _POOL.append(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neurofab-update"))
-    return _POOL[0]
+            _POOL.pop()[1].shutdown(wait=True)
+        _POOL.append((workers, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neurofab-update")))
+    return _POOL[0][1]
+
+
+# a forked child has none of the parent's threads: it starts its own pool and workspaces
+os.register_at_fork(after_in_child=lambda: (_POOL.clear(), _WORKSPACES.__dict__.clear()))
 
 
 def _workspace(n_batch: int, n_in: int, n_out: int, n_words: int) -> tuple[np.ndarray, ...]:
@@ -514,7 +511,7 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     visit at least ``_PARALLEL_MIN_VISITS`` devices; the result is the same for any number of threads.
     """
     args = array.kernel_args()
-    d_np = d.detach().numpy()
+    d_np = d.detach().contiguous().numpy()
     dw_min = float(array.model.dw_min)
     fixed = up.fixed_bl or up.update_bl_management or dw_min * up.desired_bl >= lr
     longest = up.desired_bl if fixed else max(math.ceil(lr / dw_min), 1)  # as _train_parameters
@@ -522,7 +519,7 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     n_batch, n_out = d_np.shape
     ws = _workspace(n_batch, x.shape[1], n_out, n_words)
     visits = _draw_trains(
-        x.detach().numpy(), d_np, float(lr), dw_min, up.desired_bl, up.fixed_bl, up.update_management,
+        x.detach().contiguous().numpy(), d_np, float(lr), dw_min, up.desired_bl, up.fixed_bl, up.update_management,
         up.update_bl_management, float(up.um_grad_scale), seed, *ws,
     )
     if visits == 0:

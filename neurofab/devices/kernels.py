@@ -2,11 +2,12 @@
 
 :func:`pulse_once` is the scalar twin of the families' ``steps`` and ``noise_std`` in
 :mod:`neurofab.devices.models`: one pulse on one device, with its c2c noise and the clip to the device's
-bounds. :func:`pulse_run` applies a run of same-sign pulses to one device, pulse by pulse (the constant and
-affine families on a short path, :func:`affine_run`, the others through :func:`pulse_once`). A family describes itself
-to the kernels with :func:`kernel_spec` (a family code, two extra per-device parameter arrays and a vector of
-constants). :func:`apply_counts` applies a signed pulse count to each device of a flat array (the compiled path
-of ``DeviceArray.pulse``).
+bounds. :func:`pulse_run` applies a run of same-sign pulses to one device, pulse by pulse (the constant
+and affine families on a short path, :func:`affine_run`, the others through :func:`pulse_once`). A family
+describes itself to the kernels with :func:`kernel_spec` (a family code, two extra per-device parameter arrays
+and a vector of constants). :func:`apply_counts` applies a signed pulse count to each device of a flat array
+(the compiled path of ``DeviceArray.pulse``). Low-level helpers for the kernels: :func:`popcount`,
+:func:`abs_max` (vectorized) and :func:`prefetch`.
 
 Randomness: each call seeds a :mod:`neurofab.devices.rng` generator with an integer drawn from the caller's
 ``torch.Generator``, so results are reproducible from the torch seed.
@@ -27,6 +28,7 @@ from neurofab.devices.rng import new_state, normal, normal_from
 
 __all__ = [
     "CONSTANT",
+    "abs_max",
     "affine_run",
     "apply_counts",
     "expected_update",
@@ -59,6 +61,49 @@ def popcount(v):  # pragma: no cover - compiled
 
 
 @intrinsic
+def _abs_bits(typingctx, v):
+    """The bit pattern of |v| (sign bit cleared) as an unsigned integer of the same width."""
+    if v not in (types.float32, types.float64):
+        return None
+    out = types.uint32 if v == types.float32 else types.uint64
+    width = 32 if v == types.float32 else 64
+
+    def codegen(context, builder, signature, args):
+        bits = builder.bitcast(args[0], ir.IntType(width))
+        return builder.and_(bits, ir.Constant(ir.IntType(width), (1 << (width - 1)) - 1))
+
+    return out(v), codegen
+
+
+@intrinsic
+def _bits_float(typingctx, v):
+    """The float whose bit pattern is the unsigned integer v (32 bits: float32, 64 bits: float64)."""
+    if v not in (types.uint32, types.uint64):
+        return None
+    out = types.float32 if v == types.uint32 else types.float64
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(out))
+
+    return out(v), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def abs_max(x, b):  # pragma: no cover - compiled
+    """max_j |x[b, j]| of a float32/float64 array with at least one column, as a float64.
+
+    For non-negative floats the order of the values is the order of their bit patterns, so the maximum is
+    taken on the integers with the sign bit cleared — a reduction the compiler vectorizes (a float maximum
+    does not vectorize without relaxed NaN semantics). A NaN comes out as NaN.
+    """
+    m = _abs_bits(x[b, 0])
+    for j in range(1, x.shape[1]):
+        v = _abs_bits(x[b, j])
+        m = v if v > m else m
+    return np.float64(_bits_float(m))
+
+
+@intrinsic
 def _prefetch(typingctx, arr, k):
     if not isinstance(arr, types.Array) or not isinstance(k, types.Integer):
         return None
@@ -71,7 +116,7 @@ def _prefetch(typingctx, arr, k):
         ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), offset), ary.data.type)
         fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
     return types.none(arr, k), codegen
@@ -79,10 +124,10 @@ def _prefetch(typingctx, arr, k):
 
 @numba.njit(cache=True, inline="always")
 def prefetch(arr, k):  # pragma: no cover - compiled
-    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache, for writing.
+    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache.
 
-    A hint only (no effect on results): sparse device updates wait on memory, and issuing the loads of a
-    whole row of pulses ahead lets them overlap.
+    A hint only (no effect on results, no fault out of range): sparse device updates wait on memory, and
+    issuing the loads of the rows ahead lets them overlap.
     """
     _prefetch(arr, k)
 

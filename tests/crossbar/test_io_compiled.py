@@ -81,3 +81,13 @@ def test_compiled_periphery_is_reproducible_from_the_generator():
     io = IOConfig(out_noise=0.1, inp_noise=0.02)
     assert torch.equal(analog_mvm(w, x, io, gen(7)), analog_mvm(w, x, io, gen(7)))
     assert not torch.equal(analog_mvm(w, x, io, gen(7)), analog_mvm(w, x, io, gen(8)))
+
+
+def test_a_noise_free_row_after_a_noisy_one_gets_no_noise(monkeypatch):
+    """Additive read noise only: a row whose DAC output is all zero carries no noise (its σ is 0)."""
+    io = IOConfig(out_noise=0.0, w_noise=0.5, w_noise_type="additive_constant", noise_management="none",
+                  out_bits=None, bound_management="none")
+    w = torch.ones(4, 3)
+    x = torch.tensor([[1.0, 1.0, 1.0], [1e-4, 0.0, 0.0]])  # the second row quantizes to zero in the DAC
+    y = analog_mvm(w, x, io, gen(3))
+    assert torch.count_nonzero(y[0]) > 0 and torch.count_nonzero(y[1]) == 0
