@@ -25,7 +25,17 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from neurofab.core import Config, InputTypeError, Seed, ShapeError, child_seeds, make_generator, seed_from
+from neurofab.core import (
+    Config,
+    InputTypeError,
+    Seed,
+    ShapeError,
+    child_seeds,
+    make_generator,
+    record,
+    recording,
+    seed_from,
+)
 from neurofab.crossbar.io import IOConfig, analog_mvm, check_input
 from neurofab.crossbar.update import UpdateConfig, expected_total_and_net, stochastic_update
 from neurofab.devices import AnyDevice, ConstantStep
@@ -185,6 +195,8 @@ class AnalogTile(nn.Module):
             stochastic_update(self.array, x, d, lr, up, self._gen())
         elif up.mode == "expected":
             total, net = expected_total_and_net(x, d, lr, self.config.device.dw_min, up)
+            if recording():
+                record("write_pulse", float(total.sum()))  # the expected number of pulses (not an integer)
             if self.array.w.device.type == "cpu" and up.backend != "torch" and hasattr(self.array, "kernel_args"):
                 kernel_expected_update(self.array, total, net, seed_from(self._gen()))
             else:

@@ -330,11 +330,15 @@ class DeviceArray(nn.Module):
     def symmetry_point(self, iterations: int = 60) -> torch.Tensor:
         """Per-device w* with Δ⁺(w*) = Δ⁻(w*): closed form where the family has one, else bisection on G.
 
-        Devices whose G does not change sign inside their bounds get the bound G pushes them to.
+        Devices whose G does not change sign inside their bounds get the bound G pushes them to. A device
+        whose G is zero at both bounds (a symmetric constant step: every state is symmetric) gets 0, the
+        state a reference is normally programmed to, clipped to its bounds.
         """
+        flat = (self.G(self.w_min) == 0) & (self.G(self.w_max) == 0)
+        zero = torch.clamp(torch.zeros_like(self.w), self.w_min, self.w_max)
         closed = self.model.symmetry_point_closed_form(self.params)
         if closed is not None:
-            return torch.clamp(closed, self.w_min, self.w_max)
+            return torch.where(flat, zero, torch.clamp(closed, self.w_min, self.w_max))
         lo, hi = self.w_min.clone(), self.w_max.clone()
         g_lo = self.G(lo)
         for _ in range(iterations):
@@ -344,7 +348,7 @@ class DeviceArray(nn.Module):
             lo = torch.where(same, mid, lo)
             hi = torch.where(same, hi, mid)
             g_lo = torch.where(same, g_mid, g_lo)
-        return 0.5 * (lo + hi)
+        return torch.where(flat, zero, 0.5 * (lo + hi))
 
     # ----- updates -----------------------------------------------------------------------------------
     def pulse(self, counts: torch.Tensor, generator: torch.Generator | None = None, backend: str = "auto") -> None:

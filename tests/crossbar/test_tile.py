@@ -220,3 +220,13 @@ def test_bad_input_raises():
         UpdateConfig(desired_bl=-3)
     with pytest.raises(ConfigError):
         TileConfig(device=dict(kind="soft_bounds", w_min=0.5, w_max=-0.5))
+
+
+def test_expected_mode_counts_the_expected_pulses():
+    dev = ConstantStep(dw_min=0.001, dw_min_std=0.0, **NO_D2D)
+    tile = AnalogTile(3, 6, TileConfig(device=dev, update=UpdateConfig(mode="expected")), seed=0)
+    x, d = rand(4, 6, seed=1) * 0.5, rand(4, 3, seed=2, scale=0.01)
+    with Ledger() as led:
+        tile.update(x, d, 0.05)
+    # no probability clips at these sizes: E[pulses] = η Σ|δ x| / dw_min
+    assert led.count("write_pulse") == pytest.approx(float((0.05 * d.abs().T @ x.abs()).sum()) / 0.001, rel=1e-5)

@@ -284,3 +284,15 @@ def test_config_round_trip(tmp_path):
     FAMILIES[8].dump(path)
     assert PiecewiseStep.load(path) == FAMILIES[8]
     assert np.isclose(FAMILIES[-1].dw_min, 2 / 500)
+
+
+def test_symmetry_point_of_symmetric_and_one_sided_constant_steps():
+    # G ≡ 0: every state is symmetric, the reference state 0 is returned (not a bound)
+    sym = ConstantStep(up_down_dtod=0.0, dw_min_dtod=0.0, dw_min_std=0.0).build((4,), seed=0)
+    assert torch.equal(sym.symmetry_point(), torch.zeros(4))
+    # up steps larger than down steps everywhere: the device drifts to its upper bound
+    up = ConstantStep(up_down=0.2, up_down_dtod=0.0, dw_min_std=0.0).build((4,), seed=0)
+    assert torch.allclose(up.symmetry_point(), up.w_max)
+    # a soft-bounds device is never flat: its closed form is kept
+    soft = SoftBounds(dw_min_std=0.0).build((4,), seed=0)
+    assert soft.G(soft.symmetry_point()).abs().max() < 1e-5
