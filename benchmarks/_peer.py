@@ -1,0 +1,31 @@
+"""Running a peer simulator's script under its own interpreter (shared by the benchmark scripts)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+
+def peer_python(env_var: str, default: str) -> str | None:
+    """The peer's interpreter from ``env_var`` (else ``default``), or None when it does not exist."""
+    python = os.environ.get(env_var, default)
+    return python if os.path.exists(python) else None
+
+
+def run_peer(env_var: str, default: str, script: str, *args: object, timeout: float = 3600) -> str | None:
+    """stdout of ``script`` run by the peer's interpreter with ``args``; None (and a printed reason) on failure."""
+    python = peer_python(env_var, default)
+    if python is None:
+        print(f"peer skipped: no interpreter at {os.environ.get(env_var, default)} (set {env_var})")
+        return None
+    try:
+        out = subprocess.run(
+            [python, "-c", script, *map(str, args)], capture_output=True, text=True, timeout=timeout, check=True
+        )
+    except subprocess.CalledProcessError as err:
+        print(f"peer skipped: exit {err.returncode}: {err.stderr.strip().splitlines()[-1:]}")
+        return None
+    except (subprocess.SubprocessError, OSError) as err:
+        print(f"peer skipped: {type(err).__name__}: {err}")
+        return None
+    return out.stdout
