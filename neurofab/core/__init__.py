@@ -16,6 +16,7 @@ from neurofab.core.io import atomic_write, atomic_write_bytes, atomic_write_json
 from neurofab.core.ledger import EVENT_KINDS, Ledger, record, recording, register_kind
 from neurofab.core.registry import Registry
 from neurofab.core.seeding import Seed, child_seeds, make_generator, seed_everything, seed_from
+from neurofab.core.threads import one_thread
 
 __all__ = [
     "EVENT_KINDS",
@@ -39,6 +40,7 @@ __all__ = [
     "check_finite",
     "child_seeds",
     "make_generator",
+    "one_thread",
     "record",
     "recording",
     "register_kind",

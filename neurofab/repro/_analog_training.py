@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -12,18 +11,10 @@ from torch import nn
 
 from neurofab.analog import AnalogSGD, convert_to_analog
 from neurofab.analog.optimizers import Algorithm, use_algorithm
+from neurofab.core import one_thread
 from neurofab.crossbar import TileConfig
 
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread inside the block (small tensors; a second thread only spins)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+__all__ = ["analog_mlp", "evaluate", "fit_epoch", "one_thread"]
 
 
 def analog_mlp(

@@ -38,7 +38,7 @@ from neurofab.analog.inference import (
     monte_carlo,
     reconfigure,
 )
-from neurofab.core import child_seeds
+from neurofab.core import child_seeds, one_thread
 from neurofab.data import char_sequences, digits, mnist_split
 from neurofab.repro.registry import reproduction
 from neurofab.repro.report import Absolute, Info, Report, Within
@@ -211,12 +211,8 @@ def _transformer(st: dict, seed: int) -> tuple[dict, float, float, dict[str, flo
     summary="accuracy over 1 s–1 month on PCM: drift, global drift compensation, HWA training, γ, INT attention",
 )
 def run(quick: bool = True, seed: int = 0, data_root: str | None = None) -> Report:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: one thread is faster, and robust to a shared, loaded machine
-    try:
+    with one_thread():  # small tensors: one thread is faster, and robust to a loaded machine
         return _run(quick, seed, data_root)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool, seed: int, data_root: str | None) -> Report:

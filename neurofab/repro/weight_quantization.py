@@ -37,7 +37,7 @@ from neurofab.analog.quantization import (
     quantization_regularizer,
     shared_level_set,
 )
-from neurofab.core import child_seeds
+from neurofab.core import child_seeds, one_thread
 from neurofab.data import digits, mnist_split
 from neurofab.repro.registry import reproduction
 from neurofab.repro.report import Info, Report, Within
@@ -87,12 +87,8 @@ def _paired_resolution(a: nn.Module, b: nn.Module, x: torch.Tensor, y: torch.Ten
     summary="accuracy drop at N conductance levels: none, distribution-aware quantization, regularization, bias tuning",
 )
 def run(quick: bool = True, seed: int = 0, data_root: str | None = None) -> Report:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: one thread is faster, and robust to a shared, loaded machine
-    try:
+    with one_thread():  # small tensors: one thread is faster, and robust to a loaded machine
         return _run(quick, seed, data_root)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool, seed: int, data_root: str | None) -> Report:
