@@ -87,6 +87,28 @@ def _collect(fired, start, stop, spiking, n_spk):
     return n_spk
 
 
+@njit(cache=True, inline="always")
+def _threshold_params(p):  # pragma: no cover - compiled
+    """(v_th, v_reset, jump, zero_reset, refractory steps, bias current, external-input flag) of a packed row."""
+    v_th, v_reset = p[V_TH], p[V_RESET]
+    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
+    return v_th, v_reset, jump, p[SUBTRACT] <= 0.5, np.int32(p[REF_STEPS]), p[I_BIAS], 1.0 if p[HAS_EXT] > 0.5 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _threshold(v_new, v_old, r, v_th, v_reset, jump, zero_reset, ref_steps):  # pragma: no cover - compiled
+    """One neuron's threshold, reset and refractory step: (membrane, refractory counter, fired).
+
+    A refractory neuron (r > 0) keeps its membrane; an active one takes ``v_new`` and fires at ``v_th``,
+    then resets to ``v_reset`` or by subtraction of ``jump``.
+    """
+    active = r <= 0
+    vi = v_new if active else v_old
+    f = active and vi >= v_th
+    v_after = v_reset if zero_reset else vi - jump
+    return (v_after if f else vi), (ref_steps if f else max(r - 1, 0)), f
+
+
 # The loops below are written without branches (selects only) so that they vectorize; spikes are flagged in
 # ``fired`` and collected in a second pass.
 @njit(cache=True)
@@ -94,10 +116,7 @@ def _update_linear_current(p, v, ge, gi, ref, i_ext, in_e, in_i, fired):
     """IF/LIF with exponential-current synapses: the exact propagators (the hot path of CUBA networks)."""
     v_rest, decay_m, dc_gain = p[V_REST], p[DECAY_M], p[DC_GAIN]
     cpl_e, cpl_i, dec_e, dec_i = p[CPL_E], p[CPL_I], p[DEC_E], p[DEC_I]
-    v_th, v_reset, ref_steps, bias = p[V_TH], p[V_RESET], np.int32(p[REF_STEPS]), p[I_BIAS]
-    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
-    zero_reset = p[SUBTRACT] <= 0.5
-    ext = 1.0 if p[HAS_EXT] > 0.5 else 0.0
+    v_th, v_reset, jump, zero_reset, ref_steps, bias, ext = _threshold_params(p)
     for i in range(v.shape[0]):  # a loop from 0 over views lets LLVM vectorize it
         gei = ge[i]
         gii = gi[i]
@@ -109,23 +128,14 @@ def _update_linear_current(p, v, ge, gi, ref, i_ext, in_e, in_i, fired):
         v_old = v[i]
         drive = bias + ext * i_ext[i]
         v_new = v_rest + decay_m * (v_old - v_rest) + dc_gain * drive + cpl_e * gei + cpl_i * gii
-        active = r <= 0
-        vi = v_new if active else v_old
-        f = active and vi >= v_th
-        v_after = v_reset if zero_reset else vi - jump
-        v[i] = v_after if f else vi
-        ref[i] = ref_steps if f else max(r - 1, 0)
-        fired[i] = f
+        v[i], ref[i], fired[i] = _threshold(v_new, v_old, r, v_th, v_reset, jump, zero_reset, ref_steps)
 
 
 @njit(cache=True)
 def _update_linear_delta(p, v, ref, i_ext, in_e, in_i, fired):
     """IF/LIF with delta synapses: input arriving in this step jumps the membrane (lost while refractory)."""
     v_rest, decay_m, dc_gain = p[V_REST], p[DECAY_M], p[DC_GAIN]
-    v_th, v_reset, ref_steps, bias = p[V_TH], p[V_RESET], np.int32(p[REF_STEPS]), p[I_BIAS]
-    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
-    zero_reset = p[SUBTRACT] <= 0.5
-    ext = 1.0 if p[HAS_EXT] > 0.5 else 0.0
+    v_th, v_reset, jump, zero_reset, ref_steps, bias, ext = _threshold_params(p)
     for i in range(v.shape[0]):  # a loop from 0 over views lets LLVM vectorize it
         arriving = in_e[i] + in_i[i]
         in_e[i] = 0.0
@@ -134,13 +144,7 @@ def _update_linear_delta(p, v, ref, i_ext, in_e, in_i, fired):
         v_old = v[i]
         drive = bias + ext * i_ext[i]
         v_new = v_rest + decay_m * (v_old - v_rest) + dc_gain * drive + arriving
-        active = r <= 0
-        vi = v_new if active else v_old
-        f = active and vi >= v_th
-        v_after = v_reset if zero_reset else vi - jump
-        v[i] = v_after if f else vi
-        ref[i] = ref_steps if f else max(r - 1, 0)
-        fired[i] = f
+        v[i], ref[i], fired[i] = _threshold(v_new, v_old, r, v_th, v_reset, jump, zero_reset, ref_steps)
 
 
 @njit(cache=True)
@@ -148,10 +152,7 @@ def _update_lif_conductance(p, v, ge, gi, ref, i_ext, in_e, in_i, fired):
     """LIF with exponential conductances: exponential Euler for the membrane, exact conductance decay."""
     v_rest, g_leak, c_m, dt, e_exc, e_inh = p[V_REST], p[G_LEAK], p[C_M], p[DT], p[E_EXC], p[E_INH]
     dec_e, dec_i = p[DEC_E], p[DEC_I]
-    v_th, v_reset, ref_steps, bias = p[V_TH], p[V_RESET], np.int32(p[REF_STEPS]), p[I_BIAS]
-    jump = v_th - v_reset if p[SUBTRACT] > 0.5 else 0.0
-    zero_reset = p[SUBTRACT] <= 0.5
-    ext = 1.0 if p[HAS_EXT] > 0.5 else 0.0
+    v_th, v_reset, jump, zero_reset, ref_steps, bias, ext = _threshold_params(p)
     for i in range(v.shape[0]):  # a loop from 0 over views lets LLVM vectorize it
         gei = ge[i]
         gii = gi[i]
@@ -165,13 +166,7 @@ def _update_lif_conductance(p, v, ge, gi, ref, i_ext, in_e, in_i, fired):
         drive = bias + ext * i_ext[i]
         v_inf = (g_leak * v_rest + gei * e_exc + gii * e_inh + drive) / g_tot
         v_new = v_inf + (v_old - v_inf) * np.exp(-dt * g_tot / c_m)
-        active = r <= 0
-        vi = v_new if active else v_old
-        f = active and vi >= v_th
-        v_after = v_reset if zero_reset else vi - jump
-        v[i] = v_after if f else vi
-        ref[i] = ref_steps if f else max(r - 1, 0)
-        fired[i] = f
+        v[i], ref[i], fired[i] = _threshold(v_new, v_old, r, v_th, v_reset, jump, zero_reset, ref_steps)
 
 
 @njit(cache=True)
