@@ -193,8 +193,9 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 @numba.njit(cache=True, inline="always")
 def _ziggurat_half(bits, z):  # pragma: no cover - compiled
     """(a standard normal from 32 random bits ``bits`` (< 2³²), new counter): the ziggurat of :func:`normal_from`."""
-    hz = float(np.int32(np.int64(bits) - 2147483648))
-    iz = int(hz) & 127
+    h = np.int64(np.int32(np.int64(bits) - 2147483648))
+    iz = h & 127  # from the integer: no float → int conversion
+    hz = float(h)
     if abs(hz) < _KN[iz]:
         return hz * _WN[iz], z
     return _normal_tail(z, hz, iz)
