@@ -34,12 +34,11 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
-from neurofab.devices.kernels import abs_max, affine_run, popcount, prefetch, pulse_run
+from neurofab.crossbar.pulse_passes import apply_trains_affine
+from neurofab.devices.kernels import abs_max, popcount, pulse_run
 from neurofab.devices.rng import (
     normal,
-    normal_from,
     skip_ahead,
-    stream_seed,
     stream_state,
     uniform_ahead,
     uniform_from,
@@ -325,74 +324,6 @@ def _draw_trains(
     return visits
 
 
-#: how many device visits ahead of the pulse loop the row kernels prefetch (memory latency hiding)
-_PREFETCH_VISITS = 32
-
-
-@numba.njit(cache=True, nogil=True)
-def _apply_trains_affine(
-    w, w_read, prm, sigma, mult, wn, d, col_start, col_idx, col_mask, col_neg, row_ptr, row_sample, row_bits, seed,
-    first_row, row_step,
-):  # pragma: no cover - compiled
-    """:func:`_apply_trains` for constant and affine steps and trains of at most 64 slots (one mask word).
-
-    The same draws as the general kernel in a loop the compiler keeps in registers: per device, the signed
-    step coefficients (a₀, a₁) of :func:`~neurofab.devices.kernels.affine_run` (a constant step has zero
-    slopes in the packed parameters). The devices of the rows ahead are prefetched (a sparse update waits
-    on memory otherwise). No array views or array-taking helpers inside the loops: each would cost
-    reference counting (atomic operations) per row or per pulse.
-    """
-    n_out, n_in = w.shape
-    cols = col_mask[0]
-    bits = row_bits[0]
-    total = 0
-    ahead = 0
-    pf = first_row
-    for i in range(first_row, n_out, row_step):
-        if row_ptr[i] == row_ptr[i + 1]:
-            continue
-        if pf <= i:
-            pf = i
-        while pf < n_out and (pf <= i or ahead < _PREFETCH_VISITS):  # prefetch the rows ahead
-            for e in range(row_ptr[pf], row_ptr[pf + 1]):
-                s = row_sample[e]
-                for t in range(col_start[s], col_start[s + 1]):
-                    k = pf * n_in + np.int64(col_idx[t])
-                    prefetch(w, k)
-                    prefetch(prm, 6 * k)
-                    prefetch(prm, 6 * k + 5)
-                    if wn > 0.0:
-                        prefetch(w_read, k)
-                ahead += col_start[s + 1] - col_start[s]
-            pf += row_step
-        z = stream_seed(seed, i)
-        for e in range(row_ptr[i], row_ptr[i + 1]):
-            s = row_sample[e]
-            r0 = bits[e]
-            d_neg = d[s, i] < 0
-            ahead -= col_start[s + 1] - col_start[s]
-            for t in range(col_start[s], col_start[s + 1]):
-                n = popcount(r0 & cols[t])
-                if n == 0:
-                    continue
-                j = np.int64(col_idx[t])
-                if d_neg != col_neg[t]:  # up: −sign(δ_i x_j) > 0
-                    a0 = np.float64(prm[i, j, 2])
-                    a1 = np.float64(prm[i, j, 4])
-                else:
-                    a0 = -np.float64(prm[i, j, 3])
-                    a1 = -np.float64(prm[i, j, 5])
-                v, z = affine_run(
-                    n, np.float64(w[i, j]), np.float64(prm[i, j, 0]), np.float64(prm[i, j, 1]), a0, a1, sigma, mult, z
-                )
-                w[i, j] = v
-                if wn > 0.0:
-                    g, z = normal_from(z)
-                    w_read[i, j] = v + wn * g
-                total += n
-    return total
-
-
 @numba.njit(cache=True, nogil=True)
 def _apply_trains(
     w, w_read, prm, c, code, d, col_start, col_idx, col_mask, col_neg, row_ptr, row_sample, row_bits, seed,
@@ -528,7 +459,7 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     w, w_read, prm, consts, code = args
     if code <= 1 and n_words == 1:
         mult = code == 0 or consts[2] > 0
-        kernel, head = _apply_trains_affine, (w, w_read, prm, float(consts[0]), bool(mult), float(consts[1]))
+        kernel, head = apply_trains_affine, (w, w_read, prm, float(consts[0]), bool(mult), float(consts[1]))
     else:
         kernel, head = _apply_trains, args
     threads = min(torch.get_num_threads(), n_out) if visits >= _PARALLEL_MIN_VISITS else 1

@@ -6,7 +6,8 @@ splitmix64 (Steele, Lea & Flood 2014; passes BigCrush) for uniforms and Marsagli
 - ``normal(st)``, ``uniform(st)`` on a one-element uint64 array ``st`` (:func:`new_state`) owned by the kernel;
 - ``normal_from(z)``, ``uniform_from(z)`` on the counter itself, returning ``(value, new counter)``. Hot
   loops use these: a scalar state lives in a register, while passing an array to a helper costs numba
-  reference counting (atomic operations) at every call.
+  reference counting (atomic operations) at every call. ``normal_pair_from(z)`` draws two normals from
+  one 64-bit output (a ziggurat on each 32-bit half), half the hashing per normal.
 
 Every kernel call seeds its state with an integer drawn from the caller's ``torch.Generator``, so results
 follow the torch seed. numba's own ``np.random`` is several times slower per draw here, which matters for the
@@ -27,6 +28,7 @@ __all__ = [
     "new_state",
     "normal",
     "normal_from",
+    "normal_pair_from",
     "skip_ahead",
     "stream_seed",
     "stream_state",
@@ -183,3 +185,30 @@ def normal(st):  # pragma: no cover - compiled
     """A standard normal number (Marsaglia & Tsang's ziggurat: one table test in ~99 % of the draws)."""
     g, st[0] = normal_from(st[0])
     return g
+
+
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@numba.njit(cache=True, inline="always")
+def _ziggurat_half(bits, z):  # pragma: no cover - compiled
+    """(a standard normal from 32 random bits ``bits`` (< 2³²), new counter): the ziggurat of :func:`normal_from`."""
+    h = np.int64(np.int32(np.int64(bits) - 2147483648))
+    iz = h & 127  # from the integer: no float → int conversion
+    hz = float(h)
+    if abs(hz) < _KN[iz]:
+        return hz * _WN[iz], z
+    return _normal_tail(z, hz, iz)
+
+
+@numba.njit(cache=True, inline="always")
+def normal_pair_from(z):  # pragma: no cover - compiled
+    """(two independent standard normals, new counter): the ziggurat on the high and the low 32 bits of one draw.
+
+    The high half gives the number :func:`normal_from` would give; the rare wedge and tail draws continue
+    the same counter.
+    """
+    r, z = _next_from(z)
+    g1, z = _ziggurat_half(r >> _S32, z)
+    g2, z = _ziggurat_half(r & _LOW32, z)
+    return g1, g2, z
