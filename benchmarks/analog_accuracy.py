@@ -45,7 +45,7 @@ AIHWKIT_SCRIPT = textwrap.dedent(
     data = np.load(path)
     xtr, ytr, xte, yte = (torch.from_numpy(data[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
     torch.manual_seed(seed)
-    dev = SoftBoundsDevice(w_min=-bound, w_max=bound) if device == "soft_bounds" else ConstantStepDevice()
+    dev = (SoftBoundsDevice if device == "soft_bounds" else ConstantStepDevice)(w_min=-bound, w_max=bound)
     cfg = SingleRPUConfig(device=dev)
     model = AnalogSequential(AnalogLinear(784, 256, rpu_config=cfg), nn.Sigmoid(),
                              AnalogLinear(256, 128, rpu_config=cfg), nn.Sigmoid(),
@@ -74,7 +74,7 @@ def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch:
     from neurofab.crossbar import TileConfig
     from neurofab.devices import ConstantStep, SoftBounds
 
-    cfg = TileConfig(device=SoftBounds(w_min=-bound, w_max=bound) if device == "soft_bounds" else ConstantStep())
+    cfg = TileConfig(device=(SoftBounds if device == "soft_bounds" else ConstantStep)(w_min=-bound, w_max=bound))
     seeds = [seed * 10 + k for k in range(3)]
     model = nn.Sequential(
         AnalogLinear(784, 256, config=cfg, seed=seeds[0]), nn.Sigmoid(),
@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--devices", default="soft_bounds,constant_step")
-    parser.add_argument("--bound", type=float, default=0.6, help="SoftBounds ±w_max (aihwkit default 0.6)")
+    parser.add_argument("--bound", type=float, default=0.6, help="device bounds ±w_max (aihwkit default 0.6)")
     parser.add_argument("--data", default=None, help="MNIST folder (default: NEUROFAB_DATA or ../shared/data/mnist)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -129,7 +129,7 @@ def main() -> None:
         root = "/work/shared/data/mnist"
     split = mnist_split(root, n_train=8000, seed=0)
     print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
-          f" {args.epochs} epochs, {args.seeds} seeds; SoftBounds bounds ±{args.bound}")
+          f" {args.epochs} epochs, {args.seeds} seeds; bounds ±{args.bound}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mnist_split.npz"
         np.savez(path, x_train=split.x_train.numpy(), y_train=split.y_train.numpy(),
