@@ -40,13 +40,14 @@ AIHWKIT_SCRIPT = textwrap.dedent(
     from aihwkit.simulator.configs.devices import ConstantStepDevice, SoftBoundsDevice
     path, device = sys.argv[1], sys.argv[2]
     seed, epochs, lr, batch = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-    bound = float(sys.argv[7])
+    bound, perfect = float(sys.argv[7]), sys.argv[8] == "1"
     torch.set_num_threads(1)
     data = np.load(path)
     xtr, ytr, xte, yte = (torch.from_numpy(data[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
     torch.manual_seed(seed)
     dev = (SoftBoundsDevice if device == "soft_bounds" else ConstantStepDevice)(w_min=-bound, w_max=bound)
     cfg = SingleRPUConfig(device=dev)
+    cfg.forward.is_perfect = cfg.backward.is_perfect = perfect
     model = AnalogSequential(AnalogLinear(784, 256, rpu_config=cfg), nn.Sigmoid(),
                              AnalogLinear(256, 128, rpu_config=cfg), nn.Sigmoid(),
                              AnalogLinear(128, 10, rpu_config=cfg))
@@ -69,12 +70,16 @@ AIHWKIT_SCRIPT = textwrap.dedent(
 )
 
 
-def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float) -> float:
+def train_neurofab(
+    split, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float, perfect: bool = False
+) -> float:
     from neurofab.analog import AnalogLinear, AnalogSGD
-    from neurofab.crossbar import TileConfig
+    from neurofab.crossbar import IOConfig, TileConfig
     from neurofab.devices import ConstantStep, SoftBounds
 
     cfg = TileConfig(device=(SoftBounds if device == "soft_bounds" else ConstantStep)(w_min=-bound, w_max=bound))
+    if perfect:
+        cfg = cfg.replace(forward=IOConfig.perfect(), backward=IOConfig.perfect())
     seeds = [seed * 10 + k for k in range(3)]
     model = nn.Sequential(
         AnalogLinear(784, 256, config=cfg, seed=seeds[0]), nn.Sigmoid(),
@@ -94,11 +99,14 @@ def train_neurofab(split, device: str, seed: int, epochs: int, lr: float, batch:
         return (model(split.x_test).argmax(1) == split.y_test).float().mean().item()
 
 
-def train_aihwkit(path: Path, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float) -> float | None:
+def train_aihwkit(
+    path: Path, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float, perfect: bool = False
+) -> float | None:
     python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
     if not os.path.exists(python):
         return None
-    args = [python, "-c", AIHWKIT_SCRIPT, str(path), device, str(seed), str(epochs), str(lr), str(batch), str(bound)]
+    args = [python, "-c", AIHWKIT_SCRIPT, str(path), device, str(seed), str(epochs), str(lr), str(batch), str(bound),
+            str(int(perfect))]
     out = subprocess.run(args, capture_output=True, text=True, timeout=7200, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["accuracy"]
 
@@ -118,6 +126,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--devices", default="soft_bounds,constant_step")
     parser.add_argument("--bound", type=float, default=0.6, help="device bounds ±w_max (aihwkit default 0.6)")
+    parser.add_argument("--perfect-io", action="store_true", help="perfect periphery both ways, in both simulators")
     parser.add_argument("--data", default=None, help="MNIST folder (default: NEUROFAB_DATA or ../shared/data/mnist)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -129,7 +138,8 @@ def main() -> None:
         root = "/work/shared/data/mnist"
     split = mnist_split(root, n_train=8000, seed=0)
     print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
-          f" {args.epochs} epochs, {args.seeds} seeds; bounds ±{args.bound}")
+          f" {args.epochs} epochs, {args.seeds} seeds; bounds ±{args.bound}"
+          + ("; perfect IO" if args.perfect_io else ""))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mnist_split.npz"
         np.savez(path, x_train=split.x_train.numpy(), y_train=split.y_train.numpy(),
@@ -139,10 +149,11 @@ def main() -> None:
             ours, peer = [], []
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 t = time.perf_counter()
-                ours.append(train_neurofab(split, device, seed, args.epochs, args.lr, args.batch, args.bound))
+                ours.append(train_neurofab(split, device, seed, args.epochs, args.lr, args.batch, args.bound,
+                                          args.perfect_io))
                 t_ours = time.perf_counter() - t
                 t = time.perf_counter()
-                acc = train_aihwkit(path, device, seed, args.epochs, args.lr, args.batch, args.bound)
+                acc = train_aihwkit(path, device, seed, args.epochs, args.lr, args.batch, args.bound, args.perfect_io)
                 t_peer = time.perf_counter() - t
                 if acc is not None:
                     peer.append(acc)
