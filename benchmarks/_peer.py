@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 
+#: (environment variable, default interpreter) of each peer, as built by ../shared/anchors/setup-envs.sh
+AIHWKIT = ("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
+SNNTORCH = ("SNNTORCH_PYTHON", "/tmp/anchors-snn/bin/python")
+
 
 def peer_python(env_var: str, default: str) -> str | None:
     """The peer's interpreter from ``env_var`` (else ``default``), or None when it does not exist."""

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _peer import AIHWKIT, run_peer
 from torch import nn
 
 AIHWKIT_SCRIPT = textwrap.dedent(
@@ -102,13 +102,8 @@ def train_neurofab(
 def train_aihwkit(
     path: Path, device: str, seed: int, epochs: int, lr: float, batch: int, bound: float, perfect: bool = False
 ) -> float | None:
-    python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
-    if not os.path.exists(python):
-        return None
-    args = [python, "-c", AIHWKIT_SCRIPT, str(path), device, str(seed), str(epochs), str(lr), str(batch), str(bound),
-            str(int(perfect))]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=7200, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["accuracy"]
+    out = run_peer(*AIHWKIT, AIHWKIT_SCRIPT, path, device, seed, epochs, lr, batch, bound, int(perfect), timeout=7200)
+    return None if out is None else json.loads(out.strip().splitlines()[-1])["accuracy"]
 
 
 def summary(values: list[float]) -> str:

@@ -11,13 +11,12 @@ aihwkit time / neurofab time).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import textwrap
 import time
 
 import torch
+from _peer import AIHWKIT, run_peer
 
 AIHWKIT_SCRIPT = textwrap.dedent(
     """
@@ -73,18 +72,8 @@ def neurofab_step_time(mode: str, steps: int) -> float:
 
 
 def aihwkit_step_time(threads: int, steps: int) -> float | None:
-    python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
-    if not os.path.exists(python):
-        return None
-    try:
-        out = subprocess.run(
-            [python, "-c", AIHWKIT_SCRIPT, str(threads), str(steps)],
-            capture_output=True, text=True, timeout=1800, check=True,
-        )
-    except (subprocess.SubprocessError, OSError) as err:
-        print(f"aihwkit: failed ({type(err).__name__})")
-        return None
-    return float(out.stdout.strip().splitlines()[-1])
+    out = run_peer(*AIHWKIT, AIHWKIT_SCRIPT, threads, steps, timeout=1800)
+    return None if out is None else float(out.split()[-1])
 
 
 def main() -> None:

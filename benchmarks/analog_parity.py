@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _peer import run_peer
+from _peer import AIHWKIT, run_peer
 
 AIHWKIT_SCRIPT = textwrap.dedent(
     """
@@ -167,7 +167,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = inputs(Path(tmp) / "inputs.npz")
         out = Path(tmp) / "aihwkit.npz"
-        peer = run_peer("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python", AIHWKIT_SCRIPT,
+        peer = run_peer(*AIHWKIT, AIHWKIT_SCRIPT,
                         Path(tmp) / "inputs.npz", out, args.reps)
         mine = ours(data, args.reps)
         if peer is None:

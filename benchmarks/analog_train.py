@@ -11,13 +11,12 @@ same number of torch threads (``--threads``). The last line is ``ratio vs aihwki
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import textwrap
 import time
 
 import torch
+from _peer import AIHWKIT, run_peer
 from torch import nn
 
 AIHWKIT_SCRIPT = textwrap.dedent(
@@ -94,19 +93,8 @@ def samples_per_second(model: nn.Module, analog: bool, n_batches: int, repeats: 
 
 
 def aihwkit_samples_per_second(threads: int, n_batches: int, repeats: int) -> float | None:
-    python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
-    if not os.path.exists(python):
-        print(f"aihwkit: skipped (no interpreter at {python}; set AIHWKIT_PYTHON)")
-        return None
-    try:
-        out = subprocess.run(
-            [python, "-c", AIHWKIT_SCRIPT, str(threads), str(n_batches), str(repeats)],
-            capture_output=True, text=True, timeout=1800, check=True,
-        )
-    except (subprocess.SubprocessError, OSError) as err:
-        print(f"aihwkit: skipped ({type(err).__name__}: {err})")
-        return None
-    return max(float(v) for v in out.stdout.split())
+    out = run_peer(*AIHWKIT, AIHWKIT_SCRIPT, threads, n_batches, repeats, timeout=1800)
+    return None if out is None else max(float(v) for v in out.split())
 
 
 def main() -> None:

@@ -26,13 +26,12 @@ with the expected-value update; aihwkit 1.1 runs in the same process tree (``AIH
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import textwrap
 import time
 
 import torch
+from _peer import AIHWKIT, run_peer
 
 LR = 0.05
 FAST_LR = 0.5
@@ -113,18 +112,8 @@ def neurofab_step_time(mode: str, steps: int, x: torch.Tensor, g: torch.Tensor) 
 
 
 def aihwkit_step_time(threads: int, steps: int) -> float | None:
-    python = os.environ.get("AIHWKIT_PYTHON", "/tmp/anchors-aihw/bin/python")
-    if not os.path.exists(python):
-        return None
-    try:
-        out = subprocess.run(
-            [python, "-c", AIHWKIT_SCRIPT, str(threads), str(steps), str(LR)],
-            capture_output=True, text=True, timeout=3600, check=True,
-        )
-    except (subprocess.SubprocessError, OSError) as err:
-        print(f"aihwkit: failed ({type(err).__name__})")
-        return None
-    return float(out.stdout.strip().splitlines()[-1])
+    out = run_peer(*AIHWKIT, AIHWKIT_SCRIPT, threads, steps, LR, timeout=3600)
+    return None if out is None else float(out.split()[-1])
 
 
 def main() -> None:
