@@ -20,6 +20,7 @@ from torch import nn
 from neurofab.spiking import train_kernels as kern
 
 MAX_DENSITY = 0.4  #: above this fraction of nonzero inputs the dense product is used
+ROWS_PER_BLOCK = 32  #: rows (step × sample) whose events are grouped by input: one read of a weight row per block
 MIN_OUTPUTS = 64  #: narrower layers gain nothing from the event lists (the dense product is cheap)
 
 
@@ -37,13 +38,13 @@ def _kernel_array(t: torch.Tensor):
 
 class _EventLinear(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, indptr, indices, values):
+    def forward(ctx, x, weight, bias, events):
         n_steps, batch = x.shape[0], x.shape[1]
         out = torch.empty(n_steps * batch, weight.shape[0], dtype=x.dtype)
         bias_arr = bias.detach() if bias is not None else torch.zeros(weight.shape[0], dtype=x.dtype)
-        kern.event_matmul(indptr, indices, values, _kernel_array(weight.t().contiguous()), _kernel_array(bias_arr),
+        kern.event_matmul(*events, ROWS_PER_BLOCK, _kernel_array(weight.t().contiguous()), _kernel_array(bias_arr),
                           out.numpy())
-        ctx.events = (indptr, indices, values)
+        ctx.events = events
         ctx.save_for_backward(weight)
         ctx.x_shape, ctx.has_bias = tuple(x.shape), bias is not None
         return out.reshape(n_steps, batch, weight.shape[0])
@@ -57,11 +58,11 @@ class _EventLinear(torch.autograd.Function):
             grad_x = (g @ weight).reshape(ctx.x_shape)
         if ctx.needs_input_grad[1]:
             grad_wt = torch.empty(weight.shape[1], weight.shape[0], dtype=g.dtype)
-            kern.event_weight_grad(*ctx.events, g.numpy(), kernel_threads(), grad_wt.numpy())
+            kern.event_weight_grad(*ctx.events, ROWS_PER_BLOCK, g.numpy(), kernel_threads(), grad_wt.numpy())
             grad_w = grad_wt.t().contiguous()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = g.sum(0)
-        return grad_x, grad_w, grad_b, None, None, None
+        return grad_x, grad_w, grad_b, None
 
 
 def event_linear(x: torch.Tensor, linear: nn.Linear) -> torch.Tensor | None:
@@ -73,7 +74,11 @@ def event_linear(x: torch.Tensor, linear: nn.Linear) -> torch.Tensor | None:
             or x.stride(2) != 1 or x.numel() == 0):
         return None
     kernel_threads()
-    indptr, indices, values = kern.csr_rows(_kernel_array(x), MAX_DENSITY)
-    if len(indices) == 0 and indptr[-1] > 0:  # too dense
+    data = x.detach()
+    storage = torch.as_strided(data, (data.untyped_storage().nbytes() // data.element_size(),), (1,), 0)
+    n_steps, batch, k_in = x.shape
+    events = kern.block_events(storage.numpy(), data.storage_offset(), data.stride(0), data.stride(1), n_steps, batch,
+                               k_in, ROWS_PER_BLOCK, MAX_DENSITY)
+    if len(events[0]) == 0:  # too dense
         return None
-    return _EventLinear.apply(x, w, linear.bias, indptr, indices, values)
+    return _EventLinear.apply(x, w, linear.bias, events)

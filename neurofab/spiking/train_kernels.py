@@ -22,7 +22,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["SURROGATE_CODES", "csr_rows", "event_matmul", "event_weight_grad", "lif_backward", "lif_forward"]
+__all__ = ["SURROGATE_CODES", "block_events", "event_matmul", "event_weight_grad", "lif_backward", "lif_forward"]
 
 #: surrogate name → kernel code (the formulas of :mod:`neurofab.spiking.surrogate`)
 SURROGATE_CODES = {"fast_sigmoid": 0, "sigmoid": 1, "arctan": 2, "straight_through": 3, "triangular": 4,
@@ -131,78 +131,111 @@ def lif_backward(g, slope, spikes, z, params, reset_zero, detach, gx):  # pragma
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def csr_rows(x, max_density):  # pragma: no cover - compiled
-    """The nonzeros of x (T, B, K) row by row (row r = t·B + b): (indptr, indices int32, values); when more than
-    ``max_density`` of the entries are nonzero, returns indptr alone with empty indices (the caller goes dense)."""
-    n_steps, batch, k_in = x.shape
+def block_events(x, offset, stride_t, stride_b, n_steps, batch, k_in, rows_per_block, max_density):
+    """The nonzeros of an input (T, B, K) — ``x`` its flat storage, element (t, b, i) at
+    ``offset + t·stride_t + b·stride_b + i`` — grouped by blocks of ``rows_per_block`` rows (row r = t·B + b) and,
+    within a block, by input i: (start, count, rows, values) with the events of (block, i) at
+    ``start[block·K + i] : + count[block·K + i]``, ``rows`` their row within the block. Returns empty arrays when
+    more than ``max_density`` of the entries are nonzero (the caller goes dense)."""
     n_rows = n_steps * batch
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    for r in numba.prange(n_rows):
-        t, bb = r // batch, r % batch
-        n = 0
-        row = x[t, bb]
-        for i in range(k_in):
-            n += row[i] != 0
-        indptr[r + 1] = n
-    for r in range(n_rows):
-        indptr[r + 1] += indptr[r]
-    nnz = indptr[n_rows]
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    count = np.zeros(n_blocks * k_in, dtype=np.int32)
+    for blk in numba.prange(n_blocks):
+        cnt = count[blk * k_in:(blk + 1) * k_in]
+        for r in range(blk * rows_per_block, min(n_rows, (blk + 1) * rows_per_block)):
+            base = offset + (r // batch) * stride_t + (r % batch) * stride_b
+            row = x[base:base + k_in]
+            for i in range(k_in):
+                cnt[i] += row[i] != 0
+    start = np.empty(n_blocks * k_in, dtype=np.int64)
+    total = 0
+    for c in range(n_blocks * k_in):  # one spare slot per (block, input): the branch-free fill may write past
+        start[c] = total
+        total += count[c] + 1
+    nnz = total - n_blocks * k_in
     if nnz > max_density * n_rows * k_in:
-        return indptr, np.empty(0, dtype=np.int32), np.empty(0, dtype=x.dtype)
-    indices = np.empty(nnz, dtype=np.int32)
-    values = np.empty(nnz, dtype=x.dtype)
-    for r in numba.prange(n_rows):
-        t, bb = r // batch, r % batch
-        k = indptr[r]
-        for i in range(k_in):
-            v = x[t, bb, i]
-            if v != 0:
-                indices[k] = i
-                values[k] = v
-                k += 1
-    return indptr, indices, values
+        return start[:0], count[:0], np.empty(0, dtype=np.int32), np.empty(0, dtype=x.dtype)
+    rows = np.empty(total, dtype=np.int32)
+    values = np.empty(total, dtype=x.dtype)
+    for blk in numba.prange(n_blocks):
+        cursor = start[blk * k_in:(blk + 1) * k_in].copy()
+        r0 = blk * rows_per_block
+        for r in range(r0, min(n_rows, r0 + rows_per_block)):
+            base = offset + (r // batch) * stride_t + (r % batch) * stride_b
+            row = x[base:base + k_in]
+            for i in range(k_in):
+                v = row[i]
+                c = cursor[i]
+                rows[c] = r - r0
+                values[c] = v
+                cursor[i] = c + (v != 0)
+    return start, count, rows, values
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def event_matmul(indptr, indices, values, weight_t, bias, out):  # pragma: no cover - compiled
-    """out_r = bias + Σ_k values_k weight_t[indices_k] over the events k of row r (weight_t: (K, N))."""
+def event_matmul(start, count, rows, values, rows_per_block, weight_t, bias, out):  # pragma: no cover - compiled
+    """out_r = bias + Σ values_k weight_t[i] over the events k = (r, i) of :func:`block_events` (weight_t: (K, N));
+    blocks of rows in parallel, each input's row of weight_t read once per block."""
     n_rows, n_out = out.shape
-    for r in numba.prange(n_rows):
-        row = out[r]
-        for j in range(n_out):
-            row[j] = bias[j]
-        k, end = indptr[r], indptr[r + 1]
-        while k + 4 <= end:  # four events per pass over the row: one load and one store of it per four
-            w0, w1, w2, w3 = weight_t[indices[k]], weight_t[indices[k + 1]], weight_t[indices[k + 2]], \
-                weight_t[indices[k + 3]]
-            v0, v1, v2, v3 = values[k], values[k + 1], values[k + 2], values[k + 3]
+    k_in = weight_t.shape[0]
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    for blk in numba.prange(n_blocks):
+        r0 = blk * rows_per_block
+        for r in range(r0, min(n_rows, r0 + rows_per_block)):
+            o = out[r]
             for j in range(n_out):
-                row[j] += (v0 * w0[j] + v1 * w1[j]) + (v2 * w2[j] + v3 * w3[j])
-            k += 4
-        while k < end:
-            w0 = weight_t[indices[k]]
-            v0 = values[k]
-            for j in range(n_out):
-                row[j] += v0 * w0[j]
-            k += 1
+                o[j] = bias[j]
+        for i in range(k_in):
+            w = weight_t[i]
+            k = start[blk * k_in + i]
+            end = k + count[blk * k_in + i]
+            while k + 2 <= end:
+                o0, o1 = out[r0 + rows[k]], out[r0 + rows[k + 1]]
+                v0, v1 = values[k], values[k + 1]
+                for j in range(n_out):
+                    wj = w[j]
+                    o0[j] += v0 * wj
+                    o1[j] += v1 * wj
+                k += 2
+            if k < end:
+                o0 = out[r0 + rows[k]]
+                v0 = values[k]
+                for j in range(n_out):
+                    o0[j] += v0 * w[j]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def event_weight_grad(indptr, indices, values, grad_out, n_parts, grad_weight_t):  # pragma: no cover - compiled
-    """grad_weight_t (K, N) = Σ_r Σ_k values_k ⊗ grad_out_r over the events k of row r; the N outputs are split in
-    ``n_parts`` blocks, one per thread, so every block of the result is written by one thread only."""
+def event_weight_grad(start, count, rows, values, rows_per_block, grad_out, n_parts,
+                      grad_weight_t):  # pragma: no cover - compiled
+    """grad_weight_t (K, N) = Σ values_k ⊗ grad_out_r over the events k = (r, i) of :func:`block_events`; the K
+    inputs are split in ``n_parts`` ranges, one per thread, so every row of the result has one writer."""
     n_rows, n_out = grad_out.shape
-    grad_weight_t[:, :] = 0
-    block = ((n_out + n_parts - 1) // n_parts + 15) // 16 * 16
+    k_in = grad_weight_t.shape[0]
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    part = (k_in + n_parts - 1) // n_parts
     for p in numba.prange(n_parts):
-        lo = p * block
-        hi = min(n_out, lo + block)
-        if lo >= hi:
-            continue
-        for r in range(n_rows):
-            g = grad_out[r, lo:hi]
-            for k in range(indptr[r], indptr[r + 1]):
-                dst = grad_weight_t[indices[k], lo:hi]
-                v = values[k]
-                for j in range(hi - lo):
-                    dst[j] += v * g[j]
+        lo = p * part
+        hi = min(k_in, lo + part)
+        for i in range(lo, hi):
+            gw = grad_weight_t[i]
+            for j in range(n_out):
+                gw[j] = 0
+        for blk in range(n_blocks):
+            r0 = blk * rows_per_block
+            for i in range(lo, hi):
+                k = start[blk * k_in + i]
+                end = k + count[blk * k_in + i]
+                if k == end:
+                    continue
+                gw = grad_weight_t[i]
+                while k + 2 <= end:
+                    g0, g1 = grad_out[r0 + rows[k]], grad_out[r0 + rows[k + 1]]
+                    v0, v1 = values[k], values[k + 1]
+                    for j in range(n_out):
+                        gw[j] += v0 * g0[j] + v1 * g1[j]
+                    k += 2
+                if k < end:
+                    g0 = grad_out[r0 + rows[k]]
+                    v0 = values[k]
+                    for j in range(n_out):
+                        gw[j] += v0 * g0[j]
