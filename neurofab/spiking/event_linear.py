@@ -20,7 +20,6 @@ from torch import nn
 from neurofab.spiking import train_kernels as kern
 
 MAX_DENSITY = 0.4  #: above this fraction of nonzero inputs the dense product is used
-ROWS_PER_BLOCK = 32  #: rows (step × sample) whose events are grouped by input: one read of a weight row per block
 MIN_OUTPUTS = 64  #: narrower layers gain nothing from the event lists (the dense product is cheap)
 
 
@@ -42,23 +41,22 @@ class _EventLinear(torch.autograd.Function):
         n_steps, batch = x.shape[0], x.shape[1]
         out = torch.empty(n_steps * batch, weight.shape[0], dtype=x.dtype)
         bias_arr = bias.detach() if bias is not None else torch.zeros(weight.shape[0], dtype=x.dtype)
-        kern.event_matmul(*events, ROWS_PER_BLOCK, _kernel_array(weight.t().contiguous()), _kernel_array(bias_arr),
-                          out.numpy())
+        kern.event_matmul(*events, _kernel_array(weight.t().contiguous()), _kernel_array(bias_arr), out.numpy())
         ctx.events = events
-        ctx.save_for_backward(weight)
-        ctx.x_shape, ctx.has_bias = tuple(x.shape), bias is not None
+        ctx.save_for_backward(weight, x)
+        ctx.has_bias = bias is not None
         return out.reshape(n_steps, batch, weight.shape[0])
 
     @staticmethod
     def backward(ctx, grad_out):
-        (weight,) = ctx.saved_tensors
+        weight, x = ctx.saved_tensors  # x: unpacked so that an in-place change since the forward is refused
         g = grad_out.reshape(-1, weight.shape[0]).contiguous()
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = (g @ weight).reshape(ctx.x_shape)
+            grad_x = (g @ weight).reshape(x.shape)
         if ctx.needs_input_grad[1]:
             grad_wt = torch.empty(weight.shape[1], weight.shape[0], dtype=g.dtype)
-            kern.event_weight_grad(*ctx.events, ROWS_PER_BLOCK, g.numpy(), kernel_threads(), grad_wt.numpy())
+            kern.event_weight_grad(*ctx.events, g.numpy(), kernel_threads(), grad_wt.numpy())
             grad_w = grad_wt.t().contiguous()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = g.sum(0)
@@ -75,10 +73,10 @@ def event_linear(x: torch.Tensor, linear: nn.Linear) -> torch.Tensor | None:
         return None
     kernel_threads()
     data = x.detach()
-    storage = torch.as_strided(data, (data.untyped_storage().nbytes() // data.element_size(),), (1,), 0)
+    storage = torch.as_strided(data, (data.untyped_storage().nbytes() // data.element_size(),), (1,), 0).numpy()
     n_steps, batch, k_in = x.shape
-    events = kern.block_events(storage.numpy(), data.storage_offset(), data.stride(0), data.stride(1), n_steps, batch,
-                               k_in, ROWS_PER_BLOCK, MAX_DENSITY)
-    if len(events[0]) == 0:  # too dense
+    layout = (data.storage_offset(), data.stride(0), data.stride(1))
+    masks, nnz, binary = kern.block_masks(storage, *layout, n_steps, batch, k_in)
+    if nnz > MAX_DENSITY * x.numel():
         return None
-    return _EventLinear.apply(x, w, linear.bias, events)
+    return _EventLinear.apply(x, w, linear.bias, (masks, binary, storage, *layout, batch))

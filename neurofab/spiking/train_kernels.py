@@ -8,9 +8,10 @@
       ∂L/∂x_t = ∂L/∂s_t σ'_t + β ∂L/∂x_{t+1} · ∂u_t/∂z_t,
       ∂u_t/∂z_t = 1 (subtract, detached) | 1 − σ'_t (subtract) | 1 − s_t (zero, detached) | 1 − s_t − σ'_t z_t (zero).
 
-- :func:`csr_rows`, :func:`event_matmul`, :func:`event_weight_grad` — a linear layer driven by a sparse input
-  (spikes, rate-coded pixels): y_r = b + Σ_{i: x_ri ≠ 0} x_ri W_i (one row of Wᵀ per input event, instead of a
-  dense product over every input) and ∂L/∂Wᵀ_i = Σ_r x_ri ∂L/∂y_r, the same sums in another order.
+- :func:`block_masks`, :func:`event_matmul`, :func:`event_weight_grad` — a linear layer driven by a sparse input
+  (spikes, rate-coded pixels): y_r = b + Σ_{i: x_ri ≠ 0} x_ri Wᵀ_i (one row of Wᵀ per input event, instead of a
+  dense product over every input) and ∂L/∂Wᵀ_i = Σ_r x_ri ∂L/∂y_r, the same sums in another order. The events
+  are found once per step as one bit per (row, input) in blocks of 32 rows; a block reads each row of Wᵀ once.
 
 Scalars reach the kernels in an array of the data's dtype (``params``) so float32 data is computed in float32.
 """
@@ -21,8 +22,10 @@ import math
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
-__all__ = ["SURROGATE_CODES", "block_events", "event_matmul", "event_weight_grad", "lif_backward", "lif_forward"]
+__all__ = ["ROWS_PER_BLOCK", "SURROGATE_CODES", "block_masks", "event_matmul", "event_weight_grad", "lif_backward",
+           "lif_forward"]
 
 #: surrogate name → kernel code (the formulas of :mod:`neurofab.spiking.surrogate`)
 SURROGATE_CODES = {"fast_sigmoid": 0, "sigmoid": 1, "arctan": 2, "straight_through": 3, "triangular": 4,
@@ -130,88 +133,92 @@ def lif_backward(g, slope, spikes, z, params, reset_zero, detach, gx):  # pragma
                 out[m] = gt[m] * slt[m] + nxt
 
 
-@numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def block_events(x, offset, stride_t, stride_b, n_steps, batch, k_in, rows_per_block, max_density):
-    """The nonzeros of an input (T, B, K) — ``x`` its flat storage, element (t, b, i) at
-    ``offset + t·stride_t + b·stride_b + i`` — grouped by blocks of ``rows_per_block`` rows (row r = t·B + b) and,
-    within a block, by input i: (start, count, rows, values) with the events of (block, i) at
-    ``start[block·K + i] : + count[block·K + i]``, ``rows`` their row within the block. Returns empty arrays when
-    more than ``max_density`` of the entries are nonzero (the caller goes dense)."""
+ROWS_PER_BLOCK = 32  #: rows (step × sample) per block of input events: one bit each in a uint32 mask
+
+
+
+@numba.njit(inline="always", cache=True)
+def _row_start(r, offset, stride_t, stride_b, batch):  # pragma: no cover - compiled
+    return offset + (r // batch) * stride_t + (r % batch) * stride_b
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def block_masks(x, offset, stride_t, stride_b, n_steps, batch, k_in):  # pragma: no cover - compiled
+    """The input events of x (T, B, K) — ``x`` its flat storage, element (t, b, i) at
+    ``offset + t·stride_t + b·stride_b + i`` — as bit masks: bit ρ of ``masks[blk, i]`` is set when x ≠ 0 at row
+    r = blk·32 + ρ (row r = t·B + b) and input i. Returns (masks, number of nonzeros, all nonzeros equal 1)."""
     n_rows = n_steps * batch
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
-    count = np.zeros(n_blocks * k_in, dtype=np.int32)
+    n_blocks = (n_rows + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    masks = np.zeros((n_blocks, k_in), dtype=np.uint32)
+    nnz = np.zeros(n_blocks, dtype=np.int64)
+    binary = np.ones(n_blocks, dtype=np.bool_)
     for blk in numba.prange(n_blocks):
-        cnt = count[blk * k_in:(blk + 1) * k_in]
-        for r in range(blk * rows_per_block, min(n_rows, (blk + 1) * rows_per_block)):
-            base = offset + (r // batch) * stride_t + (r % batch) * stride_b
+        m = masks[blk]
+        n = 0
+        ones = True
+        for rr in range(min(ROWS_PER_BLOCK, n_rows - blk * ROWS_PER_BLOCK)):
+            base = _row_start(blk * ROWS_PER_BLOCK + rr, offset, stride_t, stride_b, batch)
             row = x[base:base + k_in]
-            for i in range(k_in):
-                cnt[i] += row[i] != 0
-    start = np.empty(n_blocks * k_in, dtype=np.int64)
-    total = 0
-    for c in range(n_blocks * k_in):  # one spare slot per (block, input): the branch-free fill may write past
-        start[c] = total
-        total += count[c] + 1
-    nnz = total - n_blocks * k_in
-    if nnz > max_density * n_rows * k_in:
-        return start[:0], count[:0], np.empty(0, dtype=np.int32), np.empty(0, dtype=x.dtype)
-    rows = np.empty(total, dtype=np.int32)
-    values = np.empty(total, dtype=x.dtype)
-    for blk in numba.prange(n_blocks):
-        cursor = start[blk * k_in:(blk + 1) * k_in].copy()
-        r0 = blk * rows_per_block
-        for r in range(r0, min(n_rows, r0 + rows_per_block)):
-            base = offset + (r // batch) * stride_t + (r % batch) * stride_b
-            row = x[base:base + k_in]
+            bit = np.uint32(1) << np.uint32(rr)
             for i in range(k_in):
                 v = row[i]
-                c = cursor[i]
-                rows[c] = r - r0
-                values[c] = v
-                cursor[i] = c + (v != 0)
-    return start, count, rows, values
+                nz = v != 0
+                m[i] |= bit if nz else np.uint32(0)
+                n += nz
+                ones &= (v == 0) | (v == 1)
+        nnz[blk] = n
+        binary[blk] = ones
+    return masks, nnz.sum(), bool(binary.all())
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def event_matmul(start, count, rows, values, rows_per_block, weight_t, bias, out):  # pragma: no cover - compiled
-    """out_r = bias + Σ values_k weight_t[i] over the events k = (r, i) of :func:`block_events` (weight_t: (K, N));
-    blocks of rows in parallel, each input's row of weight_t read once per block."""
+def event_matmul(masks, binary, x, offset, stride_t, stride_b, batch, weight_t, bias,
+                 out):  # pragma: no cover - compiled
+    """out_r = bias + Σ_{i: x_ri ≠ 0} x_ri weight_t[i] from the masks of :func:`block_masks` (weight_t: (K, N));
+    blocks of rows in parallel, each input's row of weight_t read once per block. ``binary``: every nonzero is 1
+    (``x`` is then not read)."""
     n_rows, n_out = out.shape
-    k_in = weight_t.shape[0]
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    n_blocks, k_in = masks.shape
+    one = np.ones(1, dtype=out.dtype)[0]
     for blk in numba.prange(n_blocks):
-        r0 = blk * rows_per_block
-        for r in range(r0, min(n_rows, r0 + rows_per_block)):
+        r0 = blk * ROWS_PER_BLOCK
+        for r in range(r0, min(n_rows, r0 + ROWS_PER_BLOCK)):
             o = out[r]
             for j in range(n_out):
                 o[j] = bias[j]
         for i in range(k_in):
+            m = masks[blk, i]
+            if m == 0:
+                continue
             w = weight_t[i]
-            k = start[blk * k_in + i]
-            end = k + count[blk * k_in + i]
-            while k + 2 <= end:
-                o0, o1 = out[r0 + rows[k]], out[r0 + rows[k + 1]]
-                v0, v1 = values[k], values[k + 1]
-                for j in range(n_out):
-                    wj = w[j]
-                    o0[j] += v0 * wj
-                    o1[j] += v1 * wj
-                k += 2
-            if k < end:
-                o0 = out[r0 + rows[k]]
-                v0 = values[k]
-                for j in range(n_out):
-                    o0[j] += v0 * w[j]
+            while m:  # two events per pass: each element of w loaded once for two output rows
+                ra = r0 + trailing_zeros(m)
+                m &= m - np.uint32(1)
+                oa = out[ra]
+                va = one if binary else x[_row_start(ra, offset, stride_t, stride_b, batch) + i]
+                if m:
+                    rb = r0 + trailing_zeros(m)
+                    m &= m - np.uint32(1)
+                    ob = out[rb]
+                    vb = one if binary else x[_row_start(rb, offset, stride_t, stride_b, batch) + i]
+                    for j in range(n_out):
+                        wj = w[j]
+                        oa[j] += va * wj
+                        ob[j] += vb * wj
+                else:
+                    for j in range(n_out):
+                        oa[j] += va * w[j]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def event_weight_grad(start, count, rows, values, rows_per_block, grad_out, n_parts,
+def event_weight_grad(masks, binary, x, offset, stride_t, stride_b, batch, grad_out, n_parts,
                       grad_weight_t):  # pragma: no cover - compiled
-    """grad_weight_t (K, N) = Σ values_k ⊗ grad_out_r over the events k = (r, i) of :func:`block_events`; the K
-    inputs are split in ``n_parts`` ranges, one per thread, so every row of the result has one writer."""
-    n_rows, n_out = grad_out.shape
-    k_in = grad_weight_t.shape[0]
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    """grad_weight_t (K, N) = Σ_r x_ri grad_out_r over the events of :func:`block_masks`; the K inputs are split in
+    ``n_parts`` ranges, one per thread, so every row of the result has one writer (the sums do not depend on the
+    split)."""
+    n_out = grad_out.shape[1]
+    n_blocks, k_in = masks.shape
+    one = np.ones(1, dtype=grad_out.dtype)[0]
     part = (k_in + n_parts - 1) // n_parts
     for p in numba.prange(n_parts):
         lo = p * part
@@ -221,21 +228,24 @@ def event_weight_grad(start, count, rows, values, rows_per_block, grad_out, n_pa
             for j in range(n_out):
                 gw[j] = 0
         for blk in range(n_blocks):
-            r0 = blk * rows_per_block
+            r0 = blk * ROWS_PER_BLOCK
             for i in range(lo, hi):
-                k = start[blk * k_in + i]
-                end = k + count[blk * k_in + i]
-                if k == end:
+                m = masks[blk, i]
+                if m == 0:
                     continue
                 gw = grad_weight_t[i]
-                while k + 2 <= end:
-                    g0, g1 = grad_out[r0 + rows[k]], grad_out[r0 + rows[k + 1]]
-                    v0, v1 = values[k], values[k + 1]
-                    for j in range(n_out):
-                        gw[j] += v0 * g0[j] + v1 * g1[j]
-                    k += 2
-                if k < end:
-                    g0 = grad_out[r0 + rows[k]]
-                    v0 = values[k]
-                    for j in range(n_out):
-                        gw[j] += v0 * g0[j]
+                while m:  # two events per pass: one load and one store of gw for two rows
+                    ra = r0 + trailing_zeros(m)
+                    m &= m - np.uint32(1)
+                    ga = grad_out[ra]
+                    va = one if binary else x[_row_start(ra, offset, stride_t, stride_b, batch) + i]
+                    if m:
+                        rb = r0 + trailing_zeros(m)
+                        m &= m - np.uint32(1)
+                        gb = grad_out[rb]
+                        vb = one if binary else x[_row_start(rb, offset, stride_t, stride_b, batch) + i]
+                        for j in range(n_out):
+                            gw[j] += va * ga[j] + vb * gb[j]
+                    else:
+                        for j in range(n_out):
+                            gw[j] += va * ga[j]

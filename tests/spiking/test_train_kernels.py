@@ -12,7 +12,7 @@ from torch import nn
 
 from neurofab.core import NumericalError
 from neurofab.spiking import train_kernels as kern
-from neurofab.spiking.event_linear import MAX_DENSITY, ROWS_PER_BLOCK, event_linear
+from neurofab.spiking.event_linear import event_linear
 from neurofab.spiking.layers import LIF, SpikingNeurons, SpikingSequential, count_cross_entropy, leaky
 from neurofab.spiking.neurons import IFConfig
 from neurofab.spiking.surrogate import SURROGATES, FastSigmoid, surrogate
@@ -80,7 +80,7 @@ def _sparse_input(shape, density, gen, dtype=torch.float64):
 def test_event_linear_equals_dense_forward_and_gradients(sliced):
     gen = torch.Generator().manual_seed(4)
     full = _sparse_input((7, 12, 90), 0.2, gen)
-    x = full[:, 3:8] if sliced else full[:, :5]  # 35 rows: not a multiple of ROWS_PER_BLOCK
+    x = full[:, 3:8] if sliced else full[:, :5]  # 35 rows: not a multiple of the 32 rows of a block
     x = x.clone().requires_grad_() if not sliced else x.requires_grad_()
     lin = nn.Linear(90, 70).double()
     y = event_linear(x, lin)
@@ -106,37 +106,38 @@ def test_event_linear_declines_dense_narrow_or_foreign_input():
 @settings(max_examples=25, deadline=None)
 @given(n_steps=st.integers(1, 4), batch=st.integers(1, 40), k_in=st.integers(1, 30),
        density=st.floats(0.0, 1.0), seed=st.integers(0, 2**31 - 1))
-def test_block_events_lists_every_nonzero_once(n_steps, batch, k_in, density, seed):
+def test_block_masks_mark_every_nonzero(n_steps, batch, k_in, density, seed):
     rng = np.random.default_rng(seed)
-    x = (rng.random((n_steps, batch, k_in)) < density) * rng.integers(1, 5, (n_steps, batch, k_in)).astype(np.float32)
-    start, count, rows, values = kern.block_events(x.reshape(-1), 0, batch * k_in, k_in, n_steps, batch, k_in,
-                                                   ROWS_PER_BLOCK, 1.0)
-    flat = x.reshape(-1, k_in)
-    rebuilt = np.zeros_like(flat)
-    for blk in range((flat.shape[0] + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK):
-        for i in range(k_in):
-            a = start[blk * k_in + i]
-            for k in range(a, a + count[blk * k_in + i]):
-                assert rebuilt[blk * ROWS_PER_BLOCK + rows[k], i] == 0  # listed once
-                rebuilt[blk * ROWS_PER_BLOCK + rows[k], i] = values[k]
-    assert np.array_equal(rebuilt, flat)
-    if np.count_nonzero(flat):  # just above the allowed density: declined
-        too_dense = kern.block_events(x.reshape(-1), 0, batch * k_in, k_in, n_steps, batch, k_in, ROWS_PER_BLOCK,
-                                      np.count_nonzero(flat) / flat.size - 1e-9)
-        assert len(too_dense[0]) == 0
+    x = (rng.random((n_steps, batch + 3, k_in)) < density).astype(np.float32)
+    if seed % 2:
+        x *= rng.integers(1, 5, x.shape)
+    view = x[:, 2:2 + batch]  # strided rows, as a slice of a larger batch
+    masks, nnz, binary = kern.block_masks(x.reshape(-1), 2 * k_in, (batch + 3) * k_in, k_in, n_steps, batch, k_in)
+    flat = view.reshape(-1, k_in)
+    rows = np.arange(flat.shape[0])
+    bits = (masks[rows // kern.ROWS_PER_BLOCK] >> (rows % kern.ROWS_PER_BLOCK)[:, None].astype(np.uint32)) & 1
+    assert np.array_equal(bits.astype(bool), flat != 0)
+    assert nnz == np.count_nonzero(flat)
+    assert binary == bool(np.all((flat == 0) | (flat == 1)))
 
 
-def test_weight_gradient_does_not_depend_on_the_thread_split():
+@pytest.mark.parametrize("binary", [True, False])
+def test_weight_gradient_does_not_depend_on_the_thread_split(binary):
     gen = torch.Generator().manual_seed(6)
     x = _sparse_input((5, 20, 50), 0.3, gen, torch.float32)
-    events = kern.block_events(x.numpy().reshape(-1), 0, 20 * 50, 50, 5, 20, 50, ROWS_PER_BLOCK, MAX_DENSITY)
-    g = torch.randn(100, 64, generator=gen).numpy()
+    if binary:
+        x = (x != 0).float()
+    flat = x.numpy().reshape(-1)
+    masks, _, is_binary = kern.block_masks(flat, 0, 20 * 50, 50, 5, 20, 50)
+    assert is_binary == binary
+    g = torch.randn(100, 64, generator=gen)
     parts = []
     for n_parts in (1, 2, 3):
         out = np.empty((50, 64), np.float32)
-        kern.event_weight_grad(*events, ROWS_PER_BLOCK, g, n_parts, out)
+        kern.event_weight_grad(masks, is_binary, flat, 0, 20 * 50, 50, 20, g.numpy(), n_parts, out)
         parts.append(out)
     assert np.array_equal(parts[0], parts[1]) and np.array_equal(parts[0], parts[2])
+    torch.testing.assert_close(torch.from_numpy(parts[0]), x.reshape(100, 50).t() @ g, rtol=1e-5, atol=1e-5)
 
 
 def test_spiking_mlp_step_equals_the_dense_unfused_network():
