@@ -2,10 +2,11 @@
 
 The input of a spiking network's layers is mostly zeros (spikes; rate-coded pixels): a dense product spends most
 of its multiply-adds on zeros. :func:`event_linear` visits only the input events — row r of the output is
-b + Σ_{i: x_ri ≠ 0} x_ri W_{:,i} — and its backward forms ∂L/∂W = Σ_r (∂L/∂y_r) ⊗ x_r from the same event lists,
-so both large products of a training step cost in proportion to the number of input events (the same sums as the
-dense products, added in another order: the results agree with them to float rounding). ∂L/∂x, when the input
-requires it, is the dense product ∂L/∂y W. The compiled kernels are in :mod:`neurofab.spiking.train_kernels`.
+b + Σ_{i: x_ri ≠ 0} x_ri W_{:,i} — and its backward forms ∂L/∂W = Σ_r (∂L/∂y_r) ⊗ x_r from the same events
+(found once, as bit masks over blocks of 32 rows), so both large products of a training step cost in proportion
+to the number of input events (the same sums as the dense products, added in another order: the results agree
+with them to float rounding). ∂L/∂x, when the input requires it, is the dense product ∂L/∂y W. The compiled
+kernels are in :mod:`neurofab.spiking.train_kernels`.
 
 :func:`event_linear` returns ``None`` when it does not apply (another device or dtype, fewer than 64 outputs, or a
 density of nonzeros above :data:`MAX_DENSITY`, where the dense product is faster); callers then use the dense one.
@@ -20,8 +21,7 @@ from torch import nn
 from neurofab.spiking import train_kernels as kern
 
 MAX_DENSITY = 0.4  #: above this fraction of nonzero inputs the dense product is used
-MIN_OUTPUTS = 64  #: narrower layers gain nothing from the event lists (the dense product is cheap)
-
+MIN_OUTPUTS = 64  #: narrower layers gain nothing from the events (their dense product is cheap)
 
 _POOL_STARTED = False
 

@@ -26,6 +26,8 @@ Two equivalent ways to run it:
       ∂L/∂x_t = ∂L/∂s_t · σ'(z_t − 1) + β ∂L/∂x_{t+1}
 
   plus the terms for reset to zero, an attached reset, refractoriness and synaptic currents (see the code).
+  For delta synapses without refractoriness on the CPU both loops run compiled over all neurons at once
+  (:mod:`neurofab.spiking.train_kernels`), keeping only the spikes and the surrogate slopes per step.
 - :func:`lif_layer_step` — one step of :func:`neurofab.spiking.neurons.step` with a surrogate spike function: a
   pure function of explicit state (``state = step(state, x)``) that ``torch.compile`` and ``vmap`` take as is.
 
