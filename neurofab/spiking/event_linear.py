@@ -18,6 +18,7 @@ import numba
 import torch
 from torch import nn
 
+from neurofab.core import NumericalError
 from neurofab.spiking import train_kernels as kern
 
 MAX_DENSITY = 0.4  #: above this fraction of nonzero inputs the dense product is used
@@ -78,9 +79,11 @@ class _EventLinear(torch.autograd.Function):
         return grad_x, grad_w, grad_b, None
 
 
-def event_linear(x: torch.Tensor, linear: nn.Linear) -> torch.Tensor | None:
+def event_linear(x: torch.Tensor, linear: nn.Linear, check: bool = False) -> torch.Tensor | None:
     """``linear`` applied to every step of ``x`` (T, batch, in_features) from the input events, or ``None`` when
-    the event-driven product does not apply (see the module docstring) and the caller should use the dense one."""
+    the event-driven product does not apply (see the module docstring) and the caller should use the dense one.
+    ``check=True``: NaN or infinite input raises :class:`~neurofab.core.NumericalError` (found in the same pass
+    that finds the events; when ``None`` is returned the caller checks its input itself)."""
     w = linear.weight
     if (x.dim() != 3 or x.device.type != "cpu" or w.device.type != "cpu" or x.dtype not in (torch.float32,
             torch.float64) or w.dtype != x.dtype or w.shape[0] < MIN_OUTPUTS or x.shape[2] != w.shape[1]
@@ -91,7 +94,9 @@ def event_linear(x: torch.Tensor, linear: nn.Linear) -> torch.Tensor | None:
     storage = torch.as_strided(data, (data.untyped_storage().nbytes() // data.element_size(),), (1,), 0).numpy()
     n_steps, batch, k_in = x.shape
     layout = (data.storage_offset(), data.stride(0), data.stride(1))
-    masks, nnz, binary = kern.block_masks(storage, *layout, n_steps, batch, k_in)
+    masks, nnz, binary, finite = kern.block_masks(storage, *layout, n_steps, batch, k_in)
+    if check and not finite:
+        raise NumericalError("SpikingSequential: input holds NaN or infinite values")
     if nnz > MAX_DENSITY * x.numel():
         return None
     return _EventLinear.apply(x, w, linear.bias, (masks, binary, storage, *layout, batch))

@@ -483,7 +483,9 @@ class SpikingSequential(nn.Sequential):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        _check_input(x, "SpikingSequential")
+        # the NaN scan of the input: in the event pass of a leading Linear when it runs event-driven, else here
+        unchecked = len(self) > 0 and _plain_linear(self[0])
+        _check_input(x, "SpikingSequential", finite=not unchecked)
         n_steps, batch = x.shape[0], x.shape[1]
         spikes_in: torch.Tensor | None = None  # the last spiking layer's output, while no weights have acted on it
         chain: list[nn.Module] = []
@@ -500,7 +502,11 @@ class SpikingSequential(nn.Sequential):
                         record("synop", (src * self._fan_out(chain, tuple(src.shape[1:]))).sum(),
                                precision_tag(module.weight.dtype))
                     spikes_in, chain = None, []
-            y = event_linear(x, module) if _plain_linear(module) else None  # (T, batch, out) or None
+            y = event_linear(x, module, check=unchecked) if _plain_linear(module) else None  # (T, batch, out)
+            if unchecked:
+                if y is None:
+                    _check_input(x, "SpikingSequential")
+                unchecked = False
             if y is None:
                 y = module(x.reshape(n_steps * batch, *x.shape[2:]))
                 y = y.reshape(n_steps, batch, *y.shape[1:])

@@ -146,16 +146,19 @@ def _row_start(r, offset, stride_t, stride_b, batch):  # pragma: no cover - comp
 def block_masks(x, offset, stride_t, stride_b, n_steps, batch, k_in):  # pragma: no cover - compiled
     """The input events of x (T, B, K) — ``x`` its flat storage, element (t, b, i) at
     ``offset + t·stride_t + b·stride_b + i`` — as bit masks: bit ρ of ``masks[blk, i]`` is set when x ≠ 0 at row
-    r = blk·32 + ρ (row r = t·B + b) and input i. Returns (masks, number of nonzeros, all nonzeros equal 1)."""
+    r = blk·32 + ρ (row r = t·B + b) and input i. Returns (masks, number of nonzeros, all nonzeros equal 1, all
+    entries finite)."""
     n_rows = n_steps * batch
     n_blocks = (n_rows + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
     masks = np.zeros((n_blocks, k_in), dtype=np.uint32)
     nnz = np.zeros(n_blocks, dtype=np.int64)
     binary = np.ones(n_blocks, dtype=np.bool_)
+    finite = np.ones(n_blocks, dtype=np.bool_)
     for blk in numba.prange(n_blocks):
         m = masks[blk]
         n = 0
         ones = True
+        fin = True
         for rr in range(min(ROWS_PER_BLOCK, n_rows - blk * ROWS_PER_BLOCK)):
             base = _row_start(blk * ROWS_PER_BLOCK + rr, offset, stride_t, stride_b, batch)
             row = x[base:base + k_in]
@@ -166,9 +169,11 @@ def block_masks(x, offset, stride_t, stride_b, n_steps, batch, k_in):  # pragma:
                 m[i] |= bit if nz else np.uint32(0)
                 n += nz
                 ones &= (v == 0) | (v == 1)
+                fin &= v - v == 0  # false for NaN and ±inf
         nnz[blk] = n
         binary[blk] = ones
-    return masks, nnz.sum(), bool(binary.all())
+        finite[blk] = fin
+    return masks, nnz.sum(), bool(binary.all()), bool(finite.all())
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})

@@ -112,13 +112,18 @@ def test_block_masks_mark_every_nonzero(n_steps, batch, k_in, density, seed):
     if seed % 2:
         x *= rng.integers(1, 5, x.shape)
     view = x[:, 2:2 + batch]  # strided rows, as a slice of a larger batch
-    masks, nnz, binary = kern.block_masks(x.reshape(-1), 2 * k_in, (batch + 3) * k_in, k_in, n_steps, batch, k_in)
+    if seed % 3 == 0:
+        x[-1, -1, -1] = np.inf if seed % 2 else np.nan  # outside the view: not seen
+        x[0, 2, 0] = np.nan if seed % 2 else -np.inf
+    masks, nnz, binary, finite = kern.block_masks(x.reshape(-1), 2 * k_in, (batch + 3) * k_in, k_in, n_steps, batch,
+                                                  k_in)
     flat = view.reshape(-1, k_in)
     rows = np.arange(flat.shape[0])
     bits = (masks[rows // kern.ROWS_PER_BLOCK] >> (rows % kern.ROWS_PER_BLOCK)[:, None].astype(np.uint32)) & 1
     assert np.array_equal(bits.astype(bool), flat != 0)
     assert nnz == np.count_nonzero(flat)
     assert binary == bool(np.all((flat == 0) | (flat == 1)))
+    assert finite == bool(np.all(np.isfinite(flat)))
 
 
 @pytest.mark.parametrize("binary", [True, False])
@@ -128,7 +133,7 @@ def test_weight_gradient_does_not_depend_on_the_thread_split(binary):
     if binary:
         x = (x != 0).float()
     flat = x.numpy().reshape(-1)
-    masks, _, is_binary = kern.block_masks(flat, 0, 20 * 50, 50, 5, 20, 50)
+    masks, _, is_binary, _ = kern.block_masks(flat, 0, 20 * 50, 50, 5, 20, 50)
     assert is_binary == binary
     g = torch.randn(100, 64, generator=gen)
     parts = []
@@ -163,9 +168,13 @@ def test_spiking_mlp_step_equals_the_dense_unfused_network():
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_non_finite_input_still_raises():
+@pytest.mark.parametrize("density", [0.2, 1.0])  # event-driven first layer, dense first layer
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_non_finite_input_still_raises(density, bad):
     net = SpikingSequential(nn.Linear(100, 80), LIF())
-    x = (torch.rand(3, 2, 100) < 0.2).float()
-    x[1, 0, 5] = float("inf")
-    with pytest.raises(NumericalError):
+    x = (torch.rand(3, 2, 100) < density).float()
+    x[1, 0, 5] = bad
+    with pytest.raises(NumericalError, match="NaN"):
         net(x)
+    with pytest.raises(NumericalError, match="NaN"):
+        SpikingSequential(LIF(), nn.Linear(100, 80))(x)
