@@ -53,27 +53,36 @@ def surrogate_params(name: str, values: dict[str, float]) -> tuple[float, float,
     return 0.0, 0.0, 0.0
 
 
-@numba.njit(inline="always", cache=True)
-def _slope(code, d, one, zero, a, b):  # pragma: no cover - compiled
+@numba.njit(cache=True)
+def _slopes_(code, d, one, zero, a, b):  # pragma: no cover - compiled
+    """σ'(d) written over d (1-D), one loop per surrogate so that each loop vectorizes."""
+    n = d.shape[0]
     if code == 0:  # fast sigmoid: 1/(1 + k|d|)²
-        q = one + a * abs(d)
-        return one / (q * q)
-    if code == 1:  # sigmoid: k e^{−k|d|}/(1 + e^{−k|d|})²
-        e = math.exp(-a * abs(d))
-        q = one + e
-        return a * e / (q * q)
-    if code == 2:  # arctan: (α/2)/(1 + (παd/2)²)
-        q = b * d
-        return a / (one + q * q)
-    if code == 3:  # straight through
-        return one
-    if code == 4:  # triangular: h max(0, 1 − |d|/w)
-        return a * max(zero, one - abs(d) * b)
-    if code == 5:  # rectangular: 1/w for |d| < w/2
-        return b if abs(d) < a else zero
-    # gaussian: exp(−(d/s)²/2)/(s√(2π))
-    q = d * a
-    return b * math.exp(-(q * q) / (one + one))
+        for m in range(n):
+            q = one + a * abs(d[m])
+            d[m] = one / (q * q)
+    elif code == 1:  # sigmoid: k e^{−k|d|}/(1 + e^{−k|d|})²
+        for m in range(n):
+            e = math.exp(-a * abs(d[m]))
+            q = one + e
+            d[m] = a * e / (q * q)
+    elif code == 2:  # arctan: (α/2)/(1 + (παd/2)²)
+        for m in range(n):
+            q = b * d[m]
+            d[m] = a / (one + q * q)
+    elif code == 3:  # straight through
+        for m in range(n):
+            d[m] = one
+    elif code == 4:  # triangular: h max(0, 1 − |d|/w)
+        for m in range(n):
+            d[m] = a * max(zero, one - abs(d[m]) * b)
+    elif code == 5:  # rectangular: 1/w for |d| < w/2
+        for m in range(n):
+            d[m] = b if abs(d[m]) < a else zero
+    else:  # gaussian: exp(−(d/s)²/2)/(s√(2π))
+        for m in range(n):
+            q = d[m] * a
+            d[m] = b * math.exp(-(q * q) / (one + one))
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
@@ -101,7 +110,9 @@ def lif_forward(x, u, params, reset_zero, code, spikes, slope, z_out):  # pragma
                 if keep_z:
                     zt[m] = z
                 if code >= 0:
-                    sl[m] = _slope(code, z - one, one, zero, a, b)
+                    sl[m] = z - one
+            if code >= 0:
+                _slopes_(code, sl, one, zero, a, b)
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
