@@ -26,6 +26,8 @@ Two equivalent ways to run it:
       ∂L/∂x_t = ∂L/∂s_t · σ'(z_t − 1) + β ∂L/∂x_{t+1}
 
   plus the terms for reset to zero, an attached reset, refractoriness and synaptic currents (see the code).
+  For delta synapses without refractoriness on the CPU both loops run compiled over all neurons at once
+  (:mod:`neurofab.spiking.train_kernels`), keeping only the spikes and the surrogate slopes per step.
 - :func:`lif_layer_step` — one step of :func:`neurofab.spiking.neurons.step` with a surrogate spike function: a
   pure function of explicit state (``state = step(state, x)``) that ``torch.compile`` and ``vmap`` take as is.
 
@@ -43,8 +45,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
+from neurofab.spiking import train_kernels as kern
+from neurofab.spiking.event_linear import event_linear, kernel_threads
 from neurofab.spiking.neurons import IFConfig, LIFConfig, LIFState, Propagators, SynapticInput, propagators, step
-from neurofab.spiking.surrogate import Surrogate, spike
+from neurofab.spiking.surrogate import SURROGATES, Surrogate, spike
 from neurofab.spiking.surrogate import surrogate as make_surrogate
 
 LinearNeuron = LIFConfig | IFConfig  #: the neurons whose sub-threshold dynamics are linear
@@ -156,16 +160,66 @@ def _scan_forward(x: torch.Tensor, u0: torch.Tensor, j0: torch.Tensor, ref0: tor
     return z_all, active_all, spikes, u, j, ref
 
 
+def _kernel_scan_applies(x: torch.Tensor, ref0: torch.Tensor, consts: NeuronConstants) -> bool:
+    """The compiled scan covers delta synapses without refractoriness, float32/float64 on the CPU."""
+    return (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not consts.current
+            and consts.refractory_steps == 0 and not bool((ref0 > 0).any()))
+
+
+def _kernel_params(consts: NeuronConstants, sg: Surrogate | None, dtype: torch.dtype):
+    a, b, c = (0.0, 0.0, 0.0) if sg is None else kern.surrogate_params(sg.name, sg.model_dump())
+    return torch.tensor([consts.decay, consts.drive, 1.0, 0.0, a, b, c], dtype=dtype).numpy()
+
+
+def _surrogate_code(sg: Surrogate) -> int:
+    """The kernel code of a built-in surrogate; NO_SLOPE for any other (its slopes are then taken in torch)."""
+    builtin = SURROGATES.names()
+    if sg.name in builtin and type(sg) is type(make_surrogate(sg.name)):
+        return kern.SURROGATE_CODES.get(sg.name, kern.NO_SLOPE)
+    return kern.NO_SLOPE
+
+
+_EMPTY = {dt: torch.empty(1, 0, dtype=dt) for dt in (torch.float32, torch.float64)}
+
+
+def _kernel_scan(x: torch.Tensor, u0: torch.Tensor, consts: NeuronConstants, sg: Surrogate | None,
+                 keep_z: bool):
+    """Spikes, slopes (None when ``sg`` is None), z (when ``keep_z`` or the surrogate has no kernel code) and the
+    final potential, by :func:`neurofab.spiking.train_kernels.lif_forward`."""
+    kernel_threads()
+    flat = x.detach().reshape(x.shape[0], -1).contiguous()
+    u = u0.detach().reshape(-1).to(x.dtype, copy=True).contiguous()
+    spikes = torch.empty_like(flat)
+    code = kern.NO_SLOPE if sg is None else _surrogate_code(sg)
+    slope = torch.empty_like(flat) if code != kern.NO_SLOPE else None
+    need_z = keep_z or (sg is not None and code == kern.NO_SLOPE)
+    z = torch.empty_like(flat) if need_z else None
+    empty = _EMPTY[x.dtype]
+    kern.lif_forward(flat.numpy(), u.numpy(), _kernel_params(consts, sg, x.dtype), consts.reset_zero, code,
+                     spikes.numpy(), (empty if slope is None else slope).numpy(), (empty if z is None else z).numpy())
+    if sg is not None and slope is None:
+        slope = sg.grad(z - 1.0)
+    return spikes.reshape(x.shape), slope, z if keep_z else None, u.reshape(u0.shape)
+
+
 class _LIFScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, u0, j0, ref0, consts: NeuronConstants, sg: Surrogate, detach_reset: bool):
-        z_all, active_all, spikes, u, j, ref = _scan_forward(x, u0, j0, ref0, consts)
         keep_z = consts.reset_zero and not detach_reset
+        if _kernel_scan_applies(x, ref0, consts):
+            spikes, slope, z, u = _kernel_scan(x, u0, consts, sg, keep_z)
+            ctx.save_for_backward(slope, spikes, z, None)
+            ctx.consts, ctx.detach_reset, ctx.refractory, ctx.kernel = consts, detach_reset, False, True
+            j, ref = j0.clone(), ref0.clone()
+            ctx.mark_non_differentiable(u, j, ref)
+            return spikes, u, j, ref
+        z_all, active_all, spikes, u, j, ref = _scan_forward(x, u0, j0, ref0, consts)
         slope = sg.grad(z_all - 1.0) if keep_z else sg.grad_(z_all.sub_(1.0))  # in place when z is not kept
         if active_all is not None:
             slope.mul_(active_all)
         ctx.save_for_backward(slope, spikes, z_all if keep_z else None, active_all)
         ctx.consts, ctx.detach_reset, ctx.refractory = consts, detach_reset, active_all is not None
+        ctx.kernel = False
         ctx.mark_non_differentiable(u, j, ref)
         return spikes, u, j, ref
 
@@ -174,6 +228,15 @@ class _LIFScan(torch.autograd.Function):
         slope, spikes, z_all, active_all = ctx.saved_tensors
         consts, detach = ctx.consts, ctx.detach_reset
         beta, alpha = consts.decay, consts.syn_decay
+        if ctx.kernel:
+            n_steps = g_spikes.shape[0]
+            g = g_spikes.reshape(n_steps, -1).contiguous()
+            gx = torch.empty_like(g)
+            z = _EMPTY[g.dtype] if z_all is None else z_all.reshape(n_steps, -1)
+            kernel_threads()
+            kern.lif_backward(g.numpy(), slope.reshape(n_steps, -1).numpy(), spikes.reshape(n_steps, -1).numpy(),
+                              z.numpy(), _kernel_params(consts, None, g.dtype), consts.reset_zero, detach, gx.numpy())
+            return gx.reshape(g_spikes.shape), None, None, None, None, None, None
         # ∂L/∂z_t (before the reset) collects the direct term ∂L/∂s_t σ'_t and the future through u_t.
         direct = g_spikes * slope
         simple = not consts.reset_zero and detach and not ctx.refractory and not consts.current
@@ -245,6 +308,9 @@ def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fa
         state = initial_state(consts, x[0])
     _check_state(state, x[0], "lif_scan")
     if not (torch.is_grad_enabled() and x.requires_grad):  # inference: no surrogate slopes to keep
+        if _kernel_scan_applies(x, state.refractory, consts):
+            spikes, _, _, u = _kernel_scan(x, state.u, consts, None, False)
+            return spikes, LayerState(u, state.j.clone(), state.refractory.clone())
         _, _, spikes, u, j, ref = _scan_forward(x, state.u, state.j, state.refractory, consts)
         return spikes, LayerState(u, j, ref)
     spikes, u, j, ref = _LIFScan.apply(x, state.u.detach(), state.j.detach(), state.refractory, consts, sg,
@@ -409,13 +475,17 @@ class SpikingSequential(nn.Sequential):
 
     Layers with their own time recursion (:class:`LIF`, :class:`IF`, :class:`LI`) see the whole sequence;
     every other module (``nn.Linear``, ``nn.Conv2d``, ``nn.Flatten``, ``nn.AvgPool2d`` …) is applied to all T steps
-    at once (time folded into the batch), which turns T small matrix products into one large one.
+    at once (time folded into the batch), which turns T small matrix products into one large one; an ``nn.Linear``
+    whose input is sparse (spikes, rate-coded pixels) runs event-driven (:func:`~neurofab.spiking.event_linear.
+    event_linear`: only the nonzero inputs are visited, forward and for the weight gradient).
     When a ledger is open, synaptic operations of Linear/Conv2d layers fed by spikes are counted exactly
     (each input spike × its number of outgoing synapses, see :func:`fan_out`).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        _check_input(x, "SpikingSequential")
+        # the NaN scan of the input: in the event pass of a leading Linear when it runs event-driven, else here
+        unchecked = len(self) > 0 and _plain_linear(self[0])
+        _check_input(x, "SpikingSequential", finite=not unchecked)
         n_steps, batch = x.shape[0], x.shape[1]
         spikes_in: torch.Tensor | None = None  # the last spiking layer's output, while no weights have acted on it
         chain: list[nn.Module] = []
@@ -424,7 +494,6 @@ class SpikingSequential(nn.Sequential):
                 x = module(x, check=False)  # the input was checked on entry
                 spikes_in, chain = (x, []) if isinstance(module, SpikingNeurons) else (None, [])
                 continue
-            flat = x.reshape(n_steps * batch, *x.shape[2:])
             if spikes_in is not None:
                 chain.append(module)
                 if isinstance(module, nn.Linear | nn.Conv2d):
@@ -433,8 +502,15 @@ class SpikingSequential(nn.Sequential):
                         record("synop", (src * self._fan_out(chain, tuple(src.shape[1:]))).sum(),
                                precision_tag(module.weight.dtype))
                     spikes_in, chain = None, []
-            y = module(flat)
-            x = y.reshape(n_steps, batch, *y.shape[1:])
+            y = event_linear(x, module, check=unchecked) if _plain_linear(module) else None  # (T, batch, out)
+            if unchecked:
+                if y is None:
+                    _check_input(x, "SpikingSequential")
+                unchecked = False
+            if y is None:
+                y = module(x.reshape(n_steps * batch, *x.shape[2:]))
+                y = y.reshape(n_steps, batch, *y.shape[1:])
+            x = y
         return x
 
     def _fan_out(self, chain: list[nn.Module], shape: tuple[int, ...]) -> torch.Tensor:
@@ -443,6 +519,11 @@ class SpikingSequential(nn.Sequential):
         if key not in cache:
             cache[key] = fan_out(chain, shape)
         return cache[key]
+
+
+def _plain_linear(module: nn.Module) -> bool:
+    """An ``nn.Linear`` itself (no subclass with its own forward, no hooks): the event-driven product may replace it."""
+    return type(module) is nn.Linear and not (module._forward_hooks or module._forward_pre_hooks)
 
 
 def precision_tag(dtype: torch.dtype) -> str:
