@@ -18,6 +18,7 @@ from neurofab.spiking.conversion import (
     evaluate,
 )
 from neurofab.spiking.encoders import delta, latency, poisson_rate, regular_rate
+from neurofab.spiking.event_linear import event_linear
 from neurofab.spiking.layers import (
     IF,
     LI,
@@ -159,6 +160,7 @@ __all__ = [
     "cv_isi",
     "delta",
     "evaluate",
+    "event_linear",
     "fan_out",
     "firing_rates",
     "from_nir",
