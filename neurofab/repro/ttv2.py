@@ -158,9 +158,12 @@ def _run(quick: bool, seed: int, data_dir: str | None) -> Report:
     top, low = states_list[0], states_list[-1]
     report.ordering("TTv2 ≈ SGD on a symmetric device (same states)", "TTv2 ≈ symmetric-device SGD (Figs. 3–4)",
                     acc[("TTv2", top)], "≈", acc[("SGD, symmetric device", top)], margin=0.05)
+    # "clearly ahead": on digits plain SGD on the asymmetric device collapses (margin 0.3); on MNIST it settles
+    # near 0.7 (many inputs average its drift), and ten points are asked
+    ahead = 0.3 if quick else 0.1
     for states in states_list:
         report.ordering(f"TTv2 > SGD, {states:g} states", "SGD worst on non-symmetric devices",
-                        acc[("TTv2", states)], ">", acc[("SGD", states)], margin=0.3)
+                        acc[("TTv2", states)], ">", acc[("SGD", states)], margin=ahead)
     report.ordering(f"TTv2 > Tiki-Taka, {low:g} states", "Tiki-Taka between SGD and TTv2 (Figs. 3–4)",
                     acc[("TTv2", low)], ">", acc[("Tiki-Taka", low)], margin=0.02)
     for states in states_list[:-1]:
