@@ -138,10 +138,13 @@ def standard_normal_fill(out, seed):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def dac_codes(x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes):  # pragma: no cover - compiled
+def dac_codes(
+    x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes, squares=None
+):  # pragma: no cover - compiled
     """float32: codes[b, j] = clip(rint((x[rows[b], col0 + j] / s_b) / step), ±lim). With ``compute_scale``
     s_b = max_j |x[rows[b], col0 + j]| (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is
-    computed and written to ``scale``, else read from it. ``x`` C-contiguous, so the loops vectorise."""
+    computed and written to ``scale``, else read from it. ``squares`` (optional, codes' shape) gets codes²
+    in the same pass (the input of the read-noise variance matmul). ``x`` C-contiguous, so the loops vectorise."""
     n, cols = codes.shape
     one = np.float32(1.0)
     for b in numba.prange(n):
@@ -166,6 +169,10 @@ def dac_codes(x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, co
         else:
             for j in range(cols):
                 codes[b, j] = np.rint((x[r, col0 + j] / s) / step)
+        if squares is not None:
+            for j in range(cols):
+                c = codes[b, j]
+                squares[b, j] = c * c
 
 
 @numba.njit(cache=True, parallel=True)

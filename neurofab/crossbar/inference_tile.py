@@ -27,7 +27,7 @@ independently for every input vector, computed with fewer passes over the data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numba
@@ -268,10 +268,10 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple
     def run_pass(rows: np.ndarray, row_scale: np.ndarray, out: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray]:
         """DAC → matmul → noise/ADC for x[rows]; results go to out[rows] (or a new tensor when out is None)."""
         codes = np.empty((rows.size, w.shape[1]), np.float32)
-        kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes)
-        ct = torch.from_numpy(codes)
-        y = ct @ wt
-        var = (ct * ct) @ w_var.T if w_var is not None else y
+        squares = np.empty_like(codes) if w_var is not None else None
+        kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes, squares)
+        y = torch.from_numpy(codes) @ wt
+        var = torch.from_numpy(squares) @ w_var.T if w_var is not None else y
         target = y if out is None else out
         hit = np.empty(rows.size, np.bool_)
         kern.adc_finish(
@@ -349,15 +349,24 @@ class _ArrayState:
     read_var: torch.Tensor | None = None  # (out_block, in_block): per-read variance of the weight [weight units²]
     baseline: torch.Tensor | None = None
     alpha: torch.Tensor | None = None  # compensation factor: scalar or (out_block,)
+    _col_factor: torch.Tensor | None = field(default=None, repr=False)  # cache of col_factor
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in ("scale", "w_read", "alpha"):  # what col_factor depends on: drop the cached factor
+            object.__setattr__(self, "_col_factor", None)
+        object.__setattr__(self, name, value)
 
     @property
     def col_factor(self) -> torch.Tensor:
-        """The digital factor of every output column: weight scale × drift compensation, shape (out_block,)."""
-        n = self.w_read.shape[0]
-        f = self.scale.reshape(-1) if self.scale.dim() else self.scale.expand(n)
-        if self.alpha is not None:
-            f = f * (self.alpha if self.alpha.dim() else self.alpha.expand(n))
-        return f.to(self.w_read.dtype).contiguous()
+        """The digital factor of every output column: weight scale × drift compensation, shape (out_block,).
+        Computed once per programming and drift time (every MVM of the array uses it)."""
+        if self._col_factor is None:
+            n = self.w_read.shape[0]
+            f = self.scale.reshape(-1) if self.scale.dim() else self.scale.expand(n)
+            if self.alpha is not None:
+                f = f * (self.alpha if self.alpha.dim() else self.alpha.expand(n))
+            self._col_factor = f.to(self.w_read.dtype).contiguous()
+        return self._col_factor
 
 
 class InferenceTile(nn.Module):
