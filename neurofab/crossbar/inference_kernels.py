@@ -121,6 +121,7 @@ def _normals(out, retry, seed, first, stride):  # pragma: no cover - compiled
 
 
 _FILL_CHUNK = 4096
+_ROW_CHUNK = 32
 
 
 @numba.njit(cache=True, parallel=True)
@@ -184,40 +185,41 @@ def adc_finish(
     (row scale × column factor) and goes to row ``out_rows[b]`` of ``out`` (which may be ``y``); ``hit[b]``
     tells whether it saturated. Each step is its own loop over a row buffer, so the noise-free ones vectorise."""
     n, cols = y.shape
-    for b in numba.prange(n):
+    for c in numba.prange((n + _ROW_CHUNK - 1) // _ROW_CHUNK):  # row buffers allocated once per chunk of rows
         buf = np.empty(cols, np.float32)
         nrm = np.empty(cols, np.float64)
         retry = np.empty(cols, np.bool_)
-        for j in range(cols):
-            buf[j] = y[b, j] * unit
-        base = b * cols
-        if has_var:
-            _normals(nrm, retry, seed, 2 * base, 2)
+        for b in range(c * _ROW_CHUNK, min(n, (c + 1) * _ROW_CHUNK)):
             for j in range(cols):
-                buf[j] += np.float32(math.sqrt(var[b, j]) * unit * nrm[j])
-        if out_noise > 0:
-            _normals(nrm, retry, seed, 2 * base + 1, 2)
+                buf[j] = y[b, j] * unit
+            base = b * cols
+            if has_var:
+                _normals(nrm, retry, seed, 2 * base, 2)
+                for j in range(cols):
+                    buf[j] += np.float32(math.sqrt(var[b, j]) * unit * nrm[j])
+            if out_noise > 0:
+                _normals(nrm, retry, seed, 2 * base + 1, 2)
+                for j in range(cols):
+                    buf[j] += np.float32(out_noise * nrm[j])
+            if out_step > 0:
+                for j in range(cols):
+                    buf[j] = np.rint(buf[j] / out_step) * out_step
+            h = False
+            if has_bound:
+                hi = buf[0]
+                lo = buf[0]
+                for j in range(cols):
+                    v = buf[j]
+                    hi = v if v > hi else hi
+                    lo = v if v < lo else lo
+                h = hi >= bound or (test_negative and lo <= -bound)
+                nb = -bound
+                for j in range(cols):
+                    v = buf[j]
+                    v = bound if v > bound else v
+                    buf[j] = nb if v < nb else v
+            rs = row_scale[b]
+            r = out_rows[b]
             for j in range(cols):
-                buf[j] += np.float32(out_noise * nrm[j])
-        if out_step > 0:
-            for j in range(cols):
-                buf[j] = np.rint(buf[j] / out_step) * out_step
-        h = False
-        if has_bound:
-            hi = buf[0]
-            lo = buf[0]
-            for j in range(cols):
-                v = buf[j]
-                hi = v if v > hi else hi
-                lo = v if v < lo else lo
-            h = hi >= bound or (test_negative and lo <= -bound)
-            nb = -bound
-            for j in range(cols):
-                v = buf[j]
-                v = bound if v > bound else v
-                buf[j] = nb if v < nb else v
-        rs = row_scale[b]
-        r = out_rows[b]
-        for j in range(cols):
-            out[r, j] = buf[j] * rs * col_factor[j]
-        hit[b] = h
+                out[r, j] = buf[j] * rs * col_factor[j]
+            hit[b] = h
