@@ -243,6 +243,33 @@ def _kernel_threads() -> None:
         numba.set_num_threads(n)
 
 
+def _cpu_has_bf16() -> bool:
+    """Whether the CPU multiplies bfloat16 matrices natively (x86 AVX-512 BF16 or AMX; Linux /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+_BF16_VARIANCE = _cpu_has_bf16()
+
+
+def _read_noise_variance(squares: torch.Tensor, w_var: torch.Tensor) -> torch.Tensor:
+    """σ²_b,i = Σ_j w_var_ij q_bj² (B, out) [weight units² × codes²] for the codes' squares q² (B, in), float32.
+
+    Where the CPU has native bfloat16 matrix instructions the operands are rounded to bfloat16 (8 significant
+    bits) and the sum is accumulated in float32: the matmul runs ≈ 2× faster and the variance carries a
+    relative error ≲ 0.6 % (rms 0.2 %; half that on the noise σ, far below the spread of the device data the σ
+    comes from).
+    It sets only the size of the read noise, never the signal.
+    """
+    if _BF16_VARIANCE:
+        return (squares.to(torch.bfloat16) @ w_var.to(torch.bfloat16).T).to(torch.float32)
+    return squares @ w_var.T
+
+
 def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple[torch.Tensor, int]:
     """The compiled path on columns col0 … col0 + in − 1 of a C-contiguous x."""
     _kernel_threads()
@@ -271,7 +298,7 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple
         squares = np.empty_like(codes) if w_var is not None else None
         kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes, squares)
         y = torch.from_numpy(codes) @ wt
-        var = torch.from_numpy(squares) @ w_var.T if w_var is not None else y
+        var = _read_noise_variance(torch.from_numpy(squares), w_var) if w_var is not None else y
         target = y if out is None else out
         hit = np.empty(rows.size, np.bool_)
         kern.adc_finish(
