@@ -142,16 +142,23 @@ def standard_normal_fill(out, seed):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, parallel=True)
 def dac_codes(
-    x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes, squares=None
+    x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes, squares=None, nonfinite=None
 ):  # pragma: no cover - compiled
     """float32: codes[b, j] = clip(rint((x[rows[b], col0 + j] / s_b) / step), ±lim). With ``compute_scale``
     s_b = max_j |x[rows[b], col0 + j]| (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is
     computed and written to ``scale``, else read from it. ``squares`` (optional, codes' shape) gets codes²
-    in the same pass (the input of the read-noise variance matmul). ``x`` C-contiguous, so the loops vectorise."""
+    in the same pass (the input of the read-noise variance matmul); ``nonfinite`` (optional, bool (n,)) tells
+    whether the row holds NaN or ±inf. ``x`` C-contiguous, so the loops vectorise."""
     n, cols = codes.shape
     one = np.float32(1.0)
     for b in numba.prange(n):
         r = rows[b]
+        if nonfinite is not None:
+            bad = False
+            for j in range(cols):
+                v = x[r, col0 + j]
+                bad |= (v - v) != 0  # NaN for NaN and ±inf
+            nonfinite[b] = bad
         if compute_scale:
             a = np.float32(0.0)
             for j in range(cols):

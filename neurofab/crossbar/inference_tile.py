@@ -146,6 +146,8 @@ def forward_mvm(
     On CPU float32 with deterministic rounding and no input noise, the two passes over the data run as
     compiled kernels (:mod:`neurofab.crossbar.inference_kernels`; ``compiled=False`` forces the torch path).
     Both paths give the same DAC codes and ADC levels; their Gaussian numbers come from different generators.
+    An input holding NaN or inf raises :class:`~neurofab.core.NumericalError` (the compiled DAC pass checks
+    it as it reads the input, so a network's layers need no separate check).
     """
     if in_cols is not None:
         if x.dim() != 2 or len(range(*in_cols.indices(x.shape[1]))) != w.shape[1] or in_cols.step not in (None, 1):
@@ -155,6 +157,14 @@ def forward_mvm(
         x = x[:, in_cols]
     if x.dim() != 2 or x.shape[1] != w.shape[1]:
         raise ShapeError(f"forward_mvm: input must be (batch, {w.shape[1]}), got shape {tuple(x.shape)}")
+    if compiled is None:
+        compiled = _compiled_ok(w, x, io)
+    if compiled and not io.is_perfect:  # the DAC kernel checks the input for NaN and inf as it reads it
+        return _record(*_forward_compiled(w, x.contiguous(), io, generator, w_var, col_scale, 0), w, io)
+    if x.numel():
+        lo, hi = torch.aminmax(x)
+        if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
+            raise NumericalError("forward_mvm: the input contains NaN or inf")
     if io.is_perfect:
         if recording():
             record("mvm", x.shape[0])
@@ -164,10 +174,6 @@ def forward_mvm(
         if io.out_scale != 1.0:
             y = y * io.out_scale
         return y * col_scale if col_scale is not None else y
-    if compiled is None:
-        compiled = _compiled_ok(w, x, io)
-    if compiled:
-        return _record(*_forward_compiled(w, x.contiguous(), io, generator, w_var, col_scale, 0), w, io)
     return _record(*_forward_torch(w, x, io, generator, w_var, col_scale), w, io)
 
 
@@ -296,7 +302,11 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple
         """DAC → matmul → noise/ADC for x[rows]; results go to out[rows] (or a new tensor when out is None)."""
         codes = np.empty((rows.size, w.shape[1]), np.float32)
         squares = np.empty_like(codes) if w_var is not None else None
-        kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes, squares)
+        first = out is None
+        bad = np.empty(rows.size, np.bool_) if first else None
+        kern.dac_codes(xn, rows, col0, row_scale, compute and first, nm_thres, step, lim, clip, codes, squares, bad)
+        if first and bad.any():
+            raise NumericalError("forward_mvm: the input contains NaN or inf")
         y = torch.from_numpy(codes) @ wt
         var = _read_noise_variance(torch.from_numpy(squares), w_var) if w_var is not None else y
         target = y if out is None else out

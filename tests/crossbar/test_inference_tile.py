@@ -90,6 +90,18 @@ def test_read_noise_variance_of_the_compiled_path_is_within_its_rounding():
     assert abs(float(rel.mean())) < 0.002
 
 
+@pytest.mark.parametrize("compiled", [None, False])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_forward_mvm_rejects_nan_and_inf_inputs(compiled, bad):
+    w, x = _data(batch=50)
+    x[37, 11] = bad
+    for io in (IOConfig(), IOConfig(noise_management="none"), IOConfig.perfect()):
+        with pytest.raises(NumericalError):
+            forward_mvm(w, x, io, torch.Generator().manual_seed(0), compiled=compiled)
+    with pytest.raises(NumericalError):  # one array of a larger tile
+        forward_mvm(w[:, :40], x, IOConfig(), torch.Generator().manual_seed(0), in_cols=slice(0, 40))
+
+
 def test_ledger_counts_conversions_like_the_reference():
     w, x = _data(batch=50)
     io = IOConfig(out_noise=0.0, bound_management="none")
