@@ -27,7 +27,7 @@ independently for every input vector, computed with fewer passes over the data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numba
@@ -146,6 +146,8 @@ def forward_mvm(
     On CPU float32 with deterministic rounding and no input noise, the two passes over the data run as
     compiled kernels (:mod:`neurofab.crossbar.inference_kernels`; ``compiled=False`` forces the torch path).
     Both paths give the same DAC codes and ADC levels; their Gaussian numbers come from different generators.
+    An input holding NaN or inf raises :class:`~neurofab.core.NumericalError` (the compiled DAC pass checks
+    it as it reads the input, so a network's layers need no separate check).
     """
     if in_cols is not None:
         if x.dim() != 2 or len(range(*in_cols.indices(x.shape[1]))) != w.shape[1] or in_cols.step not in (None, 1):
@@ -155,6 +157,14 @@ def forward_mvm(
         x = x[:, in_cols]
     if x.dim() != 2 or x.shape[1] != w.shape[1]:
         raise ShapeError(f"forward_mvm: input must be (batch, {w.shape[1]}), got shape {tuple(x.shape)}")
+    if compiled is None:
+        compiled = _compiled_ok(w, x, io)
+    if compiled and not io.is_perfect:  # the DAC kernel checks the input for NaN and inf as it reads it
+        return _record(*_forward_compiled(w, x.contiguous(), io, generator, w_var, col_scale, 0), w, io)
+    if x.numel():
+        lo, hi = torch.aminmax(x)
+        if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
+            raise NumericalError("forward_mvm: the input contains NaN or inf")
     if io.is_perfect:
         if recording():
             record("mvm", x.shape[0])
@@ -164,10 +174,6 @@ def forward_mvm(
         if io.out_scale != 1.0:
             y = y * io.out_scale
         return y * col_scale if col_scale is not None else y
-    if compiled is None:
-        compiled = _compiled_ok(w, x, io)
-    if compiled:
-        return _record(*_forward_compiled(w, x.contiguous(), io, generator, w_var, col_scale, 0), w, io)
     return _record(*_forward_torch(w, x, io, generator, w_var, col_scale), w, io)
 
 
@@ -243,6 +249,33 @@ def _kernel_threads() -> None:
         numba.set_num_threads(n)
 
 
+def _cpu_has_bf16() -> bool:
+    """Whether the CPU multiplies bfloat16 matrices natively (x86 AVX-512 BF16 or AMX; Linux /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+_BF16_VARIANCE = _cpu_has_bf16()
+
+
+def _read_noise_variance(squares: torch.Tensor, w_var: torch.Tensor) -> torch.Tensor:
+    """σ²_b,i = Σ_j w_var_ij q_bj² (B, out) [weight units² × codes²] for the codes' squares q² (B, in), float32.
+
+    Where the CPU has native bfloat16 matrix instructions the operands are rounded to bfloat16 (8 significant
+    bits) and the sum is accumulated in float32: the matmul runs ≈ 2× faster and the variance carries a
+    relative error ≲ 0.6 % (rms 0.2 %; half that on the noise σ, far below the spread of the device data the σ
+    comes from).
+    It sets only the size of the read noise, never the signal.
+    """
+    if _BF16_VARIANCE:
+        return (squares.to(torch.bfloat16) @ w_var.to(torch.bfloat16).T).to(torch.float32)
+    return squares @ w_var.T
+
+
 def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple[torch.Tensor, int]:
     """The compiled path on columns col0 … col0 + in − 1 of a C-contiguous x."""
     _kernel_threads()
@@ -268,10 +301,14 @@ def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple
     def run_pass(rows: np.ndarray, row_scale: np.ndarray, out: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray]:
         """DAC → matmul → noise/ADC for x[rows]; results go to out[rows] (or a new tensor when out is None)."""
         codes = np.empty((rows.size, w.shape[1]), np.float32)
-        kern.dac_codes(xn, rows, col0, row_scale, compute and out is None, nm_thres, step, lim, clip, codes)
-        ct = torch.from_numpy(codes)
-        y = ct @ wt
-        var = (ct * ct) @ w_var.T if w_var is not None else y
+        squares = np.empty_like(codes) if w_var is not None else None
+        first = out is None
+        bad = np.empty(rows.size, np.bool_) if first else None
+        kern.dac_codes(xn, rows, col0, row_scale, compute and first, nm_thres, step, lim, clip, codes, squares, bad)
+        if first and bad.any():
+            raise NumericalError("forward_mvm: the input contains NaN or inf")
+        y = torch.from_numpy(codes) @ wt
+        var = _read_noise_variance(torch.from_numpy(squares), w_var) if w_var is not None else y
         target = y if out is None else out
         hit = np.empty(rows.size, np.bool_)
         kern.adc_finish(
@@ -349,15 +386,24 @@ class _ArrayState:
     read_var: torch.Tensor | None = None  # (out_block, in_block): per-read variance of the weight [weight units²]
     baseline: torch.Tensor | None = None
     alpha: torch.Tensor | None = None  # compensation factor: scalar or (out_block,)
+    _col_factor: torch.Tensor | None = field(default=None, repr=False)  # cache of col_factor
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in ("scale", "w_read", "alpha"):  # what col_factor depends on: drop the cached factor
+            object.__setattr__(self, "_col_factor", None)
+        object.__setattr__(self, name, value)
 
     @property
     def col_factor(self) -> torch.Tensor:
-        """The digital factor of every output column: weight scale × drift compensation, shape (out_block,)."""
-        n = self.w_read.shape[0]
-        f = self.scale.reshape(-1) if self.scale.dim() else self.scale.expand(n)
-        if self.alpha is not None:
-            f = f * (self.alpha if self.alpha.dim() else self.alpha.expand(n))
-        return f.to(self.w_read.dtype).contiguous()
+        """The digital factor of every output column: weight scale × drift compensation, shape (out_block,).
+        Computed once per programming and drift time (every MVM of the array uses it)."""
+        if self._col_factor is None:
+            n = self.w_read.shape[0]
+            f = self.scale.reshape(-1) if self.scale.dim() else self.scale.expand(n)
+            if self.alpha is not None:
+                f = f * (self.alpha if self.alpha.dim() else self.alpha.expand(n))
+            self._col_factor = f.to(self.w_read.dtype).contiguous()
+        return self._col_factor
 
 
 class InferenceTile(nn.Module):

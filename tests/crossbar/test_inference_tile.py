@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from neurofab.core import InputTypeError, Ledger, NumericalError, ShapeError
-from neurofab.crossbar.inference_tile import InferenceTile, InferenceTileConfig, forward_mvm
+from neurofab.crossbar.inference_tile import InferenceTile, InferenceTileConfig, _read_noise_variance, forward_mvm
 from neurofab.crossbar.io import IOConfig, analog_mvm
 from neurofab.crossbar.ir_drop import IRDropConfig, effective_conductance_exact
 from neurofab.crossbar.noise_models import GaussianNoiseModel, PCMNoiseModel, RRAMRetentionNoiseModel
@@ -75,6 +75,31 @@ def test_per_vector_read_noise_is_output_referred_exactly():
     z2 = z.reshape(-1, 2, 8)
     corr = float((z2[:, 0] * z2[:, 1]).mean())
     assert abs(corr) < 0.02
+
+
+def test_read_noise_variance_of_the_compiled_path_is_within_its_rounding():
+    # the compiled path may round the variance's operands to bfloat16: ≤ 2^-8 relative per operand
+    gen = torch.Generator().manual_seed(5)
+    codes = torch.randint(-63, 64, (500, 392), generator=gen).to(torch.float32)
+    var = torch.rand(256, 392, generator=gen) * 1e-3
+    exact = (codes * codes).double() @ var.double().T
+    raw = _read_noise_variance(codes * codes, var)
+    assert raw.dtype == torch.float32 and raw.shape == (500, 256)
+    rel = raw.double() / exact - 1
+    assert float(rel.abs().max()) < 0.01
+    assert abs(float(rel.mean())) < 0.002
+
+
+@pytest.mark.parametrize("compiled", [None, False])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_forward_mvm_rejects_nan_and_inf_inputs(compiled, bad):
+    w, x = _data(batch=50)
+    x[37, 11] = bad
+    for io in (IOConfig(), IOConfig(noise_management="none"), IOConfig.perfect()):
+        with pytest.raises(NumericalError):
+            forward_mvm(w, x, io, torch.Generator().manual_seed(0), compiled=compiled)
+    with pytest.raises(NumericalError):  # one array of a larger tile
+        forward_mvm(w[:, :40], x, IOConfig(), torch.Generator().manual_seed(0), in_cols=slice(0, 40))
 
 
 def test_ledger_counts_conversions_like_the_reference():
