@@ -27,6 +27,7 @@ independently for every input vector, computed with fewer passes over the data.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -259,19 +260,20 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-_BF16_VARIANCE = _cpu_has_bf16()
+#: opt-in (``NEUROFAB_BF16_VARIANCE=1``): results then depend on the CPU (which path it takes) by ≲ 0.3 % in σ
+_BF16_VARIANCE = os.environ.get("NEUROFAB_BF16_VARIANCE") == "1" and _cpu_has_bf16()
 
 
-def _read_noise_variance(squares: torch.Tensor, w_var: torch.Tensor) -> torch.Tensor:
+def _read_noise_variance(squares: torch.Tensor, w_var: torch.Tensor, bf16: bool | None = None) -> torch.Tensor:
     """σ²_b,i = Σ_j w_var_ij q_bj² (B, out) [weight units² × codes²] for the codes' squares q² (B, in), float32.
 
-    Where the CPU has native bfloat16 matrix instructions the operands are rounded to bfloat16 (8 significant
-    bits) and the sum is accumulated in float32: the matmul runs ≈ 2× faster and the variance carries a
-    relative error ≲ 0.6 % (rms 0.2 %; half that on the noise σ, far below the spread of the device data the σ
-    comes from).
+    Float32 by default. With ``NEUROFAB_BF16_VARIANCE=1`` (or ``bf16=True``) and a CPU with native bfloat16
+    matrix instructions the operands are rounded to bfloat16 (8 significant bits) and the sum is accumulated in
+    float32: the matmul runs ≈ 2× faster and the variance carries a relative error ≲ 0.6 % (rms 0.2 %; half
+    that on the noise σ, far below the spread of the device data the σ comes from).
     It sets only the size of the read noise, never the signal.
     """
-    if _BF16_VARIANCE:
+    if _BF16_VARIANCE if bf16 is None else bf16:
         return (squares.to(torch.bfloat16) @ w_var.to(torch.bfloat16).T).to(torch.float32)
     return squares @ w_var.T
 
