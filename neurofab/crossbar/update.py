@@ -34,7 +34,7 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
-from neurofab.crossbar.pulse_passes import apply_trains_affine
+from neurofab.crossbar.affine_pulses import apply_trains_affine
 from neurofab.devices.kernels import abs_max, popcount, pulse_run
 from neurofab.devices.rng import (
     normal,

@@ -6,8 +6,8 @@ bounds. :func:`pulse_run` applies a run of same-sign pulses to one device, pulse
 and affine families on a short path, :func:`affine_run`, the others through :func:`pulse_once`). A family
 describes itself to the kernels with :func:`kernel_spec` (a family code, two extra per-device parameter arrays
 and a vector of constants). :func:`apply_counts` applies a signed pulse count to each device of a flat array
-(the compiled path of ``DeviceArray.pulse``). Low-level helpers for the kernels: :func:`popcount`
-and :func:`abs_max` (vectorized).
+(the compiled path of ``DeviceArray.pulse``). Low-level helpers for the kernels: :func:`popcount`,
+:func:`abs_max` (vectorized) and :func:`prefetch`.
 
 Randomness: each call seeds a :mod:`neurofab.devices.rng` generator with an integer drawn from the caller's
 ``torch.Generator``, so results are reproducible from the torch seed.
@@ -21,7 +21,7 @@ import numba
 import numpy as np
 import torch
 from llvmlite import ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from neurofab.devices.rng import new_state, normal, normal_from
@@ -34,6 +34,7 @@ __all__ = [
     "expected_update",
     "kernel_spec",
     "popcount",
+    "prefetch",
     "pulse_once",
     "pulse_run",
     "step_and_std",
@@ -100,6 +101,35 @@ def abs_max(x, b):  # pragma: no cover - compiled
         v = _abs_bits(x[b, j])
         m = v if v > m else m
     return np.float64(_bits_float(m))
+
+
+@intrinsic
+def _prefetch(typingctx, arr, k):
+    if not isinstance(arr, types.Array) or not isinstance(k, types.Integer):
+        return None
+    itemsize = arr.dtype.bitwidth // 8
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        offset = builder.mul(context.cast(builder, args[1], signature.args[1], types.int64), ir.Constant(i64, itemsize))
+        ptr = builder.inttoptr(builder.add(builder.ptrtoint(ary.data, i64), offset), ary.data.type)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, k), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def prefetch(arr, k):  # pragma: no cover - compiled
+    """Ask the CPU to bring element ``k`` (flat, C order) of a contiguous array into cache.
+
+    A hint only (no effect on results, no fault out of range): sparse device updates wait on memory, and
+    issuing the loads of the rows ahead lets them overlap.
+    """
+    _prefetch(arr, k)
 
 
 def kernel_spec(model, params: dict[str, torch.Tensor]) -> tuple[int, torch.Tensor, torch.Tensor, np.ndarray]:

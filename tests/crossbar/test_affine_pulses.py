@@ -1,11 +1,11 @@
-"""The pass-ordered pulse kernel for affine-step devices: hand-built trains against a pulse-by-pulse trace."""
+"""The pulse kernel for affine-step devices: hand-built trains against a pulse-by-pulse trace."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from neurofab.crossbar.pulse_passes import apply_trains_affine
+from neurofab.crossbar.affine_pulses import apply_trains_affine
 
 
 def trains(masks_per_sample, d_signs, x_neg):
