@@ -111,16 +111,9 @@ def hadamard_vectors(n: int) -> torch.Tensor:
 
 
 def symmetry_point(array: DeviceArray) -> torch.Tensor:
-    """Per-device symmetry point w* (Δ⁺(w*) = Δ⁻(w*)), with 0 for devices symmetric everywhere.
-
-    ``DeviceArray.symmetry_point`` bisects G; a device whose G is zero at both bounds (a symmetric constant
-    step) has every state symmetric, and zero — the state a reference is normally programmed to — is returned
-    (clipped to the bounds). A device whose G has one sign throughout gets the bound it drifts to.
-    """
-    g_lo, g_hi = array.G(array.w_min), array.G(array.w_max)
-    flat = (g_lo == 0) & (g_hi == 0)
-    zero = torch.clamp(torch.zeros_like(array.w), array.w_min, array.w_max)
-    return torch.where(flat, zero, array.symmetry_point())
+    """Per-device symmetry point w* (Δ⁺(w*) = Δ⁻(w*)): :meth:`DeviceArray.symmetry_point` (0 for a device
+    symmetric everywhere, the bound it drifts to for a device whose G has one sign)."""
+    return array.symmetry_point()
 
 
 def zero_shift(
