@@ -16,7 +16,7 @@ from neurofab.core.io import atomic_write, atomic_write_bytes, atomic_write_json
 from neurofab.core.ledger import EVENT_KINDS, Ledger, record, recording, register_kind
 from neurofab.core.registry import Registry
 from neurofab.core.seeding import Seed, child_seeds, make_generator, seed_everything, seed_from
-from neurofab.core.threads import one_thread
+from neurofab.core.threads import kernel_threads, one_thread
 
 __all__ = [
     "EVENT_KINDS",
@@ -39,6 +39,7 @@ __all__ = [
     "atomic_write_text",
     "check_finite",
     "child_seeds",
+    "kernel_threads",
     "make_generator",
     "one_thread",
     "record",

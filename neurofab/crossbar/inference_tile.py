@@ -31,7 +31,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numba
 import numpy as np
 import torch
 from pydantic import Field, model_validator
@@ -43,6 +42,7 @@ from neurofab.core import (
     NumericalError,
     Seed,
     ShapeError,
+    kernel_threads,
     make_generator,
     record,
     recording,
@@ -243,13 +243,6 @@ def _forward_torch(w, x, io, generator, w_var, col_scale) -> tuple[torch.Tensor,
     return y, passes
 
 
-def _kernel_threads() -> None:
-    """Compiled kernels use as many threads as torch (a benchmark's thread count applies to both)."""
-    n = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    if numba.get_num_threads() != n:
-        numba.set_num_threads(n)
-
-
 def _cpu_has_bf16() -> bool:
     """Whether the CPU multiplies bfloat16 matrices natively (x86 AVX-512 BF16 or AMX; Linux /proc/cpuinfo)."""
     try:
@@ -280,7 +273,7 @@ def _read_noise_variance(squares: torch.Tensor, w_var: torch.Tensor, bf16: bool 
 
 def _forward_compiled(w, x, io, generator, w_var, col_scale, col0: int) -> tuple[torch.Tensor, int]:
     """The compiled path on columns col0 … col0 + in − 1 of a C-contiguous x."""
-    _kernel_threads()
+    kernel_threads()
     xn = x.detach().numpy()
     n_rows = x.shape[0]
     compute = io.noise_management == "abs_max"

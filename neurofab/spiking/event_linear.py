@@ -14,38 +14,14 @@ density of nonzeros above :data:`MAX_DENSITY`, where the dense product is faster
 
 from __future__ import annotations
 
-import numba
 import torch
 from torch import nn
 
-from neurofab.core import NumericalError
+from neurofab.core import NumericalError, kernel_threads
 from neurofab.spiking import train_kernels as kern
 
 MAX_DENSITY = 0.4  #: above this fraction of nonzero inputs the dense product is used
 MIN_OUTPUTS = 64  #: narrower layers gain nothing from the events (their dense product is cheap)
-
-_POOL_STARTED = False
-
-
-def kernel_threads() -> int:
-    """Compiled kernels use as many threads as torch (a benchmark's thread count applies to both).
-
-    numba's OpenMP pool and torch share one OpenMP runtime, and starting the pool sets the runtime's thread count
-    to numba's maximum: torch's own setting is put back after the pool has started."""
-    global _POOL_STARTED
-    want = torch.get_num_threads()
-    if not _POOL_STARTED:
-        from numba.np.ufunc.parallel import _launch_threads
-
-        _launch_threads()
-        _POOL_STARTED = True
-        if torch.get_num_threads() != want:
-            torch.set_num_threads(want)
-    n = max(1, min(want, numba.config.NUMBA_NUM_THREADS))
-    if numba.get_num_threads() != n:
-        numba.set_num_threads(n)
-    return n
-
 
 def _kernel_array(t: torch.Tensor):
     return t.detach().numpy()
