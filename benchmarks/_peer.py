@@ -33,3 +33,17 @@ def run_peer(env_var: str, default: str, script: str, *args: object, timeout: fl
         print(f"peer skipped: {type(err).__name__}: {err}")
         return None
     return out.stdout
+
+
+def print_step_times(best: dict[str, float], peer_label: str) -> None:
+    """Print per-pulse and expected-value step times [s] of ``best`` beside the peer's ("aihwkit"), then the ratios;
+    the last line is ``ratio vs aihwkit: X`` (per-pulse), or says the peer was skipped."""
+    print(f"neurofab per-pulse step: {1e3 * best['stochastic']:.2f} ms")
+    print(f"neurofab expected-value step: {1e3 * best['expected']:.2f} ms")
+    if "aihwkit" in best:
+        print(f"{peer_label} step: {1e3 * best['aihwkit']:.2f} ms")
+        print(f"expected-value mode ratio vs aihwkit: {best['aihwkit'] / best['expected']:.2f}")
+        print(f"ratio vs aihwkit: {best['aihwkit'] / best['stochastic']:.2f}")
+    else:
+        print("aihwkit: skipped (no interpreter; set AIHWKIT_PYTHON)")
+        print("ratio vs aihwkit: skipped (peer absent)")

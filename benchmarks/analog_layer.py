@@ -16,7 +16,7 @@ import textwrap
 import time
 
 import torch
-from _peer import AIHWKIT, run_peer
+from _peer import AIHWKIT, print_step_times, run_peer
 
 AIHWKIT_SCRIPT = textwrap.dedent(
     """
@@ -91,15 +91,7 @@ def main() -> None:
         if peer is not None:
             best["aihwkit"] = min(best.get("aihwkit", float("inf")), peer)
     print(f"512×512 AnalogLinear, SoftBounds, batch 64, {args.threads} thread(s), best of {args.rounds} rounds")
-    print(f"neurofab per-pulse step: {1e3 * best['stochastic']:.2f} ms")
-    print(f"neurofab expected-value step: {1e3 * best['expected']:.2f} ms")
-    if "aihwkit" in best:
-        print(f"aihwkit 1.1 step: {1e3 * best['aihwkit']:.2f} ms")
-        print(f"expected-value mode ratio vs aihwkit: {best['aihwkit'] / best['expected']:.2f}")
-        print(f"ratio vs aihwkit: {best['aihwkit'] / best['stochastic']:.2f}")
-    else:
-        print("aihwkit: skipped (no interpreter; set AIHWKIT_PYTHON)")
-        print("ratio vs aihwkit: skipped (peer absent)")
+    print_step_times(best, "aihwkit 1.1")
 
 
 if __name__ == "__main__":
