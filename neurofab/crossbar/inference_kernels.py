@@ -25,7 +25,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["adc_finish", "dac_codes", "standard_normal_fill"]
+__all__ = ["adc_finish", "dac_codes", "normals_into", "standard_normal_fill"]
 
 # ----- ziggurat tables (256 layers of equal area v under f(x) = exp(−x²/2), tail beyond r) -----------------------
 _R = 3.6541528853610088
@@ -109,7 +109,7 @@ def _normal_first_try(seed, counter):  # pragma: no cover - compiled
 
 
 @numba.njit(inline="always", cache=True)
-def _normals(out, retry, seed, first, stride):  # pragma: no cover - compiled
+def normals_into(out, retry, seed, first, stride):  # pragma: no cover - compiled
     """out[j] = _normal(seed, first + stride·j) for every j: a first loop of branch-free first tries (it
     vectorises), then the rare rejected draws one by one. ``retry`` is a bool scratch of out's length."""
     n = out.shape[0]
@@ -135,7 +135,7 @@ def standard_normal_fill(out, seed):  # pragma: no cover - compiled
         m = min(_FILL_CHUNK, n - lo)
         buf = np.empty(m, np.float64)
         retry = np.empty(m, np.bool_)
-        _normals(buf, retry, seed, lo, 1)
+        normals_into(buf, retry, seed, lo, 1)
         for j in range(m):
             out[lo + j] = buf[j]
 
@@ -203,11 +203,11 @@ def adc_finish(
                 buf[j] = y[b, j] * unit
             base = b * cols
             if has_var:
-                _normals(nrm, retry, seed, 2 * base, 2)
+                normals_into(nrm, retry, seed, 2 * base, 2)
                 for j in range(cols):
                     buf[j] += np.float32(math.sqrt(var[b, j]) * unit * nrm[j])
             if out_noise > 0:
-                _normals(nrm, retry, seed, 2 * base + 1, 2)
+                normals_into(nrm, retry, seed, 2 * base + 1, 2)
                 for j in range(cols):
                     buf[j] += np.float32(out_noise * nrm[j])
             if out_step > 0:

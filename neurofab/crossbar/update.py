@@ -35,6 +35,7 @@ from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
 from neurofab.crossbar.affine_pulses import apply_trains_affine
+from neurofab.crossbar.composed_pulses import apply_trains_composed, column_masks
 from neurofab.devices.kernels import abs_max, popcount, pulse_run
 from neurofab.devices.rng import (
     normal,
@@ -65,6 +66,12 @@ class UpdateConfig(Config):
     update_bl_management: bool = Field(True, description="shorten BL to ⌈η max|x| max|δ| / dw_min⌉ per sample")
     um_grad_scale: float = Field(1.0, gt=0, description="weight of δ in update management, α [1]")
     backend: Literal["auto", "numba", "torch"] = Field("auto", description="stochastic mode: compiled (CPU) or torch")
+    compose_pulses: bool = Field(
+        True,
+        description="compiled stochastic mode, constant/affine steps with additive noise: compose each device's "
+        "pulses of a batch in closed form (same weight distribution, crossbar.composed_pulses); False: draw "
+        "and clip every pulse",
+    )
 
 
 def pulse_train_parameters(
@@ -459,7 +466,12 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     w, w_read, prm, consts, code = args
     if code <= 1 and n_words == 1:
         mult = code == 0 or consts[2] > 0
-        kernel, head = apply_trains_affine, (w, w_read, prm, float(consts[0]), bool(mult), float(consts[1]))
+        head = (w, w_read, prm, float(consts[0]), bool(mult), float(consts[1]))
+        additive = not mult or code == 0 or not (prm[..., 4:6] != 0).any()  # Gaussian closure (composed_pulses)
+        if up.compose_pulses and additive:
+            kernel, trains = _composed_total, (column_masks(*trains[:4], w.shape[1]), *trains[4:])
+        else:
+            kernel = apply_trains_affine
     else:
         kernel, head = _apply_trains, args
     threads = min(torch.get_num_threads(), n_out) if visits >= _PARALLEL_MIN_VISITS else 1
@@ -470,6 +482,11 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     futures = [pool.submit(kernel, *head, d_np, *trains, seed, k, threads) for k in range(1, threads)]
     total = int(kernel(*head, d_np, *trains, seed, 0, threads))
     return total + sum(int(f.result()) for f in futures)
+
+
+def _composed_total(w, w_read, prm, sigma, mult, wn, d, columns, *rest) -> int:
+    """:func:`apply_trains_composed` with the column side unpacked; returns the pulses written."""
+    return apply_trains_composed(w, w_read, prm, sigma, mult, wn, d, *columns, *rest)[0]
 
 
 def _torch_update(array, x, d, bl, a, b, generator) -> int:
