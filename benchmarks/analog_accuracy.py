@@ -6,7 +6,7 @@ aihwkit-default parameters), the same IO (aihwkit's default ``IOParameters``: 7-
 (stochastic compressed trains, BL ≤ 31 with update and BL management), AnalogSGD, batch size, learning rate and
 epochs. The split comes from neurofab's loader and is handed to the aihwkit process as a temporary .npz file.
 Reported: test accuracy after the last epoch, mean ± std over seeds, per simulator and device, and the
-difference paired by seed (same split, data order and first-layer initial weights in both simulators) with its
+difference paired by seed (same split and data order in both simulators) with its
 standard error: in slow-learning regimes (soft bounds) one seed's difference spreads by several points.
 
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
