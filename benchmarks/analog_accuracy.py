@@ -5,7 +5,9 @@ aihwkit-default parameters), the same IO (aihwkit's default ``IOParameters``: 7-
 0.06, output bound 12, abs-max noise management, iterative bound management forward) and the same pulsed update
 (stochastic compressed trains, BL ≤ 31 with update and BL management), AnalogSGD, batch size, learning rate and
 epochs. The split comes from neurofab's loader and is handed to the aihwkit process as a temporary .npz file.
-Reported: test accuracy after the last epoch, mean ± std over seeds, per simulator and device.
+Reported: test accuracy after the last epoch, mean ± std over seeds, per simulator and device, and the
+difference paired by seed (same split and data order in both simulators) with its
+standard error: in slow-learning regimes (soft bounds) one seed's difference spreads by several points.
 
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
         [--devices soft_bounds,constant_step] [--bound 0.6]
@@ -161,6 +163,11 @@ def main() -> None:
             if peer:
                 gap = 100 * (statistics.fmean(ours) - statistics.fmean(peer))
                 print(f"{device}: aihwkit  {summary(peer)}; difference {gap:+.2f} points")
+                if len(peer) == len(ours) and len(ours) > 1:
+                    diffs = [100 * (a - b) for a, b in zip(ours, peer, strict=True)]
+                    sd = statistics.stdev(diffs)
+                    print(f"{device}: paired difference {statistics.fmean(diffs):+.2f} ± {sd / len(diffs) ** 0.5:.2f}"
+                          f" points (standard error; per-seed std {sd:.2f}; {', '.join(f'{v:+.2f}' for v in diffs)})")
             else:
                 print(f"{device}: aihwkit skipped (no interpreter; set AIHWKIT_PYTHON)")
 
