@@ -467,8 +467,7 @@ def _numba_update(array, x: torch.Tensor, d: torch.Tensor, lr: float, up: Update
     if code <= 1 and n_words == 1:
         mult = code == 0 or consts[2] > 0
         head = (w, w_read, prm, float(consts[0]), bool(mult), float(consts[1]))
-        additive = not mult or code == 0 or not (prm[..., 4:6] != 0).any()  # Gaussian closure (composed_pulses)
-        if up.compose_pulses and additive:
+        if up.compose_pulses and (not mult or code == 0):  # additive noise or a constant step: Gaussian closure
             kernel, trains = _composed_total, (column_masks(*trains[:4], w.shape[1]), *trains[4:])
         else:
             kernel = apply_trains_affine
