@@ -60,7 +60,7 @@ def discover() -> None:
     import neurofab.repro as pkg
 
     for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_") and info.name not in {"report", "registry"}:
+        if not info.name.startswith("_") and info.name not in {"report", "registry", "claims", "tolerances"}:
             importlib.import_module(f"neurofab.repro.{info.name}")
 
 

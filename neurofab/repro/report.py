@@ -1,21 +1,26 @@
 """A reproduction's report: quantity · paper value · ours · tolerance · verdict, plus figures.
 
-Each row states how ours is judged against the paper:
+Rows are of three kinds:
 
-- :class:`Exact` — the same number (relative 1e-9), for arithmetic the paper prints in full;
-- :class:`Rounded` — ours rounded to the digits the paper printed equals the paper's value;
-- :class:`Relative` / :class:`Absolute` — within a band, with the reason in the row's note;
-- :class:`Ordering` — a claim such as "TTv2 > SGD" checked on our two computed values;
-- :class:`Within` — ours inside an interval (for claims like "within a point of FP32");
-- :class:`Info` — context that is printed but not judged (dataset substitutes, run settings).
+- **claims** — the paper's headline claims, stated before the run in a :class:`~neurofab.repro.claims.Claims`
+  table and judged by :meth:`Report.judge`: ``reproduces``, ``deviates (declared)``, ``DEVIATES`` (undeclared) or
+  ``REPRODUCES, declared as deviating`` (a stale declaration, strict like pytest's xfail);
+- **consistency checks** — rows that redo the paper's arithmetic from its own inputs (:meth:`Report.consistency`),
+  counted apart: ``consistent`` or ``INCONSISTENT``;
+- **info** — context that is not a claim: substitutes, settings, our extra variants (:meth:`Report.add` with
+  :class:`Info`).
 
-The paper column holds the printed value; ``ours`` is always computed by the run, never copied.
+The paper column holds the printed value; ``ours`` is always computed by the run, never copied. A report passes when
+no claim deviates undeclared, no declaration is stale and every consistency check holds; the CLI prints
+"N claims: R reproduce, D deviate (declared), U deviate (undeclared)".
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,135 +29,34 @@ from rich.console import Console
 from rich.table import Table
 
 from neurofab.core import ConfigError, atomic_write, atomic_write_json, atomic_write_text
+from neurofab.repro.claims import Claim, Claims, RunSpread
+from neurofab.repro.tolerances import (
+    Absolute,
+    Exact,
+    Info,
+    Ordering,
+    Relative,
+    Rounded,
+    Tolerance,
+    Value,
+    Within,
+)
 
-Value = float | int | str | bool | None
+__all__ = ["Absolute", "Exact", "Info", "Ordering", "Relative", "Report", "Rounded", "Row", "Within"]
 
-
-@dataclass(frozen=True)
-class Exact:
-    """Ours equals the paper's value to relative 1e-9 (or absolute 1e-12 at zero)."""
-
-    kind: Literal["exact"] = "exact"
-
-    def holds(self, paper: Value, ours: Value) -> bool:
-        if isinstance(paper, str) or isinstance(ours, str):
-            return paper == ours
-        return math.isclose(float(ours), float(paper), rel_tol=1e-9, abs_tol=1e-12)
-
-    def describe(self) -> str:
-        return "exact"
-
-
-@dataclass(frozen=True)
-class Rounded:
-    """Ours rounded to ``digits`` significant figures (or ``decimals`` places) equals the paper's printed value."""
-
-    sig: int | None = None
-    decimals: int | None = None
-    kind: Literal["rounded"] = "rounded"
-
-    def __post_init__(self) -> None:
-        if (self.sig is None) == (self.decimals is None):
-            raise ConfigError("Rounded needs exactly one of sig= or decimals=")
-
-    def round(self, x: float) -> float:
-        if self.decimals is not None:
-            return round(x, self.decimals)
-        if x == 0:
-            return 0.0
-        return round(x, self.sig - 1 - math.floor(math.log10(abs(x))))
-
-    def holds(self, paper: Value, ours: Value) -> bool:
-        return math.isclose(self.round(float(ours)), float(paper), rel_tol=1e-9, abs_tol=1e-12)
-
-    def describe(self) -> str:
-        return f"rounded to {self.sig} s.f." if self.sig is not None else f"rounded to {self.decimals} d.p."
+RowKind = Literal["claim", "consistency", "info", "unclaimed", "not run"]
+FAILING = frozenset({"DEVIATES", "REPRODUCES, declared as deviating", "INCONSISTENT", "FAIL", "NOT JUDGED"})
+_STYLE = {"reproduces": "green", "consistent": "green", "ok": "green", "deviates (declared)": "yellow",
+          "info": "dim", "not run (full only)": "dim"}
 
 
-@dataclass(frozen=True)
-class Relative:
-    """|ours − paper| ≤ rel · |paper|."""
-
-    rel: float
-    kind: Literal["relative"] = "relative"
-
-    def holds(self, paper: Value, ours: Value) -> bool:
-        return abs(float(ours) - float(paper)) <= self.rel * abs(float(paper))
-
-    def describe(self) -> str:
-        return f"±{self.rel:.3g} rel" if self.rel >= 0.01 else f"±{self.rel * 100:.2g} % rel"
-
-
-@dataclass(frozen=True)
-class Absolute:
-    """|ours − paper| ≤ tol."""
-
-    tol: float
-    kind: Literal["absolute"] = "absolute"
-
-    def holds(self, paper: Value, ours: Value) -> bool:
-        return abs(float(ours) - float(paper)) <= self.tol
-
-    def describe(self) -> str:
-        return f"±{self.tol:g} abs"
-
-
-@dataclass(frozen=True)
-class Within:
-    """lo ≤ ours ≤ hi (either bound may be None)."""
-
-    lo: float | None = None
-    hi: float | None = None
-    kind: Literal["within"] = "within"
-
-    def holds(self, paper: Value, ours: Value) -> bool:
-        x = float(ours)
-        return (self.lo is None or x >= self.lo) and (self.hi is None or x <= self.hi)
-
-    def describe(self) -> str:
-        lo = "−∞" if self.lo is None else f"{self.lo:g}"
-        hi = "∞" if self.hi is None else f"{self.hi:g}"
-        return f"in [{lo}, {hi}]"
-
-
-@dataclass(frozen=True)
-class Ordering:
-    """A claim ``lhs op rhs`` (op one of > ≥ < ≤ ≈) on two computed values; ≈ uses ``margin`` (absolute)."""
-
-    lhs: float
-    op: Literal[">", ">=", "<", "<=", "≈"]
-    rhs: float
-    margin: float = 0.0
-    kind: Literal["ordering"] = "ordering"
-
-    def holds(self, paper: Value = None, ours: Value = None) -> bool:
-        a, b, m = float(self.lhs), float(self.rhs), self.margin
-        return {
-            ">": a > b + m,
-            ">=": a >= b - m,
-            "<": a < b - m,
-            "<=": a <= b + m,
-            "≈": abs(a - b) <= m,
-        }[self.op]
-
-    def describe(self) -> str:
-        return f"ordering (margin {self.margin:g})" if self.margin else "ordering"
-
-
-@dataclass(frozen=True)
-class Info:
-    """Printed for context, not judged."""
-
-    kind: Literal["info"] = "info"
-
-    def holds(self, paper: Value, ours: Value) -> bool:
-        return True
-
-    def describe(self) -> str:
-        return "—"
-
-
-Tolerance = Exact | Rounded | Relative | Absolute | Within | Ordering | Info
+def _mean_and_se(values: Sequence[float]) -> tuple[float, float | None]:
+    xs = [float(v) for v in values]
+    if not xs:
+        raise ConfigError("no values to judge")
+    if len(xs) == 1:
+        return xs[0], None
+    return statistics.fmean(xs), statistics.stdev(xs) / math.sqrt(len(xs))
 
 
 def _fmt(v: Value) -> str:
@@ -171,7 +75,7 @@ def _fmt(v: Value) -> str:
 
 @dataclass
 class Row:
-    """One compared quantity."""
+    """One compared quantity: a judged claim, a consistency check, or context (info)."""
 
     quantity: str
     paper: Value
@@ -179,6 +83,15 @@ class Row:
     tolerance: Tolerance
     unit: str = ""
     note: str = ""
+    kind: RowKind = "unclaimed"
+    claim: Claim | None = None
+    se: float | None = None  # standard error of ours over seeds, where ours is a mean
+    per_seed: list[float] | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tolerance, Info) and self.kind == "unclaimed":
+            self.kind = "info"
 
     @property
     def holds(self) -> bool:
@@ -189,32 +102,71 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        if isinstance(self.tolerance, Info):
+        if self.kind == "info":
             return "info"
-        return "ok" if self.holds else "FAIL"
+        if self.kind == "not run":
+            return "not run (full only)"
+        if self.kind == "consistency":
+            return "consistent" if self.holds else "INCONSISTENT"
+        if self.kind == "claim":
+            declared = self.claim is not None and self.claim.deviation is not None
+            if self.ours is None and self.per_seed is None and not isinstance(self.tolerance, Ordering):
+                return "NOT JUDGED"
+            if self.holds:
+                return "REPRODUCES, declared as deviating" if declared else "reproduces"
+            return "deviates (declared)" if declared else "DEVIATES"
+        return "ok" if self.holds else "FAIL"  # a judged row outside any claims table
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in FAILING
 
     def ours_text(self) -> str:
         if isinstance(self.tolerance, Ordering):
             t = self.tolerance
             return f"{_fmt(float(t.lhs))} {t.op} {_fmt(float(t.rhs))}"
-        return _fmt(self.ours)
+        text = _fmt(self.ours)
+        if self.se is not None and self.per_seed is not None:
+            text += f" ± {_fmt(self.se)} ({len(self.per_seed)} seeds)"
+        return text
+
+    def tolerance_text(self) -> str:
+        text = self.tolerance.describe()
+        if self.claim is not None:
+            text += f" [{self.claim.rule.describe()}]"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         tol = {k: v for k, v in self.tolerance.__dict__.items()}
-        return {
+        out = {
             "quantity": self.quantity,
             "paper": self.paper,
             "ours": self.ours if not isinstance(self.tolerance, Ordering) else self.ours_text(),
             "unit": self.unit,
             "tolerance": tol,
             "verdict": self.verdict,
+            "kind": self.kind,
             "note": self.note,
         }
+        if self.se is not None:
+            out["se"] = self.se
+        if self.per_seed is not None:
+            out["per_seed"] = self.per_seed
+        if self.claim is not None:
+            out["claim"] = {"key": self.claim.key, "source": self.claim.source, "rule": self.claim.rule.describe(),
+                            "deviation": self.claim.deviation}
+        elif self.source:
+            out["source"] = self.source
+        return out
 
 
 @dataclass
 class Report:
-    """What a reproduction returns: its rows, figures and the settings of the run."""
+    """What a reproduction returns: its rows, figures and the settings of the run.
+
+    ``claims`` is the reproduction's claims table; every claim is judged once per run with :meth:`judge` (claims
+    marked ``full_only`` only in full runs). :meth:`finish` lists the claims a run did not judge.
+    """
 
     name: str
     title: str
@@ -227,6 +179,7 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)  # computed tables or series for report.json
     started: float = field(default_factory=time.perf_counter)
     elapsed_s: float | None = None
+    claims: Claims | None = None
 
     # ----- building ------------------------------------------------------------------------------
     def add(
@@ -238,7 +191,8 @@ class Report:
         unit: str = "",
         note: str = "",
     ) -> Row:
-        """Append a row; ``ours`` must be a value this run computed."""
+        """Append a row; ``ours`` must be a value this run computed. Use :class:`Info` for context rows;
+        claims go through :meth:`judge` and re-computed paper arithmetic through :meth:`consistency`."""
         if isinstance(ours, float) and not math.isfinite(ours) and not isinstance(tolerance, Info):
             note = (note + " " if note else "") + "(ours is not finite)"
         row = Row(quantity, paper, ours, tolerance, unit, note)
@@ -247,25 +201,130 @@ class Report:
 
     def ordering(self, quantity: str, claim: str, lhs: float, op: str, rhs: float, margin: float = 0.0,
                  unit: str = "", note: str = "") -> Row:
-        """Append an ordering row: the paper column shows ``claim``; ours shows ``lhs op rhs``."""
+        """Append an ordering row outside any claims table (prefer a claim with ``order=``)."""
         tol = Ordering(float(lhs), op, float(rhs), margin)  # type: ignore[arg-type]
         return self.add(quantity, claim, tol.holds(), tol, unit, note)
+
+    def judge(
+        self,
+        key: str,
+        ours: Value | Sequence[float] = None,
+        *,
+        lhs: float | Sequence[float] | None = None,
+        rhs: float | Sequence[float] | None = None,
+        spread: float | None = None,
+        note: str = "",
+    ) -> Row:
+        """Judge claim ``key`` with a value this run computed.
+
+        ``ours`` (numeric claims) or ``lhs``/``rhs`` (ordering claims) may be one value or one per seed; with
+        several, the mean is judged and its standard error shown. A :class:`RunSpread` claim takes ``spread``
+        (the quantity its rule scales); when omitted it is the standard error over the seeds (of the paired
+        difference ``lhs − rhs`` for orderings).
+        """
+        if self.claims is None:
+            raise ConfigError(f"report {self.name!r} has no claims table; pass claims= to Report")
+        claim = self.claims[key]
+        if any(r.claim is claim for r in self.rows):
+            raise ConfigError(f"claim {key!r} is judged twice")
+        if claim.full_only and self.quick:
+            raise ConfigError(f"claim {key!r} is full-only; judge it in full runs only")
+        per_seed: list[float] | None = None
+        se: float | None = None
+        if claim.order is not None:
+            if lhs is None or rhs is None or ours is not None:
+                raise ConfigError(f"claim {key!r} is an ordering: judge it with lhs= and rhs=")
+            a_seq, b_seq = _as_list(lhs), _as_list(rhs)
+            a, se_a = _mean_and_se(a_seq)
+            b, se_b = _mean_and_se(b_seq)
+            if len(a_seq) == len(b_seq) and len(a_seq) > 1:
+                _, se = _mean_and_se([x - y for x, y in zip(a_seq, b_seq)])
+                per_seed = [x - y for x, y in zip(a_seq, b_seq)]
+            if spread is None and isinstance(claim.rule, RunSpread):
+                spread = se if se is not None else math.hypot(se_a or 0.0, se_b or 0.0)
+            tol = Ordering(a, claim.order, b, claim.ordering_margin(spread))
+            row = Row(claim.quantity, claim.paper, tol.holds(), tol, claim.unit, note, "claim", claim, se, per_seed,
+                      claim.source)
+        else:
+            if lhs is not None or rhs is not None:
+                raise ConfigError(f"claim {key!r} is numeric: judge it with ours=")
+            value: Value
+            if isinstance(ours, list | tuple):
+                per_seed = [float(v) for v in ours]
+                value, se = _mean_and_se(per_seed)
+            else:
+                value = ours
+            tol = claim.tolerance
+            assert tol is not None
+            if isinstance(claim.rule, RunSpread):
+                if spread is None:
+                    spread = se
+                if spread is None or not math.isfinite(spread) or spread < 0:
+                    raise ConfigError(f"claim {key!r}: its band is {claim.rule.describe()}; give spread= or "
+                                      "one value per seed")
+                tol = Absolute(claim.rule.k * spread)
+            if isinstance(value, float) and not math.isfinite(value):
+                note = (note + " " if note else "") + "(ours is not finite)"
+            row = Row(claim.quantity, claim.paper, value, tol, claim.unit, note, "claim", claim, se, per_seed,
+                      claim.source)
+        self.rows.append(row)
+        return row
+
+    def consistency(self, quantity: str, paper: Value, ours: Value, tolerance: Tolerance, source: str,
+                    unit: str = "", note: str = "") -> Row:
+        """A row that redoes the paper's arithmetic from the paper's own inputs: counted apart from claims."""
+        if isinstance(tolerance, Info):
+            raise ConfigError("a consistency check is judged; use Info rows for context")
+        row = Row(quantity, paper, ours, tolerance, unit, note, "consistency", None, source=source)
+        self.rows.append(row)
+        return row
 
     def add_figure(self, name: str, fig: Any) -> None:
         self.figures[name] = fig
 
     def finish(self) -> Report:
+        """Stop the clock and list every claim this run did not judge (full-only ones in quick runs as not run)."""
         self.elapsed_s = time.perf_counter() - self.started
+        if self.claims is not None:
+            judged = {r.claim.key for r in self.rows if r.claim is not None}
+            for c in self.claims:
+                if c.key in judged:
+                    continue
+                kind: RowKind = "not run" if (c.full_only and self.quick) else "claim"
+                note = "judged in full runs" if kind == "not run" else "this run did not judge the claim"
+                self.rows.append(Row(c.quantity, c.paper, None, c.tolerance or Info(), c.unit, note, kind, c,
+                                     source=c.source))
         return self
 
     # ----- verdicts ------------------------------------------------------------------------------
     @property
     def passed(self) -> bool:
-        return all(r.holds for r in self.rows)
+        return not any(r.failed for r in self.rows)
 
     @property
     def failures(self) -> list[Row]:
-        return [r for r in self.rows if not r.holds]
+        return [r for r in self.rows if r.failed]
+
+    def counts(self) -> dict[str, int]:
+        """Claims judged, reproduced, declared and undeclared deviations, stale declarations, consistency checks."""
+        claims = [r for r in self.rows if r.kind == "claim"]
+        v = [r.verdict for r in claims]
+        cons = [r for r in self.rows if r.kind == "consistency"]
+        return {
+            "claims": len(claims),
+            "reproduce": v.count("reproduces"),
+            "deviate_declared": v.count("deviates (declared)"),
+            "deviate_undeclared": v.count("DEVIATES") + v.count("NOT JUDGED"),
+            "stale_declarations": v.count("REPRODUCES, declared as deviating"),
+            "not_run": sum(r.kind == "not run" for r in self.rows),
+            "consistency": len(cons),
+            "inconsistent": sum(r.failed for r in cons),
+            "unclaimed": sum(r.kind == "unclaimed" for r in self.rows),
+            "unclaimed_failed": sum(r.kind == "unclaimed" and r.failed for r in self.rows),
+        }
+
+    def summary_line(self) -> str:
+        return summary_line([self.counts()])
 
     # ----- rendering -----------------------------------------------------------------------------
     def table(self) -> Table:
@@ -276,8 +335,8 @@ class Report:
                         ("tolerance", {}), ("verdict", {})]:
             t.add_column(col, **kw)
         for i, r in enumerate(self.rows, 1):
-            style = {"ok": "green", "FAIL": "bold red", "info": "dim"}[r.verdict]
-            t.add_row(str(i), r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance.describe(),
+            style = _STYLE.get(r.verdict, "bold red")
+            t.add_row(str(i), r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance_text(),
                       f"[{style}]{r.verdict}[/{style}]")
         return t
 
@@ -290,10 +349,9 @@ class Report:
                 console.print(f"  [{i}] {r.note}", highlight=False, markup=False)
         for n in self.notes:
             console.print(f"  • {n}", highlight=False, markup=False)
-        held = sum(r.holds for r in self.rows)
         colour = "green" if self.passed else "red"
-        console.print(f"[{colour}]{held}/{len(self.rows)} rows hold[/{colour}]"
-                      + (f" in {self.elapsed_s:.1f} s" if self.elapsed_s is not None else ""))
+        console.print(f"[{colour}]{self.summary_line()}[/{colour}]"
+                      + (f" in {self.elapsed_s:.1f} s" if self.elapsed_s is not None else ""), highlight=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -303,6 +361,8 @@ class Report:
             "quick": self.quick,
             "seed": self.seed,
             "passed": self.passed,
+            "counts": self.counts(),
+            "summary": self.summary_line(),
             "elapsed_s": self.elapsed_s,
             "rows": [r.to_dict() for r in self.rows],
             "notes": self.notes,
@@ -317,8 +377,13 @@ class Report:
                  "| quantity | paper | ours | unit | tolerance | verdict | note |",
                  "|---|---:|---:|---|---|---|---|"]
         for r in self.rows:
-            cells = [r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance.describe(), r.verdict, r.note]
+            note = r.note
+            if r.claim is not None:
+                note = f"{r.claim.source}" + (f"; declared deviation: {r.claim.deviation}" if r.claim.deviation
+                                              else "") + (f"; {note}" if note else "")
+            cells = [r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance_text(), r.verdict, note]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines += ["", self.summary_line()]
         if self.notes:
             lines += ["", *[f"- {n}" for n in self.notes]]
         if self.figures:
@@ -335,3 +400,25 @@ class Report:
         atomic_write_json(out / "report.json", self.to_dict())
         atomic_write_text(out / "report.md", self.to_markdown())
         return out
+
+
+def _as_list(x: float | Sequence[float]) -> list[float]:
+    return [float(v) for v in x] if isinstance(x, list | tuple) else [float(x)]
+
+
+def summary_line(counts: Sequence[dict[str, int]]) -> str:
+    """"N claims: R reproduce, D deviate (declared), U deviate (undeclared)", then what else needs attention."""
+    tot = {k: sum(c.get(k, 0) for c in counts) for k in counts[0]} if counts else {}
+    n = tot.get("claims", 0)
+    line = (f"{n} claims: {tot.get('reproduce', 0)} reproduce, {tot.get('deviate_declared', 0)} deviate (declared), "
+            f"{tot.get('deviate_undeclared', 0)} deviate (undeclared)")
+    extra = []
+    if tot.get("stale_declarations"):
+        extra.append(f"{tot['stale_declarations']} declared deviation(s) now reproduce — remove the declaration")
+    if tot.get("not_run"):
+        extra.append(f"{tot['not_run']} full-only not run")
+    if tot.get("consistency"):
+        extra.append(f"{tot['consistency']} consistency checks ({tot['inconsistent']} inconsistent)")
+    if tot.get("unclaimed"):
+        extra.append(f"{tot['unclaimed']} rows outside the claims table ({tot['unclaimed_failed']} failing)")
+    return line + ("; " + "; ".join(extra) if extra else "")

@@ -54,7 +54,7 @@ def test_render_and_write(tmp_path):
     console = Console(record=True, width=160)
     r.print(console)
     text = console.export_text()
-    assert "energy" in text and "0.905" in text and "1/1 rows hold" in text
+    assert "energy" in text and "0.905" in text and "1 rows outside the claims table (0 failing)" in text
     out = r.write(tmp_path / "demo")
     data = json.loads((out / "report.json").read_text())
     assert data["passed"] and data["rows"][0]["ours"] == 0.905 and data["rows"][0]["tolerance"]["rel"] == 0.01

@@ -1,0 +1,111 @@
+"""Claims tables: rules bound the band, verdicts can say no, declared deviations are strict, counts are honest."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurofab.core import ConfigError
+from neurofab.repro import (
+    Absolute,
+    Arithmetic,
+    Claim,
+    Claims,
+    Exact,
+    Info,
+    ModelUncertainty,
+    PrintedPrecision,
+    Qualitative,
+    Relative,
+    Report,
+    Rounded,
+    RunSpread,
+    SeedSpread,
+    Within,
+)
+
+
+def test_rules_bound_the_band():
+    assert PrintedPrecision(decimals=2).allows(Absolute(0.005), 58.69)
+    assert not PrintedPrecision(decimals=2).allows(Absolute(0.02), 58.69)
+    assert PrintedPrecision(sig=3).allows(Rounded(sig=3), 6.58)
+    assert not PrintedPrecision(sig=3).allows(Relative(0.05), 6.58)
+    assert SeedSpread(2, 0.5, 5, "5 seeds, quick").allows(Absolute(1.0), 90)
+    assert not SeedSpread(2, 0.5, 5, "5 seeds, quick").allows(Absolute(1.2), 90)
+    assert ModelUncertainty("ADC model", rel=0.15).allows(Relative(0.15), 1.0)
+    assert not ModelUncertainty("ADC model", rel=0.15).allows(Relative(0.5), 1.0)
+    assert not ModelUncertainty("ADC model", rel=0.15).allows(Within(0, 10), 1.0)
+    assert Arithmetic().allows(Exact(), 3) and not Arithmetic().allows(Relative(1e-3), 3)
+    assert Qualitative().allows(Within(None, 0.19), 0.19)
+    with pytest.raises(ConfigError):
+        SeedSpread(4, 0.5, 5, "too many standard errors")
+    with pytest.raises(ConfigError):
+        ModelUncertainty("", rel=0.1)
+
+
+def test_claim_construction_checks():
+    with pytest.raises(ConfigError, match="wider than its rule"):
+        Claim("a", "x", 1.0, "seed 1 l. 1", PrintedPrecision(decimals=1), tolerance=Relative(0.5))
+    with pytest.raises(ConfigError, match="Info is for context"):
+        Claim("a", "x", 1.0, "seed 1 l. 1", Qualitative(), tolerance=Info())
+    with pytest.raises(ConfigError, match="not both"):
+        Claim("a", "x", 1.0, "seed 1 l. 1", Qualitative(), tolerance=Within(0, 1), order=">")
+    with pytest.raises(ConfigError, match="unique"):
+        Claims([Claim("a", "x", 1.0, "s", Arithmetic(), tolerance=Exact())] * 2)
+
+
+CLAIMS = Claims([
+    Claim("energy", "energy per op", 0.9, "seed 9 l. 10", PrintedPrecision(decimals=1), tolerance=Rounded(decimals=1),
+          unit="pJ"),
+    Claim("order", "A beats B", "A > B", "seed 9 l. 11", RunSpread(2, "s.e. of the paired difference"), order=">"),
+    Claim("acc", "accuracy", 97.6, "seed 9 l. 12", SeedSpread(2, 0.5, 5, "5 seeds"), tolerance=Absolute(1.0),
+          deviation="our network is smaller: measured 3 points lower at equal width"),
+    Claim("full", "full-data accuracy", 99.0, "seed 9 l. 13", PrintedPrecision(decimals=0),
+          tolerance=Rounded(decimals=0), full_only=True),
+])
+
+
+def test_verdicts_and_counts():
+    r = Report("demo", "d", "p", quick=True, claims=CLAIMS)
+    r.judge("energy", 0.94)
+    r.judge("order", lhs=[0.9, 0.92, 0.91], rhs=[0.80, 0.81, 0.79])
+    r.judge("acc", [94.0, 94.5, 93.8])
+    r.consistency("restated sum", 3.0, 1.0 + 2.0, Exact(), source="seed 9 l. 14")
+    r.add("data", "MNIST", "digits", Info())
+    r.finish()
+    v = {row.quantity: row.verdict for row in r.rows}
+    assert v["energy per op"] == "reproduces"
+    assert v["A beats B"] == "reproduces"
+    assert v["accuracy"] == "deviates (declared)"
+    assert v["full-data accuracy"] == "not run (full only)"
+    assert v["restated sum"] == "consistent" and v["data"] == "info"
+    assert r.passed
+    c = r.counts()
+    assert (c["claims"], c["reproduce"], c["deviate_declared"], c["deviate_undeclared"]) == (3, 2, 1, 0)
+    assert r.summary_line().startswith("3 claims: 2 reproduce, 1 deviate (declared), 0 deviate (undeclared)")
+
+
+def test_undeclared_deviation_and_stale_declaration_fail():
+    r = Report("demo", "d", "p", claims=CLAIMS)
+    r.judge("energy", 1.2)                                  # rounds to 1.2 ≠ 0.9
+    r.judge("order", lhs=[0.9, 0.8, 0.85], rhs=[0.86, 0.84, 0.84])   # not above by 2 s.e.
+    r.judge("acc", [97.5, 97.7, 97.4])                     # a declared deviation that now holds
+    r.finish()
+    v = [row.verdict for row in r.rows if row.kind == "claim"]
+    assert v == ["DEVIATES", "DEVIATES", "REPRODUCES, declared as deviating"]
+    assert not r.passed and r.counts()["stale_declarations"] == 1
+
+
+def test_unjudged_claim_fails_and_misuse_is_an_error():
+    r = Report("demo", "d", "p", quick=False, claims=CLAIMS)
+    r.judge("energy", 0.9)
+    with pytest.raises(ConfigError, match="twice"):
+        r.judge("energy", 0.9)
+    with pytest.raises(ConfigError, match="ordering"):
+        r.judge("order", 1.0)
+    with pytest.raises(ConfigError, match="no claim"):
+        r.judge("nope", 1.0)
+    r.finish()
+    assert "NOT JUDGED" in [row.verdict for row in r.rows] and not r.passed
+    q = Report("demo", "d", "p", quick=True, claims=CLAIMS)
+    with pytest.raises(ConfigError, match="full-only"):
+        q.judge("full", 99.0)
