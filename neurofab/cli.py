@@ -1,13 +1,15 @@
 """The ``neurofab`` command: list and run reproductions, run sweeps, describe the installation.
 
-Exit codes: 0 when no claim deviates undeclared (declared deviations are reported, not failed), 1 when one does,
-when a declared deviation now reproduces, when a consistency check fails, or when a run fails; 2 on a usage error (unknown name, conflicting options, bad spec).
+Exit codes: 0 when no claim deviates undeclared (declared deviations are reported, not failed); 1 when one
+does, when a declared deviation now reproduces, when a consistency check fails, when a run fails or when a sweep
+point fails; 2 on a usage error (unknown name, conflicting options, bad spec, an --out that cannot be written).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +33,19 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _unwritable(folder: Path) -> str | None:
+    """Why report files cannot be written under ``folder`` (None when they can): checked before any run."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except FileExistsError:
+        return "is a file, not a folder"
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
+
+
 @app.command("list")
 def list_cmd() -> None:
     """Name every reproduction with its paper and what it shows."""
@@ -49,7 +64,7 @@ def reproduce(
     quick: Annotated[bool, typer.Option("--quick", help="the short version (about a minute each)")] = False,
     out: Annotated[Path, typer.Option("--out", help="folder for report.json, report.md and figures")] = Path(
         "results"),
-    seed: Annotated[int, typer.Option("--seed", min=0, help="seed for every random draw")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**63 - 1, help="seed for every random draw")] = 0,
 ) -> None:
     """Run one reproduction (or --all): print paper value beside ours and write the report files."""
     if all_ == (name is not None):
@@ -58,6 +73,9 @@ def reproduce(
         targets = repro.all_reproductions() if all_ else [repro.get(name)]
     except NeurofabError as err:
         raise _usage_error(str(err)) from None
+    problem = _unwritable(out)
+    if problem:  # say so before the run, not after it
+        raise _usage_error(f"--out {out}: {problem}")
     failed = []
     counts = []
     for r in targets:
@@ -101,7 +119,12 @@ def sweep(
         records = run_sweep(spec, executor=executor, out=target, address=address)  # type: ignore[arg-type]
     except NeurofabError as err:
         raise _usage_error(str(err)) from None
-    console.print(f"{len(records)} points finished → {target}")
+    total = len(list(spec.points()))
+    console.print(f"{len(records)} of {total} points finished → {target}")
+    if len(records) < total:
+        console.print(f"[bold red]{total - len(records)} point(s) failed[/bold red] (their errors are in {target}; "
+                      "run the sweep again to retry them)")
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -24,13 +24,14 @@ import importlib
 import inspect
 import itertools
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -48,7 +49,8 @@ class SweepSpec(Config):
     target: str = Field(description='"package.module:function" or "repro:NAME"')
     grid: dict[str, list[Any]] = Field(default_factory=dict, description="parameter -> values (Cartesian product)")
     fixed: dict[str, Any] = Field(default_factory=dict, description="arguments passed to every point")
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1, description="Monte Carlo seeds")
+    seeds: list[Annotated[int, Field(ge=0, lt=2**63)]] = Field(
+        default_factory=lambda: [0], min_length=1, description="Monte Carlo seeds (0 ≤ seed < 2⁶³)")
     quick: bool = Field(True, description="quick mode, for reproduction targets")
     out: str = Field("sweep.jsonl", description="JSON-lines results file (relative to the spec's folder)")
     workers: int = Field(2, ge=1, le=1024, description="parallel workers (processes or Ray tasks)")
@@ -105,7 +107,7 @@ def resolve_target(target: str) -> Callable[..., Any]:
 def _as_result(value: Any) -> Any:
     """Make a target's return value JSON-ready."""
     if isinstance(value, Report):
-        return {"passed": value.passed, "rows": {r.quantity: r.to_dict()["ours"] for r in value.rows}}
+        return {"passed": value.passed, "rows": {r.quantity: _as_result(r.to_dict()["ours"]) for r in value.rows}}
     if isinstance(value, Config):
         return value.to_dict()
     if hasattr(value, "model_dump"):
@@ -116,6 +118,8 @@ def _as_result(value: Any) -> Any:
         return {str(k): _as_result(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_as_result(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf", "-inf": JSON has no such numbers, a results line must stay JSON
     return value
 
 
@@ -141,7 +145,11 @@ def load_results(path: Path) -> dict[str, dict[str, Any]]:
     """Finished records by key; a torn last line (an interrupted write) is cut off the file."""
     if not path.exists():
         return {}
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not a UTF-8 results file ({err.reason} at byte {err.start}); "
+                        "name another --out or remove it") from None
     good_lines, records = [], {}
     for n, line in enumerate(text.splitlines(keepends=True), 1):
         if not line.endswith("\n"):
@@ -152,8 +160,11 @@ def load_results(path: Path) -> dict[str, dict[str, Any]]:
             if n == len(text.splitlines()):
                 break
             raise DataError(f"{path}: line {n} is not valid JSON; remove it to resume") from None
-        good_lines.append(line)
-        if rec.get("error") is None:
+        if not isinstance(rec, dict) or not isinstance(rec.get("key"), str) or "error" not in rec:
+            raise DataError(f"{path}: line {n} is not a sweep result record (a JSON object with key and error); "
+                            "remove it to resume")
+        if rec["error"] is None:  # a failed point is retried: its old line is dropped, not piled up
+            good_lines.append(line)
             records[rec["key"]] = rec
     if sum(len(x) for x in good_lines) != len(text):
         atomic_write_text(path, "".join(good_lines))
@@ -161,7 +172,7 @@ def load_results(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _append(fh, record: dict[str, Any]) -> None:
-    fh.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+    fh.write(json.dumps(record, sort_keys=True, default=str, allow_nan=False) + "\n")
     fh.flush()
     os.fsync(fh.fileno())
 
@@ -193,7 +204,8 @@ def run_sweep(
         task = progress.add_task("sweep", total=total, completed=total - len(todo), target=spec.target)
 
         def finish(index: int, params: dict[str, Any], seed: int, rec: dict[str, Any]) -> None:
-            record = {"key": point_key(params, seed), "index": index, "params": params, "seed": seed, **rec}
+            record = {"key": point_key(params, seed), "index": index, "params": _as_result(params), "seed": seed,
+                      **rec}
             _append(fh, record)
             if rec["error"] is None:
                 done[record["key"]] = record

@@ -31,6 +31,8 @@ from torch import nn
 from neurofab.analog.hwa import HWAConfig, InputRangeConfig, clip_input_range, straight_through, weight_noise
 from neurofab.core import (
     Config,
+    ConfigError,
+    DataError,
     InputTypeError,
     NumericalError,
     Seed,
@@ -295,6 +297,11 @@ def calibrate_input_ranges(model: nn.Module, x: torch.Tensor, batch_size: int = 
     Layer by layer in module order, so each layer sees inputs shaped by the ranges already set — the
     calibration a model trained without hardware awareness gets before deployment.
     """
+    if not isinstance(x, torch.Tensor) or x.ndim < 1 or x.shape[0] < 2:
+        raise DataError(f"calibrate_input_ranges: needs a tensor of at least 2 samples, got "
+                        f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"calibrate_input_ranges: batch_size = {batch_size!r}: must be an integer >= 1")
     layers = [m for m in inference_layers(model) if m.input_range is not None]
     was = model.training
     model.eval()

@@ -13,6 +13,7 @@ digital bias; a run resumed from a checkpoint continues bit-identically.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -20,10 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurofab.core import InputTypeError, Seed, ShapeError
+from neurofab.core import ConfigError, InputTypeError, Seed, ShapeError
 from neurofab.crossbar import TileArray, TileConfig
 
-__all__ = ["AnalogConv2d", "AnalogLayer", "AnalogLinear"]
+__all__ = ["AnalogConv2d", "AnalogHandle", "AnalogLayer", "AnalogLinear"]
 
 
 class _AnalogMVM(torch.autograd.Function):
@@ -48,6 +49,18 @@ class _AnalogMVM(torch.autograd.Function):
         return grad_handle, grad_x, None
 
 
+class AnalogHandle(nn.Parameter):
+    """The empty parameter an optimizer sees for an analog layer; it knows its layer, also through
+    ``copy.deepcopy`` (the copy's handle points at the copied layer, so a copied model trains)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AnalogHandle:
+        result = super().__deepcopy__(memo)
+        layer = getattr(self, "analog_layer", None)
+        if layer is not None:
+            result.analog_layer = copy.deepcopy(layer, memo)  # the layer being copied is already in memo
+        return result
+
+
 class AnalogLayer(nn.Module):
     """Common machinery of analog layers: the tile array, the optimizer handle, pending updates."""
 
@@ -60,7 +73,7 @@ class AnalogLayer(nn.Module):
         self.config = config
         self.tiles = TileArray(out_size, in_size, config, seed=seed)
         # the handle the optimizer sees: empty, its gradient tells that an analog update is pending
-        self.analog_handle = nn.Parameter(torch.zeros(0))
+        self.analog_handle = AnalogHandle(torch.zeros(0))
         self.analog_handle.analog_layer = self  # type: ignore[attr-defined]
         self._pending: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -109,7 +122,8 @@ class AnalogLinear(AnalogLayer):
         seed: Seed = 0,
     ) -> None:
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _count("AnalogLinear.in_features", in_features)
+        self.out_features = _count("AnalogLinear.out_features", out_features)
         self._setup(self.out_features, self.in_features, config, seed)
         self.bias = nn.Parameter(torch.zeros(self.out_features)) if bias else None
         self.reset_parameters(seed)
@@ -136,8 +150,21 @@ class AnalogLinear(AnalogLayer):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+def _count(name: str, v: Any, minimum: int = 1) -> int:
+    """An integer size/stride argument, checked (no silent truncation of 8.7 to 8, no bools)."""
+    if isinstance(v, bool) or not hasattr(v, "__index__"):
+        raise ConfigError(f"{name} = {v!r}: must be an integer >= {minimum}")
+    n = v.__index__()
+    if n < minimum:
+        raise ConfigError(f"{name} = {v!r}: must be an integer >= {minimum}")
+    return n
+
+
+def _pair(v: int | tuple[int, int], name: str = "size", minimum: int = 1) -> tuple[int, int]:
+    pair = (v, v) if not isinstance(v, tuple | list) else tuple(v)
+    if len(pair) != 2:
+        raise ConfigError(f"{name} = {v!r}: must be an integer or a pair of integers")
+    return _count(name, pair[0], minimum), _count(name, pair[1], minimum)
 
 
 class AnalogConv2d(AnalogLayer):
@@ -156,9 +183,12 @@ class AnalogConv2d(AnalogLayer):
         seed: Seed = 0,
     ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
+        self.in_channels = _count("AnalogConv2d.in_channels", in_channels)
+        self.out_channels = _count("AnalogConv2d.out_channels", out_channels)
+        self.kernel_size = _pair(kernel_size, "AnalogConv2d.kernel_size")
+        self.stride = _pair(stride, "AnalogConv2d.stride")
+        self.padding = _pair(padding, "AnalogConv2d.padding", minimum=0)
+        self.dilation = _pair(dilation, "AnalogConv2d.dilation")
         self.fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         self._setup(self.out_channels, self.fan_in, config, seed)
         self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None

@@ -9,6 +9,7 @@ weight decay and the like apply to digital parameters only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,8 +29,8 @@ class AnalogSGD(torch.optim.SGD):
     """``torch.optim.SGD`` for digital parameters plus the analog update for analog layers' handles."""
 
     def __init__(self, params: Iterable[Any], lr: float = 0.01, **kwargs: Any) -> None:
-        if not (isinstance(lr, int | float) and lr > 0):
-            raise ConfigError(f"AnalogSGD.lr = {lr!r}: must be > 0")
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not (0 < lr < math.inf):
+            raise ConfigError(f"AnalogSGD.lr = {lr!r}: must be a finite number > 0")
         super().__init__(params, lr=lr, **kwargs)
 
     @torch.no_grad()

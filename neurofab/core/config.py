@@ -16,10 +16,10 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_args
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from neurofab.core.errors import ConfigError, DataNotFoundError
 from neurofab.core.io import atomic_write_text
@@ -43,20 +43,56 @@ def format_validation_error(cls_name: str, err: ValidationError) -> str:
         template = _RULES.get(e["type"])
         ctx = e.get("ctx") or {}
         rule = template.format(**ctx) if template else e["msg"]
-        if e["type"] == "missing":
+        if e["type"] == "value_error" and not e["loc"]:  # a model validator's own message names its fields
+            msg = str(ctx.get("error", e["msg"])).removeprefix("Value error, ")
+            lines.append(msg if msg.startswith(f"{cls_name}.") else f"{cls_name}: {msg}")
+        elif e["type"] == "missing":
             lines.append(f"{cls_name}.{field}: {rule}")
         else:
             lines.append(f"{cls_name}.{field} = {e.get('input')!r}: {rule}")
     return "; ".join(lines)
 
 
-def _drop_none(obj: Any) -> Any:
-    """TOML has no null: drop None values (a field left out takes its default on load)."""
+NONE_KEY = "__none__"  #: TOML has no null: a table lists its None-valued fields under this key
+
+
+def _encode_none(obj: Any) -> Any:
+    """Drop None values for TOML, listing their names under ``__none__`` so they come back as None, not defaults."""
     if isinstance(obj, dict):
-        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+        out = {k: _encode_none(v) for k, v in obj.items() if v is not None}
+        nones = [k for k, v in obj.items() if v is None]
+        if nones:
+            out[NONE_KEY] = nones
+        return out
     if isinstance(obj, list):
-        return [_drop_none(v) for v in obj]
+        if any(v is None for v in obj):
+            raise ConfigError("a list holding None cannot be written as TOML; write JSON instead")
+        return [_encode_none(v) for v in obj]
     return obj
+
+
+def _decode_none(obj: Any) -> Any:
+    """Inverse of :func:`_encode_none`."""
+    if isinstance(obj, dict):
+        out = {k: _decode_none(v) for k, v in obj.items() if k != NONE_KEY}
+        nones = obj.get(NONE_KEY, [])
+        if not isinstance(nones, list) or not all(isinstance(k, str) for k in nones):
+            raise ConfigError(f"{NONE_KEY} must list field names, got {nones!r}")
+        for k in nones:
+            if k in out:
+                raise ConfigError(f"field {k!r} is both given and listed under {NONE_KEY}")
+            out[k] = None
+        return out
+    if isinstance(obj, list):
+        return [_decode_none(v) for v in obj]
+    return obj
+
+
+def _allows_bool(annotation: Any) -> bool:
+    """Whether a field's type admits a bool (bool itself, Any, or a union/container holding one)."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_allows_bool(a) for a in get_args(annotation))
 
 
 class Config(BaseModel):
@@ -74,6 +110,24 @@ class Config(BaseModel):
         except ValidationError as err:
             raise ConfigError(format_validation_error(type(self).__name__, err)) from None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data: Any) -> Any:
+        """``True`` is not 1: a bool is accepted only where the field's type admits a bool."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name) if isinstance(name, str) else None
+                if isinstance(value, bool) and field is not None and not _allows_bool(field.annotation):
+                    raise ValueError(f"{cls.__name__}.{name} = {value!r}: must be a number, not a bool")
+        return data
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ConfigError(f"{type(self).__name__}.{name}: configs are frozen; use .replace({name}=...) for a "
+                          "changed copy")
+
+    def __delattr__(self, name: str) -> None:
+        raise ConfigError(f"{type(self).__name__}.{name}: configs are frozen")
+
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied, validated like a new config."""
         return type(self)(**{**self.model_dump(), **changes})
@@ -89,11 +143,15 @@ class Config(BaseModel):
             raise ConfigError(f"{cls.__name__}: expected a table of fields, got {type(data).__name__}")
         return cls(**data)
 
+    @classmethod
+    def _from_file_dict(cls, data: Any) -> Self:
+        return cls.from_dict(_decode_none(data) if isinstance(data, dict) else data)
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
     def to_toml(self) -> str:
-        return tomli_w.dumps(_drop_none(self.to_dict()))
+        return tomli_w.dumps(_encode_none(self.to_dict()))
 
     @classmethod
     def from_json(cls, text: str) -> Self:
@@ -105,7 +163,7 @@ class Config(BaseModel):
     @classmethod
     def from_toml(cls, text: str) -> Self:
         try:
-            return cls.from_dict(tomllib.loads(text))
+            return cls._from_file_dict(tomllib.loads(text))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{cls.__name__}: not valid TOML ({err})") from None
 
@@ -124,7 +182,10 @@ class Config(BaseModel):
         path = Path(path)
         if not path.is_file():
             raise DataNotFoundError(f"config file {path} does not exist")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"config file {path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
         if path.suffix == ".toml":
             return cls.from_toml(text)
         if path.suffix == ".json":

@@ -23,6 +23,7 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; the file gets the mode open() would give it
     try:
         writer(tmp)
         os.replace(tmp, target)
@@ -30,6 +31,19 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read without changing it, where /proc allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

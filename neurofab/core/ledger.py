@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -70,8 +71,8 @@ class Ledger:
         """Add ``count`` events of ``kind`` at ``precision`` (a tensor count is turned into a number)."""
         _check_kind(kind)
         n = count.item() if hasattr(count, "item") else count
-        if n < 0:
-            raise ConfigError(f"ledger count for {kind!r} must be >= 0, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n) or n < 0:
+            raise ConfigError(f"ledger count for {kind!r} must be a finite number >= 0, got {n!r}")
         if n == 0:
             return
         key = (kind, str(precision))

@@ -452,6 +452,7 @@ def _record_passes(io: IOConfig, passes: int, n_in: int, n_out: int) -> None:
 
 
 def check_input(x: torch.Tensor, name: str = "input") -> None:
-    """Raise NumericalError when ``x`` holds NaN or inf (cheap: one sum; a sum that overflows also raises)."""
-    if x.numel() and not math.isfinite(float(x.sum())):
+    """Raise NumericalError when ``x`` holds NaN or inf (cheap: one sum; only a non-finite sum is looked at
+    element by element, so large finite inputs whose sum overflows are not mistaken for NaN/inf)."""
+    if x.numel() and not math.isfinite(float(x.sum())) and not bool(torch.isfinite(x).all()):
         raise NumericalError(f"{name} contains NaN or inf values")

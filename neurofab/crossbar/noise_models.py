@@ -46,7 +46,7 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field, model_validator
 
-from neurofab.core import Config, NumericalError, ShapeError, make_generator
+from neurofab.core import Config, ConfigError, NumericalError, ShapeError, make_generator
 from neurofab.crossbar.mapping import ConductanceMapping, conductances_to_weights, weights_to_conductances
 
 __all__ = [
@@ -69,6 +69,9 @@ _ZERO_CLIP = 1e-7  # ĝ floor inside the logarithms (aihwkit's _ZERO_CLIP)
 def pcm_read_noise_factor(t_inference: float | torch.Tensor, t_0: float = 20.0, t_read: float = 250e-9):
     """sqrt(ln((t + t₀ + t_read)/(2 t_read))) of the 1/f read noise at ``t_inference`` s after programming."""
     t = torch.as_tensor(t_inference, dtype=torch.float64) + t_0
+    if bool(torch.any(t < t_read)):
+        raise ConfigError(f"1/f read noise: t_inference + t_0 must be >= t_read = {t_read!r} s "
+                          f"(got t_0 = {t_0!r} and t_inference down to {float(t.min()) - t_0!r})")
     return torch.sqrt(torch.log((t + t_read) / (2 * t_read)))
 
 
@@ -239,6 +242,14 @@ class PCMNoiseModel(NoiseModel):
     read_noise: Literal["per_mvm", "at_drift"] = Field(
         "per_mvm", description="1/f noise drawn on every MVM, or once at drift and frozen (aihwkit)"
     )
+
+    @model_validator(mode="after")
+    def _first_read_after_read_window(self) -> PCMNoiseModel:
+        # the 1/f noise integrates from 2 t_read to t + t_0 + t_read: below t_0 = t_read the log is negative
+        if self.t_0 < self.t_read:
+            raise ValueError(f"{type(self).__name__}.t_0 = {self.t_0!r}: must be >= t_read = {self.t_read!r} "
+                             "(the first read cannot come before one read window)")
+        return self
 
     def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
         """σ_prog [S] for target conductances [S] (including γ and prog_noise_scale)."""

@@ -9,8 +9,10 @@ Nothing is downloaded.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +51,7 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as fh:
                 return fh.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise DataError(f"{path}: cannot be read as {'gzip' if path.suffix == '.gz' else 'raw'} IDX ({err})") from None
 
 
@@ -69,7 +71,7 @@ def read_idx(path: str | os.PathLike[str], expected_magic: int | None = None) ->
     if len(raw) < header:
         raise DataError(f"{path}: truncated header ({len(raw)} bytes, {header} needed for {ndim} dimensions)")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
-    need = int(np.prod(dims))
+    need = math.prod(dims)  # exact Python integers: a huge header must not wrap around
     have = len(raw) - header
     if have != need:
         raise DataError(f"{path}: header promises {need} data bytes for shape {dims}, file has {have}"

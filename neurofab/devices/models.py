@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from pydantic import Field, model_validator
 
+from neurofab.core import ConfigError
 from neurofab.devices.pulsed import PulsedDevice
 
 __all__ = [
@@ -189,6 +190,10 @@ class PowStep(PulsedDevice):
         g_down = (down_bias + gain - r) * self.pow_gamma
         if self.enforce_consistency:
             g_up, g_down = g_up.abs(), g_down.abs()
+        bad = int(((g_up <= 0) | (g_down <= 0)).sum())
+        if bad:  # ω^γ with γ ≤ 0 is infinite at the bound: the step, and then the weight, would be NaN
+            raise ConfigError(f"PowStep.pow_gamma_dtod = {self.pow_gamma_dtod!r}: draws exponents γ ≤ 0 for {bad} "
+                              "device(s) with enforce_consistency=False; lower the spread or enforce consistency")
         return {"gamma_up": g_up, "gamma_down": g_down}
 
     def steps(self, w, p):

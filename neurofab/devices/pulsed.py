@@ -33,6 +33,7 @@ from torch import nn
 
 from neurofab.core import (
     Config,
+    ConfigError,
     InputTypeError,
     NumericalError,
     Seed,
@@ -162,7 +163,15 @@ class PulsedDevice(Config):
         reset_bias = self.reset + self.reset_dtod * randn()
         base = {"w_min": w_min, "w_max": w_max, "dw_up": dw_up, "dw_down": dw_down, "reset_bias": reset_bias}
         extra = self.draw_extra(base, gen)
-        return {k: v.to(dtype) for k, v in {**base, **extra}.items()}
+        params = {k: v.to(dtype) for k, v in {**base, **extra}.items()}
+        for k, v in params.items():  # a drawn parameter the dtype cannot hold would give NaN weights later
+            exact = {**base, **extra}[k]
+            lost = ~torch.isfinite(v) | ((v == 0) & (exact != 0))
+            if bool(lost.any()):
+                raise ConfigError(f"{type(self).__name__}: drawn {k} is not representable in {dtype} for "
+                                  f"{int(lost.sum())} device(s) (values like {float(exact[lost][0]):.3g}); "
+                                  "rescale the weight units or use float64")
+        return params
 
 
 class DeviceArray(nn.Module):
