@@ -48,7 +48,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from neurofab.core import Config, ConfigError, Ledger, UnknownNameError
+from neurofab.core import Config, ConfigError, Ledger, NeurofabError, UnknownNameError
 from neurofab.cost.circuits import (
     Cost,
     adder_tree,
@@ -183,6 +183,10 @@ class CIMConfig(Config):
         if self.sensing == "voltage" and self.adc != "flash" and self.cell.kind != "sram":
             raise ValueError("sensing = 'voltage' compares the bit line with reference columns and needs "
                              "adc = 'flash'")
+        try:
+            self.tech()  # an untabulated node or a vdd the node cannot take: refused here, not at estimate()
+        except NeurofabError as err:
+            raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}: {err}") from None
         return self
 
     @property

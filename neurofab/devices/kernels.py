@@ -217,14 +217,14 @@ def step_and_std(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no 
             if c[3] == 0.0:
                 step = dwu
             else:
-                b = 1.0 / (1.0 - math.exp(-1.0 / c[3]))
-                step = dwu / c[5] * span * (b - x) * (1.0 - math.exp(-1.0 / (nlev * c[3])))
+                b = -1.0 / math.expm1(-1.0 / c[3])
+                step = dwu / c[5] * span * (b - x) * (-math.expm1(-1.0 / (nlev * c[3])))
         else:
             if c[4] == 0.0:
                 step = dwd
             else:
-                b = 1.0 / (1.0 - math.exp(-1.0 / c[4]))
-                step = dwd / c[5] * span * (x - b) * (1.0 - math.exp(1.0 / (nlev * c[4])))
+                b = -1.0 / math.expm1(-1.0 / c[4])
+                step = dwd / c[5] * span * (x - b) * (-math.expm1(1.0 / (nlev * c[4])))
         std = sigma * span
     return step, std
 

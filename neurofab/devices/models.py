@@ -166,6 +166,9 @@ class ExpStep(PulsedDevice):
         return self.dw_min_std * up, self.dw_min_std * down
 
 
+_A_MIN = 1.0 / 700.0  # NeuroSim nonlinearity a: e^{1/a} overflows a double below this
+
+
 class PowStep(PulsedDevice):
     """Power-law step (aihwkit ``PowStepDevice``; Fusi & Abbott 2007 shifted).
 
@@ -287,8 +290,9 @@ class NeuroSimNonlinear(PulsedDevice):
     def _check_curves(self) -> NeuroSimNonlinear:
         for name in ("a_ltp", "a_ltd"):
             a = getattr(self, name)
-            if a is not None and (a == 0 or not math.isfinite(a)):
-                raise ValueError(f"{name} = {a}: must be a finite non-zero number (or None for a linear curve)")
+            if a is not None and (not math.isfinite(a) or abs(a) < _A_MIN):
+                raise ValueError(f"{name} = {a}: must be finite with |{name}| >= {_A_MIN:.3g} (e^(1/a) must fit a "
+                                 "double), or None for a linear curve")
         if not self.g_min < self.g_max:
             raise ValueError(f"g_min = {self.g_min} must be < g_max = {self.g_max}")
         return self
@@ -298,7 +302,7 @@ class NeuroSimNonlinear(PulsedDevice):
         return self.c2c_std > 0
 
     def _b(self, a: float) -> float:
-        return 1.0 / (1.0 - math.exp(-1.0 / a))
+        return -1.0 / math.expm1(-1.0 / a)  # 1/(1 − e^{−1/a}), exact also for |a| ≫ 1 (the linear limit)
 
     def steps(self, w, p):
         span = p["w_max"] - p["w_min"]
@@ -309,12 +313,12 @@ class NeuroSimNonlinear(PulsedDevice):
             up = p["dw_up"].expand_as(w)
         else:
             b = self._b(self.a_ltp)
-            up = scale_up * span * (b - x) * (1 - math.exp(-1.0 / (self.n_levels * self.a_ltp)))
+            up = scale_up * span * (b - x) * (-math.expm1(-1.0 / (self.n_levels * self.a_ltp)))
         if self.a_ltd is None:
             down = p["dw_down"].expand_as(w)
         else:
             b = self._b(self.a_ltd)
-            down = scale_down * span * (x - b) * (1 - math.exp(1.0 / (self.n_levels * self.a_ltd)))
+            down = scale_down * span * (x - b) * (-math.expm1(1.0 / (self.n_levels * self.a_ltd)))
         return up, down
 
     def noise_std(self, w, p, up, down):

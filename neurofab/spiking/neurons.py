@@ -287,6 +287,8 @@ class Propagators(NamedTuple):
 def _coupling(dt: float, tau_m: float, tau_s: float, c_m: float) -> float:
     """τ_s τ_m/(C (τ_m − τ_s)) (e^{−dt/τ_m} − e^{−dt/τ_s}), written stably (τ_m = inf gives the IF limit)."""
     a = 1.0 / tau_s - (0.0 if math.isinf(tau_m) else 1.0 / tau_m)  # rate difference [1/s]
+    if a < 0:  # τ_m < τ_s: the same expression with the roles swapped, so no exponential grows
+        return math.exp(-dt / tau_s) * (-math.expm1(dt * a) / -a) / c_m
     decay_m = 1.0 if math.isinf(tau_m) else math.exp(-dt / tau_m)
     window = dt if a == 0.0 else -math.expm1(-dt * a) / a  # ∫_0^dt e^{−a s} ds [s]
     return decay_m * window / c_m
@@ -310,6 +312,8 @@ def _check_dt(dt: float) -> float:
 
 def _refractory_steps(t_ref: float, dt: float) -> int:
     steps = t_ref / dt
+    if steps > 2**31 - 1:  # the kernels count refractory steps in int32
+        raise ConfigError(f"t_ref = {t_ref!r} s is {steps:.3g} time steps of dt = {dt!r} s; at most 2³¹ − 1")
     if abs(steps - round(steps)) > 0.01:
         raise ConfigError(f"t_ref = {t_ref!r} s is not a whole number of time steps dt = {dt!r} s")
     return round(steps)

@@ -143,8 +143,8 @@ def test_cell_and_config_validation():
         RRAM.replace(sensing="voltage", reference_sharing=0)
     with pytest.raises(ConfigError, match="vdd"):
         RRAM.replace(vdd=-0.8)
-    with pytest.raises(UnknownNameError, match="not tabulated"):
-        estimate(RRAM.replace(node_nm=5), VGG)
+    with pytest.raises(ConfigError, match="not tabulated"):  # refused at construction, before any estimate
+        RRAM.replace(node_nm=5)
     with pytest.raises(ConfigError, match="non-empty"):
         estimate(RRAM, [])
     with pytest.raises(ConfigError, match="CIMConfig"):

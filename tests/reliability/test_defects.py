@@ -179,3 +179,36 @@ def test_calibration_needs_samples():
     with pytest.raises(DataError, match="2 samples"):
         calibrate_input_ranges(nn.Sequential(nn.Linear(2, 2)), torch.zeros(0, 2))
 
+
+
+def test_untabulated_node_is_refused_at_construction():
+    from neurofab.cost import CELL_PRESETS, CIMConfig
+
+    with pytest.raises(ConfigError, match="node_nm = -5"):
+        CIMConfig(node_nm=-5, cell=CELL_PRESETS["rram_wu2018"])
+
+
+def test_neurosim_nonlinearity_far_from_zero_is_the_linear_limit():
+    from neurofab.devices import NeuroSimNonlinear
+
+    linear = NeuroSimNonlinear(a_ltp=None, a_ltd=None, c2c_std=0.0).build((1, 3), seed=0)
+    far = NeuroSimNonlinear(a_ltp=1e20, a_ltd=-1e20, c2c_std=0.0).build((1, 3), seed=0)
+    for arr in (linear, far):
+        arr.pulse(torch.tensor([[5, -3, 10]]))
+    assert torch.allclose(linear.get_weights(), far.get_weights(), rtol=1e-6)
+    with pytest.raises(ConfigError, match="a_ltp"):
+        NeuroSimNonlinear(a_ltp=1e-30)
+
+
+def test_lif_with_tiny_tau_m_or_huge_t_ref():
+    from neurofab.spiking import Network
+    from neurofab.spiking.neurons import LIFConfig
+
+    for tau_m in (1e-7, 1e-30):  # dt/τ_m up to 1e26: the membrane forgets within a step, no overflow
+        net = Network(dt=1e-4)
+        net.population(3, LIFConfig(tau_m=tau_m))
+        net.run(1e-3)
+    net = Network(dt=1e-4)
+    with pytest.raises(ConfigError, match="t_ref"):
+        net.population(3, LIFConfig(t_ref=1e6))
+        net.run(1e-3)
