@@ -29,7 +29,9 @@ from neurofab.analog.hwa import (
     weight_noise,
 )
 from neurofab.analog.inference import (
+    ConversionReport,
     InferenceConfig,
+    InferenceConv,
     InferenceLinear,
     MonteCarloResult,
     accuracy,
@@ -43,7 +45,7 @@ from neurofab.analog.inference import (
     reset,
 )
 from neurofab.analog.layers import AnalogConv2d, AnalogLayer, AnalogLinear
-from neurofab.analog.optim import AnalogSGD, analog_layer_of
+from neurofab.analog.optim import AnalogSGD, analog_layer_of, apply_analog_updates
 from neurofab.analog.optimizers import (
     DecompositionAlgorithm,
     DecompositionRule,
@@ -77,11 +79,13 @@ __all__ = [
     "AnalogLayer",
     "AnalogLinear",
     "AnalogSGD",
+    "ConversionReport",
     "DecompositionAlgorithm",
     "DecompositionRule",
     "EncoderBlock",
     "HWAConfig",
     "InferenceConfig",
+    "InferenceConv",
     "InferenceLinear",
     "InputRangeConfig",
     "LevelSet",
@@ -95,6 +99,7 @@ __all__ = [
     "accuracy",
     "analog_layer_of",
     "analog_tiles",
+    "apply_analog_updates",
     "apply_levels",
     "bias_parameters",
     "calibrate_input_ranges",

@@ -44,7 +44,7 @@ class _AnalogMVM(torch.autograd.Function):
         grad_out = grad_out.contiguous()
         grad_x = layer.tiles.backward(grad_out) if ctx.needs_input_grad[1] else None
         if ctx.needs_input_grad[0]:
-            layer._pending.append((x.detach(), grad_out.detach()))
+            layer._queue_update(x.detach(), grad_out.detach())
         grad_handle = torch.zeros_like(layer.analog_handle) if ctx.needs_input_grad[0] else None
         return grad_handle, grad_x, None
 
@@ -76,6 +76,17 @@ class AnalogLayer(nn.Module):
         self.analog_handle = AnalogHandle(torch.zeros(0))
         self.analog_handle.analog_layer = self  # type: ignore[attr-defined]
         self._pending: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._pass_id = -1  # the backward pass that queued the last pending pair
+
+    def _queue_update(self, x: torch.Tensor, d: torch.Tensor) -> None:
+        """Queue (x, δ) of one backward use of the tiles. Pairs queued by an earlier backward pass whose
+        gradient was since cleared (``zero_grad`` without an optimizer step) are dropped first, so the queue
+        holds exactly what the handle's gradient stands for: it never grows without bound."""
+        pass_id = torch._C._current_graph_task_id()
+        if pass_id != self._pass_id and self.analog_handle.grad is None:
+            self._pending.clear()
+        self._pass_id = pass_id
+        self._pending.append((x, d))
 
     def _mvm(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and (x.requires_grad or self.analog_handle.requires_grad):

@@ -1,10 +1,15 @@
-"""AnalogSGD: digital parameters by ordinary SGD, analog weights through their tiles' update rules.
+"""Analog weights under any torch optimizer; AnalogSGD for closures.
 
 Each analog layer exposes an empty parameter (``analog_handle``) whose gradient marks that a backward pass
 queued (x, δ) pairs. :meth:`AnalogSGD.step` writes them through the layer's tiles with the group's learning
 rate — the configured pulsed update, or whatever rule was installed with ``layer.set_update_rule`` (Tiki-Taka,
 TTv2, SHD, gradient decomposition …) — and lets ``torch.optim.SGD`` update every other parameter (momentum,
 weight decay and the like apply to digital parameters only).
+
+Any other ``torch.optim`` optimizer works too, as in aihwkit: a global step pre-hook writes the queued analog
+updates through the tiles with the parameter group's learning rate (the pulsed update is the tile's; Adam's
+moments, momentum and weight decay apply to the digital parameters) and clears the handles' gradients before the
+optimizer's own step sees them.
 """
 
 from __future__ import annotations
@@ -14,15 +19,38 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from neurofab.core import ConfigError
 
-__all__ = ["AnalogSGD", "analog_layer_of"]
+__all__ = ["AnalogSGD", "analog_layer_of", "apply_analog_updates"]
 
 
 def analog_layer_of(param: torch.Tensor) -> Any:
     """The analog layer a parameter is the handle of, or None for a digital parameter."""
     return getattr(param, "analog_layer", None)
+
+
+def apply_analog_updates(optimizer: torch.optim.Optimizer, *_: Any) -> None:
+    """Write every analog layer's queued update with its group's learning rate; drop updates with no gradient."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            layer = analog_layer_of(p)
+            if layer is None:
+                continue
+            if p.grad is not None:
+                layer.apply_update(float(group["lr"]))
+                p.grad = None
+            else:
+                layer.discard_update()
+
+
+def _global_pre_step(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+    if not isinstance(optimizer, AnalogSGD):  # AnalogSGD applies them itself, after its closure
+        apply_analog_updates(optimizer)
+
+
+register_optimizer_step_pre_hook(_global_pre_step)
 
 
 class AnalogSGD(torch.optim.SGD):
@@ -39,15 +67,6 @@ class AnalogSGD(torch.optim.SGD):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                layer = analog_layer_of(p)
-                if layer is None:
-                    continue
-                if p.grad is not None:
-                    layer.apply_update(group["lr"])
-                    p.grad = None
-                else:
-                    layer.discard_update()
+        apply_analog_updates(self)
         super().step()
         return loss
