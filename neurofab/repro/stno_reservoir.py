@@ -24,7 +24,7 @@ from neurofab.repro.report import Info, Report, Within
 from neurofab.reservoir.esn import EchoStateConfig, EchoStateNetwork
 from neurofab.reservoir.oscillator import OscillatorReservoir, OscillatorReservoirConfig
 from neurofab.reservoir.stno import TORREJON_VORTEX
-from neurofab.reservoir.tasks import memory_capacity, narma10_nrmse, spoken_digit_accuracy, sine_square_error
+from neurofab.reservoir.tasks import memory_capacity, narma10_nrmse, sine_square_error, spoken_digit_accuracy
 
 PAPER = "Synced review (seed 004) of Torrejon et al. 2017, neuromorphic computing with a spin-torque nano-oscillator"
 NOISE_LEVELS = [0.0, 1e-7, 1e-6, 1e-5, 1e-4]

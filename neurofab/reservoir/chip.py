@@ -20,6 +20,7 @@ gradients and no access to its mismatch: :meth:`MismatchedChip.run` returns the 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -68,7 +69,7 @@ class MismatchedChip:
         self.sizes = tuple(sizes)
         gen = make_generator(seed)
         self._gain, self._offset, self._threshold, self._synapse = [], [], [], []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in itertools.pairwise(sizes):
             self._gain.append(1 + c.gain_spread * torch.randn(n_out, generator=gen))
             self._offset.append(c.offset_spread * torch.randn(n_out, generator=gen))
             self._threshold.append(c.threshold_spread * torch.randn(n_out, generator=gen))

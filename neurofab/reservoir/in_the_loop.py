@@ -17,6 +17,7 @@ coarse variants test that updates "only need to approximately follow the gradien
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import torch
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 
 from neurofab.core import ConfigError, make_generator
 from neurofab.core.seeding import Seed
-from neurofab.reservoir.chip import MismatchedChip
+from neurofab.reservoir.chip import ChipActivity, MismatchedChip
 
 
 @dataclass
@@ -37,7 +38,7 @@ class RateNetwork:
     @classmethod
     def init(cls, sizes: list[int] | tuple[int, ...], seed: Seed = 0) -> RateNetwork:
         gen = make_generator(seed)
-        ws = [torch.randn(o, i, generator=gen) * (2.0 / i) ** 0.5 for i, o in zip(sizes[:-1], sizes[1:])]
+        ws = [torch.randn(o, i, generator=gen) * (2.0 / i) ** 0.5 for i, o in itertools.pairwise(sizes)]
         return cls(ws, [torch.zeros(o) for o in sizes[1:]])
 
     def copy(self) -> RateNetwork:
@@ -124,6 +125,25 @@ def train_software(net: RateNetwork, x: torch.Tensor, y: torch.Tensor, epochs: i
     return RateNetwork([p.detach() for p in params[:n_layers]], [p.detach() for p in params[n_layers:]])
 
 
+def loop_gradients(chip: MismatchedChip, net: RateNetwork, x: torch.Tensor, y: torch.Tensor
+                   ) -> tuple[ChipActivity, tuple[list[torch.Tensor], list[torch.Tensor]]]:
+    """Program ``net``, run the batch on the chip, and backpropagate the mean cross-entropy through the software
+    model at the chip's recorded activity: (activity, (weight gradients, bias gradients))."""
+    chip.program(net.weights, net.biases)
+    act = chip.run(x)
+    n_classes = net.weights[-1].shape[0]
+    delta = (torch.softmax(act.output, 1) - F.one_hot(y, n_classes).float()) / x.shape[0]
+    below = [torch.as_tensor(x, dtype=torch.float32), *act.hidden]
+    gw: list[torch.Tensor] = [torch.empty(0)] * len(net.weights)
+    gb: list[torch.Tensor] = [torch.empty(0)] * len(net.weights)
+    for k in range(len(net.weights) - 1, -1, -1):
+        gw[k] = delta.T @ below[k]
+        gb[k] = delta.sum(0)
+        if k > 0:
+            delta = (delta @ net.weights[k]) * (below[k] > 0).float()
+    return act, (gw, gb)
+
+
 @dataclass
 class LoopHistory:
     """Per iteration: the chip's accuracy on that iteration's batch (the seed's Figure 4, right)."""
@@ -140,25 +160,14 @@ def train_in_the_loop(chip: MismatchedChip, net: RateNetwork, x: torch.Tensor, y
     coarsen(torch.zeros(1), gradient, make_generator(0))  # validate the mode before any work
     gen = make_generator(seed)
     net = net.copy()
-    n_classes = net.weights[-1].shape[0]
     clip = chip.config.weight_max
     opt = _Adam([*net.weights, *net.biases], lr)
     hist = LoopHistory()
     for _ in range(iterations):
         idx = torch.randint(0, len(x), (batch,), generator=gen)
         xb, yb = x[idx], y[idx]
-        chip.program(net.weights, net.biases)
-        act = chip.run(xb)
+        act, (gw, gb) = loop_gradients(chip, net, xb, yb)
         hist.batch_accuracy.append(float((act.output.argmax(1) == yb).float().mean()))
-        delta = (torch.softmax(act.output, 1) - F.one_hot(yb, n_classes).float()) / batch
-        below = [xb, *act.hidden]
-        gw: list[torch.Tensor] = [torch.empty(0)] * len(net.weights)
-        gb: list[torch.Tensor] = [torch.empty(0)] * len(net.weights)
-        for k in range(len(net.weights) - 1, -1, -1):
-            gw[k] = delta.T @ below[k]
-            gb[k] = delta.sum(0)
-            if k > 0:
-                delta = (delta @ net.weights[k]) * (below[k] > 0).float()
         grads = [coarsen(g, gradient, gen) for g in (*gw, *gb)]
         opt.step(grads, clip)
     return net, hist

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from neurofab.core import Config, ConfigError, ShapeError, make_generator, record, register_kind
+from neurofab.core import Config, ConfigError, ShapeError, make_generator, register_kind
 from neurofab.core.seeding import Seed
 
 register_kind("oscillator_sample", "one rectified readout sample of an oscillator (one virtual node, one input)")
