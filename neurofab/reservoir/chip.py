@@ -62,6 +62,9 @@ class ChipActivity:
 class MismatchedChip:
     """A rate network on a mismatched substrate with layer sizes ``sizes`` (inputs first); frozen for ``seed``."""
 
+    #: the largest rate a hidden neuron can read back (none for the rate chip)
+    max_rate: float = float("inf")
+
     def __init__(self, sizes: list[int] | tuple[int, ...], config: ChipConfig | None = None, seed: Seed = 0) -> None:
         if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
             raise ConfigError(f"sizes = {sizes!r}: need >= 2 positive integer layer sizes (inputs first)")
@@ -116,5 +119,52 @@ class MismatchedChip:
             else:
                 a = self._gain[k] * torch.relu(h - self._threshold[k])
                 hidden.append(a)
+        record("chip_forward", x.shape[0])
+        return ChipActivity(tuple(hidden), out)
+
+
+class SpikingMismatchedChip(MismatchedChip):
+    """The same mismatched substrate with integrate-and-fire neurons run for ``steps`` time steps.
+
+    Hidden neurons are :class:`neurofab.spiking.IF` neurons (threshold 1, reset by subtraction) driven each step by
+    the current ``g_i (Σ_j Q(W_ij)(1 + ε_ij) s_j(t) + b_i + o_i − θ_i + ξ_i(t))``, where ``s_j(t)`` are the spikes
+    of the layer below at step t (the input layer sends its analog values as constant currents). What the chip reads
+    back is each hidden neuron's firing rate (spikes per step) — the rate of an IF neuron under a constant drive c
+    is ≈ min(max(c, 0), 1), the ReLU of the rate model, saturating at one spike per step — and the output layer's
+    drive averaged over the run (a membrane readout). Temporal noise ξ is drawn per neuron and step.
+    """
+
+    def __init__(self, sizes: list[int] | tuple[int, ...], config: ChipConfig | None = None, steps: int = 32,
+                 seed: Seed = 0) -> None:
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ConfigError(f"steps = {steps!r}: must be an integer >= 1")
+        super().__init__(sizes, config, seed)
+        self.steps = steps
+        self.max_rate = 1.0  # one spike per step
+
+    @torch.no_grad()
+    def run(self, x: torch.Tensor) -> ChipActivity:
+        from neurofab.spiking import IF
+
+        if self._weights is None or self._biases is None:
+            raise ConfigError("SpikingMismatchedChip: program weights before running")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        if x.dim() != 2 or x.shape[1] != self.sizes[0]:
+            raise ShapeError(f"inputs must be (batch, {self.sizes[0]}), got {tuple(x.shape)}")
+        c = self.config
+        t = self.steps
+        s = x.unsqueeze(0).expand(t, -1, -1)  # (T, B, inputs): constant analog input
+        hidden = []
+        last = len(self._weights) - 1
+        neurons = IF()
+        for k, (w, b) in enumerate(zip(self._weights, self._biases)):
+            h = s @ (w * self._synapse[k]).T + b + self._offset[k]
+            if c.temporal_noise > 0:
+                h = h + c.temporal_noise * torch.randn(h.shape, generator=self._noise)
+            if k == last:
+                out = self._gain[k] * h.mean(0)
+            else:
+                s = neurons(self._gain[k] * (h - self._threshold[k]))
+                hidden.append(s.mean(0))
         record("chip_forward", x.shape[0])
         return ChipActivity(tuple(hidden), out)

@@ -6,8 +6,9 @@ iteration on a batch (x, y):
 
 1. program the current weights into the chip and run the batch: hidden rates a_l and outputs z (recorded);
 2. δ_L = (softmax(z) − onehot(y)) / B, the cross-entropy gradient at the *measured* outputs;
-3. for each layer l from the top: ∂W_l = δ_lᵀ a_{l−1}, ∂b_l = Σ δ_l, and δ_{l−1} = (δ_l W_l) ⊙ [a_{l−1} > 0] —
-   the model's weights, the chip's activity (a_0 = x);
+3. for each layer l from the top: ∂W_l = δ_lᵀ a_{l−1}, ∂b_l = Σ δ_l, and δ_{l−1} = (δ_l W_l) ⊙ [0 < a_{l−1} < a_max]
+   — the model's weights, the chip's activity (a_0 = x); a_max is the chip's largest rate (one spike per step on
+   the spiking chip, none on the rate chip), so saturated neurons pass no gradient;
 4. coarsen the gradient (``exact``; ``sign``: its sign; ``bits:k``: k-bit uniform per-tensor quantisation with
    stochastic rounding) and take an Adam step on the software weights, clipped to the chip's range.
 
@@ -140,7 +141,8 @@ def loop_gradients(chip: MismatchedChip, net: RateNetwork, x: torch.Tensor, y: t
         gw[k] = delta.T @ below[k]
         gb[k] = delta.sum(0)
         if k > 0:
-            delta = (delta @ net.weights[k]) * (below[k] > 0).float()
+            active = (below[k] > 0) & (below[k] < chip.max_rate)
+            delta = (delta @ net.weights[k]) * active.float()
     return act, (gw, gb)
 
 

@@ -13,7 +13,8 @@ def test_quick_reproduction_holds(seed):
     report = get("in-the-loop").run(quick=True, seed=seed)
     assert report.passed, [(r.quantity, r.ours) for r in report.failures]
     c = report.counts()
-    assert (c["claims"], c["reproduce"]) == (4, 4)
+    assert (c["claims"], c["reproduce"]) == (5, 5)
+    assert len(report.extra["spiking_gaps"]) == 9
     gaps = report.extra["gaps"]
     transfer = report.extra["transfer"]
     assert len(transfer) == 21 and all(len(g) == 21 for g in gaps.values())

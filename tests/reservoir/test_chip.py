@@ -109,3 +109,21 @@ def test_in_the_loop_reduces_the_loss_on_a_mismatched_chip():
     chip = MismatchedChip(SIZES, seed=1)
     _, hist = train_in_the_loop(chip, net, x, y, iterations=40, batch=32, lr=0.03, seed=0)
     assert sum(hist.batch_accuracy[-10:]) / 10 > sum(hist.batch_accuracy[:5]) / 5 + 0.1
+
+
+def test_spiking_chip_rates_follow_the_rate_chip():
+    from neurofab.reservoir.chip import SpikingMismatchedChip
+
+    quiet = ChipConfig(temporal_noise=0)
+    net = _net(3)
+    x = torch.rand(50, 5, generator=torch.Generator().manual_seed(2)) * 0.5
+    rate = MismatchedChip(SIZES, quiet, seed=5)
+    spiking = SpikingMismatchedChip(SIZES, quiet, steps=400, seed=5)  # same seed: same mismatch
+    for chip in (rate, spiking):
+        chip.program(net.weights, net.biases)
+    a, s = rate.run(x).hidden[0], spiking.run(x).hidden[0]
+    # an IF neuron under constant drive c fires at min(max(c, 0), 1) per step (±1 spike over the run)
+    assert torch.allclose(s, a.clamp(max=1.0), atol=1.5 / 400)
+    assert spiking.max_rate == 1.0 and rate.max_rate == float("inf")
+    with pytest.raises(ConfigError, match="steps"):
+        SpikingMismatchedChip(SIZES, steps=0)
