@@ -24,11 +24,11 @@ whose stationary mean below threshold and without the nonlinear term is ``D / (�
 The noise-free part is integrated exactly over each sub-step (the equation is a Bernoulli/logistic equation at
 constant current); the noise is added per sub-step (Euler–Maruyama), reflecting at p = 0.
 
-Parameters (:data:`TORREJON_VORTEX`) describe a vortex oscillator like the FeB/MgO nanopillar of Torrejon et al.,
-Nature 547, 428 (2017): gyrotropic frequency ≈ 300 MHz, a magnetic damping α ≈ 0.01 (Γ_G = α ω), driven a little
-above threshold, so that the amplitude relaxes in a few tens to a hundred nanoseconds and an input step of some
-tens of ns is a fraction of it. Q and p_T are not printed there; they are set to values typical of the model
-(Slavin & Tiberkevich, section V) and can be changed.
+Parameters (:data:`TORREJON_VORTEX`) describe a vortex oscillator at the scale of the FeB/MgO nanopillars of
+Torrejon et al., Nature 547, 428 (2017): frequency 300 MHz, threshold 4 mA, and an effective damping α = 0.0027
+(Γ_G = α·2πf ≈ 5.1 × 10⁶ s⁻¹) chosen so that the amplitude relaxes in ≈ 200 ns at 6 mA and ≈ 1 µs at 4.4 mA
+(ζ = 1.1). None of them is fitted to the paper's device; Q and p_T are not printed there: Q = 2 is a typical value
+of the model (Slavin & Tiberkevich, section V) and p_T = 1e-7 a choice (its effect is swept in ``stno-reservoir``).
 """
 
 from __future__ import annotations
