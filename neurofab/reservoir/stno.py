@@ -27,8 +27,8 @@ constant current); the noise is added per sub-step (Euler–Maruyama), reflectin
 Parameters (:data:`TORREJON_VORTEX`) describe a vortex oscillator at the scale of the FeB/MgO nanopillars of
 Torrejon et al., Nature 547, 428 (2017): frequency 300 MHz, threshold 4 mA, and an effective damping α = 0.0027
 (Γ_G = α·2πf ≈ 5.1 × 10⁶ s⁻¹) chosen so that the amplitude relaxes in ≈ 200 ns at 6 mA and ≈ 1 µs at 4.4 mA
-(ζ = 1.1). None of them is fitted to the paper's device; Q and p_T are not printed there: Q = 2 is a typical value
-of the model (Slavin & Tiberkevich, section V) and p_T = 1e-7 a choice (its effect is swept in ``stno-reservoir``).
+(ζ = 1.1). None of them is fitted to the paper's device; Q and p_T are not printed there: Q = 2 is an order-one
+value (chosen) and p_T = 1e-7 a choice (its effect is swept in ``stno-reservoir``).
 """
 
 from __future__ import annotations
