@@ -166,7 +166,8 @@ class VTEAM(Config):
         if w.kind in ("joglekar", "prodromakis"):
             s = 4 * g if w.kind == "joglekar" else w.j * g
             # logistic: x/(1−x) grows by e^{s}
-            return torch.where((x <= 0) | (x >= 1), x, 1 / (1 + (1 - x) / x.clamp(min=1e-300) * torch.exp(-s)))
+            moved = 1 / (1 + (1 - x) / x.clamp(min=1e-300) * torch.exp(-s))
+            return torch.where((x <= 0) | (x >= 1) | (s == 0), x, moved)
         # biolek, p = 1
         y0 = torch.where(up, x, 1 - x).clamp(-1.0, 1.0)
         y = torch.tanh(torch.atanh(y0.clamp(max=1 - 1e-16 if x.dtype == torch.float64 else 1 - 1e-7)) + g.abs())

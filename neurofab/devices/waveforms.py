@@ -66,7 +66,7 @@ class PulseTrain(Config):
         t = torch.as_tensor(t, dtype=torch.float64)
         k = torch.floor(t / self.period).long().clamp(0, len(self.amplitudes) - 1)
         amp = torch.tensor(self.amplitudes, dtype=torch.float64)[k]
-        inside = (t - k * self.period) < self.width
+        inside = (t - k.to(t.dtype) * self.period) < self.width
         return torch.where(inside & (t >= 0) & (t < self.duration), amp, torch.full_like(t, self.rest))
 
 
