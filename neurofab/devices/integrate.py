@@ -140,7 +140,7 @@ def simulate(
             if pwc:
                 v_const = gain * float(waveform.voltage(torch.tensor(0.5 * (t_now + t_next), dtype=torch.float64)))
                 if use_exact:
-                    s = model.exact_step(s, v_const.expand_as(s), t_next - t_now)
+                    s = model.exact_step(s, v_const, t_next - t_now)  # a 0-d voltage broadcasts
                     steps += 1
                 else:
                     s, h, n = _bs23_interval(model, s, lambda _t, vc=v_const: vc, t_now, t_next, h, rtol, atol,

@@ -150,6 +150,11 @@ class VTEAM(Config):
             return None
         g = self.rate(v) * dt
         up = g > 0
+        if g.dim() == 0 and w.kind == "xu" and w.p == 1.0:  # one voltage for the whole array: one affine pass
+            a = math.exp(-abs(float(g)) * w.j)
+            if float(g) > 0:
+                return (x * a).add_(1 - a).clamp_(0.0, 1.0)  # 1 − (1 − x) e^{−G}
+            return (x * a).clamp_(0.0, 1.0) if float(g) < 0 else x.clone()
         if w.kind == "none":
             return (x + g).clamp(0.0, 1.0)
         if w.kind == "xu":
