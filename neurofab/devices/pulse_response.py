@@ -17,10 +17,11 @@ import torch
 
 from neurofab.core import ConfigError
 from neurofab.devices.integrate import simulate
+from neurofab.devices.memristors import VTEAM
 from neurofab.devices.models import PiecewiseStep
 from neurofab.devices.waveforms import PulseTrain
 
-__all__ = ["ConductanceCurve", "conductance_curve", "to_pulsed_device"]
+__all__ = ["ConductanceCurve", "conductance_curve", "nonlinearity", "potentiation_schemes", "to_pulsed_device"]
 
 
 @dataclass
@@ -41,10 +42,7 @@ class ConductanceCurve:
 
     def nonlinearity(self) -> float:
         """Largest deviation of the normalised potentiation curve from the straight line, in [0, 1]."""
-        g = self.up.double()
-        x = (g - g[0]) / (g[-1] - g[0])
-        k = torch.linspace(0, 1, len(g), dtype=torch.float64)
-        return float((x - k).abs().max())
+        return nonlinearity(self.up)
 
 
 def _state_at_conductance_extremes(model: Any) -> tuple[float, float]:
@@ -109,3 +107,51 @@ def to_pulsed_device(curve: ConductanceCurve, nodes: int = 21, w_min: float = -1
                   piecewise_up=[float(v / dw) for v in up_tab], piecewise_down=[float(v / dw) for v in down_tab])
     params.update(overrides)
     return PiecewiseStep(**params)
+
+
+def nonlinearity(g: torch.Tensor) -> float:
+    """Largest deviation of a normalised response curve (first → last value) from the straight line, in [0, 1]."""
+    g = torch.as_tensor(g, dtype=torch.float64)
+    x = (g - g[0]) / (g[-1] - g[0])
+    return float((x - torch.linspace(0, 1, len(g), dtype=torch.float64)).abs().max())
+
+
+def potentiation_schemes(model: Any, n_pulses: int = 60, amplitude: float = -0.1, width: float = 1e-3,
+                         counter: tuple[float, float] = (-0.12, 0.05)) -> dict[str, torch.Tensor]:
+    """Conductance after each potentiation event under the review's three pulse schemes (seed 003 l. 147, Fig. 3),
+    from the lowest conductance of a VTEAM device (R grows with x: potentiation drives x down):
+
+    - ``identical``: ``n_pulses`` identical pulses of ``amplitude`` and ``width``;
+    - ``compensated``: each event is a stronger potentiating pulse followed by an opposite one meant to cancel the
+      overshoot (``counter`` = (potentiating, compensating) amplitudes, both ``width`` long);
+    - ``adapted``: pulse widths set from the state so every event adds the same conductance, over the same range
+      as ``identical`` (needs the Xu window with p = 1, whose exact solution inverts in closed form).
+    """
+    if not isinstance(model, VTEAM):
+        raise ConfigError(f"potentiation_schemes: a VTEAM model is required, got {type(model).__name__}")
+    w = model.window
+    if not (w.kind == "xu" and w.p == 1.0):
+        raise ConfigError("potentiation_schemes: the adapted scheme needs window kind 'xu' with p = 1")
+    one = torch.ones((), dtype=torch.float64)
+    x = one.clone()
+    ident = [x]
+    for _ in range(n_pulses):
+        x = model.exact_step(x, amplitude * one, width)
+        ident.append(x)
+    x = one.clone()
+    comp = [x]
+    for _ in range(n_pulses):
+        x = model.exact_step(model.exact_step(x, counter[0] * one, width), counter[1] * one, width)
+        comp.append(x)
+    g_ident = model.conductance(torch.stack(ident))
+    targets = torch.linspace(float(g_ident[0]), float(g_ident[-1]), n_pulses + 1, dtype=torch.float64)
+    x_targets = model.state_of_resistance(1.0 / targets)
+    rate = abs(float(model.rate(amplitude * one))) * w.j
+    widths = torch.log(x_targets[:-1] / x_targets[1:]) / rate
+    x = one.clone()
+    adapt = [x]
+    for t in widths.tolist():
+        x = model.exact_step(x, amplitude * one, t)
+        adapt.append(x)
+    return {"identical": g_ident, "compensated": model.conductance(torch.stack(comp)),
+            "adapted": model.conductance(torch.stack(adapt)), "adapted_widths": widths}
