@@ -161,3 +161,14 @@ def test_bad_input_names_the_field():
     with pytest.raises(ConfigError, match="exact"):
         simulate(VTEAM(window=Window(kind="joglekar", p=2.0)), torch.zeros(2), PulseTrain.uniform(0.1, 1e-3, 1),
                  method="exact")
+
+
+def test_pulse_schemes_adapted_is_linear_and_identical_is_not():
+    from neurofab.devices.pulse_response import nonlinearity, potentiation_schemes
+
+    s = potentiation_schemes(VTEAM(), n_pulses=30)
+    assert nonlinearity(s["adapted"]) < 1e-9 < 0.1 < nonlinearity(s["identical"])
+    assert float(s["adapted"][-1]) == pytest.approx(float(s["identical"][-1]), rel=1e-9)  # same range
+    assert bool((s["adapted_widths"] > 0).all())
+    with pytest.raises(ConfigError, match="xu"):
+        potentiation_schemes(VTEAM(window=Window(kind="joglekar")))
