@@ -172,3 +172,13 @@ def test_pulse_schemes_adapted_is_linear_and_identical_is_not():
     assert bool((s["adapted_widths"] > 0).all())
     with pytest.raises(ConfigError, match="xu"):
         potentiation_schemes(VTEAM(window=Window(kind="joglekar")))
+
+
+@settings(max_examples=15, deadline=None)
+@given(amps=st.lists(st.floats(-1.6, 1.6), min_size=1, max_size=5), width=st.floats(1e-9, 1e-5),
+       g0=st.floats(0.2e-9, 1.7e-9))
+def test_rram_gap_stays_in_range_under_any_drive(amps, width, g0):
+    r = RRAMGap()
+    tr = simulate(r, torch.tensor([g0], dtype=torch.float64), PulseTrain(amplitudes=amps, width=width))
+    assert bool((tr.s >= r.g_min).all()) and bool((tr.s <= r.g_max).all())
+    assert bool(torch.isfinite(tr.i).all())
