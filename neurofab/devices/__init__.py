@@ -1,6 +1,8 @@
 """L1 — one synaptic element: pulse response, variability, noise, drift; physical memristor models; presets."""
 
 from neurofab.devices.any import AnyDevice
+from neurofab.devices.integrate import Trajectory, simulate
+from neurofab.devices.memristors import VTEAM, RRAMGap, Window
 from neurofab.devices.models import (
     ConstantStep,
     ExpStep,
@@ -13,10 +15,14 @@ from neurofab.devices.models import (
 )
 from neurofab.devices.pair import OneSidedPair, PairArray
 from neurofab.devices.presets import device_presets
+from neurofab.devices.pulse_response import ConductanceCurve, conductance_curve, to_pulsed_device
 from neurofab.devices.pulsed import DeviceArray, PulsedDevice
+from neurofab.devices.waveforms import PulseTrain, SineSweep
 
 __all__ = [
+    "VTEAM",
     "AnyDevice",
+    "ConductanceCurve",
     "ConstantStep",
     "DeviceArray",
     "ExpStep",
@@ -27,7 +33,15 @@ __all__ = [
     "PairArray",
     "PiecewiseStep",
     "PowStep",
+    "PulseTrain",
     "PulsedDevice",
+    "RRAMGap",
+    "SineSweep",
     "SoftBounds",
+    "Trajectory",
+    "Window",
+    "conductance_curve",
     "device_presets",
+    "simulate",
+    "to_pulsed_device",
 ]

@@ -1,0 +1,33 @@
+"""The review-devices reproduction: claims hold or deviate as declared; the registry carries its sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurofab.devices.review_figures import review_figures
+from neurofab.repro import get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_review_devices_quick_passes(seed, tmp_path):
+    report = get("review-devices").run(quick=True, seed=seed)
+    assert report.passed, [f"{r.quantity}: paper {r.paper}, ours {r.ours}" for r in report.failures]
+    counts = report.counts()
+    assert counts["claims"] == 8 and counts["reproduce"] == 6 and counts["deviate_declared"] == 2
+    areas = report.extra["lobe_area_W"]
+    assert areas["10000"] > areas["1e+06"] > areas["1e+08"] > 0
+    nl = report.extra["nonlinearity"]
+    assert nl["adapted"] < 1e-9 < nl["identical"]
+    if seed == 0:
+        report.write(tmp_path)
+        assert (tmp_path / "review_devices.png").stat().st_size > 0
+
+
+def test_registry_rows_have_sources_and_units():
+    rows = review_figures()
+    assert len(rows) >= 30
+    assert all(r.source.startswith("seed 003 l. ") and r.unit and r.printed for r in rows)
+    loihi = review_figures("loihi")
+    assert {r.value for r in loihi} == {23.6e-12, 24e-12}  # the review's two readings, both kept
+    assert review_figures("Neurogrid")[-1].value == pytest.approx(941e-12)
