@@ -4,7 +4,9 @@ for the hybrid convolutional spiking neural network with online learning' (Table
 Throughput, per-layer image rates, weight memory and learning throughput are computed by
 ``neurofab.systems.moneta_performance`` from the chip description (8 cores × 9 arrays of 128×128 8T-SRAM, 8-bit
 weights, 1 GHz, 17-cycle updates) and the ConvSNN of Table 1; efficiency and density divide them by the post-layout
-power and area the paper states.
+power and area the paper states. All of it is the paper's own arithmetic on its own premises, so the rows are
+consistency checks; the two printed values that arithmetic does not give are judged claims, declared. Table 2's
+accuracies (the STDP and hybrid training runs) are not part of this reproduction.
 """
 
 from __future__ import annotations
