@@ -3,22 +3,25 @@
 Three parts:
 
 A. The calibration arithmetic of Tables 3–6 (and the internal consistency of Table 7), recomputed from the
-   paper's printed inputs: products, totals, error percentages, implied factors.
-B. Our circuit models at 40 nm beside Tables 3 and 5: the 40 nm node is our 45 nm Table-1 node shrunk by 40/45
-   at the macro's 0.9 V. Calibrated inputs, all taken from the paper: the 1.84 inverter-height factor (control
-   and adder-region inverters), the 2.5 × 2.5 I/O layout scale and α = 1.44 (level shifters), γ, δ, ε, ζ
+   paper's printed inputs: consistency checks, counted apart from claims.
+B. Our circuit models at 40 nm judged against Tables 3 and 5 (the macro validation, the paper's point): the 40 nm
+   node is our 45 nm Table-1 node shrunk by 40/45 at the macro's 0.9 V. Calibrated inputs, all taken from the paper:
+   the 1.84 inverter-height factor, the 2.5 × 2.5 I/O layout scale and α = 1.44 (level shifters), γ, δ, ε, ζ
    (activities). Table 3 is read per sensing cycle — one group of 7 rows on, one mux position, the 16 ADCs
-   converting at once — the operation its latencies add up along; the macro is our sub-array in voltage mode
-   (256-cell bit lines, a divider against an optimal load, 16 flash ADCs of 7 StrongARM VSAs, one reference column
-   per VSA). The macro's RRAM resistance and read voltage are not published: 6 kΩ / 150 (Table 7's RRAM [12]) and
-   0.2 V are assumed, and a read-voltage sweep is reported.
-C. Table 7 for VGG-8 (layer table, 8-bit weights and activations) on our chip model: six designs, values within
-   stated bands, the paper's trends as ordering rows. No parameter of ours was fitted to Table 7.
+   converting at once; the macro is our sub-array in voltage mode (256-cell bit lines, a divider against an optimal
+   load, 16 flash ADCs of 7 StrongARM VSAs, one reference column per VSA). The macro's RRAM resistance and read
+   voltage are not published: 6 kΩ / 150 (Table 7's RRAM [12]) and 0.2 V are assumed.
+C. Table 7 for VGG-8 and ResNet-18 (layer tables, 8-bit weights and activations) on our chip model: six designs,
+   and the paper's trends. No parameter of ours was fitted to Table 7.
+
+Every claim of B and C has one a-priori band, a factor 1.5 taken as ±1/3 (:data:`_MODEL`); where our models miss
+it the claim declares the deviation with its measured cause (:data:`CAUSES`).
 """
 
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from neurofab.cost.cim import LU2021, CellConfig, ChipEstimate, CIMConfig, build_subarray, estimate, table7_config
 from neurofab.cost.circuits import dff, full_adder, latch_comparator
@@ -26,11 +29,13 @@ from neurofab.cost.gates import inverter
 from neurofab.cost.mapping import resnet18_imagenet, vgg8_cifar10
 from neurofab.cost.periphery import level_shifter
 from neurofab.cost.technology import technology
+from neurofab.repro.claims import Claim, Claims, ModelUncertainty, PrintedPrecision, Qualitative
 from neurofab.repro.registry import reproduction
-from neurofab.repro.report import Absolute, Exact, Info, Relative, Report, Rounded, Within
+from neurofab.repro.report import Exact, Info, Relative, Report, Rounded, Within
 
 UM2 = 1e-12
 PJ = 1e-12
+_T3, _T4, _T5, _T6, _T7 = (f"seed 001 l. {n}" for n in (1164, 1192, 1200, 1214, 1237))  # Tables 3–7
 
 DESIGNS = ("7nm-sram", "22nm-sram", "rram_he2020", "rram_wu2018", "pcm_kim2019", "fefet_ni2018")
 LABELS = {
@@ -54,66 +59,188 @@ TABLE7_RESNET18 = {
     "utilization": (94.59, 94.59, 91.42, 86.64, 86.64, 86.64),
     "tops_per_w": (25.87, 15.93, 26.68, 56.41, 54.27, 58.07),
 }
+# Table 7 designs whose printed post-layout TOPS/W is not pre-layout / 1.22 (a misprint in the paper)
+TABLE7_POST_MISPRINTED = ("22nm-sram", "pcm_kim2019")
 # Table 7 "before calibration" areas (VGG-8)
 TABLE7_AREA_BEFORE = (13.34, 60.25, 31.18, 17.88, 17.88, 17.64)
 
-# bands for part C, one per quantity, with the reason (the per-row note adds where our number sits and why)
-BANDS = {
-    "area_mm2": (2.5, "area: array cells and Table-1 gates are the paper's (part B: digital cells within 1 %); the "
-                      "periphery sizing and what NeuroSim counts (switch matrices, buffer type, routing) is not "
-                      "published"),
-    "dynamic_energy_uJ": (4.0, "energy: our ADC is a flash of StrongARM comparators sized by Pelgrom for σ = ½ LSB, "
-                               "NeuroSim's a SPICE-fitted multi-level sense amplifier whose power grows with the "
-                               "number of levels only"),
-    "leakage_mW": (8.0, "leakage: one I_off = 0.1 nA/µm at every node (±50 %) over all periphery widths; NeuroSim's "
-                        "per-node LSTP leakage is not published"),
-    "tops_per_w": (4.0, "TOPS/W follows the energy"),
-    "tops_per_w_post_layout": (4.0, "post-layout = pre-layout / η in both"),
-    "enVM_timing": (4.0, "clock and latency of eNVM designs: our sensing window (word line, clamp, ADC node settled "
-                         "to ½ LSB, comparator regeneration) vs NeuroSim's fitted sensing cycle"),
+_MODEL = ModelUncertainty(
+    "our gate-level RC and C·V² circuit models, with our own sizing, against SPICE-fitted or measured values: a "
+    "factor 1.5 (the target of the fidelity work), taken as ±1/3 so neither side exceeds it", rel=1 / 3)
+_BAND = Relative(1 / 3)
+_TREND, _RESNET_TREND = "seed 001 l. 1276", "seed 001 l. 1280"
+#: Declared deviations, each with its measured cause (see the row notes for the per-design numbers).
+CAUSES = {
+    "t3_adc_area": "ours 1,580 µm² (×0.37): StrongARM input pairs Pelgrom-sized for σ = ½ of the 6.7 mV top step "
+                   "at the assumed 0.2 V read; layout overhead of matched analog cells is not modelled",
+    "t3_adc_energy": "ours 7.1 pJ (×0.095): 7 VSA decisions + 7 reference columns conducting for our 0.19 ns; with "
+                     "the references conducting for the macro's 5.19 ns it is 21 pJ (×0.29); the rest depends on the "
+                     "unpublished cell and read voltage (0.5 V read: 45 pJ)",
+    "t3_adc_latency": "ours 0.094 ns (×0.019): regeneration of a StrongARM latch from half a step (τ ≈ 8 ps) + SR "
+                      "latch + encoder; NeuroSim's 5 ns is a SPICE fit of the macro's sense amplifier, not broken down",
+    "t3_array_energy": "ours 0.58 pJ (×0.12): V_DD·I·t for our 0.19 ns conduction; at the macro's 5.19 ns it is "
+                       "3.0 pJ (×0.60); the cell (6 kΩ / 150) and 0.2 V read are assumptions",
+    "t3_array_latency": "ours 0.65 ns (×3.4): our 256-cell bit line + mux + 7 VSA inputs settle to half the smallest "
+                        "step in ≈ 5 τ; how NeuroSim defines its 0.19 ns is not in the paper",
+    "t3_latency": "ours 1.23 ns (×0.12) = our 0.88 ns path × β: the ADC (0.09 vs 5 ns) and level shifter (0.17 vs "
+                  "1.12 ns) switch in RC time; the macro's sensing cycle is set by its SPICE-fitted sense amplifier",
+    "t3_energy": "ours 8.5 pJ (×0.098): the ADC (7.1 vs 74.5 pJ) and array (0.6 vs 5.0 pJ) rows above",
+    "t6_tops_w": "not computed: Table 6's 3,177.75 pJ does not decompose into Tables 3 and 5 (it is 33.1 × their "
+                 "per-cycle sum, neither the 19 row groups nor the 152 conversions per ADC of one array read), so "
+                 "the sensing cycles behind it are unknown",
+    "area": "ours 0.50–0.58× the paper's (7 nm SRAM 7.7 vs 13.3 mm², 100 kΩ RRAM 13.5 vs 25.6): the arrays and "
+            "Table-1 gates are the paper's (Table 5 within 2 %), but our "
+            "periphery (buffers, switch matrices, routing, level shifters) is smaller; the paper does not break its "
+            "area down",
+    "energy": "ours 1.4–1.7× (SRAM) and 3.0–3.2× (eNVM) the paper's; the ADC dominates: our eNVMs' 5-bit "
+              "offset-limited flash of StrongARM comparators (Pelgrom-sized for σ = ½ LSB) costs 0.35 pJ per "
+              "conversion, more than the paper's whole energy per conversion (0.20–0.24 pJ; SRAM 4-bit: ours "
+              "0.07–0.11 pJ vs 0.10–0.19 pJ whole); NeuroSim's multi-level sense amplifier is SPICE-fitted",
+    "leakage": "ours 2.6–5.6× the paper's: one I_off = 0.1 nA/µm at every node over all periphery widths; "
+               "NeuroSim's per-node low-standby-power leakage is not published",
+    "latency": "ours 0.10–0.15× (SRAM) and 0.32–0.64× (eNVM) the paper's (clock 0.29–0.45 vs 2.98–4.87 ns; "
+               "1.06–2.17 vs 2.02–2.30 ns): our sensing window (row, bit line, "
+               "comparator regeneration) is shorter than NeuroSim's fitted sensing cycle; 8T SRAM read ports develop "
+               "full scale in picoseconds",
+    "tops_per_w": "ours 0.31–0.33× for the eNVMs (e.g. 100 kΩ RRAM 23.7 vs 71.25): follows their 3× energy (the "
+                  "flash ADC) and 5× leakage",
+    "resnet_area": "ours 0.36–0.44× the paper's: as for VGG-8, and our chip holds ResNet-18's 11.7 M weights in about "
+                   "as many tiles as VGG-8's 13.0 M; our buffers barely grow",
+    "resnet_tpw": "ours 0.35–0.38× for the eNVMs: as for VGG-8 (the flash ADC)",
+    "resnet_tpw_change": "ours −9 % (−7 … −12 per design): our energy per operation barely changes between the "
+                         "networks (the same sub-arrays and ADCs per MAC); NeuroSim's drop comes with buffers and "
+                         "interconnect that grow with ResNet-18's chip (+25–50 %), which ours does not (−4 … +7 %)",
+    "resnet_density_change": "ours −50 % (−33 … −57 per design): our latency grows less and our chip does not grow "
+                             "(area −4 … +7 % against the paper's +25–50 %)",
+    "trend_rram12_tpw": "not reproduced: ours 9.9 vs 14.6 TOPS/W; RRAM [12]'s 4 slices × a 5-bit flash (0.350 pJ "
+                        "per conversion, ADC 55 µJ) cost more than SRAM's 8 slices × a 4-bit flash (0.108 pJ, 34 µJ): "
+                        "in an offset-limited flash one more bit costs ×3.2 (2× comparators, each larger), in "
+                        "NeuroSim's sense amplifier ×2; the 6 kΩ columns add array current",
+    "trend_envm_density": "not reproduced: RRAM [12] 0.070 and FeFET 0.097 below SRAM's 0.111 TOPS/mm²: our 22 nm "
+                          "SRAM clock is 0.45 ns (paper 4.87 ns) while eNVM clocks are 0.5–0.9× the paper's, so "
+                          "SRAM's TOPS/mm² rises ×19",
+    "resnet_area_growth": "ours −4 … +7 %: our area follows the weight count (ResNet-18 11.7 M vs VGG-8 13.0 M); "
+                          "NeuroSim's growth comes from parts the paper does not break down (buffers sized by feature "
+                          "maps are our guess)",
 }
+
+
+def _t7(key: str, quantity: str, paper: float, unit: str, source: str, cause: str | None) -> Claim:
+    return Claim(key, quantity, paper, source, _MODEL, tolerance=_BAND, unit=unit, deviation=cause)
+
+
+_T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "dynamic energy", "µJ", "energy"),
+                  ("leakage_mW", "leakage power", "mW", "leakage"), ("tops_per_w", "TOPS/W (pre-layout)", "TOPS/W",
+                                                                     "tops_per_w"),
+                  ("latency_ms", "latency", "ms", "latency"))
+#: Table 7 claims that deviate (measured; see CAUSES): (quantity key, design)
+T7_DEVIATING = frozenset({(q, d) for q in ("area_mm2", "dynamic_energy_uJ", "leakage_mW", "latency_ms")
+                          for d in DESIGNS} | {("tops_per_w", d) for d in DESIGNS if not d.endswith("sram")})
+RESNET_DEVIATING = frozenset({("area_mm2", d) for d in DESIGNS}
+                             | {("tops_per_w", d) for d in DESIGNS if not d.endswith("sram")})
+
+CLAIMS = Claims([
+    Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
+          unit="µm²"),
+    Claim("t3_ls_energy", "T3 level-shifter energy per sensing cycle: ours vs NeuroSim", 1.02, _T3, _MODEL,
+          tolerance=_BAND, unit="pJ"),
+    Claim("t3_adc_area", "T3 ADC area: ours vs NeuroSim", 4271, _T3, _MODEL, tolerance=_BAND, unit="µm²",
+          deviation=CAUSES["t3_adc_area"]),
+    Claim("t3_adc_energy", "T3 ADC energy per sensing cycle: ours vs NeuroSim", 74.50, _T3, _MODEL, tolerance=_BAND,
+          unit="pJ", deviation=CAUSES["t3_adc_energy"]),
+    Claim("t3_adc_latency", "T3 ADC latency: ours vs NeuroSim", 5.0, _T3, _MODEL, tolerance=_BAND, unit="ns",
+          deviation=CAUSES["t3_adc_latency"]),
+    Claim("t3_array_energy", "T3 array energy per sensing cycle: ours vs NeuroSim", 4.99, _T3, _MODEL,
+          tolerance=_BAND, unit="pJ", deviation=CAUSES["t3_array_energy"]),
+    Claim("t3_array_latency", "T3 array latency: ours vs NeuroSim", 0.19, _T3, _MODEL, tolerance=_BAND, unit="ns",
+          deviation=CAUSES["t3_array_latency"]),
+    Claim("t3_area", "T3 macro analog area (LS + mux + ADC + array): ours vs chip", 44853, _T3, _MODEL,
+          tolerance=_BAND, unit="µm²"),
+    Claim("t3_latency", "T3 sensing cycle × β: ours vs chip (~10 ns)", 10.0, _T3, _MODEL, tolerance=_BAND, unit="ns",
+          deviation=CAUSES["t3_latency"]),
+    Claim("t3_energy", "T3 analog energy per sensing cycle: ours vs chip", 86.79, _T3, _MODEL, tolerance=_BAND,
+          unit="pJ", deviation=CAUSES["t3_energy"]),
+    Claim("t5_area", "T5 digital modules' area: ours vs chip", 31386, _T5, _MODEL, tolerance=_BAND, unit="µm²"),
+    Claim("t5_energy", "T5 digital modules' energy: ours vs chip", 15.26, _T5, _MODEL, tolerance=_BAND, unit="pJ"),
+    Claim("t6_tops_w", "T6 macro energy efficiency (pre-layout): ours vs chip", 10.4, _T6, _MODEL, tolerance=_BAND,
+          unit="TOPS/W", deviation=CAUSES["t6_tops_w"]),
+    *[_t7(f"vgg_{q}_{dev}", f"T7 VGG-8 {LABELS[dev]}: {name}", TABLE7_VGG8[q][i], unit, _T7,
+          CAUSES[family] if (q, dev) in T7_DEVIATING else None)
+      for q, name, unit, family in _T7_QUANTITIES for i, dev in enumerate(DESIGNS)],
+    *[_t7(f"resnet_{q}_{dev}", f"T7 ResNet-18 {LABELS[dev]}: {name}", TABLE7_RESNET18[q][i], unit, _T7,
+          CAUSES[f"resnet_{family}"] if (q, dev) in RESNET_DEVIATING else None)
+      for q, name, unit, family in (("area_mm2", "area", "mm²", "area"), ("tops_per_w", "TOPS/W (pre-layout)",
+                                                                          "TOPS/W", "tpw"))
+      for i, dev in enumerate(DESIGNS)],
+    Claim("trend_envm_tpw", "trend: high-R_on eNVMs (RRAM [13], PCM, FeFET) above 22 nm SRAM in TOPS/W",
+          "eNVM > SRAM at the same node", _TREND, Qualitative(), order=">", unit="TOPS/W"),
+    Claim("trend_rram12_tpw", "trend: RRAM [12] (2 bit, 6 kΩ) above 22 nm SRAM in TOPS/W", "31.63 > 18.48", _T7,
+          Qualitative(), order=">", unit="TOPS/W", deviation=CAUSES["trend_rram12_tpw"]),
+    Claim("trend_envm_density", "trend: every eNVM above 22 nm SRAM in TOPS/mm²", "eNVM > SRAM at the same node",
+          _TREND, Qualitative(), order=">", unit="TOPS/mm²", deviation=CAUSES["trend_envm_density"]),
+    Claim("trend_ron", "trend: higher R_on, higher TOPS/W (240 > 100 > 40 > 6 kΩ)", "73.72 > 71.25 > 68.69 > 31.63",
+          _TREND, Qualitative(), order=">", unit="TOPS/W"),
+    Claim("trend_7nm_density", "trend: 7 nm SRAM has the highest TOPS/mm²", "0.044 highest", _TREND, Qualitative(),
+          order=">", unit="TOPS/mm²"),
+    Claim("trend_calibration_area", "trend: calibration (α on level shifters) enlarges eNVM chips", "25.57 > 17.88",
+          _TREND, Qualitative(), order=">", unit="mm²"),
+    Claim("resnet_area_growth_min", "ResNet-18 vs VGG-8 chip area: smallest growth of the six designs", "+25 … +50",
+          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
+    Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
+          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
+    Claim("resnet_tpw_change", "ResNet-18 vs VGG-8 TOPS/W, mean change ('~20 %' lower)", -20, _RESNET_TREND,
+          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_tpw_change"]),
+    Claim("resnet_density_change", "ResNet-18 vs VGG-8 TOPS/mm², mean change ('~70 %' lower)", -70, _RESNET_TREND,
+          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_density_change"]),
+])
 
 
 def _top(parts: dict[str, float], n: int) -> list[tuple[str, float]]:
     return sorted(parts.items(), key=lambda kv: -kv[1])[:n]
 
 
-def _within_factor(k: float, paper: float) -> Within:
-    return Within(paper / k, paper * k)
-
-
 # ===== part A: the paper's arithmetic ======================================================================
+def _cons(report: Report, source: str, quantity: str, paper, ours, tolerance, unit: str = "", note: str = "") -> None:
+    """The paper's arithmetic on its own printed inputs: a consistency check (context rows stay info)."""
+    if isinstance(tolerance, Info):
+        report.add(quantity, paper, ours, tolerance, unit, note)
+    else:
+        report.consistency(quantity, paper, ours, tolerance, source, unit, note)
+
+
 def _part_a(report: Report) -> None:
     alpha, beta, eta = LU2021.alpha, LU2021.beta, LU2021.eta
     g, d, e, z = LU2021.gamma, LU2021.delta, LU2021.epsilon, LU2021.zeta
     # Table 3 — areas
-    report.add("T3 level-shifter area 256×3 × (2.8×10 µm²) × α", 30966, round(256 * 3 * 2.8 * 10 * alpha), Exact(),
+    _cons(report, _T3, "T3 level-shifter area 256×3 × (2.8×10 µm²) × α", 30966, round(256 * 3 * 2.8 * 10 * alpha),
+          Exact(),
                "µm²", "768 level shifters of 2.8 µm × 10 µm, wiring factor α = 1.44 (printed '256×28×3')")
-    report.add("T3 chip level-shifter area 12,084 + 19,505", 31589, 12084 + 19505, Exact(), "µm²", "WL + BL/SL")
+    _cons(report, _T3, "T3 chip level-shifter area 12,084 + 19,505", 31589, 12084 + 19505, Exact(), "µm²", "WL + BL/SL")
     cell = 75 * (40e-9) ** 2 / UM2
-    report.add("T3 RRAM cell 75 F² at 40 nm", 0.12, cell, Rounded(decimals=2), "µm²")
-    report.add("T3 array area 256×256×0.12", 7864, 256 * 256 * 0.12, Rounded(decimals=0), "µm²")
+    _cons(report, _T3, "T3 RRAM cell 75 F² at 40 nm", 0.12, cell, Rounded(decimals=2), "µm²")
+    _cons(report, _T3, "T3 array area 256×256×0.12", 7864, 256 * 256 * 0.12, Rounded(decimals=0), "µm²")
     ns_area = 30966 + 459 + 4271 + 7864
     chip_area = 31589 + 5400 + 7864
-    report.add("T3 NeuroSim total area", 43560, ns_area, Exact(), "µm²", "level shifter + mux + ADC + array")
-    report.add("T3 chip total area", 44853, chip_area, Exact(), "µm²", "level shifter + ADC/mux block + array")
-    report.add("T3 area error NeuroSim vs chip", None, 100 * (ns_area - chip_area) / chip_area, Info(), "%",
+    _cons(report, _T3, "T3 NeuroSim total area", 43560, ns_area, Exact(), "µm²", "level shifter + mux + ADC + array")
+    _cons(report, _T3, "T3 chip total area", 44853, chip_area, Exact(), "µm²", "level shifter + ADC/mux block + array")
+    _cons(report, _T3, "T3 area error NeuroSim vs chip", None, 100 * (ns_area - chip_area) / chip_area, Info(), "%",
                "not printed; computed from the totals")
     lat = 1.12 + 0.06 + 5 + 0.19 + 0.37 + 0.02
-    report.add("T3 sensing path Σ latencies", 6.76, lat, Rounded(decimals=2), "ns",
+    _cons(report, _T3, "T3 sensing path Σ latencies", 6.76, lat, Rounded(decimals=2), "ns",
                "level shifter, mux, ADC, array, mux decoder, ADC encoder")
-    report.add("T3 sensing path × β", 9.46, lat * beta, Rounded(decimals=2), "ns", "β = 1.4; chip ≈ 10 ns")
-    report.add("T3 latency error vs chip ~10 ns", None, 100 * (lat * beta - 10) / 10, Info(), "%")
+    _cons(report, _T3, "T3 sensing path × β", 9.46, lat * beta, Rounded(decimals=2), "ns", "β = 1.4; chip ≈ 10 ns")
+    _cons(report, _T3, "T3 latency error vs chip ~10 ns", None, 100 * (lat * beta - 10) / 10, Info(), "%")
     en = 1.02 + 0.07 + 74.50 + 4.99
-    report.add("T3 NeuroSim energy total", 80.58, en, Rounded(decimals=2), "pJ", "level shifter + mux + ADC + array")
-    report.add("T3 energy error vs chip 86.79 pJ", None, 100 * (en - 86.79) / 86.79, Info(), "%")
+    _cons(report, _T3, "T3 NeuroSim energy total", 80.58, en, Rounded(decimals=2), "pJ",
+          "level shifter + mux + ADC + array")
+    _cons(report, _T3, "T3 energy error vs chip 86.79 pJ", None, 100 * (en - 86.79) / 86.79, Info(), "%")
     # Table 4 — sizing
-    report.add("T4 shift-add DFFs 16 × 11", 176, 16 * 11, Exact())
-    report.add("T4 shift-add adder bits 16 × 3 × 3", 144, 16 * 3 * 3, Exact())
-    report.add("T4 accumulator DFFs 128 × 8", 1024, 128 * 8, Exact())
-    report.add("T4 accumulator adder bits 16 × (7+9+11+15)", 672, 16 * (7 + 9 + 11 + 15), Exact())
+    _cons(report, _T4, "T4 shift-add DFFs 16 × 11", 176, 16 * 11, Exact())
+    _cons(report, _T4, "T4 shift-add adder bits 16 × 3 × 3", 144, 16 * 3 * 3, Exact())
+    _cons(report, _T4, "T4 accumulator DFFs 128 × 8", 1024, 128 * 8, Exact())
+    _cons(report, _T4, "T4 accumulator adder bits 16 × (7+9+11+15)", 672, 16 * (7 + 9 + 11 + 15), Exact())
     dff_unit = 719 / 176
-    report.add("T5 accumulator DFF count implied by 4,968 µm²", 1216, 4968 / dff_unit, Rounded(sig=4), "DFF",
+    _cons(report, _T5, "T5 accumulator DFF count implied by 4,968 µm²", 1216, 4968 / dff_unit, Rounded(sig=4), "DFF",
                "⚠ Table 4 gives NeuroSim 1,024 DFFs, but its Table-5 area (and energy 17.3/2.504×176) fits the "
                "chip's 1,216 DFFs at 719/176 µm² each")
     # Table 5 — energies with γ δ ε ζ
@@ -122,51 +249,48 @@ def _part_a(report: Report) -> None:
            "accumulator adder": (3.99, d, 0.60), "accumulator inverters": (16.88, e, 0.84),
            "control DFF": (26.96, z, 2.97), "control inverters": (16.28, e, 0.81)}
     for name, (e_raw, factor, printed) in raw.items():
-        report.add(f"T5 {name} energy × factor", printed, e_raw * factor, Rounded(decimals=2), "pJ",
+        _cons(report, _T5, f"T5 {name} energy × factor", printed, e_raw * factor, Rounded(decimals=2), "pJ",
                    f"{e_raw} pJ × {factor:g}")
-    report.add("T5 NeuroSim energy total", 15.41, sum(v[2] for v in raw.values()), Rounded(decimals=2), "pJ")
+    _cons(report, _T5, "T5 NeuroSim energy total", 15.41, sum(v[2] for v in raw.values()), Rounded(decimals=2), "pJ")
     chip_e = (1.25, 0.15, 0.33, 8.37, 0.60, 0.80, 3.01, 0.75)
-    report.add("T5 chip energy total", 15.26, sum(chip_e), Rounded(decimals=2), "pJ")
+    _cons(report, _T5, "T5 chip energy total", 15.26, sum(chip_e), Rounded(decimals=2), "pJ")
     ns_rows = (719, 662, 1336, 4968, 3089, 6808, 6569)
-    report.add("T5 control-DFF area implied by the 31,893 µm² total", None, 31893 - sum(ns_rows), Info(), "µm²",
+    _cons(report, _T5, "T5 control-DFF area implied by the 31,893 µm² total", None, 31893 - sum(ns_rows), Info(), "µm²",
                "the NeuroSim cell is blank in the table; = 1,895 DFFs of 4.085 µm²")
     chip_rows = (681, 663, 1334, 4706, 3291, 6797, 7334, 6558)
-    report.add("T5 chip area total", 31386, sum(chip_rows), Info(), "µm²",
+    _cons(report, _T5, "T5 chip area total", 31386, sum(chip_rows), Info(), "µm²",
                "⚠ the printed total is 22 µm² above the sum of its eight rows (31,364)")
-    report.add("T5 inverter area 1,336/2,133 = 6,808/10,869 = 6,569/10,485", 0.6264, 6808 / 10869,
+    _cons(report, _T5, "T5 inverter area 1,336/2,133 = 6,808/10,869 = 6,569/10,485", 0.6264, 6808 / 10869,
                Rounded(decimals=4), "µm²", "one inverter with the 1.84 height factor; the three rows agree")
-    report.add("T5 energy error NeuroSim vs chip", None, 100 * (15.41 - 15.26) / 15.26, Info(), "%")
+    _cons(report, _T5, "T5 energy error NeuroSim vs chip", None, 100 * (15.41 - 15.26) / 15.26, Info(), "%")
     # Table 6 — chip level
     ops = 128 * 128 * 2
-    report.add("T6 operations per full array 128×128×2", 32768, ops, Exact())
+    _cons(report, _T6, "T6 operations per full array 128×128×2", 32768, ops, Exact())
     pre_chip = ops / 10.4e12 / PJ
     post_chip = ops / 8.48e12 / PJ
-    report.add("T6 chip pre-layout energy from 10.4 TOPS/W", 3150.8, pre_chip, Rounded(decimals=1), "pJ")
-    report.add("T6 chip post-layout energy from 8.48 TOPS/W", 3864.2, post_chip, Rounded(decimals=1), "pJ")
-    report.add("T6 pre-layout error NeuroSim 3,177.75 pJ vs chip", "< 1 %", 100 * (3177.75 - pre_chip) / pre_chip,
+    _cons(report, _T6, "T6 chip pre-layout energy from 10.4 TOPS/W", 3150.8, pre_chip, Rounded(decimals=1), "pJ")
+    _cons(report, _T6, "T6 chip post-layout energy from 8.48 TOPS/W", 3864.2, post_chip, Rounded(decimals=1), "pJ")
+    _cons(report, _T6, "T6 pre-layout error NeuroSim 3,177.75 pJ vs chip", "< 1 %",
+          100 * (3177.75 - pre_chip) / pre_chip,
                Within(-1, 1), "%", "the paper: 'error under 1 %'")
-    report.add("T6 η implied by 3,864.2 / 3,177.75", eta, post_chip / 3177.75, Rounded(decimals=2))
-    report.add("T6 post-layout error 3,177.75 × η vs chip", "< 1 %", 100 * (3177.75 * eta - post_chip) / post_chip,
+    _cons(report, _T6, "T6 η implied by 3,864.2 / 3,177.75", eta, post_chip / 3177.75, Rounded(decimals=2))
+    _cons(report, _T6, "T6 post-layout error 3,177.75 × η vs chip", "< 1 %",
+          100 * (3177.75 * eta - post_chip) / post_chip,
                Within(-1, 1), "%")
     cycles = 3177.75 / (en + 15.41)
-    report.add("T6 whole-array energy / (T3 + T5 energy per sensing cycle)", None, cycles, Info(), "cycles",
+    _cons(report, _T6, "T6 whole-array energy / (T3 + T5 energy per sensing cycle)", None, cycles, Info(), "cycles",
                f"⚠ 3,177.75 / (80.58 + 15.41) = {cycles:.1f} sensing cycles, neither the ⌈128/7⌉ = 19 row groups "
                "nor the 19 × 8 = 152 conversions per ADC of one 128 × 128 array read: Table 6 does not decompose "
                "into Tables 3 and 5 (part B reads Table 3 per sensing cycle, the unit its latencies add up in)")
-    # Table 7 — internal consistency
+    # Table 7 — internal consistency: post-layout = pre-layout / η, except where the paper's print does not close
     for i, dev in enumerate(DESIGNS):
         pre, post = TABLE7_VGG8["tops_per_w"][i], TABLE7_VGG8["tops_per_w_post_layout"][i]
-        ok = round(pre / eta, 2) == post
-        report.add(f"T7 {LABELS[dev]}: pre-layout TOPS/W / η", post, pre / eta,
-                   Rounded(decimals=2) if ok else Info(), "TOPS/W",
-                   "" if ok else f"⚠ printed {post} ≠ {pre}/1.22 = {pre / eta:.2f}")
-    vgg_ops = 2 * sum(layer.macs for layer in vgg8_cifar10())
-    for i, dev in enumerate(DESIGNS):
-        e_total = TABLE7_VGG8["dynamic_energy_uJ"][i] * 1e-6 + TABLE7_VGG8["leakage_mW"][i] * 1e-3 \
-            * TABLE7_VGG8["latency_ms"][i] * 1e-3
-        implied = TABLE7_VGG8["tops_per_w"][i] * 1e12 * e_total
-        report.add(f"T7 {LABELS[dev]}: ops implied by TOPS/W × (E + P·t)", vgg_ops, implied, Relative(0.05), "op",
-                   "VGG-8 2·MAC count (1.232 G) vs the paper's columns (1.18–1.22 G)")
+        if dev in TABLE7_POST_MISPRINTED:
+            report.add(f"T7 {LABELS[dev]}: pre-layout TOPS/W / η", post, pre / eta, Info(), "TOPS/W",
+                       f"⚠ printed {post} ≠ {pre}/1.22 = {pre / eta:.2f}")
+        else:
+            report.consistency(f"T7 {LABELS[dev]}: pre-layout TOPS/W / η", post, pre / eta, Rounded(decimals=2),
+                               "seed 001 l. 1237", "TOPS/W")
 
 
 # ===== part B: our circuit models at 40 nm =================================================================
@@ -190,12 +314,12 @@ def _part_b(report: Report) -> dict:
     for name, count, unit, ns, chip in areas:
         ours = count * unit / UM2
         out[name] = ours
-        report.add(f"B {name} area: ours vs NeuroSim", ns, ours, Relative(0.01), "µm²",
+        report.add(f"B {name} area: ours vs NeuroSim", ns, ours, Info(), "µm²",
                    f"{count} × ours; DFF = 4 TG + 8 INV, adder = 9 NAND2 per bit (the paper's structures), 45 nm "
                    "Table-1 cells × 40/45" + ("; calibrated input: 1.84 inverter height" if "inverter" in name
                                                else "") + ("; ⚠ NeuroSim cell blank, 7,742 implied by the total"
                                                            if name == "control DFF" else ""))
-        report.add(f"B {name} area: ours vs chip", chip, ours, Relative(0.10), "µm²",
+        report.add(f"B {name} area: ours vs chip", chip, ours, Info(), "µm²",
                    "synthesized gates differ from the model's" if abs(ours / chip - 1) > 0.02 else "")
     # Table 5 energies (raw, then × activity) — per operation of the whole block
     energies = [("shift-add DFF", 176 * flop.energy, 2.504, f.gamma, 1.25),
@@ -208,15 +332,18 @@ def _part_b(report: Report) -> dict:
                 ("control inverters", 10485 * e_inv, 16.28, f.epsilon, 0.75)]
     total_ours = 0.0
     for name, e_raw, ns_raw, factor, chip in energies:
-        report.add(f"B {name} raw energy: ours vs NeuroSim", ns_raw, e_raw / PJ, _within_factor(3, ns_raw), "pJ",
+        report.add(f"B {name} raw energy: ours vs NeuroSim", ns_raw, e_raw / PJ, Info(), "pJ",
                    "ours: every node charges once per operation (C·V² at 0.9 V); NeuroSim's switching count is "
                    "unpublished — band ×3")
         ours = e_raw * factor / PJ
         total_ours += ours
-        report.add(f"B {name} energy × activity: ours vs chip", chip, ours, _within_factor(3, chip), "pJ",
+        report.add(f"B {name} energy × activity: ours vs chip", chip, ours, Info(), "pJ",
                    f"activity {factor:g} from the paper (fitted to NeuroSim's raw energy, not ours) — band ×3")
-    report.add("B digital total energy: ours vs chip", 15.26, total_ours, Relative(0.25), "pJ",
-               "module errors partly cancel; band ±25 %")
+    report.judge("t5_area", sum(out.values()),
+                 note="8 blocks: DFF = 4 TG + 8 INV, adder = 9 NAND2 per bit, inverters of 1.84× height (the "
+                      "paper's structures), 45 nm Table-1 cells × 40/45; counts from Tables 4–5 (control DFFs: 1,895, "
+                      "implied by NeuroSim's total)")
+    report.judge("t5_energy", total_ours, note="C·V² per node per operation × the paper's activities γ δ ε ζ")
     out.update(_part_b_analog(report))
     return out
 
@@ -245,13 +372,13 @@ def _part_b_analog(report: Report) -> dict:
     pitch = math.sqrt(75 * t.feature_size**2)
     c_wl = 256 * (t.c_gate * t.nmos_width + t.wire_capacitance * pitch)  # a word line across 256 columns
     ls = level_shifter(t, 2.0, c_wl, io_scale=2.5, v_switch=t.vdd)
-    report.add("B level-shifter unit area: ours vs 2.8 µm × 10 µm", 28.0, ls.area / UM2, _within_factor(1.5, 28.0),
+    report.add("B level-shifter unit area: ours vs 2.8 µm × 10 µm", 28.0, ls.area / UM2, Info(),
                "µm²", "calibrated input: 2.5 × 2.5 I/O layout scale; output stage sized for a 256-cell word line; "
                "band ×1.5: the sizing of its output stage is ours")
     report.add("B level shifters 768 × unit × α: ours vs chip", 31589, 768 * ls.area * f.alpha / UM2,
-               _within_factor(1.5, 31589), "µm²", "calibrated input α = 1.44; band as for the unit")
+               Info(), "µm²", "calibrated input α = 1.44; band as for the unit")
     report.add("B level-shifter energy, 7 word lines per sensing cycle: ours vs NeuroSim", 1.02,
-               rows_on * ls.energy / PJ, _within_factor(2, 1.02), "pJ",
+               rows_on * ls.energy / PJ, Info(), "pJ",
                "C·V² of the I/O stage and a 256-cell word line; read-mode word lines switch at V_DD = 0.9 V "
                "(assumption) — band ×2: gate-level C·V² with our sizing")
     report.add("B level-shifter delay: ours vs NeuroSim", 1.12, ls.delay * 1e9, Info(), "ns",
@@ -265,7 +392,7 @@ def _part_b_analog(report: Report) -> dict:
                "(ours: 7 rows × mid-level 6 kΩ cells + access transistor); NeuroSim's sizing fraction is not "
                "published")
     report.add("B mux energy, one step (16 gates + 3→8 decoder): ours vs NeuroSim", 0.07, sub.e_mux_step / PJ,
-               _within_factor(2, 0.07), "pJ", "C·V² of the selected gates and the decoder — band ×2: our gate "
+               Info(), "pJ", "C·V² of the selected gates and the decoder — band ×2: our gate "
                "sizing")
     report.add("B mux decoder delay: ours vs NeuroSim", 0.37, cmux.decoder.delay * 1e9, Info(), "ns",
                f"gap ×{0.37 / (cmux.decoder.delay * 1e9):.1f}: our 3→8 decoder drives only the 16 gate loads "
@@ -300,7 +427,7 @@ def _part_b_analog(report: Report) -> dict:
                f"(τ·ln(V_DD/(step/2)), τ = {_tau_ps(sub):.0f} ps) + SR latch + encoder; "
                "NeuroSim's 5 ns is a SPICE fit of the macro's sense amplifier that the paper does not break down")
     report.add("B array area 256×256 cells of 75 F²", 7864, 256 * 256 * 75 * t.feature_size**2 / UM2,
-               Rounded(decimals=0), "µm²")
+               Info(), "µm²")
     t_bl = sub.timing["bit line"]
     g_mid = _mid_conductance(sub)
     tau_mid = sense.c_node / (g_mid + sense.g_load)
@@ -329,6 +456,20 @@ def _part_b_analog(report: Report) -> dict:
     e_total = rows_on * ls.energy + sub.e_mux_step + e_adc_cycle + e_array
     report.add("B analog energy per sensing cycle (LS + mux + ADC + array) vs NeuroSim", 80.58, e_total / PJ,
                Info(), "pJ", f"gap ×{80.58 / (e_total / PJ):.1f}; chip 86.79 pJ")
+    report.judge("t3_ls_area", 768 * ls.area * f.alpha / UM2, note="768 level shifters × our unit × α = 1.44")
+    report.judge("t3_ls_energy", rows_on * ls.energy / PJ, note="7 word lines per sensing cycle")
+    report.judge("t3_adc_area", adc_area, note="16 × (7 VSAs + SR latches + encoder)")
+    report.judge("t3_adc_energy", e_adc_cycle / PJ,
+                 note=f"16 conversions per sensing cycle at {sub.e_adc / PJ:.3f} pJ; with the references conducting "
+                      f"for Table 3's 5.19 ns: {e_adc_paper / PJ:.1f} pJ")
+    report.judge("t3_adc_latency", t_adc * 1e9, note=f"regeneration τ = {_tau_ps(sub):.0f} ps from half a step")
+    report.judge("t3_array_energy", e_array / PJ,
+                 note=f"16 data columns, 7 rows on, 50 % weights; at 5.19 ns conduction: {e_array_paper / PJ:.2f} pJ")
+    report.judge("t3_array_latency", t_bl * 1e9, note="bit line settled to half the smallest step")
+    total_area = 768 * ls.area * f.alpha / UM2 + mux_area + adc_area + 256 * 256 * 75 * t.feature_size**2 / UM2
+    report.judge("t3_area", total_area, note="level shifters + mux + ADC + array")
+    report.judge("t3_latency", path * f.beta * 1e9, note="sensing path × β = 1.4")
+    report.judge("t3_energy", e_total / PJ, note="level shifters + mux + ADC + array per sensing cycle")
     sweep = {}
     for v_read in (0.1, 0.2, 0.3, 0.5):
         alt = build_subarray(MACRO.replace(cell=MACRO.cell.replace(read_voltage=v_read)))
@@ -376,118 +517,80 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
     for i, dev in enumerate(DESIGNS):
         est = ests[dev]
         s = est.summary()
-        s["utilization"] *= 100
         lab = LABELS[dev]
-        sram = dev.endswith("sram")
         sub = build_subarray(est.config)
         conversions = est.energy["adc"] / sub.e_adc
         paper_e = TABLE7_VGG8["dynamic_energy_uJ"][i] * 1e-6
-        detail = {
+        window = ", ".join(f"{k} {v * 1e9:.3f}" for k, v in sub.timing.items())
+        notes = {
             "area_mm2": "ours: " + ", ".join(f"{k} {v * 1e6:.1f}" for k, v in _top(est.area, 4)) + " mm²",
             "dynamic_energy_uJ": f"ADC {est.energy['adc'] * 1e6:.1f} µJ = {conversions / 1e6:.0f} M conversions × "
                                  f"{sub.e_adc / PJ:.3f} pJ; the paper's whole energy is "
                                  f"{paper_e / conversions / PJ:.3f} pJ per conversion",
-            "leakage_mW": "",
-            "tops_per_w": "",
-            "tops_per_w_post_layout": "",
+            "leakage_mW": f"ours {s['leakage_mW'] / TABLE7_VGG8['leakage_mW'][i]:.1f}× the paper's",
+            "tops_per_w": f"ratio {s['tops_per_w'] / TABLE7_VGG8['tops_per_w'][i]:.2f}",
+            "latency_ms": f"clock {s['clock_ns']:.3f} ns (paper {TABLE7_VGG8['clock_ns'][i]}); sensing window "
+                          f"{window} ns",
         }
-        for key in ("area_mm2", "dynamic_energy_uJ", "leakage_mW", "tops_per_w", "tops_per_w_post_layout"):
-            k, why = BANDS[key]
-            paper = TABLE7_VGG8[key][i]
-            extra = f"; {detail[key]}" if detail[key] else ""
-            report.add(f"T7 {lab}: {key}", paper, s[key], _within_factor(k, paper), "",
-                       f"band ×{k:g}; ratio {s[key] / paper:.2f}; {why}{extra}")
-        report.add(f"T7 {lab}: utilization", TABLE7_VGG8["utilization"][i], s["utilization"], Absolute(3.0), "%",
-                   "whole tiles of 2×2 PEs of 2×2 128×128 sub-arrays per layer; ±3 points")
-        window = ", ".join(f"{k} {v * 1e9:.3f}" for k, v in sub.timing.items())
-        for key in ("clock_ns", "latency_ms"):
-            paper = TABLE7_VGG8[key][i]
-            if sram:
-                report.add(f"T7 {lab}: {key}", paper, s[key], Info(), "",
-                           f"gap ×{paper / s[key]:.0f}: our 8T read ports develop full scale in "
-                           f"{sub.sense.t_develop * 1e12:.1f} ps; the sensing window is {window} ns "
-                           f"(clock = max(window × β, shift-add {sub.t_digital * 1e9:.2f} ns)); what fills "
-                           "NeuroSim's SRAM cycle is not broken down in the paper")
-            else:
-                k, why = BANDS["enVM_timing"]
-                report.add(f"T7 {lab}: {key}", paper, s[key], _within_factor(k, paper), "",
-                           f"band ×{k:g}; ratio {s[key] / paper:.2f}; {why}; ours: {window} ns")
-        paper = TABLE7_VGG8["tops_per_mm2"][i]
-        lat_ratio = TABLE7_VGG8["latency_ms"][i] / s["latency_ms"]
-        area_ratio = TABLE7_VGG8["area_mm2"][i] / s["area_mm2"]
-        report.add(f"T7 {lab}: tops_per_mm2", paper, s["tops_per_mm2"], Info(), "",
-                   f"gap ×{s['tops_per_mm2'] / paper:.1f} = latency ×{lat_ratio:.1f} shorter × area ×"
-                   f"{area_ratio:.1f} smaller than the paper's")
+        for key, note in notes.items():
+            report.judge(f"vgg_{key}_{dev}", s[key], note=note)
+        report.add(f"T7 {lab}: utilization", TABLE7_VGG8["utilization"][i], 100 * s["utilization"], Info(), "%",
+                   "whole tiles of 2×2 PEs of 2×2 128×128 sub-arrays per layer")
+        report.add(f"T7 {lab}: clock", TABLE7_VGG8["clock_ns"][i], s["clock_ns"], Info(), "ns")
+        report.add(f"T7 {lab}: TOPS/mm²", TABLE7_VGG8["tops_per_mm2"][i], s["tops_per_mm2"], Info(), "TOPS/mm²",
+                   "latency × area, both judged above")
     t = {dev: ests[dev].tops_per_w for dev in DESIGNS}
-    # trends
-    for dev in ("rram_wu2018", "pcm_kim2019", "fefet_ni2018"):
-        report.ordering(f"trend: {LABELS[dev]} above 22 nm SRAM in TOPS/W",
-                        "eNVM > SRAM at 22 nm", t[dev], ">", t["22nm-sram"], unit="TOPS/W")
+    d = {dev: ests[dev].tops_per_mm2 for dev in DESIGNS}
+    high_ron = ("rram_wu2018", "pcm_kim2019", "fefet_ni2018")
+    report.judge("trend_envm_tpw", lhs=min(t[k] for k in high_ron), rhs=t["22nm-sram"],
+                 note="the lowest of RRAM [13], PCM, FeFET vs 22 nm SRAM: "
+                      + ", ".join(f"{t[k]:.2f}" for k in high_ron))
     e12, es = ests["rram_he2020"], ests["22nm-sram"]
     adc12, adcs = build_subarray(e12.config).e_adc, build_subarray(es.config).e_adc
-    report.add("trend: RRAM [12] (2 bit, 6 kΩ) above 22 nm SRAM in TOPS/W", "31.63 > 18.48",
-               f"{t['rram_he2020']:.2f} vs {t['22nm-sram']:.2f}", Info(), "TOPS/W",
-               f"not reproduced: 4 slices × a 5-bit flash ({adc12 / PJ:.3f} pJ per conversion, ADC "
-               f"{e12.energy['adc'] * 1e6:.0f} µJ) against SRAM's 8 slices × a 4-bit flash ({adcs / PJ:.3f} pJ, "
-               f"{es.energy['adc'] * 1e6:.0f} µJ): an offset-limited flash costs ×{adc12 / adcs:.1f} for one more "
-               "bit (2× comparators, each 4× larger), NeuroSim's sense-amplifier power ×2 (levels only); the 6 kΩ "
-               f"columns add {e12.energy['array'] * 1e6:.0f} µJ of array current")
-    report.ordering("trend: higher R_on better — FeFET 240 kΩ > RRAM 100 kΩ", "73.72 > 71.25",
-                    t["fefet_ni2018"], ">", t["rram_wu2018"], unit="TOPS/W",
-                    note="margin in our model well under 1 %: the longer sensing window adds leakage energy")
-    report.ordering("trend: higher R_on better — RRAM 100 kΩ > PCM 40 kΩ", "71.25 > 68.69",
-                    t["rram_wu2018"], ">", t["pcm_kim2019"], unit="TOPS/W")
-    report.ordering("trend: higher R_on better — PCM 40 kΩ > RRAM 6 kΩ", "68.69 > 31.63",
-                    t["pcm_kim2019"], ">", t["rram_he2020"], unit="TOPS/W")
-    base = table7_config("rram_wu2018")
-    sweep = {}
-    for r_on in (10e3, 40e3, 100e3, 200e3, 1e6):
-        sweep[r_on] = estimate(base.replace(cell=base.cell.replace(r_on=r_on)), vgg).tops_per_w
-    report.ordering("R_on sweep (RRAM [13] design): 200 kΩ > 100 kΩ > 40 kΩ > 10 kΩ", "monotonic",
-                    min(sweep[200e3] - sweep[100e3], sweep[100e3] - sweep[40e3], sweep[40e3] - sweep[10e3]), ">", 0.0,
-                    unit="TOPS/W", note="smallest step of the four; all else fixed")
-    report.add("R_on sweep: 1 MΩ vs 200 kΩ", "(not in the paper)", f"{sweep[1e6]:.2f} vs {sweep[200e3]:.2f}", Info(),
-               "TOPS/W", "our model turns over: past ~200 kΩ the sensing window grows and leakage × latency wins")
-    d7 = {dev: ests[dev].tops_per_mm2 for dev in DESIGNS}
-    report.ordering("trend: 7 nm SRAM densest (TOPS/mm²)", "0.044 highest", d7["7nm-sram"], ">",
-                    max(v for k, v in d7.items() if k != "7nm-sram"), unit="TOPS/mm²")
-    a7 = {dev: ests[dev].total_area for dev in DESIGNS}
-    report.ordering("trend: 7 nm SRAM smallest chip", "13.34 mm² smallest", a7["7nm-sram"] * 1e6, "<",
-                    min(v for k, v in a7.items() if k != "7nm-sram") * 1e6, unit="mm²")
-    for dev in DESIGNS:
-        e = ests[dev]
-        report.add(f"trend: {LABELS[dev]} post-layout = pre-layout / 1.22", 1 / 1.22,
-                   e.tops_per_w_post_layout / e.tops_per_w, Exact(), "", "η scales the whole energy, as the "
-                   "printed Table-7 columns do")
+    report.judge("trend_rram12_tpw", lhs=t["rram_he2020"], rhs=t["22nm-sram"],
+                 note=f"RRAM [12]: 4 slices × a 5-bit flash ({adc12 / PJ:.3f} pJ per conversion, ADC "
+                      f"{e12.energy['adc'] * 1e6:.0f} µJ) vs SRAM's 8 slices × a 4-bit flash ({adcs / PJ:.3f} pJ, "
+                      f"{es.energy['adc'] * 1e6:.0f} µJ); array current {e12.energy['array'] * 1e6:.0f} µJ")
+    envm = ("rram_he2020", *high_ron)
+    report.judge("trend_envm_density", lhs=min(d[k] for k in envm), rhs=d["22nm-sram"],
+                 note="TOPS/mm²: " + ", ".join(f"{LABELS[k]} {d[k]:.3f}" for k in envm)
+                      + f" vs 22 nm SRAM {d['22nm-sram']:.3f}")
+    order = ("fefet_ni2018", "rram_wu2018", "pcm_kim2019", "rram_he2020")  # descending R_on: 240, 100, 40, 6 kΩ
+    steps = [t[a] - t[b] for a, b in pairwise(order)]
+    report.judge("trend_ron", lhs=min(steps), rhs=0.0,
+                 note="smallest TOPS/W step along 240 > 100 > 40 > 6 kΩ: " + ", ".join(f"{x:+.2f}" for x in steps))
+    report.judge("trend_7nm_density", lhs=d["7nm-sram"], rhs=max(v for k, v in d.items() if k != "7nm-sram"))
     raw = estimate(table7_config("rram_wu2018", validated=False), vgg)
-    report.ordering("trend: calibration (α on level shifters) enlarges eNVM chips", "25.57 > 17.88 mm²",
-                    ests["rram_wu2018"].total_area * 1e6, ">", raw.total_area * 1e6, unit="mm²")
-    report.add("RRAM [13] area before calibration", TABLE7_AREA_BEFORE[3], raw.total_area * 1e6, Info(), "mm²",
-               "our raw model (α = 1, activities 1); NeuroSim's pre-validation version differed in more than α")
+    report.judge("trend_calibration_area", lhs=ests["rram_wu2018"].total_area * 1e6, rhs=raw.total_area * 1e6,
+                 note=f"RRAM [13] before calibration (α = 1, activities 1): {raw.total_area * 1e6:.2f} mm², paper "
+                      f"{TABLE7_AREA_BEFORE[3]}")
+    base = table7_config("rram_wu2018")
+    sweep = {r_on: estimate(base.replace(cell=base.cell.replace(r_on=r_on)), vgg).tops_per_w
+             for r_on in (10e3, 40e3, 100e3, 200e3, 1e6)}
+    report.add("R_on sweep (RRAM [13] design), TOPS/W at 10 / 40 / 100 / 200 / 1,000 kΩ", "(not in the paper)",
+               " / ".join(f"{v:.2f}" for v in sweep.values()), Info(), "TOPS/W",
+               "our model turns over past ~200 kΩ: the sensing window grows and leakage × latency wins")
     # ResNet-18 (fast: always run)
     res = _estimates(resnet18_imagenet())
     for i, dev in enumerate(DESIGNS):
         s = res[dev].summary()
+        report.judge(f"resnet_area_mm2_{dev}", s["area_mm2"])
+        report.judge(f"resnet_tops_per_w_{dev}", s["tops_per_w"])
         report.add(f"T7 ResNet-18 {LABELS[dev]}: utilization", TABLE7_RESNET18["utilization"][i],
-                   100 * s["utilization"], Absolute(6.0), "%", "±6 points (more odd-sized layers than VGG-8)")
-        report.add(f"T7 ResNet-18 {LABELS[dev]}: tops_per_w", TABLE7_RESNET18["tops_per_w"][i], s["tops_per_w"],
-                   _within_factor(4, TABLE7_RESNET18["tops_per_w"][i]), "", "band ×4 as for VGG-8")
-        report.add(f"T7 ResNet-18 {LABELS[dev]}: area_mm2", TABLE7_RESNET18["area_mm2"][i], s["area_mm2"],
-                   Info(), "", f"gap ×{TABLE7_RESNET18['area_mm2'][i] / s['area_mm2']:.1f}: our chip holds "
-                   "ResNet-18's 11.7 M weights in fewer tiles than VGG-8's 13.0 M, and our buffers barely grow")
-    growth = [res[d].total_area / ests[d].total_area - 1 for d in DESIGNS]
-    report.add("trend: ResNet-18 chip 25–50 % larger than VGG-8's", "+25 … +50 %",
-               f"{100 * min(growth):+.0f} … {100 * max(growth):+.0f} %", Info(), "",
-               "not reproduced: NeuroSim's growth comes from parts the paper does not break down (buffers sized by "
-               "feature maps are our guess); our area follows the weight count")
-    report.ordering("trend: ResNet-18 lowers TOPS/W vs VGG-8 (4-bit RRAM)", "56.41 < 71.25",
-                    res["rram_wu2018"].tops_per_w, "<", ests["rram_wu2018"].tops_per_w, unit="TOPS/W")
+                   100 * s["utilization"], Info(), "%")
+    growth = [100 * (res[k].total_area / ests[k].total_area - 1) for k in DESIGNS]
+    report.judge("resnet_area_growth_min", min(growth), note="per design: " + ", ".join(f"{g:+.0f}" for g in growth))
+    report.judge("resnet_area_growth_max", max(growth))
+    tpw = [100 * (res[k].tops_per_w / ests[k].tops_per_w - 1) for k in DESIGNS]
+    report.judge("resnet_tpw_change", sum(tpw) / len(tpw), note="per design: " + ", ".join(f"{g:+.0f}" for g in tpw))
+    dens = [100 * (res[k].tops_per_mm2 / ests[k].tops_per_mm2 - 1) for k in DESIGNS]
+    report.judge("resnet_density_change", sum(dens) / len(dens),
+                 note="per design: " + ", ".join(f"{g:+.0f}" for g in dens))
     report.extra["resnet18"] = {dev: res[dev].summary() for dev in DESIGNS}
-    # Fig. 4: the SRAM cell area in F² rises steeply at 14 nm and below
     f2 = {n: technology(n).sram_8t_area / technology(n).feature_size ** 2 for n in (130, 90, 65, 45, 32, 22, 14, 10, 7)}
-    report.ordering("Fig. 4: 8T SRAM cell area in F² larger at 14/10/7 nm than at any bulk node", "rises at ≤ 14 nm",
-                    min(f2[14], f2[10], f2[7]), ">", max(v for n, v in f2.items() if n >= 22), unit="F²",
-                    note="published 6T bit cells × 1.3 (our table), not the paper's figure data")
+    report.add("Fig. 4: 8T SRAM cell area in F² at 14/10/7 nm vs the bulk nodes", "rises at ≤ 14 nm",
+               f"{min(f2[14], f2[10], f2[7]):.0f} vs ≤ {max(v for n, v in f2.items() if n >= 22):.0f}", Info(), "F²",
+               "our technology table's input (published 6T bit cells × 1.3), not a computed result")
     report.extra["sram_8t_area_f2"] = f2
     if not quick:
         _sweeps(report, vgg)
@@ -505,8 +608,8 @@ def _sweeps(report: Report, vgg) -> None:
     by_r = {r: estimate(base.replace(cell=base.cell.replace(r_on=r)), vgg).summary() for r in r_ons}
     report.extra["sweep_sram_node"] = by_node
     report.extra["sweep_rram_r_on"] = {f"{r:g}": v for r, v in by_r.items()}
-    report.ordering("sweep: SRAM design denser at 7 nm than at 65 nm (TOPS/mm²)", "scaling helps",
-                    by_node[7]["tops_per_mm2"], ">", by_node[65]["tops_per_mm2"], unit="TOPS/mm²")
+    report.add("sweep: SRAM design TOPS/mm² at 7 nm vs 65 nm", "(not in the paper)",
+               f"{by_node[7]['tops_per_mm2']:.3f} vs {by_node[65]['tops_per_mm2']:.3f}", Info(), "TOPS/mm²")
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
     a1.plot(nodes, [by_node[n]["tops_per_w"] for n in nodes], "o-")
     a1.set_xscale("log")
@@ -544,9 +647,11 @@ def _figure(ests: dict[str, ChipEstimate]):
               summary="Tables 3–6 arithmetic, our 40 nm module models beside Tables 3/5, Table 7 VGG-8 on six devices")
 def run(quick: bool = True, seed: int = 0) -> Report:
     report = Report("neurosim", "NeuroSim validation (Tables 3–6) and CIM benchmark (Table 7)",
-                    "Lu, Peng, Li, Jiang, Yu, Front. Artif. Intell. 4:659060 (2021)")
+                    "Lu, Peng, Li, Jiang, Yu, Front. Artif. Intell. 4:659060 (2021)", quick=quick, seed=seed,
+                    claims=CLAIMS)
     _part_a(report)
     report.extra["part_b_40nm"] = _part_b(report)
+    report.judge("t6_tops_w", float("nan"))
     ests = _part_c(report, quick)
     report.extra["table7_vgg8"] = {dev: ests[dev].summary() for dev in DESIGNS}
     report.extra["table7_vgg8_energy_uJ"] = {dev: {k: v * 1e6 for k, v in ests[dev].energy.items()}

@@ -231,6 +231,7 @@ class Report:
             raise ConfigError(f"claim {key!r} is full-only; judge it in full runs only")
         per_seed: list[float] | None = None
         se: float | None = None
+        kind: RowKind = "consistency" if claim.consistency else "claim"  # a claim flagged consistency counts apart
         if claim.order is not None:
             if lhs is None or rhs is None or ours is not None:
                 raise ConfigError(f"claim {key!r} is an ordering: judge it with lhs= and rhs=")
@@ -243,7 +244,7 @@ class Report:
             if spread is None and isinstance(claim.rule, RunSpread):
                 spread = se if se is not None else math.hypot(se_a or 0.0, se_b or 0.0)
             tol = Ordering(a, claim.order, b, claim.ordering_margin(spread))
-            row = Row(claim.quantity, claim.paper, tol.holds(), tol, claim.unit, note, "claim", claim, se, per_seed,
+            row = Row(claim.quantity, claim.paper, tol.holds(), tol, claim.unit, note, kind, claim, se, per_seed,
                       claim.source)
         else:
             if lhs is not None or rhs is not None:
@@ -265,7 +266,7 @@ class Report:
                 tol = Absolute(claim.rule.k * spread)
             if isinstance(value, float) and not math.isfinite(value):
                 note = (note + " " if note else "") + "(ours is not finite)"
-            row = Row(claim.quantity, claim.paper, value, tol, claim.unit, note, "claim", claim, se, per_seed,
+            row = Row(claim.quantity, claim.paper, value, tol, claim.unit, note, kind, claim, se, per_seed,
                       claim.source)
         self.rows.append(row)
         return row

@@ -416,6 +416,9 @@ class ConversionResult:
     spikes_per_inference: dict[int, float]
     ann_macs_per_inference: int
     samples: int
+    #: per sample, SNN correct at max(steps) minus ANN correct (−1, 0 or 1): its mean is the accuracy difference,
+    #: its spread the paired test-set error of that difference
+    paired_correct_difference: torch.Tensor | None = None
 
     def table(self) -> list[dict[str, float]]:
         """One row per checkpoint (for report.json)."""
@@ -442,13 +445,15 @@ def evaluate(snn: ConvertedSNN, ann: nn.Module, x: torch.Tensor, y: torch.Tensor
     input_macs = 0.0
     moments: list[dict[int, _Moments]] = []
     ann_correct = 0
+    paired: list[torch.Tensor] = []
     was_training = ann.training
     ann.eval()
     try:
         with torch.no_grad():
             for start in range(0, x.shape[0], batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                ann_correct += int((ann(xb).argmax(1) == yb).sum())
+                ann_pred = ann(xb).argmax(1)
+                ann_correct += int((ann_pred == yb).sum())
                 acts, _ = snn.ann_activations(xb)
                 if not moments:
                     moments = [{t: _Moments() for t in steps} for _ in acts]
@@ -459,6 +464,8 @@ def evaluate(snn: ConvertedSNN, ann: nn.Module, x: torch.Tensor, y: torch.Tensor
                     spikes[cp.steps] += cp.spikes
                     for k, a in enumerate(acts):
                         moments[k][cp.steps].add(a, cp.counts[k] / cp.steps)
+                    if cp.steps == steps[-1]:
+                        paired.append((cp.prediction() == yb).to(torch.int64) - (ann_pred == yb).to(torch.int64))
                 input_macs += cp.input_macs
     finally:
         ann.train(was_training)
@@ -476,4 +483,5 @@ def evaluate(snn: ConvertedSNN, ann: nn.Module, x: torch.Tensor, y: torch.Tensor
         synops_per_inference={t: synops[t] / n for t in steps},
         accumulates_per_inference={t: accs[t] / n for t in steps}, input_macs_per_inference=input_macs / n,
         spikes_per_inference={t: spikes[t] / n for t in steps},
-        ann_macs_per_inference=ann_macs(ann, tuple(x.shape[1:])), samples=n)
+        ann_macs_per_inference=ann_macs(ann, tuple(x.shape[1:])), samples=n,
+        paired_correct_difference=torch.cat(paired))

@@ -109,3 +109,14 @@ def test_unjudged_claim_fails_and_misuse_is_an_error():
     q = Report("demo", "d", "p", quick=True, claims=CLAIMS)
     with pytest.raises(ConfigError, match="full-only"):
         q.judge("full", 99.0)
+
+
+def test_a_claim_flagged_consistency_counts_apart():
+    table = Claims([Claim("sum", "restated sum", 3.0, "seed 9 l. 14", Arithmetic(), tolerance=Exact(),
+                          consistency=True)])
+    r = Report("demo", "d", "p", claims=table)
+    r.judge("sum", 1.0 + 2.0)
+    r.finish()
+    c = r.counts()
+    assert (c["claims"], c["consistency"], c["inconsistent"]) == (0, 1, 0)
+    assert r.rows[0].verdict == "consistent" and r.passed

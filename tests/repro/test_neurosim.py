@@ -1,18 +1,27 @@
-"""The neurosim reproduction runs in quick mode and every row holds."""
+"""The neurosim reproduction in quick mode: every headline claim judged, the misses declared with their causes."""
 
 from __future__ import annotations
 
 import pytest
 
 from neurofab.repro import get
+from neurofab.repro.neurosim import CLAIMS
 
 
 @pytest.mark.slow
 def test_neurosim_reproduction_passes(tmp_path):
-    report = get("neurosim").run(quick=True)
+    report = get("neurosim").run(quick=True)  # deterministic: one seed
     failures = [(r.quantity, r.paper, r.ours) for r in report.failures]
     assert report.passed, failures
-    assert len(report.rows) > 150
+    counts = report.counts()
+    assert counts["unclaimed"] == 0 and counts["inconsistent"] == 0
+    assert counts["claims"] == len(CLAIMS) and counts["consistency"] >= 30
+    claims = {r.claim.key: r for r in report.rows if r.claim is not None}
+    # Table 3 is judged: the digital blocks and level shifters hold, the ADC is an order of magnitude off
+    assert claims["t5_area"].verdict == "reproduces" and claims["t3_ls_area"].verdict == "reproduces"
+    assert claims["t3_adc_energy"].verdict == "deviates (declared)" and claims["t3_adc_energy"].ours < 74.5 / 3
+    # no row restates the η input: post-layout TOPS/W is not judged on its own
+    assert not any("post-layout = pre-layout" in r.quantity for r in report.rows)
     assert "energy_breakdown" in report.figures
     assert set(report.extra["table7_vgg8"]) == {"7nm-sram", "22nm-sram", "rram_he2020", "rram_wu2018",
                                                  "pcm_kim2019", "fefet_ni2018"}
