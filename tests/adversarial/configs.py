@@ -50,6 +50,10 @@ def examples() -> dict[str, Any]:
         "SweepSpec": SweepSpec(target="math:sqrt"),
     }
     out["EnergyTable"] = EnergyTable(name="t", entries=[out["EventEnergy"]])
+    from neurofab.devices.waveforms import PulseTrain, SineSweep
+
+    out["PulseTrain"] = PulseTrain(amplitudes=[1.0, -1.0], width=1e-6)
+    out["SineSweep"] = SineSweep(amplitude=1.0, frequency=1e3)
     from neurofab.systems.imc_pipeline import resnet32
     from neurofab.systems.moneta_performance import moneta_convsnn
 
