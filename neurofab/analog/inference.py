@@ -145,6 +145,13 @@ class InferenceLinear(nn.Module):
         self.tile = InferenceTile(self.out_features, self.in_features, config.tile, seed=seed_from(gen))
         self.noise_generator = make_generator(seed_from(gen))
 
+    def get_extra_state(self) -> dict:
+        """The training-noise generator's state (the tile saves its own programmed state)."""
+        return {"noise_generator": self.noise_generator.get_state()}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.noise_generator.set_state(state["noise_generator"])
+
     # ----- forward ----------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.in_features:

@@ -443,6 +443,41 @@ class InferenceTile(nn.Module):
             r0 += r
         return out
 
+    # ----- checkpoints ------------------------------------------------------------------------------------
+    def get_extra_state(self) -> dict:
+        """What ``state_dict`` saves beside the buffers: the programmed, drifted arrays (conductances, drift
+        exponents, stuck devices, read-noise variances, compensation), the time since programming and the
+        read-noise generator's state, so a reloaded model reads bit-identically."""
+        arrays = None
+        if self._arrays is not None:
+            arrays = []
+            for a in self._arrays:
+                p = a.prog
+                arrays.append({
+                    "rows": (a.rows.start, a.rows.stop), "cols": (a.cols.start, a.cols.stop),
+                    "scale": a.scale, "unit": a.unit, "w_read": a.w_read, "read_var": a.read_var,
+                    "baseline": a.baseline, "alpha": a.alpha,
+                    "prog": {"g_target": p.g_target, "g_prog": p.g_prog, "params": p.params, "stuck": p.stuck,
+                             "stuck_g": p.stuck_g},
+                })
+        return {"shape": (self.out_size, self.in_size), "arrays": arrays, "t_inference": self.t_inference,
+                "generator": self.generator.get_state()}
+
+    def set_extra_state(self, state: dict) -> None:
+        if not isinstance(state, dict) or tuple(state.get("shape", ())) != (self.out_size, self.in_size):
+            got = state.get("shape") if isinstance(state, dict) else type(state).__name__
+            raise ShapeError(f"InferenceTile {self.out_size}×{self.in_size}: the checkpoint holds a tile of shape "
+                             f"{got}")
+        arrays = state["arrays"]
+        if arrays is not None and len(arrays) != len(self._blocks()):
+            raise ShapeError(f"InferenceTile: the checkpoint holds {len(arrays)} arrays, this tile has "
+                             f"{len(self._blocks())} (max_input_size / max_output_size differ)")
+        self._arrays = None if arrays is None else [
+            _ArrayState(slice(*a["rows"]), slice(*a["cols"]), a["scale"], a["unit"], Programmed(**a["prog"]),
+                        a["w_read"], a["read_var"], a["baseline"], a["alpha"]) for a in arrays]
+        self.t_inference = state["t_inference"]
+        self.generator.set_state(state["generator"])
+
     def reset(self) -> None:
         """Forget the programmed state (the tile reads its reference weights exactly again)."""
         self._arrays = None
