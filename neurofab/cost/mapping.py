@@ -117,12 +117,34 @@ def check_layers(layers: list[LayerSpec]) -> list[LayerSpec]:
 
 
 # ----- from a torch model -----------------------------------------------------------------------------------
+def _is_conv(m: nn.Module) -> bool:
+    """A convolution: torch's, or any layer that says what it convolves (analog and inference convolutions)."""
+    return isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d) or all(
+        hasattr(m, a) for a in ("in_channels", "out_channels", "kernel_size", "stride"))
+
+
+def _is_dense(m: nn.Module) -> bool:
+    """A matrix layer: torch's Linear, or any layer with in_features/out_features (analog and inference ones)."""
+    return isinstance(m, nn.Linear) or (isinstance(getattr(m, "in_features", None), int)
+                                        and isinstance(getattr(m, "out_features", None), int))
+
+
 def _weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    """Every layer that holds a weight matrix, digital, analog or inference; a convolution's inner matrix layer
+    (an inference convolution keeps one) is part of the convolution, not a layer of its own."""
+    out, inside = [], set()
+    for n, m in model.named_modules():
+        if id(m) in inside:
+            continue
+        if _is_conv(m) or _is_dense(m):
+            out.append((n, m))
+            inside.update(id(c) for c in m.modules() if c is not m)
+    return out
 
 
 def layers_from_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerSpec]:
-    """The layer table of ``model`` (Conv2d and Linear layers, in call order) from one forward pass on zeros of
+    """The layer table of ``model`` (convolutions and matrix layers — digital, analog or inference — in call
+    order) from one forward pass on zeros of
     ``input_shape`` (without the batch dimension, e.g. (3, 32, 32)). Convolutions must be square, ungrouped;
     a max-pool directly after a layer is not detected (``pool`` = 1: pooling only changes the OFM traffic)."""
     if not isinstance(model, nn.Module):
@@ -135,9 +157,10 @@ def layers_from_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[La
     def hook(name: str):
         def fn(mod: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
             x = inputs[0]
-            if isinstance(mod, nn.Conv2d):
-                if mod.groups != 1 or mod.kernel_size[0] != mod.kernel_size[1]:
-                    raise ConfigError(f"layer {name}: only square, ungrouped convolutions map onto arrays")
+            if _is_conv(mod):
+                kernel = tuple(mod.kernel_size)
+                if getattr(mod, "groups", 1) != 1 or len(kernel) != 2 or kernel[0] != kernel[1]:
+                    raise ConfigError(f"layer {name}: only square, ungrouped 2-d convolutions map onto arrays")
                 found.append(LayerSpec(name, mod.in_channels, mod.out_channels, int(mod.kernel_size[0]),
                                        int(output.shape[-1] * output.shape[-2]), int(x.shape[-1] * x.shape[-2])))
             else:

@@ -73,3 +73,15 @@ def test_layers_without_a_tile_mapping_are_refused_by_name():
         convert_to_inference(nn.Conv2d(4, 4, 3, groups=2))
     with pytest.raises(ConfigError, match="unsupported"):
         convert_to_inference(nn.Linear(2, 2), unsupported="ignore")
+
+
+def test_cost_sees_converted_layers():
+    from neurofab.analog import convert_to_analog
+    from neurofab.cost.mapping import layers_from_model
+
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
+    tables = [[(x.name, x.in_channels, x.out_channels, x.kernel, x.out_pixels)
+               for x in layers_from_model(m, (1, 28, 28))]
+              for m in (net, convert_to_inference(net), convert_to_analog(net))]
+    assert tables[0] == [("0", 1, 4, 3, 676), ("3", 2704, 10, 1, 1)]
+    assert tables[1] == tables[0] and tables[2] == tables[0]
