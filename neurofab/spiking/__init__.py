@@ -45,6 +45,7 @@ from neurofab.spiking.layers import (
     spike_rate,
 )
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
+from neurofab.spiking.plasticity import PAIRINGS, WeightMonitor
 from neurofab.spiking.network import (
     Network,
     Population,
@@ -132,6 +133,7 @@ __all__ = [
     "LayerReport",
     "LayerState",
     "LinearNeuron",
+    "PAIRINGS",
     "Network",
     "NeuronConfig",
     "NeuronConstants",
@@ -150,6 +152,7 @@ __all__ = [
     "Surrogate",
     "SynapticInput",
     "Triangular",
+    "WeightMonitor",
     "adex_step",
     "ann_macs",
     "bernoulli_pairs",
