@@ -46,11 +46,11 @@ def train_pairs():
 
 CASES = [
     # name, synapse model, parameters (lambda, alpha, mu_plus, mu_minus, tau_plus; Wmax; initial weight)
-    ("add", "stdp_synapse", {"lambda": 0.03, "alpha": 1.1, "mu_plus": 0.0, "mu_minus": 0.0}),
+    ("add", "stdp_synapse", {"lambda": 0.02, "alpha": 0.5, "mu_plus": 0.0, "mu_minus": 0.0}),
     ("mult", "stdp_synapse", {"lambda": 0.05, "alpha": 1.1, "mu_plus": 1.0, "mu_minus": 1.0}),
     ("power", "stdp_synapse", {"lambda": 0.04, "alpha": 1.2, "mu_plus": 0.4, "mu_minus": 0.4}),
-    ("nn_symm", "stdp_nn_symm_synapse", {"lambda": 0.03, "alpha": 1.1, "mu_plus": 0.0, "mu_minus": 0.0}),
-    ("nn_restr", "stdp_nn_restr_synapse", {"lambda": 0.03, "alpha": 1.1, "mu_plus": 0.0, "mu_minus": 0.0}),
+    ("nn_symm", "stdp_nn_symm_synapse", {"lambda": 0.03, "alpha": 0.6, "mu_plus": 0.0, "mu_minus": 0.0}),
+    ("nn_restr", "stdp_nn_restr_synapse", {"lambda": 0.03, "alpha": 0.6, "mu_plus": 0.0, "mu_minus": 0.0}),
     ("nn_symm_mult", "stdp_nn_symm_synapse", {"lambda": 0.05, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0}),
 ]
 TAU_PLUS, TAU_MINUS, WMAX, W0 = 16.8, 33.7, 1.0, 0.5
