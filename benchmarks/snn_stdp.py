@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,11 +28,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from snn_cuba import anchors_dir, run_peer, time_ours  # noqa: E402
+from snn_cuba import anchors_dir, run_peer, time_ours
 
-from neurofab.core import Ledger  # noqa: E402
-from neurofab.learning import STDPConfig  # noqa: E402
-from neurofab.spiking import CUBA_LIF, Network  # noqa: E402
+from neurofab.core import Ledger
+from neurofab.learning import STDPConfig
+from neurofab.spiking import CUBA_LIF, Network
 
 DEFAULT_PEER_PYTHON = "/tmp/anchors-snn/bin/python"
 W_EXC = 1.62e-3 / CUBA_LIF.r_m  # [A], 20.25 pA

@@ -92,7 +92,8 @@ class STDPState:
     @classmethod
     def zeros(cls, batch: int, n_pre: int, n_post: int, dtype=torch.float32, device=None) -> STDPState:
         return cls(
-            torch.zeros(batch, n_pre, dtype=dtype, device=device), torch.zeros(batch, n_post, dtype=dtype, device=device)
+            torch.zeros(batch, n_pre, dtype=dtype, device=device),
+            torch.zeros(batch, n_post, dtype=dtype, device=device),
         )
 
 
@@ -122,7 +123,8 @@ def stdp_update(
     n_post, n_pre = weight.shape
     if pre_spikes.shape[1] != n_pre or post_spikes.shape[1] != n_post or pre_spikes.shape[0] != post_spikes.shape[0]:
         raise ShapeError(
-            f"stdp_update: weight {tuple(weight.shape)} but spikes {tuple(pre_spikes.shape)}, {tuple(post_spikes.shape)}"
+            f"stdp_update: weight {tuple(weight.shape)} but spikes {tuple(pre_spikes.shape)}, "
+            f"{tuple(post_spikes.shape)}"
         )
     eta = config.learning_rate if learning_rate is None else learning_rate
     dtype = weight.dtype

@@ -45,7 +45,6 @@ from neurofab.spiking.layers import (
     spike_rate,
 )
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
-from neurofab.spiking.plasticity import PAIRINGS, WeightMonitor
 from neurofab.spiking.network import (
     Network,
     Population,
@@ -82,6 +81,7 @@ from neurofab.spiking.neurons import (
     wrap,
 )
 from neurofab.spiking.nir_io import from_nir, graph_summary, read_nir, to_nir, write_nir
+from neurofab.spiking.plasticity import PAIRINGS, WeightMonitor
 from neurofab.spiking.spike_stats import (
     cv_isi,
     firing_rates,
@@ -113,6 +113,7 @@ __all__ = [
     "IZHIKEVICH_RS",
     "LI",
     "LIF",
+    "PAIRINGS",
     "SURROGATES",
     "AdExConfig",
     "AdaptiveState",
@@ -133,7 +134,6 @@ __all__ = [
     "LayerReport",
     "LayerState",
     "LinearNeuron",
-    "PAIRINGS",
     "Network",
     "NeuronConfig",
     "NeuronConstants",

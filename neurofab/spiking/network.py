@@ -33,7 +33,6 @@ import torch
 
 from neurofab.core import (
     ConfigError,
-    register_kind,
     InputTypeError,
     NumericalError,
     Seed,
@@ -41,11 +40,11 @@ from neurofab.core import (
     make_generator,
     record,
     recording,
+    register_kind,
     seed_from,
 )
 from neurofab.spiking import kernels as K
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
-from neurofab.spiking.plasticity import N_P_COLUMNS, P_W_MAX, P_W_MIN, WeightMonitor, plasticity_row
 from neurofab.spiking.neurons import (
     CUBA_LIF,
     AdExConfig,
@@ -56,6 +55,7 @@ from neurofab.spiking.neurons import (
     NeuronConfig,
     propagators,
 )
+from neurofab.spiking.plasticity import N_P_COLUMNS, P_W_MAX, P_W_MIN, WeightMonitor, plasticity_row
 
 __all__ = ["Network", "Population", "PopulationView", "Projection", "bernoulli_pairs", "cuba_network"]
 
@@ -705,7 +705,7 @@ class Network:
         rowptrs, cols, colptrs, colsyns, colpres = [], [], [], [], []
         rowptr_off, colptr_off = [], []
         r_off = c_off = 0
-        for pr, off in zip(plastic, syn_off):
+        for pr in plastic:
             n_pre, n_post = pr.pre.size, pr.post.size
             rowptr_off.append(r_off)
             colptr_off.append(c_off)

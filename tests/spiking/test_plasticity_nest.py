@@ -52,9 +52,7 @@ def trajectories():
                 w_max=meta["Wmax"],
                 pairing=MODELS[case["model"]],
             )
-            proj = net.connect(
-                src, relay, meta["w0"], rule="one_to_one", delay=pair["delay"] * 1e-3, plasticity=cfg
-            )
+            proj = net.connect(src, relay, meta["w0"], rule="one_to_one", delay=pair["delay"] * 1e-3, plasticity=cfg)
             steps = np.round(pre / DT).astype(np.int64) - 1
             cases.append((case["name"], p_idx, net.weight_monitor(proj), steps, ref[f"w_{case['name']}_{p_idx}"]))
         cases.append(("relay", p_idx, mon, None, post))

@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import nest
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RES = 0.1  # ms
@@ -27,7 +27,7 @@ GEN_DELAY = 1.0  # ms, generator → parrot
 
 def poisson_grid(rng, rate_hz, t_first):
     """Poisson spike times [ms] on the RES grid in [t_first, T), at most one per step; t_first is included."""
-    n = int(round((T - t_first) / RES))
+    n = round((T - t_first) / RES)
     hits = rng.random(n) < rate_hz * RES * 1e-3
     hits[0] = False
     times = t_first + RES * np.nonzero(hits)[0]
@@ -73,10 +73,19 @@ def main():
             wr = nest.Create("weight_recorder")
             label = f"{name}_{model}_{p_idx}"
             nest.CopyModel(model, label, {"weight_recorder": wr})
-            nest.Connect(pre, post, syn_spec={
-                "synapse_model": label, "receptor_type": 1, "delay": pair["delay"], "weight": W0,
-                "tau_plus": TAU_PLUS, "Wmax": WMAX, **prm,
-            })
+            nest.Connect(
+                pre,
+                post,
+                syn_spec={
+                    "synapse_model": label,
+                    "receptor_type": 1,
+                    "delay": pair["delay"],
+                    "weight": W0,
+                    "tau_plus": TAU_PLUS,
+                    "Wmax": WMAX,
+                    **prm,
+                },
+            )
             spk = nest.Create("spike_recorder")
             nest.Connect(pre + post, spk)
             recorders[(name, p_idx)] = (wr, spk, pre, post)
@@ -98,11 +107,19 @@ def main():
         assert len(out[f"w_{name}_{p_idx}"]) == len(pair["pre"]), name
     np.savez_compressed(HERE / "reference.npz", **out)
     meta = {
-        "nest_version": nest.__version__, "resolution_ms": RES, "duration_ms": T, "tau_plus_ms": TAU_PLUS,
-        "tau_minus_ms": TAU_MINUS, "Wmax": WMAX, "w0": W0,
+        "nest_version": nest.__version__,
+        "resolution_ms": RES,
+        "duration_ms": T,
+        "tau_plus_ms": TAU_PLUS,
+        "tau_minus_ms": TAU_MINUS,
+        "Wmax": WMAX,
+        "w0": W0,
         "cases": [{"name": n, "model": m, **prm} for n, m, prm in CASES],
-        "pairs": [{k: v for k, v in p.items() if k not in ("pre", "post")} | {"n_pre": len(p["pre"]),
-                   "n_post": len(p["post"])} for p in pairs],
+        "pairs": [
+            {k: v for k, v in p.items() if k not in ("pre", "post")}
+            | {"n_pre": len(p["pre"]), "n_post": len(p["post"])}
+            for p in pairs
+        ],
     }
     (HERE / "reference.json").write_text(json.dumps(meta, indent=1) + "\n")
     print("written", {k: len(v) for k, v in out.items() if k.startswith("w_")}, file=sys.stderr)
