@@ -1,5 +1,23 @@
 """L3 — local learning rules: STDP family, BCPNN, equilibrium propagation, compound stochastic synapses."""
 
 from neurofab.learning.stdp import STDPConfig, STDPState, stdp_update
+from neurofab.learning.stochastic_stdp import (
+    LFSR,
+    LFSR_TAPS,
+    StochasticSTDPConfig,
+    StochasticSTDPState,
+    history_step,
+    stochastic_stdp_update,
+)
 
-__all__ = ["STDPConfig", "STDPState", "stdp_update"]
+__all__ = [
+    "LFSR",
+    "LFSR_TAPS",
+    "STDPConfig",
+    "STDPState",
+    "StochasticSTDPConfig",
+    "StochasticSTDPState",
+    "history_step",
+    "stdp_update",
+    "stochastic_stdp_update",
+]

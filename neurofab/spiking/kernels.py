@@ -322,6 +322,7 @@ def simulate(
     pl_y_off,
     pl_last_pre,
     pl_last_arr,
+    pl_lfsr,
     # weight monitors: flat indices into pl_weight per monitor, every k steps
     wm_every,
     wm_ptr,
@@ -392,7 +393,7 @@ def simulate(
                 t, spiking, n_spk, counts, ring, pl_hist, pl_hist_n,
                 pl_pre_start, pl_pre_stop, pl_post_start, pl_post_stop, pl_delay, pl_channel, pl_dense, pl_params,
                 pl_syn_off, pl_rowptr, pl_rowptr_off, pl_col, pl_colptr, pl_colptr_off, pl_colsyn, pl_colpre,
-                pl_weight, pl_x, pl_x_off, pl_y, pl_y_off, pl_last_pre, pl_last_arr, counters,
+                pl_weight, pl_x, pl_x_off, pl_y, pl_y_off, pl_last_pre, pl_last_arr, pl_lfsr, counters,
             )  # fmt: skip
             if wm_every.shape[0] > 0:
                 record_weights(t, pl_weight, wm_every, wm_ptr, wm_index, wm_out_ptr, wm_out, wm_count)

@@ -751,14 +751,18 @@ class Network:
             "y_off": np.cumsum([0, *y_sizes])[:-1].astype(np.int64),
             "last_pre": np.full(sum(x_sizes), -1, dtype=np.int64),
             "last_arr": np.full(sum(y_sizes), -1, dtype=np.int64),
+            "lfsr": np.zeros(len(plastic), dtype=np.int64),  # stochastic STDP: LFSR state (0: not started)
         }
+        for pr, off in zip(plastic, self._plastic["x_off"]):
+            if pr.plasticity.kernel_parameters().get("pairing") == "stochastic":
+                self._plastic["last_pre"][off : off + pr.pre.size] = 0  # empty spike-history queues
         for pr, off, size in zip(plastic, syn_off, sizes):
             pr.weight = store[off : off + size].reshape(pr.weight.shape)
         depth = max([int(d) for d in self._plastic["delay"]], default=0) + 1
         ids = [id(pr) for pr in plastic]
         old_hist = getattr(self, "_plastic_hist", None)
         if getattr(self, "_plastic_ids", None) == ids and old_hist is not None and old_hist.shape == (depth, n):
-            for key in ("x", "y", "last_pre", "last_arr"):  # same plastic projections: the traces carry on
+            for key in ("x", "y", "last_pre", "last_arr", "lfsr"):  # same plastic projections: traces carry on
                 self._plastic[key] = old[key]
             return
         self._plastic_ids = ids
@@ -843,7 +847,7 @@ class Network:
                 pl["pre_start"], pl["pre_stop"], pl["post_start"], pl["post_stop"], pl["delay"], pl["channel"],
                 pl["dense"], pl["params"], pl["syn_off"], pl["rowptr"], pl["rowptr_off"], pl["col"], pl["colptr"],
                 pl["colptr_off"], pl["colsyn"], pl["colpre"], pl["weight"], pl["x"], pl["x_off"], pl["y"],
-                pl["y_off"], pl["last_pre"], pl["last_arr"],
+                pl["y_off"], pl["last_pre"], pl["last_arr"], pl["lfsr"],
                 wm_every, wm_ptr, wm_index, wm_out_ptr, wm_out, wm_count,
                 counters, self._spike_count,
             )  # fmt: skip

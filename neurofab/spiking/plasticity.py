@@ -51,9 +51,23 @@ P_W_MIN = 6
 P_W_MAX = 7
 P_PAIRING = 8  # index into PAIRINGS
 P_ETA = 9  # learning-rate factor η
-N_P_COLUMNS = 10
+# stochastic STDP (pairing code 3): RND thresholds for P1..P4, PD; push period; LSB; RND width
+P_THR1 = 10
+P_THR2 = 11
+P_THR3 = 12
+P_THR4 = 13
+P_THRD = 14
+P_T_THRESHOLD = 15
+P_LSB = 16
+P_RND_BITS = 17
+P_SEED = 18
+N_P_COLUMNS = 19
+STOCHASTIC = 3
 
 _KEYS = ("tau_plus", "tau_minus", "a_plus", "a_minus", "mu_plus", "mu_minus", "w_min", "w_max", "pairing")
+_STOCHASTIC_KEYS = ("p1", "p2", "p3", "p4", "pd", "t_threshold", "rnd_bits", "lsb", "seed", "w_min", "w_max")
+#: Galois toggle masks of maximal-length LFSRs by width (as neurofab.learning.LFSR_TAPS)
+_LFSR_MASKS = {8: 0xB8, 16: 0xB400, 24: 0xE10000, 32: 0x80200003}
 
 
 def plasticity_row(rule: Any, dt: float, learning_rate: float) -> np.ndarray:
@@ -63,6 +77,8 @@ def plasticity_row(rule: Any, dt: float, learning_rate: float) -> np.ndarray:
     if getter is None:
         raise ConfigError(f"plasticity = {type(rule).__name__}: not a plasticity rule (no kernel_parameters())")
     prm = getter()
+    if prm.get("pairing") == "stochastic":
+        return _stochastic_row(rule, prm, learning_rate)
     missing = [k for k in _KEYS if k not in prm]
     if missing:
         raise ConfigError(f"plasticity {type(rule).__name__}: kernel_parameters() lacks {', '.join(missing)}")
@@ -76,6 +92,24 @@ def plasticity_row(rule: Any, dt: float, learning_rate: float) -> np.ndarray:
     row[P_W_MIN], row[P_W_MAX] = prm["w_min"], prm["w_max"]
     row[P_PAIRING] = PAIRINGS.index(prm["pairing"])
     row[P_ETA] = learning_rate
+    return row
+
+
+def _stochastic_row(rule: Any, prm: dict, learning_rate: float) -> np.ndarray:
+    missing = [k for k in _STOCHASTIC_KEYS if k not in prm]
+    if missing:
+        raise ConfigError(f"plasticity {type(rule).__name__}: kernel_parameters() lacks {', '.join(missing)}")
+    bits = int(prm["rnd_bits"])
+    if bits not in _LFSR_MASKS:
+        raise ConfigError(f"plasticity rnd_bits = {bits!r}: must be one of {', '.join(map(str, _LFSR_MASKS))}")
+    row = np.zeros(N_P_COLUMNS)
+    row[P_PAIRING] = STOCHASTIC
+    row[P_W_MIN], row[P_W_MAX] = prm["w_min"], prm["w_max"]
+    for col, key in ((P_THR1, "p1"), (P_THR2, "p2"), (P_THR3, "p3"), (P_THR4, "p4"), (P_THRD, "pd")):
+        row[col] = round(prm[key] * 2**bits)
+    row[P_T_THRESHOLD], row[P_LSB], row[P_RND_BITS] = prm["t_threshold"], prm["lsb"], bits
+    row[P_SEED] = int(prm["seed"]) % 2**bits
+    row[P_ETA] = learning_rate  # 0 switches learning off; any other value learns (the rule has no rate)
     return row
 
 
@@ -151,7 +185,7 @@ def plastic_step(
     t, spiking, n_spk, counts, ring, hist, hist_n,
     pre_start, pre_stop, post_start, post_stop, delay, channel, dense, params,
     syn_off, rowptr, rowptr_off, col, colptr, colptr_off, colsyn, colpre,
-    weight, x_trace, x_off, y_trace, y_off, last_pre, last_arr, counters,
+    weight, x_trace, x_off, y_trace, y_off, last_pre, last_arr, lfsr, counters,
 ):  # fmt: skip  # pragma: no cover - compiled
     """Plasticity and transmission of every plastic projection for step ``t`` (see the module docstring), and
     the record of this step's spikes in the history ring ``hist``/``hist_n`` (read back d steps later).
@@ -179,6 +213,12 @@ def plastic_step(
         y = y_trace[y_off[p] : y_off[p] + n_post]
         lp = last_pre[x_off[p] : x_off[p] + pe - ps]
         la = last_arr[y_off[p] : y_off[p] + n_post]
+        if pairing == STOCHASTIC:
+            _stochastic_step(
+                p, t, spiking, n_spk, counts, ring, prm, ps, pe, qs, qe, d, channel[p], dense[p], so,
+                rowptr, rowptr_off[p], col, colptr, colptr_off[p], colsyn, colpre, weight, lp, lfsr, counters,
+            )  # fmt: skip
+            continue
         dx, dy = prm[P_DECAY_PLUS], prm[P_DECAY_MINUS]
         # 1. traces decay to t
         for a in range(x.shape[0]):
@@ -247,6 +287,94 @@ def plastic_step(
             if ps <= g < pe:
                 x[g - ps] = x[g - ps] + counts[g] if pairing == 0 else 1.0
                 lp[g - ps] = t
+
+
+@njit(cache=True)
+def _stochastic_step(
+    p, t, spiking, n_spk, counts, ring, prm, ps, pe, qs, qe, d, chan, is_dense, so,
+    rowptr, r_off, col, colptr, c_off, colsyn, colpre, weight, hist, lfsr, counters,
+):  # fmt: skip  # pragma: no cover - compiled
+    """Stochastic STDP of one projection for step t (neurofab.learning.stochastic_stdp): push the history
+    queues every T_threshold steps, set T[3] of the inputs spiking now, update the synapses of the neurons
+    firing now by ±1 LSB with one LFSR draw each (column by column, inputs in ascending order), then send."""
+    n_pre = pe - ps
+    n_post = qe - qs
+    t_thr = int(prm[P_T_THRESHOLD])
+    if t > 0 and t % t_thr == 0:
+        for a in range(n_pre):
+            hist[a] >>= 1
+    for k in range(n_spk):
+        g = spiking[k]
+        if ps <= g < pe:
+            hist[g - ps] |= 8
+    lsb = prm[P_LSB]
+    lo = np.round(prm[P_W_MIN] / lsb)
+    hi = np.round(prm[P_W_MAX] / lsb)
+    bits = int(prm[P_RND_BITS])
+    mask = 0xB8 if bits == 8 else (0xB400 if bits == 16 else (0xE10000 if bits == 24 else 0x80200003))
+    thr = np.empty(16)
+    for code in range(16):
+        if code & 8:
+            thr[code] = prm[P_THR1]
+        elif code & 4:
+            thr[code] = prm[P_THR2]
+        elif code & 2:
+            thr[code] = prm[P_THR3]
+        elif code & 1:
+            thr[code] = prm[P_THR4]
+        else:
+            thr[code] = prm[P_THRD]
+    if lfsr[p] == 0:
+        lfsr[p] = np.int64(prm[P_SEED])
+    state = lfsr[p]
+    if prm[P_ETA] != 0.0:
+        for k in range(n_spk):
+            g = spiking[k]
+            if g < qs or g >= qe:
+                continue
+            j = g - qs
+            if is_dense:
+                n_in = n_pre
+            else:
+                c0 = colptr[c_off + j]
+                n_in = colptr[c_off + j + 1] - c0
+            for m in range(n_in):
+                if is_dense:
+                    i = m
+                    s = so + m * n_post + j
+                else:
+                    s = so + colsyn[so + c0 + m]
+                    i = colpre[so + c0 + m]
+                lsb_bit = state & 1
+                state >>= 1
+                if lsb_bit:
+                    state ^= mask
+                code = hist[i]
+                if state < thr[code]:
+                    level = np.round(weight[s] / lsb) + (1.0 if code > 0 else -1.0)
+                    level = min(max(level, lo), hi)
+                    if level * lsb != weight[s]:
+                        weight[s] = level * lsb
+                        counters[4] += 1
+    lfsr[p] = state
+    slots = ring.shape[0]
+    for k in range(n_spk):
+        g = spiking[k]
+        if g < ps or g >= pe:
+            continue
+        i = g - ps
+        mult = counts[g]
+        if is_dense:
+            s0 = so + i * n_post
+            n_out = n_post
+        else:
+            s0 = so + rowptr[r_off + i]
+            n_out = rowptr[r_off + i + 1] - rowptr[r_off + i]
+        target = ring[(t + d) % slots, chan]
+        for m in range(n_out):
+            j = m if is_dense else col[s0 + m]
+            target[qs + j] += mult * weight[s0 + m]
+        counters[1] += mult * n_out
 
 
 @njit(cache=True)
