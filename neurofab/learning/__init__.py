@@ -1,5 +1,6 @@
 """L3 — local learning rules: STDP family, BCPNN, equilibrium propagation, compound stochastic synapses."""
 
+from neurofab.learning.device_stdp import DeviceSTDPConfig, conductance, device_stdp_update, pcm_stdp
 from neurofab.learning.stdp import STDPConfig, STDPState, stdp_update
 from neurofab.learning.stochastic_stdp import (
     LFSR,
@@ -11,13 +12,17 @@ from neurofab.learning.stochastic_stdp import (
 )
 
 __all__ = [
+    "DeviceSTDPConfig",
     "LFSR",
     "LFSR_TAPS",
     "STDPConfig",
     "STDPState",
     "StochasticSTDPConfig",
     "StochasticSTDPState",
+    "conductance",
+    "device_stdp_update",
     "history_step",
+    "pcm_stdp",
     "stdp_update",
     "stochastic_stdp_update",
 ]
