@@ -12,9 +12,9 @@ from neurofab.learning.stochastic_stdp import (
 )
 
 __all__ = [
-    "DeviceSTDPConfig",
     "LFSR",
     "LFSR_TAPS",
+    "DeviceSTDPConfig",
     "STDPConfig",
     "STDPState",
     "StochasticSTDPConfig",
