@@ -137,3 +137,30 @@ def test_weights_outside_bounds_rejected_before_building():
     static = net.connect(src, pop, 50e-12, rule="all_to_all")
     with pytest.raises(ConfigError, match="static"):
         net.weight_monitor(static)
+
+
+def test_frozen_plastic_projection_equals_static_and_survives_rebuild():
+    """η = 0: the same spikes as the static network; learned weights survive a rebuild of the network."""
+    runs = []
+    for plastic in (False, True):
+        net = Network(dt=DT, seed=11)
+        pop = net.population(200, CUBA_LIF, v=("uniform", CUBA_LIF.v_reset, CUBA_LIF.v_th))
+        net.poisson_input(pop, 400.0, 60e-12)
+        rule = STDPConfig.additive(w_max=100e-12) if plastic else None
+        proj = net.connect(pop[:160], pop, 40e-12, p=0.1, plasticity=rule, delay=5e-4)
+        net.connect(pop[160:], pop, -150e-12, p=0.1, receptor="inh")
+        if plastic:
+            proj.learning_rate = 0.0
+        mon = net.spike_monitor(pop)
+        net.run(0.3)
+        runs.append((mon.steps.numpy(), mon.indices.numpy(), net, proj, pop))
+    assert len(runs[0][0]) > 100
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    _, _, net, proj, pop = runs[1]
+    proj.learning_rate = 1.0
+    net.run(0.2)
+    learned = proj.weights().clone()
+    assert not torch.equal(learned, torch.full_like(learned, 40e-12))
+    net.population(3, CUBA_LIF)  # grows the network: rebuilt on the next run
+    net.state(pop)
+    assert torch.equal(proj.weights(), learned)
