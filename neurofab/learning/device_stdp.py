@@ -66,6 +66,8 @@ def device_stdp_update(
     depression pulses through the device (``write_pulse`` events are counted by the device). Returns the new
     traces; the weights are ``array.get_weights()``."""
     rule = config.stdp
+    if rule.a3_plus or rule.a3_minus:
+        raise ConfigError("device_stdp_update: triplet terms (a3_plus, a3_minus) run only in a Network")
     if rule.pairing == "nearest_restricted":
         raise ConfigError("device_stdp_update: pairing 'nearest_restricted' needs per-synapse history")
     if dt <= 0:

@@ -6,6 +6,10 @@ trace (exponential, τ₊ and τ₋; +1 per spike for all-to-all pairing, reset 
     at a postsynaptic spike:  u ← min(1, u + η A₊ (1 − u)^μ₊ x)
     at a presynaptic spike:   u ← max(0, u − η A₋ u^μ₋ y)
 
+Triplet STDP (Pfister & Gerstner 2006, J. Neurosci. 26:9673, all-to-all; NEST ``stdp_triplet_synapse``) adds
+slow traces r₂ (pre, τ_x) and o₂ (post, τ_y), read before they take the current spike: A₊ becomes A₊ + A₃⁺ o₂ and
+A₋ becomes A₋ + A₃⁻ r₂ (``a3_plus = 0 = a3_minus``: the pair rule).
+
 μ = 0 is additive STDP (Song, Miller & Abbott 2000, Nat. Neurosci. 3:919), μ = 1 multiplicative (van Rossum et
 al. 2000), 0 < μ < 1 Gütig et al. 2003's power law (J. Neurosci. 23:3697). In NEST's names (``stdp_synapse``,
 ``stdp_nn_symm_synapse``, ``stdp_nn_restr_synapse``; Morrison et al. 2008, Biol. Cybern. 98:459):
@@ -47,11 +51,17 @@ class STDPConfig(Config):
         "all_to_all", description="'all_to_all' (stdp_synapse), 'nearest_symmetric' or 'nearest_restricted'"
     )
     learning_rate: float = Field(1.0, ge=0, description="initial learning-rate factor η on A₊ and A₋ [1]")
+    a3_plus: float = Field(0.0, ge=0, description="triplet potentiation A₃⁺ (× slow post trace o₂), of the range [1]")
+    a3_minus: float = Field(0.0, ge=0, description="triplet depression A₃⁻ (× slow pre trace r₂), of the range [1]")
+    tau_x: float = Field(101e-3, gt=0, description="slow presynaptic trace τ_x of triplet STDP [s]")
+    tau_y: float = Field(125e-3, gt=0, description="slow postsynaptic trace τ_y of triplet STDP [s]")
 
     @model_validator(mode="after")
     def _bounds(self) -> STDPConfig:
         if not self.w_min < self.w_max:
             raise ValueError(f"w_min = {self.w_min!r} must be < w_max = {self.w_max!r}")
+        if (self.a3_plus or self.a3_minus) and self.pairing != "all_to_all":
+            raise ValueError(f"a3_plus/a3_minus (triplet terms) need pairing 'all_to_all', not {self.pairing!r}")
         return self
 
     @classmethod
@@ -114,6 +124,8 @@ def stdp_update(
     the network kernel), the batch's changes summed; then the traces take the spikes. Only all-to-all and
     nearest-symmetric pairing are layer-wise (nearest-restricted needs per-synapse history). Returns the new
     weight (a new tensor, clipped to [w_min, w_max]) and the new state; ``learning_rate`` overrides η."""
+    if config.a3_plus or config.a3_minus:
+        raise ConfigError("stdp_update: triplet terms (a3_plus, a3_minus) run only in a Network")
     if config.pairing == "nearest_restricted":
         raise ConfigError("stdp_update: pairing 'nearest_restricted' runs only in a Network (per-synapse history)")
     if dt <= 0:

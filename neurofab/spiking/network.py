@@ -745,9 +745,9 @@ class Network:
             "colsyn": cat(colsyns),
             "colpre": cat(colpres),
             "weight": store,
-            "x": np.zeros(sum(x_sizes)),
+            "x": np.zeros((2, sum(x_sizes))),  # row 0: trace x (τ₊), row 1: slow trace of triplet STDP
             "x_off": np.cumsum([0, *x_sizes])[:-1].astype(np.int64),
-            "y": np.zeros(sum(y_sizes)),
+            "y": np.zeros((2, sum(y_sizes))),
             "y_off": np.cumsum([0, *y_sizes])[:-1].astype(np.int64),
             "last_pre": np.full(sum(x_sizes), -1, dtype=np.int64),
             "last_arr": np.full(sum(y_sizes), -1, dtype=np.int64),

@@ -61,7 +61,12 @@ P_T_THRESHOLD = 15
 P_LSB = 16
 P_RND_BITS = 17
 P_SEED = 18
-N_P_COLUMNS = 19
+# triplet STDP (Pfister & Gerstner 2006): A₃⁺, A₃⁻ and the slow traces' decays exp(−dt/τ_x), exp(−dt/τ_y)
+P_A3_PLUS = 19
+P_A3_MINUS = 20
+P_DECAY_X = 21
+P_DECAY_Y = 22
+N_P_COLUMNS = 23
 STOCHASTIC = 3
 
 _KEYS = ("tau_plus", "tau_minus", "a_plus", "a_minus", "mu_plus", "mu_minus", "w_min", "w_max", "pairing")
@@ -92,6 +97,11 @@ def plasticity_row(rule: Any, dt: float, learning_rate: float) -> np.ndarray:
     row[P_W_MIN], row[P_W_MAX] = prm["w_min"], prm["w_max"]
     row[P_PAIRING] = PAIRINGS.index(prm["pairing"])
     row[P_ETA] = learning_rate
+    row[P_A3_PLUS], row[P_A3_MINUS] = prm.get("a3_plus", 0.0), prm.get("a3_minus", 0.0)
+    row[P_DECAY_X] = math.exp(-dt / prm.get("tau_x", 1.0))
+    row[P_DECAY_Y] = math.exp(-dt / prm.get("tau_y", 1.0))
+    if (row[P_A3_PLUS] or row[P_A3_MINUS]) and prm["pairing"] != "all_to_all":
+        raise ConfigError("plasticity: triplet terms (a3_plus, a3_minus) need pairing 'all_to_all'")
     return row
 
 
@@ -200,17 +210,22 @@ def plastic_step(
     hist_n[h] = n_spk
     for p in range(pre_start.shape[0]):
         prm = params[p]
-        a_plus = prm[P_ETA] * prm[P_A_PLUS]
-        a_minus = prm[P_ETA] * prm[P_A_MINUS]
+        eta = prm[P_ETA]
+        a_plus = eta * prm[P_A_PLUS]
+        a_minus = eta * prm[P_A_MINUS]
+        a3_plus, a3_minus = prm[P_A3_PLUS], prm[P_A3_MINUS]
+        triplet = a3_plus != 0.0 or a3_minus != 0.0
         mu_p, mu_m, w_min, w_max = prm[P_MU_PLUS], prm[P_MU_MINUS], prm[P_W_MIN], prm[P_W_MAX]
         pairing = int(prm[P_PAIRING])
-        learn = a_plus != 0.0 or a_minus != 0.0
+        learn = a_plus != 0.0 or a_minus != 0.0 or (eta != 0.0 and triplet)
         ps, pe, qs, qe = pre_start[p], pre_stop[p], post_start[p], post_stop[p]
         n_post = qe - qs
         d = delay[p]
         so = syn_off[p]
-        x = x_trace[x_off[p] : x_off[p] + pe - ps]
-        y = y_trace[y_off[p] : y_off[p] + n_post]
+        x = x_trace[0, x_off[p] : x_off[p] + pe - ps]
+        y = y_trace[0, y_off[p] : y_off[p] + n_post]
+        x2 = x_trace[1, x_off[p] : x_off[p] + pe - ps]  # slow traces of triplet STDP (r₂, o₂)
+        y2 = y_trace[1, y_off[p] : y_off[p] + n_post]
         lp = last_pre[x_off[p] : x_off[p] + pe - ps]
         la = last_arr[y_off[p] : y_off[p] + n_post]
         if pairing == STOCHASTIC:
@@ -225,6 +240,12 @@ def plastic_step(
             x[a] *= dx
         for b in range(n_post):
             y[b] *= dy
+        if triplet:
+            dx2, dy2 = prm[P_DECAY_X], prm[P_DECAY_Y]
+            for a in range(x2.shape[0]):
+                x2[a] *= dx2
+            for b in range(n_post):
+                y2[b] *= dy2
         ha = (t - d) % hs
         arrivals = t - d >= 0
         # 2. postsynaptic spikes of step t − d reach the synapses: facilitation
@@ -234,6 +255,7 @@ def plastic_step(
                 if g < qs or g >= qe:
                     continue
                 j = g - qs
+                a_fac = eta * (prm[P_A_PLUS] + a3_plus * y2[j]) if triplet else a_plus
                 if dense[p]:
                     n_in = pe - ps
                 else:
@@ -248,7 +270,7 @@ def plastic_step(
                         i = colpre[so + c0 + m]
                     if pairing == 2 and (lp[i] < 0 or la[j] > lp[i]):
                         continue  # restricted: only the first arrival after the last presynaptic spike
-                    weight[s] = _facilitate(weight[s], a_plus, mu_p, x[i], w_min, w_max)
+                    weight[s] = _facilitate(weight[s], a_fac, mu_p, x[i], w_min, w_max)
                     counters[4] += 1
                 la[j] = t
         # 3. presynaptic spikes of step t: depression, then transmission with the new weight
@@ -258,6 +280,7 @@ def plastic_step(
                 continue
             i = g - ps
             mult = counts[g]
+            a_dep = eta * (prm[P_A_MINUS] + a3_minus * x2[i]) if triplet else a_minus
             if dense[p]:
                 s0 = so + i * n_post
                 n_out = n_post
@@ -271,7 +294,7 @@ def plastic_step(
                 total = 0.0
                 for rep in range(mult):
                     if learn and (pairing != 2 or (rep == 0 and la[j] > lp[i])):
-                        weight[s] = _depress(weight[s], a_minus, mu_m, y[j], w_min, w_max)
+                        weight[s] = _depress(weight[s], a_dep, mu_m, y[j], w_min, w_max)
                         counters[4] += 1
                     total += weight[s]
                 target[qs + j] += total
@@ -282,10 +305,12 @@ def plastic_step(
                 g = hist[ha, k]
                 if qs <= g < qe:
                     y[g - qs] = y[g - qs] + 1.0 if pairing == 0 else 1.0
+                    y2[g - qs] += 1.0
         for k in range(n_spk):
             g = spiking[k]
             if ps <= g < pe:
                 x[g - ps] = x[g - ps] + counts[g] if pairing == 0 else 1.0
+                x2[g - ps] += counts[g]
                 lp[g - ps] = t
 
 

@@ -52,8 +52,15 @@ CASES = [
     ("nn_symm", "stdp_nn_symm_synapse", {"lambda": 0.03, "alpha": 0.6, "mu_plus": 0.0, "mu_minus": 0.0}),
     ("nn_restr", "stdp_nn_restr_synapse", {"lambda": 0.03, "alpha": 0.6, "mu_plus": 0.0, "mu_minus": 0.0}),
     ("nn_symm_mult", "stdp_nn_symm_synapse", {"lambda": 0.05, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0}),
+    # triplet rule (Pfister & Gerstner 2006), amplitudes in weight units (Wmax = 1)
+    (
+        "triplet",
+        "stdp_triplet_synapse",
+        {"Aplus": 0.01, "Aminus": 0.011, "Aplus_triplet": 0.009, "Aminus_triplet": 0.003, "tau_plus_triplet": 101.0},
+    ),
 ]
 TAU_PLUS, TAU_MINUS, WMAX, W0 = 16.8, 33.7, 1.0, 0.5
+TAU_MINUS_TRIPLET = 125.0
 
 
 def main():
@@ -67,7 +74,7 @@ def main():
             g_pre = nest.Create("spike_generator", params={"spike_times": pair["pre"] - GEN_DELAY})
             g_post = nest.Create("spike_generator", params={"spike_times": pair["post"] - GEN_DELAY})
             pre = nest.Create("parrot_neuron")
-            post = nest.Create("parrot_neuron", params={"tau_minus": TAU_MINUS})
+            post = nest.Create("parrot_neuron", params={"tau_minus": TAU_MINUS, "tau_minus_triplet": TAU_MINUS_TRIPLET})
             nest.Connect(g_pre, pre, syn_spec={"delay": GEN_DELAY})
             nest.Connect(g_post, post, syn_spec={"delay": GEN_DELAY})
             wr = nest.Create("weight_recorder")
@@ -112,6 +119,7 @@ def main():
         "duration_ms": T,
         "tau_plus_ms": TAU_PLUS,
         "tau_minus_ms": TAU_MINUS,
+        "tau_minus_triplet_ms": TAU_MINUS_TRIPLET,
         "Wmax": WMAX,
         "w0": W0,
         "cases": [{"name": n, "model": m, **prm} for n, m, prm in CASES],
