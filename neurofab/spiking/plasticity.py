@@ -175,10 +175,20 @@ class WeightMonitor:
 
 # ----- compiled step ---------------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
+def _power(v, mu):  # pragma: no cover - compiled
+    """v**mu, with the exact shortcuts of μ = 0 and μ = 1 (pow gives the same values, slower)."""
+    if mu == 0.0:
+        return 1.0
+    if mu == 1.0:
+        return v
+    return v**mu
+
+
+@njit(cache=True, inline="always")
 def _facilitate(w, a, mu, x, w_min, w_max):  # pragma: no cover - compiled
     span = w_max - w_min
     u = (w - w_min) / span
-    u = u + a * (1.0 - u) ** mu * x
+    u = u + a * _power(1.0 - u, mu) * x
     return u * span + w_min if u < 1.0 else w_max
 
 
@@ -186,7 +196,7 @@ def _facilitate(w, a, mu, x, w_min, w_max):  # pragma: no cover - compiled
 def _depress(w, a, mu, y, w_min, w_max):  # pragma: no cover - compiled
     span = w_max - w_min
     u = (w - w_min) / span
-    u = u - a * u**mu * y
+    u = u - a * _power(u, mu) * y
     return u * span + w_min if u > 0.0 else w_min
 
 
