@@ -19,7 +19,9 @@ index arrays), or a weight ``matrix``. Weights are in the unit of the target's s
 The time loop runs in :func:`neurofab.spiking.kernels.simulate` (numba): no Python executes per step or per
 neuron. The random streams (initial values, connectivity, Poisson sources) all come from the network's
 ``torch.Generator``, so the same seed gives the same run. ``run`` counts spikes (``spike``), synaptic events
-(``synop``: one spike through one synapse) and neuron updates (``neuron_update``) into open ledgers.
+(``synop``: one spike through one synapse), neuron updates (``neuron_update``) and, for plastic projections
+(``connect(..., plasticity=rule)``, :mod:`neurofab.spiking.plasticity`), weight updates (``weight_update``) into
+open ledgers.
 """
 
 from __future__ import annotations

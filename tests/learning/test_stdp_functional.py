@@ -4,6 +4,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurofab.core import ConfigError, Ledger, ShapeError
 from neurofab.devices import IdealDevice, SoftBounds
@@ -142,3 +144,23 @@ def test_pcm_preset_one_percent_per_event_and_tenfold_over_100():
     mean = array.get_weights().mean().item()
     p = math.exp(-1.0)
     assert mean == pytest.approx(0.01 * p, abs=4 * 0.01 * math.sqrt(p * (1 - p) / n))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    mu=st.floats(0.0, 1.0),
+    a_plus=st.floats(0.0, 2.0),
+    a_minus=st.floats(0.0, 2.0),
+    w_min=st.floats(-2.0, 0.5),
+    seed=st.integers(0, 1000),
+)
+def test_stdp_update_respects_bounds_for_any_rule(mu, a_plus, a_minus, w_min, seed):
+    rule = STDPConfig.power_law(mu, a_plus=a_plus, a_minus=a_minus, w_min=w_min, w_max=w_min + 1.5)
+    gen = torch.Generator().manual_seed(seed)
+    w = w_min + 1.5 * torch.rand(3, 5, generator=gen, dtype=torch.float64)
+    state = STDPState.zeros(2, 5, 3, dtype=torch.float64)
+    for _ in range(30):
+        pre = (torch.rand(2, 5, generator=gen) < 0.4).double()
+        post = (torch.rand(2, 3, generator=gen) < 0.4).double()
+        w, state = stdp_update(w, pre, post, state, rule, DT)
+    assert torch.isfinite(w).all() and w.min() >= w_min and w.max() <= w_min + 1.5
