@@ -768,7 +768,7 @@ class Network:
                 self._plastic[key] = old[key]
             return
         self._plastic_ids = ids
-        self._plastic_hist = np.zeros((depth, n if plastic else 0), dtype=np.int64)
+        self._plastic_hist = np.zeros((depth, n if plastic else 0), dtype=np.int32)  # spikes of the last d steps
         self._plastic_hist_n = np.zeros(depth, dtype=np.int64)
 
     def run(self, duration: float) -> None:
