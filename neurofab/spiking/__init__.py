@@ -81,6 +81,7 @@ from neurofab.spiking.neurons import (
     wrap,
 )
 from neurofab.spiking.nir_io import from_nir, graph_summary, read_nir, to_nir, write_nir
+from neurofab.spiking.plasticity import PAIRINGS, WeightMonitor
 from neurofab.spiking.spike_stats import (
     cv_isi,
     firing_rates,
@@ -112,6 +113,7 @@ __all__ = [
     "IZHIKEVICH_RS",
     "LI",
     "LIF",
+    "PAIRINGS",
     "SURROGATES",
     "AdExConfig",
     "AdaptiveState",
@@ -150,6 +152,7 @@ __all__ = [
     "Surrogate",
     "SynapticInput",
     "Triangular",
+    "WeightMonitor",
     "adex_step",
     "ann_macs",
     "bernoulli_pairs",

@@ -10,14 +10,17 @@ functions in :mod:`neurofab.spiking.neurons`, i.e. NEST's):
    IF/LIF, exponential Euler for conductance LIF, forward-Euler sub-steps for Izhikevich/AdEx), takes the
    synaptic input that arrives at ``t`` from the delay ring buffer, tests its threshold and resets;
 3. spike sources (Poisson, spike arrays) emit the spikes of step ``t``;
-4. every spike of step ``t`` is sent through its sparse (CSR) and dense projections into the ring-buffer slot
-   ``t + delay`` (delays are whole steps, at least one).
+4. plastic projections update their weights and send this step's spikes (:mod:`neurofab.spiking.plasticity`);
+   then every spike of step ``t`` is sent through its static sparse (CSR) and dense projections into the
+   ring-buffer slot ``t + delay`` (delays are whole steps, at least one).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from neurofab.spiking.plasticity import plastic_step, record_weights
 
 # ----- model codes and parameter columns ----------------------------------------------------------------------
 MODEL_LINEAR = 0  # IF / LIF with delta or exponential-current synapses (exact propagators)
@@ -293,7 +296,42 @@ def simulate(
     mon_out_ptr,
     mon_out,
     mon_count,
-    # counters: [0] neuron spikes, [1] synaptic events, [2] source spikes, [3] spikes not recorded (full)
+    # plastic projections (see neurofab.spiking.plasticity.plastic_step) and their spike-history ring
+    pl_hist,
+    pl_hist_n,
+    pl_pre_start,
+    pl_pre_stop,
+    pl_post_start,
+    pl_post_stop,
+    pl_delay,
+    pl_channel,
+    pl_dense,
+    pl_params,
+    pl_syn_off,
+    pl_rowptr,
+    pl_rowptr_off,
+    pl_col,
+    pl_colptr,
+    pl_colptr_off,
+    pl_colsyn,
+    pl_colpre,
+    pl_weight,
+    pl_x,
+    pl_x_off,
+    pl_y,
+    pl_y_off,
+    pl_last_pre,
+    pl_last_arr,
+    pl_lfsr,
+    # weight monitors: flat indices into pl_weight per monitor, every k steps
+    wm_every,
+    wm_ptr,
+    wm_index,
+    wm_out_ptr,
+    wm_out,
+    wm_count,
+    # counters: [0] neuron spikes, [1] synaptic events, [2] source spikes, [3] spikes not recorded (full),
+    # [4] weight updates of plastic synapses
     counters,
     spike_count,
 ):
@@ -349,7 +387,16 @@ def simulate(
                 counts[i] += 1
                 counters[2] += 1
             array_pos[0] += 1
-        # 4. propagation and recording
+        # 4. propagation and recording (plastic projections first: they read the multiplicities in counts)
+        if pl_pre_start.shape[0] > 0:
+            plastic_step(
+                t, spiking, n_spk, counts, ring, pl_hist, pl_hist_n,
+                pl_pre_start, pl_pre_stop, pl_post_start, pl_post_stop, pl_delay, pl_channel, pl_dense, pl_params,
+                pl_syn_off, pl_rowptr, pl_rowptr_off, pl_col, pl_colptr, pl_colptr_off, pl_colsyn, pl_colpre,
+                pl_weight, pl_x, pl_x_off, pl_y, pl_y_off, pl_last_pre, pl_last_arr, pl_lfsr, counters,
+            )  # fmt: skip
+            if wm_every.shape[0] > 0:
+                record_weights(t, pl_weight, wm_every, wm_ptr, wm_index, wm_out_ptr, wm_out, wm_count)
         for k in range(n_spk):
             i = spiking[k]
             mult = counts[i]

@@ -19,13 +19,16 @@ index arrays), or a weight ``matrix``. Weights are in the unit of the target's s
 The time loop runs in :func:`neurofab.spiking.kernels.simulate` (numba): no Python executes per step or per
 neuron. The random streams (initial values, connectivity, Poisson sources) all come from the network's
 ``torch.Generator``, so the same seed gives the same run. ``run`` counts spikes (``spike``), synaptic events
-(``synop``: one spike through one synapse) and neuron updates (``neuron_update``) into open ledgers.
+(``synop``: one spike through one synapse), neuron updates (``neuron_update``) and, for plastic projections
+(``connect(..., plasticity=rule)``, :mod:`neurofab.spiking.plasticity`), weight updates (``weight_update``) into
+open ledgers.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,6 +42,7 @@ from neurofab.core import (
     make_generator,
     record,
     recording,
+    register_kind,
     seed_from,
 )
 from neurofab.spiking import kernels as K
@@ -53,8 +57,11 @@ from neurofab.spiking.neurons import (
     NeuronConfig,
     propagators,
 )
+from neurofab.spiking.plasticity import N_P_COLUMNS, P_W_MAX, P_W_MIN, WeightMonitor, plasticity_row
 
 __all__ = ["Network", "Population", "PopulationView", "Projection", "bernoulli_pairs", "cuba_network"]
+
+register_kind("weight_update", "one plasticity update (potentiation or depression) of one synapse's weight")
 
 RULES = ("fixed_probability", "one_to_one", "all_to_all", "arrays", "matrix")
 RECEPTORS = ("exc", "inh")
@@ -140,13 +147,20 @@ class Projection:
     post_index: np.ndarray = field(repr=False)
     weight: np.ndarray = field(repr=False)  # [n_syn] sparse, [n_pre, n_post] dense
     delay_steps: np.ndarray = field(repr=False)  # [n_syn] sparse, [1] dense
+    plasticity: Any = None  # a plasticity rule (e.g. neurofab.learning.STDPConfig), None: static
+    learning_rate: float = 1.0  # η of a plastic projection; set it between runs (0 freezes the weights)
 
     @property
     def num_synapses(self) -> int:
         return int(self.weight.size)
 
+    @property
+    def plastic(self) -> bool:
+        return self.plasticity is not None
+
     def weights(self) -> torch.Tensor:
-        """Weights as a tensor (per synapse, or the dense matrix)."""
+        """Weights as a tensor (per synapse, or the dense matrix); a plastic projection's show what it learned
+        (a view of the simulator's store, updated by every run)."""
         return torch.from_numpy(self.weight)
 
     def indices(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,6 +213,7 @@ class Network:
         self.projections: list[Projection] = []
         self.spike_monitors: list[SpikeMonitor] = []
         self.state_monitors: list[StateMonitor] = []
+        self.weight_monitors: list[WeightMonitor] = []
         self._dc: list[_DC] = []
         self._arrays: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, global indices) of spike arrays
         self._init_v: list[tuple[Population, np.ndarray]] = []
@@ -376,6 +391,7 @@ class Network:
         pre_indices: torch.Tensor | None = None,
         post_indices: torch.Tensor | None = None,
         dense: bool | None = None,
+        plasticity: Any = None,
     ) -> Projection:
         """Connect ``pre`` to ``post`` (populations or slices) and return the projection.
 
@@ -384,7 +400,14 @@ class Network:
         synapse when sparse). ``weight``: one value, one per synapse, or a matrix for ``all_to_all``/``matrix``.
         ``receptor``: ``exc`` or ``inh`` (which synaptic variable of the target the spikes feed). ``delay`` [s]:
         None (one step), one value or one per synapse, rounded to whole steps (≥ 1). ``dense``: store a weight
-        matrix (default for ``all_to_all``/``matrix``) or CSR (default otherwise)."""
+        matrix (default for ``all_to_all``/``matrix``) or CSR (default otherwise). ``plasticity``: a rule such as
+        :class:`neurofab.learning.STDPConfig` makes the synapses learn (:mod:`neurofab.spiking.plasticity`); the
+        weights must lie within its bounds and the projection needs one delay (NEST's dendritic delay)."""
+        prow = None
+        if plasticity is not None:
+            prow = plasticity_row(plasticity, self.dt, float(getattr(plasticity, "learning_rate", 1.0)))
+            if delay is not None and torch.unique(torch.as_tensor(delay, dtype=torch.float64)).numel() > 1:
+                raise ConfigError("connect: a plastic projection needs one delay for all its synapses")
         self._check_member(pre, "connect")
         self._check_neurons(post, "connect")
         if rule not in RULES:
@@ -428,6 +451,17 @@ class Network:
                 (i + pre.start).to(torch.int32).numpy(), (j + post.start).to(torch.int32).numpy(),
                 w_np, self._delay_steps(delay, n),
             )  # fmt: skip
+        if prow is not None:
+            lo, hi = prow[P_W_MIN], prow[P_W_MAX]
+            if proj.weight.size and (proj.weight.min() < lo or proj.weight.max() > hi):
+                raise ConfigError(
+                    f"connect: weights span [{proj.weight.min()!r}, {proj.weight.max()!r}] outside the plasticity "
+                    f"bounds w_min = {lo!r}, w_max = {hi!r}"
+                )
+            if post.params.synapse == "conductance" and lo < 0:
+                raise ConfigError(f"connect: plasticity w_min = {lo!r} < 0 on conductance synapses")
+            proj.plasticity = plasticity
+            proj.learning_rate = float(getattr(plasticity, "learning_rate", 1.0))
         self.projections.append(proj)
         self._built = False
         return proj
@@ -502,6 +536,22 @@ class Network:
         self.state_monitors.append(mon)
         return mon
 
+    def weight_monitor(
+        self, projection: Projection, synapses: torch.Tensor | None = None, every: int = 1
+    ) -> WeightMonitor:
+        """Sample the weights of a plastic ``projection`` (``synapses``: flat indices, per synapse or row-major
+        for a dense matrix; all when None) after every ``every``-th step."""
+        if not any(projection is pr for pr in self.projections):
+            raise ConfigError("weight_monitor: the projection belongs to another network")
+        if not projection.plastic:
+            raise ConfigError("weight_monitor: the projection is static (connect it with plasticity=...)")
+        idx = torch.arange(projection.num_synapses) if synapses is None else torch.as_tensor(synapses).flatten()
+        if idx.is_floating_point():
+            raise ShapeError("weight_monitor: synapse indices must be integers")
+        mon = WeightMonitor(projection, idx.numpy().astype(np.int64), every, self.dt)
+        self.weight_monitors.append(mon)
+        return mon
+
     # ----- state access -----------------------------------------------------------------------------------
     def state(self, target: Target, variable: str = "v") -> torch.Tensor:
         """Current values of ``variable`` for ``target`` (a copy; SI units)."""
@@ -561,7 +611,7 @@ class Network:
         spike_count[: len(self._spike_count)] = self._spike_count
         self._spike_count = spike_count
         # sparse projections merged into one CSR over the global index
-        sparse = [pr for pr in self.projections if not pr.dense]
+        sparse = [pr for pr in self.projections if not pr.dense and not pr.plastic]
         if sparse:
             pre = np.concatenate([pr.pre_index for pr in sparse])
             chans = [np.full(pr.num_synapses, RECEPTORS.index(pr.receptor), dtype=np.int8) for pr in sparse]
@@ -585,7 +635,7 @@ class Network:
             self._weight = np.zeros(0)
             self._delay = np.zeros(0, dtype=np.int16)
             self._channel = np.zeros(0, dtype=np.int8)
-        dense = [pr for pr in self.projections if pr.dense]
+        dense = [pr for pr in self.projections if pr.dense and not pr.plastic]
         self._dense = {
             "pre_start": np.array([pr.pre.start for pr in dense], dtype=np.int64),
             "pre_stop": np.array([pr.pre.stop for pr in dense], dtype=np.int64),
@@ -597,7 +647,14 @@ class Network:
             "weight": np.concatenate([pr.weight.ravel() for pr in dense]) if dense else np.zeros(0),
         }
         # delay ring buffer, keeping input already scheduled
-        max_delay = max([int(self._delay.max()) if len(self._delay) else 1, *[int(d) for d in self._dense["delay"]]])
+        self._build_plastic(n)
+        max_delay = max(
+            [
+                int(self._delay.max()) if len(self._delay) else 1,
+                *[int(d) for d in self._dense["delay"]],
+                *[int(d) for d in self._plastic["delay"]],
+            ]
+        )
         slots = max_delay + 1
         ring = np.zeros((slots, 2, n))
         old_ring = self._ring
@@ -639,6 +696,81 @@ class Network:
             self._record_flag[mon.start : mon.start + mon.size] = 1
         self._built = True
 
+    def _build_plastic(self, n: int) -> None:
+        """The plastic projections' arrays for :func:`neurofab.spiking.plasticity.plastic_step`; each projection's
+        ``weight`` becomes a view of the flat store (its values carried over), and traces restart at zero."""
+        plastic = [pr for pr in self.projections if pr.plastic]
+        old = getattr(self, "_plastic", None)
+        sizes = [pr.num_synapses for pr in plastic]
+        syn_off = np.cumsum([0, *sizes]).astype(np.int64)
+        store = np.concatenate([pr.weight.ravel() for pr in plastic]) if plastic else np.zeros(0)
+        rowptrs, cols, colptrs, colsyns, colpres = [], [], [], [], []
+        rowptr_off, colptr_off = [], []
+        r_off = c_off = 0
+        for pr in plastic:
+            n_pre, n_post = pr.pre.size, pr.post.size
+            rowptr_off.append(r_off)
+            colptr_off.append(c_off)
+            if pr.dense:
+                cols.append(np.zeros(pr.num_synapses, dtype=np.int64))
+                colsyns.append(np.zeros(pr.num_synapses, dtype=np.int64))
+                colpres.append(np.zeros(pr.num_synapses, dtype=np.int64))
+                continue
+            i = pr.pre_index.astype(np.int64) - pr.pre.start
+            j = pr.post_index.astype(np.int64) - pr.post.start
+            rowptrs.append(K.csr_from_sorted_rows(i, n_pre))
+            cols.append(j)
+            order = np.argsort(j, kind="stable")
+            colptrs.append(K.csr_from_sorted_rows(j[order], n_post))
+            colsyns.append(order.astype(np.int64))
+            colpres.append(i[order])
+            r_off += n_pre + 1
+            c_off += n_post + 1
+        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)  # noqa: E731
+        x_sizes = [pr.pre.size for pr in plastic]
+        y_sizes = [pr.post.size for pr in plastic]
+        self._plastic = {
+            "pre_start": np.array([pr.pre.start for pr in plastic], dtype=np.int64),
+            "pre_stop": np.array([pr.pre.stop for pr in plastic], dtype=np.int64),
+            "post_start": np.array([pr.post.start for pr in plastic], dtype=np.int64),
+            "post_stop": np.array([pr.post.stop for pr in plastic], dtype=np.int64),
+            "delay": np.array([int(pr.delay_steps[0]) for pr in plastic], dtype=np.int64),
+            "channel": np.array([RECEPTORS.index(pr.receptor) for pr in plastic], dtype=np.int64),
+            "dense": np.array([pr.dense for pr in plastic], dtype=np.bool_),
+            "params": np.zeros((len(plastic), N_P_COLUMNS)),
+            "syn_off": syn_off[:-1].copy(),
+            "rowptr": cat(rowptrs),
+            "rowptr_off": np.array(rowptr_off, dtype=np.int64),
+            "col": cat(cols),
+            "colptr": cat(colptrs),
+            "colptr_off": np.array(colptr_off, dtype=np.int64),
+            "colsyn": cat(colsyns),
+            "colpre": cat(colpres),
+            "weight": store,
+            "x": np.zeros((2, sum(x_sizes))),  # row 0: trace x (τ₊), row 1: slow trace of triplet STDP
+            "x_off": np.cumsum([0, *x_sizes])[:-1].astype(np.int64),
+            "y": np.zeros((2, sum(y_sizes))),
+            "y_off": np.cumsum([0, *y_sizes])[:-1].astype(np.int64),
+            "last_pre": np.full(sum(x_sizes), -1, dtype=np.int64),
+            "last_arr": np.full(sum(y_sizes), -1, dtype=np.int64),
+            "lfsr": np.zeros(len(plastic), dtype=np.int64),  # stochastic STDP: LFSR state (0: not started)
+        }
+        for pr, off in zip(plastic, self._plastic["x_off"]):
+            if pr.plasticity.kernel_parameters().get("pairing") == "stochastic":
+                self._plastic["last_pre"][off : off + pr.pre.size] = 0  # empty spike-history queues
+        for pr, off, size in zip(plastic, syn_off, sizes):
+            pr.weight = store[off : off + size].reshape(pr.weight.shape)
+        depth = max([int(d) for d in self._plastic["delay"]], default=0) + 1
+        ids = [id(pr) for pr in plastic]
+        old_hist = getattr(self, "_plastic_hist", None)
+        if getattr(self, "_plastic_ids", None) == ids and old_hist is not None and old_hist.shape == (depth, n):
+            for key in ("x", "y", "last_pre", "last_arr", "lfsr"):  # same plastic projections: traces carry on
+                self._plastic[key] = old[key]
+            return
+        self._plastic_ids = ids
+        self._plastic_hist = np.zeros((depth, n if plastic else 0), dtype=np.int32)  # spikes of the last d steps
+        self._plastic_hist_n = np.zeros(depth, dtype=np.int64)
+
     def run(self, duration: float) -> None:
         """Simulate ``duration`` [s] (rounded to whole steps) from the current time."""
         if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
@@ -672,7 +804,28 @@ class Network:
         cap = self._n + margin + (max(4096, self._n * steps // 200) if recording_any else 0)
         rec_step = np.zeros(cap, dtype=np.int64)
         rec_index = np.zeros(cap, dtype=np.int64)
-        counters = np.zeros(4, dtype=np.int64)
+        counters = np.zeros(5, dtype=np.int64)
+        pl = self._plastic
+        plastic = [pr for pr in self.projections if pr.plastic]
+        for r, pr in enumerate(plastic):
+            eta = pr.learning_rate
+            if isinstance(eta, bool) or not isinstance(eta, int | float) or not math.isfinite(eta) or eta < 0:
+                raise ConfigError(f"projection learning_rate = {eta!r}: must be a finite number >= 0")
+            pl["params"][r] = plasticity_row(pr.plasticity, self.dt, float(eta))
+        wmons = self.weight_monitors
+        offsets = {id(pr): off for pr, off in zip(plastic, pl["syn_off"])}
+        wm_every = np.array([m.every for m in wmons], dtype=np.int64)
+        wm_ptr = np.cumsum([0] + [len(m.synapses) for m in wmons]).astype(np.int64)
+        wm_index = (
+            np.concatenate([m.synapses + offsets[id(m.projection)] for m in wmons])
+            if wmons
+            else np.zeros(0, dtype=np.int64)
+        )
+        wm_steps = [np.arange(t0 + (-t0) % m.every, t1, m.every, dtype=np.int64) for m in wmons]
+        wm_sizes = [len(s) * len(m.synapses) for s, m in zip(wm_steps, wmons)]
+        wm_out_ptr = np.cumsum([0, *wm_sizes])[:-1].astype(np.int64)
+        wm_out = np.zeros(int(sum(wm_sizes)))
+        wm_count = np.zeros(len(wmons), dtype=np.int64)
         rng = np.random.default_rng(seed_from(self.generator))
         d = self._dense
         t, n_rec = t0, 0
@@ -692,6 +845,12 @@ class Network:
                 self._record_flag if recording_any else np.zeros(self._n, dtype=np.uint8),
                 rec_step, rec_index, n_rec, margin,
                 mon_var, mon_every, mon_ptr, mon_index, mon_out_ptr, mon_out, mon_count,
+                self._plastic_hist, self._plastic_hist_n,
+                pl["pre_start"], pl["pre_stop"], pl["post_start"], pl["post_stop"], pl["delay"], pl["channel"],
+                pl["dense"], pl["params"], pl["syn_off"], pl["rowptr"], pl["rowptr_off"], pl["col"], pl["colptr"],
+                pl["colptr_off"], pl["colsyn"], pl["colpre"], pl["weight"], pl["x"], pl["x_off"], pl["y"],
+                pl["y_off"], pl["last_pre"], pl["last_arr"], pl["lfsr"],
+                wm_every, wm_ptr, wm_index, wm_out_ptr, wm_out, wm_count,
                 counters, self._spike_count,
             )  # fmt: skip
             if t < t1:  # spike record full: grow it
@@ -708,11 +867,16 @@ class Network:
             assert mon_count[m] == k
             chunk = mon_out[mon_out_ptr[m] : mon_out_ptr[m] + k * len(mon.global_indices)]
             mon._append(mon_steps[m], chunk)
+        for m, mon in enumerate(wmons):
+            k = len(wm_steps[m])
+            mon._append(wm_steps[m], wm_out[wm_out_ptr[m] : wm_out_ptr[m] + k * len(mon.synapses)])
         if recording():
             n_neurons = sum(p.size for p in self.populations if p.kind == "neurons")
             record("spike", int(counters[0]))
             record("synop", int(counters[1]))
             record("neuron_update", n_neurons * steps)
+            if plastic:
+                record("weight_update", int(counters[4]))
 
 
 def _parameter_row(params: NeuronConfig, dt: float) -> np.ndarray:
