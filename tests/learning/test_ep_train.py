@@ -1,4 +1,4 @@
-"""EP training: the trainer learns, resumes bit-identically, follows its schedule; EP on ideal tiles equals digital EP."""
+"""EP training: the trainer learns, resumes bit-identically, follows its schedule; ideal tiles equal digital EP."""
 
 from __future__ import annotations
 
