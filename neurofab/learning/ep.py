@@ -179,13 +179,23 @@ class ConvergentNet:
             total = total + (s[n - 1] * (below[n - 1] @ p[f"W{n}"].T)).sum() + (s[n - 1] * p[f"b{n}"]).sum()
         return total
 
-    def preactivation(self, x: torch.Tensor, s: list[torch.Tensor], params: dict | None = None) -> list[torch.Tensor]:
-        """∂Φ/∂sⁿ = Wₙ sⁿ⁻¹ + W_{n+1}ᵀ sⁿ⁺¹ + bₙ for every layer (Bₙ₊₁ in place of Wₙ₊₁ when unidirectional)."""
+    def drive(self, x: torch.Tensor, params: dict | None = None) -> torch.Tensor:
+        """The static input's share of layer 1's pre-activation, W₁ x + b₁ (computed once per phase)."""
+        p = self.params if params is None else params
+        return self._fwd("W1", x, p) + p["b1"]
+
+    def preactivation(self, x: torch.Tensor, s: list[torch.Tensor], params: dict | None = None,
+                      drive: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """∂Φ/∂sⁿ = Wₙ sⁿ⁻¹ + W_{n+1}ᵀ sⁿ⁺¹ + bₙ for every layer (Bₙ₊₁ in place of Wₙ₊₁ when unidirectional);
+        ``drive`` is W₁ x + b₁ when already computed (x is static)."""
         p = self.params if params is None else params
         below = [x, *s]
         out = []
         for n in range(1, self.n_layers + 1):
-            u = self._fwd(f"W{n}", below[n - 1], p) + p[f"b{n}"]
+            if n == 1 and drive is not None:
+                u = drive
+            else:
+                u = self._fwd(f"W{n}", below[n - 1], p) + p[f"b{n}"]
             if n < self.n_layers:
                 u = u + self._bwd(f"B{n + 1}" if self.unidirectional else f"W{n + 1}", s[n], p)
             out.append(u)
@@ -200,9 +210,9 @@ class ConvergentNet:
         return beta * self._bwd("w_out", y1h - yhat, p)
 
     def step(self, x: torch.Tensor, s: list[torch.Tensor], y1h: torch.Tensor | None = None, beta: float = 0.0,
-             params: dict | None = None) -> list[torch.Tensor]:
+             params: dict | None = None, drive: torch.Tensor | None = None) -> list[torch.Tensor]:
         """One synchronous step s_{t+1} = σ(∂Φ/∂s(x, s_t) − β ∂ℓ/∂s(s_t)) (Eqs. 3, 8, 16, 19)."""
-        u = self.preactivation(x, s, params)
+        u = self.preactivation(x, s, params, drive)
         if beta != 0.0:
             assert y1h is not None
             u[-1] = u[-1] + self.nudge(s, y1h, beta, params)
@@ -213,9 +223,11 @@ class ConvergentNet:
         """Run ``steps`` steps without autograd; returns the state and the last step's max |s_{t+1} − s_t|."""
         residual = math.inf
         with torch.no_grad():
-            for _ in range(steps):
-                new = self.step(x, s, y1h, beta)
-                residual = max(float((a - b).abs().max()) for a, b in zip(new, s))
+            drive = self.drive(x)
+            for t in range(steps):
+                new = self.step(x, s, y1h, beta, drive=drive)
+                if t == steps - 1:
+                    residual = max(float((a - b).abs().max()) for a, b in zip(new, s))
                 s = new
         return s, residual
 
