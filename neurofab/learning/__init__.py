@@ -13,6 +13,7 @@ from neurofab.learning.ep import (
     grad_rel_error,
     run_phases,
 )
+from neurofab.learning.ep_conv import ConvergentConvNet, ConvNetConfig, max_pool, max_unpool
 from neurofab.learning.ep_train import (
     EPTrainConfig,
     EPTrainer,
@@ -25,6 +26,8 @@ from neurofab.learning.ep_train import (
 )
 
 __all__ = [
+    "ConvNetConfig",
+    "ConvergentConvNet",
     "ConvergentNet",
     "EPConfig",
     "EPGradient",
@@ -40,6 +43,8 @@ __all__ = [
     "ep_truncated",
     "grad_cosine",
     "grad_rel_error",
+    "max_pool",
+    "max_unpool",
     "run_phases",
     "tile_network",
     "train_ep_tiles",

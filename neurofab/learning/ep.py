@@ -299,7 +299,8 @@ def _readout_grad(net: ConvergentNet, s: list[torch.Tensor], y: torch.Tensor) ->
     """∂ℓ/∂w_out and ∂ℓ/∂b_out at s_* (ℓ depends on w_out explicitly: (ŷ − y) sᴸᵀ, batch mean)."""
     p = net.params
     err = torch.softmax(net.readout(s, p), dim=1) - net.targets(y)
-    return {"w_out": err.T @ s[-1] / s[-1].shape[0], "b_out": err.mean(0)}
+    last = s[-1].reshape(s[-1].shape[0], -1)
+    return {"w_out": err.T @ last / last.shape[0], "b_out": err.mean(0)}
 
 
 def ep_estimate(net: ConvergentNet, x: torch.Tensor, y: torch.Tensor, cfg: EPConfig,

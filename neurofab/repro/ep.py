@@ -8,9 +8,11 @@ What runs here, on CPU, with :mod:`neurofab.learning.ep`:
 - the step-by-step agreement of EP and BPTT (Eq. 6, Figure 2): cosine of ∇̂EP_sym(β, t) and ∇BPTT(t);
 - a convergent MLP on digits (quick) or the MNIST split (full) trained by symmetric EP, by BPTT through the same
   dynamics and, as a reference, as a plain feed-forward MLP (section 4.1's "EP ≈ BPTT");
+- a small convergent ConvNet (conv ⋆ with the flipped-kernel transpose, 2×2 max-pool/unpool sharing indices) trained
+  by the one-sided and the symmetric estimate (Table 2's ordering);
 - the same EP MLP with its weight matrices on analog tiles (pulsed updates, write pulses from the ledger).
 
-The paper's ConvNet results (Table 2, CIFAR-10, GPU days per run) are printed as context.
+The paper's CIFAR-10 ConvNet results (Table 2, GPU days per run) are printed as context.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from neurofab.crossbar import IOConfig, TileConfig
 from neurofab.data import digits
 from neurofab.devices import ConstantStep
 from neurofab.learning import (
+    ConvergentConvNet,
     ConvergentNet,
+    ConvNetConfig,
     EPConfig,
     EPTrainConfig,
     EPTrainer,
@@ -64,6 +68,9 @@ CLAIMS = Claims([
     Claim("ep_vs_ff", "symmetric-EP test accuracy ≥ feed-forward MLP's − 1.5 points, digits MLP",
           "EP close to conventional training", "seed 001 l. 261, 279",
           RunSpread(2, "s.e. of the paired per-seed difference"), order=">=", unit="%"),
+    Claim("conv_one_sided_fails", "ConvNet test error: one-sided EP > symmetric EP (2 convs + fc, digits)",
+          "86.64 % ≫ 12.45 % (CIFAR-10, 4 convs)", "seed 001 l. 463–465, 488–490, Table 2",
+          RunSpread(2, "s.e. of the paired per-seed difference"), order=">", unit="%"),
     Claim("ep_vs_bptt_mnist", "symmetric-EP test accuracy ≥ BPTT's − 1 point, MNIST split MLP",
           "EP within 0.56–1.35 points of BPTT (CIFAR-10)", "seed 001 l. 490–492, Table 2",
           RunSpread(2, "s.e. of the paired per-seed difference"), order=">=", unit="%", full_only=True),
@@ -124,6 +131,21 @@ def _mlp_runs(split, hidden: int, ep: EPConfig, train: EPTrainConfig, seeds: lis
     return acc
 
 
+def _conv_runs(seeds: list[int], n_train: int | None, epochs: int) -> dict[str, list[float]]:
+    """Test error [%] of a small convergent ConvNet trained by the one-sided and the symmetric estimate."""
+    err: dict[str, list[float]] = {"one_sided": [], "symmetric": []}
+    for s in seeds:
+        d = digits(seed=s, flatten=False)
+        n = len(d.x_train) if n_train is None else n_train
+        for est in err:
+            net = ConvergentConvNet(ConvNetConfig(channels=(8, 16)), activation="hard", seed=s)
+            cfg = EPTrainConfig(epochs=epochs, batch_size=16, lrs=(0.1, 0.08, 0.05), momentum=0.9,
+                                cosine_epochs=epochs, seed=s)
+            EPTrainer(net, EPConfig(T=15, K=5, beta=0.5, estimator=est), cfg).fit(d.x_train[:n], d.y_train[:n])
+            err[est].append(100.0 - accuracy(lambda v, m=net: m.predict(v, 15), d.x_test, d.y_test))
+    return err
+
+
 @reproduction("ep", paper=PAPER,
               summary="Equilibrium propagation: β¹ vs β² gradient bias, EP ≈ BPTT step by step, EP MLP ≈ BPTT, "
                       "EP on analog tiles")
@@ -166,6 +188,14 @@ def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Repor
         report.add("MLP settings", None, "64-64-10, T = 20, K = 6, β = 0.3, batch 16, 4 epochs", Info(),
                    note="lr 0.08 / 0.04 (feed-forward: 0.08), momentum 0.9, cosine; squared error; digits 1,347 / 450")
 
+        # ----- ConvNet: one-sided vs symmetric (Table 2's ordering) -------------------------------------------------
+        err = _conv_runs(seeds, n_train=600 if quick else None, epochs=2 if quick else 6)
+        report.judge("conv_one_sided_fails", lhs=err["one_sided"], rhs=err["symmetric"],
+                     note=f"error one-sided {_ms(err['one_sided'])}, symmetric {_ms(err['symmetric'])} (3 seeds)")
+        report.add("ConvNet settings", None, f"conv 8-16 (3×3, 2×2 max-pool) + fc 10, hard σ, T = 15, K = 5, β = 0.5, "
+                   f"{'600' if quick else 'all'} digits, {2 if quick else 6} epochs", Info(),
+                   note="lr 0.1 / 0.08 / 0.05, momentum 0.9, cosine, batch 16, squared error")
+
         # ----- EP on analog tiles ---------------------------------------------------------------------------------
         net = ConvergentNet([data.n_features, 64, 10], activation="sigmoid", seed=seeds[0])
         tc = TileConfig(device=ConstantStep(dw_min=0.001, w_min=-1.0, w_max=1.0), forward=IOConfig.perfect(),
@@ -198,6 +228,7 @@ def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Repor
                    "%", note="ConvNet 128-256-512-512 on CIFAR-10: not run here (GPU-days per run)")
     report.extra["bias"] = {"betas": BETAS, "mse": se, "ce": ce}
     report.extra["mlp_accuracy"] = acc
+    report.extra["conv_error"] = err
     return report.finish()
 
 
