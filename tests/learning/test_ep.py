@@ -173,3 +173,21 @@ def test_bad_input():
         ep_estimate(net, x, y, EPConfig(loss="ce"))
     with pytest.raises(ConfigError, match="K"):
         bptt_gradient(net, x, y, T=5, K=6)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "hard"])
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+@pytest.mark.parametrize("uni", [False, True])
+def test_dense_relax_equals_the_generic_step(activation, loss, uni):
+    """The fused free/nudged loop (scaled weights, in-place σ) follows ConvergentNet.step exactly."""
+    net = ConvergentNet([7, 6, 5, 4], loss=loss, activation=activation, unidirectional=uni, dtype=torch.float64,
+                        seed=1)
+    x, y = _batch(7, 4, 5)
+    y1h = net.targets(y)
+    s0 = [torch.rand(5, h, dtype=torch.float64, generator=torch.Generator().manual_seed(h)) for h in net.state_sizes]
+    fast, _ = net.relax(x, s0, 7, y1h, 0.3)
+    slow = s0
+    for _ in range(7):
+        slow = net.step(x, slow, y1h, 0.3)
+    for a, b in zip(fast, slow):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-14)
