@@ -308,8 +308,9 @@ def run_phases(net: ConvergentNet, x: torch.Tensor, y: torch.Tensor, cfg: EPConf
     free, res = net.relax(x, net.zero_state(x.shape[0]), cfg.T)
     beta = cfg.beta
     if cfg.estimator == "random_sign":
-        gen = generator if generator is not None else make_generator(0)
-        beta = beta if bool(torch.randint(0, 2, (1,), generator=gen)) else -beta
+        if generator is None:
+            raise ConfigError("EPConfig.estimator = 'random_sign' draws the sign of β: pass a torch.Generator")
+        beta = beta if bool(torch.randint(0, 2, (1,), generator=generator)) else -beta
     plus, _ = net.relax(x, free, cfg.K, y1h, beta)
     minus = None
     if cfg.estimator in ("symmetric", "vf_sym", "kp_vf_sym"):

@@ -223,8 +223,8 @@ def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Repor
             report.judge("ep_vs_ff_mnist", lhs=am["ep"], rhs=[a - 1.5 for a in am["ff"]],
                          note=f"feed-forward {_ms(am['ff'])}")
 
-    for name, err in TABLE2:
-        report.add(f"Table 2 CIFAR-10 test error: {name}", err, None, Info(),
+    for name, printed in TABLE2:
+        report.add(f"Table 2 CIFAR-10 test error: {name}", printed, None, Info(),
                    "%", note="ConvNet 128-256-512-512 on CIFAR-10: not run here (GPU-days per run)")
     report.extra["bias"] = {"betas": BETAS, "mse": se, "ce": ce}
     report.extra["mlp_accuracy"] = acc

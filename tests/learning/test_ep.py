@@ -173,6 +173,8 @@ def test_bad_input():
         ep_estimate(net, x, y, EPConfig(loss="ce"))
     with pytest.raises(ConfigError, match="K"):
         bptt_gradient(net, x, y, T=5, K=6)
+    with pytest.raises(ConfigError, match="Generator"):
+        ep_estimate(net, x, y, EPConfig(estimator="random_sign"))
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "hard"])
