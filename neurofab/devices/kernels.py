@@ -179,9 +179,9 @@ def step_and_std(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no 
         span = wmax - wmin
         z = (2.0 * c[6] * w / span if span != 0 else 0.0) + c[7]
         if sign > 0:
-            step = dwu * max(1.0 - c[2] * math.exp(c[4] * z), 0.0)
+            step = dwu * (1.0 if c[2] == 0.0 else max(1.0 - c[2] * math.exp(c[4] * z), 0.0))  # no 0·∞
         else:
-            step = dwd * max(1.0 - c[3] * math.exp(-c[5] * z), 0.0)
+            step = dwd * (1.0 if c[3] == 0.0 else max(1.0 - c[3] * math.exp(-c[5] * z), 0.0))
         if c[8] > 0 or c[9] > 0:
             std = sigma * (step + c[8] + c[9] * abs(w))
         else:

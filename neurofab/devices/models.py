@@ -155,8 +155,10 @@ class ExpStep(PulsedDevice):
 
     def steps(self, w, p):
         z = 2 * self.a * _safe_div(w, p["w_max"] - p["w_min"]) + self.b
-        up = p["dw_up"] * torch.clamp(1 - self.A_up * torch.exp(self.gamma_up * z), min=0)
-        down = p["dw_down"] * torch.clamp(1 - self.A_down * torch.exp(-self.gamma_down * z), min=0)
+        one = torch.ones_like(z)  # A = 0 is the constant step: no 0·∞ where the exponential overflows
+        up = p["dw_up"] * (one if self.A_up == 0 else torch.clamp(1 - self.A_up * torch.exp(self.gamma_up * z), min=0))
+        down = p["dw_down"] * (one if self.A_down == 0 else
+                               torch.clamp(1 - self.A_down * torch.exp(-self.gamma_down * z), min=0))
         return up, down
 
     def noise_std(self, w, p, up, down):

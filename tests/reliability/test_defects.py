@@ -212,3 +212,15 @@ def test_lif_with_tiny_tau_m_or_huge_t_ref():
     with pytest.raises(ConfigError, match="t_ref"):
         net.population(3, LIFConfig(t_ref=1e6))
         net.run(1e-3)
+
+
+def test_expstep_without_exponential_terms_has_no_nan():
+    from neurofab.devices import ExpStep
+
+    arr = ExpStep(A_down=0.0, A_up=0.0, dw_min_dtod=0.0, b=57.0).build((6, 5), seed=3)
+    counts = torch.tensor([[50, -50, 7, -7, 0]] * 6)
+    for _ in range(4):
+        arr.pulse(counts)
+        arr.pulse(-counts)
+    assert torch.isfinite(arr.get_weights()).all()
+    assert torch.isfinite(torch.stack(arr.steps())).all()
