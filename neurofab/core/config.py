@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from neurofab.core.errors import ConfigError, DataNotFoundError
 from neurofab.core.io import atomic_write_text
+from neurofab.core.units import field_unit, to_si
 
 _RULES = {
     "greater_than": "must be > {gt}",
@@ -88,6 +89,13 @@ def _decode_none(obj: Any) -> Any:
     return obj
 
 
+def _allows_str(annotation: Any) -> bool:
+    """Whether a field's type admits a plain string (then a unit string is left as it is)."""
+    if annotation is str or annotation is Any:
+        return True
+    return any(_allows_str(a) for a in get_args(annotation))
+
+
 def _allows_bool(annotation: Any) -> bool:
     """Whether a field's type admits a bool (bool itself, Any, or a union/container holding one)."""
     if annotation is bool or annotation is Any:
@@ -112,14 +120,26 @@ class Config(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_bool_as_number(cls, data: Any) -> Any:
-        """``True`` is not 1: a bool is accepted only where the field's type admits a bool."""
-        if isinstance(data, dict):
-            for name, value in data.items():
-                field = cls.model_fields.get(name) if isinstance(name, str) else None
-                if isinstance(value, bool) and field is not None and not _allows_bool(field.annotation):
-                    raise ValueError(f"{cls.__name__}.{name} = {value!r}: must be a number, not a bool")
-        return data
+    def _numbers_at_the_edge(cls, data: Any) -> Any:
+        """``True`` is not 1: a bool is accepted only where the field's type admits a bool. A unit string
+        (``"20 ms"``) is converted to SI where the field declares an SI unit (:mod:`neurofab.core.units`)."""
+        if not isinstance(data, dict):
+            return data
+        converted = None
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            if field is None:
+                continue
+            if isinstance(value, bool) and not _allows_bool(field.annotation):
+                raise ValueError(f"{cls.__name__}.{name} = {value!r}: must be a number, not a bool")
+            unit = field_unit(field.description) if isinstance(value, str) else None
+            if unit is not None and not _allows_str(field.annotation):
+                try:
+                    si = to_si(value, unit)
+                except ValueError as err:
+                    raise ValueError(f"{cls.__name__}.{name} = {value!r}: {err}") from None
+                converted = {**(converted or data), name: si}
+        return data if converted is None else converted
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise ConfigError(f"{type(self).__name__}.{name}: configs are frozen; use .replace({name}=...) for a "
