@@ -30,6 +30,7 @@ layer (the layer's largest |w| ↔ the largest code, "[−1, 1] → [−7, +7]")
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -47,8 +48,11 @@ __all__ = [
     "UBrainNet",
     "UBrainResult",
     "UBrainRun",
+    "ann_inputs",
+    "convert",
     "decode_weights",
     "input_events",
+    "mlp",
     "prototype_bits",
     "prototype_synapses",
     "quantize_weights",
@@ -458,3 +462,41 @@ def prototype_synapses(rfc: int = 19_878, fc: int = PROTOTYPE_FC_SYNAPSES) -> in
 def prototype_bits(synapses: int, weight_bits: int = 4) -> int:
     """Distributed weight-memory bits: one W-bit register per synapse [bit]."""
     return synapses * weight_bits
+
+
+# ----- the offline flow (seed 001 l. 785–787) -------------------------------------------------------------------
+def ann_inputs(x: torch.Tensor, run: UBrainRun) -> torch.Tensor:
+    """What the ANN is trained on: the input rates relative to f_max, (f_min + (f_max − f_min)·x)/f_max.
+
+    A network without biases sees the chip's rate code only up to a common factor ("only the frequency ratios
+    matter", l. 802), so training on the rate ratios keeps the black-pixel rate f_min in the model."""
+    return (run.f_min + (run.f_max - run.f_min) * torch.as_tensor(x, dtype=torch.float32)) / run.f_max
+
+
+def mlp(sizes: tuple[int, ...]) -> torch.nn.Sequential:
+    """The ReLU MLP of the offline flow, without biases (l. 785): Linear–ReLU–…–Linear."""
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ConfigError(f"sizes = {sizes}: need at least an input and an output size, all ≥ 1")
+    mods: list[torch.nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        if i:
+            mods.append(torch.nn.ReLU())
+        mods.append(torch.nn.Linear(a, b, bias=False))
+    return torch.nn.Sequential(*mods)
+
+
+def convert(model: torch.nn.Sequential, bits: int = 4, grid: Grid = "linear", scales: tuple[int, ...] | None = None,
+            threshold: int = 64, arbiter: ArbiterKind = "round_robin") -> UBrainNet:
+    """Map a trained bias-free MLP onto μBrain: each Linear layer's weights quantized to W-bit codes."""
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    if not linears or any(m.bias is not None for m in linears):
+        raise ConfigError("convert: the model must be Linear layers without biases (the offline flow, l. 785)")
+    scales = scales or (1,) * len(linears)
+    if len(scales) != len(linears):
+        raise ConfigError(f"scales: one per layer ({len(linears)}), got {len(scales)}")
+    layers, codes = [], []
+    for m, g in zip(linears, scales):
+        layers.append(UBrainLayer(n_in=m.in_features, n_out=m.out_features, weight_bits=bits, grid=grid, scale=g,
+                                  threshold=threshold, arbiter=arbiter))
+        codes.append(quantize_weights(m.weight.detach(), bits, grid))
+    return UBrainNet(tuple(layers), tuple(codes))
