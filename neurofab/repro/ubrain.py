@@ -51,25 +51,33 @@ PAPER_INPUT_EVENTS = 6_400  # per classification (l. 859–861)
 _SPIKES_WHY = ("the 5,100 neuron spikes of the seed's 11,500 scale with the trained weights' ℓ1 norm per threshold, "
                "set by training details the seed does not give; ±40 % on that share moves the total by ±0.2")
 
+_DROP_WHY = ("ours loses 1.35 ± 0.13 points (MNIST split, 3 seeds); the row '4-bit integer ANN accuracy' splits it "
+             "into the 4-bit weights' share and the rate-coded chip's (first-ISI readout); the seed's 0.3 comes from a "
+             "network and quantizer it does not give")
+_SPIKE_WHY = ("with 6,400 input events our hidden layer emits ≈ 990 spikes and the output ≈ 16 (MNIST split, 3 seeds): "
+              "0.16 neuron spikes per input event against the seed's (11,500 − 6,400)/6,400 = 0.8; our weights are "
+              "scaled so the layer's largest |w| is code 7 and the global scale is 1, which sets the hidden rates")
+
 CLAIMS = Claims([
-    Claim("drop", "SNN (4-bit) accuracy drop vs the float ANN", 0.3, "seed 001 l. 789 (91.7 % vs 92 %)",
+    Claim("drop", "SNN (4-bit) accuracy drop vs the float ANN, MNIST", 0.3, "seed 001 l. 789 (91.7 % vs 92 %)",
           RunSpread(2, "paired test-set resolution of SNN vs ANN (√(b + c)/n per seed, over √seeds)"),
-          tolerance=Absolute(0.0), unit="points"),
+          tolerance=Absolute(0.0), unit="points", full_only=True, deviation=_DROP_WHY),
     Claim("bits3", "accuracy falls below 4 bits: 3-bit < 4-bit", "decreases significantly", "seed 001 l. 789",
           Qualitative(), order="<", unit="%"),
     Claim("bits2", "accuracy falls below 4 bits: 2-bit < 3-bit", "decreases significantly", "seed 001 l. 789",
           Qualitative(), order="<", unit="%"),
     Claim("snn_mnist", "SNN accuracy, MNIST 16×16, 4-bit", 91.7, "seed 001 l. 789, Table 2 (l. 876)",
           RunSpread(2, "binomial s.e. of the test-set accuracy over √seeds"), tolerance=Absolute(0.0), unit="%",
-          full_only=True),
+          full_only=True, deviation="ours is 90.65 ± 0.73 % (3 seeds) with a float ANN at 92.0 %, the seed's own "
+                                    "ANN accuracy: the 1.35-point drop of claim 'drop'"),
     Claim("ann_mnist", "float ANN accuracy, MNIST 16×16", 92.0, "seed 001 l. 789",
           RunSpread(2, "binomial s.e. of the test-set accuracy over √seeds"), tolerance=Absolute(0.0), unit="%",
           full_only=True),
     Claim("spikes", "spikes per classification (6,400 input events)", 11_500, "seed 001 l. 859–861",
-          ModelUncertainty(_SPIKES_WHY, rel=0.2), tolerance=Relative(0.2), full_only=True),
+          ModelUncertainty(_SPIKES_WHY, rel=0.2), tolerance=Relative(0.2), full_only=True, deviation=_SPIKE_WHY),
     Claim("energy", "energy per classification at 26 pJ/spike (6,400 input events)", 308.0,
           "seed 001 l. 789, Table 2 (l. 879)", ModelUncertainty(_SPIKES_WHY, rel=0.2), tolerance=Relative(0.2),
-          unit="nJ", full_only=True),
+          unit="nJ", full_only=True, deviation="energy is spikes × 26 pJ: " + _SPIKE_WHY),
     Claim("latency", "time per classification", 4.2, "seed 001 l. 889", ModelUncertainty(
         "the decision time scales with the output rates, which follow the trained weights; ±50 %", rel=0.5),
         tolerance=Relative(0.5), unit="ms", full_only=True,
@@ -139,6 +147,7 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
     chip = UBrainRun(t_cycle=T_CYCLE, t_max=0.2e-3, readout="first_isi")
     epochs = 20 if quick else 15
     ann_acc: list[float] = []
+    quant_acc: list[float] = []
     snn: dict[int, list[float]] = {b: [] for b in BITS}
     drops, res_drop, lat, spk_isi, in_rate = [], [], [], [], []
     window = {"spikes": [], "energy": [], "inputs": [], "hidden": [], "out": [], "acc": []}
@@ -153,6 +162,10 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
         with torch.no_grad():
             ann_pred = model(ann_inputs(x_te, chip)).argmax(1)
         ann_acc.append(_acc(ann_pred, y_te))
+        net4 = convert(model, 4)
+        with torch.no_grad():
+            h = torch.relu(ann_inputs(x_te, chip) @ net4.codes[0].T.float())
+            quant_acc.append(_acc((h @ net4.codes[1].T.float()).argmax(1), y_te))
         for bits in BITS:
             res = simulate(convert(model, bits), x_te, chip, generator=s_sim)
             snn[bits].append(_acc(res.prediction, y_te))
@@ -188,13 +201,19 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
     report.add("chip set-up", None, f"arbiter cycle {T_CYCLE * 1e9:g} ns, global scale 1/1, threshold 64, round-robin, "
                "first-ISI readout (stop at the first completed ISI), t_max 0.2 ms", Info())
     report.add("float ANN accuracy (mean over seeds)", 92.0, sum(ann_acc) / N_SEEDS, Info(), "%")
+    report.add("4-bit integer ANN accuracy (quantized weights, no spikes)", None, sum(quant_acc) / N_SEEDS, Info(),
+               "%", note="separates the quantization loss from the spiking chip's")
     for bits in BITS:
         report.add(f"SNN accuracy, {bits}-bit weights (mean over seeds)", 91.7 if bits == 4 else None,
                    sum(snn[bits]) / N_SEEDS, Info(), "%")
     report.add("2-bit: classifications with no output spike within t_max", None, sum(silent2) / N_SEEDS, Info(), "%",
                note="at 2 bits (codes −1, 0, +1) most weights round to 0 and the output layer stays silent")
     spread = math.sqrt(sum(r * r for r in res_drop) / N_SEEDS) / k
-    report.judge("drop", drops, spread=spread)
+    if quick:
+        report.add("SNN (4-bit) accuracy drop vs the float ANN (digits)", 0.3, sum(drops) / N_SEEDS, Info(), "points",
+                   note=f"judged in full runs; here ± {2 * spread:.2f} (2 × paired resolution over √seeds)")
+    else:
+        report.judge("drop", drops, spread=spread)
     report.judge("bits3", lhs=snn[3], rhs=snn[4])
     report.judge("bits2", lhs=snn[2], rhs=snn[3])
     mean_spk = sum(window["spikes"]) / len(window["spikes"])
