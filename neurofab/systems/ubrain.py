@@ -53,9 +53,11 @@ __all__ = [
     "decode_weights",
     "input_events",
     "mlp",
+    "prototype",
     "prototype_bits",
     "prototype_synapses",
     "quantize_weights",
+    "registers",
     "simulate",
     "weight_code_range",
 ]
@@ -115,12 +117,22 @@ class UBrainLayer(Config):
     threshold: int = Field(64, gt=0, description="accumulator overflow level [LSB]; 64 on the prototype")
     arbiter: ArbiterKind = Field("round_robin", description="priority encoder: 'round_robin' or 'linear'")
     bias_period: int = Field(0, ge=0, description="cycles between bias (leak) events; 0 = no bias input [cycles]")
+    recurrent: bool = Field(False, description="lateral connections: the layer's own spikes are its last n_out "
+                                               "sources (n_in = feed-forward sources + n_out)")
 
     @model_validator(mode="after")
     def _check(self) -> UBrainLayer:
         if self.scale not in (1, 8):
             raise ValueError(f"scale = {self.scale}: the global scale input selects 1 or 8")
+        if self.recurrent and self.n_in <= self.n_out:
+            raise ValueError(f"n_in = {self.n_in}: a recurrent layer needs feed-forward sources besides its "
+                             f"{self.n_out} lateral ones")
         return self
+
+    @property
+    def n_ff(self) -> int:
+        """Feed-forward sources (inputs or the previous layer's neurons)."""
+        return self.n_in - (self.n_out if self.recurrent else 0)
 
 
 @dataclass(frozen=True)
@@ -147,13 +159,14 @@ class UBrainNet:
                 if tuple(b.shape) != (layer.n_out,):
                     raise ShapeError(f"UBrainNet.biases[{i}] must have shape ({layer.n_out},)")
                 decode_weights(b, layer.weight_bits, layer.grid)
-            if i and layer.n_in != self.layers[i - 1].n_out:
-                raise ShapeError(f"layer {i} has n_in = {layer.n_in} but layer {i - 1} has n_out = "
+            if i and layer.n_ff != self.layers[i - 1].n_out:
+                raise ShapeError(f"layer {i} has {layer.n_ff} feed-forward sources but layer {i - 1} has n_out = "
                                  f"{self.layers[i - 1].n_out}")
 
     @property
     def n_in(self) -> int:
-        return self.layers[0].n_in
+        """External input channels."""
+        return self.layers[0].n_ff
 
     @property
     def n_out(self) -> int:
@@ -202,6 +215,7 @@ class UBrainResult:
     wait_cycles: torch.Tensor  #: (N, L) summed cycles spikes waited in each arbiter (timing distortion)
     end_cycle: torch.Tensor  #: (N,) cycle at which the classification ended
     t_cycle: float
+    lateral: torch.Tensor | None = None  #: (N, L) lateral (recurrent) spikes served by each layer's arbiter
 
     @property
     def latency(self) -> torch.Tensor:
@@ -246,7 +260,7 @@ def _select(pending, n, pointer, linear):
 
 @njit(cache=True, parallel=True)
 def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
-                     w_flat, w_off, n_in, n_out, scale, thr, linear, bias_w, bias_period):
+                     w_flat, w_off, n_in, n_ff, n_out, scale, thr, linear, bias_w, bias_period):
     n_samples, n_chan = rates.shape
     n_layers = n_in.shape[0]
     max_src = 0
@@ -254,6 +268,7 @@ def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
     for layer in range(n_layers):
         max_src = max(max_src, n_in[layer] + 1)
         max_out = max(max_out, n_out[layer])
+    max_out = max(max_out, max_src)
     n_final = n_out[n_layers - 1]
     first = -np.ones((n_samples, n_final, 2), np.int64)
     counts = np.zeros((n_samples, n_final), np.int64)
@@ -261,6 +276,7 @@ def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
     fired = np.zeros((n_samples, n_layers), np.int64)
     merged = np.zeros((n_samples, n_layers), np.int64)
     waited = np.zeros((n_samples, n_layers), np.int64)
+    lateral = np.zeros((n_samples, n_layers), np.int64)
     end = np.zeros(n_samples, np.int64)
     for s in prange(n_samples):
         # input event list of this sample, sorted by cycle
@@ -324,8 +340,10 @@ def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
                 n_pend[layer] -= 1
                 pointer[layer] = i + 1 if i + 1 < nsrc else 0
                 waited[s, layer] += k - req_t[layer, i]
-                if i < n_in[layer]:
+                if i < n_ff[layer]:
                     served[s, layer] += 1
+                elif i < n_in[layer]:
+                    lateral[s, layer] += 1
                 g = scale[layer]
                 th = thr[layer]
                 base = w_off[layer]
@@ -341,6 +359,9 @@ def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
                     if x >= th:
                         x = x % th
                         fired[s, layer] += 1
+                        if n_ff[layer] < n_in[layer]:  # lateral: back into the layer's own arbiter
+                            staged[layer, n_ff[layer] + o] = True
+                            n_staged[layer] += 1
                         if layer + 1 < n_layers:
                             staged[layer + 1, o] = True
                             n_staged[layer + 1] += 1
@@ -354,7 +375,7 @@ def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
                                     done = True
                     v[layer, o] = x
             # latch the spikes of this cycle into the next layers' arbiters (served from the next cycle)
-            for layer in range(1, n_layers):
+            for layer in range(n_layers):
                 if n_staged[layer] == 0:
                     continue
                 for o in range(n_in[layer]):
@@ -386,7 +407,7 @@ def _simulate_kernel(rates, phases, t_cycle, max_cycles, first_isi,  # inputs
                 k = nxt
         if not done:
             end[s] = max_cycles
-    return first, counts, served, fired, merged, waited, end
+    return first, counts, served, fired, merged, waited, end, lateral
 
 
 def _readout(first: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -433,16 +454,17 @@ def simulate(net: UBrainNet, x: torch.Tensor, run: UBrainRun | None = None,
     bias_period = np.array([layer.bias_period if b is not None else 0 for layer, b in zip(layers, net.biases)],
                            np.int64)
     kernel_threads()
-    first, counts, served, fired, merged, waited, end = _simulate_kernel(
+    first, counts, served, fired, merged, waited, end, lateral = _simulate_kernel(
         rates.numpy(), phases.numpy(), run.t_cycle, run.max_cycles, run.readout == "first_isi",
-        w_flat, w_off, arr(lambda la: la.n_in), arr(lambda la: la.n_out), arr(lambda la: la.scale),
+        w_flat, w_off, arr(lambda la: la.n_in), arr(lambda la: la.n_ff), arr(lambda la: la.n_out),
+        arr(lambda la: la.scale),
         arr(lambda la: la.threshold), arr(lambda la: la.arbiter == "linear", np.bool_), bias_w, bias_period)
     pred = _readout(first, counts)
     res = UBrainResult(torch.from_numpy(pred), torch.from_numpy(first), torch.from_numpy(counts),
                        torch.from_numpy(served), torch.from_numpy(fired), torch.from_numpy(merged),
-                       torch.from_numpy(waited), torch.from_numpy(end), run.t_cycle)
+                       torch.from_numpy(waited), torch.from_numpy(end), run.t_cycle, torch.from_numpy(lateral))
     fanout = torch.tensor([layer.n_out for layer in layers], dtype=torch.int64)
-    synops = int((res.served * fanout).sum())
+    synops = int(((res.served + res.lateral) * fanout).sum())
     record("spike", int(res.spikes.sum()))
     record("synop", synops)
     record("neuron_update", synops)
@@ -500,3 +522,36 @@ def convert(model: torch.nn.Sequential, bits: int = 4, grid: Grid = "linear", sc
                                   threshold=threshold, arbiter=arbiter))
         codes.append(quantize_weights(m.weight.detach(), bits, grid))
     return UBrainNet(tuple(layers), tuple(codes))
+
+
+def prototype(generator: torch.Generator | int | None = None, connectivity: float = 0.30, bits: int = 4) -> UBrainNet:
+    """The 336-neuron prototype (l. 760–784): a recurrent layer of 256 (one input weight per neuron, lateral weights
+    on a random ``connectivity`` fraction of the 256·255 pairs (non-zero codes), the rest pruned) → FC 64 → FC 16,
+    FC layers with a bias input; weights drawn uniformly from the W-bit codes (a reservoir: only the readout would
+    be trained)."""
+    if not 0.0 <= connectivity <= 1.0:
+        raise ConfigError(f"connectivity = {connectivity!r}: must lie in [0, 1]")
+    gen = generator if isinstance(generator, torch.Generator) else make_generator(generator)
+    lo, hi = weight_code_range(bits)
+    draw = lambda *shape: torch.randint(lo, hi + 1, shape, generator=gen)  # noqa: E731
+    lateral = (torch.rand(256, 256, generator=gen) < connectivity) & ~torch.eye(256, dtype=torch.bool)
+    sign = torch.randint(0, 2, (256, 256), generator=gen) * 2 - 1
+    nonzero = torch.randint(1, hi + 1, (256, 256), generator=gen) * sign
+    rfc = torch.cat([torch.diag(draw(256)), torch.where(lateral, nonzero, 0)], dim=1)
+    layers = (UBrainLayer(n_in=512, n_out=256, weight_bits=bits, recurrent=True),
+              UBrainLayer(n_in=256, n_out=64, weight_bits=bits, bias_period=1000),
+              UBrainLayer(n_in=64, n_out=16, weight_bits=bits, bias_period=1000))
+    return UBrainNet(layers, (rfc, draw(64, 256), draw(16, 64)), (None, draw(64), draw(16)))
+
+
+def registers(net: UBrainNet) -> int:
+    """Weight registers a synthesis would keep: the non-pruned connections of a recurrent layer (its input weights
+    and its drawn lateral pairs), all weights of a feed-forward layer, one per bias input."""
+    total = 0
+    for layer, w, b in zip(net.layers, net.codes, net.biases):
+        if layer.recurrent:
+            total += layer.n_out + int((w[:, layer.n_ff:] != 0).sum())
+        else:
+            total += int(w.numel())
+        total += layer.n_out if b is not None else 0
+    return total

@@ -16,9 +16,11 @@ from neurofab.systems.ubrain import (
     UBrainNet,
     UBrainRun,
     decode_weights,
+    prototype,
     prototype_bits,
     prototype_synapses,
     quantize_weights,
+    registers,
     simulate,
 )
 
@@ -184,3 +186,33 @@ def test_same_seed_same_result():
     run = UBrainRun(t_cycle=5e-9, t_max=20e-6, readout="window")
     a, b = simulate(net, x, run, generator=7), simulate(net, x, run, generator=7)
     assert torch.equal(a.first_spikes, b.first_spikes) and torch.equal(a.out_counts, b.out_counts)
+
+
+def test_lateral_connection_feeds_the_layer_its_own_spikes():
+    # neuron 0 receives one input event (8·7 = 56, no spike) and a second one (spike, V = 48); its lateral
+    # self-weight 7 (·8 = 56) then re-enters its own arbiter: 48 + 56 → a second spike, and so on
+    codes = torch.tensor([[7, 7]])
+    layer = UBrainLayer(n_in=2, n_out=1, scale=8, recurrent=True)
+    net = UBrainNet((layer,), (codes,))
+    assert net.n_in == 1
+    run = UBrainRun(t_cycle=T, f_min=0.0, f_max=1.0 / T, t_max=12 * T, readout="window")
+    res = simulate(net, torch.tensor([[0.25]], dtype=torch.float64), run, phases=torch.tensor([[0.0]]))
+    # cycle 0: 56; cycle 4: 112 → spike (48); cycle 5 (lateral): 104 → spike (40); cycle 6: 96 → spike (32) …
+    assert res.first_spikes[0, 0].tolist() == [4, 5]
+    assert int(res.lateral[0, 0]) >= 6 and int(res.served[0, 0]) == 3  # inputs at cycles 0, 4, 8
+
+
+def test_prototype_topology_and_registers():
+    net = prototype(generator=0)
+    assert [la.n_out for la in net.layers] == [256, 64, 16] and net.n_in == 256
+    assert sum(la.n_out for la in net.layers) == 336
+    expected = 256 + 0.30 * 256 * 255 + PROTOTYPE_FC_SYNAPSES  # 37,328
+    assert abs(registers(net) - expected) < 4 * math.sqrt(256 * 255 * 0.3 * 0.7)
+    run = UBrainRun(t_cycle=5e-9, t_max=20e-6, readout="window")
+    res = simulate(net, torch.rand(2, 256, generator=torch.Generator().manual_seed(0)), run, generator=0)
+    assert int(res.lateral.sum()) > 0
+
+
+def test_recurrent_layer_needs_feed_forward_sources():
+    with pytest.raises(ConfigError, match="recurrent"):
+        UBrainLayer(n_in=4, n_out=4, recurrent=True)
