@@ -57,6 +57,7 @@ __all__ = [
     "prototype_bits",
     "prototype_synapses",
     "quantize_weights",
+    "radar_frontend",
     "registers",
     "simulate",
     "weight_code_range",
@@ -555,3 +556,17 @@ def registers(net: UBrainNet) -> int:
             total += int(w.numel())
         total += layer.n_out if b is not None else 0
     return total
+
+
+def radar_frontend(maps: torch.Tensor, s: float = 0.15, side: int = 16) -> torch.Tensor:
+    """Micro-Doppler maps (N, H, W) → binary 16×16 images flattened (N, 256) (l. 830): each map thresholded at
+    Thr = μ + s·σ (its own mean and standard deviation), pixels above → 1, the rest → 0, then scaled to side × side
+    (area average, a scaled pixel is 1 when at least half of its source pixels are)."""
+    maps = torch.as_tensor(maps, dtype=torch.float32)
+    if maps.ndim != 3:
+        raise ShapeError(f"maps must be (N, H, W), got shape {tuple(maps.shape)}")
+    mu = maps.mean(dim=(1, 2), keepdim=True)
+    sigma = maps.std(dim=(1, 2), keepdim=True)
+    binary = (maps > mu + s * sigma).to(torch.float32)
+    scaled = torch.nn.functional.adaptive_avg_pool2d(binary.unsqueeze(1), (side, side)).squeeze(1)
+    return (scaled >= 0.5).to(torch.float32).reshape(len(maps), side * side)

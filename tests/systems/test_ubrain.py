@@ -20,6 +20,7 @@ from neurofab.systems.ubrain import (
     prototype_bits,
     prototype_synapses,
     quantize_weights,
+    radar_frontend,
     registers,
     simulate,
 )
@@ -216,3 +217,20 @@ def test_prototype_topology_and_registers():
 def test_recurrent_layer_needs_feed_forward_sources():
     with pytest.raises(ConfigError, match="recurrent"):
         UBrainLayer(n_in=4, n_out=4, recurrent=True)
+
+
+def test_radar_frontend_thresholds_at_mean_plus_s_sigma():
+    maps = torch.zeros(1, 32, 32)
+    maps[0, :16, :16] = 1.0  # a quarter of the map lit: μ = 0.25, σ ≈ 0.43, Thr ≈ 0.315
+    out = radar_frontend(maps, s=0.15).reshape(16, 16)
+    assert out[:8, :8].eq(1).all() and out.sum() == 64
+    assert radar_frontend(maps, s=2.0).sum() == 0  # Thr = 0.25 + 0.87 > 1
+
+
+def test_micro_doppler_substitute_is_reproducible():
+    from neurofab.data.micro_doppler import micro_doppler
+
+    a, ya = micro_doppler(5, seed=3)
+    b, yb = micro_doppler(5, seed=3)
+    assert a.shape == (20, 32, 48) and torch.equal(a, b) and torch.equal(ya, yb)
+    assert sorted(ya.tolist()) == [0] * 5 + [1] * 5 + [2] * 5 + [3] * 5
