@@ -111,3 +111,12 @@ def test_ledger_counts_served_spikes():
     assert led.count("spike") == 3 == int(res.served.sum())
     assert led.count("synop") == 6
     assert math.isfinite(float(res.potentials.sum()))
+
+
+def test_keyword_substitute_is_reproducible_and_6_bit():
+    from neurofab.data.keywords import keyword_counts
+
+    a, ya = keyword_counts(n_per_class=4, seed=2)
+    b, yb = keyword_counts(n_per_class=4, seed=2)
+    assert a.shape == (16, 256) and torch.equal(a, b) and torch.equal(ya, yb)
+    assert int(a.min()) >= 0 and int(a.max()) <= 63
