@@ -1,0 +1,19 @@
+"""The always-on-snn reproduction in quick mode at two seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurofab.repro import get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_always_on_snn_quick_passes(seed):
+    report = get("always-on-snn").run(quick=True, seed=seed)
+    assert report.passed, [f"{r.quantity}: paper {r.paper}, ours {r.ours}" for r in report.failures]
+    assert min(report.extra["snn_accuracy"]) > 85.0
+    drops = report.extra["sweep_dropped"]
+    assert drops[1] > drops[2] > drops[32]  # starvation grows as TH1 falls
+    rows = {r.quantity: r.ours for r in report.rows}
+    assert rows["overall reduction 1.16 nW / (clock × (1 − 0.1768))"] == pytest.approx(4.7826, abs=1e-4)
