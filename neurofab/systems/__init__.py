@@ -4,6 +4,10 @@
   (Dazzi et al. 2021) — kernel replication and splitting, activation layouts, the timestep dataflow simulator.
 - ``moneta_performance``: the MONETA PIM ConvSNN chip's throughput, image rates, memory and efficiency
   (Kim et al. 2022).
+- ``ubrain``: μBrain (Stuijt et al. 2021) — event-driven integer neurons, arbiters, AER, the offline flow
+  (``from neurofab.systems import ubrain``).
+- ``always_on``: the always-on sub-µW binary SNN (Chundi et al. 2021) — hidden-neuron FSM, fixed-priority
+  arbiters with starvation, the power and gating model (``from neurofab.systems import always_on``).
 """
 
 from neurofab.systems.imc_mapping import (
