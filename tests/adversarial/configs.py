@@ -54,6 +54,9 @@ def examples() -> dict[str, Any]:
 
     out["PulseTrain"] = PulseTrain(amplitudes=[1.0, -1.0], width=1e-6)
     out["SineSweep"] = SineSweep(amplitude=1.0, frequency=1e3)
+    from neurofab.systems.ubrain import UBrainLayer
+
+    out["UBrainLayer"] = UBrainLayer(n_in=256, n_out=64)
     from neurofab.systems.imc_pipeline import resnet32
     from neurofab.systems.moneta_performance import moneta_convsnn
 
