@@ -36,7 +36,7 @@ def _product_sum(factors: Sequence[_Factor], keep: tuple[int, ...]) -> _Factor:
     spec = ",".join("".join(letters[v] for v in f.vars) for f in factors) + "->" + "".join(letters[v] for v in keep)
     out = torch.einsum(spec, *[f.t for f in factors])
     if out.numel() and torch.is_tensor(out):
-        record("flop", float(out.numel() * max(len(factors), 1)), "fp64")
+        record("flop", float(out.numel() * max(len(factors), 1)), "fp32")
     return _Factor(keep, out)
 
 

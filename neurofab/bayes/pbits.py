@@ -104,7 +104,7 @@ class PBitNetwork:
         else:
             m[:, idx_t] = torch.sign(torch.tanh(current) - (2 * r - 1))
         record("pbit_update", m.shape[0] * len(idx_t))
-        record("synop", m.shape[0] * int(self._nnz[idx_t].sum()))
+        record("synop", m.shape[0] * int(self._nnz[idx_t].sum()), "int8")
         return m
 
     def sweep(self, m: torch.Tensor, mode: Literal["sequential", "parallel"], gen: torch.Generator,
