@@ -100,3 +100,20 @@ def test_slope_of_forward_sampling_and_energy_pricing():
     assert energy.total > 0 and set(energy.by_kind) >= {"random_bit", "sram_read"}
     with pytest.raises(DataError, match="style"):
         running_estimates("magic", net, "Rain", "T", 10, 2)
+
+
+def test_compound_synapse_stdp_fixed_point_and_purity():
+    from neurofab.bayes.wta import CompoundWTA, WTAConfig, purity
+
+    y = torch.tensor([[1, 0, 1, 1, 0, 0]])
+    cfg = WTAConfig(n_outputs=2, devices=4, p_up=0.5, p_down=0.5, epochs=200, bias_rate=0.0)
+    w = CompoundWTA(6, cfg, seed=0).fit(y)
+    k = int(w.winners(y)[0])
+    code = CompoundWTA.code(y)[0].bool()
+    # ⟨Δm⟩ = (M − m) π_up y − m π_down (1 − y): active inputs fill up, inactive ones empty, on the winner
+    assert (w.m[k, code] == 4).all() and (w.m[k, ~code] == 0).all()
+    with pytest.raises(DataError, match="binary"):
+        w.fit(torch.tensor([[2, 0, 0, 0, 0, 0]]))
+    a_tr, l_tr = torch.tensor([0, 0, 1, 1]), torch.tensor([3, 3, 5, 2])
+    assert purity(a_tr, l_tr, torch.tensor([0, 1]), torch.tensor([3, 2]), 2) in (0.5, 1.0)
+    assert purity(a_tr, l_tr, torch.tensor([0]), torch.tensor([3]), 2) == 1.0

@@ -23,3 +23,5 @@ def test_quick_reproduction_holds(seed):
     nb = report.extra["naive_bayes"]
     assert nb["neglog@0.0"] == pytest.approx(nb["software"])
     assert nb["linear@0.4"] < nb["neglog@0.4"]  # the linear domain loses the small probabilities first
+    wta = report.extra["wta_purity"]
+    assert min(wta["M=4"]) > max(wta["untrained"]) + 0.2
