@@ -117,3 +117,25 @@ def test_compound_synapse_stdp_fixed_point_and_purity():
     a_tr, l_tr = torch.tensor([0, 0, 1, 1]), torch.tensor([3, 3, 5, 2])
     assert purity(a_tr, l_tr, torch.tensor([0, 1]), torch.tensor([3, 2]), 2) in (0.5, 1.0)
     assert purity(a_tr, l_tr, torch.tensor([0]), torch.tensor([3]), 2) == 1.0
+
+
+def test_hmm_exact_filter_and_spiking_smc():
+    import itertools
+
+    from neurofab.bayes.hmm import RingHMM, exact_filter, spiking_filter, total_variation
+
+    hmm = RingHMM(states=4, move=0.2, alpha=0.7, beta=0.3)
+    _, y = hmm.simulate(3, seed=1)
+    trans, lik = hmm.transition(), hmm.likelihood(y)
+    joint = torch.zeros(4, dtype=torch.float64)  # brute force over all paths: P(X_3, Y_1:3)
+    for path in itertools.product(range(4), repeat=3):
+        p = 0.25 * lik[0, path[0]]
+        for t in (1, 2):
+            p = p * trans[path[t - 1], path[t]] * lik[t, path[t]]
+        joint[path[-1]] += p
+    assert torch.allclose(exact_filter(hmm, y)[-1], joint / joint.sum())
+    big = RingHMM()
+    _, yb = big.simulate(120, seed=2)
+    ex = exact_filter(big, yb)
+    tv = [total_variation(spiking_filter(big, yb, n, seed=3), ex).mean().item() for n in (32, 512)]
+    assert tv[1] < 0.6 * tv[0]  # √16 = 4 times more spikes: about a quarter of the error
