@@ -8,6 +8,7 @@ One network core (:mod:`~neurofab.bayes.network`, BIF files in :mod:`~neurofab.b
 from neurofab.bayes.bif import format_bif, load_network, network_names, parse_bif, read_bif, write_bif
 from neurofab.bayes.exact import enumerate_query, variable_elimination
 from neurofab.bayes.network import BayesNet, Node, node
+from neurofab.bayes.pbits import CompiledNetwork, PBitNetwork, colour_classes, compile_network
 from neurofab.bayes.sampling import (
     Samples,
     forward_sample,
@@ -18,8 +19,12 @@ from neurofab.bayes.sampling import (
 
 __all__ = [
     "BayesNet",
+    "CompiledNetwork",
     "Node",
+    "PBitNetwork",
     "Samples",
+    "colour_classes",
+    "compile_network",
     "enumerate_query",
     "format_bif",
     "forward_sample",

@@ -30,6 +30,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
 
 from neurofab.bayes import load_network, variable_elimination
 from neurofab.bayes.bnn import CrossbarBNN, entropy, train_bnn
@@ -134,10 +135,23 @@ def _slopes(report: Report, seeds: list[int], exact: float) -> dict[str, list[fl
     grid = log_grid(*GRID)
     ideal = MTJConfig(dac_bits=None)
     slopes: dict[str, list[float]] = {s: [] for s in STYLES}
+    curves: dict[str, list[float]] = {}
     for seed in seeds:
         for style in STYLES:
             est = running_estimates(style, net, "Rain", "T", N_MAX, REPLICAS, EVIDENCE, seed=seed, mtj=ideal)
-            slopes[style].append(fit_slope(grid, rms_error(est, exact, grid)))
+            err = rms_error(est, exact, grid)
+            slopes[style].append(fit_slope(grid, err))
+            curves.setdefault(style, err.tolist())
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for style, err in curves.items():
+        ax.loglog(grid, err, marker="o", label=style)
+    ax.loglog(grid, [curves["forward"][0] * (grid[0] / n) ** 0.5 for n in grid], "k--", label="∝ N^−½")
+    ax.set_xlabel("draws N")
+    ax.set_ylabel("RMS error of P(R | W)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    report.add_figure("error_vs_draws", fig)
     for style in STYLES:
         report.judge(f"slope_{style.replace(' ', '_').replace('-', '_')}", slopes[style])
     report.add("slope fit", None, f"RMS over {REPLICAS} replicas at N = {grid}; MTJ with an exact write current",
