@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurofab.core import DataError, Seed, make_generator, record
+from neurofab.core import DataError, Seed, make_generator, one_thread, record
 from neurofab.crossbar import InferenceTile, InferenceTileConfig
 
 
@@ -74,11 +74,12 @@ def train_bnn(x: torch.Tensor, y: torch.Tensor, hidden: int = 64, epochs: int = 
     gen = make_generator(seed)
     model = BayesMLP((x.shape[1], hidden, int(y.max()) + 1), prior_std, gen)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x, gen), y) + model.kl() / x.shape[0]
-        loss.backward()
-        opt.step()
+    with one_thread():  # small tensors: a second thread only spins
+        for _ in range(epochs):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x, gen), y) + model.kl() / x.shape[0]
+            loss.backward()
+            opt.step()
     return model
 
 
