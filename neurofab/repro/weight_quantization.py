@@ -17,7 +17,7 @@ differential pair whose devices hold N conductance levels; N = 2 is the paper's 
 - all: DAQ levels, QR fine-tuning, rounding, BT.
 
 The claims are judged on the mean over :data:`N_SEEDS` independent networks (seeds derived from ``seed``), at
-N = 2; N = 3 and 5 and the device-range mapping of "none" (largest weight ↔ g_max) follow as info rows.
+N = 2; N = 5 and the device-range mapping of "none" (largest weight ↔ g_max) follow as info rows.
 
 Data: quick mode the bundled ``digits``; the full run the MNIST test split (8,000 train / 2,000 test, via
 ``NEUROFAB_DATA`` or ``data_root``).
