@@ -1,19 +1,15 @@
 """Spoon et al. 2021: accuracy on PCM over time — drift, global drift compensation, HWA training, γ, INT attention.
 
-The paper runs BERT-base on GLUE; its figure tables are not in the seed text, so the targets are its claims as
-orderings and bands (pcm-transformer note), reproduced on two small models:
-
-- an MLP (two hidden ReLU layers) on the MNIST test split (full run: 8,000 training / 2,000 test images of the
-  official test set, found via ``NEUROFAB_DATA`` or ``data_root``) or, in quick mode, on the bundled 8×8
-  ``digits`` set;
-- a one-block transformer (:class:`~neurofab.analog.attention.TinyTransformer`, causal) predicting the next token
-  of sequences from a random order-2 Markov chain (``char_sequences``), a character-level language-model
-  stand-in for GLUE.
+The paper runs BERT-base on GLUE; its figure tables are not in the seed text. Its claims (``CLAIMS``, stated before
+any run) are judged on a one-block transformer (:class:`~neurofab.analog.attention.TinyTransformer`, causal)
+predicting the next token of sequences from a random order-2 Markov chain (``char_sequences``), a character-level
+language-model stand-in for GLUE, trained from :data:`N_SEEDS` seeds derived from ``seed``; the full run adds an
+MLP on the MNIST test split (via ``NEUROFAB_DATA`` or ``data_root``) as context.
 
 Each model is trained digitally, then its linear layers are put on PCM with the paper's periphery
 (:meth:`~neurofab.analog.inference.InferenceConfig.spoon2021`): "plain" keeps the digital weights (input ranges
-calibrated on training data), "HWA" fine-tunes with programming-shaped weight noise and the periphery in the
-forward pass. Both are programmed and evaluated at 1 s, 1 h, 1 day, 1 week and 1 month with independent
+calibrated on training data), "HWA" fine-tunes with programming-shaped weight noise and the periphery in the forward
+pass. Both are programmed and evaluated at 1 s, 1 h, 1 day, 1 week and 1 month with independent
 programming repeats, with and without global drift compensation, at γ = 1 and γ = 0.5. The attention products
 of the digital transformer are then run in INT10/INT8/INT6 (and INT4 as a contrast) with learned scales.
 """
@@ -22,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+import statistics
 
 import torch
 from matplotlib.figure import Figure
@@ -40,6 +37,7 @@ from neurofab.analog.inference import (
 )
 from neurofab.core import child_seeds, one_thread
 from neurofab.data import char_sequences, digits, mnist_split
+from neurofab.repro.claims import Claim, Claims, Qualitative, RunSpread
 from neurofab.repro.registry import reproduction
 from neurofab.repro.report import Absolute, Info, Report, Within
 
@@ -51,6 +49,39 @@ CONDITIONS = {
     "plain, GDC, γ=0.5": ("plain", "global", 0.5),
     "HWA, GDC, γ=0.5": ("hwa", "global", 0.5),
 }
+
+
+N_SEEDS = 3
+_S = "seed 001"
+_PAIRED = RunSpread(2, f"paired test-set resolution (McNemar) of the mean over the run's {N_SEEDS} seeds")
+_SEEDS = RunSpread(2, f"s.e. over the run's {N_SEEDS} seeds")
+_GAP_CAUSE = ("measured: of our 6.2–7.0-point gap at 1 month (γ = 1; 3.8–4.4 at γ = 0.5; 3 seeds, runs at seeds 0 "
+              "and 1), 2.8 points (1.1–1.3) are already lost at 1 s to programming and read noise alone (info "
+              "rows), the rest accrues from drift variability after GDC; our layers are 32–64 wide against "
+              "BERT-base's 768–3,072, and a column's relative output noise falls as 1/√fan-in, so the same PCM "
+              "noise costs the tiny transformer more")
+
+CLAIMS = Claims([
+    Claim("drift_falls", "no GDC: accuracy at 1 s > at 1 month (plain, γ = 1)", "accuracy collapses without GDC",
+          f"{_S} l. 1906, Fig. 5B", Qualitative(), order=">"),
+    Claim("gdc_recovers", "share of the no-GDC loss at 1 month that GDC recovers", "effectively compensated (most)",
+          f"{_S} l. 1906", Qualitative("'effectively compensated': more than half"), tolerance=Within(0.5, None)),
+    Claim("hwa_beats_plain", "accuracy at 1 month, GDC, γ = 1: HWA > plain", "HWA training needed",
+          f"{_S} l. 1897, 1943, Fig. 5C", Qualitative(), order=">"),
+    Claim("gamma_half_better", "accuracy at 1 month, plain, GDC: γ = 0.5 > γ = 1", "improves many tasks by > 1 %",
+          f"{_S} l. 1943", Qualitative(), order=">"),
+    Claim("hwa_gap_g1", "HWA, GDC, γ = 1: points below FP32 at 1 month", 1.29, f"{_S} l. 1943", _SEEDS,
+          tolerance=Absolute(0.0), unit="points", deviation=_GAP_CAUSE),
+    Claim("hwa_gap_g05", "HWA, GDC, γ = 0.5: points below FP32 at 1 month", 0.6, f"{_S} l. 1943", _SEEDS,
+          tolerance=Absolute(0.0), unit="points", deviation=_GAP_CAUSE),
+    Claim("int6_matches", "INT6 attention ≈ FP32: next-token accuracy", "no significant loss down to INT6",
+          f"{_S} l. 1960, 1982, Fig. 8", _PAIRED, order="≈",
+          deviation="measured: INT6 attention costs 0.2–0.4 points of next-token accuracy here (3 seeds, 2–4 × "
+                    "the paired test resolution on 30,720 tokens per seed), INT8 ≤ 0.1 and INT4 ≈ 4 (info rows); "
+                    "training the weights with the attention quantized, as the paper does, did not remove it in a "
+                    "trial (−0.41 and −0.28 points at seeds 0 and 1, against the FP32 model fine-tuned alike): our "
+                    "2-head, 32-wide attention over 16 symbols resolves its softmax rows more finely than 6 bits"),
+])
 
 
 def _settings(quick: bool) -> dict:
@@ -104,38 +135,30 @@ def _at(res: MonteCarloResult, label: str) -> tuple[float, float]:
     return float(res.mean[j]), float(res.sem[j])
 
 
-def _claims(report: Report, name: str, res: dict[str, MonteCarloResult], judged: bool, why_info: str) -> None:
-    """The paper's claims as orderings on one model (Info rows when ``judged`` is False)."""
-    no_1s, no_1s_se = _at(res["plain, no GDC, γ=1"], "1 s")
-    no_1m, no_1m_se = _at(res["plain, no GDC, γ=1"], "1 month")
+def _mlp_context(report: Report, res: dict[str, MonteCarloResult]) -> None:
+    """The transformer's orderings on the MLP, as context (the paper's claims are about a transformer)."""
+    pairs = [("accuracy 1 s vs 1 month, no GDC", "plain, no GDC, γ=1", "1 s", "plain, no GDC, γ=1", "1 month"),
+             ("HWA vs plain at 1 month (GDC, γ=1)", "HWA, GDC, γ=1", "1 month", "plain, GDC, γ=1", "1 month"),
+             ("γ = 0.5 vs γ = 1 at 1 month (plain, GDC)", "plain, GDC, γ=0.5", "1 month", "plain, GDC, γ=1",
+              "1 month")]
+    for quantity, a, ta, b, tb in pairs:
+        (ma, sa), (mb, sb) = _at(res[a], ta), _at(res[b], tb)
+        report.add(f"MLP: {quantity}", None, f"{ma:.4f} ± {sa:.4f} vs {mb:.4f} ± {sb:.4f}", Info(),
+                   note="context: a ReLU MLP without normalisation is nearly scale invariant (drift shrinks its "
+                        "logits without changing the argmax); the paper's claims are judged on the transformer")
+
+
+def _recovered(res: dict[str, MonteCarloResult]) -> float:
+    """(GDC − no GDC) / (GDC at 1 s − no GDC) at 1 month: the share of the drift loss GDC recovers."""
+    no_1m, _ = _at(res["plain, no GDC, γ=1"], "1 month")
     g_1s, _ = _at(res["plain, GDC, γ=1"], "1 s")
-    g_1m, g_1m_se = _at(res["plain, GDC, γ=1"], "1 month")
-    h_1m, h_1m_se = _at(res["HWA, GDC, γ=1"], "1 month")
-    g5_1m, g5_1m_se = _at(res["plain, GDC, γ=0.5"], "1 month")
-    fall = no_1s - no_1m
-    recovered = (g_1m - no_1m) / (g_1s - no_1m) if g_1s > no_1m else float("nan")
-    claims = [
-        ("accuracy falls from 1 s to 1 month without GDC", "falls", no_1s, ">", no_1m,
-         2 * math.hypot(no_1s_se, no_1m_se), f"drop {100 * fall:.2f} points"),
-        ("HWA beats plain training at 1 month (GDC, γ=1)", "HWA > plain", h_1m, ">", g_1m,
-         2 * math.hypot(h_1m_se, g_1m_se), ""),
-        ("γ = 0.5 beats γ = 1 at 1 month (plain, GDC)", "γ=0.5 > γ=1", g5_1m, ">", g_1m,
-         2 * math.hypot(g5_1m_se, g_1m_se), ""),
-    ]
-    for quantity, claim, lhs, op, rhs, margin, extra in claims:
-        note = f"{lhs:.4f} vs {rhs:.4f}, margin 2 s.e. = {margin:.4f}" + (f"; {extra}" if extra else "")
-        if judged:
-            report.ordering(f"{name}: {quantity}", claim, lhs, op, rhs, margin, note=note)
-        else:
-            report.add(f"{name}: {quantity}", claim, f"{lhs:.4f} vs {rhs:.4f}", Info(), note=f"{note}; {why_info}")
-    tol = Within(0.5, None) if judged else Info()
-    report.add(f"{name}: share of the no-GDC loss at 1 month that GDC recovers", "most (> 0.5)", recovered, tol,
-               note="(GDC − no GDC) / (GDC at 1 s − no GDC) at 1 month" + ("" if judged else f"; {why_info}"))
+    g_1m, _ = _at(res["plain, GDC, γ=1"], "1 month")
+    return (g_1m - no_1m) / (g_1s - no_1m) if g_1s > no_1m else float("nan")
 
 
 def _figure(report: Report, panels: dict[str, dict[str, MonteCarloResult]]) -> None:
     fig = Figure(figsize=(11, 4.2))
-    axes = fig.subplots(1, len(panels))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (title, res) in zip(axes, panels.items()):
         for label, r in res.items():
             t = torch.tensor(r.times)
@@ -167,14 +190,22 @@ def _mlp(quick: bool, seed: int, st: dict, data_root) -> tuple[dict, float, floa
 
 
 def _lm_data(st: dict, seed: int, vocab: int = 16, length: int = 32):
-    seqs = char_sequences(st["tf_train"] + st["tf_test"], length + 1, vocab, order=2, seed=seed)
+    """Train, test and INT-comparison sequences (4 × the test set) of one order-2 Markov chain."""
+    n, m = st["tf_train"], st["tf_test"]
+    seqs = char_sequences(n + 5 * m, length + 1, vocab, order=2, seed=seed)
     x, y = seqs[:, :-1], seqs[:, 1:]
-    n = st["tf_train"]
-    return (x[:n], y[:n]), (x[n:], y[n:]), vocab, length
+    return (x[:n], y[:n]), (x[n : n + m], y[n : n + m]), (x[n + m :], y[n + m :]), vocab, length
 
 
 def _lm_loss(vocab: int):
     return lambda out, t: nn.functional.cross_entropy(out.reshape(-1, vocab), t.reshape(-1))
+
+
+@torch.no_grad()
+def _lm_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Whether each next token from the third position on is predicted right (bool, flattened)."""
+    model.eval()
+    return (model(x).argmax(-1)[:, 2:] == y[:, 2:]).flatten()
 
 
 @torch.no_grad()
@@ -186,7 +217,7 @@ def _lm_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def _transformer(st: dict, seed: int) -> tuple[dict, float, float, dict[str, float]]:
     s_data, s_init, s_fit, s_cond, s_int = child_seeds(seed, 5)
-    (xtr, ytr), (xte, yte), vocab, length = _lm_data(st, s_data)
+    (xtr, ytr), (xte, yte), (xq, yq), vocab, length = _lm_data(st, s_data)
     torch.manual_seed(s_init)
     net = TinyTransformer(vocab, vocab, length, d_model=st["tf_d"], n_heads=2, d_ff=st["tf_ff"])
     loss = _lm_loss(vocab)
@@ -195,13 +226,18 @@ def _transformer(st: dict, seed: int) -> tuple[dict, float, float, dict[str, flo
         net, xtr[:256], (xtr, ytr), st["tf_hwa_epochs"], lambda m: _lm_accuracy(m, xte, yte),
         st["repeats_tf"], s_cond, loss_fn=loss,
     )
-    ints = {"FP32": _lm_accuracy(net, xte, yte)}
+    # the quantizer scales start from a few training sequences and are then learned; the comparison uses its own
+    # test sequences (4 × the Monte Carlo test set: the INT claims are about fractions of a point)
+    fp_correct = _lm_correct(net, xq, yq)
+    ints = {"FP32": float(fp_correct.double().mean()), "tokens": float(fp_correct.numel())}
     for bits in (10, 8, 6, 4):
         q = set_attention_bits(copy.deepcopy(net), bits)
         _lm_accuracy(q, xtr[:256], ytr[:256])  # first pass sets the quantizer steps from the data
         steps = [p for n, p in q.named_parameters() if n.endswith(".step")]
         fit(q, xtr, ytr, epochs=st["int_epochs"], lr=1e-2, batch_size=32, seed=s_int, loss_fn=loss, parameters=steps)
-        ints[f"INT{bits}"] = _lm_accuracy(q, xte, yte)
+        correct = _lm_correct(q, xq, yq)
+        ints[f"INT{bits}"] = float(correct.double().mean())
+        ints[f"INT{bits} discordant"] = float((correct != fp_correct).sum())
     return res, fp32, hwa_ref, ints
 
 
@@ -217,53 +253,68 @@ def run(quick: bool = True, seed: int = 0, data_root: str | None = None) -> Repo
 
 def _run(quick: bool, seed: int, data_root: str | None) -> Report:
     report = Report("pcm-drift", "Inference accuracy on PCM over time (drift, GDC, HWA, γ, INT attention)",
-                    "Spoon et al. 2021 (seed 001, lines 1740-2033)")
+                    "Spoon et al. 2021 (seed 001, lines 1740-2033)", quick=quick, seed=seed, claims=CLAIMS)
     st = _settings(quick)
     s_mlp, s_tf = child_seeds(seed, 2)
-    mlp_res, mlp_fp32, mlp_hwa_ref, data = _mlp(quick, s_mlp, st, data_root)
-    tf_res, tf_fp32, tf_hwa_ref, ints = _transformer(st, s_tf)
-
-    report.add("MLP data", "BERT-base on GLUE", data, Info(),
-               note="GLUE is not available here; quick mode uses the bundled digits, the full run the MNIST test "
-                    "split (NEUROFAB_DATA or data_root)")
+    runs = [_transformer(st, s) for s in child_seeds(s_tf, N_SEEDS)]
     report.add("sequence task", "BERT-base on GLUE", "next token of an order-2 Markov chain, vocab 16, length 32",
                Info(), note=f"one-block causal transformer, d_model {st['tf_d']}; {st['tf_train']} train / "
-                            f"{st['tf_test']} test sequences")
-    report.add("Monte Carlo repeats (MLP / transformer)", 25, f"{st['repeats_mlp']} / {st['repeats_tf']}", Info(),
+                            f"{st['tf_test']} test sequences; {N_SEEDS} seeds (data, initialisation, training)")
+    report.add("Monte Carlo programming repeats per seed", 25, st["repeats_tf"], Info(),
                note="independent programmings; quick mode uses fewer")
-    report.add("MLP FP32 test accuracy", None, mlp_fp32, Info(),
+    fp32 = [r[1] for r in runs]
+    report.add("transformer FP32 next-token accuracy (mean)", None, statistics.fmean(fp32), Info(),
                note="the digital model after the same fine-tuning epochs as the HWA model (the plain model)")
-    report.add("transformer FP32 next-token accuracy", None, tf_fp32, Info(),
-               note="the digital model after the same fine-tuning epochs as the HWA model (the plain model)")
-    report.add("MLP / transformer HWA model, reference weights", None, f"{mlp_hwa_ref:.4f} / {tf_hwa_ref:.4f}", Info(),
+    report.add("transformer HWA model, reference weights (mean)", None, statistics.fmean(r[2] for r in runs), Info(),
                note="evaluated through the periphery before programming")
-    for name, res in (("MLP", mlp_res), ("transformer", tf_res)):
-        for label in CONDITIONS:
-            m, se = _at(res[label], "1 month")
-            report.add(f"{name}: accuracy at 1 month, {label}", None, f"{m:.4f} ± {se:.4f}", Info())
+    at = {label: {t: [_at(r[0][label], t)[0] for r in runs] for t in TIMES} for label in CONDITIONS}
+    for label in CONDITIONS:
+        report.add(f"transformer: accuracy at 1 s / 1 month, {label} (mean)", None,
+                   f"{statistics.fmean(at[label]['1 s']):.4f} / {statistics.fmean(at[label]['1 month']):.4f}", Info())
 
-    _claims(report, "transformer", tf_res, judged=True, why_info="")
-    _claims(report, "MLP", mlp_res, judged=False,
-            why_info="context: a ReLU MLP without normalisation is nearly scale invariant (drift shrinks its logits "
-                     "without changing the argmax), so the paper's transformer claims are judged on the transformer")
-    for gamma, paper in ((1.0, 1.29), (0.5, 0.6)):
-        hwa_1m, _ = _at(tf_res[f"HWA, GDC, γ={gamma:g}"], "1 month")
-        report.add(f"transformer HWA, 1 month, γ={gamma:g}: points below FP32", paper, 100 * (tf_fp32 - hwa_1m),
-                   Info(), "points", note="the paper's number is the GLUE aggregate of BERT-base: another model, task")
-    for bits in (10, 8, 6):
-        report.add(f"INT{bits} attention accuracy − FP32 (digital transformer)", 0.0, ints[f"INT{bits}"] - ints["FP32"],
-                   Absolute(0.01) if bits in (8, 6) else Info(), "",
-                   note="paper: INT10/8/6 ≈ FP32; judged: within one point; learned scales, 2–3 epochs on the steps")
-    report.add("INT4 attention accuracy − FP32 (contrast)", None, ints["INT4"] - ints["FP32"], Info(),
+    report.judge("drift_falls", lhs=at["plain, no GDC, γ=1"]["1 s"], rhs=at["plain, no GDC, γ=1"]["1 month"])
+    report.judge("gdc_recovers", [_recovered(r[0]) for r in runs],
+                 note="(GDC − no GDC) / (GDC at 1 s − no GDC) at 1 month")
+    report.judge("hwa_beats_plain", lhs=at["HWA, GDC, γ=1"]["1 month"], rhs=at["plain, GDC, γ=1"]["1 month"])
+    report.judge("gamma_half_better", lhs=at["plain, GDC, γ=0.5"]["1 month"], rhs=at["plain, GDC, γ=1"]["1 month"])
+    for gamma, key in ((1.0, "hwa_gap_g1"), (0.5, "hwa_gap_g05")):
+        label = f"HWA, GDC, γ={gamma:g}"
+        report.judge(key, [100 * (f - a) for f, a in zip(fp32, at[label]["1 month"], strict=True)])
+        report.add(f"transformer HWA, γ={gamma:g}: points below FP32 already at 1 s (mean)", None,
+                   statistics.fmean(100 * (f - a) for f, a in zip(fp32, at[label]["1 s"], strict=True)), Info(),
+                   "points", note="programming and read noise alone, before drift")
+    ints = [r[3] for r in runs]
+    for bits in (10, 8):
+        res = math.sqrt(max(sum(d[f"INT{bits} discordant"] for d in ints), 1.0)) / sum(d["tokens"] for d in ints)
+        report.add(f"INT{bits} attention accuracy − FP32 (mean)", "comparable (Fig. 8)",
+                   statistics.fmean(d[f"INT{bits}"] - d["FP32"] for d in ints), Info(),
+                   note=f"seed 001 l. 1960; the paper's claim is judged at INT6 ('down to INT6'); paired test-set "
+                        f"resolution {res:.5f}")
+    # McNemar: the s.e. of a paired accuracy difference is sqrt(discordant)/n; of the mean over the seeds,
+    # sqrt(Σ discordant)/(seeds · n)
+    res = math.sqrt(max(sum(d["INT6 discordant"] for d in ints), 1.0)) / sum(d["tokens"] for d in ints)
+    report.judge("int6_matches", lhs=[d["INT6"] for d in ints], rhs=[d["FP32"] for d in ints], spread=res,
+                 note=f"learned scales, 2–3 epochs on the steps; digital transformer; paired test-set resolution "
+                      f"{res:.5f}")
+    report.add("INT4 attention accuracy − FP32 (contrast, mean)", None,
+               statistics.fmean(d["INT4"] - d["FP32"] for d in ints), Info(),
                note="below the paper's range: shows the check can fail")
     report.notes.append("The paper's energy/area ratios of an INT6 MAC vs a bf16 FMA (11.3×, 4.7×, 14 nm synthesis) "
-                        "are hardware figures this simulation does not compute.")
+                        "are logic-synthesis figures; this toolkit has no digital-arithmetic cost model to compute "
+                        "them, so they are not listed as claims of this simulation.")
     report.notes.append("Plain models: digital training, input ranges calibrated to 3·std of each layer's inputs; "
                         "HWA models: fine-tuned with programming-shaped weight noise and the periphery in the forward "
                         "pass.")
     report.extra["times_s"] = list(TIMES.values())
-    report.extra["mlp"] = {k: v.to_dict() for k, v in mlp_res.items()}
-    report.extra["transformer"] = {k: v.to_dict() for k, v in tf_res.items()}
+    report.extra["transformer"] = {k: v.to_dict() for k, v in runs[0][0].items()}
     report.extra["int_attention"] = ints
-    _figure(report, {f"MLP ({data.split(' (')[0]})": mlp_res, "transformer (order-2 Markov chain)": tf_res})
-    return report
+    panels = {"transformer (order-2 Markov chain), first seed": runs[0][0]}
+    if not quick:  # the MLP on MNIST: context only (full runs)
+        mlp_res, mlp_fp32, _, data = _mlp(quick, s_mlp, st, data_root)
+        report.add("MLP data (context)", None, data, Info())
+        report.add("MLP FP32 test accuracy", None, mlp_fp32, Info())
+        _mlp_context(report, mlp_res)
+        report.extra["mlp"] = {k: v.to_dict() for k, v in mlp_res.items()}
+        panels[f"MLP ({data.split(' (')[0]})"] = mlp_res
+    _figure(report, panels)
+    return report.finish()
