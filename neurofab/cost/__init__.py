@@ -9,10 +9,22 @@ Modules:
 - :mod:`~neurofab.cost.mapping`, :mod:`~neurofab.cost.cim` — a network mapped onto compute-in-memory sub-arrays,
   PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
 - :mod:`~neurofab.cost.energy` — per-event energy tables with sources; a ledger priced in joules;
+- :mod:`~neurofab.cost.device_energy` — the device registry's per-event energies (seed 003) as energy tables;
 - :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
 """
 
-from neurofab.cost import cim, circuits, energy, gates, mapping, optoelectronic, periphery, sensing, technology
+from neurofab.cost import (
+    cim,
+    circuits,
+    device_energy,
+    energy,
+    gates,
+    mapping,
+    optoelectronic,
+    periphery,
+    sensing,
+    technology,
+)
 from neurofab.cost.cim import (
     CELL_PRESETS,
     CellConfig,
@@ -63,6 +75,7 @@ __all__ = [
     "Technology",
     "cim",
     "circuits",
+    "device_energy",
     "energy",
     "energy_table",
     "energy_table_names",

@@ -23,6 +23,8 @@ Registered tables (``energy_table_names()``):
 - ``always_on`` — 1.5 pJ per synaptic operation (Chundi et al. 2021, seed 001 l. 2330).
 - ``chen18`` — 3.8 pJ per synaptic operation, 10 nm FinFET (seed 001 l. 929 and l. 2330).
 - ``neurogrid`` — 941 pJ per synaptic event (seed 003 l. 328).
+- ``review_rram``, ``review_nvm``, ``review_pcm``, ``review_biological`` — the device registry's per-event energies
+  (seed 003), built and registered by :mod:`neurofab.cost.device_energy`.
 """
 
 from __future__ import annotations
