@@ -14,11 +14,15 @@ def test_review_devices_quick_passes(seed, tmp_path):
     report = get("review-devices").run(quick=True, seed=seed)
     assert report.passed, [f"{r.quantity}: paper {r.paper}, ours {r.ours}" for r in report.failures]
     counts = report.counts()
-    assert counts["claims"] == 8 and counts["reproduce"] == 6 and counts["deviate_declared"] == 2
+    assert counts["claims"] == 10 and counts["reproduce"] == 8 and counts["deviate_declared"] == 2
     areas = report.extra["lobe_area_W"]
     assert areas["10000"] > areas["1e+06"] > areas["1e+08"] > 0
     nl = report.extra["nonlinearity"]
     assert nl["adapted"] < 1e-9 < nl["identical"]
+    bcnn = report.extra["bcnn"]
+    assert min(bcnn["float"]) > 95 and min(bcnn["software"]) > 75  # digits, 3 networks each
+    synops = bcnn["ledger"]["synop"]["int1"]
+    assert bcnn["energy_J_per_image"] == pytest.approx(synops * 1e-12 / (3 * 450))  # review_rram: 1 pJ per synop
     if seed == 0:
         report.write(tmp_path)
         assert (tmp_path / "review_devices.png").stat().st_size > 0
