@@ -11,7 +11,8 @@ activations trained with a straight-through estimator, beside the same network i
 ``seed``; its binary layers are then run on ReRAM crossbar tiles of signed device pairs (programming noise of the Wan
 et al. 2022 fits, aihwkit's default DAC/ADC periphery), and the crossbar's synaptic events are priced by the
 ``review_rram`` energy table (the review's "< pJ per synaptic event", l. 52, as an upper bound). Quick mode uses the
-bundled 8×8 digits (1,347 train / 450 test); full runs the MNIST test split (8,000 train / 2,000 test, 28×28).
+bundled 8×8 digits (1,347 train / 450 test; ≈ 20 s on one core); full runs the MNIST test split (8,000 train /
+2,000 test, 28×28, 5 epochs; ≈ 4 s per 1,000 images per epoch and network on one core, so about 30 minutes).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def _paired(a: torch.Tensor, b: torch.Tensor) -> float:
 def _bcnn(report: Report, quick: bool, seed: int, data_root: str | None) -> None:
     """BCNN vs float, software vs crossbar, over N_SEEDS networks; the crossbar's energy from the ledger."""
     side = 8 if quick else 28
-    binary = BinarizedCNNConfig(side=side, epochs=20 if quick else 10)
+    binary = BinarizedCNNConfig(side=side, epochs=20 if quick else 5)
     floating = binary.model_copy(update={"binary": False})
     acc_b, acc_f, acc_x, res_bf, res_xb, synops = [], [], [], [], [], []
     ledger, n_images = Ledger(), 0
