@@ -772,12 +772,16 @@ class Network:
         self._plastic_hist_n = np.zeros(depth, dtype=np.int64)
 
     def run(self, duration: float) -> None:
-        """Simulate ``duration`` [s] (rounded to whole steps) from the current time."""
+        """Simulate ``duration`` [s] from the current time; ``duration`` must be a whole number of steps ``dt``
+        (within 10⁻⁶ of a step, for floating-point round-off), else a ConfigError."""
         if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
             raise ConfigError(f"run duration = {duration!r}: must be a finite number of seconds")
         if duration < 0:
             raise ConfigError(f"run duration = {duration!r}: must be >= 0 s")
         steps = round(duration / self.dt)
+        if abs(duration / self.dt - steps) > 1e-6:
+            raise ConfigError(f"run duration = {duration!r} s is {duration / self.dt:.6g} steps of dt = {self.dt!r} s; "
+                              "it must be a whole number of steps")
         if steps == 0:
             return
         self._build()

@@ -76,17 +76,17 @@ def test_subtractive_reset_is_lost_without_metadata_and_refused_when_strict():
         to_nir(SpikingSequential(nn.Linear(3, 2), LIF(LIFConfig(synapse="delta"))), (3,), strict=True)
 
 
-def test_exported_parameters_follow_the_held_current_convention():
+def test_exported_parameters_follow_the_euler_step_convention():
     dt = 1e-3
     net = _mlp()
     graph = to_nir(net, (12,))
     lif = graph.nodes["1_lif"]
-    tau = net[1].neuron.tau_m
-    assert np.allclose(lif.tau, tau) and lif.tau.shape == (20,)
-    # (1 − e^{−dt/τ})·r = v_th − v_reset = 1 V: a unit input moves v by one threshold gap
-    assert np.allclose(-math.expm1(-dt / tau) * lif.r, 1.0)
+    # the Euler step 1 − dt/τ of the exported τ is the layer's decay β = 0.8 (to round-off), as snnTorch writes it
+    assert np.allclose(1.0 - dt / lif.tau, 0.8, rtol=0, atol=1e-15) and lif.tau.shape == (20,)
+    # (dt/τ)·r = v_th − v_reset = 1 V: a unit input moves v by one threshold gap
+    assert np.allclose(dt / lif.tau * lif.r, 1.0)
     assert np.allclose(lif.v_threshold, 1.0) and np.allclose(lif.v_reset, 0.0) and np.allclose(lif.v_leak, 0.0)
-    assert graph.metadata["neurofab_dt"] == dt
+    assert graph.metadata["neurofab_dt"] == dt == graph.metadata["dt"]
     assert np.array_equal(graph.nodes["0_linear"].weight, net[0].weight.detach().numpy())
 
 
@@ -98,7 +98,7 @@ def test_import_of_a_hand_built_graph_steps_as_by_hand():
         nir.LIF(tau=np.full(2, tau), r=np.full(2, tau / dt), v_leak=np.zeros(2), v_threshold=np.ones(2),
                 v_reset=np.zeros(2)))
     net = from_nir(graph, dt=dt)
-    beta, gain = math.exp(-dt / tau), -math.expm1(-dt / tau) * tau / dt
+    beta, gain = 1.0 - dt / tau, 1.0  # the Euler step: r·dt/τ = 1
     x = torch.tensor([[0.4, 0.9]]).expand(6, 1, 2).contiguous()
     v, expected = np.zeros(2), []
     for _ in range(6):
@@ -125,8 +125,8 @@ def test_refusals():
         to_nir(nn.Sequential(nn.Linear(2, 2)), (2,))  # type: ignore[arg-type]
     with pytest.raises(InputTypeError, match="ReLU"):
         to_nir(SpikingSequential(nn.Linear(2, 2), nn.ReLU(), LIF()), (2,))
-    with pytest.raises(ConfigError, match="delta"):
-        to_nir(SpikingSequential(nn.Linear(2, 2), LIF(LIFConfig(t_ref=0.0))), (2,))
+    with pytest.raises(ConfigError, match="no NIR node"):  # a current-synapse readout (CubaLI) is not in NIR 1.0
+        to_nir(SpikingSequential(nn.Linear(2, 2), LI(LIFConfig(t_ref=0.0, synapse="current"))), (2,))
     with pytest.raises(ShapeError, match="does not fit"):
         to_nir(_mlp(), (13,))
     with pytest.raises(ShapeError, match="positive integers"):
