@@ -291,7 +291,6 @@ def from_nir(graph: nir.NIRGraph | str | Path, dt: float | None = None,
         dt = float(dt)
     if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
         raise ConfigError(f"dt = {dt!r}: must be a positive number of seconds")
-    graph_dt = (graph.metadata or {}).get(_META_DT)
     modules: list[nn.Module] = []
     for name in _chain(graph):
         node = graph.nodes[name]
@@ -323,7 +322,7 @@ def from_nir(graph: nir.NIRGraph | str | Path, dt: float | None = None,
             end = int(node.end_dim) + 1 if int(node.end_dim) >= 0 else int(node.end_dim)
             modules.append(nn.Flatten(int(node.start_dim) + 1, end))
         elif isinstance(node, nir.LIF | nir.CubaLIF | nir.IF | nir.LI | nir.I):
-            modules.append(_import_neuron(node, name, dt, modules, reset, graph_dt))
+            modules.append(_import_neuron(node, name, dt, modules, reset))
         else:
             raise UnknownNameError(f"NIR import: node {name!r} of type {type(node).__name__} is not supported; "
                                    "supported: Affine, Linear, Conv2d, AvgPool2d, Flatten, LIF, CubaLIF, IF, LI, I")
@@ -338,11 +337,19 @@ def _euler_decay(dt: float, tau: float, node_name: str, field: str) -> float:
     return 1.0 - dt / tau
 
 
+def _same_steps(cfg: LIFConfig | IFConfig, fields: dict[str, Any], dt: float) -> bool:
+    """Whether ``cfg`` run at ``dt`` has the per-step decays that the NIR fields give (to round-off)."""
+    if not isinstance(cfg, LIFConfig) or not math.isclose(getattr(cfg, "dt", dt), dt, rel_tol=1e-12):
+        return False
+    pairs = [(cfg.tau_m, fields["tau_m"])]
+    if "tau_syn_exc" in fields:
+        pairs.append((cfg.tau_syn_exc, fields["tau_syn_exc"]))
+    return all(math.isclose(math.exp(-dt / a), math.exp(-dt / b), rel_tol=1e-9) for a, b in pairs)
+
+
 def _import_neuron(node: nir.NIRNode, name: str, dt: float, modules: list[nn.Module],
-                   reset: str | None, graph_dt: float | None) -> nn.Module:
+                   reset: str | None) -> nn.Module:
     meta_cfg = _neuron_from_meta(node)
-    # our own file at its own dt: the config is exact; else the NIR fields give the per-step decays
-    exact = meta_cfg is not None and graph_dt is not None and math.isclose(float(graph_dt), dt, rel_tol=1e-12)
     if isinstance(node, nir.LIF | nir.LI | nir.CubaLIF):
         tau_field = "tau_mem" if isinstance(node, nir.CubaLIF) else "tau"
         beta = _euler_decay(dt, _uniform(node, tau_field), name, tau_field)
@@ -359,10 +366,11 @@ def _import_neuron(node: nir.NIRNode, name: str, dt: float, modules: list[nn.Mod
             fields.update(v_th=_uniform(node, "v_threshold"), v_reset=_uniform(node, "v_reset"), reset_mode="zero")
         if meta_cfg is None:
             cfg: LIFConfig | IFConfig = LIFConfig(**fields)
-        elif exact:
+        elif _same_steps(meta_cfg, fields, dt):  # our own file read at the dt it was written for: exact
             cfg = meta_cfg
-        else:
-            fields = {k: v for k, v in fields.items() if k in ("tau_m", "tau_syn_exc", "v_rest", "v_th", "v_reset")}
+        else:  # the NIR fields give the per-step decays at this dt; the metadata the rest
+            keep = ("tau_m", "tau_syn_exc", "v_rest") + (() if isinstance(node, nir.LI) else ("v_th", "v_reset"))
+            fields = {k: v for k, v in fields.items() if k in keep}
             if isinstance(meta_cfg, SteppedLIFConfig):
                 fields["dt"] = dt
             cfg = meta_cfg.replace(**fields)
