@@ -16,7 +16,7 @@ neurofab                                NIR node
 ======================================  =========================================================================
 
 NIR is continuous-time: τ dv/dt = (v_leak − v) + R·I (LIF, LI), dv/dt = R·I (IF, I), τ_syn dI/dt = −I + w_in·S
-(CubaLIF). A simulator steps it at a ``dt`` of its choice; like snnTorch's and Norse's NIR readers we read a node
+(CubaLIF). A simulator steps it at a ``dt`` of its choice; like snnTorch's NIR reader we read a node
 as its **forward-Euler step** at ``dt``:
 
     β = 1 − dt/τ,   v_t = β v_{t−1} + (1 − β)(v_leak + r·I_t)      (LIF, LI)      α = 1 − dt/τ_syn (CubaLIF)
