@@ -265,6 +265,10 @@ class Network:
             raise InputTypeError("Network: the integer accumulator runs with integer_if_step, not in a Network")
         if not isinstance(params, IFConfig | LIFConfig | IzhikevichConfig | AdExConfig):
             raise InputTypeError(f"population params must be a neuron config, got {type(params).__name__}")
+        own_dt = getattr(params, "dt", None)  # a config made for one step (leaky(β, dt), synaptic(α, β, dt))
+        if own_dt is not None and not math.isclose(own_dt, self.dt, rel_tol=1e-12, abs_tol=0.0):
+            raise ConfigError(f"population: the neuron config was made for dt = {own_dt!r} s, the network runs at "
+                              f"dt = {self.dt!r} s; give dt once")
         propagators(params, self.dt)  # checks t_ref against dt now, not at run time
         pop = Population(self._name(name, "neurons"), size, "neurons", self._n, params)
         if v is None:

@@ -50,6 +50,13 @@ def test_conflicting_dt_names_both_values():
         LIF(LIFConfig(synapse="delta"), dt=-1.0)
 
 
+def test_a_network_population_refuses_a_config_made_for_another_dt():
+    net = Network(dt=1e-3, seed=0)
+    with pytest.raises(ConfigError, match=r"dt = 0\.0001 s, the network runs at dt = 0\.001 s"):
+        net.population(2, leaky(0.9, 1e-4))
+    assert net.population(2, leaky(0.9, 1e-3)).size == 2
+
+
 def test_network_run_refuses_a_duration_that_is_not_whole_steps():
     net = Network(dt=1e-4, seed=0)
     net.population(3, LIFConfig())
