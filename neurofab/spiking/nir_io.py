@@ -39,11 +39,13 @@ neuron node's metadata (``neurofab_neuron``, the neuron config as JSON) so our o
 tools read those nodes as reset-to-v_reset neurons without refractoriness. ``strict=True`` refuses to export such
 neurons instead. A foreign file carries no reset mode (snnTorch writes its reset-by-subtraction neurons as plain
 LIF nodes): ``from_nir(..., reset="subtract")`` reads them as such. Per-neuron (learned) β and thresholds are
-exported as per-neuron τ and v_threshold; import needs one value per layer.
+exported as per-neuron τ and v_threshold; on import, per-neuron τ or thresholds of
+a spiking node become the layer's per-neuron β/θ parameters (``learn_beta``/``learn_threshold``).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
@@ -222,6 +224,12 @@ def _uniform(node: nir.NIRNode, field: str) -> float:
     return float(values.flat[0])
 
 
+def _varying(node: nir.NIRNode, field: str) -> np.ndarray | None:
+    """The per-neuron values of ``field`` when they differ between neurons, else None."""
+    values = np.asarray(getattr(node, field), dtype=np.float64)
+    return None if values.size == 0 or np.allclose(values, values.flat[0], rtol=1e-6, atol=0.0) else values
+
+
 def _chain(graph: nir.NIRGraph) -> list[str]:
     """The node names of a feed-forward chain, input to output."""
     outgoing: dict[str, list[str]] = {}
@@ -350,6 +358,23 @@ def _same_steps(cfg: LIFConfig | IFConfig, fields: dict[str, Any], dt: float) ->
 def _import_neuron(node: nir.NIRNode, name: str, dt: float, modules: list[nn.Module],
                    reset: str | None) -> nn.Module:
     meta_cfg = _neuron_from_meta(node)
+    per_beta = per_theta = None  # per-neuron decays and thresholds (spiking nodes): held as layer parameters
+    if isinstance(node, nir.LIF | nir.CubaLIF):
+        tau_field = "tau_mem" if isinstance(node, nir.CubaLIF) else "tau"
+        taus = _varying(node, tau_field)
+        if taus is not None:
+            per_beta = np.array([_euler_decay(dt, t, name, tau_field) for t in taus.flat]).reshape(taus.shape)
+            if not np.allclose((1.0 - per_beta) * np.asarray(node.r, dtype=np.float64), (1.0 - per_beta.flat[0])
+                               * float(np.asarray(node.r).flat[0]), rtol=1e-6):
+                raise ConfigError(f"NIR import: node {name!r} has per-neuron τ with per-neuron input gains "
+                                  "(dt/τ)·r; only a common gain can be folded into the weights")
+            node = _with_first(node, (tau_field, "r"))
+        per_theta = _varying(node, "v_threshold")
+        if per_theta is not None:
+            node = _with_first(node, ("v_threshold",))
+    if isinstance(node, nir.IF) and _varying(node, "v_threshold") is not None:
+        per_theta = _varying(node, "v_threshold")
+        node = _with_first(node, ("v_threshold",))
     if isinstance(node, nir.LIF | nir.LI | nir.CubaLIF):
         tau_field = "tau_mem" if isinstance(node, nir.CubaLIF) else "tau"
         beta = _euler_decay(dt, _uniform(node, tau_field), name, tau_field)
@@ -389,7 +414,29 @@ def _import_neuron(node: nir.NIRNode, name: str, dt: float, modules: list[nn.Mod
     layer_dt = None if getattr(cfg, "dt", None) is not None else dt
     if isinstance(node, nir.LI | nir.I):
         return LI(cfg, dt=layer_dt)
-    return LIF(cfg, dt=layer_dt) if isinstance(cfg, LIFConfig) else IF(cfg, dt=layer_dt)
+    shape = None
+    if per_beta is not None or per_theta is not None:
+        shape = tuple((per_beta if per_beta is not None else per_theta).shape)
+    if isinstance(cfg, LIFConfig):
+        layer: SpikingNeurons = LIF(cfg, dt=layer_dt, learn_beta=per_beta is not None,
+                                    learn_threshold=per_theta is not None, param_shape=shape)
+    else:
+        layer = IF(cfg, dt=layer_dt, learn_threshold=per_theta is not None, param_shape=shape)
+    with torch.no_grad():
+        if per_beta is not None:
+            layer.beta.copy_(torch.as_tensor(per_beta))
+        if per_theta is not None:
+            layer.threshold.copy_(torch.as_tensor((per_theta - cfg.v_reset) / (cfg.v_th - cfg.v_reset)))
+    return layer
+
+
+def _with_first(node: nir.NIRNode, fields: tuple[str, ...]) -> nir.NIRNode:
+    """A copy of ``node`` whose ``fields`` hold their first neuron's value for every neuron."""
+    node = copy.copy(node)
+    for f in fields:
+        values = np.asarray(getattr(node, f), dtype=np.float64)
+        setattr(node, f, np.full(values.shape, values.flat[0]))
+    return node
 
 
 # ----- files ------------------------------------------------------------------------------------------------------

@@ -141,8 +141,13 @@ def test_refusals():
     hetero = nir.NIRGraph.from_list(
         nir.Affine(weight=np.eye(2, dtype=np.float32), bias=np.zeros(2, dtype=np.float32)),
         nir.LIF(tau=np.array([0.01, 0.02]), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2)))
-    with pytest.raises(ConfigError, match="differs between neurons"):
+    with pytest.raises(ConfigError, match="common gain"):  # per-neuron τ with r = 1: per-neuron input gains
         from_nir(hetero, dt=1e-3)
+    hetero_leak = nir.NIRGraph.from_list(
+        nir.Affine(weight=np.eye(2, dtype=np.float32), bias=np.zeros(2, dtype=np.float32)),
+        nir.LIF(tau=np.full(2, 0.01), r=np.full(2, 10.0), v_leak=np.array([0.0, 0.1]), v_threshold=np.ones(2)))
+    with pytest.raises(ConfigError, match="differs between neurons"):
+        from_nir(hetero_leak, dt=1e-3)
     unknown = nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2, dtype=np.float32), bias=np.zeros(2)),
                                      nir.Threshold(threshold=np.ones(2)))
     with pytest.raises(UnknownNameError, match="Threshold"):
@@ -231,5 +236,18 @@ def test_learned_beta_and_threshold_are_exported():
     assert np.allclose(1.0 - dt / graph.nodes["3_lif"].tau, [0.6, 0.7, 0.8])
     back = from_nir(to_nir(net[:2], (4,)))
     assert back[1].consts.decay == pytest.approx(0.75) and back[1].neuron.v_th == pytest.approx(1.5)
-    with pytest.raises(ConfigError, match="differs between neurons"):
-        from_nir(graph)
+    # per-neuron values come back as per-neuron parameters: the same spikes
+    full = from_nir(graph)
+    assert full[3].beta.shape == (3,) and torch.allclose(full[3].beta.detach(), per.beta.detach())
+    x = torch.rand(40, 2, 4) * 2
+    with torch.no_grad():
+        assert torch.equal(full(x), net(x)) and net(x).sum() > 5
+    threshold_only = LIF(leaky(0.9, dt), learn_threshold=True, param_shape=(3,))
+    with torch.no_grad():
+        threshold_only.threshold.copy_(torch.tensor([0.5, 1.0, 2.0]))
+    back = from_nir(to_nir(SpikingSequential(nn.Linear(4, 3), threshold_only), (4,)))
+    assert torch.allclose(back[1].threshold.detach(), torch.tensor([0.5, 1.0, 2.0])) and back[1].beta is None
+    hetero_gain = to_nir(SpikingSequential(nn.Linear(4, 3), per), (4,))
+    hetero_gain.nodes["1_lif"].r = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ConfigError, match="common gain"):
+        from_nir(hetero_gain)
