@@ -58,6 +58,17 @@ def test_snntorch_leaky_file_gives_the_same_spikes(ref):
     assert not np.array_equal(hidden_zero, ref["leaky_hidden"])
 
 
+def test_snntorch_per_neuron_beta_and_threshold_give_the_same_spikes(ref):
+    """Leaky with per-neuron β (0.7 … 0.95) and thresholds (0.8 … 1.2): per-neuron parameters on import."""
+    net = from_nir(DATA / "snntorch_leaky_per_neuron.nir", dt=1e-4, reset="subtract")
+    assert torch.allclose(net[1].beta.detach(), torch.linspace(0.7, 0.95, 8), atol=1e-6)
+    v_th = net[1].neuron.v_reset + net[1].threshold.detach() * (net[1].neuron.v_th - net[1].neuron.v_reset)
+    assert torch.allclose(v_th, torch.linspace(0.8, 1.2, 8), atol=1e-6)
+    hidden, out = _run("snntorch_leaky_per_neuron", ref, dt=1e-4, reset="subtract")
+    assert np.array_equal(hidden, ref["leaky_per_neuron_hidden"]) and np.array_equal(out, ref["leaky_per_neuron_out"])
+    assert ref["leaky_per_neuron_hidden"].sum() > 50
+
+
 def test_snntorch_synaptic_file_is_one_step_later_and_differs_only_where_snntorch_resets_twice(ref):
     """Synaptic (CubaLIF): our membrane sees the synaptic current one step later, and snnTorch's reset when the
     membrane stays above threshold after a subtraction differs (see docs/spiking.md). Both differences are

@@ -89,6 +89,11 @@ def make_snntorch() -> None:
                   snn.Leaky(beta=0.8, reset_mechanism="subtract", reset_delay=False)],
         "synaptic": [l1, snn.Synaptic(alpha=0.7, beta=0.9, reset_mechanism="subtract", reset_delay=False), l2,
                      snn.Synaptic(alpha=0.6, beta=0.8, reset_mechanism="subtract", reset_delay=False)],
+        # per-neuron β and threshold in the hidden layer (snnTorch's learnable-parameter shapes)
+        "leaky_per_neuron": [l1, snn.Leaky(beta=torch.linspace(0.7, 0.95, N_HID),
+                                           threshold=torch.linspace(0.8, 1.2, N_HID), reset_mechanism="subtract",
+                                           reset_delay=False), l2,
+                             snn.Leaky(beta=0.8, reset_mechanism="subtract", reset_delay=False)],
         # snnTorch's default Leaky: the reset is applied one step late (documented difference)
         "leaky_delayed_reset": [l1, snn.Leaky(beta=0.9), l2, snn.Leaky(beta=0.8)],
     }
