@@ -32,6 +32,10 @@ Two equivalent ways to run it:
   pure function of explicit state (``state = step(state, x)``) that ``torch.compile`` and ``vmap`` take as is.
 
 The test suite checks the two against each other (forward and gradients) and against hand-stepped neurons.
+A layer with a learnable decay β or threshold θ runs :func:`param_scan` (plain torch autograd over the steps).
+
+A layer's time step lives in one place: a config made by :func:`leaky` or :func:`synaptic` carries its ``dt``
+(:class:`SteppedLIFConfig`) and the layer takes it; a different ``dt`` given to the layer is a ConfigError.
 """
 
 from __future__ import annotations
