@@ -28,7 +28,7 @@ def _run(name: str, ref: dict[str, np.ndarray], **kw) -> tuple[np.ndarray, np.nd
 
 
 def _snntorch_like(cur: np.ndarray, beta: float, alpha: float | None, delayed: bool) -> np.ndarray:
-    """snnTorch 0.9's Leaky/Synaptic with reset by subtraction, written out: the reset it applies in a step is
+    """snnTorch 1.0.0's Leaky/Synaptic with reset by subtraction, written out: the reset it applies in a step is
     the spike test of the previous step's (already reset) membrane, H(m_{t−1} − 1); with ``delayed`` (its
     default, reset_delay=True) nothing more; without, the step's own spike is subtracted at once, less that
     carried-over reset (``do_reset = spk − reset``). Spikes are H(m − 1) with a strict '>'."""

@@ -11,7 +11,7 @@ input, writes their NIR files with snnTorch's own node converter (``snntorch.exp
 chained by hand: its graph tracer needs ``nirtorch``, which
 is not installed there), reads ``neurofab_mlp.nir`` back with snnTorch's own node
 importer (``snntorch.import_nir._nir_to_snntorch_module``) and saves every network's input and spikes to
-``snntorch_spikes.npz``. Versions used: snnTorch 0.9.4, torch 2.13 (CPU), nir 1.0.8.
+``snntorch_spikes.npz``. Versions used: snnTorch 1.0.0, torch 2.13 (CPU), nir 1.0.8.
 """
 
 from __future__ import annotations
