@@ -32,6 +32,10 @@ Two equivalent ways to run it:
   pure function of explicit state (``state = step(state, x)``) that ``torch.compile`` and ``vmap`` take as is.
 
 The test suite checks the two against each other (forward and gradients) and against hand-stepped neurons.
+A layer with a learnable decay β or threshold θ runs :func:`param_scan` (plain torch autograd over the steps).
+
+A layer's time step lives in one place: a config made by :func:`leaky` or :func:`synaptic` carries its ``dt``
+(:class:`SteppedLIFConfig`) and the layer takes it; a different ``dt`` given to the layer is a ConfigError.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
@@ -95,17 +100,55 @@ def neuron_constants(neuron: LinearNeuron, dt: float) -> NeuronConstants:
     )
 
 
+class SteppedLIFConfig(LIFConfig):
+    """A :class:`LIFConfig` that carries the time step it was specified at: a layer built from it runs at ``dt``
+    (giving the layer another ``dt`` is a ConfigError). Made by :func:`leaky` and :func:`synaptic`."""
+
+    dt: float = Field(..., gt=0, description="time step the neuron's per-step decays refer to [s]")
+
+
+def _check_dt(dt: object) -> None:
+    if isinstance(dt, bool) or not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
+        raise ConfigError(f"dt = {dt!r}: must be a positive number of seconds")
+
+
+def resolve_dt(neuron: object, dt: float | None, who: str) -> float:
+    """The one time step of a layer: the neuron config's own ``dt`` (a :class:`SteppedLIFConfig`), else ``dt``,
+    else 1 ms. Both given and different → ConfigError naming both."""
+    own = getattr(neuron, "dt", None)
+    if dt is not None:
+        _check_dt(dt)
+    if own is not None and dt is not None and not math.isclose(own, dt, rel_tol=1e-12, abs_tol=0.0):
+        raise ConfigError(f"{who}: dt = {dt!r} s conflicts with the neuron config's dt = {own!r} s (the config was "
+                          "made for that step); give dt once")
+    return float(own if own is not None else dt if dt is not None else 1e-3)
+
+
 def leaky(beta: float = 0.95, dt: float = 1e-3, reset: Literal["subtract", "zero"] = "subtract",
-          threshold: float = 1.0) -> LIFConfig:
+          threshold: float = 1.0) -> SteppedLIFConfig:
     """A LIF neuron with delta synapses, no refractory period and rest = reset = 0 whose membrane decays by
     ``beta`` per step ``dt`` (τ_m = −dt/ln β): the discrete neuron of snnTorch's ``Leaky`` (published default
-    threshold 1), expressed as a :class:`LIFConfig`. ``threshold`` is in volts."""
+    threshold 1), expressed as a :class:`LIFConfig` that carries ``dt`` (a layer built from it runs at ``dt``).
+    ``threshold`` is in volts."""
     if not 0.0 < beta < 1.0:
         raise ConfigError(f"beta = {beta!r}: must be in (0, 1) (use IFConfig for a non-leaky neuron)")
-    if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
-        raise ConfigError(f"dt = {dt!r}: must be a positive number of seconds")
-    return LIFConfig(tau_m=-dt / math.log(beta), v_rest=0.0, v_reset=0.0, v_th=threshold, t_ref=0.0,
-                     reset_mode=reset, synapse="delta")
+    _check_dt(dt)
+    return SteppedLIFConfig(tau_m=-dt / math.log(beta), v_rest=0.0, v_reset=0.0, v_th=threshold, t_ref=0.0,
+                            reset_mode=reset, synapse="delta", dt=float(dt))
+
+
+def synaptic(alpha: float = 0.9, beta: float = 0.8, dt: float = 1e-3, reset: Literal["subtract", "zero"] = "subtract",
+             threshold: float = 1.0) -> SteppedLIFConfig:
+    """A current-based LIF neuron whose synaptic current decays by ``alpha`` and membrane by ``beta`` per step
+    ``dt`` (τ_syn = −dt/ln α, τ_m = −dt/ln β), rest = reset = 0, no refractory period: the neuron of snnTorch's
+    ``Synaptic`` except that our membrane sees the current one step later (z_t = β u_{t−1} + j_{t−1}; snnTorch
+    adds the current of the same step), so its spikes come one step after snnTorch's on the same input."""
+    for name, v in (("alpha", alpha), ("beta", beta)):
+        if not 0.0 < v < 1.0:
+            raise ConfigError(f"{name} = {v!r}: must be in (0, 1)")
+    _check_dt(dt)
+    return SteppedLIFConfig(tau_m=-dt / math.log(beta), tau_syn_exc=-dt / math.log(alpha), v_rest=0.0, v_reset=0.0,
+                            v_th=threshold, t_ref=0.0, reset_mode=reset, synapse="current", dt=float(dt))
 
 
 # ----- explicit state ---------------------------------------------------------------------------------------------
@@ -318,6 +361,56 @@ def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fa
     return spikes, LayerState(u, j, ref)
 
 
+# ----- learnable β and threshold ----------------------------------------------------------------------------------
+def _param_shape(shape: tuple[int, ...] | None) -> tuple[int, ...]:
+    if shape is None:
+        return ()
+    if not isinstance(shape, tuple | list) or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise ConfigError(f"param_shape = {shape!r}: must be None or a tuple of positive integers (one sample's "
+                          "neurons)")
+    return tuple(shape)
+
+
+def param_scan(x: torch.Tensor, consts: NeuronConstants, beta: torch.Tensor | None, threshold: torch.Tensor | None,
+               sg: Surrogate | str = "fast_sigmoid", detach_reset: bool = True, state: LayerState | None = None,
+               check: bool = True) -> tuple[torch.Tensor, LayerState]:
+    """:func:`lif_scan` with a trainable decay β (None: the constants' own) and threshold θ (None: 1), in torch
+    autograd over the steps (the compiled scan differentiates only the input). snnTorch's ``learn_beta`` /
+    ``learn_threshold`` neuron, in normalized units, delta or current synapses, no refractoriness:
+
+        z_t = β u_{t−1} + c(β) + x_t  (or + j_{t−1}),   s_t = H(z_t − θ),   u_t = z_t − s_t θ  or  z_t (1 − s_t)
+
+    with β clamped to [0, 1], θ to ≥ 10⁻⁶, c(β) = (1 − β)/(1 − β₀)·c (the drive scales with the leak; β₀ the
+    configured decay) and s_t detached in the reset when ``detach_reset``. The final state carries gradients.
+    """
+    _check_input(x, "param_scan", check)
+    sg = make_surrogate(sg)
+    if state is None:
+        state = initial_state(consts, x[0])
+    _check_state(state, x[0], "param_scan")
+    if consts.refractory_steps or bool((state.refractory > 0).any()):
+        raise ConfigError("param_scan: learnable β/θ need neurons without a refractory period")
+    b = consts.decay if beta is None else beta.clamp(0.0, 1.0)
+    th = 1.0 if threshold is None else threshold.clamp_min(1e-6)
+    if beta is None or consts.drive == 0.0:
+        c = consts.drive
+    else:
+        c = (1.0 - b) * (consts.drive / (1.0 - consts.decay))
+    u, j = state.u, state.j
+    out = []
+    for t in range(x.shape[0]):
+        if consts.current:
+            z = b * u + j + c
+            j = consts.syn_decay * j + x[t]
+        else:
+            z = b * u + x[t] + c
+        s = spike(z - th, sg)
+        r = s.detach() if detach_reset else s
+        u = z * (1.0 - r) if consts.reset_zero else z - r * th
+        out.append(s)
+    return torch.stack(out), LayerState(u, j, state.refractory.clone())
+
+
 # ----- the stepwise functional form -------------------------------------------------------------------------------
 def neuron_state(consts: NeuronConstants, neuron: LinearNeuron, like: torch.Tensor) -> LIFState:
     """A population at rest as a :class:`~neurofab.spiking.neurons.LIFState` (SI units) for :func:`lif_layer_step`."""
@@ -352,33 +445,60 @@ class SpikingNeurons(_TimeLayer):
 
     Args:
         neuron: the neuron (:class:`LIFConfig` or :class:`IFConfig`, delta or current synapses).
-        dt: time step [s].
+        dt: time step [s]; None takes the neuron config's own (:class:`SteppedLIFConfig`, made by :func:`leaky`),
+            else 1 ms. A dt that conflicts with the config's is a ConfigError.
         surrogate: surrogate gradient (name or :class:`~neurofab.spiking.surrogate.Surrogate`).
         detach_reset: no gradient through the reset (Zenke & Vogels 2021 found it trains as well or better).
         mode: ``"fused"`` (:func:`lif_scan`) or ``"step"`` (a loop of :func:`lif_layer_step`; the reference).
+        learn_beta: make the membrane decay β a trainable parameter (LIF only; clamped to [0, 1] in use).
+        learn_threshold: make the threshold θ a trainable parameter, in units of v_th − v_reset above v_reset
+            (starts at 1, i.e. v_th; clamped to ≥ 10⁻⁶ in use).
+        param_shape: shape of one sample's neurons for per-neuron β/θ; None (default) gives one per layer.
+
+    With a learnable β or θ the layer runs :func:`param_scan` (torch autograd over the steps; the compiled scan
+    and :func:`lif_scan`'s adjoint only differentiate the input), whatever ``mode`` says.
     """
 
-    def __init__(self, neuron: LinearNeuron, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
-                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
+    def __init__(self, neuron: LinearNeuron, dt: float | None = None, surrogate: Surrogate | str = "fast_sigmoid",
+                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused", learn_beta: bool = False,
+                 learn_threshold: bool = False, param_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if mode not in ("fused", "step"):
             raise ConfigError(f"mode = {mode!r}: must be 'fused' or 'step'")
+        dt = resolve_dt(neuron, dt, type(self).__name__)
         self.neuron = neuron
-        self.dt = float(dt)
+        self.dt = dt
         self.consts = neuron_constants(neuron, dt)
         self.prop = propagators(neuron, dt)
         self.surrogate = make_surrogate(surrogate)
         self.detach_reset = bool(detach_reset)
         self.mode = mode
+        shape = _param_shape(param_shape)
+        if (learn_beta or learn_threshold) and self.consts.refractory_steps:
+            raise ConfigError(f"{type(self).__name__}: learn_beta/learn_threshold need t_ref = 0 (the neuron has "
+                              f"t_ref = {neuron.t_ref!r} s)")
+        if learn_beta and not isinstance(neuron, LIFConfig):
+            raise ConfigError(f"{type(self).__name__}: learn_beta needs a leaky neuron (LIFConfig); IF has β = 1")
+        self.beta = nn.Parameter(torch.full(shape, self.consts.decay)) if learn_beta else None
+        self.threshold = nn.Parameter(torch.ones(shape)) if learn_threshold else None
+
+    @property
+    def learnable(self) -> bool:
+        """Whether β or θ is a trainable parameter."""
+        return self.beta is not None or self.threshold is not None
 
     def extra_repr(self) -> str:
+        learn = "".join(f", learn_{n}" for n in ("beta", "threshold") if getattr(self, n) is not None)
         return (f"{type(self.neuron).__name__}, dt={self.dt:g} s, β={self.consts.decay:.4g}, "
-                f"surrogate={self.surrogate.name}, mode={self.mode}")
+                f"surrogate={self.surrogate.name}, mode={self.mode}{learn}")
 
     def run(self, x: torch.Tensor, state: LayerState | None = None,
             check: bool = True) -> tuple[torch.Tensor, LayerState]:
         """Spikes (T, batch, ...) and the final state (normalized units); ``check=False`` skips the NaN scan."""
-        if self.mode == "fused":
+        if self.learnable:
+            spikes, state = param_scan(x, self.consts, self.beta, self.threshold, self.surrogate, self.detach_reset,
+                                       state, check)
+        elif self.mode == "fused":
             spikes, state = lif_scan(x, self.consts, self.surrogate, self.detach_reset, state, check)
         else:
             _check_input(x, type(self).__name__, check)
@@ -408,24 +528,28 @@ class SpikingNeurons(_TimeLayer):
 class LIF(SpikingNeurons):
     """LIF neurons over time (default: :func:`leaky` with β = 0.95 at dt = 1 ms)."""
 
-    def __init__(self, neuron: LIFConfig | None = None, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
-                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
-        neuron = leaky(0.95, dt) if neuron is None else neuron
+    def __init__(self, neuron: LIFConfig | None = None, dt: float | None = None,
+                 surrogate: Surrogate | str = "fast_sigmoid", detach_reset: bool = True,
+                 mode: Literal["fused", "step"] = "fused", learn_beta: bool = False, learn_threshold: bool = False,
+                 param_shape: tuple[int, ...] | None = None) -> None:
+        neuron = leaky(0.95, 1e-3 if dt is None else dt) if neuron is None else neuron
         if not isinstance(neuron, LIFConfig):
             raise InputTypeError(f"LIF takes a LIFConfig, got {type(neuron).__name__} (use IF for IFConfig)")
-        super().__init__(neuron, dt, surrogate, detach_reset, mode)
+        super().__init__(neuron, dt, surrogate, detach_reset, mode, learn_beta, learn_threshold, param_shape)
 
 
 class IF(SpikingNeurons):
     """Non-leaky integrate-and-fire neurons over time (default: threshold 1 V, reset by subtraction, delta
     synapses: the neuron of rate-based ANN→SNN conversion)."""
 
-    def __init__(self, neuron: IFConfig | None = None, dt: float = 1e-3, surrogate: Surrogate | str = "fast_sigmoid",
-                 detach_reset: bool = True, mode: Literal["fused", "step"] = "fused") -> None:
+    def __init__(self, neuron: IFConfig | None = None, dt: float | None = None,
+                 surrogate: Surrogate | str = "fast_sigmoid", detach_reset: bool = True,
+                 mode: Literal["fused", "step"] = "fused", learn_threshold: bool = False,
+                 param_shape: tuple[int, ...] | None = None) -> None:
         neuron = IFConfig(v_th=1.0, v_reset=0.0, reset_mode="subtract", synapse="delta") if neuron is None else neuron
         if not isinstance(neuron, IFConfig):
             raise InputTypeError(f"IF takes an IFConfig, got {type(neuron).__name__} (use LIF for LIFConfig)")
-        super().__init__(neuron, dt, surrogate, detach_reset, mode)
+        super().__init__(neuron, dt, surrogate, detach_reset, mode, False, learn_threshold, param_shape)
 
 
 def _decay_matrix(decay: float, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -443,11 +567,11 @@ class LI(_TimeLayer):
     u_t = β^(t+1) u_rest + Σ_{k≤t} β^(t−k) (y_k + c), with y_k = x_k (delta) or j_{k−1} (current synapses).
     """
 
-    def __init__(self, neuron: LinearNeuron | None = None, dt: float = 1e-3) -> None:
+    def __init__(self, neuron: LinearNeuron | None = None, dt: float | None = None) -> None:
         super().__init__()
-        self.neuron = leaky(0.95, dt) if neuron is None else neuron
-        self.dt = float(dt)
-        self.consts = neuron_constants(self.neuron, dt)
+        self.neuron = leaky(0.95, 1e-3 if dt is None else dt) if neuron is None else neuron
+        self.dt = resolve_dt(self.neuron, dt, "LI")
+        self.consts = neuron_constants(self.neuron, self.dt)
         if self.consts.refractory_steps:
             raise ConfigError("LI: a leaky integrator has no refractory period; give a neuron with t_ref = 0")
 
@@ -508,7 +632,15 @@ class SpikingSequential(nn.Sequential):
                     _check_input(x, "SpikingSequential")
                 unchecked = False
             if y is None:
+                if isinstance(module, nn.RNNBase):
+                    raise InputTypeError(f"SpikingSequential: {type(module).__name__} keeps its own time recursion "
+                                         "and returns (output, state); SpikingSequential applies non-spiking modules "
+                                         "to every step at once. Use a spiking layer (LIF, IF, LI) for the "
+                                         "recursion, or run the RNN outside SpikingSequential")
                 y = module(x.reshape(n_steps * batch, *x.shape[2:]))
+                if not isinstance(y, torch.Tensor):
+                    raise InputTypeError(f"SpikingSequential: {type(module).__name__} returned a "
+                                         f"{type(y).__name__}, not a tensor; every module must map a tensor to one")
                 y = y.reshape(n_steps, batch, *y.shape[1:])
             x = y
         return x

@@ -265,6 +265,10 @@ class Network:
             raise InputTypeError("Network: the integer accumulator runs with integer_if_step, not in a Network")
         if not isinstance(params, IFConfig | LIFConfig | IzhikevichConfig | AdExConfig):
             raise InputTypeError(f"population params must be a neuron config, got {type(params).__name__}")
+        own_dt = getattr(params, "dt", None)  # a config made for one step (leaky(β, dt), synaptic(α, β, dt))
+        if own_dt is not None and not math.isclose(own_dt, self.dt, rel_tol=1e-12, abs_tol=0.0):
+            raise ConfigError(f"population: the neuron config was made for dt = {own_dt!r} s, the network runs at "
+                              f"dt = {self.dt!r} s; give dt once")
         propagators(params, self.dt)  # checks t_ref against dt now, not at run time
         pop = Population(self._name(name, "neurons"), size, "neurons", self._n, params)
         if v is None:
@@ -772,12 +776,16 @@ class Network:
         self._plastic_hist_n = np.zeros(depth, dtype=np.int64)
 
     def run(self, duration: float) -> None:
-        """Simulate ``duration`` [s] (rounded to whole steps) from the current time."""
+        """Simulate ``duration`` [s] from the current time; ``duration`` must be a whole number of steps ``dt``
+        (within 10⁻⁶ of a step, for floating-point round-off), else a ConfigError."""
         if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
             raise ConfigError(f"run duration = {duration!r}: must be a finite number of seconds")
         if duration < 0:
             raise ConfigError(f"run duration = {duration!r}: must be >= 0 s")
         steps = round(duration / self.dt)
+        if abs(duration / self.dt - steps) > 1e-6:
+            raise ConfigError(f"run duration = {duration!r} s is {duration / self.dt:.6g} steps of dt = {self.dt!r} s; "
+                              "it must be a whole number of steps")
         if steps == 0:
             return
         self._build()

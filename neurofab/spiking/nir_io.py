@@ -2,43 +2,56 @@
 
 A :class:`~neurofab.spiking.layers.SpikingSequential` maps node by node:
 
-=====================================  ==========================================================================
-neurofab                               NIR node
-=====================================  ==========================================================================
-``nn.Linear`` (with / without bias)    ``Affine(weight, bias)`` / ``Linear(weight)``
-``nn.Conv2d``                          ``Conv2d(input_shape, weight, stride, padding, dilation, groups, bias)``
-``nn.AvgPool2d``                       ``AvgPool2d(kernel_size, stride, padding)``
-``nn.Flatten``                         ``Flatten`` (NIR shapes have no batch axis: ``start_dim`` is one less)
-``LIF`` (LIFConfig, delta synapses)    ``LIF(tau=τ_m, r, v_leak=v_rest, v_threshold=v_th, v_reset)``
-``IF`` (IFConfig, delta synapses)      ``IF(r, v_threshold, v_reset)``
-``LI`` with a LIFConfig / IFConfig     ``LI(tau, r, v_leak)`` / ``I(r)``
-=====================================  ==========================================================================
+======================================  =========================================================================
+neurofab                                NIR node
+======================================  =========================================================================
+``nn.Linear`` (with / without bias)     ``Affine(weight, bias)`` / ``Linear(weight)``
+``nn.Conv2d``                           ``Conv2d(input_shape, weight, stride, padding, dilation, groups, bias)``
+``nn.AvgPool2d``                        ``AvgPool2d(kernel_size, stride, padding)``
+``nn.Flatten``                          ``Flatten`` (NIR shapes have no batch axis: ``start_dim`` is one less)
+``LIF`` (delta synapses)                ``LIF(tau, r, v_leak=v_rest, v_threshold, v_reset)``
+``LIF`` (exponential-current synapses)  ``CubaLIF(tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in)``
+``IF`` (IFConfig, delta synapses)       ``IF(r, v_threshold, v_reset)``
+``LI`` with a LIFConfig / IFConfig      ``LI(tau, r, v_leak)`` / ``I(r)``
+======================================  =========================================================================
 
-NIR is continuous-time: τ dv/dt = (v_leak − v) + R·I (LIF, LI), dv/dt = R·I (IF, I). The value I of the node before
-a neuron (the weighted spikes of one time step) is read as a current held over one step ``dt``; integrated exactly,
-it moves v by (1 − e^{−dt/τ})·R·I (LIF, LI) or dt·R·I (IF, I). One unit of our normalized input moves v by
-v_th − v_reset, hence the exported
+NIR is continuous-time: τ dv/dt = (v_leak − v) + R·I (LIF, LI), dv/dt = R·I (IF, I), τ_syn dI/dt = −I + w_in·S
+(CubaLIF). A simulator steps it at a ``dt`` of its choice; like snnTorch's NIR reader we read a node
+as its **forward-Euler step** at ``dt``:
 
-    r = (v_th − v_reset) / (1 − e^{−dt/τ_m})      (LIF, LI)        r = (v_th − v_reset) / dt      (IF, I)
+    β = 1 − dt/τ,   v_t = β v_{t−1} + (1 − β)(v_leak + r·I_t)      (LIF, LI)      α = 1 − dt/τ_syn (CubaLIF)
 
-and on import the factor ``(1 − e^{−dt/τ})·r/(v_th − v_reset)`` (or ``dt·r/(…)``) is folded into the weights of the
-preceding Affine/Linear/Conv2d node. ``dt`` is a choice of the simulator, not part of NIR: export writes it to the
-graph's metadata (``neurofab_dt``), import takes it as an argument (default: that metadata entry).
+so the decay of one step and τ map exactly both ways: export writes τ = dt/(1 − β) for our layer's per-step decay
+β (= e^{−dt/τ_m} of its config), import runs a layer whose per-step decay is 1 − dt/τ. One unit of our normalized
+input moves v by v_th − v_reset, hence the exported r = (v_th − v_reset)/(1 − β) (LIF, LI; snnTorch's r = τ/dt
+when v_th − v_reset = 1), r = (v_th − v_reset)/dt (IF, I), and for CubaLIF w_in = 1/(1 − α) and r as LIF; on
+import the input gain (1 − β)·r/(v_th − v_reset) (times (1 − α)·w_in for CubaLIF; dt·r/… for IF, I) is folded
+into the weights of the preceding Affine/Linear/Conv2d node.
+
+``dt`` is a choice of the simulator, not part of NIR 1.0: export writes it to the graph's metadata (``dt`` and
+``neurofab_dt``) and takes it as an argument — the step of the tool that will read the file; the per-step dynamics
+are the same at any ``dt``, only the τ's in the file scale with it (snnTorch's importer always steps at
+dt = 10⁻⁴ s and reads no metadata: export for it with ``dt=1e-4``). Import takes ``dt`` as an argument (default:
+the graph's metadata; a file without it needs one — snnTorch writes its files at dt = 10⁻⁴ s).
 
 What NIR 1.0 nodes cannot say — a reset by subtraction, a refractory period, a bias current — is kept in each
 neuron node's metadata (``neurofab_neuron``, the neuron config as JSON) so our own graphs round-trip exactly; other
 tools read those nodes as reset-to-v_reset neurons without refractoriness. ``strict=True`` refuses to export such
-neurons instead. Exponential-current synapses are not exported (NIR's CubaLIF uses another input convention).
+neurons instead. A foreign file carries no reset mode (snnTorch writes its reset-by-subtraction neurons as plain
+LIF nodes): ``from_nir(..., reset="subtract")`` reads them as such. Per-neuron (learned) β and thresholds are
+exported as per-neuron τ and v_threshold; on import, per-neuron τ or thresholds of
+a spiking node become the layer's per-neuron β/θ parameters (``learn_beta``/``learn_threshold``).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import nir
 import numpy as np
@@ -46,7 +59,7 @@ import torch
 from torch import nn
 
 from neurofab.core import ConfigError, DataError, DataNotFoundError, InputTypeError, ShapeError, UnknownNameError
-from neurofab.spiking.layers import IF, LI, LIF, SpikingNeurons, SpikingSequential
+from neurofab.spiking.layers import IF, LI, LIF, SpikingNeurons, SpikingSequential, SteppedLIFConfig
 from neurofab.spiking.neurons import IFConfig, LIFConfig
 
 _META_NEURON = "neurofab_neuron"
@@ -58,7 +71,8 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 
 def _full(shape: tuple[int, ...], value: float) -> np.ndarray:
-    return np.full(shape, value, dtype=np.float32)
+    """Neuron parameters in float64, so that τ = dt/(1 − β) gives β back to round-off."""
+    return np.full(shape, value, dtype=np.float64)
 
 
 def _neuron_meta(cfg: LIFConfig | IFConfig) -> dict[str, Any]:
@@ -67,9 +81,9 @@ def _neuron_meta(cfg: LIFConfig | IFConfig) -> dict[str, Any]:
 
 def _neuron_node(layer: nn.Module, shape: tuple[int, ...], dt: float, strict: bool) -> nir.NIRNode:
     cfg = layer.neuron
-    if cfg.synapse != "delta":
-        raise ConfigError(f"NIR export: {type(layer).__name__} has {cfg.synapse!r} synapses; only delta synapses "
-                          "are exported (set synapse='delta')")
+    if cfg.synapse == "conductance" or (cfg.synapse == "current" and not isinstance(layer, LIF)):
+        raise ConfigError(f"NIR export: {type(layer).__name__} with {cfg.synapse!r} synapses has no NIR node; "
+                          "delta synapses (all layers) and current synapses (LIF → CubaLIF) are exported")
     if strict:
         lossy = []
         if isinstance(layer, SpikingNeurons) and cfg.reset_mode == "subtract":
@@ -82,19 +96,45 @@ def _neuron_node(layer: nn.Module, shape: tuple[int, ...], dt: float, strict: bo
             raise ConfigError(f"NIR export (strict): {type(layer).__name__} has {', '.join(lossy)}, which NIR 1.0 "
                               "neuron nodes cannot express")
     scale = cfg.v_th - cfg.v_reset
+    beta, v_th, cfg = _layer_values(layer, shape)
     meta = _neuron_meta(cfg)
     if isinstance(cfg, LIFConfig):
-        r = scale / -math.expm1(-dt / cfg.tau_m)
+        if np.any(beta >= 1.0):
+            raise ConfigError(f"NIR export: {type(layer).__name__} has a decay β = 1 (no leak), which a LIF node "
+                              "cannot express")
+        tau, r = dt / (1.0 - beta), scale / (1.0 - beta)
         if isinstance(layer, LI):
-            return nir.LI(tau=_full(shape, cfg.tau_m), r=_full(shape, r), v_leak=_full(shape, cfg.v_rest),
-                          metadata=meta)
-        return nir.LIF(tau=_full(shape, cfg.tau_m), r=_full(shape, r), v_leak=_full(shape, cfg.v_rest),
-                       v_threshold=_full(shape, cfg.v_th), v_reset=_full(shape, cfg.v_reset), metadata=meta)
+            return nir.LI(tau=tau, r=r, v_leak=_full(shape, cfg.v_rest), metadata=meta)
+        if cfg.synapse == "current":
+            alpha = layer.consts.syn_decay
+            return nir.CubaLIF(tau_syn=_full(shape, dt / (1.0 - alpha)), tau_mem=tau, r=r,
+                               v_leak=_full(shape, cfg.v_rest), v_threshold=v_th, v_reset=_full(shape, cfg.v_reset),
+                               w_in=_full(shape, 1.0 / (1.0 - alpha)), metadata=meta)
+        return nir.LIF(tau=tau, r=r, v_leak=_full(shape, cfg.v_rest), v_threshold=v_th,
+                       v_reset=_full(shape, cfg.v_reset), metadata=meta)
     r = scale / dt
     if isinstance(layer, LI):
         return nir.I(r=_full(shape, r), metadata=meta)
-    return nir.IF(r=_full(shape, r), v_threshold=_full(shape, cfg.v_th), v_reset=_full(shape, cfg.v_reset),
-                  metadata=meta)
+    return nir.IF(r=_full(shape, r), v_threshold=v_th, v_reset=_full(shape, cfg.v_reset), metadata=meta)
+
+
+def _layer_values(layer: nn.Module, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, LIFConfig | IFConfig]:
+    """Per-neuron decay β and threshold [V] of a layer (its learned ones where it has them), and the config that
+    describes it (the learned values written in when they are one per layer)."""
+    cfg, consts = layer.neuron, layer.consts
+    beta = _full(shape, consts.decay)
+    v_th = _full(shape, cfg.v_th)
+    learned_beta, learned_th = getattr(layer, "beta", None), getattr(layer, "threshold", None)
+    if learned_beta is not None:
+        beta = np.broadcast_to(learned_beta.detach().clamp(0.0, 1.0).double().cpu().numpy(), shape).copy()
+    if learned_th is not None:
+        theta = learned_th.detach().clamp_min(1e-6).double().cpu().numpy()
+        v_th = np.broadcast_to(cfg.v_reset + theta * (cfg.v_th - cfg.v_reset), shape).copy()
+    if learned_beta is not None and learned_beta.numel() == 1 and 0.0 < float(beta.flat[0]) < 1.0:
+        cfg = cfg.replace(tau_m=-layer.dt / math.log(float(beta.flat[0])))
+    if learned_th is not None and learned_th.numel() == 1:
+        cfg = cfg.replace(v_th=float(v_th.flat[0]))
+    return beta, v_th, cfg
 
 
 def _pair(v: Any) -> tuple[int, int]:
@@ -109,7 +149,8 @@ def to_nir(net: SpikingSequential, input_shape: tuple[int, ...], dt: float | Non
            strict: bool = False) -> nir.NIRGraph:
     """The NIR graph of ``net`` for inputs of shape ``input_shape`` per sample (no time or batch axis).
 
-    ``dt`` [s] defaults to the neuron layers' own (they must agree).
+    ``dt`` [s] is the step of the simulator that will read the graph (see the module docstring); it defaults to
+    the neuron layers' own (they must agree). The per-step dynamics do not depend on it.
     """
     if not isinstance(net, SpikingSequential):
         raise InputTypeError(f"to_nir takes a SpikingSequential, got {type(net).__name__}")
@@ -167,7 +208,7 @@ def to_nir(net: SpikingSequential, input_shape: tuple[int, ...], dt: float | Non
     names.append("output")
     edges = list(itertools.pairwise(names))
     try:
-        return nir.NIRGraph(nodes=nodes, edges=edges, metadata={_META_DT: float(dt)})
+        return nir.NIRGraph(nodes=nodes, edges=edges, metadata={_META_DT: float(dt), "dt": float(dt)})
     except (ValueError, AssertionError) as err:
         raise ShapeError(f"to_nir: the NIR graph does not type-check: {err}") from None
 
@@ -181,6 +222,12 @@ def _uniform(node: nir.NIRNode, field: str) -> float:
         raise ConfigError(f"NIR {type(node).__name__}.{field} differs between neurons; neurofab layers take one "
                           "parameter set per layer")
     return float(values.flat[0])
+
+
+def _varying(node: nir.NIRNode, field: str) -> np.ndarray | None:
+    """The per-neuron values of ``field`` when they differ between neurons, else None."""
+    values = np.asarray(getattr(node, field), dtype=np.float64)
+    return None if values.size == 0 or np.allclose(values, values.flat[0], rtol=1e-6, atol=0.0) else values
 
 
 def _chain(graph: nir.NIRGraph) -> list[str]:
@@ -210,7 +257,10 @@ def _neuron_from_meta(node: nir.NIRNode) -> LIFConfig | IFConfig | None:
         return None
     data = json.loads(raw if isinstance(raw, str) else bytes(raw).decode())
     kind = data.pop("type")
-    return {"LIFConfig": LIFConfig, "IFConfig": IFConfig}[kind](**data)
+    types = {"LIFConfig": LIFConfig, "IFConfig": IFConfig, "SteppedLIFConfig": SteppedLIFConfig}
+    if kind not in types:
+        raise UnknownNameError(f"NIR import: unknown neuron type {kind!r} in the {_META_NEURON} metadata")
+    return types[kind](**data)
 
 
 def _fold_gain(modules: list[nn.Module], gain: float, node_name: str) -> None:
@@ -230,15 +280,20 @@ def _fold_gain(modules: list[nn.Module], gain: float, node_name: str) -> None:
                       "or Conv2d node before it to carry it")
 
 
-def from_nir(graph: nir.NIRGraph | str | Path, dt: float | None = None) -> SpikingSequential:
+def from_nir(graph: nir.NIRGraph | str | Path, dt: float | None = None,
+             reset: Literal["zero", "subtract"] | None = None) -> SpikingSequential:
     """A :class:`SpikingSequential` from a NIR graph (or a NIR file), run with time step ``dt`` [s] (default: the
-    graph's ``neurofab_dt`` metadata)."""
+    graph's ``neurofab_dt`` or ``dt`` metadata). ``reset`` sets the reset of every spiking neuron node (default:
+    the node's ``neurofab_neuron`` metadata, else reset to v_reset as NIR defines it)."""
+    if reset not in (None, "zero", "subtract"):
+        raise ConfigError(f"reset = {reset!r}: must be None, 'zero' or 'subtract'")
     if isinstance(graph, str | Path):
         graph = read_nir(graph)
     if not isinstance(graph, nir.NIRGraph):
         raise InputTypeError(f"from_nir takes a nir.NIRGraph or a file path, got {type(graph).__name__}")
     if dt is None:
-        dt = (graph.metadata or {}).get(_META_DT)
+        meta = graph.metadata or {}
+        dt = meta.get(_META_DT, meta.get("dt"))
         if dt is None:
             raise ConfigError("from_nir: NIR graphs are continuous-time; pass dt (the simulation time step, seconds)")
         dt = float(dt)
@@ -274,38 +329,114 @@ def from_nir(graph: nir.NIRGraph | str | Path, dt: float | None = None) -> Spiki
         elif isinstance(node, nir.Flatten):
             end = int(node.end_dim) + 1 if int(node.end_dim) >= 0 else int(node.end_dim)
             modules.append(nn.Flatten(int(node.start_dim) + 1, end))
-        elif isinstance(node, nir.LIF | nir.IF | nir.LI | nir.I):
-            modules.append(_import_neuron(node, name, dt, modules))
+        elif isinstance(node, nir.LIF | nir.CubaLIF | nir.IF | nir.LI | nir.I):
+            modules.append(_import_neuron(node, name, dt, modules, reset))
         else:
             raise UnknownNameError(f"NIR import: node {name!r} of type {type(node).__name__} is not supported; "
-                                   "supported: Affine, Linear, Conv2d, AvgPool2d, Flatten, LIF, IF, LI, I")
+                                   "supported: Affine, Linear, Conv2d, AvgPool2d, Flatten, LIF, CubaLIF, IF, LI, I")
     return SpikingSequential(*modules)
 
 
-def _import_neuron(node: nir.NIRNode, name: str, dt: float, modules: list[nn.Module]) -> nn.Module:
-    cfg = _neuron_from_meta(node)
-    if isinstance(node, nir.LIF | nir.LI):
-        tau, v_leak = _uniform(node, "tau"), _uniform(node, "v_leak")
-        if cfg is None:
-            if isinstance(node, nir.LIF):
-                cfg = LIFConfig(tau_m=tau, v_rest=v_leak, v_th=_uniform(node, "v_threshold"),
-                                v_reset=_uniform(node, "v_reset"), t_ref=0.0, reset_mode="zero", synapse="delta")
-            else:  # a leaky integrator: normalize by 1 V around the leak potential
-                cfg = LIFConfig(tau_m=tau, v_rest=v_leak, v_reset=v_leak, v_th=v_leak + 1.0, t_ref=0.0,
-                                synapse="delta")
-        step_gain = -math.expm1(-dt / tau)
+def _euler_decay(dt: float, tau: float, node_name: str, field: str) -> float:
+    """β = 1 − dt/τ, the decay of one forward-Euler step (must lie in (0, 1): τ > dt)."""
+    if not tau > dt:
+        raise ConfigError(f"NIR import: node {node_name!r} has {field} = {tau!r} s, not above dt = {dt!r} s; its "
+                          "Euler step 1 − dt/τ would not be a decay in (0, 1) (pass the dt the file was made for)")
+    return 1.0 - dt / tau
+
+
+def _same_steps(cfg: LIFConfig | IFConfig, fields: dict[str, Any], dt: float) -> bool:
+    """Whether ``cfg`` run at ``dt`` has the per-step decays that the NIR fields give (to round-off)."""
+    if not isinstance(cfg, LIFConfig) or not math.isclose(getattr(cfg, "dt", dt), dt, rel_tol=1e-12):
+        return False
+    pairs = [(cfg.tau_m, fields["tau_m"])]
+    if "tau_syn_exc" in fields:
+        pairs.append((cfg.tau_syn_exc, fields["tau_syn_exc"]))
+    return all(math.isclose(math.exp(-dt / a), math.exp(-dt / b), rel_tol=1e-9) for a, b in pairs)
+
+
+def _import_neuron(node: nir.NIRNode, name: str, dt: float, modules: list[nn.Module],
+                   reset: str | None) -> nn.Module:
+    meta_cfg = _neuron_from_meta(node)
+    per_beta = per_theta = None  # per-neuron decays and thresholds (spiking nodes): held as layer parameters
+    if isinstance(node, nir.LIF | nir.CubaLIF):
+        tau_field = "tau_mem" if isinstance(node, nir.CubaLIF) else "tau"
+        taus = _varying(node, tau_field)
+        if taus is not None:
+            per_beta = np.array([_euler_decay(dt, t, name, tau_field) for t in taus.flat]).reshape(taus.shape)
+            if not np.allclose((1.0 - per_beta) * np.asarray(node.r, dtype=np.float64), (1.0 - per_beta.flat[0])
+                               * float(np.asarray(node.r).flat[0]), rtol=1e-6):
+                raise ConfigError(f"NIR import: node {name!r} has per-neuron τ with per-neuron input gains "
+                                  "(dt/τ)·r; only a common gain can be folded into the weights")
+            node = _with_first(node, (tau_field, "r"))
+        per_theta = _varying(node, "v_threshold")
+        if per_theta is not None:
+            node = _with_first(node, ("v_threshold",))
+    if isinstance(node, nir.IF) and _varying(node, "v_threshold") is not None:
+        per_theta = _varying(node, "v_threshold")
+        node = _with_first(node, ("v_threshold",))
+    if isinstance(node, nir.LIF | nir.LI | nir.CubaLIF):
+        tau_field = "tau_mem" if isinstance(node, nir.CubaLIF) else "tau"
+        beta = _euler_decay(dt, _uniform(node, tau_field), name, tau_field)
+        v_leak = _uniform(node, "v_leak")
+        fields: dict[str, Any] = {"tau_m": -dt / math.log(beta), "v_rest": v_leak, "t_ref": 0.0, "synapse": "delta"}
+        gain = 1.0 - beta
+        if isinstance(node, nir.CubaLIF):
+            alpha = _euler_decay(dt, _uniform(node, "tau_syn"), name, "tau_syn")
+            fields.update(tau_syn_exc=-dt / math.log(alpha), synapse="current")
+            gain *= (1.0 - alpha) * _uniform(node, "w_in")
+        if isinstance(node, nir.LI):
+            fields.update(v_reset=v_leak, v_th=v_leak + 1.0)  # a leaky integrator: normalized by 1 V around v_leak
+        else:
+            fields.update(v_th=_uniform(node, "v_threshold"), v_reset=_uniform(node, "v_reset"), reset_mode="zero")
+        if meta_cfg is None:
+            cfg: LIFConfig | IFConfig = LIFConfig(**fields)
+        elif _same_steps(meta_cfg, fields, dt):  # our own file read at the dt it was written for: exact
+            cfg = meta_cfg
+        else:  # the NIR fields give the per-step decays at this dt; the metadata the rest
+            keep = ("tau_m", "tau_syn_exc", "v_rest") + (() if isinstance(node, nir.LI) else ("v_th", "v_reset"))
+            fields = {k: v for k, v in fields.items() if k in keep}
+            if isinstance(meta_cfg, SteppedLIFConfig):
+                fields["dt"] = dt
+            cfg = meta_cfg.replace(**fields)
     else:
+        cfg = meta_cfg
         if cfg is None:
             if isinstance(node, nir.IF):
                 cfg = IFConfig(v_th=_uniform(node, "v_threshold"), v_reset=_uniform(node, "v_reset"),
                                reset_mode="zero", synapse="delta")
             else:
                 cfg = IFConfig(v_th=1.0, v_reset=0.0, synapse="delta")
-        step_gain = dt
-    _fold_gain(modules, step_gain * _uniform(node, "r") / (cfg.v_th - cfg.v_reset), name)
+        gain = dt
+    if reset is not None and not isinstance(node, nir.LI | nir.I):
+        cfg = cfg.replace(reset_mode=reset)
+    _fold_gain(modules, gain * _uniform(node, "r") / (cfg.v_th - cfg.v_reset), name)
+    layer_dt = None if getattr(cfg, "dt", None) is not None else dt
     if isinstance(node, nir.LI | nir.I):
-        return LI(cfg, dt=dt)
-    return LIF(cfg, dt=dt) if isinstance(cfg, LIFConfig) else IF(cfg, dt=dt)
+        return LI(cfg, dt=layer_dt)
+    shape = None
+    if per_beta is not None or per_theta is not None:
+        shape = tuple((per_beta if per_beta is not None else per_theta).shape)
+    if isinstance(cfg, LIFConfig):
+        layer: SpikingNeurons = LIF(cfg, dt=layer_dt, learn_beta=per_beta is not None,
+                                    learn_threshold=per_theta is not None, param_shape=shape)
+    else:
+        layer = IF(cfg, dt=layer_dt, learn_threshold=per_theta is not None, param_shape=shape)
+    with torch.no_grad():
+        if per_beta is not None:
+            layer.beta.copy_(torch.as_tensor(per_beta))
+        if per_theta is not None:
+            layer.threshold.copy_(torch.as_tensor((per_theta - cfg.v_reset) / (cfg.v_th - cfg.v_reset)))
+    return layer
+
+
+def _with_first(node: nir.NIRNode, fields: tuple[str, ...]) -> nir.NIRNode:
+    """A copy of ``node`` whose ``fields`` hold their first neuron's value for every neuron."""
+    node = copy.copy(node)
+    for f in fields:
+        values = np.asarray(getattr(node, f), dtype=np.float64)
+        setattr(node, f, np.full(values.shape, values.flat[0]))
+    return node
 
 
 # ----- files ------------------------------------------------------------------------------------------------------
