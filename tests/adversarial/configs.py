@@ -57,6 +57,9 @@ def examples() -> dict[str, Any]:
     from neurofab.systems.ubrain import UBrainLayer
 
     out["UBrainLayer"] = UBrainLayer(n_in=256, n_out=64)
+    from neurofab.spiking.layers import leaky
+
+    out["SteppedLIFConfig"] = leaky(0.9, 1e-4)
     from neurofab.systems.imc_pipeline import resnet32
     from neurofab.systems.moneta_performance import moneta_convsnn
 
