@@ -100,7 +100,7 @@ class AnalogLayer(nn.Module):
 
     def set_weights(self, w: torch.Tensor) -> None:
         """Program the analog weights (clipped to the device bounds)."""
-        self.tiles.set_weights(torch.as_tensor(w, dtype=torch.float32).reshape(self.tiles.out_size, -1))
+        self.tiles.set_weights(torch.as_tensor(w, dtype=self.tiles.dtype).reshape(self.tiles.out_size, -1))
 
     def set_update_rule(self, factory) -> None:
         """Install an update rule on every tile: ``factory(tile)`` → rule(tile, x, d, lr) (None: pulsed SGD)."""

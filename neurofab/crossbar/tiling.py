@@ -39,7 +39,6 @@ class TileArray(nn.Module):
         if out_size <= 0 or in_size <= 0:
             raise ShapeError(f"TileArray: sizes must be positive, got {out_size}×{in_size}")
         self.config = config
-        self.dtype = dtype
         self.out_size, self.in_size = int(out_size), int(in_size)
         self.row_sizes = split_sizes(self.out_size, config.max_output_size)
         self.col_sizes = split_sizes(self.in_size, config.max_input_size)
@@ -50,6 +49,11 @@ class TileArray(nn.Module):
 
     def tile(self, i: int, j: int) -> AnalogTile:
         return self.tiles[i * len(self.col_sizes) + j]
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The devices' dtype: it follows the module (``.to(torch.float64)``, ``.double()``)."""
+        return self.tiles[0].array.w.dtype
 
     @property
     def grid(self) -> tuple[int, int]:

@@ -37,3 +37,16 @@ def test_pending_updates_are_bounded_and_follow_the_gradient():
     layer.zero_grad()
     (layer(torch.randn(2, 4)).sum() + layer(torch.randn(2, 4)).sum()).backward()  # two uses in one pass
     assert len(layer._pending) == 2
+
+
+def test_dtype_follows_the_module():
+    from neurofab.analog import AnalogConv2d
+
+    for layer, x in ((AnalogLinear(4, 3), torch.rand(2, 4)), (AnalogConv2d(1, 2, 3), torch.rand(2, 1, 5, 5))):
+        model = nn.Sequential(layer).to(torch.float64)
+        y = model(x.double())
+        assert y.dtype == torch.float64
+        torch.optim.SGD(model.parameters(), lr=0.1).zero_grad()
+        y.sum().backward()
+        torch.optim.SGD(model.parameters(), lr=0.1).step()
+        assert model[0].get_weights().dtype == torch.float64
