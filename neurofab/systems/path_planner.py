@@ -1,18 +1,18 @@
 """The neural wavefront path planner of Steffen et al. 2021 (seed 001 l. 1340–1740), stage by stage.
 
 1. **Create neurons**: one place cell per voxel of an n×n×n map (n³ neurons), PyNN's ``IF_cond_exp`` with PyNN's
-   default parameters (:data:`PYNN_IF_COND_EXP`; seed 001 l. 1430–1433, Table 1).
+   default parameters (:data:`PYNN_IF_COND_EXP`; seed 001 l. 1475, Table 1).
 2. **Create synapses**: lateral 6-neighbour ("Manhattan") connections in both directions, 6n²(n−1) synapses:
-   excitatory between two free cells, inhibitory where a synapse touches an obstacle (l. 1354). Built as CSR
+   excitatory between two free cells, inhibitory where a synapse touches an obstacle (l. 1446). Built as CSR
    over the presynaptic cell directly, vectorised (:func:`lattice_synapses`).
-3. **Simulate**: one spike into the target cell starts the wave (the SpikeSourceArray variant, l. 1434–1437);
-   additive STDP (w_max = 4000 µS, l. 1430) strengthens each synapse the wave crosses forward (pre before post:
+3. **Simulate**: one spike into the target cell starts the wave (the SpikeSourceArray variant, l. 1477–1487);
+   additive STDP (w_max = 4000 µS, l. 1475) strengthens each synapse the wave crosses forward (pre before post:
    Δw = +A₊ w_max e^(−Δt/τ₊)) and weakens its reverse (Δw = −A₋ w_max e^(−Δt/τ₋)).
 4. **Build SVF**: each synapse a → b (unit offset e = b − a) adds −w·e to the vectors of both its cells, so a
    cell's vector points against the wave, towards the target; the field is then averaged over each cell's 3×3×3
-   neighbourhood (l. 1372).
+   neighbourhood (l. 1454).
 5. **Find path**: from the start, the direction d ← momentum·d + (averaged local vector)/|…| picks the free
-   neighbour most along d (unvisited ones first) until the target is reached (l. 1372); the path is the list of
+   neighbour most along d (unvisited ones first) until the target is reached (l. 1454); the path is the list of
    visited cells and its length the list's length (l. 1517).
 
 The classical baseline is the breadth-first distance map (Map(c) = min over neighbours + 1): :func:`bfs_distance`.
@@ -20,7 +20,7 @@ Every stage is timed (``time.perf_counter``) with the process's peak resident me
 spikes, synaptic events and weight updates go into the result's ledger.
 
 One choice is ours, not the paper's: the refractory period is the simulated duration (``single_wave``), so each
-place cell fires once — the paper simulates "only a single spike wave" (l. 1631); with PyNN's 0.1 ms and the
+place cell fires once — the paper simulates "only a single spike wave" (l. 1635); with PyNN's 0.1 ms and the
 weights STDP grows, the lattice reverberates and every weight saturates at w_max in both directions (measured on
 10³: 437 spikes per cell in 100 ms, forward/backward mean weights 3975/3972 µS), which leaves no field. The
 paper also does not print the initial weight; ours (1 µS) makes one spike fire a neighbour within ~0.4 ms.
@@ -74,7 +74,7 @@ PYNN_IF_COND_EXP = LIFConfig(
     i_bias=0.0,
 )
 
-#: The paper's timed functions, in order (seed 001 l. 1448); GeNN's and SpiNNaker's compile/load has no analogue.
+#: The paper's timed functions, in order (seed 001 l. 1491); GeNN's and SpiNNaker's compile/load has no analogue.
 STAGES = ("create_neurons", "create_synapses", "simulate", "build_svf", "find_path")
 
 #: The six lattice offsets, ordered by their flat-index step (−n², −n, −1, +1, +n, +n²).
@@ -85,10 +85,10 @@ class PathPlannerConfig(Config):
     """The wavefront planner's settings (SI units)."""
 
     neuron: LIFConfig = Field(PYNN_IF_COND_EXP, description="place-cell model (PyNN IF_cond_exp defaults)")
-    dt: float = Field(1e-4, gt=0, description="time step [s]; NEST and GeNN run 0.1 ms (seed 001 l. 1420)")
+    dt: float = Field(1e-4, gt=0, description="time step [s]; NEST and GeNN run 0.1 ms (seed 001 l. 1466)")
     w_init: float = Field(1e-6, gt=0, description="initial excitatory weight [S] (not printed in the paper)")
     w_inh: float = Field(1e-6, ge=0, description="weight of the inhibitory synapses touching obstacles [S]")
-    w_max: float = Field(4000e-6, gt=0, description="STDP upper bound w_max [S] (4000 µS, seed 001 l. 1430)")
+    w_max: float = Field(4000e-6, gt=0, description="STDP upper bound w_max [S] (4000 µS, seed 001 l. 1475)")
     a_plus: float = Field(0.01, ge=0, description="STDP A₊ (PyNN SpikePairRule default) [1]")
     a_minus: float = Field(0.01, ge=0, description="STDP A₋ (PyNN SpikePairRule default) [1]")
     tau_plus: float = Field(20e-3, gt=0, description="STDP τ₊ (PyNN default) [s]")
@@ -288,7 +288,7 @@ class PathPlanner:
         d = bfs_distance(vmap.occupied, vmap.target)[vmap.start]
         return PlanResult(
             map=vmap, found=found, reason=reason, path=path, optimal_length=int(d) + 1 if d >= 0 else None,
-            stage_times=times, peak_rss=rss, num_neurons=n**3, num_synapses=int(len(post)),
+            stage_times=times, peak_rss=rss, num_neurons=n**3, num_synapses=len(post),
             num_excitatory=int(exc.sum()), arrival=arrival, svf=svf, ledger=ledger, simulated_time=net.t,
         )  # fmt: skip
 
