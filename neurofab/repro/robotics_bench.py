@@ -50,8 +50,10 @@ def _seeds(seed: int) -> list[int]:
     return [seed, seed + 1, seed + 2]
 
 
-@reproduction("robotics-bench", paper=PAPER,
-              summary="SNN wavefront path planning on voxel maps: paths vs BFS, per-stage times beside NEST's")  # fmt: skip
+SUMMARY = "SNN wavefront path planning on voxel maps: paths vs BFS, per-stage times beside NEST's"
+
+
+@reproduction("robotics-bench", paper=PAPER, summary=SUMMARY)
 def run(quick: bool = True, seed: int = 0) -> Report:
     report = Report("robotics-bench", "Neural wavefront path planning, stage by stage", PAPER, quick=quick,
                     seed=seed, claims=CLAIMS)  # fmt: skip
