@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from neurofab.core import Config, ConfigError, Ledger
+from neurofab.core import Config, ConfigError, Ledger, one_thread
 from neurofab.data.voxel_maps import Cell, VoxelMap
 from neurofab.learning import STDPConfig
 from neurofab.spiking.network import Network
@@ -230,8 +230,14 @@ class PathPlanner:
         self.seed = seed
 
     def plan(self, vmap: VoxelMap) -> PlanResult:
+        """Run the five stages on ``vmap`` on one thread (the paper's NEST and GeNN-CPU runs use one core,
+        seed 001 l. 1460)."""
         if not isinstance(vmap, VoxelMap):
             raise ConfigError(f"plan: expected a VoxelMap, got {type(vmap).__name__}")
+        with one_thread():
+            return self._plan(vmap)
+
+    def _plan(self, vmap: VoxelMap) -> PlanResult:
         cfg = self.config
         n = vmap.n
         times: dict[str, float] = {}
