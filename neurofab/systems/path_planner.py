@@ -6,8 +6,9 @@
    excitatory between two free cells, inhibitory where a synapse touches an obstacle (l. 1446). Built as CSR
    over the presynaptic cell directly, vectorised (:func:`lattice_synapses`).
 3. **Simulate**: one spike into the target cell starts the wave (the SpikeSourceArray variant, l. 1477–1487);
-   additive STDP (w_max = 4000 µS, l. 1475) strengthens each synapse the wave crosses forward (pre before post:
-   Δw = +A₊ w_max e^(−Δt/τ₊)) and weakens its reverse (Δw = −A₋ w_max e^(−Δt/τ₋)).
+   additive STDP (w_max = 4000 µS unscaled, as NEST and GeNN run it, l. 1475 and Table 1; the 63 µS with a
+   4000/63 rescale afterwards is SpiNNaker's 16-bit workaround) strengthens each synapse the wave crosses
+   forward (pre before post: Δw = +A₊ w_max e^(−Δt/τ₊)) and weakens its reverse (Δw = −A₋ w_max e^(−Δt/τ₋)).
 4. **Build SVF**: each synapse a → b (unit offset e = b − a) adds −w·e to the vectors of both its cells, so a
    cell's vector points against the wave, towards the target; the field is then averaged over each cell's 3×3×3
    neighbourhood (l. 1454).
