@@ -5,7 +5,8 @@
 2. **Create synapses**: lateral 6-neighbour ("Manhattan") connections in both directions, 6n²(n−1) synapses:
    excitatory between two free cells, inhibitory where a synapse touches an obstacle (l. 1446). Built as CSR
    over the presynaptic cell directly, vectorised (:func:`lattice_synapses`).
-3. **Simulate**: one spike into the target cell starts the wave (the SpikeSourceArray variant, l. 1477–1487);
+3. **Simulate**: one spike into the target cell starts the wave (the SpikeSourceArray variant, l. 1477–1487; or
+   a DC current, ``initiation="dc"``, as the NEST original);
    additive STDP (w_max = 4000 µS unscaled, as NEST and GeNN run it, l. 1475 and Table 1; the 63 µS with a
    4000/63 rescale afterwards is SpiNNaker's 16-bit workaround) strengthens each synapse the wave crosses
    forward (pre before post: Δw = +A₊ w_max e^(−Δt/τ₊)) and weakens its reverse (Δw = −A₋ w_max e^(−Δt/τ₋)).
@@ -33,6 +34,7 @@ import math
 import resource
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import torch
@@ -94,7 +96,13 @@ class PathPlannerConfig(Config):
     a_minus: float = Field(0.01, ge=0, description="STDP A₋ (PyNN SpikePairRule default) [1]")
     tau_plus: float = Field(20e-3, gt=0, description="STDP τ₊ (PyNN default) [s]")
     tau_minus: float = Field(20e-3, gt=0, description="STDP τ₋ (PyNN default) [s]")
+    initiation: Literal["spike", "dc"] = Field(
+        "spike", description="'spike': one spike into the target (SpiNNaker's way); 'dc': a DC current (NEST's)"
+    )
     kick_weight: float = Field(10e-6, gt=0, description="weight of the one spike that starts the wave [S]")
+    dc_amplitude: float = Field(
+        1e-6, gt=0, description="DC into the target [A] (the paper's '1,000' in PyNN's nA, seed 001 l. 1487)"
+    )
     single_wave: bool = Field(True, description="refractory period = max_time, so each cell fires once")
     chunk: float = Field(5e-3, gt=0, description="the wave is simulated in chunks until one has no spike [s]")
     max_time: float = Field(1.0, gt=0, description="longest simulated time before the wave counts as stuck [s]")
@@ -264,9 +272,12 @@ class PathPlanner:
                 cells, cells, cfg.w_inh, rule="arrays", pre_indices=torch.from_numpy(pre[inh]),
                 post_indices=torch.from_numpy(post[inh]), receptor="inh",
             )  # fmt: skip
-        kick = net.spike_source(1, torch.tensor([cfg.dt]), torch.tensor([0]), name="wave_start")
         tgt = vmap.flat(vmap.target)
-        net.connect(kick, cells[tgt : tgt + 1], cfg.kick_weight, rule="one_to_one")
+        if cfg.initiation == "spike":
+            kick = net.spike_source(1, torch.tensor([cfg.dt]), torch.tensor([0]), name="wave_start")
+            net.connect(kick, cells[tgt : tgt + 1], cfg.kick_weight, rule="one_to_one")
+        else:
+            net.dc(cells[tgt : tgt + 1], cfg.dc_amplitude)
         times["create_synapses"], rss["create_synapses"] = time.perf_counter() - t0, _peak_rss()
 
         t0 = time.perf_counter()

@@ -120,3 +120,13 @@ def test_bad_input():
         PathPlannerConfig(momentum=1.0)
     with pytest.raises(ConfigError, match="w_max"):
         PathPlannerConfig(w_max=0)
+
+
+def test_dc_initiation_gives_the_same_wave_order_and_path():
+    vmap = wall_map(9)
+    spike = PathPlanner().plan(vmap)
+    dc = PathPlanner(PathPlannerConfig(initiation="dc")).plan(vmap)
+    assert dc.found and dc.length == spike.length == spike.optimal_length
+    reached = np.isfinite(spike.arrival)
+    assert (np.isfinite(dc.arrival) == reached).all()
+    assert np.corrcoef(dc.arrival[reached], spike.arrival[reached])[0, 1] > 0.99
