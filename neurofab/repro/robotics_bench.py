@@ -99,8 +99,8 @@ def run(quick: bool = True, seed: int = 0) -> Report:
                    "events × Loihi's 23.6 pJ (ledger), a different quantity")  # fmt: skip
         report.add(f"n = {n}: simulated time until the wave died out", "not printed", round(r.simulated_time, 4),
                    Info(), unit="s")  # fmt: skip
-    report.extra["paths"] = {r.map.name: {"length": r.length, "optimal": r.optimal_length, "reason": r.reason,
-                                          "stage_times_s": r.stage_times} for r in results}  # fmt: skip
+    report.extra["paths"] = {f"{i}: {r.map.name}": {"length": r.length, "optimal": r.optimal_length, "reason": r.reason,
+                                          "stage_times_s": r.stage_times} for i, r in enumerate(results)}  # fmt: skip
     report.notes += [
         "Map: the paper does not print map IV's layout; wall_map(n) is two walls across the x axis with square gaps "
         "in opposite corners, start and target on the x centre line at its two ends, so path lengths are not "
