@@ -1,4 +1,5 @@
-"""Data sets: the bundled digits (default), MNIST from local IDX files, synthetic tasks. Nothing downloads."""
+"""Data sets: the bundled digits (default), MNIST from local IDX files, synthetic tasks, voxel maps
+(``neurofab.data.voxel_maps``). Nothing downloads."""
 
 from neurofab.data.digits import Split, digits, stratified_split
 from neurofab.data.mnist import data_root, load_mnist, mnist_split, read_idx

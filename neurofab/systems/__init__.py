@@ -8,6 +8,9 @@
   (``from neurofab.systems import ubrain``).
 - ``always_on``: the always-on sub-µW binary SNN (Chundi et al. 2021) — hidden-neuron FSM, fixed-priority
   arbiters with starvation, the power and gating model (``from neurofab.systems import always_on``).
+- ``path_planner``: the neural wavefront path planner (Steffen et al. 2021) — place cells on a voxel map, a
+  one-spike STDP wave, the synaptic vector field and path search, timed stage by stage
+  (``from neurofab.systems import path_planner``).
 """
 
 from neurofab.systems.imc_mapping import (
