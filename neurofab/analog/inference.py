@@ -227,8 +227,9 @@ class InferenceLinear(nn.Module):
     # ----- programming ----------------------------------------------------------------------------------------
     def program(self, seed: Seed = None) -> None:
         """Program the current weights onto the tile (new programming noise and drift exponents)."""
-        gen = make_generator(seed)
-        self.tile.generator = make_generator(seed_from(gen))
+        device = self.weight.device  # generators live where the weights do (CPU, CUDA, …)
+        gen = make_generator(seed, device=device)
+        self.tile.generator = make_generator(seed_from(gen), device=device)
         self.tile.program(self.weight.detach(), gen)
 
     def drift_to(self, t_inference: float, seed: Seed = None) -> None:

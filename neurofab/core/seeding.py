@@ -43,7 +43,7 @@ def child_seeds(seed: int, n: int) -> list[int]:
 
 def seed_from(gen: torch.Generator) -> int:
     """Draw a non-negative 63-bit integer seed from a generator (for numpy or numba kernels)."""
-    return int(torch.randint(0, 2**62, (1,), generator=gen).item())
+    return int(torch.randint(0, 2**62, (1,), generator=gen, device=gen.device).item())
 
 
 @cache

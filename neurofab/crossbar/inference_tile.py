@@ -488,7 +488,7 @@ class InferenceTile(nn.Module):
     def program(self, w: torch.Tensor, generator: Seed = None) -> None:
         """Program the reference weights ``w`` (out, in) [weight units] onto the arrays (programming noise)."""
         self._check_weights(w)
-        gen = make_generator(generator)
+        gen = make_generator(generator, device=w.device)  # draws happen where the weights live
         model = self.config.noise_model
         omega = model.converter.w_max
         arrays = []
@@ -511,7 +511,7 @@ class InferenceTile(nn.Module):
         """Conductances, IR drop, read-noise std and compensation ``t_inference`` s after programming."""
         if self._arrays is None:
             raise NumericalError("InferenceTile.drift_to: program the tile first")
-        gen = make_generator(generator)
+        gen = make_generator(generator, device=self._arrays[0].prog.g_prog.device)
         model = self.config.noise_model
         k = model.converter.siemens_per_weight
         for a in self._arrays:

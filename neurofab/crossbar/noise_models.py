@@ -172,7 +172,7 @@ class NoiseModel(Config):
         lo, hi = torch.aminmax(g_target) if g_target.numel() else (torch.zeros(()), torch.zeros(()))
         if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
             raise NumericalError(f"{type(self).__name__}.program: target conductances contain NaN or inf")
-        gen = make_generator(generator)
+        gen = make_generator(generator, device=g_target.device)
         g_t = self.quantize_levels(g_target)
         g_prog, params = self._program(g_t, gen)
         prog = Programmed(g_target=g_t, g_prog=g_prog, params=params)
@@ -195,7 +195,7 @@ class NoiseModel(Config):
         """Conductances [S] ``t_inference`` seconds after programming (stuck devices unchanged)."""
         if not (isinstance(t_inference, int | float) and math.isfinite(t_inference) and t_inference >= 0):
             raise NumericalError(f"t_inference = {t_inference!r}: must be a finite number of seconds >= 0")
-        g = self._at_time(prog, float(t_inference), make_generator(generator))
+        g = self._at_time(prog, float(t_inference), make_generator(generator, device=prog.g_prog.device))
         return prog.apply_faults(g)
 
     def read_std(self, prog: Programmed, g_t: torch.Tensor, t_inference: float) -> torch.Tensor | None:
