@@ -85,3 +85,18 @@ def test_cost_sees_converted_layers():
               for m in (net, convert_to_inference(net), convert_to_analog(net))]
     assert tables[0] == [("0", 1, 4, 3, 676), ("3", 2704, 10, 1, 1)]
     assert tables[1] == tables[0] and tables[2] == tables[0]
+
+
+def test_convert_to_analog_reports_and_refuses():
+    from neurofab.analog import AnalogConv2d, AnalogLinear, convert_to_analog
+
+    model = convert_to_analog(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(18, 4)))
+    assert model.conversion_report.converted == ["0", "3"] and model.conversion_report.digital_by_design == ["1"]
+    assert isinstance(model[0], AnalogConv2d) and isinstance(model[3], AnalogLinear)
+    rnn = nn.Sequential(nn.GRU(4, 4), nn.Linear(4, 2))
+    with pytest.raises(ConfigError, match=r"\['0'\]"):
+        convert_to_analog(rnn)
+    kept = convert_to_analog(rnn, unsupported="digital")
+    assert kept.conversion_report.left_digital == ["0"] and isinstance(kept[1], AnalogLinear)
+    with pytest.raises(ConfigError, match=r"\['0'\]"):
+        convert_to_analog(nn.Sequential(nn.Conv1d(1, 2, 3)))
