@@ -9,7 +9,9 @@ What runs here, on CPU, with :mod:`neurofab.learning.ep`:
 - a convergent MLP on digits (quick) or the MNIST split (full) trained by symmetric EP, by BPTT through the same
   dynamics and, as a reference, as a plain feed-forward MLP (section 4.1's "EP ≈ BPTT");
 - a small convergent ConvNet (conv ⋆ with the flipped-kernel transpose, 2×2 max-pool/unpool sharing indices) trained
-  by the one-sided and the symmetric estimate (Table 2's ordering);
+  by the one-sided and the symmetric estimate (Table 2's ordering), on digits (quick) and on the MNIST split (full);
+- full mode only: an MLP with distinct feedback weights trained by VF_sym and KP-VF_sym against symmetric EP (Table 2,
+  section 3.3; the weights need tens of epochs to align, more than quick mode trains), with the final alignment;
 - the same EP MLP with its weight matrices on analog tiles (pulsed updates, write pulses from the ledger).
 
 The paper's CIFAR-10 ConvNet results (Table 2, GPU days per run) are printed as context.
@@ -185,7 +187,8 @@ def _conv_runs(seeds: list[int], n_train: int | None, epochs: int, split_of=None
                       "EP on analog tiles")
 def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Report:
     """``quick``: digits, 3 seeds of a 64-64-10 MLP for 4 epochs. Full: also the MNIST split (``data_dir`` or
-    ``NEUROFAB_DATA``), 784-256-10, 3 seeds × 10 epochs."""
+    ``NEUROFAB_DATA``): 784-256-10, 3 seeds × 10 epochs; 784-128-128-10 by symmetric EP, VF_sym and KP-VF_sym,
+    3 seeds × 6 epochs on 4,000 images; the ConvNet on 2,000 images for 1 epoch (≈ 7 min on one core)."""
     report = Report("ep", "Equilibrium propagation with symmetric nudging", PAPER, quick=quick, claims=CLAIMS)
     seeds = child_seeds(seed, 3)
     data = digits(seed=seed)
