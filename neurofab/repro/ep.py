@@ -188,7 +188,8 @@ def _conv_runs(seeds: list[int], n_train: int | None, epochs: int, split_of=None
 def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Report:
     """``quick``: digits, 3 seeds of a 64-64-10 MLP for 4 epochs. Full: also the MNIST split (``data_dir`` or
     ``NEUROFAB_DATA``): 784-256-10, 3 seeds × 10 epochs; 784-128-128-10 by symmetric EP, VF_sym and KP-VF_sym,
-    3 seeds × 6 epochs on 4,000 images; the ConvNet on 2,000 images for 1 epoch (≈ 7 min on one core)."""
+    3 seeds × 6 epochs on 4,000 images; the ConvNet on 2,000 images for 1 epoch
+    (3.5–7.5 min on one core of the shared machine)."""
     report = Report("ep", "Equilibrium propagation with symmetric nudging", PAPER, quick=quick, claims=CLAIMS)
     seeds = child_seeds(seed, 3)
     data = digits(seed=seed)
