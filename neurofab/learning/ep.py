@@ -235,31 +235,48 @@ class ConvergentNet:
 
     def _relax_dense(self, x: torch.Tensor, s: list[torch.Tensor], steps: int, y1h: torch.Tensor | None,
                      beta: float) -> tuple[list[torch.Tensor], float]:
-        """:meth:`relax` for digital weights: σ(a u + c) with a, c folded into scaled copies of the weights once
-        per phase (sigmoid: a = 4, c = −2; clamp: a = 1, c = 0), fused matmul-adds, in-place activations."""
+        """:meth:`relax` for digital weights, on the transposed state Sⁿ = sⁿᵀ (neurons × batch).
+
+        σ(a u + c) with a, c folded into scaled copies of the weights once per phase (sigmoid: a = 4, c = −2;
+        clamp: a = 1, c = 0; W₁ is scaled inside its one product instead). Each step writes
+        σ(aWₙ Sⁿ⁻¹ + (aW_{n+1})ᵀ Sⁿ⁺¹ + a bₙ + c) with one fused ``addmm(..., out=)`` per product into two
+        preallocated buffer sets used in turn, σ in place. In this layout the product that reads the wide layer
+        (W₂ S¹: 10 × 512 × B) is a short-and-wide matmul that BLAS runs about twice as fast as s¹ W₂ᵀ
+        (B × 512 × 10), and no temporaries are allocated inside the loop."""
         a, c = (4.0, -2.0) if self.activation == "sigmoid" else (1.0, 0.0)
         p = self.params
         L = self.n_layers
         with torch.no_grad():
-            W = [a * p[f"W{n}"] for n in range(1, L + 1)]  # type: ignore[operator]
-            fb = [a * p[f"B{n}" if self.unidirectional else f"W{n}"] for n in range(2, L + 1)]  # type: ignore
-            bias = [a * p[f"b{n}"] + c for n in range(1, L + 1)]  # type: ignore[operator]
-            drive = torch.addmm(bias[0], x, W[0].T)
+            W = [p["W1"], *(a * p[f"W{n}"] for n in range(2, L + 1))]  # type: ignore[operator]
+            fbT = [(a * p[f"B{n}" if self.unidirectional else f"W{n}"]).T  # type: ignore[operator]
+                   for n in range(2, L + 1)]
+            bias = [(a * p[f"b{n}"] + c)[:, None] for n in range(1, L + 1)]  # type: ignore[operator]
+            drive = torch.addmm(bias[0], W[0], x.T, alpha=a)  # a(W₁x + b₁) + c, once per phase (x is static)
+            cur = [v.T.contiguous() for v in s]
+            nxt = [torch.empty_like(v) for v in cur]
             residual = math.inf
             for t in range(steps):
-                new = []
                 for n in range(1, L + 1):
-                    u = drive.clone() if n == 1 else torch.addmm(bias[n - 1], s[n - 2], W[n - 1].T)
-                    if n < L:
-                        u.addmm_(s[n], fb[n - 1])
+                    out = nxt[n - 1]
+                    if n == 1 and L > 1:
+                        torch.addmm(drive, fbT[0], cur[1], out=out)
+                    elif n == 1:
+                        out.copy_(drive)
+                    else:
+                        torch.addmm(bias[n - 1], W[n - 1], cur[n - 2], out=out)
+                        if n < L:
+                            out.addmm_(fbT[n - 1], cur[n])
                     if n == L and beta != 0.0:
                         assert y1h is not None
-                        u.add_(self.nudge(s, y1h, beta), alpha=a)
-                    new.append(u.sigmoid_() if self.activation == "sigmoid" else u.clamp_(0.0, 1.0))
+                        out.add_(self.nudge([v.T for v in cur], y1h, beta).T, alpha=a)
+                    if self.activation == "sigmoid":
+                        out.sigmoid_()
+                    else:
+                        out.clamp_(0.0, 1.0)
                 if t == steps - 1:
-                    residual = max(float((u - v).abs().max()) for u, v in zip(new, s))
-                s = new
-        return s, residual
+                    residual = max(float((u - v).abs().max()) for u, v in zip(nxt, cur))
+                cur, nxt = nxt, cur
+        return [v.T.contiguous() for v in cur], residual
 
     def dphi_dtheta(self, x: torch.Tensor, s: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         """∂Φ/∂θ averaged over the batch: ∂Φ/∂Wₙ = ⟨sⁿ sⁿ⁻¹ᵀ⟩, ∂Φ/∂bₙ = ⟨sⁿ⟩ (the local rule of section 2.3)."""

@@ -193,3 +193,20 @@ def test_dense_relax_equals_the_generic_step(activation, loss, uni):
         slow = net.step(x, slow, y1h, 0.3)
     for a, b in zip(fast, slow):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("sizes", [[7, 4], [7, 6, 4]])
+def test_dense_relax_shallow_nets_and_zero_steps(sizes):
+    """One and two state layers (the branches of the transposed loop); zero steps returns the state unchanged."""
+    net = ConvergentNet(sizes, activation="sigmoid", dtype=torch.float64, seed=2)
+    x, y = _batch(7, 4, 5)
+    y1h = net.targets(y)
+    s0 = [torch.rand(5, h, dtype=torch.float64, generator=torch.Generator().manual_seed(h)) for h in net.state_sizes]
+    fast, _ = net.relax(x, s0, 5, y1h, -0.4)
+    slow = s0
+    for _ in range(5):
+        slow = net.step(x, slow, y1h, -0.4)
+    for a, b in zip(fast, slow):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-14)
+    same, res = net.relax(x, s0, 0)
+    assert res == float("inf") and all(torch.equal(a, b) for a, b in zip(same, s0))

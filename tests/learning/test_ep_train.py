@@ -106,3 +106,24 @@ def test_pulsed_tiles_count_write_pulses(data):
         train_ep_tiles(net, EPConfig(T=10, K=4, beta=0.3), x[:64], y[:64], [0.1, 0.05], epochs=1, batch_size=32)
     assert led.count("write_pulse") > 0 and led.count("mvm") > 0
     assert not torch.equal(w0, net.params["W1"].get_weights())
+
+
+def test_kp_vf_difference_decays_by_the_leak_alone(data):
+    """Eq. 21: W and B get the same update and the same leak λ, so d = W − B follows the gradient-free recurrence
+    v ← μ v + λ d, d ← d − η v, whatever the data (and VF_sym, with distinct updates, does not)."""
+    x, y = data[0][:64].double(), data[1][:64]
+    lr, mu, lam = 0.05, 0.9, 0.01
+    for est in ("kp_vf_sym", "vf_sym"):
+        net = ConvergentNet([64, 16, 12, 10], activation="sigmoid", unidirectional=True, seed=3, dtype=torch.float64)
+        d = {n: net.params[f"W{n}"] - net.params[f"B{n}"] for n in (2, 3)}
+        v = {n: torch.zeros_like(d[n]) for n in d}
+        tr = EPTrainer(net, EPConfig(T=20, K=6, beta=0.2, estimator=est),
+                       EPTrainConfig(epochs=1, batch_size=16, lrs=(lr,), momentum=mu, weight_decay=lam))
+        tr.train_epoch(x, y)
+        for _ in range(4):
+            for n in d:
+                v[n] = mu * v[n] + lam * d[n]
+                d[n] = d[n] - lr * v[n]
+        for n in d:
+            gap = float((net.params[f"W{n}"] - net.params[f"B{n}"] - d[n]).abs().max())
+            assert gap < 1e-12 if est == "kp_vf_sym" else gap > 1e-4
