@@ -53,9 +53,10 @@ CELL_BITS = 2  # NeuroSim's default cellBit
 NOT_EXPRESSED = (
     "ADC: NeuroSim's multilevel current sense amplifier (MLSA, fitted per-level power) -> ours a flash ADC of "
     "offset-sized comparators on the current-mode clamp",
-    "floorplan: NeuroSim picks tile/PE sizes to maximize utilization and maps small layers 'novelly' (9 PEs per "
-    "tile for convolutions) -> ours fixed 2x2 sub-arrays per PE, 2x2 PEs per tile",
-    "weight duplication (speedUpDegree = 8: copies of early layers in unused tiles) -> ours one copy per layer",
+    "floorplan: NeuroSim's conventional tile (2x2 PEs of 4x4 sub-arrays) is matched, but not its 'novel' mapping "
+    "of the convolutions (9 PEs per tile for 3x3 kernels): ours maps every layer conventionally",
+    "weight duplication: NeuroSim copies a layer's weights into the PEs/sub-arrays its tiles would leave empty "
+    "(the speed-ups it prints) -> ours one copy per layer",
     "buffers: NeuroSim register files (globalBufferType = false, 128x128 / 32x32 cores) -> ours 6T SRAM banks",
     "interconnect: NeuroSim H-tree and buses (bus up to 2048 bits, delay tolerance 0.1, folded 4x) -> ours a "
     "repeated H-tree of 128-bit words at 0.2 V swing",
@@ -71,9 +72,10 @@ def ours_config() -> CIMConfig:
     cell = CELL_PRESETS["rram_he2020"].replace(  # 2 bit, 6 kΩ, on/off 150
         area_f2=48.0, read_voltage=0.5, write_voltage=2.0,
         label="NeuroSim V1.3 default: RRAM 1T1R 4x12 F², 2 bit, 6 kΩ, on/off 150, 0.5 V read")
+    # pe_grid, tile_grid: the PE (512×512) and tile (1024×1024) NeuroSim's floorplan picks for VGG-8
     return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=5, adc="flash",
                      sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
-                     validated=True)
+                     pe_grid=4, tile_grid=2, validated=True)
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------
@@ -182,29 +184,29 @@ _NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 _SUMMARY = {
     "area": (r"ChipArea\s*:\s*" + _NUM + r"\s*um\^2", 1e-12),
     "area array": (r"Chip total CIM array\s*:\s*" + _NUM, 1e-12),
-    "area ic": (r"Total IC Area on chip[^:]*:\s*" + _NUM, 1e-12),
-    "area adc": (r"Total ADC[^:]*Area on chip\s*:\s*" + _NUM, 1e-12),
-    "area accumulation": (r"Total Accumulation Circuits[^:]*on chip\s*:\s*" + _NUM, 1e-12),
-    "area other": (r"Other Peripheries[^:]*:\s*" + _NUM + r"\s*um\^2", 1e-12),
+    "area ic": (r"Total IC Area on chip[^\n]*?:\s*" + _NUM, 1e-12),
+    "area adc": (r"Total ADC[^\n]*?Area on chip\s*:\s*" + _NUM, 1e-12),
+    "area accumulation": (r"Total Accumulation Circuits[^\n]*?on chip\s*:\s*" + _NUM, 1e-12),
+    "area other": (r"Other Peripheries[^\n]*?:\s*" + _NUM + r"\s*um\^2", 1e-12),
     "clock": (r"Chip clock period is:\s*" + _NUM + r"\s*ns", 1e-9),
     "latency": (r"Chip (?:layer-by-layer readLatency|pipeline-system-clock-cycle) \(per image\) is:\s*" + _NUM,
                 1e-9),
-    "energy": (r"Chip (?:total|pipeline-system) readDynamicEnergy[^:]*:\s*" + _NUM + r"\s*pJ", 1e-12),
-    "leakage energy": (r"Chip (?:total|pipeline-system) leakage Energy[^:]*:\s*" + _NUM + r"\s*pJ", 1e-12),
-    "leakage": (r"Chip (?:total|pipeline-system) leakage Power[^:]*:\s*" + _NUM + r"\s*uW", 1e-6),
-    "latency buffer": (r"Chip (?:pipeline-system )?buffer readLatency[^:]*:\s*" + _NUM, 1e-9),
-    "energy buffer": (r"Chip (?:pipeline-system )?buffer readDynamicEnergy[^:]*:\s*" + _NUM, 1e-12),
-    "latency ic": (r"Chip (?:pipeline-system )?ic readLatency[^:]*:\s*" + _NUM, 1e-9),
-    "energy ic": (r"Chip (?:pipeline-system )?ic readDynamicEnergy[^:]*:\s*" + _NUM, 1e-12),
+    "energy": (r"Chip (?:total|pipeline-system) readDynamicEnergy[^\n]*?:\s*" + _NUM + r"\s*pJ", 1e-12),
+    "leakage energy": (r"Chip (?:total|pipeline-system) leakage Energy[^\n]*?:\s*" + _NUM + r"\s*pJ", 1e-12),
+    "leakage": (r"Chip (?:total|pipeline-system) leakage Power[^\n]*?:\s*" + _NUM + r"\s*uW", 1e-6),
+    "latency buffer": (r"Chip (?:pipeline-system )?buffer readLatency[^\n]*?:\s*" + _NUM, 1e-9),
+    "energy buffer": (r"Chip (?:pipeline-system )?buffer readDynamicEnergy[^\n]*?:\s*" + _NUM, 1e-12),
+    "latency ic": (r"Chip (?:pipeline-system )?ic readLatency[^\n]*?:\s*" + _NUM, 1e-9),
+    "energy ic": (r"Chip (?:pipeline-system )?ic readDynamicEnergy[^\n]*?:\s*" + _NUM, 1e-12),
     "latency adc": (r"ADC \(or S/As and precharger for SRAM\) readLatency is\s*:\s*" + _NUM, 1e-9),
-    "latency accumulation": (r"Accumulation Circuits[^:]*readLatency is\s*:\s*" + _NUM, 1e-9),
-    "latency other": (r"Other Peripheries[^:]*readLatency is\s*:\s*" + _NUM, 1e-9),
+    "latency accumulation": (r"Accumulation Circuits[^\n]*?readLatency is\s*:\s*" + _NUM, 1e-9),
+    "latency other": (r"Other Peripheries[^\n]*?readLatency is\s*:\s*" + _NUM, 1e-9),
     "energy adc": (r"ADC \(or S/As and precharger for SRAM\) readDynamicEnergy is\s*:\s*" + _NUM, 1e-12),
-    "energy accumulation": (r"Accumulation Circuits[^:]*readDynamicEnergy is\s*:\s*" + _NUM, 1e-12),
-    "energy other": (r"Other Peripheries[^:]*readDynamicEnergy is\s*:\s*" + _NUM, 1e-12),
-    "tops_per_w": (r"Energy Efficiency TOPS/W[^:]*:\s*" + _NUM, 1.0),
-    "tops": (r"Throughput TOPS[^:]*:\s*" + _NUM, 1.0),
-    "tops_per_mm2": (r"Compute efficiency TOPS/mm\^2[^:]*:\s*" + _NUM, 1.0),
+    "energy accumulation": (r"Accumulation Circuits[^\n]*?readDynamicEnergy is\s*:\s*" + _NUM, 1e-12),
+    "energy other": (r"Other Peripheries[^\n]*?readDynamicEnergy is\s*:\s*" + _NUM, 1e-12),
+    "tops_per_w": (r"Energy Efficiency TOPS/W[^\n]*?:\s*" + _NUM, 1.0),
+    "tops": (r"Throughput TOPS[^\n]*?:\s*" + _NUM, 1.0),
+    "tops_per_mm2": (r"Compute efficiency TOPS/mm\^2[^\n]*?:\s*" + _NUM, 1.0),
 }
 
 _PER_LAYER = {

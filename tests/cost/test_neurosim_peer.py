@@ -57,6 +57,8 @@ def test_parse_summary_and_floorplan(peer):
         "------------------------------ Summary --------------------------------",
         "ChipArea : 5.5e+07um^2", "Chip total CIM array : 1234.5um^2",
         "Total ADC (or S/As and precharger for SRAM) Area on chip : 2e+07um^2",
+        "Total Accumulation Circuits (subarray level: adders; tile level: units) on chip : 5.3e+06um^2",
+        "----------- Accumulation Circuits (subarray level: adders) readLatency is : 125180ns",
         "Chip clock period is: 2.5ns", "Chip layer-by-layer readLatency (per image) is: 1.2e+06ns",
         "Chip total readDynamicEnergy is: 4.1e+07pJ", "Chip total leakage Power is: 850uW",
         "Energy Efficiency TOPS/W (Layer-by-Layer Process): 23.5",
@@ -65,6 +67,8 @@ def test_parse_summary_and_floorplan(peer):
     assert ns["area"] == pytest.approx(55e-6)
     assert ns["area array"] == pytest.approx(1234.5e-12)
     assert ns["area adc"] == pytest.approx(20e-6)
+    assert ns["area accumulation"] == pytest.approx(5.3e-6)  # a colon inside the label's parentheses
+    assert ns["latency accumulation"] == pytest.approx(125.18e-6)
     assert ns["clock"] == pytest.approx(2.5e-9)
     assert ns["latency"] == pytest.approx(1.2e-3)
     assert ns["energy"] == pytest.approx(41e-6)
@@ -90,4 +94,5 @@ def test_ours_in_neurosim_categories_sum_to_totals(peer):
     parts = sum(v[f"area {k}"] for k in ("array", "adc", "accumulation", "ic", "other"))
     assert parts == pytest.approx(v["area"])
     assert v["energy adc"] + v["energy accumulation"] + v["energy other"] == pytest.approx(v["energy"])
-    assert peer.ours_config().cell.bits_per_cell == 2 and peer.ours_config().cell.area_f2 == 48
+    cfg = peer.ours_config()
+    assert cfg.cell.bits_per_cell == 2 and cfg.cell.area_f2 == 48 and (cfg.pe_grid, cfg.tile_grid) == (4, 2)
