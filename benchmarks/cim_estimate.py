@@ -1,7 +1,7 @@
 """Time to estimate a CIM chip for VGG-8 at 22 nm with RRAM (Lu et al. 2021, Table 7 set-up); goal: under 1 s.
 
-The peer, DNN+NeuroSim, is a C++ program that is not installed on this machine, so no peer figure is measured
-here; the script says so and prints the ratio as unavailable.
+The peer, DNN+NeuroSim V1.3, is a C++ program run beside our estimate, on its default design and the same traces,
+by benchmarks/neurosim_peer.py (NEUROSIM_BIN / NEUROSIM_DIR); this script times our estimator alone.
 
     PYTHONPATH=. python benchmarks/cim_estimate.py [repeats]
 """
@@ -47,8 +47,7 @@ def main(repeats: int = 20) -> None:
           f"(min {min(times) * 1e3:.2f} ms) — goal < 1000 ms")
     print(f"neurofab all six Table-7 designs: {all_six * 1e3:.1f} ms")
     print(f"neurofab voltage-mode design (divider, reference columns, 16 rows on): {t_volt * 1e3:.2f} ms")
-    print("peer skipped: DNN+NeuroSim (a C++ program) is not installed on this machine")
-    print("ratio vs NeuroSim: n/a (peer skipped)")
+    print("NeuroSim V1.3 side by side (and the speed ratio): benchmarks/neurosim_peer.py")
 
 
 if __name__ == "__main__":
