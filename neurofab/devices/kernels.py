@@ -226,6 +226,10 @@ def step_and_std(code, sign, w, wmin, wmax, dwu, dwd, e1, e2, c):  # pragma: no 
                 b = -1.0 / math.expm1(-1.0 / c[4])
                 step = dwd / c[5] * span * (x - b) * (-math.expm1(1.0 / (nlev * c[4])))
         std = sigma * span
+    if not math.isfinite(step):  # an exponential that overflowed: one pulse at most crosses the whole range
+        step = wmax - wmin
+    if not math.isfinite(std):
+        std = wmax - wmin
     return step, std
 
 

@@ -159,7 +159,8 @@ class ExpStep(PulsedDevice):
         up = p["dw_up"] * (one if self.A_up == 0 else torch.clamp(1 - self.A_up * torch.exp(self.gamma_up * z), min=0))
         down = p["dw_down"] * (one if self.A_down == 0 else
                                torch.clamp(1 - self.A_down * torch.exp(-self.gamma_down * z), min=0))
-        return up, down
+        span = p["w_max"] - p["w_min"]  # A < 0 can overflow the exponential: one pulse at most crosses the range
+        return torch.minimum(up, span), torch.minimum(down, span)
 
     def noise_std(self, w, p, up, down):
         if self.dw_min_std_add > 0 or self.dw_min_std_slope > 0:

@@ -224,3 +224,17 @@ def test_expstep_without_exponential_terms_has_no_nan():
         arr.pulse(-counts)
     assert torch.isfinite(arr.get_weights()).all()
     assert torch.isfinite(torch.stack(arr.steps())).all()
+
+
+def test_expstep_with_an_overflowing_exponential_has_no_nan():
+    from neurofab.devices import ExpStep
+
+    arr = ExpStep(A_down=-1.0, b=0.0, dw_min_dtod=0.0, a=45.0).build((6, 5), seed=3)
+    counts = torch.tensor([[50, -50, 7, -7, 0]] * 6)
+    for _ in range(4):
+        arr.pulse(counts)
+        arr.pulse(-counts)
+    assert torch.isfinite(arr.get_weights()).all()
+    up, down = arr.steps()
+    assert torch.isfinite(up).all() and torch.isfinite(down).all()
+    assert (down <= arr.w_max - arr.w_min + 1e-7).all()
