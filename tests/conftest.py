@@ -1,4 +1,6 @@
-"""Shared fixtures: where the MNIST test set is (skip cleanly when it is not), a temporary output folder."""
+"""Shared fixtures: where the MNIST test set is (skip cleanly when it is not), a temporary output folder; the
+hypothesis profiles: ``ci`` (default: derandomized, so a run is repeatable) and ``medium``/``long`` for more
+examples on demand (``HYPOTHESIS_PROFILE=long``)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,15 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+settings.register_profile("ci", max_examples=8, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("medium", max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("long", max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
 
