@@ -13,7 +13,7 @@ import torch
 
 from neurofab.core import ConfigError, ShapeError
 
-__all__ = ["SpikeMonitor", "StateMonitor"]
+__all__ = ["SampledMonitor", "SpikeMonitor", "StateMonitor"]
 
 
 class SpikeMonitor:
@@ -78,22 +78,15 @@ class SpikeMonitor:
         return f"SpikeMonitor({self.name!r}, size={self.size}, spikes={self.num_spikes})"
 
 
-class StateMonitor:
-    """Samples of one state variable of chosen neurons every ``every`` steps."""
+class SampledMonitor:
+    """Samples of ``width`` quantities taken after every ``every``-th step: their steps, times and values.
 
-    VARIABLES = ("v", "syn_exc", "syn_inh", "w", "i_ext")
+    The shared part of :class:`StateMonitor` and the plastic projections' weight monitor."""
 
-    def __init__(self, name: str, variable: str, global_indices: np.ndarray, every: int, dt: float) -> None:
-        if variable not in self.VARIABLES:
-            raise ConfigError(f"state monitor variable = {variable!r}: must be one of {', '.join(self.VARIABLES)}")
+    def __init__(self, width: int, every: int, dt: float, who: str) -> None:
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError(f"state monitor every = {every!r}: must be an integer number of steps >= 1")
-        if global_indices.ndim != 1 or len(global_indices) == 0:
-            raise ShapeError("state monitor: indices must be a non-empty 1-D list of neurons")
-        self.name = name
-        self.variable = variable
-        self.var_code = self.VARIABLES.index(variable)
-        self.global_indices = global_indices.astype(np.int64)
+            raise ConfigError(f"{who} every = {every!r}: must be an integer number of steps >= 1")
+        self.width = width
         self.every = every
         self.dt = dt
         self._steps: list[np.ndarray] = []
@@ -101,26 +94,46 @@ class StateMonitor:
 
     def _append(self, steps: np.ndarray, values: np.ndarray) -> None:
         if len(steps):
-            self._steps.append(steps)
-            self._values.append(values.reshape(len(steps), len(self.global_indices)))
+            self._steps.append(np.asarray(steps, dtype=np.int64))
+            self._values.append(values.reshape(len(steps), self.width).copy())
+
+    @property
+    def steps(self) -> torch.Tensor:
+        """Step after which each sample was taken (int64)."""
+        return torch.from_numpy(np.concatenate(self._steps)) if self._steps else torch.zeros(0, dtype=torch.int64)
 
     @property
     def times(self) -> torch.Tensor:
         """Time of each sample, (step + 1)·dt [s]."""
-        if not self._steps:
-            return torch.zeros(0, dtype=torch.float64)
-        return torch.from_numpy((np.concatenate(self._steps) + 1) * self.dt)
+        return (self.steps + 1).double() * self.dt
 
     @property
     def values(self) -> torch.Tensor:
-        """Samples [n_samples, n_neurons] in SI units (V, A or S)."""
+        """Samples [n_samples, width]."""
         if not self._values:
-            return torch.zeros(0, len(self.global_indices), dtype=torch.float64)
+            return torch.zeros(0, self.width, dtype=torch.float64)
         return torch.from_numpy(np.concatenate(self._values))
 
     def clear(self) -> None:
         self._steps.clear()
         self._values.clear()
+
+
+class StateMonitor(SampledMonitor):
+    """Samples of one state variable of chosen neurons every ``every`` steps, in SI units (V, A or S)."""
+
+    VARIABLES = ("v", "syn_exc", "syn_inh", "w", "i_ext")
+
+    def __init__(self, name: str, variable: str, global_indices: np.ndarray, every: int, dt: float) -> None:
+        if variable not in self.VARIABLES:
+            raise ConfigError(f"state monitor variable = {variable!r}: must be one of {', '.join(self.VARIABLES)}")
+        if global_indices.ndim != 1 or len(global_indices) == 0:
+            raise ShapeError("state monitor: indices must be a non-empty 1-D list of neurons")
+        super().__init__(len(global_indices), every, dt, "state monitor")
+        self.name = name
+        self.variable = variable
+        self.var_code = self.VARIABLES.index(variable)
+        self.global_indices = global_indices.astype(np.int64)
 
     def __repr__(self) -> str:
         return f"StateMonitor({self.name!r}, {self.variable!r}, neurons={len(self.global_indices)})"

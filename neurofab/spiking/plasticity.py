@@ -31,10 +31,10 @@ import math
 from typing import Any
 
 import numpy as np
-import torch
 from numba import njit
 
 from neurofab.core import ConfigError, ShapeError
+from neurofab.spiking.monitors import SampledMonitor
 
 __all__ = ["PAIRINGS", "WeightMonitor", "plasticity_row"]
 
@@ -123,51 +123,21 @@ def _stochastic_row(rule: Any, prm: dict, learning_rate: float) -> np.ndarray:
     return row
 
 
-class WeightMonitor:
-    """Weights of chosen synapses of a plastic projection, sampled after every ``every``-th step.
+class WeightMonitor(SampledMonitor):
+    """Weights of chosen synapses of a plastic projection, sampled after every ``every``-th step, in the
+    projection's weight unit.
 
     ``synapses``: flat indices into the projection's weights (per synapse for CSR, row-major for a dense
     matrix)."""
 
     def __init__(self, projection: Any, synapses: np.ndarray, every: int, dt: float) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError(f"weight monitor every = {every!r}: must be an integer number of steps >= 1")
         if synapses.ndim != 1 or len(synapses) == 0:
             raise ShapeError("weight monitor: synapses must be a non-empty 1-D list of synapse indices")
         if synapses.min() < 0 or synapses.max() >= projection.num_synapses:
             raise ShapeError(f"weight monitor: synapse indices must lie in [0, {projection.num_synapses})")
+        super().__init__(len(synapses), every, dt, "weight monitor")
         self.projection = projection
         self.synapses = synapses.astype(np.int64)
-        self.every = every
-        self.dt = dt
-        self._steps: list[np.ndarray] = []
-        self._values: list[np.ndarray] = []
-
-    def _append(self, steps: np.ndarray, values: np.ndarray) -> None:
-        if len(steps):
-            self._steps.append(steps)
-            self._values.append(values.reshape(len(steps), len(self.synapses)).copy())
-
-    @property
-    def steps(self) -> torch.Tensor:
-        """Step after which each sample was taken (int64)."""
-        return torch.from_numpy(np.concatenate(self._steps)) if self._steps else torch.zeros(0, dtype=torch.int64)
-
-    @property
-    def times(self) -> torch.Tensor:
-        """Time of each sample, (step + 1)·dt [s]."""
-        return (self.steps + 1).double() * self.dt
-
-    @property
-    def values(self) -> torch.Tensor:
-        """Samples [n_samples, n_synapses] in the projection's weight unit."""
-        if not self._values:
-            return torch.zeros(0, len(self.synapses), dtype=torch.float64)
-        return torch.from_numpy(np.concatenate(self._values))
-
-    def clear(self) -> None:
-        self._steps.clear()
-        self._values.clear()
 
     def __repr__(self) -> str:
         return f"WeightMonitor(synapses={len(self.synapses)}, every={self.every})"
