@@ -17,6 +17,7 @@ from neurofab.devices.pair import OneSidedPair, PairArray
 from neurofab.devices.presets import device_presets
 from neurofab.devices.pulse_response import ConductanceCurve, conductance_curve, to_pulsed_device
 from neurofab.devices.pulsed import DeviceArray, PulsedDevice
+from neurofab.devices.reference import ReferenceDevice, soft_bounds_pmax
 from neurofab.devices.waveforms import PulseTrain, SineSweep
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PulseTrain",
     "PulsedDevice",
     "RRAMGap",
+    "ReferenceDevice",
     "SineSweep",
     "SoftBounds",
     "Trajectory",
@@ -43,5 +45,6 @@ __all__ = [
     "conductance_curve",
     "device_presets",
     "simulate",
+    "soft_bounds_pmax",
     "to_pulsed_device",
 ]

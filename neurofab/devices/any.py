@@ -17,6 +17,7 @@ from neurofab.devices.models import (
     SoftBounds,
 )
 from neurofab.devices.pair import OneSidedPair
+from neurofab.devices.reference import ReferenceDevice
 
 __all__ = ["AnyDevice"]
 
@@ -29,7 +30,8 @@ AnyDevice = Annotated[
     | PowStep
     | PiecewiseStep
     | NeuroSimNonlinear
-    | OneSidedPair,
+    | OneSidedPair
+    | ReferenceDevice,
     Field(discriminator="kind"),
 ]
 """Any device config; its ``kind`` field tells which, so configs round-trip through TOML/JSON."""
