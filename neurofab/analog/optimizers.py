@@ -12,6 +12,11 @@ every tile of every analog layer, keeping the present weights:
   SHD (:func:`~neurofab.analog.shd.shd_config`): each tile
   becomes a :class:`~neurofab.crossbar.compound.CompoundTile` whose A array takes the tile's pulsed update and
   whose C array takes the transfers; the forward and transpose MVMs read γ(A − A_ref) + (C − C_ref);
+- a :class:`~neurofab.analog.chopped.ChoppedConfig` — chopped TTv2 and AGAD (Rasch et al. 2023;
+  :func:`~neurofab.analog.chopped.chopped_ttv2_config`, :func:`~neurofab.analog.chopped.agad_config`): each tile
+  becomes a :class:`~neurofab.analog.chopped.ChoppedTile`;
+- :class:`~neurofab.analog.mixed_precision.MixedPrecisionAlgorithm` — a digital χ accumulator writing whole
+  device steps (Nandakumar et al. 2020), installed through the tile's update hook;
 - :class:`DecompositionAlgorithm` — mini-batch gradient descent with the batch gradient kept in full (MBGD),
   by streaming batch PCA or by NMF, written once per batch as rounded pulse counts (Zhao et al. 2021), installed
   through the tile's update hook (:class:`DecompositionRule`).
@@ -33,8 +38,10 @@ import torch
 from pydantic import Field
 from torch import nn
 
+from neurofab.analog.chopped import ChoppedConfig, ChoppedTile
 from neurofab.analog.decomposition import NMFDecomposition, StreamingBatchPCA, transfer_components
 from neurofab.analog.layers import AnalogLayer
+from neurofab.analog.mixed_precision import MixedPrecisionAlgorithm, MixedPrecisionRule
 from neurofab.core import Config, InputTypeError, Seed, child_seeds, make_generator
 from neurofab.crossbar import AnalogTile
 from neurofab.crossbar.compound import CompoundConfig, CompoundTile
@@ -63,7 +70,8 @@ class DecompositionAlgorithm(Config):
     rounding: Literal["nearest", "stochastic"] = Field("stochastic", description="pulse-count rounding")
 
 
-Algorithm = SGDAlgorithm | CompoundConfig | DecompositionAlgorithm
+Algorithm = SGDAlgorithm | CompoundConfig | ChoppedConfig | DecompositionAlgorithm | MixedPrecisionAlgorithm
+_ALGORITHMS = (SGDAlgorithm, CompoundConfig, ChoppedConfig, DecompositionAlgorithm, MixedPrecisionAlgorithm)
 
 
 class DecompositionRule(nn.Module):
@@ -122,10 +130,11 @@ def use_algorithm(model: nn.Module, algorithm: Algorithm, seed: int = 0) -> nn.M
     """
     if not isinstance(model, nn.Module):
         raise InputTypeError(f"use_algorithm: expected an nn.Module, got {type(model).__name__}")
-    if not isinstance(algorithm, SGDAlgorithm | CompoundConfig | DecompositionAlgorithm):
+    if not isinstance(algorithm, _ALGORITHMS):
         raise InputTypeError(
             "use_algorithm: algorithm must be SGDAlgorithm, a CompoundConfig (tiki_taka_config, ttv2_config, "
-            f"shd_config) or DecompositionAlgorithm, got {type(algorithm).__name__}"
+            "shd_config), a ChoppedConfig (chopped_ttv2_config, agad_config), DecompositionAlgorithm or "
+            f"MixedPrecisionAlgorithm, got {type(algorithm).__name__}"
         )
     tiles = analog_tiles(model)
     if not tiles:
@@ -134,8 +143,9 @@ def use_algorithm(model: nn.Module, algorithm: Algorithm, seed: int = 0) -> nn.M
     for (layer, k, tile), s in zip(tiles, seeds, strict=True):
         w = tile.get_weights().detach().clone()
         dtype = tile.array.w.dtype
-        if isinstance(algorithm, CompoundConfig):
-            new: AnalogTile = CompoundTile(tile.out_size, tile.in_size, tile.config, algorithm, seed=s, dtype=dtype)
+        if isinstance(algorithm, CompoundConfig | ChoppedConfig):
+            kind = CompoundTile if isinstance(algorithm, CompoundConfig) else ChoppedTile
+            new: AnalogTile = kind(tile.out_size, tile.in_size, tile.config, algorithm, seed=s, dtype=dtype)
             new.calibrate()
             new.set_weights(w)
         else:
@@ -144,7 +154,11 @@ def use_algorithm(model: nn.Module, algorithm: Algorithm, seed: int = 0) -> nn.M
                 new.set_weights(w)
             else:
                 new = tile
-            rule = DecompositionRule(new, algorithm, s) if isinstance(algorithm, DecompositionAlgorithm) else None
+            rule: nn.Module | None = None
+            if isinstance(algorithm, DecompositionAlgorithm):
+                rule = DecompositionRule(new, algorithm, s)
+            elif isinstance(algorithm, MixedPrecisionAlgorithm):
+                rule = MixedPrecisionRule(new, algorithm, s)
             new.set_update_rule(rule)
         layer.tiles.tiles[k] = new.to(tile.array.w.device)
         layer.discard_update()
