@@ -31,6 +31,7 @@ counts) is in ``state_dict``.
 from __future__ import annotations
 
 import math
+
 import torch
 from pydantic import Field, model_validator
 
@@ -145,7 +146,8 @@ class ChoppedTile(CompoundTile):
     def extra_repr(self) -> str:
         c = self.chopped
         kind = "AGAD" if c.dynamic_reference else "c-TTv2"
-        return f"{super().extra_repr()}, {kind}, chop p={c.in_chop_prob} ({'random' if c.in_chop_random else 'regular'})"
+        mode = "random" if c.in_chop_random else "regular"
+        return f"{super().extra_repr()}, {kind}, chop p={c.in_chop_prob} ({mode})"
 
     def calibrate(self) -> None:
         """The compound calibration, then choppers to +1 and the AGAD means cleared."""

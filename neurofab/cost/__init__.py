@@ -55,6 +55,7 @@ from neurofab.cost.optoelectronic import (
     feasibility,
     make_platform,
 )
+from neurofab.cost.pricing import ModelPrice, price_model
 from neurofab.cost.technology import Technology
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "EnergyTable",
     "EventEnergy",
     "LayerSpec",
+    "ModelPrice",
     "OptoelectronicPlatform",
     "SemiconductorPlatform",
     "SuperconductingPlatform",
@@ -91,6 +93,7 @@ __all__ = [
     "optoelectronic",
     "periphery",
     "price_ledger",
+    "price_model",
     "register_energy_table",
     "resnet18_imagenet",
     "sensing",

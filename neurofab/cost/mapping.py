@@ -129,6 +129,20 @@ def _is_dense(m: nn.Module) -> bool:
                                         and isinstance(getattr(m, "out_features", None), int))
 
 
+def _weight_of(m: nn.Module) -> torch.Tensor:
+    """The weight matrix of a layer: its ``weight`` tensor, what an analog layer's ``get_weights()`` reads, or its
+    inner matrix layer's (an inference convolution)."""
+    w = getattr(m, "weight", None)
+    if isinstance(w, torch.Tensor) and w.dim() >= 2:
+        return w.detach()
+    if callable(getattr(m, "get_weights", None)):
+        return torch.as_tensor(m.get_weights()).detach()
+    for child in m.children():  # a convolution that keeps its matrix in an inner matrix layer
+        if _is_dense(child):
+            return _weight_of(child)
+    raise ConfigError(f"layer {type(m).__name__} has neither a weight tensor nor get_weights()")
+
+
 def _weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Every layer that holds a weight matrix, digital, analog or inference; a convolution's inner matrix layer
     (an inference convolution keeps one) is part of the convolution, not a layer of its own."""
@@ -243,7 +257,7 @@ def measure_activity(model: nn.Module, inputs: torch.Tensor, input_bits: int = 8
     n_slices = math.ceil(weight_bits / bits_per_cell)
     top = 2**bits_per_cell - 1
     for name, mod in modules:
-        w = mod.weight.detach().abs()
+        w = _weight_of(mod).abs()
         wmax = w.max()
         q = torch.zeros_like(w) if wmax == 0 else torch.round(w / wmax * (2**weight_bits - 1)).to(torch.int64)
         levels = [((q >> (bits_per_cell * s)) & top).float().mean().item() / top for s in range(n_slices)]
