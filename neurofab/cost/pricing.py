@@ -69,9 +69,8 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
     """Price one inference of ``model`` on the CIM design ``cfg`` from its measured activity on the batch ``x``.
 
     ``x``: a batch (B, …) of real inputs; the activity is measured on all of it and the ledger counts the whole
-    batch (``ledger_energy`` is for the batch; ``summary`` divides by B). ``cfg`` defaults to Lu et al.'s 22 nm RRAM design
-    (``table7_config("rram_wu2018")``);
-    ``weight_bits`` defaults to the design's weight precision.
+    batch (``ledger_energy`` is for the batch; ``summary`` divides by B). ``cfg`` defaults to Lu et al.'s 22 nm
+    RRAM design (``table7_config("rram_wu2018")``); ``weight_bits`` defaults to the design's weight precision.
     """
     if not isinstance(model, nn.Module):
         raise InputTypeError(f"price_model: model must be a torch.nn.Module, got {type(model).__name__}")
