@@ -7,7 +7,11 @@ value it computed (:meth:`neurofab.repro.Report.judge`); the verdict is one of
 - ``deviates (declared)`` — outside, and the claim declares the deviation with its measured cause;
 - ``DEVIATES`` — outside, undeclared: a regression, the run fails;
 - ``REPRODUCES, declared as deviating`` — strict like pytest's xfail: a declared deviation that now holds fails
-  the run until the declaration is removed.
+  the run until the declaration is removed;
+- ``inconclusive`` — the claim is judged over seeds and the run cannot tell: value ± 2 standard errors (over the
+  run's seeds) straddles the claim's boundary. It neither counts as reproduced nor fails the run; more seeds (a
+  full run) decide it. Rules whose band is already k × a spread (:class:`SeedSpread`, :class:`RunSpread`) are
+  that test themselves and keep two outcomes, except that a declaration is stale only beyond the run's resolution.
 
 A tolerance is never chosen after looking at our own miss: every claim names the **rule** that set it, and the rule
 bounds how wide the band may be (:meth:`Rule.allows`). The rules:

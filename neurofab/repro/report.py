@@ -4,7 +4,9 @@ Rows are of three kinds:
 
 - **claims** — the paper's headline claims, stated before the run in a :class:`~neurofab.repro.claims.Claims`
   table and judged by :meth:`Report.judge`: ``reproduces``, ``deviates (declared)``, ``DEVIATES`` (undeclared) or
-  ``REPRODUCES, declared as deviating`` (a stale declaration, strict like pytest's xfail);
+  ``REPRODUCES, declared as deviating`` (a stale declaration, strict like pytest's xfail), or ``inconclusive``
+  when the claim is judged over seeds and the run's own interval (value ± :data:`K_RESOLVE` × its standard error)
+  straddles the claim's boundary;
 - **consistency checks** — rows that redo the paper's arithmetic from its own inputs (:meth:`Report.consistency`),
   counted apart: ``consistent`` or ``INCONSISTENT``;
 - **info** — context that is not a claim: substitutes, settings, our extra variants (:meth:`Report.add` with
@@ -29,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neurofab.core import ConfigError, atomic_write, atomic_write_json, atomic_write_text
-from neurofab.repro.claims import Claim, Claims, RunSpread
+from neurofab.repro.claims import Claim, Claims, RunSpread, SeedSpread
 from neurofab.repro.tolerances import (
     Absolute,
     Exact,
@@ -45,9 +47,10 @@ from neurofab.repro.tolerances import (
 __all__ = ["Absolute", "Exact", "Info", "Ordering", "Relative", "Report", "Rounded", "Row", "Within"]
 
 RowKind = Literal["claim", "consistency", "info", "unclaimed", "not run"]
+K_RESOLVE = 2.0  # a claim judged over seeds is decided only when value ± 2 s.e. lies wholly on one side
 FAILING = frozenset({"DEVIATES", "REPRODUCES, declared as deviating", "INCONSISTENT", "FAIL", "NOT JUDGED"})
 _STYLE = {"reproduces": "green", "consistent": "green", "ok": "green", "deviates (declared)": "yellow",
-          "info": "dim", "not run (full only)": "dim"}
+          "info": "dim", "not run (full only)": "dim", "inconclusive": "cyan"}
 
 
 def _mean_and_se(values: Sequence[float]) -> tuple[float, float | None]:
@@ -88,6 +91,8 @@ class Row:
     se: float | None = None  # standard error of ours over seeds, where ours is a mean
     per_seed: list[float] | None = None
     source: str = ""
+    resolve_in: float = 0.0  # half-width of the interval that must lie inside the claim to reproduce it
+    resolve_out: float = 0.0  # half-width of the interval that must lie outside the claim to deviate
 
     def __post_init__(self) -> None:
         if isinstance(self.tolerance, Info) and self.kind == "unclaimed":
@@ -112,10 +117,49 @@ class Row:
             declared = self.claim is not None and self.claim.deviation is not None
             if self.ours is None and self.per_seed is None and not isinstance(self.tolerance, Ordering):
                 return "NOT JUDGED"
-            if self.holds:
+            side = self.decision()
+            if side == "inside":
                 return "REPRODUCES, declared as deviating" if declared else "reproduces"
-            return "deviates (declared)" if declared else "DEVIATES"
+            if side == "outside":
+                return "deviates (declared)" if declared else "DEVIATES"
+            return "inconclusive"
         return "ok" if self.holds else "FAIL"  # a judged row outside any claims table
+
+    def decision(self) -> Literal["inside", "outside", "open"]:
+        """Where the judged value lies against the claim, given the run's own resolution.
+
+        With no resolution (one value, or a rule whose band is itself a significance test) this is whether the
+        tolerance holds. Over seeds, ``inside`` needs every seed inside the claim or value ± ``resolve_in`` wholly
+        inside it, ``outside`` needs every seed outside or value ± ``resolve_out`` wholly outside it (and the mean
+        on that side); anything between is ``open`` (inconclusive).
+        """
+        if self.resolve_in <= 0 and self.resolve_out <= 0:
+            return "inside" if self.holds else "outside"
+        t = self.tolerance
+        seeds = self.per_seed or []
+        if isinstance(t, Ordering):
+            d, m = float(t.lhs) - float(t.rhs), t.margin
+            inside = _ordering_inside(t.op, d - self.resolve_in, d + self.resolve_in, m)
+            outside = _ordering_outside(t.op, d - self.resolve_out, d + self.resolve_out, m)
+            if len(seeds) > 1 and t.margin == 0:
+                inside |= t.holds() and all(_ordering_inside(t.op, x, x, m) for x in seeds)
+                outside |= not t.holds() and all(_ordering_outside(t.op, x, x, m) for x in seeds)
+        else:
+            try:
+                v = float(self.ours)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return "inside" if self.holds else "outside"
+            ok = lambda x: bool(t.holds(self.paper, x))  # noqa: E731
+            inside = ok(v - self.resolve_in) and ok(v + self.resolve_in)
+            lo, hi = v - self.resolve_out, v + self.resolve_out
+            centre = _centre(t, self.paper)
+            outside = not ok(lo) and not ok(hi) and not (centre is not None and lo <= centre <= hi)
+            if len(seeds) > 1:
+                inside |= ok(v) and all(ok(x) for x in seeds)
+                outside |= not ok(v) and not any(ok(x) for x in seeds)
+        if inside:
+            return "inside"
+        return "outside" if outside else "open"
 
     @property
     def failed(self) -> bool:
@@ -152,6 +196,8 @@ class Row:
             out["se"] = self.se
         if self.per_seed is not None:
             out["per_seed"] = self.per_seed
+        if self.resolve_in or self.resolve_out:
+            out["resolution"] = {"inside": self.resolve_in, "outside": self.resolve_out}
         if self.claim is not None:
             out["claim"] = {"key": self.claim.key, "source": self.claim.source, "rule": self.claim.rule.describe(),
                             "deviation": self.claim.deviation}
@@ -241,11 +287,13 @@ class Report:
             if len(a_seq) == len(b_seq) and len(a_seq) > 1:
                 _, se = _mean_and_se([x - y for x, y in zip(a_seq, b_seq)])
                 per_seed = [x - y for x, y in zip(a_seq, b_seq)]
+            elif se_a is not None and se_b is not None:
+                se = math.hypot(se_a, se_b)
             if spread is None and isinstance(claim.rule, RunSpread):
                 spread = se if se is not None else math.hypot(se_a or 0.0, se_b or 0.0)
             tol = Ordering(a, claim.order, b, claim.ordering_margin(spread))
             row = Row(claim.quantity, claim.paper, tol.holds(), tol, claim.unit, note, kind, claim, se, per_seed,
-                      claim.source)
+                      claim.source, *_resolution(claim, se))
         else:
             if lhs is not None or rhs is not None:
                 raise ConfigError(f"claim {key!r} is numeric: judge it with ours=")
@@ -267,7 +315,7 @@ class Report:
             if isinstance(value, float) and not math.isfinite(value):
                 note = (note + " " if note else "") + "(ours is not finite)"
             row = Row(claim.quantity, claim.paper, value, tol, claim.unit, note, kind, claim, se, per_seed,
-                      claim.source)
+                      claim.source, *_resolution(claim, se))
         self.rows.append(row)
         return row
 
@@ -314,6 +362,7 @@ class Report:
         return {
             "claims": len(claims),
             "reproduce": v.count("reproduces"),
+            "inconclusive": v.count("inconclusive"),
             "deviate_declared": v.count("deviates (declared)"),
             "deviate_undeclared": v.count("DEVIATES") + v.count("NOT JUDGED"),
             "stale_declarations": v.count("REPRODUCES, declared as deviating"),
@@ -403,6 +452,46 @@ class Report:
         return out
 
 
+def _resolution(claim: Claim, se: float | None) -> tuple[float, float]:
+    """(inside, outside) half-widths for a claim judged with standard error ``se`` over seeds.
+
+    A value measured over seeds is decided at ± :data:`K_RESOLVE` s.e.: it reproduces only when that interval is
+    inside the claim and deviates only when it is outside. Rules whose band is already k × a spread
+    (:class:`SeedSpread`, :class:`RunSpread`) are themselves the significance test and keep their two outcomes,
+    except that a declared deviation is called stale only when the claim holds beyond the resolution (the rule's
+    pre-measured s.e. for :class:`SeedSpread`, the run's own for :class:`RunSpread`).
+    """
+    if isinstance(claim.rule, SeedSpread):  # its own s.e., measured beforehand over more seeds than a run has
+        return (K_RESOLVE * claim.rule.se, 0.0) if claim.deviation is not None else (0.0, 0.0)
+    if se is None or not math.isfinite(se) or se <= 0:
+        return 0.0, 0.0
+    r = K_RESOLVE * se
+    if isinstance(claim.rule, RunSpread):
+        return (r, 0.0) if claim.deviation is not None else (0.0, 0.0)
+    return r, r
+
+
+def _ordering_inside(op: str, lo: float, hi: float, m: float) -> bool:
+    """Is every difference d in [lo, hi] accepted by ``lhs op rhs`` with margin m?"""
+    return {">": lo > m, ">=": lo >= -m, "<": hi < -m, "<=": hi <= m, "≈": -m <= lo and hi <= m}[op]
+
+
+def _ordering_outside(op: str, lo: float, hi: float, m: float) -> bool:
+    """Is every difference d in [lo, hi] rejected by ``lhs op rhs`` with margin m?"""
+    return {">": hi <= m, ">=": hi < -m, "<": lo >= -m, "<=": lo > m, "≈": lo > m or hi < -m}[op]
+
+
+def _centre(t: Tolerance, paper: Value) -> float | None:
+    """A value the tolerance accepts (its band's centre), to tell a wide interval from a disjoint one."""
+    if isinstance(t, Within):
+        if t.lo is not None and t.hi is not None:
+            return (t.lo + t.hi) / 2
+        return t.lo if t.lo is not None else t.hi
+    if isinstance(paper, int | float) and not isinstance(paper, bool):
+        return float(paper)
+    return None
+
+
 def _as_list(x: float | Sequence[float]) -> list[float]:
     return [float(v) for v in x] if isinstance(x, list | tuple) else [float(x)]
 
@@ -411,8 +500,10 @@ def summary_line(counts: Sequence[dict[str, int]]) -> str:
     """"N claims: R reproduce, D deviate (declared), U deviate (undeclared)", then what else needs attention."""
     tot = {k: sum(c.get(k, 0) for c in counts) for k in counts[0]} if counts else {}
     n = tot.get("claims", 0)
-    line = (f"{n} claims: {tot.get('reproduce', 0)} reproduce, {tot.get('deviate_declared', 0)} deviate (declared), "
-            f"{tot.get('deviate_undeclared', 0)} deviate (undeclared)")
+    undecided = f"{tot['inconclusive']} inconclusive, " if tot.get("inconclusive") else ""
+    line = (f"{n} claims: {tot.get('reproduce', 0)} reproduce, {undecided}"
+            f"{tot.get('deviate_declared', 0)} deviate (declared), {tot.get('deviate_undeclared', 0)} deviate "
+            "(undeclared)")
     extra = []
     if tot.get("stale_declarations"):
         extra.append(f"{tot['stale_declarations']} declared deviation(s) now reproduce — remove the declaration")

@@ -46,8 +46,8 @@ N_SEEDS = 3
 CLAIMS = Claims([
     Claim("ttv2_vs_symmetric", "TTv2 ≈ SGD on a symmetric device (same states): test accuracy",
           "TTv2 ≈ symmetric-device SGD", "seed 001 l. 3724, Fig. 3", SeedSpread(
-              2, 0.0112, 6, "s.e. of a 3-seed mean of the paired difference: sd 0.0195 over the 6 networks of "
-              "quick runs at seeds 0 and 1, / √3"), order="≈"),
+              2, 0.0142, 12, "s.e. of a 3-seed mean of the paired difference: sd 0.0246 over the 12 networks of "
+              "quick runs at seeds 2–5 (not the seeds the tests judge), / √3"), order="≈"),
     Claim("ttv2_gt_sgd_top", "TTv2 > SGD on the non-symmetric array, more states: test accuracy",
           "SGD performs poorly on non-symmetric devices", "seed 001 l. 3558, 3710, Fig. 3", Qualitative(), order=">"),
     Claim("ttv2_gt_sgd_low", "TTv2 > SGD on the non-symmetric array, fewest states: test accuracy",
@@ -63,8 +63,13 @@ CLAIMS = Claims([
           "seed 001 l. 3714, Fig. 4", Qualitative(), order=">"),
     Claim("ttv2_flat", "TTv2 flat as states fall: accuracy at fewest ≈ at most states", "TTv2 flat (Fig. 4)",
           "seed 001 l. 3714, Fig. 4", SeedSpread(
-              2, 0.0060, 6, "s.e. of a 3-seed mean of the paired difference: sd 0.0104 over the 6 networks of "
-              "quick runs at seeds 0 and 1, / √3"), order="≈"),
+              2, 0.0075, 12, "s.e. of a 3-seed mean of the paired difference: sd 0.0129 over the 12 networks of "
+              "quick runs at seeds 2–5 (not the seeds the tests judge), / √3"), order="≈",
+          deviation="TTv2 is not flat here: from 60 to 15 states it loses 1.9 ± 0.3 points (mean ± s.e. over the 18 "
+                    "networks of quick runs at seeds 0–5; sd 1.4 points), enough to exceed the 2-s.e. margin at "
+                    "four of those six seeds. Not traced to one cause: the set-up differs from Fig. 4 in network "
+                    "(64-unit MLP on digits, not the 2 × 64 LSTM on War and Peace) and length (6 epochs, not "
+                    "200), and quick mode's fewest-state point is 15 states (Fig. 4 goes down to 8)"),
     Claim("tt_degrades_more", "accuracy lost from most to fewest states: TTv2 < Tiki-Taka",
           "Tiki-Taka degrades, TTv2 does not", "seed 001 l. 3714, Fig. 4", Qualitative(), order="<"),
     Claim("extraction_std", "weight-extraction error std, 512×512 tile, 10,240 random MVMs", 0.002,

@@ -120,3 +120,75 @@ def test_a_claim_flagged_consistency_counts_apart():
     c = r.counts()
     assert (c["claims"], c["consistency"], c["inconsistent"]) == (0, 1, 0)
     assert r.rows[0].verdict == "consistent" and r.passed
+
+
+SEEDED = Claims([
+    Claim("beats", "A beats B", "A > B", "seed 9 l. 20", Qualitative(), order=">"),
+    Claim("level", "accuracy", 90.0, "seed 9 l. 21", ModelUncertainty("argued", abs=1.0), tolerance=Absolute(1.0)),
+    Claim("flat", "A ≈ B", "A ≈ B", "seed 9 l. 22", SeedSpread(2, 0.01, 6, "6 networks"), order="≈",
+          deviation="A loses 3 points: measured over 18 networks"),
+])
+
+
+@pytest.mark.parametrize("lhs, rhs, verdict", [
+    ([0.90, 0.91, 0.92], [0.80, 0.81, 0.82], "reproduces"),      # far above, every seed
+    ([0.90, 0.80, 0.86], [0.85, 0.86, 0.84], "inconclusive"),    # mean above, interval straddles 0
+    ([0.90, 0.91, 0.92], [0.95, 0.96, 0.97], "DEVIATES"),        # far below, every seed
+])
+def test_orderings_over_seeds_are_decided_at_two_standard_errors(lhs, rhs, verdict):
+    r = Report("demo", "d", "p", claims=SEEDED)
+    row = r.judge("beats", lhs=lhs, rhs=rhs)
+    assert row.verdict == verdict
+    assert row.failed == (verdict == "DEVIATES")
+
+
+@pytest.mark.parametrize("values, verdict", [
+    ([90.2, 90.4, 90.3], "reproduces"),     # 90.3 ± 0.2 inside 90 ± 1
+    ([88.0, 90.0, 92.6], "inconclusive"),   # wide interval over the band's edge
+    ([95.0, 95.2, 95.1], "DEVIATES"),       # 95.1 ± 0.2 outside the band
+    ([80.0, 90.0, 100.0], "inconclusive"),  # an interval wider than the band, around it
+])
+def test_numeric_claims_over_seeds(values, verdict):
+    r = Report("demo", "d", "p", claims=SEEDED)
+    assert r.judge("level", values).verdict == verdict
+
+
+def test_one_value_keeps_two_outcomes():
+    r = Report("demo", "d", "p", claims=SEEDED)
+    assert r.judge("level", 91.5).verdict == "DEVIATES"
+    r2 = Report("demo", "d", "p", claims=SEEDED)
+    assert r2.judge("beats", lhs=0.5, rhs=0.49).verdict == "reproduces"
+
+
+def test_a_declaration_is_stale_only_beyond_the_runs_resolution():
+    # a declared ≈ whose noise-set margin holds by chance: inconclusive, not stale
+    r = Report("demo", "d", "p", claims=SEEDED)
+    assert r.judge("flat", lhs=[0.90, 0.88, 0.91], rhs=[0.89, 0.90, 0.89]).verdict == "inconclusive"
+    # tightly equal on every seed: the declaration is stale
+    r = Report("demo", "d", "p", claims=SEEDED)
+    row = r.judge("flat", lhs=[0.900, 0.901, 0.902], rhs=[0.900, 0.901, 0.902])
+    assert row.verdict == "REPRODUCES, declared as deviating" and row.failed
+    # outside the margin: the declared deviation
+    r = Report("demo", "d", "p", claims=SEEDED)
+    assert r.judge("flat", lhs=[0.86, 0.87, 0.86], rhs=[0.90, 0.89, 0.90]).verdict == "deviates (declared)"
+
+
+def test_inconclusive_is_counted_and_does_not_fail():
+    r = Report("demo", "d", "p", claims=SEEDED)
+    r.judge("beats", lhs=[0.90, 0.80, 0.86], rhs=[0.85, 0.86, 0.84])
+    r.judge("level", [90.2, 90.4, 90.3])
+    r.judge("flat", lhs=[0.86, 0.87, 0.86], rhs=[0.90, 0.89, 0.90])
+    r.finish()
+    c = r.counts()
+    assert (c["claims"], c["reproduce"], c["inconclusive"], c["deviate_declared"]) == (3, 1, 1, 1)
+    assert r.passed
+    assert r.summary_line().startswith("3 claims: 1 reproduce, 1 inconclusive, 1 deviate (declared), 0 deviate")
+    assert r.to_dict()["rows"][0]["resolution"]["inside"] > 0
+
+
+def test_a_claim_that_holds_on_every_seed_is_decided():
+    bound = Claims([Claim("bound", "A never below B", "A ≥ B", "seed 9 l. 30", Qualitative(), order=">=")])
+    r = Report("demo", "d", "p", claims=bound)
+    assert r.judge("bound", lhs=[75, 80, 76, 80], rhs=[75, 78, 76, 80]).verdict == "reproduces"
+    r = Report("demo", "d", "p", claims=SEEDED)
+    assert r.judge("level", [89.2, 90.9, 89.5]).verdict == "reproduces"   # every seed inside 90 ± 1
