@@ -38,13 +38,25 @@ def _noop(n: float = 1) -> None:
     return None
 
 
+_ACTIVE: list = []  # the live rich Progress while one is shown: nested bars join it (rich allows one live display)
+
+
 @contextmanager
 def progress(total: float | None, description: str, enabled: bool | None = None,
              unit: str = "") -> Iterator[Callable[[float], None]]:
-    """A context whose value ``advance(n=1)`` moves a rich progress bar of ``total`` steps (None: unknown) on
-    standard error; the bar disappears when the block ends. See :func:`progress_wanted` for ``enabled``."""
+    """A context whose value ``advance(n=1)`` moves a rich progress bar of ``total`` steps (None: unknown, a
+    pulsing bar) on standard error; the bar disappears when the block ends. A bar opened while another is shown
+    becomes a second line of the same display. See :func:`progress_wanted` for ``enabled``."""
     if not progress_wanted(enabled):
         yield _noop
+        return
+    if _ACTIVE:
+        bar = _ACTIVE[-1]
+        task = bar.add_task(description, total=total, unit=unit)
+        try:
+            yield lambda n=1: bar.advance(task, n)
+        finally:
+            bar.remove_task(task)
         return
     from rich.console import Console
     from rich.progress import (
@@ -56,8 +68,12 @@ def progress(total: float | None, description: str, enabled: bool | None = None,
         TimeRemainingColumn,
     )
 
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
+               TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        _ACTIVE.append(bar)
+        try:
+            task = bar.add_task(description, total=total, unit=unit)
+            yield lambda n=1: bar.advance(task, n)
+        finally:
+            _ACTIVE.pop()
