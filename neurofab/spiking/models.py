@@ -51,9 +51,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
 import torch
-from torch import nn
 
-from neurofab.core import Config, ConfigError, InputTypeError, ShapeError, record, recording
+from neurofab.core import Config, ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
+from neurofab.spiking.layers import _TimeLayer
 from neurofab.spiking.surrogate import Surrogate
 from neurofab.spiking.surrogate import surrogate as make_surrogate
 
@@ -333,8 +333,9 @@ def _heaviside(x: torch.Tensor) -> torch.Tensor:
     return (x >= 0).to(x.dtype)
 
 
-class ModelNeurons(nn.Module):
-    """A population of a user-defined :class:`NeuronModel` run over time, for torch models and training.
+class ModelNeurons(_TimeLayer):
+    """A population of a user-defined :class:`NeuronModel` run over time, for torch models and training (also
+    inside :class:`~neurofab.spiking.layers.SpikingSequential`, which hands it the whole sequence).
 
     Input (T, batch, ...): the jump of the model's input variable at each step (its unit); output: spikes of the
     same shape. ``surrogate``: the spike function of the threshold's two sides, ``f(a − b)`` in the threshold
@@ -389,5 +390,7 @@ class ModelNeurons(nn.Module):
             record("neuron_update", spikes[0].numel() * spikes.shape[0])
         return spikes, st
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
+        if check and not torch.isfinite(x).all():
+            raise NumericalError("ModelNeurons: the input holds NaN or infinite values")
         return self.run(x)[0]

@@ -142,6 +142,21 @@ def test_layer_gradient_through_surrogate():
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
+def test_layer_inside_spiking_sequential():
+    from neurofab.spiking import SpikingSequential
+
+    torch.manual_seed(0)
+    net = SpikingSequential(torch.nn.Linear(4, 6).double(), ModelNeurons(QIF(), dt=DT, surrogate="fast_sigmoid"),
+                            torch.nn.Linear(6, 2).double())
+    x = torch.rand(200, 3, 4, dtype=torch.float64) * 5e-3
+    out = net(x)
+    assert out.shape == (200, 3, 2)
+    out.sum().backward()
+    assert torch.isfinite(net[0].weight.grad).all()
+    with pytest.raises(Exception, match="NaN"):
+        net(torch.full((5, 1, 4), float("nan"), dtype=torch.float64))
+
+
 def test_model_missing_step_is_a_clear_error():
     with pytest.raises(ConfigError, match=r"NoStep: a neuron model needs equations"):
 
