@@ -7,7 +7,8 @@ functions in :mod:`neurofab.spiking.neurons`, i.e. NEST's):
 
 1. DC sources switching on or off at ``t`` update the held external current of their targets;
 2. every neuron integrates over the step from its state at the start of the step (exact propagators for
-   IF/LIF, exponential Euler for conductance LIF, forward-Euler sub-steps for Izhikevich/AdEx), takes the
+   IF/LIF, exponential Euler for conductance LIF, forward-Euler sub-steps for Izhikevich/AdEx, a user-defined
+   model's generated step called through a function pointer, see :mod:`neurofab.spiking.models`), takes the
    synaptic input that arrives at ``t`` from the delay ring buffer, tests its threshold and resets;
 3. spike sources (Poisson, spike arrays) emit the spikes of step ``t``;
 4. plastic projections update their weights and send this step's spikes (:mod:`neurofab.spiking.plasticity`);

@@ -45,6 +45,7 @@ own (write a synaptic variable as a state variable if needed).
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import re
 from collections.abc import Callable
@@ -61,7 +62,7 @@ __all__ = ["FUNCTIONS", "ModelNeurons", "NeuronModel", "ParsedModel", "compiled_
 
 #: functions an expression may call
 FUNCTIONS = ("exp", "log", "sqrt", "tanh", "abs")
-_RESERVED = {"I", "dt", *FUNCTIONS}
+_RESERVED = {"I", "dt", "carray", *FUNCTIONS}
 _ODE = re.compile(r"^\s*d\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$")
 _ASSIGN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)$")
 _ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.Call, ast.Add,
@@ -139,7 +140,8 @@ def _parse(cls: type[NeuronModel]) -> ParsedModel:
     params = tuple(f for f, info in cls.model_fields.items()
                    if info.annotation in (float, int))
     for var, init in state.items():
-        if not isinstance(var, str) or not var.isidentifier() or var.startswith("_") or var in _RESERVED:
+        if (not isinstance(var, str) or not var.isidentifier() or keyword.iskeyword(var) or var.startswith("_")
+                or var in _RESERVED):
             raise ConfigError(f"{name}.state: {var!r} cannot name a state variable")
         if var in cls.model_fields:
             raise ConfigError(f"{name}.state: {var!r} is also a parameter")

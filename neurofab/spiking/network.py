@@ -1,7 +1,8 @@
 """Spiking networks: populations, projections, stimulation, monitors, and ``run(duration)`` in compiled kernels.
 
 A :class:`Network` holds populations of neurons (any config of :mod:`neurofab.spiking.neurons` except the
-integer accumulator), spike sources (Poisson, spike arrays), DC sources, projections and monitors::
+integer accumulator, or a user-defined :class:`~neurofab.spiking.models.NeuronModel`), spike sources (Poisson,
+spike arrays), DC sources, projections and monitors::
 
     net = Network(dt=1e-4, seed=1)
     pop = net.population(4000, CUBA_LIF, v=("uniform", -60e-3, -50e-3))

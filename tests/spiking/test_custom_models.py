@@ -192,6 +192,14 @@ def test_bad_equations_are_clear_errors():
             threshold = "v >= 1"
             reset = "v = 0"
 
+    with pytest.raises(ConfigError, match="cannot name a state variable"):
+
+        class Reserved(NeuronModel):
+            state = ("I = 0",)
+            equations = ("dI/dt = 1",)
+            threshold = "I >= 1"
+            reset = "I = 0"
+
     with pytest.raises(ConfigError, match="one comparison"):
 
         class NoCompare(NeuronModel):
