@@ -15,12 +15,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import neurofab
 from neurofab import repro
-from neurofab.core import NeurofabError
+from neurofab.core import NeurofabError, progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
 console = Console()
@@ -57,6 +56,16 @@ def list_cmd() -> None:
     console.print(table)
 
 
+def _show(report, name: str, out: Path, counts: list, failed: list[str]) -> None:
+    """Print a finished reproduction's table, write its files and note its verdict."""
+    report.print(console)
+    folder = report.write(out / name)
+    console.print(f"wrote {folder}/report.json, report.md" + (", figures" if report.figures else ""))
+    counts.append(report.counts())
+    if not report.passed:
+        failed.append(name)
+
+
 @app.command()
 def reproduce(
     name: Annotated[str | None, typer.Argument(help="reproduction to run (see `neurofab list`)")] = None,
@@ -78,22 +87,18 @@ def reproduce(
         raise _usage_error(f"--out {out}: {problem}")
     failed = []
     counts = []
-    for r in targets:
-        with Progress(SpinnerColumn(), TextColumn(f"reproducing [bold]{r.name}[/bold]"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            progress.add_task(r.name, total=None)
-            try:
-                report = r.run(quick=quick, seed=seed)
-            except NeurofabError as err:
-                console.print(f"[bold red]{r.name} could not run:[/bold red] {err}")
-                failed.append(r.name)
-                continue
-        report.print(console)
-        folder = report.write(out / r.name)
-        console.print(f"wrote {folder}/report.json, report.md" + (", figures" if report.figures else ""))
-        counts.append(report.counts())
-        if not report.passed:
-            failed.append(r.name)
+    with progress(len(targets), "reproductions", enabled=None if len(targets) > 1 else False, unit="done") as done:
+        for r in targets:
+            with progress(None, f"reproducing {r.name}"):
+                try:
+                    report = r.run(quick=quick, seed=seed)
+                except NeurofabError as err:
+                    console.print(f"[bold red]{r.name} could not run:[/bold red] {err}")
+                    failed.append(r.name)
+                    done(1)
+                    continue
+            done(1)
+            _show(report, r.name, out, counts, failed)
     if len(targets) > 1 and counts:
         console.print(f"[bold]all reproductions:[/bold] {repro.summary_line(counts)}", highlight=False)
     if failed:

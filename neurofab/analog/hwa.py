@@ -31,6 +31,7 @@ from pydantic import Field
 from torch import nn
 
 from neurofab.core import Config, InputTypeError, NumericalError, ShapeError, make_generator
+from neurofab.core import progress as progress_bar
 from neurofab.crossbar.noise_models import NoiseModel
 
 __all__ = [
@@ -182,11 +183,13 @@ def fit(
     weight_decay: float = 0.0,
     extra_loss: Callable[[nn.Module], torch.Tensor] | None = None,
     parameters: list[nn.Parameter] | None = None,
+    progress: bool | None = None,
 ) -> list[float]:
     """Train ``model`` on (x, y) with Adam; after every step each module's ``post_step()`` runs (clip, remap).
 
     ``loss_fn`` defaults to cross-entropy on logits; ``extra_loss(model)`` is added (regularisers);
-    ``parameters`` restricts what is trained. Returns the mean loss of every epoch.
+    ``parameters`` restricts what is trained; ``progress``: a bar over the epochs (None: when standard error is a
+    terminal). Returns the mean loss of every epoch.
     """
     if x.shape[0] != y.shape[0]:
         raise ShapeError(f"fit: x has {x.shape[0]} samples but y has {y.shape[0]}")
@@ -200,24 +203,31 @@ def fit(
     history = []
     model.train()
     n = x.shape[0]
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        total, count = 0.0, 0
-        for i in range(0, n, batch_size):
-            idx = order[i : i + batch_size]
-            loss = loss_fn(model(x[idx]), y[idx])
-            if extra_loss is not None:
-                loss = loss + extra_loss(model)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise NumericalError(f"fit: the loss became {value} (lower lr = {lr}?)")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            for m in hooks:
-                m.post_step()
-            total += value * idx.numel()
-            count += idx.numel()
-        history.append(total / max(count, 1))
+    with progress_bar(epochs, "fit", enabled=progress, unit="epochs") as advance:
+        for _ in range(epochs):
+            history.append(_epoch(model, x, y, n, batch_size, gen, loss_fn, extra_loss, opt, hooks, lr))
+            advance(1)
     model.eval()
     return history
+
+
+def _epoch(model, x, y, n, batch_size, gen, loss_fn, extra_loss, opt, hooks, lr) -> float:
+    """One epoch of :func:`fit`; returns its mean loss."""
+    order = torch.randperm(n, generator=gen)
+    total, count = 0.0, 0
+    for i in range(0, n, batch_size):
+        idx = order[i : i + batch_size]
+        loss = loss_fn(model(x[idx]), y[idx])
+        if extra_loss is not None:
+            loss = loss + extra_loss(model)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise NumericalError(f"fit: the loss became {value} (lower lr = {lr}?)")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        for m in hooks:
+            m.post_step()
+        total += value * idx.numel()
+        count += idx.numel()
+    return total / max(count, 1)

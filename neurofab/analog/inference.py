@@ -43,6 +43,7 @@ from neurofab.core import (
     make_generator,
     seed_from,
 )
+from neurofab.core import progress as progress_bar
 from neurofab.crossbar.inference_tile import InferenceTile, InferenceTileConfig
 from neurofab.crossbar.io import IOConfig
 from neurofab.crossbar.noise_models import PCMNoiseModel
@@ -491,11 +492,13 @@ def monte_carlo(
     times: Sequence[float],
     repeats: int,
     seed: int = 0,
+    progress: bool | None = None,
 ) -> MonteCarloResult:
     """For each of ``repeats`` independent programmings: drift to each t in ``times`` and ``evaluate(model)``.
 
     Repeat k programs with its own seed (from ``seed``); the drift to each t is a fresh draw of that
     programming's trajectory (drift exponents fixed, read noise new). The model is reset afterwards.
+    ``progress``: a bar over the repeats × times evaluations (None: when standard error is a terminal).
     """
     if repeats <= 0 or not times:
         raise InputTypeError(f"monte_carlo: need repeats > 0 and at least one time, got {repeats}, {list(times)}")
@@ -504,12 +507,14 @@ def monte_carlo(
     was = model.training
     model.eval()
     try:
-        for k, s in enumerate(child_seeds(seed, repeats)):
-            prog_seed, *drift_seeds = child_seeds(s, len(times) + 1)
-            program(model, prog_seed)
-            for j, (t, ds) in enumerate(zip(times, drift_seeds)):
-                drift_to(model, float(t), ds)
-                values[k, j] = float(evaluate(model))
+        with progress_bar(repeats * len(times), "monte_carlo", enabled=progress, unit="evaluations") as advance:
+            for k, s in enumerate(child_seeds(seed, repeats)):
+                prog_seed, *drift_seeds = child_seeds(s, len(times) + 1)
+                program(model, prog_seed)
+                for j, (t, ds) in enumerate(zip(times, drift_seeds)):
+                    drift_to(model, float(t), ds)
+                    values[k, j] = float(evaluate(model))
+                    advance(1)
     finally:
         reset(model)
         model.train(was)

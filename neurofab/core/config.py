@@ -36,8 +36,9 @@ _RULES = {
 }
 
 
-def format_validation_error(cls_name: str, err: ValidationError) -> str:
-    """One line per problem: ``Class.field = value: rule``."""
+def format_validation_error(cls_name: str, err: ValidationError, fields: dict[str, Any] | None = None) -> str:
+    """One line per problem: ``Class.field = value: rule``, the rule followed by the field's SI unit
+    (``[s]``) where ``fields`` (the model's ``model_fields``) declares one."""
     lines = []
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(model)"
@@ -50,10 +51,14 @@ def format_validation_error(cls_name: str, err: ValidationError) -> str:
         elif e["type"] == "missing":
             lines.append(f"{cls_name}.{field}: {rule}")
         else:
-            lines.append(f"{cls_name}.{field} = {e.get('input')!r}: {rule}")
+            info = (fields or {}).get(str(e["loc"][0])) if e["loc"] else None
+            unit = field_unit(info.description) if info is not None else None
+            suffix = f" [{unit}]" if unit and e["type"] in _BOUNDS else ""
+            lines.append(f"{cls_name}.{field} = {e.get('input')!r}: {rule}{suffix}")
     return "; ".join(lines)
 
 
+_BOUNDS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 NONE_KEY = "__none__"  #: TOML has no null: a table lists its None-valued fields under this key
 
 
@@ -116,7 +121,7 @@ class Config(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as err:
-            raise ConfigError(format_validation_error(type(self).__name__, err)) from None
+            raise ConfigError(format_validation_error(type(self).__name__, err, type(self).model_fields)) from None
 
     @model_validator(mode="before")
     @classmethod

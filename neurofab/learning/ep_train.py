@@ -22,9 +22,9 @@ from typing import Literal
 
 import torch
 from pydantic import Field, field_validator
-from rich.progress import Progress
 
 from neurofab.core import Config, ConfigError, atomic_write_bytes, make_generator
+from neurofab.core import progress as progress_bar_ctx
 from neurofab.crossbar import AnalogTile, TileConfig
 from neurofab.learning.ep import ConvergentNet, EPConfig, bptt_gradient, ep_estimate, run_phases
 
@@ -137,13 +137,13 @@ class EPTrainer:
         return steps
 
     def fit(self, x: torch.Tensor, y: torch.Tensor, epochs: int | None = None, x_test: torch.Tensor | None = None,
-            y_test: torch.Tensor | None = None, progress: bool = False,
+            y_test: torch.Tensor | None = None, progress: bool | None = None,
             checkpoint: str | Path | None = None) -> list[dict[str, float]]:
         """Train up to ``epochs`` (default: the config's total) epochs from the current one; record test accuracy
-        per epoch when a test set is given; save to ``checkpoint`` after each epoch."""
+        per epoch when a test set is given; save to ``checkpoint`` after each epoch. ``progress``: a bar over the
+        epochs (None: when standard error is a terminal)."""
         stop = self.cfg.epochs if epochs is None else min(self.cfg.epochs, self.epoch + epochs)
-        with Progress(disable=not progress, transient=True) as bar:
-            task = bar.add_task(f"{self.cfg.method}", total=stop - self.epoch)
+        with progress_bar_ctx(stop - self.epoch, f"{self.cfg.method}", enabled=progress, unit="epochs") as advance:
             while self.epoch < stop:
                 self.train_epoch(x, y)
                 row = {"epoch": float(self.epoch)}
@@ -152,7 +152,7 @@ class EPTrainer:
                 self.history.append(row)
                 if checkpoint is not None:
                     self.save(checkpoint)
-                bar.advance(task)
+                advance(1)
         return self.history
 
     # ----- checkpoints -------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurofab.core import Ledger, make_generator
+from neurofab.core import Ledger, make_generator, progress
 from neurofab.cost.energy import energy_table, price_ledger
 from neurofab.data import Split, digits, mnist_split
 from neurofab.repro.claims import Claim, Claims, Qualitative, RunSpread
@@ -69,14 +69,16 @@ def _train(net: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, gen: t
     opt = torch.optim.Adam(net.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     net.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), batch):
-            idx = order[i:i + batch]
-            opt.zero_grad()
-            F.cross_entropy(net(x[idx]), y[idx]).backward()
-            opt.step()
-        sched.step()
+    with progress(epochs, "training the ANN", unit="epochs") as advance:
+        for _ in range(epochs):
+            order = torch.randperm(len(x), generator=gen)
+            for i in range(0, len(x), batch):
+                idx = order[i:i + batch]
+                opt.zero_grad()
+                F.cross_entropy(net(x[idx]), y[idx]).backward()
+                opt.step()
+            sched.step()
+            advance(1)
     net.eval()
     return net
 

@@ -48,6 +48,7 @@ from neurofab.spiking.layers import (
     spike_rate,
     synaptic,
 )
+from neurofab.spiking.models import ModelNeurons, NeuronModel
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
 from neurofab.spiking.network import (
     Network,
@@ -138,9 +139,11 @@ __all__ = [
     "LayerReport",
     "LayerState",
     "LinearNeuron",
+    "ModelNeurons",
     "Network",
     "NeuronConfig",
     "NeuronConstants",
+    "NeuronModel",
     "Population",
     "PopulationView",
     "Projection",

@@ -7,7 +7,8 @@ functions in :mod:`neurofab.spiking.neurons`, i.e. NEST's):
 
 1. DC sources switching on or off at ``t`` update the held external current of their targets;
 2. every neuron integrates over the step from its state at the start of the step (exact propagators for
-   IF/LIF, exponential Euler for conductance LIF, forward-Euler sub-steps for Izhikevich/AdEx), takes the
+   IF/LIF, exponential Euler for conductance LIF, forward-Euler sub-steps for Izhikevich/AdEx, a user-defined
+   model's generated step called through a function pointer, see :mod:`neurofab.spiking.models`), takes the
    synaptic input that arrives at ``t`` from the delay ring buffer, tests its threshold and resets;
 3. spike sources (Poisson, spike arrays) emit the spikes of step ``t``;
 4. plastic projections update their weights and send this step's spikes (:mod:`neurofab.spiking.plasticity`);
@@ -17,8 +18,12 @@ functions in :mod:`neurofab.spiking.neurons`, i.e. NEST's):
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 import numpy as np
-from numba import njit
+from numba import cfunc, njit, types
+from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from neurofab.spiking.plasticity import plastic_step, record_weights
 
@@ -27,6 +32,7 @@ MODEL_LINEAR = 0  # IF / LIF with delta or exponential-current synapses (exact p
 MODEL_LIF_COND = 1  # LIF with exponential conductances (exponential Euler for the membrane)
 MODEL_IZHIKEVICH = 2
 MODEL_ADEX = 3
+MODEL_CUSTOM = 4  # a user-defined model (neurofab.spiking.models): its compiled step is called through a pointer
 
 SYN_DELTA = 0
 SYN_CURRENT = 1
@@ -61,7 +67,32 @@ SYN_KIND = 25
 MODEL = 26
 DT = 27
 HAS_EXT = 28  # 1.0: some DC source targets the population (else its held current is not read)
-N_COLUMNS = 29
+CUSTOM_FN = 29  # custom models: index of the population's step in the tuple of steps
+CUSTOM_OFF = 30  # offset of the population's (n_vars, n) block in the flat custom state
+CUSTOM_NVARS = 31
+CUSTOM_POFF = 32  # offset of its parameters in the flat custom parameter array
+N_COLUMNS = 33
+
+#: signature of a custom model's compiled population step (see neurofab.spiking.models.compiled_step):
+#: (state block, n_vars, n, parameters, membrane out, exc input, inh input, held current, current flag, dt, fired)
+_F64P = types.CPointer(types.float64)
+CUSTOM_SIG = types.void(_F64P, types.int64, types.int64, _F64P, _F64P, _F64P, _F64P, _F64P, types.float64,
+                        types.float64, types.CPointer(types.boolean))
+
+
+@contextmanager
+def quiet_compile():
+    """Custom models reach the compiled loop as numba first-class functions (typed by their signature, so the loop
+    compiles once and is cached on disk like the rest); numba warns that the feature is experimental whenever it
+    compiles such a call. This silences that one warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
+        yield
+
+
+@cfunc(CUSTOM_SIG, cache=True)
+def no_custom_step(xp, n_vars, n, pp, vp, ep, ip, iextp, ext, dt, fp):  # pragma: no cover - compiled
+    """The placeholder step passed when a network has no custom model."""
 
 # state variables a monitor can record
 VAR_V = 0
@@ -218,11 +249,19 @@ def _update_adaptive(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired
 
 
 @njit(cache=True)
-def _update_population(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired, spiking, n_spk):
+def _update_population(p, start, stop, v, w, ge, gi, ref, i_ext, in_e, in_i, fired, spiking, n_spk,
+                       custom_fns, custom_state, custom_params):
     """Advance neurons [start, stop) of one population by one step, clear the input slot they read, and append
     the indices of the neurons that fire to ``spiking``; returns the new spike count."""
     model = int(p[MODEL])
     a, b = start, stop
+    if model == MODEL_CUSTOM:
+        off, nv, poff = int(p[CUSTOM_OFF]), int(p[CUSTOM_NVARS]), int(p[CUSTOM_POFF])
+        custom_fns[int(p[CUSTOM_FN])](
+            custom_state[off : off + nv * (b - a)].ctypes, nv, b - a, custom_params[poff:].ctypes, v[a:b].ctypes,
+            in_e[a:b].ctypes, in_i[a:b].ctypes, i_ext[a:b].ctypes, p[HAS_EXT], p[DT], fired[a:b].ctypes,
+        )  # fmt: skip
+        return _collect(fired, start, stop, spiking, n_spk)
     if model == MODEL_LINEAR:
         if int(p[SYN_KIND]) == SYN_CURRENT:
             _update_linear_current(p, v[a:b], ge[a:b], gi[a:b], ref[a:b], i_ext[a:b], in_e[a:b], in_i[a:b], fired[a:b])
@@ -334,6 +373,10 @@ def simulate(
     # [4] weight updates of plastic synapses
     counters,
     spike_count,
+    # custom models: a tuple of compiled population steps, their flat state and parameters
+    custom_fns,
+    custom_state,
+    custom_params,
 ):
     """Run steps [t_start, t_stop) drawing random numbers from ``rng`` (a numpy Generator, advanced in place).
     Returns (step reached, spikes recorded): it stops early, at a step boundary, when the spike record is full,
@@ -362,7 +405,8 @@ def simulate(
         n_spk = 0
         for q in range(n_pop):
             n_spk = _update_population(
-                pop_params[q], pop_start[q], pop_stop[q], v, w, ge, gi, ref, i_ext, in_e, in_i, fired, spiking, n_spk
+                pop_params[q], pop_start[q], pop_stop[q], v, w, ge, gi, ref, i_ext, in_e, in_i, fired, spiking, n_spk,
+                custom_fns, custom_state, custom_params,
             )
         for k in range(n_spk):
             counts[spiking[k]] = 1

@@ -1,7 +1,8 @@
 """Spiking networks: populations, projections, stimulation, monitors, and ``run(duration)`` in compiled kernels.
 
 A :class:`Network` holds populations of neurons (any config of :mod:`neurofab.spiking.neurons` except the
-integer accumulator), spike sources (Poisson, spike arrays), DC sources, projections and monitors::
+integer accumulator, or a user-defined :class:`~neurofab.spiking.models.NeuronModel`), spike sources (Poisson,
+spike arrays), DC sources, projections and monitors::
 
     net = Network(dt=1e-4, seed=1)
     pop = net.population(4000, CUBA_LIF, v=("uniform", -60e-3, -50e-3))
@@ -40,21 +41,27 @@ from neurofab.core import (
     Seed,
     ShapeError,
     make_generator,
+    progress_wanted,
     record,
     recording,
     register_kind,
     seed_from,
+    to_si,
 )
+from neurofab.core import progress as progress_bar
 from neurofab.spiking import kernels as K
+from neurofab.spiking.models import NeuronModel, compiled_step, parsed
 from neurofab.spiking.monitors import SpikeMonitor, StateMonitor
 from neurofab.spiking.neurons import (
     CUBA_LIF,
+    MAX_DT,
     AdExConfig,
     IFConfig,
     IntegerIFConfig,
     IzhikevichConfig,
     LIFConfig,
     NeuronConfig,
+    check_builtin,
     propagators,
 )
 from neurofab.spiking.plasticity import N_P_COLUMNS, P_W_MAX, P_W_MIN, WeightMonitor, plasticity_row
@@ -63,6 +70,7 @@ __all__ = ["Network", "Population", "PopulationView", "Projection", "bernoulli_p
 
 register_kind("weight_update", "one plasticity update (potentiation or depression) of one synapse's weight")
 
+PROGRESS_MIN_WORK = 200_000_000  #: neuron-steps from which run() shows a bar by default (about a second or more)
 RULES = ("fixed_probability", "one_to_one", "all_to_all", "arrays", "matrix")
 RECEPTORS = ("exc", "inh")
 
@@ -76,7 +84,7 @@ class Population:
     size: int
     kind: str
     start: int  # global index of neuron 0
-    params: NeuronConfig | None = None
+    params: NeuronConfig | NeuronModel | None = None
     rate: float = 0.0  # Poisson sources [Hz]
 
     @property
@@ -124,7 +132,7 @@ class PopulationView:
         return self.population.kind
 
     @property
-    def params(self) -> NeuronConfig | None:
+    def params(self) -> NeuronConfig | NeuronModel | None:
         return self.population.params
 
     def __len__(self) -> int:
@@ -199,15 +207,28 @@ def bernoulli_pairs(n_pre: int, n_post: int, p: float, gen: torch.Generator) -> 
     return torch.from_numpy(pre), torch.from_numpy(post)
 
 
+def network_dt(dt: float | str) -> float:
+    """A network's time step [s] from seconds or a unit string (``"0.1 ms"``), checked against its physical range
+    (0, :data:`MAX_DT`] = (0, 10 ms]: a longer step cannot resolve a spike or a millisecond time constant."""
+    if isinstance(dt, str):
+        try:
+            dt = to_si(dt, "s")
+        except ValueError as err:
+            raise ConfigError(f"Network dt = {dt!r}: {err}") from None
+    if isinstance(dt, bool) or not isinstance(dt, int | float) or not math.isfinite(dt) or dt <= 0:
+        raise ConfigError(f"Network dt = {dt!r}: must be a positive number of seconds [s]")
+    if dt > MAX_DT:
+        raise ConfigError(f"Network dt = {dt!r} [s]: must be <= {MAX_DT!r} [s] (10 ms); did you give milliseconds?")
+    return float(dt)
+
+
 # ----- the network ----------------------------------------------------------------------------------------------
 class Network:
     """A spiking network simulated in fixed steps ``dt`` [s] with compiled kernels; ``seed`` fixes every random
     draw (an int, or a ``torch.Generator``)."""
 
-    def __init__(self, dt: float = 1e-4, seed: Seed = 0) -> None:
-        if isinstance(dt, bool) or not isinstance(dt, int | float) or not math.isfinite(dt) or dt <= 0:
-            raise ConfigError(f"Network dt = {dt!r}: must be a positive number of seconds")
-        self.dt = float(dt)
+    def __init__(self, dt: float | str = 1e-4, seed: Seed = 0) -> None:
+        self.dt = network_dt(dt)
         self.generator = make_generator(seed)
         self.populations: list[Population] = []
         self.projections: list[Projection] = []
@@ -252,27 +273,37 @@ class Network:
     def population(
         self,
         size: int,
-        params: NeuronConfig,
+        params: NeuronConfig | NeuronModel,
         *,
         v: float | torch.Tensor | tuple[str, float, float] | None = None,
         name: str | None = None,
     ) -> Population:
-        """Add ``size`` neurons of config ``params``. ``v``: the initial membrane potential [V] — the model's
-        resting value (None), one value, one per neuron, or ``("uniform", lo, hi)`` drawn from the network's
-        generator."""
+        """Add ``size`` neurons of config ``params`` (a built-in neuron config or a user-defined
+        :class:`~neurofab.spiking.models.NeuronModel`). ``v``: the initial membrane potential [V] (a custom model's
+        first state variable) — the model's resting value (None), one value, one per neuron, or
+        ``("uniform", lo, hi)`` drawn from the network's generator."""
         size = self._check_size(size)
         if isinstance(params, IntegerIFConfig):
             raise InputTypeError("Network: the integer accumulator runs with integer_if_step, not in a Network")
-        if not isinstance(params, IFConfig | LIFConfig | IzhikevichConfig | AdExConfig):
-            raise InputTypeError(f"population params must be a neuron config, got {type(params).__name__}")
+        custom = isinstance(params, NeuronModel)
+        if custom:
+            parsed(params)
+        elif not isinstance(params, IFConfig | LIFConfig | IzhikevichConfig | AdExConfig):
+            raise InputTypeError(f"population params must be a neuron config (IFConfig, LIFConfig, IzhikevichConfig, "
+                                 f"AdExConfig) or a NeuronModel, got {type(params).__name__}")
+        else:
+            check_builtin(params, "Network.population")
         own_dt = getattr(params, "dt", None)  # a config made for one step (leaky(β, dt), synaptic(α, β, dt))
         if own_dt is not None and not math.isclose(own_dt, self.dt, rel_tol=1e-12, abs_tol=0.0):
             raise ConfigError(f"population: the neuron config was made for dt = {own_dt!r} s, the network runs at "
                               f"dt = {self.dt!r} s; give dt once")
-        propagators(params, self.dt)  # checks t_ref against dt now, not at run time
+        if not custom:
+            propagators(params, self.dt)  # checks t_ref against dt now, not at run time
         pop = Population(self._name(name, "neurons"), size, "neurons", self._n, params)
         if v is None:
-            v0 = np.full(size, params.v_reset if isinstance(params, IFConfig) else params.v_rest)
+            rest = (params.initial_values()[0] if custom else params.v_reset if isinstance(params, IFConfig)
+                    else params.v_rest)
+            v0 = np.full(size, rest)
         elif isinstance(v, tuple):
             if len(v) != 3 or v[0] != "uniform" or not v[1] <= v[2]:
                 raise ConfigError(f"population v = {v!r}: use ('uniform', lo, hi) with lo <= hi")
@@ -421,7 +452,7 @@ class Network:
         w = torch.as_tensor(weight, dtype=torch.float64)
         if not torch.isfinite(w).all():
             raise NumericalError("connect: weight holds NaN or infinite values")
-        if post.params.synapse == "conductance" and (w < 0).any():
+        if getattr(post.params, "synapse", "delta") == "conductance" and (w < 0).any():
             raise ConfigError("connect: conductance-synapse weights are conductances and must be >= 0 [S]")
         n_pre, n_post = pre.size, post.size
         dense = rule in ("all_to_all", "matrix") if dense is None else dense
@@ -462,7 +493,7 @@ class Network:
                     f"connect: weights span [{proj.weight.min()!r}, {proj.weight.max()!r}] outside the plasticity "
                     f"bounds w_min = {lo!r}, w_max = {hi!r}"
                 )
-            if post.params.synapse == "conductance" and lo < 0:
+            if getattr(post.params, "synapse", "delta") == "conductance" and lo < 0:
                 raise ConfigError(f"connect: plasticity w_min = {lo!r} < 0 on conductance synapses")
             proj.plasticity = plasticity
             proj.learning_rate = float(getattr(plasticity, "learning_rate", 1.0))
@@ -529,8 +560,13 @@ class Network:
         self, target: Target, variable: str = "v", indices: torch.Tensor | None = None, every: int = 1
     ) -> StateMonitor:
         """Sample ``variable`` ('v', 'syn_exc', 'syn_inh', 'w', 'i_ext') of ``indices`` (local; all when None)
-        after every ``every``-th step."""
+        after every ``every``-th step. A custom model's 'v' is its first state variable (its others are read
+        with :meth:`state`)."""
         self._check_neurons(target, "state_monitor")
+        if isinstance(target.params, NeuronModel) and variable not in ("v", "i_ext"):
+            first = parsed(target.params).names[0]
+            raise ConfigError(f"state_monitor: a {type(target.params).__name__} population records 'v' (its "
+                              f"{first!r}) or 'i_ext'; read other variables with Network.state")
         idx = torch.arange(target.size) if indices is None else torch.as_tensor(indices).flatten()
         if idx.is_floating_point():
             raise InputTypeError("state_monitor: indices must be integers")
@@ -561,6 +597,18 @@ class Network:
         """Current values of ``variable`` for ``target`` (a copy; SI units)."""
         self._check_neurons(target, "state")
         self._build()
+        if isinstance(target.params, NeuronModel):
+            pop = target.population if isinstance(target, PopulationView) else target
+            lo, hi = target.start - pop.start, target.stop - pop.start
+            names_c = parsed(pop.params).names
+            var = names_c[0] if variable == "v" else variable
+            if var == "i_ext":
+                return torch.from_numpy(self._state["i_ext"][target.start : target.stop].copy())
+            if var not in names_c:
+                raise ConfigError(f"state variable = {variable!r}: a {type(pop.params).__name__} population has "
+                                  f"{', '.join(names_c)} (and 'v', 'i_ext')")
+            block = self._custom_block(pop)
+            return torch.from_numpy(block[names_c.index(var), lo:hi].copy())
         names = {"v": "v", "syn_exc": "ge", "syn_inh": "gi", "w": "w", "i_ext": "i_ext", "refractory": "ref"}
         if variable not in names:
             raise ConfigError(f"state variable = {variable!r}: must be one of {', '.join(names)}")
@@ -573,11 +621,58 @@ class Network:
         return torch.from_numpy(self._spike_count[target.start : target.stop].copy())
 
     # ----- building and running ---------------------------------------------------------------------------
+    def _custom_block(self, pop: Population) -> np.ndarray:
+        """The (n_vars, size) view of a custom population's state in the flat custom store."""
+        off = self._custom_off[id(pop)]
+        n_vars = len(parsed(pop.params).names)
+        return self._custom_state[off : off + n_vars * pop.size].reshape(n_vars, pop.size)
+
+    def _build_custom(self) -> None:
+        """Flat state and parameter stores of the custom-model populations and their tuple of compiled steps;
+        populations present before keep their state (blocks are laid out in population order)."""
+        custom = [p for p in self.populations if p.kind == "neurons" and isinstance(p.params, NeuronModel)]
+        old = getattr(self, "_custom_state", np.zeros(0))
+        old_off = getattr(self, "_custom_off", {})
+        fns, classes, offsets, params, poffs = [], [], {}, [], {}
+        off = poff = 0
+        for pop in custom:
+            cls = type(pop.params)
+            if cls not in classes:
+                classes.append(cls)
+                fns.append(compiled_step(cls))
+            offsets[id(pop)] = off
+            poffs[id(pop)] = poff
+            values = pop.params.parameter_values()
+            params.extend(values)
+            poff += len(values)
+            off += len(parsed(cls).names) * pop.size
+        state = np.zeros(off)
+        inits = {id(pop): v0 for pop, v0 in self._init_v}
+        for pop in custom:
+            n_vars, o = len(parsed(pop.params).names), offsets[id(pop)]
+            block = state[o : o + n_vars * pop.size].reshape(n_vars, pop.size)
+            if id(pop) in old_off:
+                block[:] = old[old_off[id(pop)] : old_off[id(pop)] + block.size].reshape(block.shape)
+            else:
+                block[:] = np.array(pop.params.initial_values())[:, None]
+                block[0] = inits[id(pop)]
+        self._custom_state, self._custom_off, self._custom_poff = state, offsets, poffs
+        self._custom_params = np.array([*params, 0.0])  # never empty: the steps take its address
+        self._custom_classes = classes
+        self._custom_fns = tuple(fns) if fns else (K.no_custom_step,)
+
     def _population_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         neurons = [p for p in self.populations if p.kind == "neurons"]
         rows = np.zeros((len(neurons), K.N_COLUMNS))
         for r, pop in enumerate(neurons):
-            rows[r] = _parameter_row(pop.params, self.dt)
+            if isinstance(pop.params, NeuronModel):
+                rows[r, K.MODEL], rows[r, K.DT] = K.MODEL_CUSTOM, self.dt
+                rows[r, K.CUSTOM_FN] = self._custom_classes.index(type(pop.params))
+                rows[r, K.CUSTOM_OFF] = self._custom_off[id(pop)]
+                rows[r, K.CUSTOM_NVARS] = len(parsed(pop.params).names)
+                rows[r, K.CUSTOM_POFF] = self._custom_poff[id(pop)]
+            else:
+                rows[r] = _parameter_row(pop.params, self.dt)
             rows[r, K.HAS_EXT] = float(any(np.any((d.target >= pop.start) & (d.target < pop.stop)) for d in self._dc))
         starts = np.array([p.start for p in neurons], dtype=np.int64)
         stops = np.array([p.stop for p in neurons], dtype=np.int64)
@@ -667,6 +762,7 @@ class Network:
                 t = self.step_count + ahead
                 ring[t % slots, :, : old_ring.shape[2]] = old_ring[t % old_ring.shape[0]]
         self._ring = ring
+        self._build_custom()
         self._pop_start, self._pop_stop, self._pop_params = self._population_rows()
         # stimulation
         self._dc_arrays = {
@@ -775,9 +871,17 @@ class Network:
         self._plastic_hist = np.zeros((depth, n if plastic else 0), dtype=np.int32)  # spikes of the last d steps
         self._plastic_hist_n = np.zeros(depth, dtype=np.int64)
 
-    def run(self, duration: float) -> None:
-        """Simulate ``duration`` [s] from the current time; ``duration`` must be a whole number of steps ``dt``
-        (within 10⁻⁶ of a step, for floating-point round-off), else a ConfigError."""
+    def run(self, duration: float | str, progress: bool | None = None) -> None:
+        """Simulate ``duration`` [s, or a unit string like ``"500 ms"``] from the current time; ``duration`` must
+        be a whole number of steps ``dt`` (within 10⁻⁶ of a step, for floating-point round-off), else a
+        ConfigError. ``progress``: show a progress bar on standard error (True/False); None shows one for long
+        runs (≥ :data:`PROGRESS_MIN_WORK` neuron-steps) when standard error is a terminal
+        (:func:`neurofab.core.progress_wanted`). With a bar the loop runs in 200 chunks (same result)."""
+        if isinstance(duration, str):
+            try:
+                duration = to_si(duration, "s")
+            except ValueError as err:
+                raise ConfigError(f"run duration = {duration!r}: {err}") from None
         if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
             raise ConfigError(f"run duration = {duration!r}: must be a finite number of seconds")
         if duration < 0:
@@ -837,34 +941,42 @@ class Network:
         rng = np.random.default_rng(seed_from(self.generator))
         d = self._dense
         t, n_rec = t0, 0
-        while t < t1:
-            t, n_rec = K.simulate(
-                t, t1, rng,
-                self._pop_start, self._pop_stop, self._pop_params,
-                st["v"], st["w"], st["ge"], st["gi"], st["ref"], st["i_ext"],
-                self._dc_arrays["start"], self._dc_arrays["stop"], self._dc_arrays["ptr"],
-                self._dc_arrays["target"], self._dc_arrays["amp"],
-                self._poisson[0], self._poisson[1], self._poisson[2],
-                self._array_step, self._array_index, self._array_pos,
-                self._indptr, self._post, self._weight, self._delay, self._channel,
-                d["pre_start"], d["pre_stop"], d["post_start"], d["post_stop"], d["channel"], d["delay"],
-                d["offset"], d["weight"],
-                self._ring,
-                self._record_flag if recording_any else np.zeros(self._n, dtype=np.uint8),
-                rec_step, rec_index, n_rec, margin,
-                mon_var, mon_every, mon_ptr, mon_index, mon_out_ptr, mon_out, mon_count,
-                self._plastic_hist, self._plastic_hist_n,
-                pl["pre_start"], pl["pre_stop"], pl["post_start"], pl["post_stop"], pl["delay"], pl["channel"],
-                pl["dense"], pl["params"], pl["syn_off"], pl["rowptr"], pl["rowptr_off"], pl["col"], pl["colptr"],
-                pl["colptr_off"], pl["colsyn"], pl["colpre"], pl["weight"], pl["x"], pl["x_off"], pl["y"],
-                pl["y_off"], pl["last_pre"], pl["last_arr"], pl["lfsr"],
-                wm_every, wm_ptr, wm_index, wm_out_ptr, wm_out, wm_count,
-                counters, self._spike_count,
-            )  # fmt: skip
-            if t < t1:  # spike record full: grow it
-                grow = max(len(rec_step), self._n + margin)
-                rec_step = np.concatenate([rec_step, np.zeros(grow, dtype=np.int64)])
-                rec_index = np.concatenate([rec_index, np.zeros(grow, dtype=np.int64)])
+        show = progress_wanted(progress) if progress is not None else (
+            steps * max(self._n, 1) >= PROGRESS_MIN_WORK and progress_wanted())
+        chunk = max(1, steps // 200) if show else steps
+        with K.quiet_compile(), progress_bar(steps, "Network.run", enabled=show, unit="steps") as advance:
+            while t < t1:
+                stop = min(t1, t + chunk)
+                t_new, n_rec = K.simulate(
+                    t, stop, rng,
+                    self._pop_start, self._pop_stop, self._pop_params,
+                    st["v"], st["w"], st["ge"], st["gi"], st["ref"], st["i_ext"],
+                    self._dc_arrays["start"], self._dc_arrays["stop"], self._dc_arrays["ptr"],
+                    self._dc_arrays["target"], self._dc_arrays["amp"],
+                    self._poisson[0], self._poisson[1], self._poisson[2],
+                    self._array_step, self._array_index, self._array_pos,
+                    self._indptr, self._post, self._weight, self._delay, self._channel,
+                    d["pre_start"], d["pre_stop"], d["post_start"], d["post_stop"], d["channel"], d["delay"],
+                    d["offset"], d["weight"],
+                    self._ring,
+                    self._record_flag if recording_any else np.zeros(self._n, dtype=np.uint8),
+                    rec_step, rec_index, n_rec, margin,
+                    mon_var, mon_every, mon_ptr, mon_index, mon_out_ptr, mon_out, mon_count,
+                    self._plastic_hist, self._plastic_hist_n,
+                    pl["pre_start"], pl["pre_stop"], pl["post_start"], pl["post_stop"], pl["delay"], pl["channel"],
+                    pl["dense"], pl["params"], pl["syn_off"], pl["rowptr"], pl["rowptr_off"], pl["col"], pl["colptr"],
+                    pl["colptr_off"], pl["colsyn"], pl["colpre"], pl["weight"], pl["x"], pl["x_off"], pl["y"],
+                    pl["y_off"], pl["last_pre"], pl["last_arr"], pl["lfsr"],
+                    wm_every, wm_ptr, wm_index, wm_out_ptr, wm_out, wm_count,
+                    counters, self._spike_count,
+                    self._custom_fns, self._custom_state, self._custom_params,
+                )  # fmt: skip
+                advance(t_new - t)
+                t = t_new
+                if t < stop:  # spike record full: grow it
+                    grow = max(len(rec_step), self._n + margin)
+                    rec_step = np.concatenate([rec_step, np.zeros(grow, dtype=np.int64)])
+                    rec_index = np.concatenate([rec_index, np.zeros(grow, dtype=np.int64)])
         if counters[3]:
             raise NumericalError(f"run: {counters[3]} spikes could not be recorded (record overflow)")
         self.step_count = t1

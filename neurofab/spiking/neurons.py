@@ -66,6 +66,7 @@ __all__ = [
     "SynapseKind",
     "SynapticInput",
     "adex_step",
+    "check_builtin",
     "heaviside",
     "if_step",
     "init_state",
@@ -78,6 +79,14 @@ __all__ = [
 ]
 
 
+# ----- physical ranges (the upper bounds catch milliseconds given as seconds; voltages are not bounded, since
+# normalized models use volts as arbitrary units and a relay may set an unreachable threshold) -----------------
+MAX_TAU = 1.0  #: longest membrane/synaptic time constant and refractory period [s]
+MAX_TAU_ADAPT = 10.0  #: longest adaptation time constant (AdEx τ_w) [s]
+MAX_C_M = 1.0  #: largest membrane capacitance [F] (1 F admits normalized models with C = 1)
+MAX_DT = 10e-3  #: longest time step and Euler sub-step [s]
+
+
 # ----- parameters ----------------------------------------------------------------------------------------------
 class IFConfig(Config):
     """Non-leaky integrate-and-fire neuron: C_m dV/dt = I_syn + I_ext + i_bias.
@@ -87,14 +96,18 @@ class IFConfig(Config):
     a voltage jump [V]) or ``"current"`` (an input is a jump of an exponentially decaying current [A]).
     """
 
-    c_m: float = Field(250e-12, gt=0, description="membrane capacitance [F]")
+    c_m: float = Field(250e-12, gt=0, le=MAX_C_M,
+                       description="membrane capacitance, in (0, 1 F] (1 admits normalized models) [F]")
     v_th: float = Field(15e-3, description="firing threshold [V]")
     v_reset: float = Field(0.0, description="reset potential; the resting/initial potential of an IF neuron [V]")
-    t_ref: float = Field(0.0, ge=0, description="absolute refractory period, membrane clamped [s]")
+    t_ref: float = Field(0.0, ge=0, le=MAX_TAU,
+                         description="absolute refractory period, membrane clamped, in [0, 1 s] [s]")
     reset_mode: ResetMode = Field("zero", description="'zero' (to v_reset) or 'subtract' (by v_th − v_reset)")
     synapse: Literal["delta", "current"] = Field("delta", description="synapse kind: 'delta' or 'current'")
-    tau_syn_exc: float = Field(2e-3, gt=0, description="excitatory synaptic current time constant [s]")
-    tau_syn_inh: float = Field(2e-3, gt=0, description="inhibitory synaptic current time constant [s]")
+    tau_syn_exc: float = Field(2e-3, gt=0, le=MAX_TAU,
+                               description="excitatory synaptic current time constant, in (0, 1 s] [s]")
+    tau_syn_inh: float = Field(2e-3, gt=0, le=MAX_TAU,
+                               description="inhibitory synaptic current time constant, in (0, 1 s] [s]")
     i_bias: float = Field(0.0, description="constant bias current [A]")
 
     @model_validator(mode="after")
@@ -115,16 +128,18 @@ class LIFConfig(Config):
     V_reset −70 mV, t_ref 2 ms, τ_syn 2 ms) with ``iaf_cond_exp``'s reversal potentials (0 mV, −85 mV).
     """
 
-    c_m: float = Field(250e-12, gt=0, description="membrane capacitance [F]")
-    tau_m: float = Field(10e-3, gt=0, description="membrane time constant [s]")
+    c_m: float = Field(250e-12, gt=0, le=MAX_C_M,
+                       description="membrane capacitance, in (0, 1 F] (1 admits normalized models) [F]")
+    tau_m: float = Field(10e-3, gt=0, le=MAX_TAU, description="membrane time constant, in (0, 1 s] [s]")
     v_rest: float = Field(-70e-3, description="resting (leak reversal) potential [V]")
     v_th: float = Field(-55e-3, description="firing threshold [V]")
     v_reset: float = Field(-70e-3, description="reset potential [V]")
-    t_ref: float = Field(2e-3, ge=0, description="absolute refractory period, membrane clamped [s]")
+    t_ref: float = Field(2e-3, ge=0, le=MAX_TAU,
+                         description="absolute refractory period, membrane clamped, in [0, 1 s] [s]")
     reset_mode: ResetMode = Field("zero", description="'zero' (to v_reset) or 'subtract' (by v_th − v_reset)")
     synapse: SynapseKind = Field("current", description="synapse kind: 'delta', 'current' or 'conductance'")
-    tau_syn_exc: float = Field(2e-3, gt=0, description="excitatory synaptic time constant [s]")
-    tau_syn_inh: float = Field(2e-3, gt=0, description="inhibitory synaptic time constant [s]")
+    tau_syn_exc: float = Field(2e-3, gt=0, le=MAX_TAU, description="excitatory synaptic time constant, in (0, 1 s] [s]")
+    tau_syn_inh: float = Field(2e-3, gt=0, le=MAX_TAU, description="inhibitory synaptic time constant, in (0, 1 s] [s]")
     e_exc: float = Field(0.0, description="excitatory reversal potential (conductance synapses) [V]")
     e_inh: float = Field(-85e-3, description="inhibitory reversal potential (conductance synapses) [V]")
     i_bias: float = Field(0.0, description="constant bias current [A]")
@@ -161,12 +176,14 @@ class _SynapseFields(Config):
     """Synapse fields shared by the nonlinear neurons (Izhikevich, AdEx)."""
 
     synapse: SynapseKind = Field("current", description="synapse kind: 'delta', 'current' or 'conductance'")
-    tau_syn_exc: float = Field(5e-3, gt=0, description="excitatory synaptic time constant [s]")
-    tau_syn_inh: float = Field(10e-3, gt=0, description="inhibitory synaptic time constant [s]")
+    tau_syn_exc: float = Field(5e-3, gt=0, le=MAX_TAU, description="excitatory synaptic time constant, in (0, 1 s] [s]")
+    tau_syn_inh: float = Field(10e-3, gt=0, le=MAX_TAU,
+                               description="inhibitory synaptic time constant, in (0, 1 s] [s]")
     e_exc: float = Field(0.0, description="excitatory reversal potential (conductance synapses) [V]")
     e_inh: float = Field(-85e-3, description="inhibitory reversal potential (conductance synapses) [V]")
     i_bias: float = Field(0.0, description="constant bias current [A]")
-    max_substep: float = Field(25e-6, gt=0, description="longest forward-Euler sub-step of the nonlinear ODE [s]")
+    max_substep: float = Field(25e-6, gt=0, le=MAX_DT,
+                               description="longest forward-Euler sub-step of the nonlinear ODE, in (0, 10 ms] [s]")
 
 
 class IzhikevichConfig(_SynapseFields):
@@ -182,7 +199,8 @@ class IzhikevichConfig(_SynapseFields):
     a 0.03 /ms, b −2 nS, c −50 mV, d 100 pA).
     """
 
-    c_m: float = Field(100e-12, gt=0, description="membrane capacitance [F]")
+    c_m: float = Field(100e-12, gt=0, le=MAX_C_M,
+                       description="membrane capacitance, in (0, 1 F] (1 admits normalized models) [F]")
     k: float = Field(0.7e-6, gt=0, description="gain of the quadratic term [A/V²]")
     v_rest: float = Field(-60e-3, description="resting potential v_r [V]")
     v_t: float = Field(-40e-3, description="instantaneous threshold potential [V]")
@@ -213,15 +231,17 @@ class AdExConfig(_SynapseFields):
     V_reset −60 mV, V_peak 0 mV, t_ref 0).
     """
 
-    c_m: float = Field(281e-12, gt=0, description="membrane capacitance [F]")
+    c_m: float = Field(281e-12, gt=0, le=MAX_C_M,
+                       description="membrane capacitance, in (0, 1 F] (1 admits normalized models) [F]")
     g_leak: float = Field(30e-9, gt=0, description="leak conductance [S]")
     v_rest: float = Field(-70.6e-3, description="leak reversal potential E_L [V]")
     v_t: float = Field(-50.4e-3, description="exponential threshold V_T [V]")
     delta_t: float = Field(2e-3, gt=0, description="slope factor Δ_T [V]")
     v_peak: float = Field(0.0, description="spike cut-off [V]")
     v_reset: float = Field(-60e-3, description="reset potential [V]")
-    t_ref: float = Field(0.0, ge=0, description="absolute refractory period, membrane clamped [s]")
-    tau_w: float = Field(144e-3, gt=0, description="adaptation time constant [s]")
+    t_ref: float = Field(0.0, ge=0, le=MAX_TAU,
+                         description="absolute refractory period, membrane clamped, in [0, 1 s] [s]")
+    tau_w: float = Field(144e-3, gt=0, le=MAX_TAU_ADAPT, description="adaptation time constant, in (0, 10 s] [s]")
     a: float = Field(4e-9, description="subthreshold adaptation [S]")
     b: float = Field(80.5e-12, description="spike-triggered adaptation jump [A]")
 
@@ -268,6 +288,26 @@ IZHIKEVICH_RS = IzhikevichConfig()
 ADEX_BRETTE_GERSTNER = AdExConfig(synapse="conductance", tau_syn_exc=0.2e-3, tau_syn_inh=2e-3)
 
 NeuronConfig = IFConfig | LIFConfig | IzhikevichConfig | AdExConfig | IntegerIFConfig
+
+
+_BUILTIN = (LIFConfig, IFConfig, IzhikevichConfig, AdExConfig, IntegerIFConfig)
+#: fields a subclass of a built-in config may add: the time step a stepped config carries (layers.leaky)
+_HONOURED_EXTRA = frozenset({"dt"})
+
+
+def check_builtin(params: object, who: str = "neuron") -> None:
+    """Raise ConfigError when ``params`` is a subclass of a built-in neuron config that adds fields the built-in
+    step would ignore (only a carried ``dt`` is honoured); a new neuron is a
+    :class:`~neurofab.spiking.models.NeuronModel`."""
+    for base in _BUILTIN:
+        if isinstance(params, base) and type(params) is not base:
+            extra = sorted(set(type(params).model_fields) - set(base.model_fields) - _HONOURED_EXTRA)
+            if extra:
+                raise ConfigError(
+                    f"{who}: {type(params).__name__} adds field(s) {', '.join(extra)} to {base.__name__}, which the "
+                    f"{base.__name__} step does not read; define a NeuronModel (neurofab.spiking.models) for a new "
+                    "neuron model")
+            return
 
 
 # ----- propagators ---------------------------------------------------------------------------------------------
@@ -324,6 +364,7 @@ def propagators(params: NeuronConfig, dt: float) -> Propagators | EulerPlan | No
     IF/LIF, an :class:`EulerPlan` for Izhikevich/AdEx, ``None`` for the integer accumulator (no time constant).
     ``dt`` must be > 0 and ``t_ref`` a whole number of steps (to within 1 % of a step)."""
     dt = _check_dt(dt)
+    check_builtin(params, "propagators")
     if isinstance(params, IntegerIFConfig):
         return None
     if isinstance(params, IzhikevichConfig | AdExConfig):

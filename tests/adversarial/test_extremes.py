@@ -89,7 +89,7 @@ def test_noise_models_over_time(model):
 
 
 @pytest.mark.parametrize("config", [
-    LIFConfig(tau_m=1e-30), LIFConfig(tau_m=1e6), LIFConfig(tau_m=1e-4, tau_syn_exc=1e-1),
+    LIFConfig(tau_m=1e-30), LIFConfig(tau_m=1.0), LIFConfig(tau_m=1e-4, tau_syn_exc=1e-1),
     LIFConfig(tau_syn_exc=1e-30, tau_syn_inh=1e-30), IFConfig(), IzhikevichConfig(), AdExConfig(),
 ], ids=lambda c: type(c).__name__)
 @pytest.mark.parametrize("dt", [1e-6, 1e-4, 1e-2])

@@ -30,6 +30,6 @@ def test_wrong_dimension_or_unknown_unit_names_the_field():
 
 
 @given(st.floats(min_value=1e-6, max_value=1e3), st.sampled_from(["", "m", "u", "µ", "n"]))
-def test_round_trip_through_strings(value, prefix):
+def test_round_trip_through_strings(value, prefix):  # v_th: a field without an upper bound
     scale = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9}[prefix]
-    assert LIFConfig(tau_m=f"{value!r} {prefix}s").tau_m == pytest.approx(value * scale, rel=1e-12)
+    assert LIFConfig(v_th=f"{value!r} {prefix}V").v_th == pytest.approx(value * scale, rel=1e-12)

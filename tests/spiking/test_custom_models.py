@@ -1,0 +1,253 @@
+"""User-defined neuron models (neurofab.spiking.models): a quadratic IF model defined here, outside the package, runs
+in a Network and in a torch layer and agrees with a reference forward-Euler loop; bad models fail when defined."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from pydantic import Field
+
+from neurofab.core import ConfigError, InputTypeError
+from neurofab.spiking import LIF, LIFConfig, Network, leaky, propagators
+from neurofab.spiking.models import ModelNeurons, NeuronModel
+
+DT = 1e-4
+
+
+class QIF(NeuronModel):
+    """Quadratic integrate-and-fire: τ dV/dt = (V − v_r)(V − v_c)/Δ + R I; V ≥ v_peak → V = v_r."""
+
+    state = ("v = v_r",)
+    equations = ("dv/dt = ((v - v_r) * (v - v_c) / delta + r * I) / tau",)
+    threshold = "v >= v_peak"
+    reset = ("v = v_r",)
+    tau: float = Field(10e-3, gt=0, le=1.0, description="membrane time constant [s]")
+    v_r: float = Field(-65e-3, description="rest and reset potential [V]")
+    v_c: float = Field(-50e-3, description="critical potential [V]")
+    delta: float = Field(10e-3, gt=0, description="voltage scale of the quadratic term [V]")
+    r: float = Field(1e8, gt=0, description="input resistance [Ω]")
+    v_peak: float = Field(0.0, description="spike cut-off [V]")
+
+
+class AdaptiveQIF(NeuronModel):
+    """QIF with a spike-triggered adaptation current u [A] (two state variables, exact decay of u)."""
+
+    state = ("v = v_r", "u = 0")
+    equations = ("dv/dt = ((v - v_r) * (v - v_c) / delta + r * (I - u)) / tau",
+                 "u = u * exp(-dt / tau_u)")
+    threshold = "v >= v_peak"
+    reset = ("v = v_r", "u = u + b")
+    tau: float = Field(10e-3, gt=0, le=1.0, description="membrane time constant [s]")
+    tau_u: float = Field(50e-3, gt=0, le=1.0, description="adaptation time constant [s]")
+    v_r: float = Field(-65e-3, description="rest and reset potential [V]")
+    v_c: float = Field(-50e-3, description="critical potential [V]")
+    delta: float = Field(10e-3, gt=0, description="voltage scale [V]")
+    r: float = Field(1e8, gt=0, description="input resistance [Ω]")
+    v_peak: float = Field(0.0, description="spike cut-off [V]")
+    b: float = Field(20e-12, ge=0, description="adaptation jump per spike [A]")
+
+
+def euler_qif(q: QIF, i_ext: np.ndarray, jumps: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: forward Euler of the QIF, one neuron at a time, in plain Python. ``jumps`` [steps, n] [V]."""
+    steps, n = jumps.shape
+    v_out, spikes = np.zeros((steps, n)), np.zeros((steps, n), dtype=bool)
+    for k in range(n):
+        v = q.v_r
+        for t in range(steps):
+            v = v + dt * ((v - q.v_r) * (v - q.v_c) / q.delta + q.r * i_ext[k]) / q.tau
+            v = v + jumps[t, k]
+            if v >= q.v_peak:
+                v = q.v_r
+                spikes[t, k] = True
+            v_out[t, k] = v
+    return v_out, spikes
+
+
+def test_qif_in_network_matches_reference_euler():
+    q = QIF()
+    amps = np.linspace(0.0, 4e-10, 6)
+    net = Network(dt=DT, seed=0)
+    pop = net.population(6, q)
+    net.dc(pop, torch.from_numpy(amps))
+    sm = net.spike_monitor(pop)
+    vm = net.state_monitor(pop, "v")
+    net.run(0.1)
+    v_ref, s_ref = euler_qif(q, amps, np.zeros((1000, 6)), DT)
+    v_ours = vm.values.numpy() if hasattr(vm, "values") else None
+    assert v_ours is not None
+    np.testing.assert_allclose(v_ours.reshape(1000, 6), v_ref, rtol=0, atol=1e-12)
+    assert net.spike_counts(pop).tolist() == s_ref.sum(0).tolist()
+    assert s_ref.sum() > 10  # the strong drives fire several times
+    assert len(sm.times) == s_ref.sum()
+
+
+def test_qif_spike_input_network_layer_and_reference_agree():
+    q = QIF()
+    gen = torch.Generator().manual_seed(3)
+    steps, n = 600, 4
+    jumps = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.05).double() * 4e-3
+    jumps[0] = 0.0  # a source spike arrives one step (the delay) after it is sent
+    i_ext = np.full(n, 1e-10)
+    v_ref, s_ref = euler_qif(q, i_ext, jumps.numpy(), DT)
+    # network: one spike source per neuron, one-to-one with weight 1 (delta synapse: a jump of 1 V per unit)
+    net = Network(dt=DT, seed=0)
+    pop = net.population(n, q)
+    net.dc(pop, float(i_ext[0]))
+    t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
+    src = net.spike_source(n, t_idx.double() * DT, k_idx)
+    net.connect(src, pop, 4e-3, rule="one_to_one")
+    sm = net.spike_monitor(pop)
+    net.run(steps * DT)
+    steps_net, idx_net = sm.steps.numpy(), sm.indices.numpy()
+    t_ref, k_ref = np.nonzero(s_ref)
+    order = np.lexsort((idx_net, steps_net))
+    assert steps_net[order].tolist() == t_ref.tolist() and idx_net[order].tolist() == k_ref.tolist()
+    np.testing.assert_allclose(net.state(pop).numpy(), v_ref[-1], atol=1e-12)
+    # layer: the same jumps as input (T, batch=1, n), float64
+    layer = ModelNeurons(q, dt=DT, i_ext=float(i_ext[0]))
+    spikes, (v_last,) = layer.run(jumps[:, None, :])
+    assert torch.equal(spikes[:, 0].bool(), torch.from_numpy(s_ref))
+    np.testing.assert_allclose(v_last[0].numpy(), v_ref[-1], atol=1e-12)
+
+
+def test_two_variable_model_state_and_layer():
+    m = AdaptiveQIF()
+    net = Network(dt=DT, seed=0)
+    pop = net.population(3, m)
+    net.dc(pop, torch.tensor([1e-10, 2e-10, 3e-10], dtype=torch.float64))
+    net.run(0.05)
+    u_net = net.state(pop, "u").numpy()
+    assert (u_net > 0).all() or net.spike_counts(pop)[0] == 0
+    assert net.spike_counts(pop)[2] > 0
+    layer = ModelNeurons(m, dt=DT, i_ext=torch.tensor([1e-10, 2e-10, 3e-10], dtype=torch.float64))
+    spikes, (v, u) = layer.run(torch.zeros(500, 1, 3, dtype=torch.float64))
+    assert spikes[:, 0].sum(0).long().tolist() == net.spike_counts(pop).tolist()
+    np.testing.assert_allclose(u[0].numpy(), u_net, rtol=1e-12, atol=1e-24)
+    np.testing.assert_allclose(v[0].numpy(), net.state(pop, "v").numpy(), atol=1e-12)
+    with pytest.raises(ConfigError, match="has v, u"):
+        net.state(pop, "w")
+    with pytest.raises(ConfigError, match="records 'v'"):
+        net.state_monitor(pop, "w")
+
+
+def test_layer_gradient_through_surrogate():
+    layer = ModelNeurons(QIF(), dt=DT, surrogate="fast_sigmoid", i_ext=2e-10)
+    x = torch.full((300, 2, 3), 1e-4, dtype=torch.float64, requires_grad=True)
+    spikes = layer(x)
+    assert spikes.sum() > 0
+    spikes.sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_layer_inside_spiking_sequential():
+    from neurofab.spiking import SpikingSequential
+
+    torch.manual_seed(0)
+    net = SpikingSequential(torch.nn.Linear(4, 6).double(), ModelNeurons(QIF(), dt=DT, surrogate="fast_sigmoid"),
+                            torch.nn.Linear(6, 2).double())
+    x = torch.rand(200, 3, 4, dtype=torch.float64) * 5e-3
+    out = net(x)
+    assert out.shape == (200, 3, 2)
+    out.sum().backward()
+    assert torch.isfinite(net[0].weight.grad).all()
+    with pytest.raises(Exception, match="NaN"):
+        net(torch.full((5, 1, 4), float("nan"), dtype=torch.float64))
+
+
+def test_model_missing_step_is_a_clear_error():
+    with pytest.raises(ConfigError, match=r"NoStep: a neuron model needs equations"):
+
+        class NoStep(NeuronModel):
+            state = "v = 0"
+            threshold = "v >= 1"
+            reset = ("v = 0",)
+
+
+def test_bad_equations_are_clear_errors():
+    with pytest.raises(ConfigError, match="refers to 'w'"):
+
+        class Unknown(NeuronModel):
+            state = "v = 0"
+            equations = ("dv/dt = -v / tau + w",)
+            threshold = "v >= 1"
+            reset = "v = 0"
+            tau: float = Field(0.01, gt=0, description="[s]")
+
+    with pytest.raises(ConfigError, match="Attribute"):
+
+        class Sneaky(NeuronModel):
+            state = "v = 0"
+            equations = ("dv/dt = v.__class__",)
+            threshold = "v >= 1"
+            reset = "v = 0"
+
+    with pytest.raises(ConfigError, match="not in state"):
+
+        class WrongVar(NeuronModel):
+            state = "v = 0"
+            equations = ("du/dt = 1",)
+            threshold = "v >= 1"
+            reset = "v = 0"
+
+    with pytest.raises(ConfigError, match="cannot name a state variable"):
+
+        class Reserved(NeuronModel):
+            state = ("I = 0",)
+            equations = ("dI/dt = 1",)
+            threshold = "I >= 1"
+            reset = "I = 0"
+
+    with pytest.raises(ConfigError, match="one comparison"):
+
+        class NoCompare(NeuronModel):
+            state = "v = 0"
+            equations = ("dv/dt = 1",)
+            threshold = "v"
+            reset = "v = 0"
+
+
+def test_parameters_are_validated_with_units():
+    with pytest.raises(ConfigError, match=r"QIF.tau = 20.*\[s\]"):
+        QIF(tau=20)
+    assert QIF(tau="20 ms").tau == pytest.approx(0.02)
+    with pytest.raises(ConfigError, match="in V, the field is in s"):
+        QIF(tau="20 mV")
+
+
+def test_subclass_extra_fields_are_an_error_not_ignored():
+    class LIFWithAdaptation(LIFConfig):
+        tau_a: float = Field(0.1, gt=0, description="adaptation time constant [s]")
+
+    cfg = LIFWithAdaptation()
+    with pytest.raises(ConfigError, match="tau_a.*NeuronModel"):
+        Network(dt=DT).population(3, cfg)
+    with pytest.raises(ConfigError, match="tau_a"):
+        propagators(cfg, DT)
+    with pytest.raises(ConfigError, match="tau_a"):
+        LIF(cfg, dt=1e-3)
+    # a subclass that adds nothing, and the stepped config's dt, are honoured
+    class PlainLIF(LIFConfig):
+        pass
+
+    Network(dt=DT).population(2, PlainLIF())
+    Network(dt=1e-3).population(2, leaky(0.9, 1e-3))
+
+
+def test_other_config_classes_rejected_by_network():
+    with pytest.raises(InputTypeError, match="NeuronModel"):
+        Network(dt=DT).population(2, object())
+
+
+def test_custom_and_builtin_populations_share_a_network():
+    q = QIF()
+    net = Network(dt=DT, seed=1)
+    lif = net.population(10, LIFConfig(v_rest=-50e-3, v_th=-55e-3 + 1e-3, v_reset=-70e-3))
+    qif = net.population(10, q)
+    net.connect(lif, qif, 5e-3, rule="all_to_all")
+    net.run(0.05)
+    assert net.spike_counts(lif).sum() > 0
+    assert net.spike_counts(qif).sum() > 0
+    assert math.isfinite(float(net.state(qif).sum()))
