@@ -128,14 +128,23 @@ class Row:
     def decision(self) -> Literal["inside", "outside", "open"]:
         """Where the judged value lies against the claim, given the run's own resolution.
 
-        With no resolution (one value, or a rule whose band is itself a significance test) this is whether the
-        tolerance holds. Over seeds, ``inside`` needs every seed inside the claim or value ± ``resolve_in`` wholly
-        inside it, ``outside`` needs every seed outside or value ± ``resolve_out`` wholly outside it (and the mean
-        on that side); anything between is ``open`` (inconclusive).
+        A strict ordering whose margin is k × a spread (``A > B + k s.e.``) reproduces beyond the margin, deviates
+        only when the difference is as far the other way, and is ``open`` between. With no resolution (one value, or
+        a band that is itself a significance test) this is whether the tolerance holds. Over seeds, ``inside``
+        needs every seed inside the claim or value ± ``resolve_in`` wholly inside it, ``outside`` needs every seed
+        outside or value ± ``resolve_out`` wholly outside it (and the mean on that side); anything between is
+        ``open`` (inconclusive).
         """
+        t = self.tolerance
+        if isinstance(t, Ordering) and t.op in (">", "<") and self.claim is not None \
+                and isinstance(self.claim.rule, SeedSpread | RunSpread):
+            # "A > B" by more than k s.e.: its margin is the resolution; it deviates only when B ≥ A by as much
+            d = float(t.lhs) - float(t.rhs)
+            if _ordering_inside(t.op, d, d, t.margin):
+                return "inside"
+            return "outside" if _ordering_outside(t.op, d, d, -t.margin) else "open"
         if self.resolve_in <= 0 and self.resolve_out <= 0:
             return "inside" if self.holds else "outside"
-        t = self.tolerance
         seeds = self.per_seed or []
         if isinstance(t, Ordering):
             d, m = float(t.lhs) - float(t.rhs), t.margin

@@ -87,7 +87,7 @@ def test_verdicts_and_counts():
 def test_undeclared_deviation_and_stale_declaration_fail():
     r = Report("demo", "d", "p", claims=CLAIMS)
     r.judge("energy", 1.2)                                  # rounds to 1.2 ≠ 0.9
-    r.judge("order", lhs=[0.9, 0.8, 0.85], rhs=[0.86, 0.84, 0.84])   # not above by 2 s.e.
+    r.judge("order", lhs=[0.80, 0.81, 0.79], rhs=[0.90, 0.92, 0.91])   # B above A by more than 2 s.e.
     r.judge("acc", [97.5, 97.7, 97.4])                     # a declared deviation that now holds
     r.finish()
     v = [row.verdict for row in r.rows if row.kind == "claim"]
@@ -192,3 +192,9 @@ def test_a_claim_that_holds_on_every_seed_is_decided():
     assert r.judge("bound", lhs=[75, 80, 76, 80], rhs=[75, 78, 76, 80]).verdict == "reproduces"
     r = Report("demo", "d", "p", claims=SEEDED)
     assert r.judge("level", [89.2, 90.9, 89.5]).verdict == "reproduces"   # every seed inside 90 ± 1
+
+
+def test_a_spread_ordering_not_above_its_margin_is_inconclusive():
+    r = Report("demo", "d", "p", claims=CLAIMS)
+    row = r.judge("order", lhs=[0.9, 0.8, 0.85], rhs=[0.86, 0.84, 0.84])   # mean above, not by 2 s.e.
+    assert row.verdict == "inconclusive" and not row.failed
