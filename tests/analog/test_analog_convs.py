@@ -71,7 +71,8 @@ def test_inference_conv_unprogrammed_equals_torch(cls, kwargs, shape):
 
     torch.manual_seed(1)
     ref = cls(3, 4, **kwargs)
-    inf = convert_to_inference(nn.Sequential(ref), InferenceConfig(tile=InferenceTileConfig(forward=IOConfig.perfect())))
+    exact = InferenceConfig(tile=InferenceTileConfig(forward=IOConfig.perfect()))
+    inf = convert_to_inference(nn.Sequential(ref), exact)
     assert isinstance(inf[0], InferenceConv) and inf.conversion_report.converted == ["0"]
     inf.eval()
     x = torch.randn(*shape)
