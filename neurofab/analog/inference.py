@@ -158,6 +158,9 @@ class InferenceLinear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.in_features:
             raise ShapeError(f"InferenceLinear: expected {self.in_features} input features, got shape {tuple(x.shape)}")
+        if x.device != self.weight.device:
+            raise InputTypeError(f"InferenceLinear: input on {x.device} but its weights on {self.weight.device}; "
+                                 "move the model or the input with .to(device)")
         if self.training and x.numel() and not _finite(x):  # evaluation: forward_mvm checks as its DAC reads x
             raise NumericalError("InferenceLinear: input contains NaN or inf")
         lead = x.shape[:-1]

@@ -101,6 +101,10 @@ class AnalogLayer(nn.Module):
         self._pending.append((x, d))
 
     def _mvm(self, x: torch.Tensor) -> torch.Tensor:
+        weights = self.tiles.tiles[0].array.w
+        if x.device != weights.device:
+            raise InputTypeError(f"{type(self).__name__}: input on {x.device} but its tiles on {weights.device}; "
+                                 "move the model or the input with .to(device)")
         if torch.is_grad_enabled() and (x.requires_grad or self.analog_handle.requires_grad):
             return _AnalogMVM.apply(self.analog_handle, x, self)
         return self.tiles(x)

@@ -48,6 +48,7 @@ from neurofab.core import (
     recording,
     seed_from,
 )
+from neurofab.core.backend import use_compiled
 from neurofab.crossbar import inference_kernels as kern
 from neurofab.crossbar.drift import DriftCompensationKind, compensation_factor, probe_inputs, probe_readout
 from neurofab.crossbar.io import IOConfig
@@ -188,7 +189,7 @@ def _record(y: torch.Tensor, passes: int, w: torch.Tensor, io: IOConfig) -> torc
 
 def _compiled_ok(w: torch.Tensor, x: torch.Tensor, io: IOConfig) -> bool:
     return (
-        not io.is_perfect and x.device.type == "cpu" and w.device.type == "cpu"
+        not io.is_perfect and use_compiled(x, w)
         and x.dtype == torch.float32 and w.dtype == torch.float32
         and io.inp_step > 0 and io.inp_noise == 0 and not io.inp_sto_round and not io.out_sto_round
         and io.w_noise == 0 and not x.requires_grad
