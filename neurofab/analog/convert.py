@@ -97,7 +97,7 @@ def _convert_model(model: nn.Module, make: Callable[[nn.Module, int], nn.Module]
         if blocked:
             new = copy.deepcopy(model)
         else:
-            new = make(model, child_seeds(seed, 1)[0])
+            new = _placed_like(make(model, child_seeds(seed, 1)[0]), model)
             report.converted.append(type(model).__name__)
         new.conversion_report = report  # type: ignore[assignment]
         return new
@@ -113,10 +113,18 @@ def _convert_model(model: nn.Module, make: Callable[[nn.Module, int], nn.Module]
         *path, last = name.split(".")
         for part in path:
             parent = getattr(parent, part)
-        setattr(parent, last, make(module, s))
+        setattr(parent, last, _placed_like(make(module, s), module))
         report.converted.append(name)
     model.conversion_report = report  # type: ignore[assignment]
     return model
+
+
+def _placed_like(new: nn.Module, old: nn.Module) -> nn.Module:
+    """``new`` on the device and in the floating dtype of ``old``'s parameters (the copy runs where the source did)."""
+    p = next(old.parameters(), None)
+    if p is None:
+        return new
+    return new.to(device=p.device, dtype=p.dtype) if p.dtype.is_floating_point else new.to(p.device)
 
 
 def convert_to_analog(model: nn.Module, config: TileConfig | None = None, seed: int = 0,
