@@ -7,7 +7,7 @@ from neurofab.analog.attention import (
     TinyTransformer,
     set_attention_bits,
 )
-from neurofab.analog.convert import convert_to_analog
+from neurofab.analog.convert import convert_to_analog, convert_to_digital
 from neurofab.analog.decomposition import (
     NMFDecomposition,
     StreamingBatchPCA,
@@ -136,6 +136,7 @@ __all__ = [
     "calibrate_input_ranges",
     "clip_input_range",
     "convert_to_analog",
+    "convert_to_digital",
     "convert_to_inference",
     "decomposition_flops",
     "decomposition_memory",

@@ -11,6 +11,10 @@ What maps where (training layer · inference layer):
 - ``nn.MultiheadAttention`` → :class:`AnalogMultiheadAttention` · :class:`InferenceMultiheadAttention` (q, k, v and
   output projections on tiles).
 
+:func:`convert_to_digital` goes back: every analog or inference layer becomes its torch layer holding the weights
+a read sees now (analog) or the reference weights (inference), e.g. to deploy an analog-trained model on inference
+tiles (``convert_to_inference(convert_to_digital(trained))``).
+
 Normalisation and lookup tables stay digital by design (as in aihwkit). Layers with a weight matrix that cannot
 map (bilinear, grouped or non-zero-padded convolutions, LSTM projections, attention with add_bias_kv, other
 recurrent kinds) raise :class:`ConfigError` naming each and why, unless ``unsupported="digital"`` leaves them
@@ -35,13 +39,14 @@ from neurofab.analog.layers import (
     AnalogConvTranspose2d,
     AnalogConvTranspose3d,
     AnalogLinear,
+    _AnalogConvNd,
 )
-from neurofab.analog.multihead import attention_from_torch
-from neurofab.analog.recurrent import recurrent_from_torch
+from neurofab.analog.multihead import _Multihead, attention_from_torch
+from neurofab.analog.recurrent import _Recurrent, recurrent_from_torch
 from neurofab.core import ConfigError, InputTypeError, child_seeds
 from neurofab.crossbar import TileConfig
 
-__all__ = ["convert_to_analog", "convert_to_inference_model", "unsupported_reason"]
+__all__ = ["convert_to_analog", "convert_to_digital", "convert_to_inference_model", "unsupported_reason"]
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
@@ -195,3 +200,108 @@ def _to_inference(module: nn.Module, config: InferenceConfig, seed: int) -> nn.M
         if module.bias is not None:
             new.bias.copy_(module.bias.detach())
     return new
+
+
+def _linear_weights(lin: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(W, b) of an analog or inference linear layer as a digital layer computing the same map would hold them
+    (an inference layer's learned output scale and offset folded in; its input range clipping is not kept)."""
+    if isinstance(lin, AnalogLinear):
+        return lin.get_weights().detach(), None if lin.bias is None else lin.bias.detach()
+    w = lin.weight.detach()
+    b = None if lin.bias is None else lin.bias.detach()
+    if getattr(lin, "out_scale", None) is not None:
+        w = w * lin.out_scale.detach()[:, None]
+        b = lin.out_offset.detach() + (0 if b is None else b)
+    return w, b
+
+
+def _to_digital(module: nn.Module) -> nn.Module | None:
+    """The torch layer equivalent to an analog or inference layer (None: not one)."""
+    if not isinstance(module, AnalogLinear | InferenceLinear | _AnalogConvNd | InferenceConv | _Recurrent | _Multihead):
+        return None
+    first = next(module.parameters(), None)
+    dev = dict(device=first.device, dtype=first.dtype) if first is not None else {}
+    if isinstance(module, AnalogLinear | InferenceLinear):
+        w, b = _linear_weights(module)
+        new = nn.Linear(module.in_features, module.out_features, b is not None)
+    elif isinstance(module, _AnalogConvNd | InferenceConv):
+        d, transposed = module.dims, module.transposed
+        kwargs = dict(stride=module.stride, padding=module.padding, dilation=module.dilation)
+        if transposed:
+            cls = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[d - 1]
+            kwargs["output_padding"] = module.output_padding
+        else:
+            cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[d - 1]
+        if isinstance(module, InferenceConv):
+            matrix, b = _linear_weights(module.linear)
+        else:
+            matrix, b = module.get_weights().detach(), None if module.bias is None else module.bias.detach()
+        new = cls(module.in_channels, module.out_channels, module.kernel_size, bias=b is not None, **kwargs)
+        w = matrix.reshape(module.out_channels, module.in_channels, *module.kernel_size)
+        if transposed:
+            w = w.flip(tuple(range(2, w.ndim))).transpose(0, 1)
+    elif isinstance(module, _Recurrent):
+        kind = {"LSTM": nn.LSTM, "GRU": nn.GRU}.get(module.mode, nn.RNN)
+        extra = {"nonlinearity": module.nonlinearity} if kind is nn.RNN else {}
+        new = kind(module.input_size, module.hidden_size, module.num_layers, bias=module.bias,
+                   batch_first=module.batch_first, dropout=module.dropout, bidirectional=module.bidirectional,
+                   **extra)
+        with torch.no_grad():
+            for layer in range(module.num_layers):
+                for direction in range(module.num_directions):
+                    sfx = f"l{layer}" + ("_reverse" if direction else "")
+                    cell = module.cell(layer, direction)
+                    for part in ("ih", "hh"):
+                        w, b = _linear_weights(getattr(cell, part))
+                        getattr(new, f"weight_{part}_{sfx}").copy_(w)
+                        if b is not None:
+                            getattr(new, f"bias_{part}_{sfx}").copy_(b)
+        return new.to(**dev)
+    else:  # multi-head attention
+        parts = [_linear_weights(p) for p in (module.q_proj, module.k_proj, module.v_proj, module.out_proj)]
+        bias = parts[0][1] is not None
+        new = nn.MultiheadAttention(module.embed_dim, module.num_heads, module.dropout, bias, kdim=module.kdim,
+                                    vdim=module.vdim, batch_first=module.batch_first)
+        with torch.no_grad():
+            if new._qkv_same_embed_dim:
+                new.in_proj_weight.copy_(torch.cat([w for w, _ in parts[:3]]))
+            else:
+                for name, (w, _) in zip(("q_proj_weight", "k_proj_weight", "v_proj_weight"), parts[:3]):
+                    getattr(new, name).copy_(w)
+            if bias:
+                new.in_proj_bias.copy_(torch.cat([b for _, b in parts[:3]]))
+                new.out_proj.bias.copy_(parts[3][1])
+            new.out_proj.weight.copy_(parts[3][0])
+        return new.to(**dev)
+    with torch.no_grad():
+        new.weight.copy_(w)
+        if b is not None:
+            new.bias.copy_(b)
+    return new.to(**dev)
+
+
+def convert_to_digital(model: nn.Module) -> nn.Module:
+    """A deep copy of ``model`` with every analog and inference layer replaced by its torch layer (module docstring);
+    everything else (normalisation, activations, digital layers) copied as it is."""
+    if not isinstance(model, nn.Module):
+        raise InputTypeError(f"convert_to_digital: expected an nn.Module, got {type(model).__name__}")
+    top = _to_digital(model)
+    if top is not None:
+        return top
+    model = copy.deepcopy(model)
+    swaps = []
+
+    def visit(module: nn.Module, prefix: str) -> None:
+        for name, child in module.named_children():
+            new = _to_digital(child)
+            if new is not None:
+                swaps.append((module, name, new))
+            else:
+                visit(child, f"{prefix}{name}.")
+
+    visit(model, "")
+    for parent, name, new in swaps:
+        setattr(parent, name, new)
+    if hasattr(model, "conversion_report"):
+        del model.conversion_report
+    return model

@@ -235,3 +235,23 @@ def test_recurrent_and_attention_bad_input():
     with pytest.raises(ShapeError, match="key_padding_mask"):
         mha(torch.randn(3, 2, 4), torch.randn(3, 2, 4), torch.randn(3, 2, 4), key_padding_mask=torch.zeros(2, 4))
     assert isinstance(InferenceLinear(2, 2), nn.Module)
+
+
+def test_convert_to_digital_inverts_both_conversions():
+    from neurofab.analog import convert_to_digital
+
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Conv1d(2, 3, 3), nn.ConvTranspose1d(3, 6, 2, stride=2), nn.BatchNorm1d(6))
+    tokens = torch.randint(0, 10, (2, 7))
+    x = torch.randn(2, 2, 9)
+    tagger = _Tagger()
+    exact = InferenceConfig(tile=InferenceTileConfig(forward=IOConfig.perfect()))
+    for net, inp in ((model, x), (tagger, tokens)):
+        net.eval()
+        for twin in (convert_to_analog(net, IDEAL), convert_to_inference(net, exact)):
+            back = convert_to_digital(twin).eval()
+            assert not any(isinstance(m, AnalogLinear | InferenceLinear) for m in back.modules())
+            assert [type(m) for m in back.modules()] == [type(m) for m in net.modules()]
+            torch.testing.assert_close(back(inp), net(inp), atol=1e-5, rtol=1e-5)
+    lstm = convert_to_digital(AnalogLSTM(3, 4, num_layers=2, bidirectional=True, config=IDEAL, seed=3))
+    assert isinstance(lstm, nn.LSTM) and lstm.bidirectional and lstm.num_layers == 2
