@@ -87,11 +87,11 @@ def pulse_train_parameters(
     d_amax = d_amax.to(dtype)
     n = x_amax.shape[0]
     if up.fixed_bl or up.update_bl_management or dw_min * up.desired_bl >= lr:
-        bl = torch.full((n,), float(up.desired_bl), dtype=dtype)
-        a = torch.full((n,), (lr / (dw_min * up.desired_bl)) ** 0.5, dtype=dtype)
+        bl = torch.full((n,), float(up.desired_bl), dtype=dtype, device=x_amax.device)
+        a = torch.full((n,), (lr / (dw_min * up.desired_bl)) ** 0.5, dtype=dtype, device=x_amax.device)
     else:
-        bl = torch.full((n,), float(max(int(np.ceil(lr / dw_min)), 1)), dtype=dtype)
-        a = torch.ones(n, dtype=dtype)
+        bl = torch.full((n,), float(max(int(np.ceil(lr / dw_min)), 1)), dtype=dtype, device=x_amax.device)
+        a = torch.ones(n, dtype=dtype, device=x_amax.device)
     b = a.clone()
     valid = (x_amax > 0) & (d_amax > 0) & (lr > 0)
     if up.update_bl_management or up.update_management:
