@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from neurofab.analog import (
     AnalogConv1d,
+    AnalogConv2d,
     AnalogConv3d,
     AnalogConvTranspose1d,
     AnalogConvTranspose2d,
@@ -109,3 +112,33 @@ def test_bad_conv_arguments_and_inputs_raise():
     left = convert_to_analog(nn.Sequential(nn.Conv1d(4, 4, 3, groups=2), nn.Conv1d(4, 2, 1)), unsupported="digital")
     assert isinstance(left[0], nn.Conv1d) and isinstance(left[1], AnalogConv1d)
     assert left.conversion_report.left_digital == ["0"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(dims=st.integers(1, 3), k=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 2), dl=st.integers(1, 2),
+       a=st.integers(0, 2), n=st.integers(1, 4), transposed=st.booleans())
+def test_any_geometry_matches_torch(dims, k, s, p, dl, a, n, transposed):
+    """Any kernel, stride, padding, dilation and output padding torch accepts gives torch's output; what torch
+    refuses — or maps to an empty output — we refuse with a ConfigError or ShapeError."""
+    if transposed:
+        cls = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1]
+        ours = (AnalogConvTranspose1d, AnalogConvTranspose2d, AnalogConvTranspose3d)[dims - 1]
+        kwargs = dict(stride=s, padding=p, output_padding=a, dilation=dl)
+    else:
+        cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
+        ours = (AnalogConv1d, AnalogConv2d, AnalogConv3d)[dims - 1]
+        kwargs = dict(stride=s, padding=p, dilation=dl)
+    x = torch.randn(2, 2, *([n] * dims), generator=torch.Generator().manual_seed(n))
+    torch.manual_seed(k)
+    ref = cls(2, 3, k, **kwargs)
+    try:
+        y = ref(x)
+        empty = y.numel() == 0
+    except (RuntimeError, ValueError):
+        empty = True
+    if empty:
+        with pytest.raises((ConfigError, ShapeError)):
+            ours(2, 3, k, **kwargs, config=TileConfig.ideal())(x)
+        return
+    ana = convert_to_analog(ref, TileConfig.ideal())
+    torch.testing.assert_close(ana(x), y, atol=1e-5, rtol=1e-5)
