@@ -132,9 +132,31 @@ class AnalogLayer(nn.Module):
     def discard_update(self) -> None:
         self._pending = []
 
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors) -> None:
         self._pending = []
-        super()._load_from_state_dict(*args, **kwargs)
+        self._check_checkpoint(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
+
+    def _check_checkpoint(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Refuse, before this layer loads anything, a checkpoint whose tiles were saved with another device model, tile
+        grid or layer size: loading it (even with ``strict=False``) would leave the tiles half-programmed."""
+        mine = {k: v for k, v in self.tiles.state_dict().items() if isinstance(v, torch.Tensor)}
+        head = prefix + "tiles."
+        theirs = {k[len(head):]: v for k, v in state_dict.items() if k.startswith(head) and isinstance(v, torch.Tensor)}
+        if not theirs:
+            return
+        name = f"{type(self).__name__} {prefix[:-1]!r}" if prefix else type(self).__name__
+        advice = ("it was saved with another device model, tile grid or layer size — build the layer with the "
+                  "sizes and TileConfig it was trained with")
+        if set(theirs) != set(mine):
+            only_there, only_here = sorted(set(theirs) - set(mine)), sorted(set(mine) - set(theirs))
+            raise ConfigError(f"{name}: the checkpoint's tiles do not match this layer's (only in the checkpoint: "
+                              f"{only_there[:4]}{' …' * (len(only_there) > 4)}, only here: {only_here[:4]}"
+                              f"{' …' * (len(only_here) > 4)}); {advice}")
+        for k, v in mine.items():
+            if theirs[k].shape != v.shape:
+                raise ConfigError(f"{name}: the checkpoint's tiles.{k} has shape {tuple(theirs[k].shape)}, this "
+                                  f"layer's {tuple(v.shape)}; {advice}")
 
 
 class AnalogLinear(AnalogLayer):

@@ -200,12 +200,22 @@ def test_state_dict_round_trip_of_recurrent_and_attention_layers():
     assert torch.equal(inf_a(x)[0], inf_b(x)[0])
 
 
-def test_mismatched_state_dict_raises():
-    a = AnalogLSTM(3, 4, num_layers=2)
-    with pytest.raises(RuntimeError, match="Missing key"):
-        AnalogLSTM(3, 4, num_layers=3).load_state_dict(a.state_dict())
-    with pytest.raises(RuntimeError, match="size mismatch"):
-        AnalogLSTM(3, 5, num_layers=2).load_state_dict(a.state_dict())
+def test_mismatched_state_dict_raises_before_loading_anything():
+    a = AnalogLSTM(3, 4, num_layers=2, config=TileConfig(device=SoftBounds()))
+    with pytest.raises(RuntimeError, match="Missing key"):  # a layer the checkpoint does not have: torch's check
+        AnalogLSTM(3, 4, num_layers=3, config=TileConfig(device=SoftBounds())).load_state_dict(a.state_dict())
+    other_size = AnalogLSTM(3, 5, num_layers=2, config=TileConfig(device=SoftBounds()))
+    with pytest.raises(ConfigError, match=r"AnalogLinear 'cells.0.ih'.*shape \(16, 3\).*\(20, 3\)"):
+        other_size.load_state_dict(a.state_dict())
+    other_device = AnalogLSTM(3, 4, num_layers=2, config=TileConfig())  # ConstantStep: other device parameters
+    before = other_device.cell(0).ih.get_weights().clone()
+    for strict in (True, False):
+        with pytest.raises(ConfigError, match="another device model"):
+            other_device.load_state_dict(a.state_dict(), strict=strict)
+    assert torch.equal(other_device.cell(0).ih.get_weights(), before)  # nothing was loaded
+    other_grid = AnalogLSTM(3, 4, num_layers=2, config=TileConfig(device=SoftBounds(), max_output_size=8))
+    with pytest.raises(ConfigError, match="tile grid"):
+        other_grid.load_state_dict(a.state_dict())
 
 
 def test_recurrent_and_attention_bad_input():
