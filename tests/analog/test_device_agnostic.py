@@ -35,8 +35,8 @@ def backend(request):
     name = request.param
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    def ctx():
-        return torch_only_mode(True) if name == "cpu-torch-only" else contextlib.nullcontext()
+    def ctx():  # "cpu" runs the compiled kernels even under NEUROFAB_TORCH_ONLY=1
+        return torch_only_mode(name == "cpu-torch-only") if name != "cuda" else contextlib.nullcontext()
 
     yield torch.device("cuda" if name == "cuda" else "cpu"), ctx
     torch.set_num_threads(before)
@@ -77,14 +77,16 @@ def test_deterministic_periphery_and_expected_update_agree_exactly(backend):
     x = torch.randn(64, 30, generator=gen)
     d = torch.randn(64, 20, generator=gen) * 0.1
     io = IOConfig(out_noise=0.0)  # DAC, ADC, noise and bound management: no random draw
-    ref = analog_mvm(w, x, io, torch.Generator().manual_seed(1))
+    with torch_only_mode(False):
+        ref = analog_mvm(w, x, io, torch.Generator().manual_seed(1))
     with ctx():
         got = analog_mvm(w.to(device), x.to(device), io, torch.Generator(device).manual_seed(1))
     assert got.device.type == device.type
     torch.testing.assert_close(got.cpu(), ref, atol=0, rtol=0)
     cfg = TileConfig(device=SoftBounds(dw_min_std=0.0), update=UpdateConfig(mode="expected"))
     tiles = [AnalogTile(20, 30, cfg, seed=3), AnalogTile(20, 30, cfg, seed=3).to(device)]
-    tiles[0].update(x, d, 0.05)
+    with torch_only_mode(False):
+        tiles[0].update(x, d, 0.05)
     with ctx():
         tiles[1].update(x.to(device), d.to(device), 0.05)
     torch.testing.assert_close(tiles[1].get_weights().cpu(), tiles[0].get_weights(), atol=1e-6, rtol=1e-5)
@@ -109,7 +111,7 @@ def _pulsed_changes(device: torch.device, ctx, repeats: int) -> torch.Tensor:
 
 def test_stochastic_pulsed_update_agrees_in_distribution(backend):
     device, ctx = backend
-    ref = _pulsed_changes(torch.device("cpu"), contextlib.nullcontext, 150)
+    ref = _pulsed_changes(torch.device("cpu"), lambda: torch_only_mode(False), 150)
     got = _pulsed_changes(device, ctx, 150)
     with ctx():
         fallback = not use_compiled(torch.zeros(1, device=device))
@@ -123,7 +125,7 @@ def test_read_noise_of_a_programmed_pcm_layer_agrees_in_distribution(backend):
     program(nn.Sequential(layer), seed=4)
     drift_to(nn.Sequential(layer), 3600.0, seed=5)
     x = torch.rand(1, 16, generator=torch.Generator().manual_seed(6)).expand(600, 16).contiguous()
-    with torch.no_grad():
+    with torch.no_grad(), torch_only_mode(False):
         ref = layer(x)
         moved = layer.to(device)
         with ctx():
