@@ -27,6 +27,12 @@ __all__ = ["AnalogMultiheadAttention", "InferenceMultiheadAttention", "attention
 
 
 class _Multihead(nn.Module):
+    #: torch's fused projection parameters do not exist here (four tiles instead): torch's transformer layers read
+    #: these to decide on their fused fast path, which then stays off
+    in_proj_weight = None
+    in_proj_bias = None
+    _qkv_same_embed_dim = False
+
     def __init__(self, embed_dim: int, num_heads: int, dropout: float, bias: bool, kdim: int | None,
                  vdim: int | None, batch_first: bool, make_linear: Callable[[int, int, bool, int], nn.Module],
                  seed: int) -> None:

@@ -265,3 +265,20 @@ def test_convert_to_digital_inverts_both_conversions():
             torch.testing.assert_close(back(inp), net(inp), atol=1e-5, rtol=1e-5)
     lstm = convert_to_digital(AnalogLSTM(3, 4, num_layers=2, bidirectional=True, config=IDEAL, seed=3))
     assert isinstance(lstm, nn.LSTM) and lstm.bidirectional and lstm.num_layers == 2
+
+
+def test_torch_transformer_layers_convert_and_match():
+    """nn.Transformer's layers call their attention with masks and is_causal and probe it for their fused fast
+    path; with the projections on tiles that path stays off and the output is torch's."""
+    torch.manual_seed(5)
+    net = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0)
+    src, tgt = torch.randn(5, 3, 8), torch.randn(4, 3, 8)
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    ana = convert_to_analog(net, IDEAL)
+    assert len(ana.conversion_report.converted) == 7  # 3 attentions + 4 feed-forward linears
+    for mode in ("train", "eval"):
+        getattr(net, mode)()
+        getattr(ana, mode)()
+        with torch.no_grad():
+            torch.testing.assert_close(ana(src, tgt, tgt_mask=mask, tgt_is_causal=True),
+                                       net(src, tgt, tgt_mask=mask, tgt_is_causal=True), atol=1e-5, rtol=1e-5)
