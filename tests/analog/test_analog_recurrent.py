@@ -271,8 +271,8 @@ def test_torch_transformer_layers_convert_and_match():
     """nn.Transformer's layers call their attention with masks and is_causal and probe it for their fused fast
     path; with the projections on tiles that path stays off and the output is torch's."""
     torch.manual_seed(5)
-    net = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0)
-    src, tgt = torch.randn(5, 3, 8), torch.randn(4, 3, 8)
+    net = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True)
+    src, tgt = torch.randn(3, 5, 8), torch.randn(3, 4, 8)
     mask = nn.Transformer.generate_square_subsequent_mask(4)
     ana = convert_to_analog(net, IDEAL)
     assert len(ana.conversion_report.converted) == 7  # 3 attentions + 4 feed-forward linears
