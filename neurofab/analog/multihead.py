@@ -2,7 +2,8 @@
 
 q = W_q x_q + b_q, k = W_k x_k + b_k, v = W_v x_v + b_v on tiles; per head h (d = E / heads):
 A_h = softmax(q_h k_hᵀ / √d + mask), ctx_h = A_h v_h (activation × activation: digital); out = W_o ctx + b_o on a
-tile. torch's fused ``in_proj_weight`` (3E × E) is split into three tiles, so self- and cross-attention (and
+tile. The tiles count their MVMs and conversions in the event ledger, the two digital products count as fp32 MACs.
+torch's fused ``in_proj_weight`` (3E × E) is split into three tiles, so self- and cross-attention (and
 ``kdim``/``vdim`` ≠ E) map alike. :class:`AnalogMultiheadAttention` puts the projections on
 :class:`~neurofab.analog.layers.AnalogLinear` (pulsed training), :class:`InferenceMultiheadAttention` on
 :class:`~neurofab.analog.inference.InferenceLinear` (programmed, drifting conductances).
@@ -20,7 +21,7 @@ from torch import nn
 from neurofab.analog.inference import InferenceConfig, InferenceLinear
 from neurofab.analog.layers import AnalogLinear, _count
 from neurofab.analog.recurrent import copy_linear
-from neurofab.core import ConfigError, InputTypeError, ShapeError, child_seeds
+from neurofab.core import ConfigError, InputTypeError, ShapeError, child_seeds, record, recording
 from neurofab.crossbar import TileConfig
 
 __all__ = ["AnalogMultiheadAttention", "InferenceMultiheadAttention", "attention_from_torch"]
@@ -87,6 +88,8 @@ class _Multihead(nn.Module):
         q = self.q_proj(query).reshape(b, n_q, h, d).transpose(1, 2)
         k = self.k_proj(key).reshape(b, n_k, h, d).transpose(1, 2)
         v = self.v_proj(value).reshape(b, n_k, h, d).transpose(1, 2)
+        if recording():  # the two activation × activation products run digitally
+            record("mac", 2 * b * h * n_q * n_k * d, "fp32")
         scores = (q @ k.transpose(-2, -1)) / math.sqrt(d)  # (B, h, L, S)
         if attn_mask is None and is_causal:
             attn_mask = torch.ones(n_q, n_k, dtype=torch.bool, device=scores.device).triu(1)

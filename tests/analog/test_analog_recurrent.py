@@ -282,3 +282,18 @@ def test_torch_transformer_layers_convert_and_match():
         with torch.no_grad():
             torch.testing.assert_close(ana(src, tgt, tgt_mask=mask, tgt_is_causal=True),
                                        net(src, tgt, tgt_mask=mask, tgt_is_causal=True), atol=1e-5, rtol=1e-5)
+
+
+def test_ledger_counts_tile_mvms_and_digital_attention_products():
+    from neurofab.core import Ledger
+
+    mha = AnalogMultiheadAttention(8, 2, batch_first=True, config=TileConfig(), seed=1)
+    lstm = AnalogLSTM(8, 4, config=TileConfig(), seed=2)
+    q = torch.randn(3, 5, 8)
+    with Ledger() as led, torch.no_grad():
+        mha(q, q, q)
+    assert led.count("mac", "fp32") == 2 * 3 * 2 * 5 * 5 * 4  # q·kᵀ and A·v: B·heads·L·S·head_dim each
+    assert led.count("mvm") >= 4 * 3 * 5  # four projections, one MVM per token each (more with bound management)
+    with Ledger() as led, torch.no_grad():
+        lstm(torch.randn(6, 3, 8))
+    assert led.count("mvm") >= 6 * 3 * 2  # W_ih and W_hh for every step and sample
