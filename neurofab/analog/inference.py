@@ -198,6 +198,8 @@ class InferenceLinear(nn.Module):
         if self.input_range is not None:
             r = self._range(x)
             x = clip_input_range(x, r, self.config.input_range)
+        if self.noise_generator.device != self.weight.device:  # follow the weights (seeded from the old one)
+            self.noise_generator = make_generator(seed_from(self.noise_generator), device=self.weight.device)
         noise = weight_noise(self.weight, hwa, self.config.tile.noise_model, self.noise_generator)
         w = self.weight if noise is None else self.weight + noise
         surrogate = x @ w.T

@@ -164,7 +164,11 @@ def test_every_layer_kind_trains_and_infers_on_the_device(backend):
             opt.step()
         assert ana.head.get_weights().device.type == device.type
         assert float((ana.head.get_weights() - before).abs().max()) > 0
-        inf = convert_to_inference(net, InferenceConfig(), seed=2).to(device).eval()
+        inf = convert_to_inference(net, InferenceConfig(), seed=2).to(device)
+        hwa = torch.optim.SGD(inf.parameters(), lr=0.01)  # hardware-aware training: weight noise, periphery
+        nn.functional.cross_entropy(inf(x.to(device)), y.to(device)).backward()
+        hwa.step()
+        inf.eval()
         program(inf, seed=3)
         drift_to(inf, 86400.0, seed=4)
         out = inf(x.to(device))
