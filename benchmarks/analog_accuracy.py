@@ -12,12 +12,21 @@ standard error: in slow-learning regimes (soft bounds) one seed's difference spr
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
         [--devices soft_bounds,constant_step] [--bound 0.6]
 
+``--suite converted``: a LeNet (Conv2d, BatchNorm, Linear) and a row-by-row LSTM converted whole, trained with
+analog SGD and with Adam, then PCM inference at 1 s / 1 h / 1 day / 1 month with global drift compensation, beside
+aihwkit on the same networks, initial weights and data order (benchmarks/_converted_accuracy.py). Quick default:
+the bundled 8×8 digits, 8 epochs, seeds 0–2; ``--data-set mnist`` uses the MNIST split above.
+
+    PYTHONPATH=$PWD python benchmarks/analog_accuracy.py --suite converted [--epochs 3] [--seeds 3] [--batch 32]
+        [--archs lenet,lstm] [--lrs lenet/sgd=0.05,...] [--repeats 5] [--data-set digits|mnist]
+
 aihwkit's interpreter: ``AIHWKIT_PYTHON`` (default ``/tmp/anchors-aihw/bin/python``); skipped when absent.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -114,26 +123,57 @@ def summary(values: list[float]) -> str:
     return f"{mean:.2f} ± {std:.2f} % ({', '.join(f'{100 * v:.2f}' for v in values)})"
 
 
+def _lrs(text: str) -> dict[str, float]:
+    return {k.strip(): float(v) for k, v in (item.split("=") for item in text.split(","))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--suite", choices=("mlp", "converted"), default="mlp")
+    parser.add_argument("--archs", default="lenet,lstm", help="converted suite: networks")
+    parser.add_argument("--lrs", default="lenet/sgd=0.05,lenet/adam=0.01,lstm/sgd=1.0,lstm/adam=0.05",
+                        help="converted suite: learning rate per network/optimizer")
+    parser.add_argument("--repeats", type=int, default=5, help="converted suite: programmings per seed")
+    parser.add_argument("--data-set", choices=("digits", "mnist"), default="digits", help="converted suite data")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default 10; converted suite 8)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=None, help="batch size (default 64; converted suite 32)")
     parser.add_argument("--devices", default="soft_bounds,constant_step")
     parser.add_argument("--bound", type=float, default=0.6, help="device bounds ±w_max (aihwkit default 0.6)")
     parser.add_argument("--perfect-io", action="store_true", help="perfect periphery both ways, in both simulators")
     parser.add_argument("--data", default=None, help="MNIST folder (default: NEUROFAB_DATA or ../shared/data/mnist)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from neurofab.data import mnist_split
+    from neurofab.data import digits, mnist_split
+
+    converted = args.suite == "converted"
+    args.epochs = args.epochs or (8 if converted else 10)
+    args.batch = args.batch or (32 if converted else 64)
+    if converted and args.data_set == "digits":
+        import _converted_accuracy
+
+        split = digits(flatten=False)
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
+                                args.epochs, args.batch, args.repeats)
+        return
 
     default_root = Path(__file__).resolve().parents[2] / "shared/data/mnist"
     root = args.data or os.environ.get("NEUROFAB_DATA") or str(default_root)
     if not Path(root).exists():
         root = "/work/shared/data/mnist"
     split = mnist_split(root, n_train=8000, seed=0)
+    if converted:
+        import _converted_accuracy
+
+        split = dataclasses.replace(split, x_train=split.x_train.reshape(-1, 1, 28, 28),
+                                    x_test=split.x_test.reshape(-1, 1, 28, 28))
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
+                                args.epochs, args.batch, args.repeats)
+        return
     print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
           f" {args.epochs} epochs, {args.seeds} seeds; bounds ±{args.bound}"
           + ("; perfect IO" if args.perfect_io else ""))

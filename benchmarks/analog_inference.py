@@ -6,6 +6,8 @@ Prints, for batches of 1,000 random inputs (as the peer's anchor script does):
   and with read noise drawn for every MVM vector (``per_mvm``, our default);
 - the same network's plain digital forward pass (the ceiling) and our ratio to it;
 - the time to program the three layers and drift them to 1 day;
+- both read-noise modes again on the torch code that runs on any device (``NEUROFAB_TORCH_ONLY``, forced on
+  CPU), beside the compiled kernels: what the fallback costs;
 - in the same run, IBM aihwkit 1.1 on the same workload (``AIHWKIT_PYTHON``, default
   ``/tmp/anchors-aihw/bin/python``; the workload of /work/shared/anchors/aihwkit_infer.py).
 
@@ -94,8 +96,16 @@ def aihwkit_figures(threads: int, n_batches: int) -> tuple[float, float] | None:
     return float(lines[-2]), float(lines[-1])
 
 
-def neurofab_figures(digital: nn.Module, x: torch.Tensor, mode: str) -> tuple[float, float]:
-    """(samples/s, program+drift seconds) for one read-noise mode (best of a few passes)."""
+def neurofab_figures(digital: nn.Module, x: torch.Tensor, mode: str, torch_only: bool = False) -> tuple[float, float]:
+    """(samples/s, program+drift seconds) for one read-noise mode (best of a few passes); ``torch_only``: the
+    torch code that runs on any device, forced on CPU, instead of the compiled kernels."""
+    from neurofab.core.backend import torch_only_mode
+
+    with torch_only_mode(torch_only):
+        return _neurofab_figures(digital, x, mode)
+
+
+def _neurofab_figures(digital: nn.Module, x: torch.Tensor, mode: str) -> tuple[float, float]:
     from neurofab.analog.inference import InferenceConfig, convert_to_inference, drift_to, program
     from neurofab.crossbar.inference_tile import InferenceTileConfig
     from neurofab.crossbar.noise_models import PCMNoiseModel
@@ -132,6 +142,8 @@ def main() -> None:
                 sps, prog = neurofab_figures(digital, x, mode)
                 best[mode] = max(best.get(mode, 0.0), sps)
                 best[mode + " prog"] = min(best.get(mode + " prog", float("inf")), prog)
+                sps, _ = neurofab_figures(digital, x, mode, torch_only=True)
+                best[mode + " torch"] = max(best.get(mode + " torch", 0.0), sps)
             got = aihwkit_figures(threads, args.batches)
             if got is not None:
                 peer = got if peer is None else (min(peer[0], got[0]), max(peer[1], got[1]))
@@ -141,6 +153,9 @@ def main() -> None:
             print(f"neurofab ({mode} read noise) samples/s: {best[mode]:,.0f}   "
                   f"digital / neurofab: {best['digital'] / best[mode]:.2f}x   "
                   f"program+drift(1 day) s: {best[mode + ' prog']:.3f}")
+        for mode in ("at_drift", "per_mvm"):
+            print(f"neurofab ({mode} read noise, torch fallback as on a GPU, run on CPU) samples/s: "
+                  f"{best[mode + ' torch']:,.0f}   compiled / fallback: {best[mode] / best[mode + ' torch']:.2f}x")
         if peer is None:
             continue
         print(f"aihwkit samples/s: {peer[1]:,.0f}   program+drift(1 day) s: {peer[0]:.3f}")

@@ -1,6 +1,7 @@
 """Analog training throughput: MLP 784-256-128-10 (sigmoid), SoftBounds devices, AnalogSGD, batch 64.
 
-Prints training samples/s for neurofab with per-pulse stochastic updates and with the expected-value update,
+Prints training samples/s for neurofab with per-pulse stochastic updates and with the expected-value update
+(each on the compiled CPU kernels and on the torch fallback that runs on any device, forced on CPU),
 for the same network trained digitally (the ceiling), and — in the same run — for IBM aihwkit 1.1 running the
 same workload (its interpreter from ``AIHWKIT_PYTHON``, default ``/tmp/anchors-aihw/bin/python``). Both use the
 same number of torch threads (``--threads``). The last line is ``ratio vs aihwkit: X`` (per-pulse mode).
@@ -106,15 +107,20 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"MLP 784-256-128-10, SoftBounds, batch 64, {args.threads} thread(s), {args.batches} batches per epoch;")
     print(f"best of {args.rounds} interleaved rounds (the machine is shared: compare ratios from one run)")
+    from neurofab.core.backend import torch_only_mode
+
     models = {
-        "digital": (network(False), False),
-        "expected": (network(True, "expected"), True),
-        "pulsed": (network(True, "stochastic"), True),
+        "digital": (network(False), False, False),
+        "expected": (network(True, "expected"), True, False),
+        "pulsed": (network(True, "stochastic"), True, False),
+        "expected torch": (network(True, "expected"), True, True),
+        "pulsed torch": (network(True, "stochastic"), True, True),
     }
     best: dict[str, float] = {}
     for _ in range(args.rounds):
-        for name, (model, analog) in models.items():
-            best[name] = max(best.get(name, 0.0), samples_per_second(model, analog, args.batches, repeats=1))
+        for name, (model, analog, fallback) in models.items():
+            with torch_only_mode(fallback):
+                best[name] = max(best.get(name, 0.0), samples_per_second(model, analog, args.batches, repeats=1))
         peer = aihwkit_samples_per_second(args.threads, args.batches, 1)
         if peer is not None:
             best["aihwkit"] = max(best.get("aihwkit", 0.0), peer)
@@ -122,6 +128,10 @@ def main() -> None:
     print(f"digital (torch, same network) train samples/s: {digital:,.0f}")
     print(f"neurofab expected-value update train samples/s: {expected:,.0f}")
     print(f"neurofab per-pulse stochastic update train samples/s: {pulsed:,.0f}")
+    for name, compiled in (("expected", expected), ("pulsed", pulsed)):
+        fallback = best[name + " torch"]
+        print(f"neurofab {name} update, torch fallback (as on a GPU, run on CPU) train samples/s: {fallback:,.0f}"
+              f"   compiled / fallback: {compiled / fallback:.2f}x")
     peer = best.get("aihwkit")
     if peer is not None:
         print(f"aihwkit 1.1 train samples/s: {peer:,.0f}")

@@ -7,7 +7,7 @@ from neurofab.analog.attention import (
     TinyTransformer,
     set_attention_bits,
 )
-from neurofab.analog.convert import convert_to_analog
+from neurofab.analog.convert import convert_to_analog, convert_to_digital
 from neurofab.analog.decomposition import (
     NMFDecomposition,
     StreamingBatchPCA,
@@ -44,7 +44,17 @@ from neurofab.analog.inference import (
     reconfigure,
     reset,
 )
-from neurofab.analog.layers import AnalogConv2d, AnalogLayer, AnalogLinear
+from neurofab.analog.layers import (
+    AnalogConv1d,
+    AnalogConv2d,
+    AnalogConv3d,
+    AnalogConvTranspose1d,
+    AnalogConvTranspose2d,
+    AnalogConvTranspose3d,
+    AnalogLayer,
+    AnalogLinear,
+)
+from neurofab.analog.multihead import AnalogMultiheadAttention, InferenceMultiheadAttention
 from neurofab.analog.optim import AnalogSGD, analog_layer_of, apply_analog_updates
 from neurofab.analog.optimizers import (
     DecompositionAlgorithm,
@@ -62,6 +72,14 @@ from neurofab.analog.quantization import (
     quantization_regularizer,
     shared_level_set,
 )
+from neurofab.analog.recurrent import (
+    AnalogGRU,
+    AnalogLSTM,
+    AnalogRNN,
+    InferenceGRU,
+    InferenceLSTM,
+    InferenceRNN,
+)
 from neurofab.analog.shd import (
     PhaseTrajectory,
     shd_config,
@@ -75,9 +93,18 @@ from neurofab.analog.tiki_taka import (
 )
 
 __all__ = [
+    "AnalogConv1d",
     "AnalogConv2d",
+    "AnalogConv3d",
+    "AnalogConvTranspose1d",
+    "AnalogConvTranspose2d",
+    "AnalogConvTranspose3d",
+    "AnalogGRU",
+    "AnalogLSTM",
     "AnalogLayer",
     "AnalogLinear",
+    "AnalogMultiheadAttention",
+    "AnalogRNN",
     "AnalogSGD",
     "ConversionReport",
     "DecompositionAlgorithm",
@@ -86,7 +113,11 @@ __all__ = [
     "HWAConfig",
     "InferenceConfig",
     "InferenceConv",
+    "InferenceGRU",
+    "InferenceLSTM",
     "InferenceLinear",
+    "InferenceMultiheadAttention",
+    "InferenceRNN",
     "InputRangeConfig",
     "LevelSet",
     "MonteCarloResult",
@@ -105,6 +136,7 @@ __all__ = [
     "calibrate_input_ranges",
     "clip_input_range",
     "convert_to_analog",
+    "convert_to_digital",
     "convert_to_inference",
     "decomposition_flops",
     "decomposition_memory",

@@ -4,6 +4,12 @@ A convolution with C_in input channels and kernel k₁×…×k_d is one (C_out �
 :func:`patches` cuts the zero-padded input into patch rows (N·Πout, C_in·Πk) in the order of ``weight.reshape(
 C_out, -1)``, and :func:`unpatch` folds the products back to (N, C_out, out₁, …, out_d). Only groups = 1 and zero
 padding, as on a crossbar that stores one weight matrix.
+
+A transposed convolution (stride s, padding p, output padding a, dilation d) is the ordinary convolution, with
+stride 1 and dilation d, of the input with s − 1 zeros inserted between its samples and padded by d(k − 1) − p
+before and d(k − 1) − p + a after (cropped where that is negative), under the kernel flipped in space with its
+channel axes swapped: :func:`transposed_patches` builds those patches and :func:`transposed_matrix` that matrix
+(C_out × C_in·Πk) from a ``ConvTranspose`` weight (C_in, C_out, *k). Output extent: (n − 1)s − 2p + d(k − 1) + a + 1.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import torch.nn.functional as F
 
 from neurofab.core import ShapeError
 
-__all__ = ["output_size", "patches", "unpatch"]
+__all__ = ["output_size", "patches", "transposed_matrix", "transposed_patches", "unpatch"]
 
 
 def output_size(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
@@ -55,3 +61,38 @@ def unpatch(y: torch.Tensor, n: int, out: tuple[int, ...]) -> torch.Tensor:
     """Fold products (N·Πout, C_out) back to (N, C_out, *out)."""
     c_out = y.shape[-1]
     return y.reshape(n, *out, c_out).movedim(-1, 1).contiguous()
+
+
+def transposed_matrix(weight: torch.Tensor) -> torch.Tensor:
+    """The (C_out × C_in·Πk) matrix of a transposed convolution's weight (C_in, C_out, *k): kernel flipped in space,
+    channel axes swapped, so that :func:`transposed_patches` rows times its transpose give the transposed conv."""
+    spatial = tuple(range(2, weight.ndim))
+    return weight.transpose(0, 1).flip(spatial).reshape(weight.shape[1], -1)
+
+
+def transposed_patches(x: torch.Tensor, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+                       output_padding: tuple[int, ...], dilation: tuple[int, ...]
+                       ) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """(patch rows (N·Πout, C·Πk), output spatial size) of a transposed convolution of ``x`` (N, C, *spatial)."""
+    d = len(kernel)
+    if x.ndim != d + 2:
+        raise ShapeError(f"a {d}-d transposed convolution expects (N, C, {'×'.join('·' * d)}) input, "
+                         f"got {tuple(x.shape)}")
+    size = tuple(x.shape[2:])
+    out = tuple((n - 1) * s - 2 * p + dl * (k - 1) + a + 1
+                for n, k, s, p, a, dl in zip(size, kernel, stride, padding, output_padding, dilation))
+    if any(o < 1 for o in out):
+        raise ShapeError(f"transposed convolution of spatial size {size} with kernel {kernel}, stride {stride} "
+                         f"and padding {padding} has no output")
+    if any(s > 1 for s in stride):  # s − 1 zeros between samples
+        spread = x.new_zeros(*x.shape[:2], *((n - 1) * s + 1 for n, s in zip(size, stride)))
+        spread[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
+        x = spread
+    pads = []
+    for k, p, a, dl in reversed(list(zip(kernel, padding, output_padding, dilation))):
+        edge = dl * (k - 1) - p
+        pads += [edge, edge + a]  # negative entries crop
+    x = F.pad(x, pads)
+    rows, got = patches(x, kernel, (1,) * d, (0,) * d, dilation)
+    assert got == out
+    return rows, out

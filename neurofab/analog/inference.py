@@ -1,8 +1,10 @@
 """Analog inference over time for whole models: program → drift → read, with Monte Carlo repeats.
 
 ``convert_to_inference(model, config)`` copies a model with every ``nn.Linear`` replaced by an
-:class:`InferenceLinear` and every convolution by an :class:`InferenceConv` (patches through one
-``InferenceLinear``): digital reference weights (trainable, for hardware-aware training) plus an
+:class:`InferenceLinear`, every convolution (and transposed convolution) by an :class:`InferenceConv` (patches
+through one ``InferenceLinear``), recurrent layers and multi-head attention by twins whose matrices are
+``InferenceLinear`` layers (:mod:`neurofab.analog.recurrent`, :mod:`neurofab.analog.multihead`). Each
+``InferenceLinear`` holds digital reference weights (trainable, for hardware-aware training) plus an
 :class:`~neurofab.crossbar.inference_tile.InferenceTile` that holds their programmed, drifted conductances.
 
 - training mode: hardware-aware forward (:mod:`neurofab.analog.hwa`): weight noise, the periphery with a
@@ -29,7 +31,7 @@ import torch
 from pydantic import Field, model_validator
 from torch import nn
 
-from neurofab.analog.conv_patches import patches, unpatch
+from neurofab.analog.conv_patches import patches, transposed_matrix, transposed_patches, unpatch
 from neurofab.analog.hwa import HWAConfig, InputRangeConfig, clip_input_range, straight_through, weight_noise
 from neurofab.core import (
     Config,
@@ -157,6 +159,9 @@ class InferenceLinear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.in_features:
             raise ShapeError(f"InferenceLinear: expected {self.in_features} input features, got shape {tuple(x.shape)}")
+        if x.device != self.weight.device:
+            raise InputTypeError(f"InferenceLinear: input on {x.device} but its weights on {self.weight.device}; "
+                                 "move the model or the input with .to(device)")
         if self.training and x.numel() and not _finite(x):  # evaluation: forward_mvm checks as its DAC reads x
             raise NumericalError("InferenceLinear: input contains NaN or inf")
         lead = x.shape[:-1]
@@ -194,6 +199,8 @@ class InferenceLinear(nn.Module):
         if self.input_range is not None:
             r = self._range(x)
             x = clip_input_range(x, r, self.config.input_range)
+        if self.noise_generator.device != self.weight.device:  # follow the weights (seeded from the old one)
+            self.noise_generator = make_generator(seed_from(self.noise_generator), device=self.weight.device)
         noise = weight_noise(self.weight, hwa, self.config.tile.noise_model, self.noise_generator)
         w = self.weight if noise is None else self.weight + noise
         surrogate = x @ w.T
@@ -258,21 +265,27 @@ def inference_layers(model: nn.Module) -> list[InferenceLinear]:
 
 
 class InferenceConv(nn.Module):
-    """A 1-, 2- or 3-d convolution whose (C_out × C_in·Πk) weight matrix is one :class:`InferenceLinear`, applied
-    to every patch of the input (im2col, :mod:`neurofab.analog.conv_patches`): each patch is one MVM on the tile.
+    """A 1-, 2- or 3-d convolution (or transposed convolution) whose (C_out × C_in·Πk) weight matrix is one
+    :class:`InferenceLinear`, applied to every patch of the input (im2col, :mod:`neurofab.analog.conv_patches`):
+    each patch is one MVM on the tile.
     Its ``linear`` is an ordinary inference layer, so program / drift_to / reset / Monte Carlo see it."""
 
-    def __init__(self, conv: nn.Conv1d | nn.Conv2d | nn.Conv3d, config: InferenceConfig, seed: int = 0) -> None:
+    def __init__(self, conv: nn.Module, config: InferenceConfig, seed: int = 0) -> None:
         super().__init__()
+        if not isinstance(conv, nn.modules.conv._ConvNd):
+            raise InputTypeError(f"InferenceConv: expected a torch convolution, got {type(conv).__name__}")
         if conv.groups != 1 or conv.padding_mode != "zeros" or isinstance(conv.padding, str):
             raise ConfigError(f"{type(conv).__name__} with groups={conv.groups}, padding={conv.padding!r}, "
                               f"padding_mode={conv.padding_mode!r}: only groups=1 and numeric zero padding map onto "
                               "one weight matrix")
         self.dims = conv.weight.ndim - 2
+        self.transposed = bool(conv.transposed)
         self.kernel_size, self.stride = tuple(conv.kernel_size), tuple(conv.stride)
         self.padding, self.dilation = tuple(conv.padding), tuple(conv.dilation)
+        self.output_padding = tuple(conv.output_padding)
         self.in_channels, self.out_channels = conv.in_channels, conv.out_channels
-        matrix = conv.weight.detach().reshape(conv.out_channels, -1)
+        w = conv.weight.detach()
+        matrix = transposed_matrix(w) if self.transposed else w.reshape(conv.out_channels, -1)
         self.linear = InferenceLinear(matrix.shape[1], matrix.shape[0], conv.bias is not None, config, seed=seed)
         with torch.no_grad():
             self.linear.weight.copy_(matrix)
@@ -281,21 +294,19 @@ class InferenceConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != self.dims + 2 or x.shape[1] != self.in_channels:
-            raise ShapeError(f"InferenceConv{self.dims}d: expected (N, {self.in_channels}, …) with {self.dims} "
-                             f"spatial dimension(s), got {tuple(x.shape)}")
-        rows, out = patches(x, self.kernel_size, self.stride, self.padding, self.dilation)
+            kind = f"InferenceConv{'Transpose' if self.transposed else ''}{self.dims}d"
+            raise ShapeError(f"{kind}: expected (N, {self.in_channels}, …) with {self.dims} spatial dimension(s), "
+                             f"got {tuple(x.shape)}")
+        if self.transposed:
+            rows, out = transposed_patches(x, self.kernel_size, self.stride, self.padding, self.output_padding,
+                                           self.dilation)
+        else:
+            rows, out = patches(x, self.kernel_size, self.stride, self.padding, self.dilation)
         return unpatch(self.linear(rows), x.shape[0], out)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, dilation={self.dilation}")
-
-
-#: layers with a weight matrix that have no inference tile mapping yet: refused unless left digital on purpose
-UNSUPPORTED = (nn.RNNBase, nn.MultiheadAttention, nn.Bilinear, nn.ConvTranspose1d, nn.ConvTranspose2d,
-               nn.ConvTranspose3d)
-#: layers that stay digital by design (as in aihwkit): normalisation and lookup tables
-DIGITAL_BY_DESIGN = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.Embedding, nn.EmbeddingBag)
 
 
 @dataclass
@@ -313,57 +324,19 @@ class ConversionReport:
 
 def convert_to_inference(model: nn.Module, config: InferenceConfig | None = None, seed: int = 0,
                          unsupported: str = "error") -> nn.Module:
-    """A deep copy of ``model`` with every ``nn.Linear`` (and subclass) replaced by an :class:`InferenceLinear`
-    and every ``nn.Conv1d/2d/3d`` by an :class:`InferenceConv` (weights kept).
+    """A deep copy of ``model`` with every layer that has a weight matrix on inference tiles (weights kept):
+    ``nn.Linear`` → :class:`InferenceLinear`; ``nn.Conv1d/2d/3d`` and ``nn.ConvTranspose1d/2d/3d`` →
+    :class:`InferenceConv`; ``nn.RNN/LSTM/GRU`` → ``InferenceRNN/LSTM/GRU`` and ``nn.MultiheadAttention`` →
+    ``InferenceMultiheadAttention``, whose matrices are :class:`InferenceLinear` layers.
 
-    Layers with a weight matrix that have no tile mapping (recurrent layers, ``nn.MultiheadAttention``'s fused
-    projections, transposed convolutions, bilinear) raise :class:`ConfigError` naming them, unless
-    ``unsupported="digital"`` leaves them digital on purpose. Normalisation and embedding layers stay digital by
-    design. The copy's ``conversion_report`` (:class:`ConversionReport`) lists what went where.
+    Layers with a weight matrix that cannot map (bilinear, grouped convolutions, LSTM projections, …) raise
+    :class:`ConfigError` naming them, unless ``unsupported="digital"`` leaves them digital on purpose.
+    Normalisation and embedding layers stay digital by design. The copy's ``conversion_report``
+    (:class:`ConversionReport`) lists what went where (:mod:`neurofab.analog.convert`).
     """
-    if not isinstance(model, nn.Module):
-        raise InputTypeError(f"convert_to_inference: expected an nn.Module, got {type(model).__name__}")
-    if unsupported not in ("error", "digital"):
-        raise ConfigError(f"convert_to_inference: unsupported = {unsupported!r}: must be 'error' or 'digital'")
-    config = InferenceConfig() if config is None else config
-    blocked = [name or type(model).__name__ for name, m in model.named_modules() if isinstance(m, UNSUPPORTED)]
-    if blocked and unsupported == "error":
-        raise ConfigError(f"convert_to_inference: {blocked} have weight matrices with no inference tile mapping; "
-                          "pass unsupported='digital' to leave them digital")
-    model = copy.deepcopy(model)
-    report = ConversionReport([], [], blocked)
-    convertible = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-    if isinstance(model, convertible):
-        new = _convert(model, config, child_seeds(seed, 1)[0])
-        new.conversion_report = ConversionReport([type(model).__name__], [], [])  # type: ignore[assignment]
-        return new
-    inside_blocked = tuple(m for m in model.modules() if isinstance(m, UNSUPPORTED))
-    targets = []
-    for name, m in model.named_modules():
-        if isinstance(m, convertible) and not any(m in set(b.modules()) for b in inside_blocked):
-            targets.append((name, m))
-        elif isinstance(m, DIGITAL_BY_DESIGN):
-            report.digital_by_design.append(name)
-    for (name, module), s in zip(targets, child_seeds(seed, max(len(targets), 1))):
-        parent = model
-        *path, last = name.split(".")
-        for part in path:
-            parent = getattr(parent, part)
-        setattr(parent, last, _convert(module, config, s))
-        report.converted.append(name)
-    model.conversion_report = report  # type: ignore[assignment]
-    return model
+    from neurofab.analog.convert import convert_to_inference_model
 
-
-def _convert(module: nn.Module, config: InferenceConfig, seed: int) -> nn.Module:
-    if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Conv3d):
-        return InferenceConv(module, config, seed=seed)
-    new = InferenceLinear(module.in_features, module.out_features, module.bias is not None, config, seed=seed)
-    with torch.no_grad():
-        new.weight.copy_(module.weight.detach())
-        if module.bias is not None:
-            new.bias.copy_(module.bias.detach())
-    return new
+    return convert_to_inference_model(model, config, seed, unsupported)
 
 
 def reconfigure(model: nn.Module, config: InferenceConfig, seed: int = 0) -> nn.Module:

@@ -1,11 +1,13 @@
-"""Torch layers whose weights live on analog tiles: ``AnalogLinear`` and ``AnalogConv2d``.
+"""Torch layers whose weights live on analog tiles: ``AnalogLinear``, ``AnalogConv1d/2d/3d`` and
+``AnalogConvTranspose1d/2d/3d``.
 
 Forward passes run through the tiles' forward MVM (with its periphery); backward passes compute the input
 gradient through the tiles' transpose MVM and keep (x, δ) for the weight update, which
 :class:`~neurofab.analog.optim.AnalogSGD` writes through the tiles (pulsed update or any rule installed with
 :meth:`AnalogLayer.set_update_rule`). The bias is digital (an ordinary parameter), as in aihwkit's default
-mapping. ``AnalogConv2d`` unfolds its input into patches (im2col) and runs the patches through one tile array:
-every patch of every image is one MVM and one rank-1 update.
+mapping. The convolutions unfold their input into patches (im2col) and run the patches through one tile array:
+every patch of every image is one MVM and one rank-1 update; a transposed convolution is the convolution of the
+zero-inserted input with the flipped kernel (:mod:`neurofab.analog.conv_patches`).
 
 State (``state_dict``): the devices' weights and drawn parameters, the generators of tiles and devices, the
 digital bias; a run resumed from a checkpoint continues bit-identically.
@@ -18,13 +20,23 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from neurofab.analog.conv_patches import patches, transposed_patches, unpatch
 from neurofab.core import ConfigError, InputTypeError, Seed, ShapeError
 from neurofab.crossbar import TileArray, TileConfig
 
-__all__ = ["AnalogConv2d", "AnalogHandle", "AnalogLayer", "AnalogLinear"]
+__all__ = [
+    "AnalogConv1d",
+    "AnalogConv2d",
+    "AnalogConv3d",
+    "AnalogConvTranspose1d",
+    "AnalogConvTranspose2d",
+    "AnalogConvTranspose3d",
+    "AnalogHandle",
+    "AnalogLayer",
+    "AnalogLinear",
+]
 
 
 class _AnalogMVM(torch.autograd.Function):
@@ -89,6 +101,10 @@ class AnalogLayer(nn.Module):
         self._pending.append((x, d))
 
     def _mvm(self, x: torch.Tensor) -> torch.Tensor:
+        weights = self.tiles.tiles[0].array.w
+        if x.device != weights.device:
+            raise InputTypeError(f"{type(self).__name__}: input on {x.device} but its tiles on {weights.device}; "
+                                 "move the model or the input with .to(device)")
         if torch.is_grad_enabled() and (x.requires_grad or self.analog_handle.requires_grad):
             return _AnalogMVM.apply(self.analog_handle, x, self)
         return self.tiles(x)
@@ -116,9 +132,31 @@ class AnalogLayer(nn.Module):
     def discard_update(self) -> None:
         self._pending = []
 
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors) -> None:
         self._pending = []
-        super()._load_from_state_dict(*args, **kwargs)
+        self._check_checkpoint(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
+
+    def _check_checkpoint(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Refuse, before this layer loads anything, a checkpoint whose tiles were saved with another device model, tile
+        grid or layer size: loading it (even with ``strict=False``) would leave the tiles half-programmed."""
+        mine = {k: v for k, v in self.tiles.state_dict().items() if isinstance(v, torch.Tensor)}
+        head = prefix + "tiles."
+        theirs = {k[len(head):]: v for k, v in state_dict.items() if k.startswith(head) and isinstance(v, torch.Tensor)}
+        if not theirs:
+            return
+        name = f"{type(self).__name__} {prefix[:-1]!r}" if prefix else type(self).__name__
+        advice = ("it was saved with another device model, tile grid or layer size — build the layer with the "
+                  "sizes and TileConfig it was trained with")
+        if set(theirs) != set(mine):
+            only_there, only_here = sorted(set(theirs) - set(mine)), sorted(set(mine) - set(theirs))
+            raise ConfigError(f"{name}: the checkpoint's tiles do not match this layer's (only in the checkpoint: "
+                              f"{only_there[:4]}{' …' * (len(only_there) > 4)}, only here: {only_here[:4]}"
+                              f"{' …' * (len(only_here) > 4)}); {advice}")
+        for k, v in mine.items():
+            if theirs[k].shape != v.shape:
+                raise ConfigError(f"{name}: the checkpoint's tiles.{k} has shape {tuple(theirs[k].shape)}, this "
+                                  f"layer's {tuple(v.shape)}; {advice}")
 
 
 class AnalogLinear(AnalogLayer):
@@ -171,66 +209,150 @@ def _count(name: str, v: Any, minimum: int = 1) -> int:
     return n
 
 
-def _pair(v: int | tuple[int, int], name: str = "size", minimum: int = 1) -> tuple[int, int]:
-    pair = (v, v) if not isinstance(v, tuple | list) else tuple(v)
-    if len(pair) != 2:
-        raise ConfigError(f"{name} = {v!r}: must be an integer or a pair of integers")
-    return _count(name, pair[0], minimum), _count(name, pair[1], minimum)
+def _tuple(v: Any, d: int, name: str, minimum: int = 1) -> tuple[int, ...]:
+    """An integer or a d-tuple of integers, each checked (``_count``)."""
+    t = (v,) * d if not isinstance(v, tuple | list) else tuple(v)
+    if len(t) != d:
+        raise ConfigError(f"{name} = {v!r}: must be an integer or a tuple of {d} integers")
+    return tuple(_count(name, e, minimum) for e in t)
 
 
-class AnalogConv2d(AnalogLayer):
-    """2-d convolution with its (out, in·kh·kw) kernel matrix on analog tiles; patches unfolded onto the tiles."""
+class _AnalogConvNd(AnalogLayer):
+    """A d-dimensional convolution (or transposed convolution) with its (C_out × C_in·Πk) kernel matrix on analog
+    tiles; every patch of every input is one MVM and, in training, one rank-1 update (im2col,
+    :mod:`neurofab.analog.conv_patches`). Only groups = 1 and zero padding, as on one stored weight matrix."""
+
+    dims = 2
+    transposed = False
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        dilation: int | tuple[int, int] = 1,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
         bias: bool = True,
         config: TileConfig | None = None,
         seed: Seed = 0,
+        output_padding: Any = 0,
     ) -> None:
         super().__init__()
-        self.in_channels = _count("AnalogConv2d.in_channels", in_channels)
-        self.out_channels = _count("AnalogConv2d.out_channels", out_channels)
-        self.kernel_size = _pair(kernel_size, "AnalogConv2d.kernel_size")
-        self.stride = _pair(stride, "AnalogConv2d.stride")
-        self.padding = _pair(padding, "AnalogConv2d.padding", minimum=0)
-        self.dilation = _pair(dilation, "AnalogConv2d.dilation")
-        self.fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        name, d = type(self).__name__, self.dims
+        self.in_channels = _count(f"{name}.in_channels", in_channels)
+        self.out_channels = _count(f"{name}.out_channels", out_channels)
+        self.kernel_size = _tuple(kernel_size, d, f"{name}.kernel_size")
+        self.stride = _tuple(stride, d, f"{name}.stride")
+        if isinstance(padding, str):
+            raise ConfigError(f"{name}.padding = {padding!r}: only numeric zero padding maps onto one weight matrix")
+        self.padding = _tuple(padding, d, f"{name}.padding", minimum=0)
+        self.dilation = _tuple(dilation, d, f"{name}.dilation")
+        self.output_padding = _tuple(output_padding, d, f"{name}.output_padding", minimum=0)
+        if not self.transposed and any(self.output_padding):
+            raise ConfigError(f"{name}.output_padding = {output_padding!r}: only transposed convolutions have one")
+        for a, s, dl in zip(self.output_padding, self.stride, self.dilation):
+            if a >= s and a >= dl:
+                raise ConfigError(f"{name}.output_padding = {self.output_padding}: must be smaller than the stride "
+                                  "or the dilation")
+        self.fan_in = self.in_channels * math.prod(self.kernel_size)
         self._setup(self.out_channels, self.fan_in, config, seed)
         self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
         self.reset_parameters(seed)
 
     def reset_parameters(self, seed: Seed = 0) -> None:
-        """nn.Conv2d's initialisation (uniform ±1/sqrt(fan_in)), drawn from ``seed``."""
+        """torch's convolution initialisation (uniform ±1/sqrt(fan_in) of the torch weight), drawn from ``seed``."""
         gen = torch.Generator().manual_seed(seed if isinstance(seed, int) else 0)
-        bound = 1.0 / math.sqrt(self.fan_in)
+        torch_fan_in = (self.out_channels if self.transposed else self.in_channels) * math.prod(self.kernel_size)
+        bound = 1.0 / math.sqrt(torch_fan_in)
         self.set_weights((torch.rand(self.out_channels, self.fan_in, generator=gen) * 2 - 1) * bound)
         if self.bias is not None:
             with torch.no_grad():
                 self.bias.copy_((torch.rand(self.out_channels, generator=gen) * 2 - 1) * bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ShapeError(f"AnalogConv2d: expected (N, {self.in_channels}, H, W), got shape {tuple(x.shape)}")
-        n, _, h, w = x.shape
-        kh, kw = self.kernel_size
-        h_out = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
-        w_out = (w + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
-        if h_out <= 0 or w_out <= 0:
-            raise ShapeError(f"AnalogConv2d: input {h}×{w} is smaller than the kernel {kh}×{kw}")
-        cols = F.unfold(x, self.kernel_size, dilation=self.dilation, padding=self.padding, stride=self.stride)
-        patches = cols.transpose(1, 2).reshape(-1, self.fan_in)
-        y = self._mvm(patches).reshape(n, h_out * w_out, self.out_channels).transpose(1, 2)
-        y = y.reshape(n, self.out_channels, h_out, w_out)
-        return y + self.bias.view(1, -1, 1, 1) if self.bias is not None else y
+        if not isinstance(x, torch.Tensor) or x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ShapeError(f"{type(self).__name__}: expected (N, {self.in_channels}, …) with {self.dims} spatial "
+                             f"dimension(s), got {shape}")
+        if self.transposed:
+            rows, out = transposed_patches(x, self.kernel_size, self.stride, self.padding, self.output_padding,
+                                           self.dilation)
+        else:
+            rows, out = patches(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        y = unpatch(self._mvm(rows), x.shape[0], out)
+        return y + self.bias.view(1, -1, *(1,) * self.dims) if self.bias is not None else y
+
+    def torch_weight(self) -> torch.Tensor:
+        """The analog weights in torch's layout: (C_out, C_in, *k), or (C_in, C_out, *k) when transposed."""
+        w = self.get_weights()
+        if not self.transposed:
+            return w.reshape(self.out_channels, self.in_channels, *self.kernel_size)
+        w = w.reshape(self.out_channels, self.in_channels, *self.kernel_size)
+        return w.flip(tuple(range(2, w.ndim))).transpose(0, 1)
 
     def extra_repr(self) -> str:
+        extra = f", output_padding={self.output_padding}" if self.transposed else ""
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride},"
-            f" padding={self.padding}, dilation={self.dilation}, bias={self.bias is not None}"
+            f" padding={self.padding}, dilation={self.dilation}{extra}, bias={self.bias is not None}"
         )
+
+
+class AnalogConv1d(_AnalogConvNd):
+    """1-d convolution with its (out, in·k) kernel matrix on analog tiles."""
+
+    dims = 1
+
+
+class AnalogConv2d(_AnalogConvNd):
+    """2-d convolution with its (out, in·kh·kw) kernel matrix on analog tiles; patches unfolded onto the tiles."""
+
+    dims = 2
+
+
+class AnalogConv3d(_AnalogConvNd):
+    """3-d convolution with its (out, in·kd·kh·kw) kernel matrix on analog tiles."""
+
+    dims = 3
+
+
+class _AnalogConvTransposeNd(_AnalogConvNd):
+    """Transposed convolution: the tile holds the flipped, channel-swapped kernel (C_out × C_in·Πk) and sees the
+    zero-inserted, padded input's patches (:func:`~neurofab.analog.conv_patches.transposed_patches`)."""
+
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        bias: bool = True,
+        dilation: Any = 1,
+        config: TileConfig | None = None,
+        seed: Seed = 0,
+    ) -> None:  # torch's argument order (output_padding before bias, dilation after)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias, config, seed,
+                         output_padding=output_padding)
+
+
+class AnalogConvTranspose1d(_AnalogConvTransposeNd):
+    """1-d transposed convolution on analog tiles."""
+
+    dims = 1
+
+
+class AnalogConvTranspose2d(_AnalogConvTransposeNd):
+    """2-d transposed convolution on analog tiles."""
+
+    dims = 2
+
+
+class AnalogConvTranspose3d(_AnalogConvTransposeNd):
+    """3-d transposed convolution on analog tiles."""
+
+    dims = 3

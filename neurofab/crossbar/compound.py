@@ -55,6 +55,7 @@ from neurofab.core import (
     recording,
     seed_from,
 )
+from neurofab.core.backend import use_compiled
 from neurofab.crossbar.io import IOConfig, analog_mvm
 from neurofab.crossbar.tile import AnalogTile, TileConfig
 from neurofab.crossbar.update import UpdateConfig, expected_total_and_net, stochastic_update
@@ -90,7 +91,7 @@ def outer_update(
         total, net = expected_total_and_net(x, d, lr, array.model.dw_min, up)
         if recording():
             record("write_pulse", round(float(total.sum())))
-        compiled = array.w.device.type == "cpu" and array.w.dim() == 2 and hasattr(array, "kernel_args")
+        compiled = use_compiled(array.w) and array.w.dim() == 2 and hasattr(array, "kernel_args")
         if compiled and up.backend != "torch":
             kernel_expected_update(array, total, net, seed_from(generator))
         else:

@@ -48,6 +48,7 @@ from neurofab.core import (
     recording,
     seed_from,
 )
+from neurofab.core.backend import use_compiled
 from neurofab.crossbar import inference_kernels as kern
 from neurofab.crossbar.drift import DriftCompensationKind, compensation_factor, probe_inputs, probe_readout
 from neurofab.crossbar.io import IOConfig
@@ -188,7 +189,7 @@ def _record(y: torch.Tensor, passes: int, w: torch.Tensor, io: IOConfig) -> torc
 
 def _compiled_ok(w: torch.Tensor, x: torch.Tensor, io: IOConfig) -> bool:
     return (
-        not io.is_perfect and x.device.type == "cpu" and w.device.type == "cpu"
+        not io.is_perfect and use_compiled(x, w)
         and x.dtype == torch.float32 and w.dtype == torch.float32
         and io.inp_step > 0 and io.inp_noise == 0 and not io.inp_sto_round and not io.out_sto_round
         and io.w_noise == 0 and not x.requires_grad
@@ -536,9 +537,13 @@ class InferenceTile(nn.Module):
         """The one-hot probe through array ``a`` and the periphery: (in_block, out_block) outputs."""
         w = a.w_read
         x = probe_inputs(w.shape[1], dtype=w.dtype, device=w.device)
-        return forward_mvm(w, x, self.config.forward, self._gen(), a.read_var)
+        return forward_mvm(w, x, self.config.forward, self._gen(w.device), a.read_var)
 
-    def _gen(self) -> torch.Generator:
+    def _gen(self, device: torch.device | None = None) -> torch.Generator:
+        """The read-noise generator; when the data live on another device, a generator there seeded from it
+        (deterministically), which replaces it."""
+        if device is not None and self.generator.device != device:
+            self.generator = make_generator(seed_from(self.generator), device=device)
         return self.generator
 
     # ----- reading --------------------------------------------------------------------------------------
@@ -546,7 +551,8 @@ class InferenceTile(nn.Module):
         """The weights [weight units] a noiseless read sees now, with digital scale and compensation: (out, in)."""
         if self._arrays is None:
             raise NumericalError("InferenceTile.effective_weights: the tile is not programmed")
-        w = torch.zeros(self.out_size, self.in_size, dtype=self._arrays[0].w_read.dtype)
+        first = self._arrays[0].w_read
+        w = torch.zeros(self.out_size, self.in_size, dtype=first.dtype, device=first.device)
         for a in self._arrays:
             block = a.w_read * a.scale
             if a.alpha is not None:
@@ -563,7 +569,7 @@ class InferenceTile(nn.Module):
         if x.dim() != 2 or x.shape[1] != self.in_size:
             raise ShapeError(f"InferenceTile.forward: expected shape (batch, {self.in_size}), got {tuple(x.shape)}")
         io = self.config.forward
-        gen = self._gen()
+        gen = self._gen(x.device)
         if self._arrays is None:
             if reference is None:
                 raise NumericalError("InferenceTile.forward: not programmed and no reference weights given")
@@ -585,7 +591,7 @@ class InferenceTile(nn.Module):
     def read_reference(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """``x @ wᵀ`` with weights ``w`` (out, in) read exactly through the arrays' periphery (no devices)."""
         self._check_weights(w)
-        io, gen = self.config.forward, self._gen()
+        io, gen = self.config.forward, self._gen(x.device)
         omega = self.config.noise_model.converter.w_max
         y = torch.zeros(x.shape[0], self.out_size, dtype=x.dtype, device=x.device)
         for rows, cols in self._blocks():

@@ -34,6 +34,7 @@ import torch
 from pydantic import Field, model_validator
 
 from neurofab.core import Config, NumericalError, ShapeError, record, recording, seed_from
+from neurofab.core.backend import use_compiled
 from neurofab.devices.kernels import abs_max
 from neurofab.devices.rng import normal_from, stream_seed, uniform_from
 
@@ -320,8 +321,7 @@ def _compiled(w: torch.Tensor, x: torch.Tensor) -> bool:
     """Whether the compiled periphery applies: CPU, one float dtype, and no autograd graph to build."""
     return (
         _USE_COMPILED
-        and w.device.type == "cpu"
-        and x.device.type == "cpu"
+        and use_compiled(w, x)
         and x.dtype == w.dtype
         and w.dtype in (torch.float32, torch.float64)
         and not (torch.is_grad_enabled() and (x.requires_grad or w.requires_grad))

@@ -36,6 +36,7 @@ from neurofab.core import (
     recording,
     seed_from,
 )
+from neurofab.core.backend import use_compiled
 from neurofab.crossbar.io import IOConfig, analog_mvm, check_input
 from neurofab.crossbar.update import UpdateConfig, expected_total_and_net, stochastic_update
 from neurofab.devices import AnyDevice, ConstantStep
@@ -197,7 +198,7 @@ class AnalogTile(nn.Module):
             total, net = expected_total_and_net(x, d, lr, self.config.device.dw_min, up)
             if recording():
                 record("write_pulse", float(total.sum()))  # the expected number of pulses (not an integer)
-            if self.array.w.device.type == "cpu" and up.backend != "torch" and hasattr(self.array, "kernel_args"):
+            if use_compiled(self.array.w) and up.backend != "torch" and hasattr(self.array, "kernel_args"):
                 kernel_expected_update(self.array, total, net, seed_from(self._gen()))
             else:
                 n_up = 0.5 * (total + net)
@@ -207,4 +208,4 @@ class AnalogTile(nn.Module):
 
     def apply_pulses(self, counts: torch.Tensor) -> None:
         """A signed integer pulse count per device (out, in), applied one pulse at a time."""
-        self.array.pulse(counts)
+        self.array.pulse(counts, backend="auto" if use_compiled(self.array.w) else "torch")

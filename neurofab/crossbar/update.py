@@ -34,6 +34,7 @@ import torch
 from pydantic import Field
 
 from neurofab.core import Config, InputTypeError, record, recording, seed_from
+from neurofab.core.backend import use_compiled
 from neurofab.crossbar.affine_pulses import apply_trains_affine
 from neurofab.crossbar.composed_pulses import apply_trains_composed, column_masks
 from neurofab.devices.kernels import abs_max, popcount, pulse_run
@@ -86,11 +87,11 @@ def pulse_train_parameters(
     d_amax = d_amax.to(dtype)
     n = x_amax.shape[0]
     if up.fixed_bl or up.update_bl_management or dw_min * up.desired_bl >= lr:
-        bl = torch.full((n,), float(up.desired_bl), dtype=dtype)
-        a = torch.full((n,), (lr / (dw_min * up.desired_bl)) ** 0.5, dtype=dtype)
+        bl = torch.full((n,), float(up.desired_bl), dtype=dtype, device=x_amax.device)
+        a = torch.full((n,), (lr / (dw_min * up.desired_bl)) ** 0.5, dtype=dtype, device=x_amax.device)
     else:
-        bl = torch.full((n,), float(max(int(np.ceil(lr / dw_min)), 1)), dtype=dtype)
-        a = torch.ones(n, dtype=dtype)
+        bl = torch.full((n,), float(max(int(np.ceil(lr / dw_min)), 1)), dtype=dtype, device=x_amax.device)
+        a = torch.ones(n, dtype=dtype, device=x_amax.device)
     b = a.clone()
     valid = (x_amax > 0) & (d_amax > 0) & (lr > 0)
     if up.update_bl_management or up.update_management:
@@ -126,7 +127,7 @@ def expected_total_and_net(
     On CPU the signed probabilities come from one compiled pass over the batch; when every x ≥ 0 (inputs
     after a sigmoid or ReLU) both products are one: [|p|, −p]ᵀ q.
     """
-    if x.device.type == "cpu" and d.device.type == "cpu" and x.dtype == d.dtype and x.dtype in _FLOATS:
+    if use_compiled(x, d) and x.dtype == d.dtype and x.dtype in _FLOATS:
         return _expected_total_and_net_compiled(x.detach().contiguous(), d.detach().contiguous(), lr, dw_min, up)
     bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, dw_min, up)
     p_signed = torch.clamp(a.to(d.dtype).unsqueeze(1) * d, -1.0, 1.0).mul_(bl.to(d.dtype).unsqueeze(1))
@@ -428,7 +429,7 @@ def stochastic_update(
     """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses."""
     backend = up.backend
     if backend == "auto":
-        compiled = array.w.device.type == "cpu" and hasattr(array, "kernel_args")
+        compiled = use_compiled(array.w, x, d) and hasattr(array, "kernel_args")
         backend = "numba" if compiled else "torch"
     if backend == "numba":
         if array.w.device.type != "cpu" or not hasattr(array, "kernel_args"):

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from neurofab.analog import AnalogConv2d, AnalogLinear, AnalogSGD, convert_to_analog
-from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError
+from neurofab.core import ConfigError, NumericalError, ShapeError
 from neurofab.crossbar import TileConfig, UpdateConfig
 from neurofab.devices import ConstantStep, SoftBounds
 
@@ -74,7 +74,7 @@ def test_convert_to_analog_replaces_linear_and_conv_layers():
     assert isinstance(ana[0], AnalogConv2d) and isinstance(ana[3], AnalogLinear)
     assert isinstance(model[0], nn.Conv2d)  # the original is untouched
     assert ana(torch.rand(4, 1, 8, 8)).shape == (4, 10)
-    with pytest.raises(InputTypeError):
+    with pytest.raises(ConfigError, match="groups=2"):
         convert_to_analog(nn.Conv2d(4, 4, 3, groups=2))
 
 
