@@ -68,6 +68,9 @@ def examples() -> dict[str, Any]:
     out["MonetaNetwork"] = moneta_convsnn()
     out["SnnConvLayer"] = out["MonetaNetwork"].layers[0]
     out["RRAMRetentionNoiseModel"] = RRAMRetentionNoiseModel(nu_mean=0.01, nu_std=0.001, t_0=1.0)
+    from neurofab.analog.presets import get as analog_preset
+
+    out["AnalogPreset"] = analog_preset("pcm_inference")
     return out
 
 
