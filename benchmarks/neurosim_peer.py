@@ -73,7 +73,7 @@ def ours_config() -> CIMConfig:
         area_f2=48.0, read_voltage=0.5, write_voltage=2.0,
         label="NeuroSim V1.3 default: RRAM 1T1R 4x12 F², 2 bit, 6 kΩ, on/off 150, 0.5 V read")
     # pe_grid, tile_grid: the PE (512×512) and tile (1024×1024) NeuroSim's floorplan picks for VGG-8
-    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=5, adc="flash",
+    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=5, adc="mlsa",
                      sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
                      pe_grid=4, tile_grid=2, validated=True)
 

@@ -62,7 +62,17 @@ from neurofab.cost.circuits import (
 )
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
-from neurofab.cost.periphery import Adc, ColumnMux, column_mux, flash_adc, level_shifter, row_driver, sar_adc
+from neurofab.cost.periphery import (
+    Adc,
+    ColumnMux,
+    Mlsa,
+    column_mux,
+    flash_adc,
+    level_shifter,
+    mlsa_adc,
+    row_driver,
+    sar_adc,
+)
 from neurofab.cost.sensing import (
     ClampSense,
     ColumnLine,
@@ -145,7 +155,15 @@ class CIMConfig(Config):
     cols: int = Field(128, ge=1, le=4096, description="sub-array columns [1]")
     rows_parallel: int | None = Field(None, ge=1, description="rows turned on at once; None: all rows")
     adc_bits: int = Field(5, ge=1, le=12, description="ADC precision [bit]")
-    adc: Literal["flash", "sar"] = Field("flash", description="ADC architecture")
+    adc: Literal["mlsa", "flash", "sar"] = Field(
+        "mlsa", description="ADC architecture: 'mlsa' (multilevel current sense amplifier with SPICE-fitted power "
+        "and latency, NeuroSim V1.3's default; needs current sensing), 'flash' (offset-sized latch comparators) or "
+        "'sar' (see neurofab.cost.periphery)")
+    shift_add: Literal["two-stage", "lane"] = Field(
+        "two-stage", description="digital combination of the ADC outputs: 'two-stage' (NeuroSim V1.3 SubArray.cpp: a "
+        "weight shift-adder of adc_bits over the cell slices, then an input shift-adder of adc_bits + cells per "
+        "weight over the input bits, NeuroSim's widths) or 'lane' (one shift-add lane per ADC of adc + input + "
+        "weight bits, wide enough for the exact sum)")
     sensing: Literal["current", "voltage"] = Field(
         "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
         "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
@@ -181,8 +199,13 @@ class CIMConfig(Config):
         if self.cells_per_weight > self.cols:
             raise ValueError(f"a weight needs {self.cells_per_weight} columns, more than cols = {self.cols}")
         if self.sensing == "voltage" and self.adc != "flash" and self.cell.kind != "sram":
-            raise ValueError("sensing = 'voltage' compares the bit line with reference columns and needs "
-                             "adc = 'flash'")
+            raise ValueError(f"adc = {self.adc!r}: sensing = 'voltage' compares the bit line with reference "
+                             "columns and needs adc = 'flash'")
+        levels = (self.rows_parallel or self.rows) * (2**self.cell.bits_per_cell - 1) + 1
+        if 2**self.adc_bits > levels:  # NeuroSim V1.3 refuses such designs too
+            raise ValueError(f"adc_bits = {self.adc_bits}: {2**self.adc_bits} codes exceed the {levels} distinct "
+                             f"column sums of {self.rows_parallel or self.rows} rows of "
+                             f"{self.cell.bits_per_cell}-bit cells")
         try:
             self.tech()  # an untabulated node or a vdd the node cannot take: refused here, not at estimate()
         except NeurofabError as err:
@@ -250,6 +273,7 @@ class SubArray:
     adc: Adc
     timing: dict[str, float] = field(default_factory=dict)
     e_reference: float = 0.0  # reference columns' share of one conversion (voltage mode), inside e_adc [J]
+    mlsa: Mlsa | None = None  # the multilevel sense amplifier when adc = 'mlsa' (its column-current term)
 
     @property
     def total_area(self) -> float:
@@ -273,7 +297,8 @@ class SubArray:
         """Mean column current of one conversion [A] with ``active_rows`` rows mapped and switched on."""
         cfg = self.config
         if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1
-            return active_rows * input_density * weight_level * self.g_on * self.tech.vdd
+            v = cfg.cell.read_voltage if self.mlsa is not None else self.tech.vdd
+            return active_rows * input_density * weight_level * self.g_on * v
         g = self.column_conductance(active_rows, input_density, weight_level)
         if isinstance(self.sense, DividerSense):
             return self.sense.current(_series(g, self.r_mux))
@@ -285,10 +310,16 @@ class SubArray:
 
         SRAM: the precharge restores the swing, C·V_DD·ΔV. Current mode: V_DD·I·t_on (the read voltage is
         regulated from V_DD) + C_BL·V_DD·V_read. Voltage mode: V_DD·I·t_on + C_node·V_DD·V(G) (the node, reset to 0,
-        charges to the divider voltage)."""
+        charges to the divider voltage). MLSA: C_BL·V_DD·V_read, and in 'adc' the fitted power of the amplifier
+        (its column term, ∝ 1/R_column, carries the cell current) over its conversion time."""
         t = self.tech
         i_col = self.column_current(active_rows, input_density, weight_level)
         sense = self.sense
+        if self.mlsa is not None:  # the fitted MLSA power holds the column current's (NeuroSim's split)
+            v_read = self.config.cell.read_voltage
+            r_col = v_read / i_col if i_col > 0 else math.inf
+            return {"array": self.c_bitline * t.vdd * v_read,
+                    "adc": self.e_adc + self.mlsa.column_energy(r_col, v_read)}
         if isinstance(sense, DischargeSense):
             e_array = self.c_node * t.vdd * sense.swing(i_col)
         elif isinstance(sense, DividerSense):
@@ -346,7 +377,17 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     extra_area: dict[str, float] = {}
     extra_leak = 0.0
     n_ref_cols = 0
-    if is_sram:
+    mlsa = None
+    if cfg.adc == "mlsa" and (is_sram or cfg.sensing == "current"):
+        g_ref = read_port_current(t, w_acc) / t.vdd if is_sram else None
+        if g_ref is None:
+            g_on0 = line.branch_conductance(cell.r_on)
+            g_off0 = line.branch_conductance(cell.r_on * cell.on_off_ratio)
+            g_design = line.column_conductance(0.5 * rows_on * (g_off0 + 0.5 * (g_on0 - g_off0)))
+        else:
+            g_design = line.column_conductance(0.25 * rows_on * g_ref)
+        mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon)
+    if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
         cmux = column_mux(t, cols, m, r_column=1e12)  # charge-domain read: no DC current through the mux
@@ -358,14 +399,19 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         timing["bit line"] = sense.t_develop + line.settle_time(bits) + cmux.r_on * c_node * ln_half_lsb
         i_fs = sense.i_full_scale
         extra_area["precharge"] = cols * pre.area
-        # write path that programs the weights: a write-word-line decoder onto the 6T access gates and a driver
-        # per bit line of each complementary pair (sized with a stage effort of 4 for the line)
-        c_wwl = cols * (2 * t.c_gate * w_acc + t.wire_capacitance * pitch)
-        wdec = decoder(t, rows, c_wwl)
-        wdrv = inverter(t, max(1.0, line.c_line / (4 * inverter(t).c_in)))
-        extra_area["write path"] = wdec.area + 2 * cols * wdrv.area
-        extra_leak += cols * pre.leakage + wdec.leakage + 2 * cols * wdrv.leakage
+        extra_leak += cols * pre.leakage
         e_pre = pre.energy  # one column's precharge gate per conversion (the bit lines hold their charge)
+    elif is_sram:  # read ports into a clamped bit line, the current sensed by the MLSA
+        g_on, g_off = read_port_current(t, w_acc) / t.vdd, t.i_off * w_acc / t.vdd
+        cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
+                          cfg.mux_resistance_fraction)
+        adc = mlsa.adc
+        c_node = cmux.c_node + adc.c_in
+        sense = clamp_sense(cell.read_voltage, cell.read_voltage * line.column_conductance(rows_on * g_on), v_fs,
+                            bits, line.c_line, c_node, cmux.r_on)
+        i_fs = sense.i_full_scale
+        timing["bit line"] = sense.t_bitline + line.settle_time(bits)
+        e_pre = 0.0
     else:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
@@ -373,12 +419,13 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction)
         e_pre = 0.0
         if cfg.sensing == "current":
-            adc = _make_adc(cfg, t, v_fs, sigma)
+            adc = mlsa.adc if mlsa is not None else _make_adc(cfg, t, v_fs, sigma)
             c_node = cmux.c_node + adc.c_in
             sense = clamp_sense(cell.read_voltage, cell.read_voltage * g_top, v_fs, bits, line.c_line, c_node,
                                 cmux.r_on)
             i_fs = sense.i_full_scale
-            timing["bit line"] = sense.t_settle + line.settle_time(bits)
+            # the MLSA's fitted conversion time includes its input settling; a voltage ADC waits for its node
+            timing["bit line"] = (sense.t_bitline if mlsa is not None else sense.t_settle) + line.settle_time(bits)
         else:
             g_hi = _series(g_top, cmux.r_on)
             probe = divider_sense(cell.read_voltage, 0.0, g_hi, bits, line.c_line)
@@ -391,6 +438,14 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             timing["bit line"] = sense.t_settle + line.settle_time(bits)
             n_ref_cols = (2**bits - 1) * math.ceil(n_adc / sharing)
             extra_area["reference columns"] = rows * n_ref_cols * a_cell
+    if is_sram:
+        # write path that programs the weights: a write-word-line decoder onto the 6T access gates and a driver
+        # per bit line of each complementary pair (sized with a stage effort of 4 for the line)
+        c_wwl = cols * (2 * t.c_gate * w_acc + t.wire_capacitance * pitch)
+        wdec = decoder(t, rows, c_wwl)
+        wdrv = inverter(t, max(1.0, line.c_line / (4 * inverter(t).c_in)))
+        extra_area["write path"] = wdec.area + 2 * cols * wdrv.area
+        extra_leak += wdec.leakage + 2 * cols * wdrv.leakage
     timing["mux"] = cmux.decoder.delay + cmux.cost.delay
     timing["adc"] = adc.cost.delay
     t_current = timing["bit line"] + adc.cost.delay  # cells conduct from the word-line rise to the decision
@@ -401,24 +456,19 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         e_reference = (t.vdd * sense.reference_current * t_current
                        + sense.c_reference * t.vdd * sense.reference_charge_voltage) / sharing
         e_adc += e_reference
-    # ----- digital lane: shift-add over input bits and weight slices -----
-    sa_bits = bits + cfg.input_bits + cfg.weight_bits
-    sa = shift_add(t, sa_bits)
-    regs_per_lane = max(1, m // cfg.cells_per_weight)
-    sa_lane = Cost(area=sa.area + (regs_per_lane - 1) * register(t, sa_bits).area, delay=sa.delay,
-                   energy=sa.energy, leakage=sa.leakage + (regs_per_lane - 1) * register(t, sa_bits).leakage)
-    e_sa_dff = register(t, sa_bits).energy
+    # ----- digital: shift-add over weight slices and input bits -----
+    lanes = _shift_add_lanes(cfg, t)
     # ----- area and leakage -----
     area = {
         "array": rows * cols * a_cell,
         "row drivers": rows * driver.area,
         "mux": cmux.cost.area + cmux.decoder.area,
         "adc": n_adc * adc.cost.area,
-        "shift-add": n_adc * sa_lane.area,
+        "shift-add": n_adc * lanes.area,
     }
     area.update(extra_area)
     leak = (rows * driver.leakage + cmux.cost.leakage + cmux.decoder.leakage
-            + n_adc * (adc.cost.leakage + sa_lane.leakage) + extra_leak)
+            + n_adc * (adc.cost.leakage + lanes.leakage) + extra_leak)
     if ls is not None:
         n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
         area["level shifters"] = n_ls * ls.area * f.alpha
@@ -427,12 +477,66 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         leak += rows * cols * 4 * w_acc * t.i_off * t.vdd  # 6T core (3 off devices) + read port
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
     return SubArray(
-        config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=sa.delay,
+        config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=lanes.delay,
         c_bitline=line.c_line, c_node=c_node, i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=e_adc,
-        e_row=e_row, e_mux_step=e_mux_step, e_shift_add=sa.energy, e_shift_add_dff=e_sa_dff,
-        shift_add_bits=sa_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
-        e_reference=e_reference,
+        e_row=e_row, e_mux_step=e_mux_step, e_shift_add=lanes.energy, e_shift_add_dff=lanes.energy_dff,
+        shift_add_bits=lanes.out_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
+        e_reference=e_reference, mlsa=mlsa,
     )
+
+
+@dataclass(frozen=True)
+class ShiftAddLanes:
+    """The digital lanes behind one ADC: area [m²], leakage [W], stage delay [s]; ``energy`` (raw, of which
+    ``energy_dff`` in flip-flops) per column conversion [J]; ``out_bits`` the width handed to the adder trees."""
+
+    area: float
+    leakage: float
+    delay: float
+    energy: float
+    energy_dff: float
+    out_bits: int
+
+
+def _shift_add_lanes(cfg: CIMConfig, t: Technology) -> ShiftAddLanes:
+    """Shift-add lanes of one ADC.
+
+    'two-stage' (NeuroSim V1.3 SubArray.cpp, ShiftAdd.cpp): a weight shift-adder — an adc_bits adder and
+    adc_bits + c flip-flops, c = cells per weight — combines the c slices of a weight as the mux steps through
+    them (one operation per conversion); an input shift-adder — an (adc_bits + c)-bit adder and
+    adc_bits + c + input_bits flip-flops — combines the input bits (one operation per weight, i.e. per c
+    conversions). Stages are left out when c = 1 or input_bits = 1. These are NeuroSim's widths; the exact
+    weighted sum needs adc + (c − 1)·cell bits in the first stage ('lane').
+    'lane': one shift-add of adc + input + weight bits per ADC, plus a register per extra weight the mux
+    serves."""
+    bits, c, n_in, m = cfg.adc_bits, cfg.cells_per_weight, cfg.input_bits, cfg.columns_per_adc
+    if cfg.shift_add == "lane":
+        w = bits + n_in + cfg.weight_bits
+        sa, reg = shift_add(t, w), register(t, w)
+        extra = max(1, m // c) - 1
+        return ShiftAddLanes(area=sa.area + extra * reg.area, leakage=sa.leakage + extra * reg.leakage,
+                             delay=sa.delay, energy=sa.energy, energy_dff=reg.energy, out_bits=w)
+    area = leak = e = e_dff = 0.0
+    delay = 0.0
+    width = bits
+    if c > 1:
+        add, reg = ripple_adder(t, bits), register(t, bits + c)
+        area += add.area + reg.area
+        leak += add.leakage + reg.leakage
+        e += add.energy + reg.energy
+        e_dff += reg.energy
+        delay = max(delay, add.delay + dff(t).delay)
+        width = bits + c
+    if n_in > 1:
+        add, reg = ripple_adder(t, bits + c), register(t, bits + c + n_in)
+        area += add.area + reg.area
+        leak += add.leakage + reg.leakage
+        per = 1.0 / min(c, m)  # one input-stage operation per weight read through the mux
+        e += (add.energy + reg.energy) * per
+        e_dff += reg.energy * per
+        delay = max(delay, add.delay + dff(t).delay)
+        width = bits + c + n_in
+    return ShiftAddLanes(area=area, leakage=leak, delay=delay, energy=e, energy_dff=e_dff, out_bits=width)
 
 
 def _make_adc(cfg: CIMConfig, t: Technology, v_fs: float, sigma: float) -> Adc:

@@ -353,7 +353,7 @@ def _part_b(report: Report) -> dict:
 #: Not published, assumed: the cell (6 kΩ, on/off 150: Table 7's RRAM [12]) and the 0.2 V read.
 MACRO = CIMConfig(
     node_nm=40, vdd=0.9, rows=256, cols=128, rows_parallel=7, adc_bits=3, columns_per_adc=8, sensing="voltage",
-    reference_sharing=1, weight_bits=8, input_bits=1,
+    adc="flash", reference_sharing=1, weight_bits=8, input_bits=1,
     cell=CellConfig(kind="rram", bits_per_cell=1, r_on=6e3, on_off_ratio=150, read_voltage=0.2,
                     label="40 nm macro cell: not published; 6 kΩ / 150 assumed (Table 7's RRAM [12])"),
 )
