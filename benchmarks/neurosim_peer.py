@@ -42,8 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofab.cost.cim import CELL_PRESETS, ChipEstimate, CIMConfig, estimate
-from neurofab.cost.mapping import LayerActivity, LayerSpec, vgg8_cifar10
+from neurofab.cost.cim import CELL_PRESETS, CellConfig, ChipEstimate, CIMConfig, estimate
+from neurofab.cost.mapping import LayerActivity, LayerSpec, resnet18_imagenet, vgg8_cifar10
 
 WEIGHT_BITS = 8
 INPUT_BITS = 8
@@ -67,13 +67,30 @@ NOT_EXPRESSED = (
 
 
 # ----- design ------------------------------------------------------------------------------------------------
-def ours_config() -> CIMConfig:
-    """Our configuration of NeuroSim V1.3's default Param.cpp."""
-    cell = CELL_PRESETS["rram_he2020"].replace(  # 2 bit, 6 kΩ, on/off 150
-        area_f2=48.0, read_voltage=0.5, write_voltage=2.0,
-        label="NeuroSim V1.3 default: RRAM 1T1R 4x12 F², 2 bit, 6 kΩ, on/off 150, 0.5 V read")
+#: The designs compared, as changes to NeuroSim V1.3's default Param.cpp (what a NeuroSim build for each needs).
+DESIGNS = {
+    "default": "Param.cpp as shipped",
+    "rram4": "cellBit = 4, resistanceOn = 100e3, resistanceOff = 100e3*10 (Table 7's RRAM [13])",
+    "sram": "memcelltype = 1 (SRAM, 10x28 F² cells), levelOutput = 16 (4-bit ADC)",
+}
+
+
+def ours_config(design: str = "default") -> CIMConfig:
+    """Our configuration of NeuroSim V1.3's Param.cpp for ``design`` (a key of :data:`DESIGNS`)."""
+    if design == "sram":
+        cell = CellConfig(kind="sram", area_f2=10 * 28, read_voltage=0.5,
+                          label="NeuroSim V1.3 SRAM: 10x28 F², 0.5 V read")
+        bits = 4
+    else:
+        base = "rram_wu2018" if design == "rram4" else "rram_he2020"
+        cell = CELL_PRESETS[base].replace(area_f2=48.0, read_voltage=0.5, write_voltage=2.0)
+        cell = cell.replace(label=f"NeuroSim V1.3 RRAM 1T1R 4x12 F², {cell.bits_per_cell} bit, "
+                                  f"{cell.r_on / 1e3:g} kΩ, on/off {cell.on_off_ratio:g}, 0.5 V read")
+        bits = 5
+    if design not in DESIGNS:
+        raise ValueError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
     # pe_grid, tile_grid: the PE (512×512) and tile (1024×1024) NeuroSim's floorplan picks for VGG-8
-    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=5, adc="mlsa",
+    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=bits, adc="mlsa",
                      sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
                      pe_grid=4, tile_grid=2, validated=True)
 
@@ -119,15 +136,16 @@ _WEIGHT_TEXT = np.array([list(f"{(k - 128) / 128:10.5f}".encode()) for k in rang
 _BIT_TEXT = np.array([[ord("0")], [ord("1")]], dtype=np.uint8)
 
 
-def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator) -> LayerActivity:
+def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator, cell_bits: int = CELL_BITS
+                       ) -> LayerActivity:
     """Write weight<name>.csv and input<name>.csv for one layer; return the activity NeuroSim will read from them
     (density of ones over the input bits of its vectors, mean cell level of the 2-bit weight slices)."""
     k, c_in, c_out = layer.kernel, layer.in_channels, layer.out_channels
     # weights: integer level v = 128·(w + 1) in 0..255, written as w = v/128 − 1 ('%10.5f', K²·C_in × C_out)
     levels = rng.integers(0, 2**WEIGHT_BITS, size=(layer.rows, c_out))
     _write_ascii(folder / f"weight{layer.name}.csv", _WEIGHT_TEXT, levels)
-    slices = [(levels >> (CELL_BITS * s)) & (2**CELL_BITS - 1) for s in range(WEIGHT_BITS // CELL_BITS)]
-    weight_level = float(np.mean(slices)) / (2**CELL_BITS - 1)
+    slices = [(levels >> (cell_bits * s)) & (2**cell_bits - 1) for s in range(WEIGHT_BITS // cell_bits)]
+    weight_level = float(np.mean(slices)) / (2**cell_bits - 1)
     # inputs: post-ReLU map, half zeros, the rest uniform over magnitudes 1..127 (of 2^7)
     side = _side(layer)
     fmap = rng.integers(1, 2 ** (INPUT_BITS - 1), size=(c_in, side, side))
@@ -138,8 +156,8 @@ def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator)
         win = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))[:, ::_stride(layer),
                                                                                      ::_stride(layer)]
         unrolled = win.transpose(0, 3, 4, 1, 2).reshape(layer.rows, -1)
-    else:
-        unrolled = fmap.reshape(layer.rows, 1)
+    else:  # 1×1 kernel (or a fully connected layer): the strided map, one column per output pixel
+        unrolled = fmap[:, ::_stride(layer), ::_stride(layer)].reshape(layer.rows, -1)
     # bits, most significant first (the sign bit is 0 after ReLU); column = pixel·INPUT_BITS + bit
     shifts = np.arange(INPUT_BITS - 1, -1, -1)
     bits = ((unrolled[:, :, None] >> shifts) & 1).reshape(layer.rows, -1).astype(np.intp)
@@ -148,7 +166,8 @@ def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator)
     return LayerActivity(input_density=float(read.mean()), weight_level=weight_level)
 
 
-def write_traces(folder: Path, layers: list[LayerSpec], seed: int) -> tuple[list[str], dict[str, LayerActivity]]:
+def write_traces(folder: Path, layers: list[LayerSpec], seed: int, cell_bits: int = CELL_BITS
+                 ) -> tuple[list[str], dict[str, LayerActivity]]:
     """All trace files and the network description; returns NeuroSim's argument list and the measured activity."""
     rng = np.random.default_rng(seed)
     net = folder / "NetWork.csv"
@@ -156,7 +175,7 @@ def write_traces(folder: Path, layers: list[LayerSpec], seed: int) -> tuple[list
     args = [str(net), str(WEIGHT_BITS), str(INPUT_BITS)]
     activity = {}
     for layer in layers:
-        activity[layer.name] = write_layer_traces(folder, layer, rng)
+        activity[layer.name] = write_layer_traces(folder, layer, rng, cell_bits)
         args += [str(folder / f"weight{layer.name}.csv"), str(folder / f"input{layer.name}.csv")]
     (folder / "trace_command.sh").write_text("<main> " + " ".join(args) + "\n")
     return args, activity
@@ -320,6 +339,9 @@ def print_table(ns: dict[str, object], ours: dict[str, float]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--design", choices=tuple(DESIGNS), default="default",
+                    help="design (NeuroSim must be built with the matching Param.cpp: see DESIGNS)")
+    ap.add_argument("--network", choices=("vgg8", "resnet18"), default="vgg8")
     ap.add_argument("--repeats", type=int, default=20, help="timed calls of our estimate")
     ap.add_argument("--keep", type=Path, default=None, help="write the traces here and keep them")
     ap.add_argument("--log", type=Path, default=None, help="save NeuroSim's output here")
@@ -329,13 +351,13 @@ def main() -> None:
     ap.add_argument("--neurosim-seconds", type=float, default=None, help="with --from-log: that run's wall time")
     opt = ap.parse_args()
 
-    layers = vgg8_cifar10()
-    cfg = ours_config()
+    layers = vgg8_cifar10() if opt.network == "vgg8" else resnet18_imagenet()
+    cfg = ours_config(opt.design)
     folder = opt.keep or Path(tempfile.mkdtemp(prefix="neurosim_traces_"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        args, activity = write_traces(folder, layers, opt.seed)
+        args, activity = write_traces(folder, layers, opt.seed, cfg.cell.bits_per_cell)
         t_write = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1e6
         print(f"traces: {len(layers)} layers, {size:.0f} MB in {t_write:.1f} s (seed {opt.seed})")
@@ -374,8 +396,8 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     print()
-    print("design: NeuroSim V1.3 Param.cpp defaults; ours:", cfg.cell.label, "| flash ADC 5 bit, 8 columns/ADC, "
-          "all rows on, 8-bit weights and inputs, calibration on")
+    print(f"design {opt.design!r}: NeuroSim V1.3 Param.cpp, {DESIGNS[opt.design]}; ours:", cfg.cell.label,
+          f"| {cfg.adc} ADC {cfg.adc_bits} bit, 8 columns/ADC, all rows on, 8-bit weights and inputs, calibration on")
     if "tiles" in ns:
         print(f"NeuroSim floorplan: tile {ns.get('tile size')}, PE {ns.get('pe size')}, novel tile "
               f"{ns.get('novel tile size')}; tiles per layer {ns['tiles']}; speed-up per layer "

@@ -177,6 +177,14 @@ class CIMConfig(Config):
     pe_grid: int = Field(2, ge=1, le=16, description="sub-arrays per PE side (PE = pe_grid² sub-arrays)")
     tile_grid: int = Field(2, ge=1, le=16, description="PEs per tile side (tile = tile_grid² PEs)")
     bus_bits: int = Field(128, ge=8, le=4096, description="width of the global bus and buffer words [bit]")
+    mapping: Literal["novel", "conventional"] = Field(
+        "novel", description="'novel' (NeuroSim V1.3's default: a convolution gets tiles of K² PEs, one per kernel "
+        "position) or 'conventional' (every layer's unrolled matrix cut into square tiles)")
+    duplicate: bool = Field(True, description="copy a layer's weights into the PEs and sub-arrays its tiles "
+                            "would leave empty, dividing its compute time (NeuroSim V1.3's speed-up)")
+    output_pixels: Literal["padded", "valid"] = Field(
+        "padded", description="input vectors per convolution: its output pixels with 'same' padding, or "
+        "NeuroSim V1.3's (H − K + 1)² ('valid', padding ignored)")
     validated: bool = Field(True, description="apply the calibration factors of Lu et al. 2021")
     calibration: Calibration | None = Field(None, description="explicit factors (overrides `validated`)")
     io_layout_scale: float = Field(2.5, gt=0, description="I/O transistor layout scale in level shifters [1]")
@@ -558,6 +566,7 @@ class LayerResult:
     latency: float  # [s]
     energy: dict[str, float]  # [J] by part
     ops: float
+    copies: int = 1  # weight copies (the layer's speed-up)
 
 
 @dataclass
@@ -631,12 +640,93 @@ def _activity(cfg: CIMConfig, layer: LayerSpec, activity: dict[str, LayerActivit
     return cfg.input_density, cfg.weight_level
 
 
+def _copies(r: int, c: int, block_r: int, block_c: int, unit_r: int, unit_c: int) -> int:
+    """Copies of an r × c weight matrix that a block of block_r × block_c cells holds when it is built of
+    unit_r × unit_c units and the matrix fits the block along at least one side (NeuroSim V1.3 Chip.cpp,
+    PEDesign and SubArrayDup): along each side floor(units of the block / units the matrix needs), at least 1."""
+    if r > block_r and c > block_c:
+        return 1
+    dr = max(1, (block_r // unit_r) // math.ceil(r / unit_r))
+    dc = max(1, (block_c // unit_c) // math.ceil(c / unit_c))
+    return dr * dc
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one layer sits: ``novel`` (one PE per kernel position in a K²-PE tile) or conventional tiles;
+    ``row_blocks`` × ``col_blocks`` sub-arrays of one weight copy, ``tiles`` allocated, ``copies`` of the weights
+    in the space those tiles would leave empty (the layer's speed-up)."""
+
+    layer: LayerSpec
+    novel: bool
+    row_blocks: int
+    col_blocks: int
+    tiles: int
+    copies: int
+
+
+def novel_pes(cfg: CIMConfig, layers: list[LayerSpec]) -> int:
+    """PEs of a novel-mapped tile: the most frequent K² > 1 among the layers (first in order on a tie; NeuroSim
+    V1.3 Chip.cpp, ChipDesignInitialize); 0 with conventional mapping or no convolution."""
+    k2 = [lay.kernel**2 for lay in layers if lay.kernel > 1]
+    return max(k2, key=k2.count) if k2 and cfg.mapping == "novel" else 0
+
+
+def place(cfg: CIMConfig, layers: list[LayerSpec]) -> list[Placement]:
+    """Map every layer onto tiles. Conventional: the K²·C_in × C_out·cells matrix cut into square tiles of
+    (tile_grid·pe_grid)² sub-arrays. Novel (``mapping='novel'``, NeuroSim V1.3's default): a convolution whose K²
+    is the chip's K²-PE tile and whose K²·C_in fills at least one sub-array's rows puts each kernel position's
+    C_in × C_out·cells slice in its own PE of pe_grid² sub-arrays; other layers are conventional. With
+    ``duplicate``, a layer's weights are copied into the PEs and sub-arrays its tiles would leave empty
+    (:func:`_copies`), dividing its compute time."""
+    rows, cols, p, g, n_cw = cfg.rows, cfg.cols, cfg.pe_grid, cfg.tile_grid, cfg.cells_per_weight
+    pe_r, pe_c = p * rows, p * cols
+    tile_r, tile_c = g * pe_r, g * pe_c
+    n_pe = novel_pes(cfg, layers)
+    out = []
+    for layer in layers:
+        width = layer.out_channels * n_cw
+        c_blocks = math.ceil(width / cols)
+        if n_pe and layer.kernel**2 == n_pe and layer.rows >= rows:
+            r_blocks = layer.kernel**2 * math.ceil(layer.in_channels / rows)
+            tiles = math.ceil(layer.in_channels / pe_r) * math.ceil(width / pe_c)
+            copies = _copies(layer.in_channels, width, pe_r, pe_c, rows, cols)
+            out.append(Placement(layer, True, r_blocks, c_blocks, tiles, copies if cfg.duplicate else 1))
+        else:
+            r_blocks = math.ceil(layer.rows / rows)
+            tiles = math.ceil(layer.rows / tile_r) * math.ceil(width / tile_c)
+            copies = (_copies(layer.rows, width, tile_r, tile_c, pe_r, pe_c)
+                      * _copies(layer.rows, width, pe_r, pe_c, rows, cols))
+            out.append(Placement(layer, False, r_blocks, c_blocks, tiles, copies if cfg.duplicate else 1))
+    return out
+
+
+@dataclass(frozen=True)
+class _TileKind:
+    """One kind of tile: its PEs, area [m²], leakage [W], sub-arrays, buffer and H-tree."""
+
+    pes: int
+    area: float
+    core: float
+    accumulation: float
+    buffers: float
+    interconnect: float
+    leakage: float
+    subarrays: int
+    buf: object
+    ht: Cost
+
+
 def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerActivity] | None = None
              ) -> ChipEstimate:
-    """Map ``layers`` onto the accelerator ``cfg`` and estimate one inference.
+    """Map ``layers`` onto the accelerator ``cfg`` (:func:`place`) and estimate one inference.
 
     ``activity`` (from :func:`~neurofab.cost.mapping.measure_activity`) gives each layer's measured input-bit
     density and weight level; layers without it use ``cfg.input_density`` and ``cfg.weight_level``.
+    Input vectors per layer: its output pixels (``output_pixels='padded'``) or NeuroSim's (H − K + 1)²
+    (``'valid'``). Compute cycles per input bit and row group: the mux steps (one conversion each) and, with the
+    two-stage shift-add, NeuroSim's synchronous count of its stages (weight stage one cycle per step, input stage
+    one per weight); divided by the layer's weight copies.
     """
     if not isinstance(cfg, CIMConfig):
         raise ConfigError(f"cfg must be a CIMConfig, got {type(cfg).__name__}")
@@ -645,28 +735,22 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     t, f = sub.tech, cfg.factors
     rows, cols, m, n_cw = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.cells_per_weight
     p, g = cfg.pe_grid, cfg.tile_grid
-    side = p * g  # sub-arrays per tile side
-    # ----- mapping -----
-    plan = []
-    for layer in layers:
-        n_r = math.ceil(layer.rows / rows)
-        n_c = math.ceil(layer.out_channels * n_cw / cols)
-        tiles = math.ceil(n_r / side) * math.ceil(n_c / side)
-        plan.append((layer, n_r, n_c, tiles))
-    n_tiles = sum(x[3] for x in plan)
-    cells_alloc = n_tiles * side * side * rows * cols
-    cells_used = sum(layer.weights * n_cw for layer, *_ in plan)
+    side = p * g  # sub-arrays per conventional tile side
+    plan = place(cfg, layers)
+    n_pe_nm = novel_pes(cfg, layers)
+    side_nm = math.isqrt(n_pe_nm - 1) + 1 if n_pe_nm else 0  # PEs per side of a novel tile, ceil(√K²)
+    n_tiles = sum(x.tiles for x in plan)
+    cells_alloc = sum(x.tiles * (n_pe_nm if x.novel else g * g) * p * p for x in plan) * rows * cols
+    cells_used = sum(x.layer.weights * n_cw * x.copies for x in plan)
     # ----- digital blocks -----
-    w_acc = sub.shift_add_bits + math.ceil(math.log2(max(2, max(x[1] for x in plan))))
+    w_acc = sub.shift_add_bits + math.ceil(math.log2(max(2, max(x.row_blocks for x in plan))))
     pe_tree = adder_tree(t, p, sub.shift_add_bits) if p > 1 else Cost()
-    tile_tree = adder_tree(t, g, sub.shift_add_bits + math.ceil(math.log2(max(2, p)))) if g > 1 else Cost()
     acc_add, acc_reg = ripple_adder(t, w_acc), register(t, w_acc)
     e_accumulate = acc_add.energy * f.delta + acc_reg.energy * f.gamma  # one partial-sum addition
     act_unit = Cost.parallel(ripple_adder(t, w_acc), register(t, w_acc))  # ReLU / max-pool compare + hold
     e_activation = act_unit.energy * f.delta  # adder-dominated compare; the register is counted in e_accumulate
     in_bits, word = cfg.input_bits, cfg.bus_bits
     pe_buf = sram_buffer(t, 2 * (p * rows * in_bits + p * (cols // n_cw) * w_acc), min(word, cols))
-    tile_buf = sram_buffer(t, 2 * (side * rows * in_bits + side * (cols // n_cw) * w_acc), min(word, cols))
     global_bits = max(2 * (layer.ifm_values + layer.ofm_values) * in_bits for layer in layers)
     glob_buf = sram_buffer(t, global_bits, word)
     # ----- areas -----
@@ -674,23 +758,39 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     pe_area = p * p * sa_area + p * pe_tree.area + pe_buf.area
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
-    tile_core = g * g * pe_area + g * tile_tree.area + side * act_unit.area + tile_buf.area
-    tile_ht = htree(t, math.sqrt(tile_core), g * g, word, cfg.interconnect_swing)
-    tile_area = tile_core + tile_ht.area
-    chip_core = n_tiles * tile_area + glob_buf.area
+    pe_leak = p * p * sub.leakage + p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage
+
+    def tile_kind(n_pes: int, pe_side: int) -> _TileKind:
+        lanes = pe_side * p  # sub-array columns across the tile
+        tree = adder_tree(t, n_pes if pe_side != g else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
+        n_tree = pe_side if n_pes > 1 else 0
+        buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
+        core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
+        ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
+        acc = n_pes * p * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
+        leak = n_pes * pe_leak + n_tree * tree.leakage + lanes * act_unit.leakage + buf.leakage + ht.leakage
+        return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
+                         buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
+                         leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht)
+
+    conv_tile = tile_kind(g * g, g)
+    nm_tile = tile_kind(n_pe_nm, side_nm) if n_pe_nm else conv_tile
+    kinds = [nm_tile if x.novel else conv_tile for x in plan]
+    chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
     area: dict[str, float] = {}
-    n_sub = n_tiles * side * side
+    n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
     for part, a in sub.area.items():
         area[part] = n_sub * a
-    area["accumulation"] = n_tiles * (g * g * p * pe_tree.area + g * tile_tree.area + side * act_unit.area)
-    area["buffers"] = n_tiles * (g * g * pe_buf.area + tile_buf.area) + glob_buf.area
-    area["interconnect"] = n_tiles * (g * g * pe_ht.area + tile_ht.area) + chip_ht.area
-    leakage = (n_sub * sub.leakage + n_tiles * (g * g * (p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage)
-               + g * tile_tree.leakage + side * act_unit.leakage + tile_buf.leakage + tile_ht.leakage)
+    area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
+    area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
+    area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
+    leakage = (sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
                + glob_buf.leakage + chip_ht.leakage)
     # ----- clock -----
-    t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay, tile_tree.delay + dff(t).delay)
+    t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
+                    max(k.area and adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile))
+                    + dff(t).delay)
     clock = max(sub.t_sense * f.beta, t_digital)
     # one global-bus word: buffer access + H-tree traversal, unpipelined, in whole clock cycles
     bus_cycles = max(1, math.ceil((max(glob_buf.read.delay, glob_buf.write.delay) + chip_ht.delay) / clock))
@@ -698,53 +798,61 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     results: list[LayerResult] = []
     energy_total: dict[str, float] = {}
     cycles_total = 0.0
-    for layer, n_r, n_c, tiles in plan:
+    two_stage = cfg.shift_add == "two-stage"
+    for x, kind in zip(plan, kinds, strict=True):
+        layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
+        pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
         rho, wl = _activity(cfg, layer, activity)
         used_cols = layer.out_channels * n_cw  # over all column splits
-        rows_left = layer.rows
+        rows_in_block = ([min(rows, layer.in_channels - rows * j) for j in range(math.ceil(layer.in_channels / rows))]
+                         * layer.kernel**2 if x.novel
+                         else [min(rows, layer.rows - rows * j) for j in range(n_r)])
         e: dict[str, float] = dict.fromkeys(("array", "adc", "row drive", "mux", "shift-add", "accumulation",
                                              "buffers", "interconnect"), 0.0)
         groups_max = 0
-        for _ in range(n_r):  # vertical splits: the last row-block may hold fewer rows
-            r_here = min(rows, rows_left)
-            rows_left -= r_here
+        e_sa = (sub.e_shift_add - sub.e_shift_add_dff) * f.delta + sub.e_shift_add_dff * f.gamma
+        steps = min(m, math.ceil(used_cols / (n_c * sub.n_adc))) if n_c else 0  # mux steps per input bit
+        for r_here in rows_in_block:  # vertical splits: a row-block may hold fewer rows
             groups = math.ceil(r_here / sub.rows_on)
             groups_max = max(groups_max, groups)
             for j in range(groups):
                 active = min(sub.rows_on, r_here - j * sub.rows_on)
-                conv = layer.out_pixels * in_bits * used_cols  # conversions of this row group
+                conv = pix * in_bits * used_cols  # conversions of this row group
                 ce = sub.conversion_energy(active, rho, wl)
                 e["array"] += conv * ce["array"]
                 e["adc"] += conv * ce["adc"]
-                e["shift-add"] += conv * ((sub.e_shift_add - sub.e_shift_add_dff) * f.delta
-                                          + sub.e_shift_add_dff * f.gamma)
-                e["row drive"] += layer.out_pixels * in_bits * n_c * active * rho * sub.e_row
-                mux_groups = min(m, math.ceil(used_cols / n_c / sub.n_adc)) if n_c else 0
-                e["mux"] += layer.out_pixels * in_bits * n_c * mux_groups * sub.e_mux_step
-        outputs = layer.out_pixels * layer.out_channels
+                e["shift-add"] += conv * e_sa
+                e["row drive"] += pix * in_bits * n_c * active * rho * sub.e_row
+                e["mux"] += pix * in_bits * n_c * steps * sub.e_mux_step
+        outputs = pix * layer.out_channels
         extra_groups = max(0, groups_max - 1)
         e["accumulation"] += outputs * ((n_r - 1) + extra_groups) * e_accumulate + outputs * e_activation
         # data movement: input vectors to every tile column, partial sums between row-split tiles, OFM out
-        tile_cols = math.ceil(n_c / side)
-        tile_rows = math.ceil(n_r / side)
-        vec_bits = layer.out_pixels * layer.rows * in_bits * tile_cols
+        sub_side = side_nm * p if x.novel else side
+        tile_cols = math.ceil(n_c / sub_side)
+        tile_rows = max(1, x.tiles // tile_cols)
+        vec_bits = pix * layer.rows * in_bits * tile_cols
         psum_bits = outputs * w_acc * max(0, tile_rows - 1)
         ifm_bits = layer.ifm_values * in_bits
         ofm_bits = layer.ofm_values * in_bits
+        tbuf, tht = kind.buf, kind.ht
         e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
-                         + vec_bits / word * (tile_buf.write.energy + tile_buf.read.energy)
+                         + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
                          + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
         e["interconnect"] += ((ifm_bits * tile_cols + ofm_bits + psum_bits) / word * chip_ht.energy
-                              + vec_bits / word * tile_ht.energy + vec_bits / min(word, cols) * pe_ht.energy)
-        compute_cycles = layer.out_pixels * in_bits * groups_max * min(m, math.ceil(n_cw * layer.out_channels
-                                                                                  / (n_c * sub.n_adc)))
+                              + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
+        per_bit = steps
+        if two_stage:
+            per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
+        compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
         move_cycles = (ifm_bits * tile_cols + ofm_bits + psum_bits) / word * bus_cycles
         cycles = compute_cycles + move_cycles
         cycles_total += cycles
         for k, v in e.items():
             energy_total[k] = energy_total.get(k, 0.0) + v
-        util = layer.weights * n_cw / (tiles * side * side * rows * cols)
-        results.append(LayerResult(layer.name, tiles, n_r * n_c, util, cycles, cycles * clock, e, 2.0 * layer.macs))
+        util = layer.weights * n_cw * x.copies / (x.tiles * kind.subarrays * rows * cols)
+        results.append(LayerResult(layer.name, x.tiles, n_r * n_c, util, cycles, cycles * clock, e,
+                                   2.0 * layer.macs, x.copies))
     ops = 2.0 * sum(layer.macs for layer in layers)
     return ChipEstimate(
         config=cfg, area=area, clock_period=clock, sensing_window=sub.t_sense, cycles=cycles_total,

@@ -63,8 +63,12 @@ def test_exactly_filled_tiles_have_full_utilization():
     layer = LayerSpec("full", in_channels=512, out_channels=64)
     e = estimate(cfg, [layer])
     assert e.tiles == 1 and e.utilization == pytest.approx(1.0)
-    half = estimate(cfg, [LayerSpec("half", 256, 64)])
+    half = estimate(cfg.replace(duplicate=False), [LayerSpec("half", 256, 64)])
     assert half.utilization == pytest.approx(0.5)
+    # duplication fills the empty half with a second copy of the weights and halves the compute time
+    dup = estimate(cfg, [LayerSpec("half", 256, 64)])
+    assert dup.layers[0].copies == 2 and dup.utilization == pytest.approx(1.0)
+    assert dup.latency < half.latency and dup.dynamic_energy == pytest.approx(half.dynamic_energy)
 
 
 def test_more_adc_bits_more_adc_energy_and_area():
