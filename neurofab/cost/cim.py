@@ -190,6 +190,10 @@ class CIMConfig(Config):
     io_layout_scale: float = Field(2.5, gt=0, description="I/O transistor layout scale in level shifters [1]")
     adc_full_scale: float = Field(0.5, gt=0, le=1, description="ADC input range as a fraction of V_DD [1]")
     adc_offset_sigma_lsb: float = Field(0.5, gt=0, description="comparator offset σ allowed, in LSB [1]")
+    access_resistance_fraction: float | None = Field(
+        None, gt=0, le=10, description="eNVM access transistor sized so its on-resistance is this fraction of the "
+        "cell's r_on [1] (NeuroSim V1.3: 0.25, its IR_DROP_TOLERANCE in constant.h, Param.cpp resistanceAccess); "
+        "None: one logic NMOS")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
@@ -240,7 +244,7 @@ def table7_config(device: str, **changes) -> CIMConfig:
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4)
     elif device in CELL_PRESETS and device != "sram_8t":
-        base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5)
+        base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -363,6 +367,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
     # the programming current)
     w_acc = t.bitcell_width if is_sram else t.nmos_width
+    if not is_sram and cfg.access_resistance_fraction is not None:  # R_acc = ¾·V_DD/(I_on·W) = fraction·R_on
+        w_acc = 0.75 * t.vdd / (t.i_on_n * cfg.access_resistance_fraction * cell.r_on)
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
@@ -717,6 +723,73 @@ class _TileKind:
     ht: Cost
 
 
+@dataclass(frozen=True)
+class _BufferTiming:
+    """Synchronous register-file buffers (NeuroSim V1.3 Buffer.cpp: one core line per clock cycle; Param.cpp: cores
+    of 128 × 128 bits at chip level and 32 × 32 in the tiles; Chip.cpp and Tile.cpp for their sizes, counts and
+    bus widths). A layer's buffer time, serial with its compute (layer-by-layer dataflow):
+
+    - global buffer: the input vectors out (K²·C_in·bits per vector; ÷ K for a novel-mapped layer, whose K
+      column-neighbour windows share rows) and the outputs in (C_out·bits per vector, ÷ 4 after 2×2 pooling),
+      128 bits a line, over min(cores, global bus / 128) cores at once, × ceil(total tiles / the layer's tiles)
+      (only the layer's share of the bus serves it);
+    - tile buffers: the tile's input rows written and read (bits per vector; ÷ √PEs in a novel tile), 32 bits a
+      line, and its outputs written and read at the accumulation width + 1 (÷ PEs in a novel tile), over
+      min(cores, tile bus / 32) cores. NeuroSim sizes the cores of both tile kinds by the conventional tile (its
+      TileInitialize sets the shared core counts last); that is kept, so both sides time the same buffers.
+    The global bus is Σ over layers of (tile side + tile side / columns per ADC) bits, halved while above 2,048."""
+
+    cfg: CIMConfig
+    global_bus: float
+    global_par: int
+    n_pe_nm: int
+    side_nm: int
+    acc_bits: int
+
+    GLOBAL_CORE = 128  # bits a line (and lines a core) of a global-buffer core
+    TILE_CORE = 32  # the same for a tile-buffer core
+    MAX_GLOBAL_BUS = 2048  # [bit]
+
+    @classmethod
+    def of(cls, cfg: CIMConfig, plan: list[Placement], n_pe_nm: int, side_nm: int) -> _BufferTiming:
+        p, g, rows, m = cfg.pe_grid, cfg.tile_grid, cfg.rows, cfg.columns_per_adc
+        bus = 0.0
+        for x in plan:
+            w = (side_nm if x.novel else g) * p * rows
+            bus += w + w / m
+        while bus > cls.MAX_GLOBAL_BUS:
+            bus /= 2
+        cores = math.ceil(max(x.layer.ifm_values for x in plan) * cfg.input_bits / cls.GLOBAL_CORE**2)
+        par = max(1, min(cores, math.ceil(bus / cls.GLOBAL_CORE)))
+        acc = cfg.adc_bits + cfg.input_bits + cfg.cells_per_weight + 1 + math.ceil(math.log2(max(1, p)))
+        return cls(cfg, bus, par, n_pe_nm, side_nm, acc)
+
+    def tile_bus(self, x: Placement) -> float:
+        """Width of the tile's H-tree [bit]: PEs (per side of a conventional tile) × sub-array rows."""
+        return (self.n_pe_nm if x.novel else self.cfg.tile_grid) * self.cfg.rows
+
+    def cycles(self, x: Placement, vectors: int, total_tiles: int) -> float:
+        cfg, lay = self.cfg, x.layer
+        bits, c, rows, cols, p = cfg.input_bits, cfg.cells_per_weight, cfg.rows, cfg.cols, cfg.pe_grid
+        out_bits = lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
+        in_bits = lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)
+        share = math.ceil(total_tiles / x.tiles)
+        t_global = (out_bits + in_bits) / self.GLOBAL_CORE / self.global_par * share
+        g, line = cfg.tile_grid, self.TILE_CORE
+        if x.novel:
+            rows_t = lay.kernel**2 * min(lay.in_channels, p * rows) / math.sqrt(self.n_pe_nm)
+            outs_t = (min(lay.out_channels * c, p * cols) // c or 1) / self.n_pe_nm
+        else:
+            rows_t = min(lay.rows, g * p * rows)
+            outs_t = min(lay.out_channels * c, g * p * cols) // c or 1
+        cores_in = math.ceil(g * bits * rows / line**2)
+        cores_out = math.ceil(self.acc_bits * g * cols / cfg.columns_per_adc / line**2)
+        bus_lines = self.tile_bus(x) / line
+        t_in = 2 * rows_t * bits * vectors / line / max(1, min(cores_in, bus_lines))
+        t_out = 2 * outs_t * (1 + self.acc_bits) * vectors / line / max(1, min(cores_out, bus_lines))
+        return t_global + t_in + t_out
+
+
 def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerActivity] | None = None
              ) -> ChipEstimate:
     """Map ``layers`` onto the accelerator ``cfg`` (:func:`place`) and estimate one inference.
@@ -792,8 +865,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                     max(k.area and adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile))
                     + dff(t).delay)
     clock = max(sub.t_sense * f.beta, t_digital)
-    # one global-bus word: buffer access + H-tree traversal, unpipelined, in whole clock cycles
-    bus_cycles = max(1, math.ceil((max(glob_buf.read.delay, glob_buf.write.delay) + chip_ht.delay) / clock))
+    timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
     # ----- per layer -----
     results: list[LayerResult] = []
     energy_total: dict[str, float] = {}
@@ -845,8 +917,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         if two_stage:
             per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
         compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
-        move_cycles = (ifm_bits * tile_cols + ofm_bits + psum_bits) / word * bus_cycles
-        cycles = compute_cycles + move_cycles
+        buffer_cycles = timing.cycles(x, pix, n_tiles)
+        # interconnect: every bus word crosses the chip H-tree, every tile word its tile H-tree (wire delay)
+        ic_time = ((ifm_bits * tile_cols + ofm_bits + psum_bits) / timing.global_bus * chip_ht.delay
+                   + (pix * layer.rows * in_bits + outputs * (1 + w_acc)) / timing.tile_bus(x) * tht.delay)
+        cycles = compute_cycles + buffer_cycles + ic_time / clock
         cycles_total += cycles
         for k, v in e.items():
             energy_total[k] = energy_total.get(k, 0.0) + v

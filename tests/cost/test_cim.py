@@ -114,8 +114,27 @@ def test_activity_changes_energy():
     assert estimate(RRAM, VGG, half).dynamic_energy == pytest.approx(default.dynamic_energy)
 
 
-def test_resistance_and_sensing_physics():
+def test_access_transistor_sized_to_a_fraction_of_r_on():
+    sub = build_subarray(RRAM)  # Table 7 designs: R_acc = 0.25·R_on (NeuroSim's IR-drop tolerance)
+    assert sub.line.r_access == pytest.approx(0.25 * 100e3)
+    assert sub.g_on == pytest.approx(1 / 125e3) and sub.g_off == pytest.approx(1 / (1e6 + 25e3))
+
+
+def test_mlsa_conversion_energy_closed_form():
     sub = build_subarray(RRAM)
+    assert sub.mlsa is not None and sub.adc.kind == "mlsa"
+    t = RRAM.tech()
+    g = sub.column_conductance(128, 0.5, 0.5)
+    ce = sub.conversion_energy(128, 0.5, 0.5)
+    r_eff = (1 / g) * 0.5 / RRAM.cell.read_voltage  # the fits are at 0.5 V read
+    column = 0.0631 * math.exp(-2.303 * math.log10(r_eff)) * 1e-9  # 22 nm LSTP fit over 1 ns
+    assert ce["adc"] == pytest.approx(sub.e_adc + column)
+    assert ce["array"] == pytest.approx(sub.c_bitline * t.vdd * RRAM.cell.read_voltage)
+
+
+def test_resistance_and_sensing_physics():
+    cfg = RRAM.replace(adc="flash", access_resistance_fraction=None)
+    sub = build_subarray(cfg)
     t = RRAM.tech()
     r_acc = t.r_on_n(t.nmos_width)  # access transistor in series with each cell
     g_on, g_off = 1 / (100e3 + r_acc), 1 / (1e6 + r_acc)
@@ -128,7 +147,7 @@ def test_resistance_and_sensing_physics():
     assert ce["array"] == pytest.approx(t.vdd * i * sub.t_current + sub.c_bitline * t.vdd * 0.2)
     assert sub.t_current == pytest.approx(sub.timing["bit line"] + sub.timing["adc"])
     assert sub.t_sense == pytest.approx(max(sub.timing["row"], sub.timing["mux"]) + sub.t_current)
-    high_r = build_subarray(RRAM.replace(cell=RRAM.cell.replace(r_on=1e6)))
+    high_r = build_subarray(cfg.replace(cell=RRAM.cell.replace(r_on=1e6)))
     assert high_r.t_sense > sub.t_sense  # smaller currents settle slower
     assert high_r.column_current(128, 0.5, 0.5) < i
 
