@@ -55,6 +55,7 @@ from neurofab.cost.circuits import (
     decoder,
     dff,
     htree,
+    htree_channel_area,
     register,
     ripple_adder,
     shift_add,
@@ -197,6 +198,10 @@ class CIMConfig(Config):
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
+    htree_area: Literal["channels", "repeaters"] = Field(
+        "channels", description="H-tree area: 'channels' (the routing channels of the buses, NeuroSim V1.3's "
+        "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip) or "
+        "'repeaters' (wires routed over logic, only the repeaters count)")
     input_density: float = Field(0.5, ge=0, le=1, description="fraction of ones among input bits when no "
                                  "measured activity is given [1]")
     weight_level: float = Field(0.5, ge=0, le=1, description="mean stored level of a weight slice in [0, 1] "
@@ -486,7 +491,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     if ls is not None:
         n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
         area["level shifters"] = n_ls * ls.area * f.alpha
-        leak += n_ls * ls.leakage
+        # the level shifters serve the write path: their high-voltage supply is gated off during inference, so
+        # they do not leak (NeuroSim V1.3 SubArray.cpp counts them in area only)
     if is_sram:
         leak += rows * cols * 4 * w_acc * t.i_off * t.vdd  # 6T core (3 off devices) + read port
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
@@ -723,6 +729,18 @@ class _TileKind:
     ht: Cost
 
 
+def _global_bus(cfg: CIMConfig, plan: list[Placement], side_nm: int) -> float:
+    """Global bus width [bit] (NeuroSim V1.3 Chip.cpp): Σ over layers of (tile side + tile side / columns per
+    ADC) cells, halved while above 2,048 bits (Param.cpp maxGlobalBusWidth)."""
+    bus = 0.0
+    for x in plan:
+        w = (side_nm if x.novel else cfg.tile_grid) * cfg.pe_grid * cfg.rows
+        bus += w + w / cfg.columns_per_adc
+    while bus > _BufferTiming.MAX_GLOBAL_BUS:
+        bus /= 2
+    return bus
+
+
 @dataclass(frozen=True)
 class _BufferTiming:
     """Synchronous register-file buffers (NeuroSim V1.3 Buffer.cpp: one core line per clock cycle; Param.cpp: cores
@@ -752,13 +770,8 @@ class _BufferTiming:
 
     @classmethod
     def of(cls, cfg: CIMConfig, plan: list[Placement], n_pe_nm: int, side_nm: int) -> _BufferTiming:
-        p, g, rows, m = cfg.pe_grid, cfg.tile_grid, cfg.rows, cfg.columns_per_adc
-        bus = 0.0
-        for x in plan:
-            w = (side_nm if x.novel else g) * p * rows
-            bus += w + w / m
-        while bus > cls.MAX_GLOBAL_BUS:
-            bus /= 2
+        p = cfg.pe_grid
+        bus = _global_bus(cfg, plan, side_nm)
         cores = math.ceil(max(x.layer.ifm_values for x in plan) * cfg.input_bits / cls.GLOBAL_CORE**2)
         par = max(1, min(cores, math.ceil(bus / cls.GLOBAL_CORE)))
         acc = cfg.adc_bits + cfg.input_bits + cfg.cells_per_weight + 1 + math.ceil(math.log2(max(1, p)))
@@ -840,6 +853,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
         core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
         ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
+        if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs
+            grid = pe_side
+            bus = grid * rows
+            ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0),
+                      delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * p * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + lanes * act_unit.leakage + buf.leakage + ht.leakage
         return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
@@ -851,6 +869,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
     chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
+    if cfg.htree_area == "channels":
+        tile_side = math.sqrt(max(k.area for k in kinds))
+        grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
+        chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
+                       side_nm)), 4.0), delay=chip_ht.delay, energy=chip_ht.energy, leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
     for part, a in sub.area.items():

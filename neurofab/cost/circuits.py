@@ -362,6 +362,43 @@ def repeated_wire(tech: Technology, length: float, bits: int = 1, swing: float |
     return Cost(area=area * b, delay=delay, energy=e_bit * b, leakage=leak * b)
 
 
+def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, grid: int, bits: int,
+                       fold: float = 4.0) -> float:
+    """Area [m²] of the routing channels a ``bits``-wide H-tree bus occupies over a ``grid`` × ``grid`` array of
+    units (``unit_height`` × ``unit_width`` [m]), as DNN+NeuroSim V1.3 accounts it (HTree.cpp, CalculateArea):
+    from the centre out, level by level, the channel of the vertical (horizontal) branches widens by
+    bits × the repeater's cell width (height) / ``fold`` and spans half the branch length (L/2 at the first
+    level below the root, halving per level; the last level lies over the units), plus a main bus
+    bits × cell height / ``fold`` wide from the centre to the nearest edge. Repeaters of the Bakoglu size of
+    :func:`repeated_wire`; ``fold``: layout folding of the bus (NeuroSim: 4 at chip level, 16 inside tiles)."""
+    n = _check_count("H-tree grid", grid)
+    b = _check_count("H-tree bits", bits)
+    if not (isinstance(fold, int | float) and math.isfinite(fold) and fold > 0):
+        raise ConfigError(f"fold = {fold!r}: must be a finite number > 0")
+    for name, v in (("unit_height", unit_height), ("unit_width", unit_width)):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
+    if n == 1:
+        return 0.0
+    inv = inverter(tech)
+    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    size = max(1.0, math.sqrt(r0 * tech.wire_capacitance / (tech.wire_resistance * inv.c_in)))
+    rep = inverter(tech, size)
+    w_rep, h_rep = rep.area / tech.cell_height, tech.cell_height
+    levels = math.ceil(math.log2(n))
+    lv, lh = unit_height * 2**levels / 2, unit_width * 2**levels / 2
+    wv = wh = area = 0.0
+    for _ in range(1, levels):
+        lv, lh = lv / 2, lh / 2
+        wv += b * w_rep / fold
+        wh += b * h_rep / fold
+        area += wv * lv / 2 + wh * lh / 2
+    centre = math.floor(math.log2(n))
+    if n - centre < 1:
+        centre -= 1
+    return area + b * h_rep / fold * min(n - centre, centre) * unit_width
+
+
 def htree(tech: Technology, side: float, n_leaves: int, bits: int, swing: float | None = None) -> Cost:
     """H-tree over a square of ``side`` [m] to ``n_leaves`` (rounded up to a power of 4) leaves, ``bits`` wide.
 
@@ -392,6 +429,7 @@ __all__ = [
     "full_adder",
     "half_adder",
     "htree",
+    "htree_channel_area",
     "latch_comparator",
     "mux",
     "register",
