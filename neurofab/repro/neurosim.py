@@ -68,6 +68,12 @@ _MODEL = ModelUncertainty(
     "our gate-level RC and C·V² circuit models, with our own sizing, against SPICE-fitted or measured values: a "
     "factor 1.5 (the target of the fidelity work), taken as ±1/3 so neither side exceeds it", rel=1 / 3)
 _BAND = Relative(1 / 3)
+_T7_MODEL = ModelUncertainty(
+    "Table 7 is NeuroSim V1.3's output; our chip model follows its circuits and floorplan (multilevel sense "
+    "amplifier fits, novel mapping, duplication, register-file buffer timing, H-tree channels) and is compared with "
+    "NeuroSim run on the same design in benchmarks/neurosim_peer.py; the paper's workload (real CIFAR-10 / ImageNet "
+    "activity) and build settings are not published: ±15 %, the fidelity target of issue 17", rel=0.15)
+_T7_BAND = Relative(0.15)
 _TREND, _RESNET_TREND = "seed 001 l. 1276", "seed 001 l. 1280"
 #: Declared deviations, each with its measured cause (see the row notes for the per-design numbers).
 CAUSES = {
@@ -126,7 +132,7 @@ CAUSES = {
 
 
 def _t7(key: str, quantity: str, paper: float, unit: str, source: str, cause: str | None) -> Claim:
-    return Claim(key, quantity, paper, source, _MODEL, tolerance=_BAND, unit=unit, deviation=cause)
+    return Claim(key, quantity, paper, source, _T7_MODEL, tolerance=_T7_BAND, unit=unit, deviation=cause)
 
 
 _T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "dynamic energy", "µJ", "energy"),
@@ -134,10 +140,8 @@ _T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "d
                                                                      "tops_per_w"),
                   ("latency_ms", "latency", "ms", "latency"))
 #: Table 7 claims that deviate (measured; see CAUSES): (quantity key, design)
-T7_DEVIATING = frozenset({(q, d) for q in ("area_mm2", "dynamic_energy_uJ", "leakage_mW", "latency_ms")
-                          for d in DESIGNS} | {("tops_per_w", d) for d in DESIGNS if not d.endswith("sram")})
-RESNET_DEVIATING = frozenset({("area_mm2", d) for d in DESIGNS}
-                             | {("tops_per_w", d) for d in DESIGNS if not d.endswith("sram")})
+T7_DEVIATING = frozenset()
+RESNET_DEVIATING = frozenset()
 
 CLAIMS = Claims([
     Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
@@ -519,14 +523,11 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
         s = est.summary()
         lab = LABELS[dev]
         sub = build_subarray(est.config)
-        conversions = est.energy["adc"] / sub.e_adc
-        paper_e = TABLE7_VGG8["dynamic_energy_uJ"][i] * 1e-6
         window = ", ".join(f"{k} {v * 1e9:.3f}" for k, v in sub.timing.items())
         notes = {
             "area_mm2": "ours: " + ", ".join(f"{k} {v * 1e6:.1f}" for k, v in _top(est.area, 4)) + " mm²",
-            "dynamic_energy_uJ": f"ADC {est.energy['adc'] * 1e6:.1f} µJ = {conversions / 1e6:.0f} M conversions × "
-                                 f"{sub.e_adc / PJ:.3f} pJ; the paper's whole energy is "
-                                 f"{paper_e / conversions / PJ:.3f} pJ per conversion",
+            "dynamic_energy_uJ": "ours: " + ", ".join(f"{k} {v * 1e6:.1f}" for k, v in _top(est.energy, 4))
+                                 + " µJ",
             "leakage_mW": f"ours {s['leakage_mW'] / TABLE7_VGG8['leakage_mW'][i]:.1f}× the paper's",
             "tops_per_w": f"ratio {s['tops_per_w'] / TABLE7_VGG8['tops_per_w'][i]:.2f}",
             "latency_ms": f"clock {s['clock_ns']:.3f} ns (paper {TABLE7_VGG8['clock_ns'][i]}); sensing window "
@@ -535,7 +536,8 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
         for key, note in notes.items():
             report.judge(f"vgg_{key}_{dev}", s[key], note=note)
         report.add(f"T7 {lab}: utilization", TABLE7_VGG8["utilization"][i], 100 * s["utilization"], Info(), "%",
-                   "whole tiles of 2×2 PEs of 2×2 128×128 sub-arrays per layer")
+                   "whole tiles per layer (novel: K² PEs; conventional: 2×2 PEs) of 2×2 128×128 sub-arrays, "
+                   "weight copies included")
         report.add(f"T7 {lab}: clock", TABLE7_VGG8["clock_ns"][i], s["clock_ns"], Info(), "ns")
         report.add(f"T7 {lab}: TOPS/mm²", TABLE7_VGG8["tops_per_mm2"][i], s["tops_per_mm2"], Info(), "TOPS/mm²",
                    "latency × area, both judged above")
@@ -548,9 +550,9 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
     e12, es = ests["rram_he2020"], ests["22nm-sram"]
     adc12, adcs = build_subarray(e12.config).e_adc, build_subarray(es.config).e_adc
     report.judge("trend_rram12_tpw", lhs=t["rram_he2020"], rhs=t["22nm-sram"],
-                 note=f"RRAM [12]: 4 slices × a 5-bit flash ({adc12 / PJ:.3f} pJ per conversion, ADC "
-                      f"{e12.energy['adc'] * 1e6:.0f} µJ) vs SRAM's 8 slices × a 4-bit flash ({adcs / PJ:.3f} pJ, "
-                      f"{es.energy['adc'] * 1e6:.0f} µJ); array current {e12.energy['array'] * 1e6:.0f} µJ")
+                 note=f"RRAM [12]: 4 slices × a 5-bit MLSA ({adc12 / PJ:.3f} pJ per conversion + column term, ADC "
+                      f"{e12.energy['adc'] * 1e6:.0f} µJ) vs SRAM's 8 slices × a 4-bit MLSA ({adcs / PJ:.3f} pJ, "
+                      f"{es.energy['adc'] * 1e6:.0f} µJ); array {e12.energy['array'] * 1e6:.1f} µJ")
     envm = ("rram_he2020", *high_ron)
     report.judge("trend_envm_density", lhs=min(d[k] for k in envm), rhs=d["22nm-sram"],
                  note="TOPS/mm²: " + ", ".join(f"{LABELS[k]} {d[k]:.3f}" for k in envm)
