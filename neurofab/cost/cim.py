@@ -926,9 +926,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         outputs = pix * layer.out_channels
         extra_groups = max(0, groups_max - 1)
         e["accumulation"] += outputs * ((n_r - 1) + extra_groups) * e_accumulate + outputs * e_activation
-        # data movement: input vectors to every tile column, partial sums between row-split tiles, OFM out
-        sub_side = side_nm * p if x.novel else side
-        tile_cols = math.ceil(n_c / sub_side)
+        # data movement: the input map once down the chip H-tree (its branches broadcast it to the tile columns),
+        # input vectors into every tile, partial sums between row-split tiles, the output map back
+        tile_cols = math.ceil(used_cols / (p * cols)) if x.novel else math.ceil(n_c / side)
         tile_rows = max(1, x.tiles // tile_cols)
         vec_bits = pix * layer.rows * in_bits * tile_cols
         if x.novel:  # a K²-PE tile reuses the overlapping windows: each step along a row brings K new columns
@@ -940,7 +940,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
                          + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
                          + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
-        e["interconnect"] += ((ifm_bits * tile_cols + ofm_bits + psum_bits) / word * chip_ht.energy
+        e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
                               + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
         per_bit = steps
         if two_stage:
@@ -948,7 +948,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
         buffer_cycles = timing.cycles(x, pix, n_tiles)
         # interconnect: every bus word crosses the chip H-tree, every tile word its tile H-tree (wire delay)
-        ic_time = ((ifm_bits * tile_cols + ofm_bits + psum_bits) / timing.global_bus * chip_ht.delay
+        ic_time = ((ifm_bits + ofm_bits + psum_bits) / timing.global_bus * chip_ht.delay
                    + (pix * layer.rows * in_bits + outputs * (1 + w_acc)) / timing.tile_bus(x) * tht.delay)
         cycles = compute_cycles + buffer_cycles + ic_time / clock
         cycles_total += cycles
