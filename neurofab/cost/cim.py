@@ -247,13 +247,14 @@ def table7_config(device: str, **changes) -> CIMConfig:
     """The designs of Lu et al. 2021, Table 7: ``device`` one of '7nm-sram', '22nm-sram', 'rram_he2020',
     'rram_wu2018', 'pcm_kim2019', 'fefet_ni2018' (eNVMs at 22 nm; 4-bit ADC for SRAM, 5-bit for eNVM). The paper
     ran them on NeuroSim V1.3, so its conventions are kept: multilevel sense amplifiers, novel mapping with weight
-    duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on."""
+    duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, and
+    the floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
-                         output_pixels="valid", interconnect_swing=None)
+                         output_pixels="valid", interconnect_swing=None, pe_grid=4)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
-                         output_pixels="valid", interconnect_swing=None)
+                         output_pixels="valid", interconnect_swing=None, pe_grid=4)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))

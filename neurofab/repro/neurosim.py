@@ -12,10 +12,13 @@ B. Our circuit models at 40 nm judged against Tables 3 and 5 (the macro validati
    load, 16 flash ADCs of 7 StrongARM VSAs, one reference column per VSA). The macro's RRAM resistance and read
    voltage are not published: 6 kΩ / 150 (Table 7's RRAM [12]) and 0.2 V are assumed.
 C. Table 7 for VGG-8 and ResNet-18 (layer tables, 8-bit weights and activations) on our chip model: six designs,
-   and the paper's trends. No parameter of ours was fitted to Table 7.
+   and the paper's trends, with NeuroSim V1.3's conventions (see ``table7_config``). No parameter of ours was
+   fitted to Table 7.
 
-Every claim of B and C has one a-priori band, a factor 1.5 taken as ±1/3 (:data:`_MODEL`); where our models miss
-it the claim declares the deviation with its measured cause (:data:`CAUSES`).
+The claims of B have one a-priori band, a factor 1.5 taken as ±1/3 (:data:`_MODEL`); the Table 7 claims of C are
+judged at ±15 % (:data:`_T7_MODEL`: our chip model follows NeuroSim V1.3's circuits and floorplan, and the paper's
+table is that simulator's output). Where our models miss, the claim declares the deviation with its measured cause
+(:data:`CAUSES`).
 """
 
 from __future__ import annotations
@@ -94,40 +97,41 @@ CAUSES = {
     "t6_tops_w": "not computed: Table 6's 3,177.75 pJ does not decompose into Tables 3 and 5 (it is 33.1 × their "
                  "per-cycle sum, neither the 19 row groups nor the 152 conversions per ADC of one array read), so "
                  "the sensing cycles behind it are unknown",
-    "area": "ours 0.50–0.58× the paper's (7 nm SRAM 7.7 vs 13.3 mm², 100 kΩ RRAM 13.5 vs 25.6): the arrays and "
-            "Table-1 gates are the paper's (Table 5 within 2 %), but our "
-            "periphery (buffers, switch matrices, routing, level shifters) is smaller; the paper does not break its "
-            "area down",
-    "energy": "ours 1.4–1.7× (SRAM) and 3.0–3.2× (eNVM) the paper's; the ADC dominates: our eNVMs' 5-bit "
-              "offset-limited flash of StrongARM comparators (Pelgrom-sized for σ = ½ LSB) costs 0.35 pJ per "
-              "conversion, more than the paper's whole energy per conversion (0.20–0.24 pJ; SRAM 4-bit: ours "
-              "0.07–0.11 pJ vs 0.10–0.19 pJ whole); NeuroSim's multi-level sense amplifier is SPICE-fitted",
-    "leakage": "ours 2.6–5.6× the paper's: one I_off = 0.1 nA/µm at every node over all periphery widths; "
-               "NeuroSim's per-node low-standby-power leakage is not published",
-    "latency": "ours 0.10–0.15× (SRAM) and 0.32–0.64× (eNVM) the paper's (clock 0.29–0.45 vs 2.98–4.87 ns; "
-               "1.06–2.17 vs 2.02–2.30 ns): our sensing window (row, bit line, "
-               "comparator regeneration) is shorter than NeuroSim's fitted sensing cycle; 8T SRAM read ports develop "
-               "full scale in picoseconds",
-    "tops_per_w": "ours 0.31–0.33× for the eNVMs (e.g. 100 kΩ RRAM 23.7 vs 71.25): follows their 3× energy (the "
-                  "flash ADC) and 5× leakage",
-    "resnet_area": "ours 0.36–0.44× the paper's: as for VGG-8, and our chip holds ResNet-18's 11.7 M weights in about "
-                   "as many tiles as VGG-8's 13.0 M; our buffers barely grow",
-    "resnet_tpw": "ours 0.35–0.38× for the eNVMs: as for VGG-8 (the flash ADC)",
-    "resnet_tpw_change": "ours −9 % (−7 … −12 per design): our energy per operation barely changes between the "
-                         "networks (the same sub-arrays and ADCs per MAC); NeuroSim's drop comes with buffers and "
-                         "interconnect that grow with ResNet-18's chip (+25–50 %), which ours does not (−4 … +7 %)",
-    "resnet_density_change": "ours −50 % (−33 … −57 per design): our latency grows less and our chip does not grow "
-                             "(area −4 … +7 % against the paper's +25–50 %)",
-    "trend_rram12_tpw": "not reproduced: ours 9.9 vs 14.6 TOPS/W; RRAM [12]'s 4 slices × a 5-bit flash (0.350 pJ "
-                        "per conversion, ADC 55 µJ) cost more than SRAM's 8 slices × a 4-bit flash (0.108 pJ, 34 µJ): "
-                        "in an offset-limited flash one more bit costs ×3.2 (2× comparators, each larger), in "
-                        "NeuroSim's sense amplifier ×2; the 6 kΩ columns add array current",
-    "trend_envm_density": "not reproduced: RRAM [12] 0.070 and FeFET 0.097 below SRAM's 0.111 TOPS/mm²: our 22 nm "
-                          "SRAM clock is 0.45 ns (paper 4.87 ns) while eNVM clocks are 0.5–0.9× the paper's, so "
-                          "SRAM's TOPS/mm² rises ×19",
-    "resnet_area_growth": "ours −4 … +7 %: our area follows the weight count (ResNet-18 11.7 M vs VGG-8 13.0 M); "
-                          "NeuroSim's growth comes from parts the paper does not break down (buffers sized by feature "
-                          "maps are our guess)",
+    "area": "ours 1.19× (54.1 vs 45.6 mm²): the cell is not in the paper and the macro's 75 F² is assumed (with "
+            "NeuroSim's default 48 F², 52.4 mm²), and the level shifters (α × our 2.5×-scaled I/O devices on WL, BL, "
+            "SL, 16.1 mm²) are sized for the 6 kΩ cells' wide access transistors; on NeuroSim's own run of this "
+            "design (benchmarks/neurosim_peer.py) ours is 0.89×",
+    "energy": "SRAM: ours 0.75–0.80×: our 8T read ports conduct only where the stored bit is 1, so the sense "
+              "amplifier's fitted column term sees half the current NeuroSim's SRAM columns do (its column resistance "
+              "counts every activated row whatever the weight); on NeuroSim's own run of a 22 nm SRAM design our ADC "
+              "energy is 0.52× and the total 0.73×. RRAM [12]: ours 1.24× at our default input-bit density 0.5 (the "
+              "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.0 µJ (1.01×)",
+    "leakage": "ours 2.6–4.2×: NeuroSim's 22 nm LSTP off-current equals ours (0.1 nA/µm), the widths differ: our "
+               "128×128 sub-array leaks 0.47 µW (mux switches sized for 10 % of the column resistance 0.20, shift-add "
+               "lanes 0.14, row drivers 0.09), NeuroSim's ≈ 0.21 µW per sub-array including its tile share (850 µW "
+               "over 4,128 sub-arrays on its default design, where ours is 3.1×)",
+    "latency": "eNVM: ours 0.63–0.82×; NeuroSim V1.3 run on two of these designs gives 1.36 and 1.25 ms where ours "
+               "gives 1.20 and 0.94 ms: our register-file buffer cycles match its buffer latency within 2 % on the "
+               "novel-mapped layers, the rest is its interconnect and PE-level time (0.165 ms of H-tree time per "
+               "image on the default design), which ours counts as wire delay only. SRAM: ours 0.31–0.46× with the "
+               "clock 1.53 / 1.78 vs 2.98 / 4.87 ns: NeuroSim's SRAM sensing cycle waits for one cell to discharge "
+               "the precharged bit line by half its 0.1 V minimum sense voltage before the sense amplifier, ours "
+               "senses the read-port current of a clamped bit line (the amplifier's fitted 1 ns)",
+    "tops_per_w": "SRAM 1.20–1.32× and RRAM [12] 0.78×: follow the energy rows (0.75–0.80× and 1.24×); leakage "
+                  "energy is 5–23 % of ours",
+    "resnet_area": "FeFET 0.83× (33.0 vs 39.6 mm²; the other eNVMs 0.85–0.88×): ours grows +43 % from VGG-8 with "
+                   "the novel tiles ResNet-18's 16 convolutions get, and NeuroSim's floorplan for ResNet-18 (its PE "
+                   "and tile sizes are picked per network) is not modelled: ours keeps VGG-8's 512 × 512 PEs",
+    "resnet_tpw": "ours 0.53–0.76×: our energy per operation is 1.5–2.1× VGG-8's, from the interconnect (2.7× per "
+                  "operation: 64.5 of 98 µJ for RRAM [13]) moving ResNet-18's 112² and 56² maps through our H-trees, "
+                  "and leakage energy doubles (10–47 % of ours) with the 8–11× longer latency",
+    "resnet_tpw_change": "ours −52 % (−43 … −55 per design): our energy per operation rises 1.5–2.1× (interconnect, "
+                         "see the ResNet-18 TOPS/W rows) against the paper's ~1.25×",
+    "resnet_density_change": "ours −76 % (−73 … −77 per design), rounding to −80: our ResNet-18 latency is 8–11× "
+                             "VGG-8's (buffer time of the 56² layers) while the chip grows +17 … +43 %",
+    "resnet_area_growth": "smallest growth: ours +17 % (22 nm SRAM; 7 nm SRAM +19 %): the SRAM chips add fewer "
+                          "tiles for ResNet-18 than the paper's, whose floorplan is re-optimized per network "
+                          "(NeuroSim picks PE and tile sizes per network; ours keeps VGG-8's)",
 }
 
 
@@ -140,8 +144,11 @@ _T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "d
                                                                      "tops_per_w"),
                   ("latency_ms", "latency", "ms", "latency"))
 #: Table 7 claims that deviate (measured; see CAUSES): (quantity key, design)
-T7_DEVIATING = frozenset()
-RESNET_DEVIATING = frozenset()
+T7_DEVIATING = frozenset(
+    {("leakage_mW", d) for d in DESIGNS} | {("latency_ms", d) for d in DESIGNS}
+    | {(q, d) for q in ("dynamic_energy_uJ", "tops_per_w") for d in ("7nm-sram", "22nm-sram", "rram_he2020")}
+    | {("area_mm2", "rram_he2020")})
+RESNET_DEVIATING = frozenset({("tops_per_w", d) for d in DESIGNS} | {("area_mm2", "fefet_ni2018")})
 
 CLAIMS = Claims([
     Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
@@ -179,9 +186,9 @@ CLAIMS = Claims([
     Claim("trend_envm_tpw", "trend: high-R_on eNVMs (RRAM [13], PCM, FeFET) above 22 nm SRAM in TOPS/W",
           "eNVM > SRAM at the same node", _TREND, Qualitative(), order=">", unit="TOPS/W"),
     Claim("trend_rram12_tpw", "trend: RRAM [12] (2 bit, 6 kΩ) above 22 nm SRAM in TOPS/W", "31.63 > 18.48", _T7,
-          Qualitative(), order=">", unit="TOPS/W", deviation=CAUSES["trend_rram12_tpw"]),
+          Qualitative(), order=">", unit="TOPS/W"),
     Claim("trend_envm_density", "trend: every eNVM above 22 nm SRAM in TOPS/mm²", "eNVM > SRAM at the same node",
-          _TREND, Qualitative(), order=">", unit="TOPS/mm²", deviation=CAUSES["trend_envm_density"]),
+          _TREND, Qualitative(), order=">", unit="TOPS/mm²"),
     Claim("trend_ron", "trend: higher R_on, higher TOPS/W (240 > 100 > 40 > 6 kΩ)", "73.72 > 71.25 > 68.69 > 31.63",
           _TREND, Qualitative(), order=">", unit="TOPS/W"),
     Claim("trend_7nm_density", "trend: 7 nm SRAM has the highest TOPS/mm²", "0.044 highest", _TREND, Qualitative(),
@@ -191,7 +198,7 @@ CLAIMS = Claims([
     Claim("resnet_area_growth_min", "ResNet-18 vs VGG-8 chip area: smallest growth of the six designs", "+25 … +50",
           _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
     Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
-          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
+          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%"),
     Claim("resnet_tpw_change", "ResNet-18 vs VGG-8 TOPS/W, mean change ('~20 %' lower)", -20, _RESNET_TREND,
           PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_tpw_change"]),
     Claim("resnet_density_change", "ResNet-18 vs VGG-8 TOPS/mm², mean change ('~70 %' lower)", -70, _RESNET_TREND,
