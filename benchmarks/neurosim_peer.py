@@ -277,7 +277,7 @@ def run_neurosim(binary: str, args: list[str], cwd: Path, timeout: float) -> tup
 def ours_values(est: ChipEstimate) -> dict[str, float]:
     """Our estimate in NeuroSim's categories (SI units)."""
     a, e = est.area, est.energy
-    area_adc = a.get("adc", 0.0) + a.get("reference columns", 0.0)
+    area_adc = a.get("adc", 0.0) + a.get("reference columns", 0.0) + a.get("precharge", 0.0)
     area_acc = a.get("shift-add", 0.0) + a.get("accumulation", 0.0)
     area_ic = a.get("interconnect", 0.0)
     e_adc = e.get("adc", 0.0) + e.get("array", 0.0)  # NeuroSim counts the cell read in its ADC part

@@ -195,6 +195,9 @@ class CIMConfig(Config):
         None, gt=0, le=10, description="eNVM access transistor sized so its on-resistance is this fraction of the "
         "cell's r_on [1] (NeuroSim V1.3: 0.25, its IR_DROP_TOLERANCE in constant.h, Param.cpp resistanceAccess); "
         "None: one logic NMOS")
+    min_sense_voltage: float = Field(
+        0.1, gt=0, le=1, description="SRAM read with the MLSA: the precharged read bit line must develop half of "
+        "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
@@ -425,8 +428,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         extra_area["precharge"] = cols * pre.area
         extra_leak += cols * pre.leakage
         e_pre = pre.energy  # one column's precharge gate per conversion (the bit lines hold their charge)
-    elif is_sram:  # read ports into a clamped bit line, the current sensed by the MLSA
-        g_on, g_off = read_port_current(t, w_acc) / t.vdd, t.i_off * w_acc / t.vdd
+    elif is_sram:  # precharged read bit line, read ports conducting, the column sensed by the MLSA
+        i_cell = read_port_current(t, w_acc)
+        g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
         cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
                           cfg.mux_resistance_fraction)
         adc = mlsa.adc
@@ -434,8 +438,14 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         sense = clamp_sense(cell.read_voltage, cell.read_voltage * line.column_conductance(rows_on * g_on), v_fs,
                             bits, line.c_line, c_node, cmux.r_on)
         i_fs = sense.i_full_scale
-        timing["bit line"] = sense.t_bitline + line.settle_time(bits)
-        e_pre = 0.0
+        pre = precharger(t, line.c_line + c_node, bits)
+        timing["precharge"] = pre.delay
+        # one conducting cell (the smallest step) must move the line by half the minimum sense voltage
+        timing["bit line"] = ((line.c_line + c_node) * 0.5 * cfg.min_sense_voltage / i_cell
+                              + line.settle_time(bits))
+        extra_area["precharge"] = cols * pre.area
+        extra_leak += cols * pre.leakage
+        e_pre = pre.energy
     else:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
