@@ -59,7 +59,7 @@ def test_estimate_invariants():
 
 
 def test_exactly_filled_tiles_have_full_utilization():
-    cfg = SRAM  # 8 columns per weight; a tile is 4 × 4 sub-arrays of 128 × 128 = 512 × 512 cells
+    cfg = SRAM.replace(pe_grid=2)  # 8 columns per weight; a tile: 4 × 4 sub-arrays of 128 × 128 = 512 × 512 cells
     layer = LayerSpec("full", in_channels=512, out_channels=64)
     e = estimate(cfg, [layer])
     assert e.tiles == 1 and e.utilization == pytest.approx(1.0)
