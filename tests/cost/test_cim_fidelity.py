@@ -182,3 +182,28 @@ def test_mlsa_is_the_default_and_flash_sar_remain():
     for kind in ("flash", "sar"):
         e = estimate(NS.replace(adc=kind), [fc("f", 256, 64)])
         assert e.dynamic_energy > 0 and e.area["adc"] > 0
+
+
+# ----- accuracy and cost of one model in one call -----------------------------------------------------
+def test_estimate_model_uses_the_activity_its_inference_measures():
+    import torch
+    from torch import nn
+
+    from neurofab.cost.cim import estimate_model
+    from neurofab.cost.mapping import layers_from_model, measure_activity
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 10))
+    x = torch.rand(16, 1, 8, 8)
+    y = torch.randint(0, 10, (16,))
+    cfg = NS.replace(cell=CELL_PRESETS["rram_wu2018"])
+    out = estimate_model(cfg, model, x, y)
+    assert 0.0 <= out.accuracy <= 1.0
+    assert out.accuracy == pytest.approx(float((model(x).argmax(1) == y).float().mean()))
+    act = measure_activity(model, x, input_bits=8, weight_bits=8, bits_per_cell=4)
+    ref = estimate(cfg, layers_from_model(model, (1, 8, 8)), act)
+    assert out.chip.dynamic_energy == pytest.approx(ref.dynamic_energy)
+    assert out.chip.latency == pytest.approx(ref.latency) and out.chip.total_area == pytest.approx(ref.total_area)
+    assert estimate_model(cfg, model, x).accuracy is None
+    with pytest.raises(ConfigError, match="targets"):
+        estimate_model(cfg, model, x, y[:3])
