@@ -274,7 +274,7 @@ def run_neurosim(binary: str, args: list[str], cwd: Path, timeout: float) -> tup
 # ----- side by side -----------------------------------------------------------------------------------------------
 def ours_values(est: ChipEstimate) -> dict[str, float]:
     """Our estimate in NeuroSim's categories (SI units)."""
-    a, e = est.area, est.energy
+    a, e, lat = est.area, est.energy, est.latency_parts
     area_adc = a.get("adc", 0.0) + a.get("reference columns", 0.0) + a.get("precharge", 0.0)
     area_acc = a.get("shift-add", 0.0) + a.get("accumulation", 0.0)
     area_ic = a.get("interconnect", 0.0)
@@ -285,6 +285,9 @@ def ours_values(est: ChipEstimate) -> dict[str, float]:
         "area accumulation": area_acc, "area ic": area_ic,
         "area other": est.total_area - a.get("array", 0.0) - area_adc - area_acc - area_ic,
         "clock": est.clock_period, "latency": est.latency,
+        "latency adc": lat.get("adc", 0.0), "latency accumulation": lat.get("accumulation", 0.0),
+        "latency other": est.latency - lat.get("adc", 0.0) - lat.get("accumulation", 0.0),
+        "latency buffer": lat.get("buffers", 0.0), "latency ic": lat.get("interconnect", 0.0),
         "energy": est.dynamic_energy, "energy adc": e_adc, "energy accumulation": e_acc,
         "energy other": est.dynamic_energy - e_adc - e_acc,
         "energy buffer": e.get("buffers", 0.0), "energy ic": e.get("interconnect", 0.0),

@@ -612,6 +612,7 @@ class ChipEstimate:
     utilization: float
     tiles: int
     layers: list[LayerResult] = field(default_factory=list)
+    latency_parts: dict[str, float] = field(default_factory=dict)  # [s]: adc, accumulation, buffers, interconnect
 
     @property
     def total_area(self) -> float:
@@ -796,20 +797,37 @@ class _BufferTiming:
         """Width of the tile's H-tree [bit]: PEs (per side of a conventional tile) × sub-array rows."""
         return (self.n_pe_nm if x.novel else self.cfg.tile_grid) * self.cfg.rows
 
+    def _tile_share(self, x: Placement) -> tuple[float, float]:
+        """(input rows, outputs) one tile's buffers serve per vector."""
+        cfg, lay = self.cfg, x.layer
+        c, rows, cols, p, g = cfg.cells_per_weight, cfg.rows, cfg.cols, cfg.pe_grid, cfg.tile_grid
+        if x.novel:
+            return (lay.kernel**2 * min(lay.in_channels, p * rows) / math.sqrt(self.n_pe_nm),
+                    (min(lay.out_channels * c, p * cols) // c or 1) / self.n_pe_nm)
+        return min(lay.rows, g * p * rows), min(lay.out_channels * c, g * p * cols) // c or 1
+
+    def ic_cycles(self, x: Placement, vectors: int, t_chip: float, t_tile: float, clock: float) -> float:
+        """Bus transfers × whole cycles per traversal (synchronous, at least one): the global bus carries the
+        global buffer's bits, the tile's H-tree its buffers' (NeuroSim V1.3 HTree.cpp rounds every traversal up
+        to clock cycles)."""
+        cfg, lay = self.cfg, x.layer
+        bits = cfg.input_bits
+        glob = (lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
+                + lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)) / self.global_bus
+        rows_t, outs_t = self._tile_share(x)
+        tile = (rows_t * bits * vectors + outs_t * (1 + self.acc_bits) * vectors) / self.tile_bus(x)
+        return (glob * max(1, math.ceil(t_chip / clock - 1e-9))
+                + tile * max(1, math.ceil(t_tile / clock - 1e-9)))
+
     def cycles(self, x: Placement, vectors: int, total_tiles: int) -> float:
         cfg, lay = self.cfg, x.layer
-        bits, c, rows, cols, p = cfg.input_bits, cfg.cells_per_weight, cfg.rows, cfg.cols, cfg.pe_grid
+        bits, rows, cols = cfg.input_bits, cfg.rows, cfg.cols
         out_bits = lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
         in_bits = lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)
         share = math.ceil(total_tiles / x.tiles)
         t_global = (out_bits + in_bits) / self.GLOBAL_CORE / self.global_par * share
         g, line = cfg.tile_grid, self.TILE_CORE
-        if x.novel:
-            rows_t = lay.kernel**2 * min(lay.in_channels, p * rows) / math.sqrt(self.n_pe_nm)
-            outs_t = (min(lay.out_channels * c, p * cols) // c or 1) / self.n_pe_nm
-        else:
-            rows_t = min(lay.rows, g * p * rows)
-            outs_t = min(lay.out_channels * c, g * p * cols) // c or 1
+        rows_t, outs_t = self._tile_share(x)
         cores_in = math.ceil(g * bits * rows / line**2)
         cores_out = math.ceil(self.acc_bits * g * cols / cfg.columns_per_adc / line**2)
         bus_lines = self.tile_bus(x) / line
@@ -908,6 +926,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     results: list[LayerResult] = []
     energy_total: dict[str, float] = {}
     cycles_total = 0.0
+    parts = dict.fromkeys(("adc", "accumulation", "buffers", "interconnect"), 0.0)  # [cycles]
     two_stage = cfg.shift_add == "two-stage"
     for x, kind in zip(plan, kinds, strict=True):
         layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
@@ -958,11 +977,13 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
         compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
         buffer_cycles = timing.cycles(x, pix, n_tiles)
-        # interconnect: every bus word crosses the chip H-tree, every tile word its tile H-tree (wire delay)
-        ic_time = ((ifm_bits + ofm_bits + psum_bits) / timing.global_bus * chip_ht.delay
-                   + (pix * layer.rows * in_bits + outputs * (1 + w_acc)) / timing.tile_bus(x) * tht.delay)
-        cycles = compute_cycles + buffer_cycles + ic_time / clock
+        ic_cycles = timing.ic_cycles(x, pix, chip_ht.delay, tht.delay, clock)
+        cycles = compute_cycles + buffer_cycles + ic_cycles
         cycles_total += cycles
+        parts["adc"] += compute_cycles * steps / per_bit if per_bit else 0.0
+        parts["accumulation"] += compute_cycles * (per_bit - steps) / per_bit if per_bit else 0.0
+        parts["buffers"] += buffer_cycles
+        parts["interconnect"] += ic_cycles
         for k, v in e.items():
             energy_total[k] = energy_total.get(k, 0.0) + v
         util = layer.weights * n_cw * x.copies / (x.tiles * kind.subarrays * rows * cols)
@@ -973,6 +994,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         config=cfg, area=area, clock_period=clock, sensing_window=sub.t_sense, cycles=cycles_total,
         latency=cycles_total * clock, energy=energy_total, leakage_power=leakage, ops=ops,
         utilization=cells_used / cells_alloc, tiles=n_tiles, layers=results,
+        latency_parts={k: v * clock for k, v in parts.items()},
     )
 
 
