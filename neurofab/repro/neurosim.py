@@ -110,14 +110,14 @@ CAUSES = {
                "128×128 sub-array leaks 0.47 µW (mux switches sized for 10 % of the column resistance 0.20, shift-add "
                "lanes 0.14, row drivers 0.09), NeuroSim's ≈ 0.21 µW per sub-array including its tile share (850 µW "
                "over 4,128 sub-arrays on its default design, where ours is 3.1×)",
-    "latency": "eNVM: ours 0.63–0.82×; NeuroSim V1.3 run on two of these designs gives 1.36 and 1.25 ms where ours "
-               "gives 1.20 and 0.94 ms: our register-file buffer cycles match its buffer latency within 2 % on the "
-               "novel-mapped layers, the rest is its interconnect and PE-level time (0.165 ms of H-tree time per "
-               "image on the default design), which ours counts as wire delay only. SRAM: ours 0.32–0.48× with the "
-               "clock 1.60 / 1.84 vs 2.98 / 4.87 ns: our 22 nm sensing cycle before β is 1.32 ns (precharge 0.03, "
-               "one read port moving the bit line by 50 mV 0.16, sense amplifier and encoder 1.08); NeuroSim's is "
-               "3.47 ns around the same 1 ns amplifier, so 2.4 ns go to its precharge and bit-line development "
-               "(not broken down in its output)",
+    "latency": "eNVM: ours 0.66–0.85×; NeuroSim V1.3 run on two of these designs gives 1.36 and 1.25 ms where ours "
+               "gives 1.23 and 0.97 ms: our ADC cycles are 0.92–0.99× its ADC latency and our register-file buffer "
+               "cycles 0.94–1.04× its buffer latency, but its accumulation time (shift-adders, adder trees and "
+               "global accumulation, 0.13–0.16 ms) is 1.6–2.6× ours and its H-tree time (0.16 ms) exceeds ours. "
+               "SRAM: ours 0.33–0.50× with the clock 1.60 / 1.84 vs 2.98 / 4.87 ns: our 22 nm sensing cycle before β "
+               "is 1.32 ns (precharge 0.03, one read port moving the bit line by 50 mV 0.16, sense amplifier and "
+               "encoder 1.08); NeuroSim's is 3.47 ns around the same 1 ns amplifier, so 2.4 ns go to its precharge "
+               "and bit-line development (not broken down in its output)",
     "tops_per_w": "22 nm SRAM 1.24× and RRAM [12] 0.78×: follow the energy rows (0.78× and 1.24×); leakage "
                   "energy is 5–23 % of ours",
     "resnet_area": "FeFET 0.83× (33.0 vs 39.6 mm²; the other eNVMs 0.85–0.88×): ours grows +43 % from VGG-8 with "
