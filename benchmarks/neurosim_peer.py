@@ -91,7 +91,8 @@ def ours_config(design: str = "default") -> CIMConfig:
     return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=bits, adc="mlsa",
                      sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
                      pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
-                     access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None)
+                     access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
+                     op_count="neurosim", leakage_energy="idle")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -183,6 +183,12 @@ class CIMConfig(Config):
         "position) or 'conventional' (every layer's unrolled matrix cut into square tiles)")
     duplicate: bool = Field(True, description="copy a layer's weights into the PEs and sub-arrays its tiles "
                             "would leave empty, dividing its compute time (NeuroSim V1.3's speed-up)")
+    op_count: Literal["macs", "neurosim"] = Field(
+        "macs", description="operations behind TOPS: 2 × the MACs ('macs'), or NeuroSim V1.3's "
+        "2·H_in·W_in·C_in·K²·C_out per layer, which ignores the stride ('neurosim', main.cpp)")
+    leakage_energy: Literal["chip", "idle"] = Field(
+        "chip", description="leakage energy behind TOPS/W: the whole chip over the latency ('chip'), or NeuroSim "
+        "V1.3's count, the tiles of the other layers over each layer's latency ('idle', main.cpp)")
     output_pixels: Literal["padded", "valid"] = Field(
         "padded", description="input vectors per convolution: its output pixels with 'same' padding, or "
         "NeuroSim V1.3's (H − K + 1)² ('valid', padding ignored)")
@@ -250,14 +256,17 @@ def table7_config(device: str, **changes) -> CIMConfig:
     """The designs of Lu et al. 2021, Table 7: ``device`` one of '7nm-sram', '22nm-sram', 'rram_he2020',
     'rram_wu2018', 'pcm_kim2019', 'fefet_ni2018' (eNVMs at 22 nm; 4-bit ADC for SRAM, 5-bit for eNVM). The paper
     ran them on NeuroSim V1.3, so its conventions are kept: multilevel sense amplifiers, novel mapping with weight
-    duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, and
-    the floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran."""
+    duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
+    floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
+    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
-                         output_pixels="valid", interconnect_swing=None, pe_grid=4)
+                         output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
+                         leakage_energy="idle")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
-                         output_pixels="valid", interconnect_swing=None, pe_grid=4)
+                         output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
+                         leakage_energy="idle")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -613,6 +622,7 @@ class ChipEstimate:
     tiles: int
     layers: list[LayerResult] = field(default_factory=list)
     latency_parts: dict[str, float] = field(default_factory=dict)  # [s]: adc, accumulation, buffers, interconnect
+    idle_leakage_energy: float = 0.0  # [J] tiles of the other layers leaking while each layer runs
 
     @property
     def total_area(self) -> float:
@@ -624,6 +634,11 @@ class ChipEstimate:
 
     @property
     def leakage_energy(self) -> float:
+        """Leakage energy of one inference [J]: the chip's leakage power × latency, or with
+        ``leakage_energy='idle'`` NeuroSim V1.3's count (main.cpp): only the tiles of the other layers, over each
+        layer's latency."""
+        if self.config.leakage_energy == "idle":
+            return self.idle_leakage_energy
         return self.leakage_power * self.latency
 
     @property
@@ -989,12 +1004,17 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         util = layer.weights * n_cw * x.copies / (x.tiles * kind.subarrays * rows * cols)
         results.append(LayerResult(layer.name, x.tiles, n_r * n_c, util, cycles, cycles * clock, e,
                                    2.0 * layer.macs, x.copies))
-    ops = 2.0 * sum(layer.macs for layer in layers)
+    if cfg.op_count == "neurosim":
+        ops = 2.0 * sum(layer.in_pixels * layer.rows * layer.out_channels for layer in layers)
+    else:
+        ops = 2.0 * sum(layer.macs for layer in layers)
+    tile_leak = [x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True)]
+    idle = sum((sum(tile_leak) - own) * r.latency for own, r in zip(tile_leak, results, strict=True))
     return ChipEstimate(
         config=cfg, area=area, clock_period=clock, sensing_window=sub.t_sense, cycles=cycles_total,
         latency=cycles_total * clock, energy=energy_total, leakage_power=leakage, ops=ops,
         utilization=cells_used / cells_alloc, tiles=n_tiles, layers=results,
-        latency_parts={k: v * clock for k, v in parts.items()},
+        latency_parts={k: v * clock for k, v in parts.items()}, idle_leakage_energy=idle,
     )
 
 

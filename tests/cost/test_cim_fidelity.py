@@ -207,3 +207,16 @@ def test_estimate_model_uses_the_activity_its_inference_measures():
     assert estimate_model(cfg, model, x).accuracy is None
     with pytest.raises(ConfigError, match="targets"):
         estimate_model(cfg, model, x, y[:3])
+
+
+def test_neurosim_tops_accounting():
+    """NeuroSim V1.3 counts 2·H_in·W_in·C_in·K²·C_out operations (stride ignored) and only the idle tiles' leakage."""
+    layers = [LayerSpec("s", 64, 64, 3, 28 * 28, 56 * 56), LayerSpec("c", 64, 64, 3, 28 * 28, 28 * 28)]
+    macs = estimate(NS, layers)
+    ns = estimate(NS.replace(op_count="neurosim", leakage_energy="idle"), layers)
+    assert macs.ops == pytest.approx(2 * 2 * 576 * 64 * 784)
+    assert ns.ops == pytest.approx(2 * 576 * 64 * (56 * 56 + 28 * 28))
+    per_tile = [r.tiles for r in ns.layers]
+    assert ns.leakage_energy < ns.leakage_power * ns.latency  # the running layer's tiles do not count
+    assert ns.leakage_energy > 0 and sum(per_tile) == ns.tiles
+    assert macs.leakage_energy == pytest.approx(macs.leakage_power * macs.latency)
