@@ -5,22 +5,28 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
 
 - **Sub-array**: rows × cols cells; one input bit per row per cycle (bit-serial inputs, ``input_bits`` cycles per
   vector); up to ``rows_parallel`` rows on at once; ``columns_per_adc`` columns share one ADC through an analog
-  mux; the ``ceil(weight_bits/bits_per_cell)`` slices of a weight sit in adjacent columns of one mux group, so one
-  shift-add lane per ADC combines input bits *and* weight slices (width adc + input + weight bits). Row drivers
-  (input flip-flop + buffer) and, for eNVMs, three level shifters per row/column pair (WL, BL, SL) as in the
-  validated macro.
+  mux; the ``ceil(weight_bits/bits_per_cell)`` slices of a weight sit in adjacent columns of one mux group; behind
+  each ADC a weight shift-adder and an input shift-adder (NeuroSim V1.3's two stages; ``shift_add='lane'``: one
+  exact lane of adc + input + weight bits). Row drivers (input flip-flop + buffer) and, for eNVMs, three level
+  shifters per row/column pair (WL, BL, SL) as in the validated macro.
 - **PE**: ``pe_grid``² sub-arrays, one adder tree per sub-array column summing the vertically split partial
   sums, an input/output SRAM buffer. **Tile**: ``tile_grid``² PEs, adder trees, a tile buffer, an H-tree.
   **Chip**: tiles, a global buffer holding the largest layer's input and output maps, a global H-tree.
-- **Mapping**: each layer gets whole tiles (weights stay on chip; layer-by-layer dataflow). The K²·C_in × C_out·
-  slices weight matrix is cut into sub-arrays; utilization = weight cells / cells of the tiles allocated.
+- **Mapping** (:func:`place`): each layer gets whole tiles (weights stay on chip; layer-by-layer dataflow):
+  NeuroSim's novel K²-PE tiles for convolutions or conventional square tiles, weights duplicated into the space
+  left empty; utilization = weight cells (copies included) / cells of the tiles allocated.
+- **Timing**: compute cycles, NeuroSim's synchronous register-file buffer cycles and H-tree traversals in whole
+  cycles, layer by layer (``_BufferTiming``).
 
 Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
 - Bit line: rows × (drain of the access / read-port transistor + wire of one cell pitch); each cell branch is the
   cell in series with its access transistor; the column is seen through half its wire (IR drop).
-- eNVM, ``sensing='current'`` (default, NeuroSim V1.3's MLSA mode): the bit line is clamped at ``read_voltage``
-  and the column current converted on R_L = V_FS/I_FS at the ADC node (mux + comparator inputs); window =
+- eNVM, ``sensing='current'`` (default) with ``adc='mlsa'`` (default): the bit line is clamped at ``read_voltage``
+  and its current sensed by NeuroSim V1.3's multilevel current sense amplifier (SPICE-fitted power and latency,
+  :func:`~neurofab.cost.periphery.mlsa_adc`); window = max(word-line rise, mux decoder) + clamp + the amplifier's
+  conversion + encoder. With a flash/SAR ADC the column current is converted on R_L = V_FS/I_FS at the ADC node
+  (mux + comparator inputs); window =
   max(word-line rise through driver and level shifter, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
   to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
   encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
