@@ -128,7 +128,9 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
     Each gate is sized so its on-resistance is at most ``r_fraction`` × ``r_column`` [Ω], the *average* column
     resistance (Lu et al. 2021 size the mux by the average, not the all-on, column resistance), capped at
     ``max_size`` × the logic width. A mux step switches the control gates of all n_columns/ratio selected
-    devices (raw energy: each charges once) through a ratio-output decoder; delay = R_on·C_node."""
+    devices (raw energy: each charges once) through a ratio-output decoder; delay = R_on·C_node. The switches do not
+    leak: an off transmission gate sits between a column and an ADC input at the same potential when idle, so no
+    subthreshold current flows through it (NeuroSim V1.3 Mux.cpp makes the same assumption); the decoder leaks."""
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
         raise ConfigError(f"n_columns = {n_columns!r}: must be an integer >= 1")
     if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1 or n_columns % ratio:
@@ -145,7 +147,7 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
         cost = Cost()
     else:
         cost = Cost(area=n_columns * tg.area, delay=tg.r_drive * c_node,
-                    energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=n_columns * tg.leakage)
+                    energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=0.0)
     return ColumnMux(cost=cost, decoder=dec, r_on=tg.r_drive if ratio > 1 else 0.0,
                      c_node=c_node if ratio > 1 else 0.0, size=size)
 
