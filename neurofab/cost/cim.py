@@ -57,6 +57,7 @@ from pydantic import Field, model_validator
 from neurofab.core import Config, ConfigError, Ledger, NeurofabError, UnknownNameError
 from neurofab.cost.circuits import (
     Cost,
+    SramAccess,
     adder_tree,
     decoder,
     dff,
@@ -762,7 +763,7 @@ class _TileKind:
     interconnect: float
     leakage: float
     subarrays: int
-    buf: object
+    buf: SramAccess
     ht: Cost
 
 
@@ -939,8 +940,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                + glob_buf.leakage + chip_ht.leakage)
     # ----- clock -----
     t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
-                    max(k.area and adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile))
-                    + dff(t).delay)
+                    max(adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile)) + dff(t).delay)
     clock = max(sub.t_sense * f.beta, t_digital)
     timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
     # ----- per layer -----
