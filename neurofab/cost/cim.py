@@ -867,7 +867,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     Input vectors per layer: its output pixels (``output_pixels='padded'``) or NeuroSim's (H − K + 1)²
     (``'valid'``). Compute cycles per input bit and row group: the mux steps (one conversion each) and, with the
     two-stage shift-add, NeuroSim's synchronous count of its stages (weight stage one cycle per step, input stage
-    one per weight); divided by the layer's weight copies.
+    one per weight); divided by the layer's weight copies. With the two-stage shift-add the adder trees are counted
+    as NeuroSim counts them too: one cycle per stage for every vector and weight per mux group, in the PE (over its
+    sub-array rows, divided by the copies) and in the tile (over its PEs).
     """
     if not isinstance(cfg, CIMConfig):
         raise ConfigError(f"cfg must be a CIMConfig, got {type(cfg).__name__}")
@@ -997,12 +999,20 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         if two_stage:
             per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
         compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
+        tree_cycles = 0.0
+        if two_stage:  # NeuroSim's synchronous adder trees: one cycle per stage, per vector and weight per mux
+            reads = pix * math.ceil(m / n_cw)
+            pe_rows = (min(math.ceil(layer.in_channels / rows), p) if x.novel
+                       else min(math.ceil(layer.rows / rows), p))
+            tile_inputs = n_pe_nm if x.novel else g
+            tree_cycles = (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
+                           + reads * math.ceil(math.log2(max(1, tile_inputs))))
         buffer_cycles = timing.cycles(x, pix, n_tiles)
         ic_cycles = timing.ic_cycles(x, pix, chip_ht.delay, tht.delay, clock)
-        cycles = compute_cycles + buffer_cycles + ic_cycles
+        cycles = compute_cycles + tree_cycles + buffer_cycles + ic_cycles
         cycles_total += cycles
         parts["adc"] += compute_cycles * steps / per_bit if per_bit else 0.0
-        parts["accumulation"] += compute_cycles * (per_bit - steps) / per_bit if per_bit else 0.0
+        parts["accumulation"] += (compute_cycles * (per_bit - steps) / per_bit if per_bit else 0.0) + tree_cycles
         parts["buffers"] += buffer_cycles
         parts["interconnect"] += ic_cycles
         for k, v in e.items():
