@@ -1,4 +1,4 @@
-"""neurofab's CIM estimator beside DNN+NeuroSim V1.3 on the same design and the same layer activity (VGG-8).
+"""neurofab's CIM estimator beside DNN+NeuroSim V1.3 on the same design and the same layer activity (VGG-8, ResNet-18).
 
 The peer is the C++ simulator of the public repository neurosim/DNN_NeuroSim_V1.3 (``Inference_pytorch/NeuroSIM``,
 built there with ``make``; nothing of it is in this project). The script finds its binary through
@@ -8,10 +8,12 @@ built there with ``make``; nothing of it is in this project). The script finds i
 
 and without either (or when the file is missing) prints our estimate alone and says that the peer was skipped.
 
-The binary must be built from an unmodified ``Param.cpp``: its default design is 22 nm, RRAM 1T1R of 48 F², 2-bit
-cells, 6 kΩ on-resistance, on/off 150, 0.5 V read, 128×128 sub-arrays, 8 columns per 5-bit ADC (multilevel current
-sense amplifier), all rows in parallel, calibration factors on. Our ``CIMConfig`` is set to the same (see
-``ours_config``); what it cannot express is printed with the table.
+The binary must be built from ``Param.cpp`` as :data:`DESIGNS` says for ``--design``: "default" is the file as
+shipped (22 nm, RRAM 1T1R of 48 F², 2-bit cells, 6 kΩ on-resistance, on/off 150, 0.5 V read, 128×128 sub-arrays,
+8 columns per 5-bit ADC (multilevel current sense amplifier), all rows in parallel, calibration factors on);
+"rram4" and "sram" change the lines listed there (one build each). Our ``CIMConfig`` is set to the same (see
+``ours_config``); where our model still differs is printed with the table. ``--network resnet18`` writes ImageNet
+ResNet-18 traces (364 MB; NeuroSim takes about 20 minutes on them).
 
 Workload: synthetic VGG-8 (CIFAR-10) traces written in the layout of the repository's ``utee/hook.py`` — per layer a
 weight file (K²·C_in rows × C_out columns of weights quantized to 8 bits in [-1, 1), uniform over the 256 levels)
@@ -21,7 +23,8 @@ non-zero 7-bit magnitudes. The measured bit density and mean cell level of each 
 are given to ``estimate`` as the layer's activity, so both see the same activity.
 
     NEUROSIM_DIR=/path/to/DNN_NeuroSim_V1.3/Inference_pytorch/NeuroSIM \\
-        PYTHONPATH=. python benchmarks/neurosim_peer.py [--seed 0] [--repeats 20] [--keep DIR] [--log FILE]
+        PYTHONPATH=. python benchmarks/neurosim_peer.py [--design default|rram4|sram] [--network vgg8|resnet18] \\
+        [--seed 0] [--repeats 20] [--keep DIR] [--log FILE]
     PYTHONPATH=. python benchmarks/neurosim_peer.py --from-log FILE [--neurosim-seconds S]   # re-tabulate a run
 
 NeuroSim's run takes minutes (it parses tens of MB of traces and simulates every sub-array); it is run once.
