@@ -396,8 +396,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
     # the programming current)
     w_acc = t.bitcell_width if is_sram else t.nmos_width
-    if not is_sram and cfg.access_resistance_fraction is not None:  # R_acc = ¾·V_DD/(I_on·W) = fraction·R_on
-        w_acc = 0.75 * t.vdd / (t.i_on_n * cfg.access_resistance_fraction * cell.r_on)
+    if not is_sram and cfg.access_resistance_fraction is not None:  # R_acc = ¾·V_DD/(I_on·W) = fraction·R_on,
+        # no narrower than a minimum device (a high-R_on cell then sees less than that fraction)
+        w_acc = max(t.bitcell_width, 0.75 * t.vdd / (t.i_on_n * cfg.access_resistance_fraction * cell.r_on))
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
