@@ -33,7 +33,7 @@ def main(repeats: int = 20) -> None:
     for dev in DESIGNS:
         estimate(table7_config(dev), layers)
     all_six = time.perf_counter() - t0
-    volt = cfg.replace(sensing="voltage", rows_parallel=16)
+    volt = cfg.replace(sensing="voltage", adc="flash", rows_parallel=16)
     t0 = time.perf_counter()
     for _ in range(repeats):
         estimate(volt, layers)

@@ -1,4 +1,4 @@
-"""neurofab's CIM estimator beside DNN+NeuroSim V1.3 on the same design and the same layer activity (VGG-8).
+"""neurofab's CIM estimator beside DNN+NeuroSim V1.3 on the same design and the same layer activity (VGG-8, ResNet-18).
 
 The peer is the C++ simulator of the public repository neurosim/DNN_NeuroSim_V1.3 (``Inference_pytorch/NeuroSIM``,
 built there with ``make``; nothing of it is in this project). The script finds its binary through
@@ -8,10 +8,12 @@ built there with ``make``; nothing of it is in this project). The script finds i
 
 and without either (or when the file is missing) prints our estimate alone and says that the peer was skipped.
 
-The binary must be built from an unmodified ``Param.cpp``: its default design is 22 nm, RRAM 1T1R of 48 F², 2-bit
-cells, 6 kΩ on-resistance, on/off 150, 0.5 V read, 128×128 sub-arrays, 8 columns per 5-bit ADC (multilevel current
-sense amplifier), all rows in parallel, calibration factors on. Our ``CIMConfig`` is set to the same (see
-``ours_config``); what it cannot express is printed with the table.
+The binary must be built from ``Param.cpp`` as :data:`DESIGNS` says for ``--design``: "default" is the file as
+shipped (22 nm, RRAM 1T1R of 48 F², 2-bit cells, 6 kΩ on-resistance, on/off 150, 0.5 V read, 128×128 sub-arrays,
+8 columns per 5-bit ADC (multilevel current sense amplifier), all rows in parallel, calibration factors on);
+"rram4" and "sram" change the lines listed there (one build each). Our ``CIMConfig`` is set to the same (see
+``ours_config``); where our model still differs is printed with the table. ``--network resnet18`` writes ImageNet
+ResNet-18 traces (364 MB; NeuroSim takes about 20 minutes on them).
 
 Workload: synthetic VGG-8 (CIFAR-10) traces written in the layout of the repository's ``utee/hook.py`` — per layer a
 weight file (K²·C_in rows × C_out columns of weights quantized to 8 bits in [-1, 1), uniform over the 256 levels)
@@ -21,7 +23,8 @@ non-zero 7-bit magnitudes. The measured bit density and mean cell level of each 
 are given to ``estimate`` as the layer's activity, so both see the same activity.
 
     NEUROSIM_DIR=/path/to/DNN_NeuroSim_V1.3/Inference_pytorch/NeuroSIM \\
-        PYTHONPATH=. python benchmarks/neurosim_peer.py [--seed 0] [--repeats 20] [--keep DIR] [--log FILE]
+        PYTHONPATH=. python benchmarks/neurosim_peer.py [--design default|rram4|sram] [--network vgg8|resnet18] \\
+        [--seed 0] [--repeats 20] [--keep DIR] [--log FILE]
     PYTHONPATH=. python benchmarks/neurosim_peer.py --from-log FILE [--neurosim-seconds S]   # re-tabulate a run
 
 NeuroSim's run takes minutes (it parses tens of MB of traces and simulates every sub-array); it is run once.
@@ -42,40 +45,57 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofab.cost.cim import CELL_PRESETS, ChipEstimate, CIMConfig, estimate
-from neurofab.cost.mapping import LayerActivity, LayerSpec, vgg8_cifar10
+from neurofab.cost.cim import CELL_PRESETS, CellConfig, ChipEstimate, CIMConfig, estimate
+from neurofab.cost.mapping import LayerActivity, LayerSpec, resnet18_imagenet, vgg8_cifar10
 
 WEIGHT_BITS = 8
 INPUT_BITS = 8
 CELL_BITS = 2  # NeuroSim's default cellBit
 
-#: What our configuration cannot say of NeuroSim's default design (printed with the table).
+#: Where our model of the same design still differs from NeuroSim's (printed with the table).
 NOT_EXPRESSED = (
-    "ADC: NeuroSim's multilevel current sense amplifier (MLSA, fitted per-level power) -> ours a flash ADC of "
-    "offset-sized comparators on the current-mode clamp",
-    "floorplan: NeuroSim's conventional tile (2x2 PEs of 4x4 sub-arrays) is matched, but not its 'novel' mapping "
-    "of the convolutions (9 PEs per tile for 3x3 kernels): ours maps every layer conventionally",
-    "weight duplication: NeuroSim copies a layer's weights into the PEs/sub-arrays its tiles would leave empty "
-    "(the speed-ups it prints) -> ours one copy per layer",
-    "buffers: NeuroSim register files (globalBufferType = false, 128x128 / 32x32 cores) -> ours 6T SRAM banks",
-    "interconnect: NeuroSim H-tree and buses (bus up to 2048 bits, delay tolerance 0.1, folded 4x) -> ours a "
-    "repeated H-tree of 128-bit words at 0.2 V swing",
-    "transistors: NeuroSim's LSTP roadmap card at 22 nm, access gate at 1.1 V, R_access = R_on x IR-drop "
-    "tolerance -> ours the technology table of neurofab.cost.technology",
-    "clock: NeuroSim synchronous with a 1 GHz ceiling -> ours max(sensing window x beta, digital stage)",
+    "buffers: NeuroSim's register files (globalBufferType = false) are timed as NeuroSim times them (one core line "
+    "per cycle) but priced as our 6T SRAM banks",
+    "interconnect: NeuroSim lays a novel tile's H-tree over a K² x K² PE grid (Tile.cpp); ours over the ceil(√K²) "
+    "grid its PEs fill; ours counts H-tree time as wire delay, NeuroSim's in cycles per transfer",
+    "transistors: NeuroSim's 22 nm LSTP card and its gate-area rules -> our technology table (same off-current, "
+    "0.1 nA/µm; our inverter cell equals its 212.8 F² minimum device)",
+    "SRAM: NeuroSim's column current counts every activated row whatever the stored bit; ours only the read ports "
+    "of stored ones",
+    "floorplan: NeuroSim picks PE and tile sizes per network; ours takes them from the configuration (the sizes it "
+    "picked for VGG-8: 512x512 PEs, 1024x1024 tiles)",
 )
 
 
 # ----- design ------------------------------------------------------------------------------------------------
-def ours_config() -> CIMConfig:
-    """Our configuration of NeuroSim V1.3's default Param.cpp."""
-    cell = CELL_PRESETS["rram_he2020"].replace(  # 2 bit, 6 kΩ, on/off 150
-        area_f2=48.0, read_voltage=0.5, write_voltage=2.0,
-        label="NeuroSim V1.3 default: RRAM 1T1R 4x12 F², 2 bit, 6 kΩ, on/off 150, 0.5 V read")
+#: The designs compared, as changes to NeuroSim V1.3's default Param.cpp (what a NeuroSim build for each needs).
+DESIGNS = {
+    "default": "Param.cpp as shipped",
+    "rram4": "cellBit = 4, resistanceOn = 100e3, resistanceOff = 100e3*10 (Table 7's RRAM [13])",
+    "sram": "memcelltype = 1 (SRAM, 10x28 F² cells), levelOutput = 16 (4-bit ADC)",
+}
+
+
+def ours_config(design: str = "default") -> CIMConfig:
+    """Our configuration of NeuroSim V1.3's Param.cpp for ``design`` (a key of :data:`DESIGNS`)."""
+    if design == "sram":
+        cell = CellConfig(kind="sram", area_f2=10 * 28, read_voltage=0.5,
+                          label="NeuroSim V1.3 SRAM: 10x28 F², 0.5 V read")
+        bits = 4
+    else:
+        base = "rram_wu2018" if design == "rram4" else "rram_he2020"
+        cell = CELL_PRESETS[base].replace(area_f2=48.0, read_voltage=0.5, write_voltage=2.0)
+        cell = cell.replace(label=f"NeuroSim V1.3 RRAM 1T1R 4x12 F², {cell.bits_per_cell} bit, "
+                                  f"{cell.r_on / 1e3:g} kΩ, on/off {cell.on_off_ratio:g}, 0.5 V read")
+        bits = 5
+    if design not in DESIGNS:
+        raise ValueError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
     # pe_grid, tile_grid: the PE (512×512) and tile (1024×1024) NeuroSim's floorplan picks for VGG-8
-    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=5, adc="flash",
+    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=bits, adc="mlsa",
                      sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
-                     pe_grid=4, tile_grid=2, validated=True)
+                     pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
+                     access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
+                     op_count="neurosim", leakage_energy="idle")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------
@@ -119,15 +139,16 @@ _WEIGHT_TEXT = np.array([list(f"{(k - 128) / 128:10.5f}".encode()) for k in rang
 _BIT_TEXT = np.array([[ord("0")], [ord("1")]], dtype=np.uint8)
 
 
-def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator) -> LayerActivity:
+def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator, cell_bits: int = CELL_BITS
+                       ) -> LayerActivity:
     """Write weight<name>.csv and input<name>.csv for one layer; return the activity NeuroSim will read from them
     (density of ones over the input bits of its vectors, mean cell level of the 2-bit weight slices)."""
     k, c_in, c_out = layer.kernel, layer.in_channels, layer.out_channels
     # weights: integer level v = 128·(w + 1) in 0..255, written as w = v/128 − 1 ('%10.5f', K²·C_in × C_out)
     levels = rng.integers(0, 2**WEIGHT_BITS, size=(layer.rows, c_out))
     _write_ascii(folder / f"weight{layer.name}.csv", _WEIGHT_TEXT, levels)
-    slices = [(levels >> (CELL_BITS * s)) & (2**CELL_BITS - 1) for s in range(WEIGHT_BITS // CELL_BITS)]
-    weight_level = float(np.mean(slices)) / (2**CELL_BITS - 1)
+    slices = [(levels >> (cell_bits * s)) & (2**cell_bits - 1) for s in range(WEIGHT_BITS // cell_bits)]
+    weight_level = float(np.mean(slices)) / (2**cell_bits - 1)
     # inputs: post-ReLU map, half zeros, the rest uniform over magnitudes 1..127 (of 2^7)
     side = _side(layer)
     fmap = rng.integers(1, 2 ** (INPUT_BITS - 1), size=(c_in, side, side))
@@ -138,8 +159,8 @@ def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator)
         win = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))[:, ::_stride(layer),
                                                                                      ::_stride(layer)]
         unrolled = win.transpose(0, 3, 4, 1, 2).reshape(layer.rows, -1)
-    else:
-        unrolled = fmap.reshape(layer.rows, 1)
+    else:  # 1×1 kernel (or a fully connected layer): the strided map, one column per output pixel
+        unrolled = fmap[:, ::_stride(layer), ::_stride(layer)].reshape(layer.rows, -1)
     # bits, most significant first (the sign bit is 0 after ReLU); column = pixel·INPUT_BITS + bit
     shifts = np.arange(INPUT_BITS - 1, -1, -1)
     bits = ((unrolled[:, :, None] >> shifts) & 1).reshape(layer.rows, -1).astype(np.intp)
@@ -148,7 +169,8 @@ def write_layer_traces(folder: Path, layer: LayerSpec, rng: np.random.Generator)
     return LayerActivity(input_density=float(read.mean()), weight_level=weight_level)
 
 
-def write_traces(folder: Path, layers: list[LayerSpec], seed: int) -> tuple[list[str], dict[str, LayerActivity]]:
+def write_traces(folder: Path, layers: list[LayerSpec], seed: int, cell_bits: int = CELL_BITS
+                 ) -> tuple[list[str], dict[str, LayerActivity]]:
     """All trace files and the network description; returns NeuroSim's argument list and the measured activity."""
     rng = np.random.default_rng(seed)
     net = folder / "NetWork.csv"
@@ -156,7 +178,7 @@ def write_traces(folder: Path, layers: list[LayerSpec], seed: int) -> tuple[list
     args = [str(net), str(WEIGHT_BITS), str(INPUT_BITS)]
     activity = {}
     for layer in layers:
-        activity[layer.name] = write_layer_traces(folder, layer, rng)
+        activity[layer.name] = write_layer_traces(folder, layer, rng, cell_bits)
         args += [str(folder / f"weight{layer.name}.csv"), str(folder / f"input{layer.name}.csv")]
     (folder / "trace_command.sh").write_text("<main> " + " ".join(args) + "\n")
     return args, activity
@@ -256,8 +278,8 @@ def run_neurosim(binary: str, args: list[str], cwd: Path, timeout: float) -> tup
 # ----- side by side -----------------------------------------------------------------------------------------------
 def ours_values(est: ChipEstimate) -> dict[str, float]:
     """Our estimate in NeuroSim's categories (SI units)."""
-    a, e = est.area, est.energy
-    area_adc = a.get("adc", 0.0) + a.get("reference columns", 0.0)
+    a, e, lat = est.area, est.energy, est.latency_parts
+    area_adc = a.get("adc", 0.0) + a.get("reference columns", 0.0) + a.get("precharge", 0.0)
     area_acc = a.get("shift-add", 0.0) + a.get("accumulation", 0.0)
     area_ic = a.get("interconnect", 0.0)
     e_adc = e.get("adc", 0.0) + e.get("array", 0.0)  # NeuroSim counts the cell read in its ADC part
@@ -267,6 +289,9 @@ def ours_values(est: ChipEstimate) -> dict[str, float]:
         "area accumulation": area_acc, "area ic": area_ic,
         "area other": est.total_area - a.get("array", 0.0) - area_adc - area_acc - area_ic,
         "clock": est.clock_period, "latency": est.latency,
+        "latency adc": lat.get("adc", 0.0), "latency accumulation": lat.get("accumulation", 0.0),
+        "latency other": est.latency - lat.get("adc", 0.0) - lat.get("accumulation", 0.0),
+        "latency buffer": lat.get("buffers", 0.0), "latency ic": lat.get("interconnect", 0.0),
         "energy": est.dynamic_energy, "energy adc": e_adc, "energy accumulation": e_acc,
         "energy other": est.dynamic_energy - e_adc - e_acc,
         "energy buffer": e.get("buffers", 0.0), "energy ic": e.get("interconnect", 0.0),
@@ -320,6 +345,9 @@ def print_table(ns: dict[str, object], ours: dict[str, float]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--design", choices=tuple(DESIGNS), default="default",
+                    help="design (NeuroSim must be built with the matching Param.cpp: see DESIGNS)")
+    ap.add_argument("--network", choices=("vgg8", "resnet18"), default="vgg8")
     ap.add_argument("--repeats", type=int, default=20, help="timed calls of our estimate")
     ap.add_argument("--keep", type=Path, default=None, help="write the traces here and keep them")
     ap.add_argument("--log", type=Path, default=None, help="save NeuroSim's output here")
@@ -329,13 +357,13 @@ def main() -> None:
     ap.add_argument("--neurosim-seconds", type=float, default=None, help="with --from-log: that run's wall time")
     opt = ap.parse_args()
 
-    layers = vgg8_cifar10()
-    cfg = ours_config()
+    layers = vgg8_cifar10() if opt.network == "vgg8" else resnet18_imagenet()
+    cfg = ours_config(opt.design)
     folder = opt.keep or Path(tempfile.mkdtemp(prefix="neurosim_traces_"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        args, activity = write_traces(folder, layers, opt.seed)
+        args, activity = write_traces(folder, layers, opt.seed, cfg.cell.bits_per_cell)
         t_write = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1e6
         print(f"traces: {len(layers)} layers, {size:.0f} MB in {t_write:.1f} s (seed {opt.seed})")
@@ -349,7 +377,7 @@ def main() -> None:
             t0 = time.perf_counter()
             est = estimate(cfg, layers, activity)
             times.append(time.perf_counter() - t0)
-        t_ours = statistics.median(times)
+        t_ours, t_min = statistics.median(times), min(times)
 
         ns: dict[str, object] = {}
         t_ns = None
@@ -374,8 +402,8 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     print()
-    print("design: NeuroSim V1.3 Param.cpp defaults; ours:", cfg.cell.label, "| flash ADC 5 bit, 8 columns/ADC, "
-          "all rows on, 8-bit weights and inputs, calibration on")
+    print(f"design {opt.design!r}: NeuroSim V1.3 Param.cpp, {DESIGNS[opt.design]}; ours:", cfg.cell.label,
+          f"| {cfg.adc} ADC {cfg.adc_bits} bit, 8 columns/ADC, all rows on, 8-bit weights and inputs, calibration on")
     if "tiles" in ns:
         print(f"NeuroSim floorplan: tile {ns.get('tile size')}, PE {ns.get('pe size')}, novel tile "
               f"{ns.get('novel tile size')}; tiles per layer {ns['tiles']}; speed-up per layer "
@@ -385,14 +413,15 @@ def main() -> None:
     print()
     print_table(ns, ours_values(est))
     print()
-    print("not expressed by our configuration:")
+    print("where our model of the same design still differs:")
     for line in NOT_EXPRESSED:
         print(f"  - {line}")
     print()
-    print(f"neurofab estimate (median of {opt.repeats}): {t_ours * 1e3:.2f} ms")
+    print(f"neurofab estimate (median of {opt.repeats}): {t_ours * 1e3:.2f} ms (fastest {t_min * 1e3:.2f} ms)")
     if t_ns is not None:
         print(f"NeuroSim run (traces parsed + simulated, one run): {t_ns:.1f} s")
-        print(f"speed ratio (NeuroSim / neurofab): {t_ns / t_ours:.3g}  (goal ≥ 1e4)")
+        print(f"speed ratio (NeuroSim / neurofab): {t_ns / t_ours:.3g} on the median, {t_ns / t_min:.3g} on the "
+              "fastest  (goal ≥ 1e4)")
     else:
         print("speed ratio vs NeuroSim: n/a (peer skipped)")
 

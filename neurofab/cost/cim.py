@@ -5,22 +5,28 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
 
 - **Sub-array**: rows × cols cells; one input bit per row per cycle (bit-serial inputs, ``input_bits`` cycles per
   vector); up to ``rows_parallel`` rows on at once; ``columns_per_adc`` columns share one ADC through an analog
-  mux; the ``ceil(weight_bits/bits_per_cell)`` slices of a weight sit in adjacent columns of one mux group, so one
-  shift-add lane per ADC combines input bits *and* weight slices (width adc + input + weight bits). Row drivers
-  (input flip-flop + buffer) and, for eNVMs, three level shifters per row/column pair (WL, BL, SL) as in the
-  validated macro.
+  mux; the ``ceil(weight_bits/bits_per_cell)`` slices of a weight sit in adjacent columns of one mux group; behind
+  each ADC a weight shift-adder and an input shift-adder (NeuroSim V1.3's two stages; ``shift_add='lane'``: one
+  exact lane of adc + input + weight bits). Row drivers (input flip-flop + buffer) and, for eNVMs, three level
+  shifters per row/column pair (WL, BL, SL) as in the validated macro.
 - **PE**: ``pe_grid``² sub-arrays, one adder tree per sub-array column summing the vertically split partial
   sums, an input/output SRAM buffer. **Tile**: ``tile_grid``² PEs, adder trees, a tile buffer, an H-tree.
   **Chip**: tiles, a global buffer holding the largest layer's input and output maps, a global H-tree.
-- **Mapping**: each layer gets whole tiles (weights stay on chip; layer-by-layer dataflow). The K²·C_in × C_out·
-  slices weight matrix is cut into sub-arrays; utilization = weight cells / cells of the tiles allocated.
+- **Mapping** (:func:`place`): each layer gets whole tiles (weights stay on chip; layer-by-layer dataflow):
+  NeuroSim's novel K²-PE tiles for convolutions or conventional square tiles, weights duplicated into the space
+  left empty; utilization = weight cells (copies included) / cells of the tiles allocated.
+- **Timing**: compute cycles, NeuroSim's synchronous register-file buffer cycles and H-tree traversals in whole
+  cycles, layer by layer (``_BufferTiming``).
 
 Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
 - Bit line: rows × (drain of the access / read-port transistor + wire of one cell pitch); each cell branch is the
   cell in series with its access transistor; the column is seen through half its wire (IR drop).
-- eNVM, ``sensing='current'`` (default, NeuroSim V1.3's MLSA mode): the bit line is clamped at ``read_voltage``
-  and the column current converted on R_L = V_FS/I_FS at the ADC node (mux + comparator inputs); window =
+- eNVM, ``sensing='current'`` (default) with ``adc='mlsa'`` (default): the bit line is clamped at ``read_voltage``
+  and its current sensed by NeuroSim V1.3's multilevel current sense amplifier (SPICE-fitted power and latency,
+  :func:`~neurofab.cost.periphery.mlsa_adc`); window = max(word-line rise, mux decoder) + clamp + the amplifier's
+  conversion + encoder. With a flash/SAR ADC the column current is converted on R_L = V_FS/I_FS at the ADC node
+  (mux + comparator inputs); window =
   max(word-line rise through driver and level shifter, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
   to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
   encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
@@ -51,18 +57,30 @@ from pydantic import Field, model_validator
 from neurofab.core import Config, ConfigError, Ledger, NeurofabError, UnknownNameError
 from neurofab.cost.circuits import (
     Cost,
+    SramAccess,
     adder_tree,
     decoder,
     dff,
     htree,
+    htree_channel_area,
     register,
     ripple_adder,
     shift_add,
     sram_buffer,
 )
 from neurofab.cost.gates import inverter, nand
-from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
-from neurofab.cost.periphery import Adc, ColumnMux, column_mux, flash_adc, level_shifter, row_driver, sar_adc
+from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers, layers_from_model, measure_activity
+from neurofab.cost.periphery import (
+    Adc,
+    ColumnMux,
+    Mlsa,
+    column_mux,
+    flash_adc,
+    level_shifter,
+    mlsa_adc,
+    row_driver,
+    sar_adc,
+)
 from neurofab.cost.sensing import (
     ClampSense,
     ColumnLine,
@@ -145,7 +163,15 @@ class CIMConfig(Config):
     cols: int = Field(128, ge=1, le=4096, description="sub-array columns [1]")
     rows_parallel: int | None = Field(None, ge=1, description="rows turned on at once; None: all rows")
     adc_bits: int = Field(5, ge=1, le=12, description="ADC precision [bit]")
-    adc: Literal["flash", "sar"] = Field("flash", description="ADC architecture")
+    adc: Literal["mlsa", "flash", "sar"] = Field(
+        "mlsa", description="ADC architecture: 'mlsa' (multilevel current sense amplifier with SPICE-fitted power "
+        "and latency, NeuroSim V1.3's default; needs current sensing), 'flash' (offset-sized latch comparators) or "
+        "'sar' (see neurofab.cost.periphery)")
+    shift_add: Literal["two-stage", "lane"] = Field(
+        "two-stage", description="digital combination of the ADC outputs: 'two-stage' (NeuroSim V1.3 SubArray.cpp: a "
+        "weight shift-adder of adc_bits over the cell slices, then an input shift-adder of adc_bits + cells per "
+        "weight over the input bits, NeuroSim's widths) or 'lane' (one shift-add lane per ADC of adc + input + "
+        "weight bits, wide enough for the exact sum)")
     sensing: Literal["current", "voltage"] = Field(
         "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
         "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
@@ -159,14 +185,39 @@ class CIMConfig(Config):
     pe_grid: int = Field(2, ge=1, le=16, description="sub-arrays per PE side (PE = pe_grid² sub-arrays)")
     tile_grid: int = Field(2, ge=1, le=16, description="PEs per tile side (tile = tile_grid² PEs)")
     bus_bits: int = Field(128, ge=8, le=4096, description="width of the global bus and buffer words [bit]")
+    mapping: Literal["novel", "conventional"] = Field(
+        "novel", description="'novel' (NeuroSim V1.3's default: a convolution gets tiles of K² PEs, one per kernel "
+        "position) or 'conventional' (every layer's unrolled matrix cut into square tiles)")
+    duplicate: bool = Field(True, description="copy a layer's weights into the PEs and sub-arrays its tiles "
+                            "would leave empty, dividing its compute time (NeuroSim V1.3's speed-up)")
+    op_count: Literal["macs", "neurosim"] = Field(
+        "macs", description="operations behind TOPS: 2 × the MACs ('macs'), or NeuroSim V1.3's "
+        "2·H_in·W_in·C_in·K²·C_out per layer, which ignores the stride ('neurosim', main.cpp)")
+    leakage_energy: Literal["chip", "idle"] = Field(
+        "chip", description="leakage energy behind TOPS/W: the whole chip over the latency ('chip'), or NeuroSim "
+        "V1.3's count, the tiles of the other layers over each layer's latency ('idle', main.cpp)")
+    output_pixels: Literal["padded", "valid"] = Field(
+        "padded", description="input vectors per convolution: its output pixels with 'same' padding, or "
+        "NeuroSim V1.3's (H − K + 1)² ('valid', padding ignored)")
     validated: bool = Field(True, description="apply the calibration factors of Lu et al. 2021")
     calibration: Calibration | None = Field(None, description="explicit factors (overrides `validated`)")
     io_layout_scale: float = Field(2.5, gt=0, description="I/O transistor layout scale in level shifters [1]")
     adc_full_scale: float = Field(0.5, gt=0, le=1, description="ADC input range as a fraction of V_DD [1]")
     adc_offset_sigma_lsb: float = Field(0.5, gt=0, description="comparator offset σ allowed, in LSB [1]")
+    access_resistance_fraction: float | None = Field(
+        None, gt=0, le=10, description="eNVM access transistor sized so its on-resistance is this fraction of the "
+        "cell's r_on [1] (NeuroSim V1.3: 0.25, its IR_DROP_TOLERANCE in constant.h, Param.cpp resistanceAccess); "
+        "None: one logic NMOS")
+    min_sense_voltage: float = Field(
+        0.1, gt=0, le=1, description="SRAM read with the MLSA: the precharged read bit line must develop half of "
+        "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
+    htree_area: Literal["channels", "repeaters"] = Field(
+        "channels", description="H-tree area: 'channels' (the routing channels of the buses, NeuroSim V1.3's "
+        "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip) or "
+        "'repeaters' (wires routed over logic, only the repeaters count)")
     input_density: float = Field(0.5, ge=0, le=1, description="fraction of ones among input bits when no "
                                  "measured activity is given [1]")
     weight_level: float = Field(0.5, ge=0, le=1, description="mean stored level of a weight slice in [0, 1] "
@@ -181,8 +232,13 @@ class CIMConfig(Config):
         if self.cells_per_weight > self.cols:
             raise ValueError(f"a weight needs {self.cells_per_weight} columns, more than cols = {self.cols}")
         if self.sensing == "voltage" and self.adc != "flash" and self.cell.kind != "sram":
-            raise ValueError("sensing = 'voltage' compares the bit line with reference columns and needs "
-                             "adc = 'flash'")
+            raise ValueError(f"adc = {self.adc!r}: sensing = 'voltage' compares the bit line with reference "
+                             "columns and needs adc = 'flash'")
+        levels = (self.rows_parallel or self.rows) * (2**self.cell.bits_per_cell - 1) + 1
+        if 2**self.adc_bits > levels:  # NeuroSim V1.3 refuses such designs too
+            raise ValueError(f"adc_bits = {self.adc_bits}: {2**self.adc_bits} codes exceed the {levels} distinct "
+                             f"column sums of {self.rows_parallel or self.rows} rows of "
+                             f"{self.cell.bits_per_cell}-bit cells")
         try:
             self.tech()  # an untabulated node or a vdd the node cannot take: refused here, not at estimate()
         except NeurofabError as err:
@@ -205,11 +261,19 @@ class CIMConfig(Config):
 
 def table7_config(device: str, **changes) -> CIMConfig:
     """The designs of Lu et al. 2021, Table 7: ``device`` one of '7nm-sram', '22nm-sram', 'rram_he2020',
-    'rram_wu2018', 'pcm_kim2019', 'fefet_ni2018' (eNVMs at 22 nm; 4-bit ADC for SRAM, 5-bit for eNVM)."""
+    'rram_wu2018', 'pcm_kim2019', 'fefet_ni2018' (eNVMs at 22 nm; 4-bit ADC for SRAM, 5-bit for eNVM). The paper
+    ran them on NeuroSim V1.3, so its conventions are kept: multilevel sense amplifiers, novel mapping with weight
+    duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
+    floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
+    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles)."""
     if device in ("7nm-sram", "22nm-sram"):
-        base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4)
+        base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
+                         output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
+                         leakage_energy="idle")
     elif device in CELL_PRESETS and device != "sram_8t":
-        base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5)
+        base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
+                         output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
+                         leakage_energy="idle")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -250,6 +314,7 @@ class SubArray:
     adc: Adc
     timing: dict[str, float] = field(default_factory=dict)
     e_reference: float = 0.0  # reference columns' share of one conversion (voltage mode), inside e_adc [J]
+    mlsa: Mlsa | None = None  # the multilevel sense amplifier when adc = 'mlsa' (its column-current term)
 
     @property
     def total_area(self) -> float:
@@ -273,7 +338,8 @@ class SubArray:
         """Mean column current of one conversion [A] with ``active_rows`` rows mapped and switched on."""
         cfg = self.config
         if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1
-            return active_rows * input_density * weight_level * self.g_on * self.tech.vdd
+            v = cfg.cell.read_voltage if self.mlsa is not None else self.tech.vdd
+            return active_rows * input_density * weight_level * self.g_on * v
         g = self.column_conductance(active_rows, input_density, weight_level)
         if isinstance(self.sense, DividerSense):
             return self.sense.current(_series(g, self.r_mux))
@@ -285,10 +351,16 @@ class SubArray:
 
         SRAM: the precharge restores the swing, C·V_DD·ΔV. Current mode: V_DD·I·t_on (the read voltage is
         regulated from V_DD) + C_BL·V_DD·V_read. Voltage mode: V_DD·I·t_on + C_node·V_DD·V(G) (the node, reset to 0,
-        charges to the divider voltage)."""
+        charges to the divider voltage). MLSA: C_BL·V_DD·V_read, and in 'adc' the fitted power of the amplifier
+        (its column term, ∝ 1/R_column, carries the cell current) over its conversion time."""
         t = self.tech
         i_col = self.column_current(active_rows, input_density, weight_level)
         sense = self.sense
+        if self.mlsa is not None:  # the fitted MLSA power holds the column current's (NeuroSim's split)
+            v_read = self.config.cell.read_voltage
+            r_col = v_read / i_col if i_col > 0 else math.inf
+            return {"array": self.c_bitline * t.vdd * v_read,
+                    "adc": self.e_adc + self.mlsa.column_energy(r_col, v_read)}
         if isinstance(sense, DischargeSense):
             e_array = self.c_node * t.vdd * sense.swing(i_col)
         elif isinstance(sense, DividerSense):
@@ -324,6 +396,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
     # the programming current)
     w_acc = t.bitcell_width if is_sram else t.nmos_width
+    if not is_sram and cfg.access_resistance_fraction is not None:  # R_acc = ¾·V_DD/(I_on·W) = fraction·R_on,
+        # no narrower than a minimum device (a high-R_on cell then sees less than that fraction)
+        w_acc = max(t.bitcell_width, 0.75 * t.vdd / (t.i_on_n * cfg.access_resistance_fraction * cell.r_on))
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
@@ -346,7 +421,17 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     extra_area: dict[str, float] = {}
     extra_leak = 0.0
     n_ref_cols = 0
-    if is_sram:
+    mlsa = None
+    if cfg.adc == "mlsa" and (is_sram or cfg.sensing == "current"):
+        g_ref = read_port_current(t, w_acc) / t.vdd if is_sram else None
+        if g_ref is None:
+            g_on0 = line.branch_conductance(cell.r_on)
+            g_off0 = line.branch_conductance(cell.r_on * cell.on_off_ratio)
+            g_design = line.column_conductance(0.5 * rows_on * (g_off0 + 0.5 * (g_on0 - g_off0)))
+        else:
+            g_design = line.column_conductance(0.25 * rows_on * g_ref)
+        mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon)
+    if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
         cmux = column_mux(t, cols, m, r_column=1e12)  # charge-domain read: no DC current through the mux
@@ -358,14 +443,26 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         timing["bit line"] = sense.t_develop + line.settle_time(bits) + cmux.r_on * c_node * ln_half_lsb
         i_fs = sense.i_full_scale
         extra_area["precharge"] = cols * pre.area
-        # write path that programs the weights: a write-word-line decoder onto the 6T access gates and a driver
-        # per bit line of each complementary pair (sized with a stage effort of 4 for the line)
-        c_wwl = cols * (2 * t.c_gate * w_acc + t.wire_capacitance * pitch)
-        wdec = decoder(t, rows, c_wwl)
-        wdrv = inverter(t, max(1.0, line.c_line / (4 * inverter(t).c_in)))
-        extra_area["write path"] = wdec.area + 2 * cols * wdrv.area
-        extra_leak += cols * pre.leakage + wdec.leakage + 2 * cols * wdrv.leakage
+        extra_leak += cols * pre.leakage
         e_pre = pre.energy  # one column's precharge gate per conversion (the bit lines hold their charge)
+    elif is_sram:  # precharged read bit line, read ports conducting, the column sensed by the MLSA
+        i_cell = read_port_current(t, w_acc)
+        g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
+        cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
+                          cfg.mux_resistance_fraction)
+        adc = mlsa.adc
+        c_node = cmux.c_node + adc.c_in
+        sense = clamp_sense(cell.read_voltage, cell.read_voltage * line.column_conductance(rows_on * g_on), v_fs,
+                            bits, line.c_line, c_node, cmux.r_on)
+        i_fs = sense.i_full_scale
+        pre = precharger(t, line.c_line + c_node, bits)
+        timing["precharge"] = pre.delay
+        # one conducting cell (the smallest step) must move the line by half the minimum sense voltage
+        timing["bit line"] = ((line.c_line + c_node) * 0.5 * cfg.min_sense_voltage / i_cell
+                              + line.settle_time(bits))
+        extra_area["precharge"] = cols * pre.area
+        extra_leak += cols * pre.leakage
+        e_pre = pre.energy
     else:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
@@ -373,12 +470,13 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction)
         e_pre = 0.0
         if cfg.sensing == "current":
-            adc = _make_adc(cfg, t, v_fs, sigma)
+            adc = mlsa.adc if mlsa is not None else _make_adc(cfg, t, v_fs, sigma)
             c_node = cmux.c_node + adc.c_in
             sense = clamp_sense(cell.read_voltage, cell.read_voltage * g_top, v_fs, bits, line.c_line, c_node,
                                 cmux.r_on)
             i_fs = sense.i_full_scale
-            timing["bit line"] = sense.t_settle + line.settle_time(bits)
+            # the MLSA's fitted conversion time includes its input settling; a voltage ADC waits for its node
+            timing["bit line"] = (sense.t_bitline if mlsa is not None else sense.t_settle) + line.settle_time(bits)
         else:
             g_hi = _series(g_top, cmux.r_on)
             probe = divider_sense(cell.read_voltage, 0.0, g_hi, bits, line.c_line)
@@ -391,6 +489,14 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             timing["bit line"] = sense.t_settle + line.settle_time(bits)
             n_ref_cols = (2**bits - 1) * math.ceil(n_adc / sharing)
             extra_area["reference columns"] = rows * n_ref_cols * a_cell
+    if is_sram:
+        # write path that programs the weights: a write-word-line decoder onto the 6T access gates and a driver
+        # per bit line of each complementary pair (sized with a stage effort of 4 for the line)
+        c_wwl = cols * (2 * t.c_gate * w_acc + t.wire_capacitance * pitch)
+        wdec = decoder(t, rows, c_wwl)
+        wdrv = inverter(t, max(1.0, line.c_line / (4 * inverter(t).c_in)))
+        extra_area["write path"] = wdec.area + 2 * cols * wdrv.area
+        extra_leak += wdec.leakage + 2 * cols * wdrv.leakage
     timing["mux"] = cmux.decoder.delay + cmux.cost.delay
     timing["adc"] = adc.cost.delay
     t_current = timing["bit line"] + adc.cost.delay  # cells conduct from the word-line rise to the decision
@@ -401,38 +507,88 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         e_reference = (t.vdd * sense.reference_current * t_current
                        + sense.c_reference * t.vdd * sense.reference_charge_voltage) / sharing
         e_adc += e_reference
-    # ----- digital lane: shift-add over input bits and weight slices -----
-    sa_bits = bits + cfg.input_bits + cfg.weight_bits
-    sa = shift_add(t, sa_bits)
-    regs_per_lane = max(1, m // cfg.cells_per_weight)
-    sa_lane = Cost(area=sa.area + (regs_per_lane - 1) * register(t, sa_bits).area, delay=sa.delay,
-                   energy=sa.energy, leakage=sa.leakage + (regs_per_lane - 1) * register(t, sa_bits).leakage)
-    e_sa_dff = register(t, sa_bits).energy
+    # ----- digital: shift-add over weight slices and input bits -----
+    lanes = _shift_add_lanes(cfg, t)
     # ----- area and leakage -----
     area = {
         "array": rows * cols * a_cell,
         "row drivers": rows * driver.area,
         "mux": cmux.cost.area + cmux.decoder.area,
         "adc": n_adc * adc.cost.area,
-        "shift-add": n_adc * sa_lane.area,
+        "shift-add": n_adc * lanes.area,
     }
     area.update(extra_area)
     leak = (rows * driver.leakage + cmux.cost.leakage + cmux.decoder.leakage
-            + n_adc * (adc.cost.leakage + sa_lane.leakage) + extra_leak)
+            + n_adc * (adc.cost.leakage + lanes.leakage) + extra_leak)
     if ls is not None:
         n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
         area["level shifters"] = n_ls * ls.area * f.alpha
-        leak += n_ls * ls.leakage
+        # the level shifters serve the write path: their high-voltage supply is gated off during inference, so
+        # they do not leak (NeuroSim V1.3 SubArray.cpp counts them in area only)
     if is_sram:
         leak += rows * cols * 4 * w_acc * t.i_off * t.vdd  # 6T core (3 off devices) + read port
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
     return SubArray(
-        config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=sa.delay,
+        config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=lanes.delay,
         c_bitline=line.c_line, c_node=c_node, i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=e_adc,
-        e_row=e_row, e_mux_step=e_mux_step, e_shift_add=sa.energy, e_shift_add_dff=e_sa_dff,
-        shift_add_bits=sa_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
-        e_reference=e_reference,
+        e_row=e_row, e_mux_step=e_mux_step, e_shift_add=lanes.energy, e_shift_add_dff=lanes.energy_dff,
+        shift_add_bits=lanes.out_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
+        e_reference=e_reference, mlsa=mlsa,
     )
+
+
+@dataclass(frozen=True)
+class ShiftAddLanes:
+    """The digital lanes behind one ADC: area [m²], leakage [W], stage delay [s]; ``energy`` (raw, of which
+    ``energy_dff`` in flip-flops) per column conversion [J]; ``out_bits`` the width handed to the adder trees."""
+
+    area: float
+    leakage: float
+    delay: float
+    energy: float
+    energy_dff: float
+    out_bits: int
+
+
+def _shift_add_lanes(cfg: CIMConfig, t: Technology) -> ShiftAddLanes:
+    """Shift-add lanes of one ADC.
+
+    'two-stage' (NeuroSim V1.3 SubArray.cpp, ShiftAdd.cpp): a weight shift-adder — an adc_bits adder and
+    adc_bits + c flip-flops, c = cells per weight — combines the c slices of a weight as the mux steps through
+    them (one operation per conversion); an input shift-adder — an (adc_bits + c)-bit adder and
+    adc_bits + c + input_bits flip-flops — combines the input bits (one operation per weight, i.e. per c
+    conversions). Stages are left out when c = 1 or input_bits = 1. These are NeuroSim's widths; the exact
+    weighted sum needs adc + (c − 1)·cell bits in the first stage ('lane').
+    'lane': one shift-add of adc + input + weight bits per ADC, plus a register per extra weight the mux
+    serves."""
+    bits, c, n_in, m = cfg.adc_bits, cfg.cells_per_weight, cfg.input_bits, cfg.columns_per_adc
+    if cfg.shift_add == "lane":
+        w = bits + n_in + cfg.weight_bits
+        sa, reg = shift_add(t, w), register(t, w)
+        extra = max(1, m // c) - 1
+        return ShiftAddLanes(area=sa.area + extra * reg.area, leakage=sa.leakage + extra * reg.leakage,
+                             delay=sa.delay, energy=sa.energy, energy_dff=reg.energy, out_bits=w)
+    area = leak = e = e_dff = 0.0
+    delay = 0.0
+    width = bits
+    if c > 1:
+        add, reg = ripple_adder(t, bits), register(t, bits + c)
+        area += add.area + reg.area
+        leak += add.leakage + reg.leakage
+        e += add.energy + reg.energy
+        e_dff += reg.energy
+        delay = max(delay, add.delay + dff(t).delay)
+        width = bits + c
+    if n_in > 1:
+        add, reg = ripple_adder(t, bits + c), register(t, bits + c + n_in)
+        area += add.area + reg.area
+        leak += add.leakage + reg.leakage
+        per = 1.0 / min(c, m)  # one input-stage operation per weight read through the mux
+        e += (add.energy + reg.energy) * per
+        e_dff += reg.energy * per
+        delay = max(delay, add.delay + dff(t).delay)
+        width = bits + c + n_in
+    return ShiftAddLanes(area=area, leakage=leak, delay=delay, energy=e, energy_dff=e_dff, out_bits=width)
 
 
 def _make_adc(cfg: CIMConfig, t: Technology, v_fs: float, sigma: float) -> Adc:
@@ -454,6 +610,7 @@ class LayerResult:
     latency: float  # [s]
     energy: dict[str, float]  # [J] by part
     ops: float
+    copies: int = 1  # weight copies (the layer's speed-up)
 
 
 @dataclass
@@ -472,6 +629,8 @@ class ChipEstimate:
     utilization: float
     tiles: int
     layers: list[LayerResult] = field(default_factory=list)
+    latency_parts: dict[str, float] = field(default_factory=dict)  # [s]: adc, accumulation, buffers, interconnect
+    idle_leakage_energy: float = 0.0  # [J] tiles of the other layers leaking while each layer runs
 
     @property
     def total_area(self) -> float:
@@ -483,6 +642,11 @@ class ChipEstimate:
 
     @property
     def leakage_energy(self) -> float:
+        """Leakage energy of one inference [J]: the chip's leakage power × latency, or with
+        ``leakage_energy='idle'`` NeuroSim V1.3's count (main.cpp): only the tiles of the other layers, over each
+        layer's latency."""
+        if self.config.leakage_energy == "idle":
+            return self.idle_leakage_energy
         return self.leakage_power * self.latency
 
     @property
@@ -527,12 +691,186 @@ def _activity(cfg: CIMConfig, layer: LayerSpec, activity: dict[str, LayerActivit
     return cfg.input_density, cfg.weight_level
 
 
+def _copies(r: int, c: int, block_r: int, block_c: int, unit_r: int, unit_c: int) -> int:
+    """Copies of an r × c weight matrix that a block of block_r × block_c cells holds when it is built of
+    unit_r × unit_c units and the matrix fits the block along at least one side (NeuroSim V1.3 Chip.cpp,
+    PEDesign and SubArrayDup): along each side floor(units of the block / units the matrix needs), at least 1."""
+    if r > block_r and c > block_c:
+        return 1
+    dr = max(1, (block_r // unit_r) // math.ceil(r / unit_r))
+    dc = max(1, (block_c // unit_c) // math.ceil(c / unit_c))
+    return dr * dc
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one layer sits: ``novel`` (one PE per kernel position in a K²-PE tile) or conventional tiles;
+    ``row_blocks`` × ``col_blocks`` sub-arrays of one weight copy, ``tiles`` allocated, ``copies`` of the weights
+    in the space those tiles would leave empty (the layer's speed-up)."""
+
+    layer: LayerSpec
+    novel: bool
+    row_blocks: int
+    col_blocks: int
+    tiles: int
+    copies: int
+
+
+def novel_pes(cfg: CIMConfig, layers: list[LayerSpec]) -> int:
+    """PEs of a novel-mapped tile: the most frequent K² > 1 among the layers (first in order on a tie; NeuroSim
+    V1.3 Chip.cpp, ChipDesignInitialize); 0 with conventional mapping or no convolution."""
+    k2 = [lay.kernel**2 for lay in layers if lay.kernel > 1]
+    return max(k2, key=k2.count) if k2 and cfg.mapping == "novel" else 0
+
+
+def place(cfg: CIMConfig, layers: list[LayerSpec]) -> list[Placement]:
+    """Map every layer onto tiles. Conventional: the K²·C_in × C_out·cells matrix cut into square tiles of
+    (tile_grid·pe_grid)² sub-arrays. Novel (``mapping='novel'``, NeuroSim V1.3's default): a convolution whose K²
+    is the chip's K²-PE tile and whose K²·C_in fills at least one sub-array's rows puts each kernel position's
+    C_in × C_out·cells slice in its own PE of pe_grid² sub-arrays; other layers are conventional. With
+    ``duplicate``, a layer's weights are copied into the PEs and sub-arrays its tiles would leave empty
+    (:func:`_copies`), dividing its compute time."""
+    rows, cols, p, g, n_cw = cfg.rows, cfg.cols, cfg.pe_grid, cfg.tile_grid, cfg.cells_per_weight
+    pe_r, pe_c = p * rows, p * cols
+    tile_r, tile_c = g * pe_r, g * pe_c
+    n_pe = novel_pes(cfg, layers)
+    out = []
+    for layer in layers:
+        width = layer.out_channels * n_cw
+        c_blocks = math.ceil(width / cols)
+        if n_pe and layer.kernel**2 == n_pe and layer.rows >= rows:
+            r_blocks = layer.kernel**2 * math.ceil(layer.in_channels / rows)
+            tiles = math.ceil(layer.in_channels / pe_r) * math.ceil(width / pe_c)
+            copies = _copies(layer.in_channels, width, pe_r, pe_c, rows, cols)
+            out.append(Placement(layer, True, r_blocks, c_blocks, tiles, copies if cfg.duplicate else 1))
+        else:
+            r_blocks = math.ceil(layer.rows / rows)
+            tiles = math.ceil(layer.rows / tile_r) * math.ceil(width / tile_c)
+            copies = (_copies(layer.rows, width, tile_r, tile_c, pe_r, pe_c)
+                      * _copies(layer.rows, width, pe_r, pe_c, rows, cols))
+            out.append(Placement(layer, False, r_blocks, c_blocks, tiles, copies if cfg.duplicate else 1))
+    return out
+
+
+@dataclass(frozen=True)
+class _TileKind:
+    """One kind of tile: its PEs, area [m²], leakage [W], sub-arrays, buffer and H-tree."""
+
+    pes: int
+    area: float
+    core: float
+    accumulation: float
+    buffers: float
+    interconnect: float
+    leakage: float
+    subarrays: int
+    buf: SramAccess
+    ht: Cost
+
+
+def _global_bus(cfg: CIMConfig, plan: list[Placement], side_nm: int) -> float:
+    """Global bus width [bit] (NeuroSim V1.3 Chip.cpp): Σ over layers of (tile side + tile side / columns per
+    ADC) cells, halved while above 2,048 bits (Param.cpp maxGlobalBusWidth)."""
+    bus = 0.0
+    for x in plan:
+        w = (side_nm if x.novel else cfg.tile_grid) * cfg.pe_grid * cfg.rows
+        bus += w + w / cfg.columns_per_adc
+    while bus > _BufferTiming.MAX_GLOBAL_BUS:
+        bus /= 2
+    return bus
+
+
+@dataclass(frozen=True)
+class _BufferTiming:
+    """Synchronous register-file buffers (NeuroSim V1.3 Buffer.cpp: one core line per clock cycle; Param.cpp: cores
+    of 128 × 128 bits at chip level and 32 × 32 in the tiles; Chip.cpp and Tile.cpp for their sizes, counts and
+    bus widths). A layer's buffer time, serial with its compute (layer-by-layer dataflow):
+
+    - global buffer: the input vectors out (K²·C_in·bits per vector; ÷ K for a novel-mapped layer, whose K
+      column-neighbour windows share rows) and the outputs in (C_out·bits per vector, ÷ 4 after 2×2 pooling),
+      128 bits a line, over min(cores, global bus / 128) cores at once, × ceil(total tiles / the layer's tiles)
+      (only the layer's share of the bus serves it);
+    - tile buffers: the tile's input rows written and read (bits per vector; ÷ √PEs in a novel tile), 32 bits a
+      line, and its outputs written and read at the accumulation width + 1 (÷ PEs in a novel tile), over
+      min(cores, tile bus / 32) cores. NeuroSim sizes the cores of both tile kinds by the conventional tile (its
+      TileInitialize sets the shared core counts last); that is kept, so both sides time the same buffers.
+    The global bus is Σ over layers of (tile side + tile side / columns per ADC) bits, halved while above 2,048."""
+
+    cfg: CIMConfig
+    global_bus: float
+    global_par: int
+    n_pe_nm: int
+    side_nm: int
+    acc_bits: int
+
+    GLOBAL_CORE = 128  # bits a line (and lines a core) of a global-buffer core
+    TILE_CORE = 32  # the same for a tile-buffer core
+    MAX_GLOBAL_BUS = 2048  # [bit]
+
+    @classmethod
+    def of(cls, cfg: CIMConfig, plan: list[Placement], n_pe_nm: int, side_nm: int) -> _BufferTiming:
+        p = cfg.pe_grid
+        bus = _global_bus(cfg, plan, side_nm)
+        cores = math.ceil(max(x.layer.ifm_values for x in plan) * cfg.input_bits / cls.GLOBAL_CORE**2)
+        par = max(1, min(cores, math.ceil(bus / cls.GLOBAL_CORE)))
+        acc = cfg.adc_bits + cfg.input_bits + cfg.cells_per_weight + 1 + math.ceil(math.log2(max(1, p)))
+        return cls(cfg, bus, par, n_pe_nm, side_nm, acc)
+
+    def tile_bus(self, x: Placement) -> float:
+        """Width of the tile's H-tree [bit]: PEs (per side of a conventional tile) × sub-array rows."""
+        return (self.n_pe_nm if x.novel else self.cfg.tile_grid) * self.cfg.rows
+
+    def _tile_share(self, x: Placement) -> tuple[float, float]:
+        """(input rows, outputs) one tile's buffers serve per vector."""
+        cfg, lay = self.cfg, x.layer
+        c, rows, cols, p, g = cfg.cells_per_weight, cfg.rows, cfg.cols, cfg.pe_grid, cfg.tile_grid
+        if x.novel:
+            return (lay.kernel**2 * min(lay.in_channels, p * rows) / math.sqrt(self.n_pe_nm),
+                    (min(lay.out_channels * c, p * cols) // c or 1) / self.n_pe_nm)
+        return min(lay.rows, g * p * rows), min(lay.out_channels * c, g * p * cols) // c or 1
+
+    def ic_cycles(self, x: Placement, vectors: int, t_chip: float, t_tile: float, clock: float) -> float:
+        """Bus transfers × whole cycles per traversal (synchronous, at least one): the global bus carries the
+        global buffer's bits, the tile's H-tree its buffers' (NeuroSim V1.3 HTree.cpp rounds every traversal up
+        to clock cycles)."""
+        cfg, lay = self.cfg, x.layer
+        bits = cfg.input_bits
+        glob = (lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
+                + lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)) / self.global_bus
+        rows_t, outs_t = self._tile_share(x)
+        tile = (rows_t * bits * vectors + outs_t * (1 + self.acc_bits) * vectors) / self.tile_bus(x)
+        return (glob * max(1, math.ceil(t_chip / clock - 1e-9))
+                + tile * max(1, math.ceil(t_tile / clock - 1e-9)))
+
+    def cycles(self, x: Placement, vectors: int, total_tiles: int) -> float:
+        cfg, lay = self.cfg, x.layer
+        bits, rows, cols = cfg.input_bits, cfg.rows, cfg.cols
+        out_bits = lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
+        in_bits = lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)
+        share = math.ceil(total_tiles / x.tiles)
+        t_global = (out_bits + in_bits) / self.GLOBAL_CORE / self.global_par * share
+        g, line = cfg.tile_grid, self.TILE_CORE
+        rows_t, outs_t = self._tile_share(x)
+        cores_in = math.ceil(g * bits * rows / line**2)
+        cores_out = math.ceil(self.acc_bits * g * cols / cfg.columns_per_adc / line**2)
+        bus_lines = self.tile_bus(x) / line
+        t_in = 2 * rows_t * bits * vectors / line / max(1, min(cores_in, bus_lines))
+        t_out = 2 * outs_t * (1 + self.acc_bits) * vectors / line / max(1, min(cores_out, bus_lines))
+        return t_global + t_in + t_out
+
+
 def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerActivity] | None = None
              ) -> ChipEstimate:
-    """Map ``layers`` onto the accelerator ``cfg`` and estimate one inference.
+    """Map ``layers`` onto the accelerator ``cfg`` (:func:`place`) and estimate one inference.
 
     ``activity`` (from :func:`~neurofab.cost.mapping.measure_activity`) gives each layer's measured input-bit
     density and weight level; layers without it use ``cfg.input_density`` and ``cfg.weight_level``.
+    Input vectors per layer: its output pixels (``output_pixels='padded'``) or NeuroSim's (H − K + 1)²
+    (``'valid'``). Compute cycles per input bit and row group: the mux steps (one conversion each) and, with the
+    two-stage shift-add, NeuroSim's synchronous count of its stages (weight stage one cycle per step, input stage
+    one per weight); divided by the layer's weight copies. With the two-stage shift-add the adder trees are counted
+    as NeuroSim counts them too: one cycle per stage for every vector and weight per mux group, in the PE (over its
+    sub-array rows, divided by the copies) and in the tile (over its PEs).
     """
     if not isinstance(cfg, CIMConfig):
         raise ConfigError(f"cfg must be a CIMConfig, got {type(cfg).__name__}")
@@ -541,28 +879,22 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     t, f = sub.tech, cfg.factors
     rows, cols, m, n_cw = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.cells_per_weight
     p, g = cfg.pe_grid, cfg.tile_grid
-    side = p * g  # sub-arrays per tile side
-    # ----- mapping -----
-    plan = []
-    for layer in layers:
-        n_r = math.ceil(layer.rows / rows)
-        n_c = math.ceil(layer.out_channels * n_cw / cols)
-        tiles = math.ceil(n_r / side) * math.ceil(n_c / side)
-        plan.append((layer, n_r, n_c, tiles))
-    n_tiles = sum(x[3] for x in plan)
-    cells_alloc = n_tiles * side * side * rows * cols
-    cells_used = sum(layer.weights * n_cw for layer, *_ in plan)
+    side = p * g  # sub-arrays per conventional tile side
+    plan = place(cfg, layers)
+    n_pe_nm = novel_pes(cfg, layers)
+    side_nm = math.isqrt(n_pe_nm - 1) + 1 if n_pe_nm else 0  # PEs per side of a novel tile, ceil(√K²)
+    n_tiles = sum(x.tiles for x in plan)
+    cells_alloc = sum(x.tiles * (n_pe_nm if x.novel else g * g) * p * p for x in plan) * rows * cols
+    cells_used = sum(x.layer.weights * n_cw * x.copies for x in plan)
     # ----- digital blocks -----
-    w_acc = sub.shift_add_bits + math.ceil(math.log2(max(2, max(x[1] for x in plan))))
+    w_acc = sub.shift_add_bits + math.ceil(math.log2(max(2, max(x.row_blocks for x in plan))))
     pe_tree = adder_tree(t, p, sub.shift_add_bits) if p > 1 else Cost()
-    tile_tree = adder_tree(t, g, sub.shift_add_bits + math.ceil(math.log2(max(2, p)))) if g > 1 else Cost()
     acc_add, acc_reg = ripple_adder(t, w_acc), register(t, w_acc)
     e_accumulate = acc_add.energy * f.delta + acc_reg.energy * f.gamma  # one partial-sum addition
     act_unit = Cost.parallel(ripple_adder(t, w_acc), register(t, w_acc))  # ReLU / max-pool compare + hold
     e_activation = act_unit.energy * f.delta  # adder-dominated compare; the register is counted in e_accumulate
     in_bits, word = cfg.input_bits, cfg.bus_bits
     pe_buf = sram_buffer(t, 2 * (p * rows * in_bits + p * (cols // n_cw) * w_acc), min(word, cols))
-    tile_buf = sram_buffer(t, 2 * (side * rows * in_bits + side * (cols // n_cw) * w_acc), min(word, cols))
     global_bits = max(2 * (layer.ifm_values + layer.ofm_values) * in_bits for layer in layers)
     glob_buf = sram_buffer(t, global_bits, word)
     # ----- areas -----
@@ -570,83 +902,174 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     pe_area = p * p * sa_area + p * pe_tree.area + pe_buf.area
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
-    tile_core = g * g * pe_area + g * tile_tree.area + side * act_unit.area + tile_buf.area
-    tile_ht = htree(t, math.sqrt(tile_core), g * g, word, cfg.interconnect_swing)
-    tile_area = tile_core + tile_ht.area
-    chip_core = n_tiles * tile_area + glob_buf.area
+    pe_leak = p * p * sub.leakage + p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage
+
+    def tile_kind(n_pes: int, pe_side: int) -> _TileKind:
+        lanes = pe_side * p  # sub-array columns across the tile
+        tree = adder_tree(t, n_pes if pe_side != g else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
+        n_tree = pe_side if n_pes > 1 else 0
+        buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
+        core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
+        ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
+        if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs
+            grid = pe_side
+            bus = grid * rows
+            ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0),
+                      delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
+        acc = n_pes * p * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
+        leak = n_pes * pe_leak + n_tree * tree.leakage + lanes * act_unit.leakage + buf.leakage + ht.leakage
+        return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
+                         buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
+                         leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht)
+
+    conv_tile = tile_kind(g * g, g)
+    nm_tile = tile_kind(n_pe_nm, side_nm) if n_pe_nm else conv_tile
+    kinds = [nm_tile if x.novel else conv_tile for x in plan]
+    chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
+    if cfg.htree_area == "channels":
+        tile_side = math.sqrt(max(k.area for k in kinds))
+        grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
+        chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
+                       side_nm)), 4.0), delay=chip_ht.delay, energy=chip_ht.energy, leakage=chip_ht.leakage)
     area: dict[str, float] = {}
-    n_sub = n_tiles * side * side
+    n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
     for part, a in sub.area.items():
         area[part] = n_sub * a
-    area["accumulation"] = n_tiles * (g * g * p * pe_tree.area + g * tile_tree.area + side * act_unit.area)
-    area["buffers"] = n_tiles * (g * g * pe_buf.area + tile_buf.area) + glob_buf.area
-    area["interconnect"] = n_tiles * (g * g * pe_ht.area + tile_ht.area) + chip_ht.area
-    leakage = (n_sub * sub.leakage + n_tiles * (g * g * (p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage)
-               + g * tile_tree.leakage + side * act_unit.leakage + tile_buf.leakage + tile_ht.leakage)
+    area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
+    area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
+    area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
+    leakage = (sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
                + glob_buf.leakage + chip_ht.leakage)
     # ----- clock -----
-    t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay, tile_tree.delay + dff(t).delay)
+    t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
+                    max(adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile)) + dff(t).delay)
     clock = max(sub.t_sense * f.beta, t_digital)
-    # one global-bus word: buffer access + H-tree traversal, unpipelined, in whole clock cycles
-    bus_cycles = max(1, math.ceil((max(glob_buf.read.delay, glob_buf.write.delay) + chip_ht.delay) / clock))
+    timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
     # ----- per layer -----
     results: list[LayerResult] = []
     energy_total: dict[str, float] = {}
     cycles_total = 0.0
-    for layer, n_r, n_c, tiles in plan:
+    parts = dict.fromkeys(("adc", "accumulation", "buffers", "interconnect"), 0.0)  # [cycles]
+    two_stage = cfg.shift_add == "two-stage"
+    for x, kind in zip(plan, kinds, strict=True):
+        layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
+        pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
         rho, wl = _activity(cfg, layer, activity)
         used_cols = layer.out_channels * n_cw  # over all column splits
-        rows_left = layer.rows
+        rows_in_block = ([min(rows, layer.in_channels - rows * j) for j in range(math.ceil(layer.in_channels / rows))]
+                         * layer.kernel**2 if x.novel
+                         else [min(rows, layer.rows - rows * j) for j in range(n_r)])
         e: dict[str, float] = dict.fromkeys(("array", "adc", "row drive", "mux", "shift-add", "accumulation",
                                              "buffers", "interconnect"), 0.0)
         groups_max = 0
-        for _ in range(n_r):  # vertical splits: the last row-block may hold fewer rows
-            r_here = min(rows, rows_left)
-            rows_left -= r_here
+        e_sa = (sub.e_shift_add - sub.e_shift_add_dff) * f.delta + sub.e_shift_add_dff * f.gamma
+        steps = min(m, math.ceil(used_cols / (n_c * sub.n_adc))) if n_c else 0  # mux steps per input bit
+        for r_here in rows_in_block:  # vertical splits: a row-block may hold fewer rows
             groups = math.ceil(r_here / sub.rows_on)
             groups_max = max(groups_max, groups)
             for j in range(groups):
                 active = min(sub.rows_on, r_here - j * sub.rows_on)
-                conv = layer.out_pixels * in_bits * used_cols  # conversions of this row group
+                conv = pix * in_bits * used_cols  # conversions of this row group
                 ce = sub.conversion_energy(active, rho, wl)
                 e["array"] += conv * ce["array"]
                 e["adc"] += conv * ce["adc"]
-                e["shift-add"] += conv * ((sub.e_shift_add - sub.e_shift_add_dff) * f.delta
-                                          + sub.e_shift_add_dff * f.gamma)
-                e["row drive"] += layer.out_pixels * in_bits * n_c * active * rho * sub.e_row
-                mux_groups = min(m, math.ceil(used_cols / n_c / sub.n_adc)) if n_c else 0
-                e["mux"] += layer.out_pixels * in_bits * n_c * mux_groups * sub.e_mux_step
-        outputs = layer.out_pixels * layer.out_channels
+                e["shift-add"] += conv * e_sa
+                e["row drive"] += pix * in_bits * n_c * active * rho * sub.e_row
+                e["mux"] += pix * in_bits * n_c * steps * sub.e_mux_step
+        outputs = pix * layer.out_channels
         extra_groups = max(0, groups_max - 1)
         e["accumulation"] += outputs * ((n_r - 1) + extra_groups) * e_accumulate + outputs * e_activation
-        # data movement: input vectors to every tile column, partial sums between row-split tiles, OFM out
-        tile_cols = math.ceil(n_c / side)
-        tile_rows = math.ceil(n_r / side)
-        vec_bits = layer.out_pixels * layer.rows * in_bits * tile_cols
+        # data movement: the input map once down the chip H-tree (its branches broadcast it to the tile columns),
+        # input vectors into every tile, partial sums between row-split tiles, the output map back
+        tile_cols = math.ceil(used_cols / (p * cols)) if x.novel else math.ceil(n_c / side)
+        tile_rows = max(1, x.tiles // tile_cols)
+        vec_bits = pix * layer.rows * in_bits * tile_cols
+        if x.novel:  # a K²-PE tile reuses the overlapping windows: each step along a row brings K new columns
+            vec_bits /= layer.kernel
         psum_bits = outputs * w_acc * max(0, tile_rows - 1)
         ifm_bits = layer.ifm_values * in_bits
         ofm_bits = layer.ofm_values * in_bits
+        tbuf, tht = kind.buf, kind.ht
         e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
-                         + vec_bits / word * (tile_buf.write.energy + tile_buf.read.energy)
+                         + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
                          + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
-        e["interconnect"] += ((ifm_bits * tile_cols + ofm_bits + psum_bits) / word * chip_ht.energy
-                              + vec_bits / word * tile_ht.energy + vec_bits / min(word, cols) * pe_ht.energy)
-        compute_cycles = layer.out_pixels * in_bits * groups_max * min(m, math.ceil(n_cw * layer.out_channels
-                                                                                  / (n_c * sub.n_adc)))
-        move_cycles = (ifm_bits * tile_cols + ofm_bits + psum_bits) / word * bus_cycles
-        cycles = compute_cycles + move_cycles
+        e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
+                              + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
+        per_bit = steps
+        if two_stage:
+            per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
+        compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
+        tree_cycles = 0.0
+        if two_stage:  # NeuroSim's synchronous adder trees: one cycle per stage, per vector and weight per mux
+            reads = pix * math.ceil(m / n_cw)
+            pe_rows = (min(math.ceil(layer.in_channels / rows), p) if x.novel
+                       else min(math.ceil(layer.rows / rows), p))
+            tile_inputs = n_pe_nm if x.novel else g
+            tree_cycles = (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
+                           + reads * math.ceil(math.log2(max(1, tile_inputs))))
+        buffer_cycles = timing.cycles(x, pix, n_tiles)
+        ic_cycles = timing.ic_cycles(x, pix, chip_ht.delay, tht.delay, clock)
+        cycles = compute_cycles + tree_cycles + buffer_cycles + ic_cycles
         cycles_total += cycles
+        parts["adc"] += compute_cycles * steps / per_bit if per_bit else 0.0
+        parts["accumulation"] += (compute_cycles * (per_bit - steps) / per_bit if per_bit else 0.0) + tree_cycles
+        parts["buffers"] += buffer_cycles
+        parts["interconnect"] += ic_cycles
         for k, v in e.items():
             energy_total[k] = energy_total.get(k, 0.0) + v
-        util = layer.weights * n_cw / (tiles * side * side * rows * cols)
-        results.append(LayerResult(layer.name, tiles, n_r * n_c, util, cycles, cycles * clock, e, 2.0 * layer.macs))
-    ops = 2.0 * sum(layer.macs for layer in layers)
+        util = layer.weights * n_cw * x.copies / (x.tiles * kind.subarrays * rows * cols)
+        results.append(LayerResult(layer.name, x.tiles, n_r * n_c, util, cycles, cycles * clock, e,
+                                   2.0 * layer.macs, x.copies))
+    if cfg.op_count == "neurosim":
+        ops = 2.0 * sum(layer.in_pixels * layer.rows * layer.out_channels for layer in layers)
+    else:
+        ops = 2.0 * sum(layer.macs for layer in layers)
+    tile_leak = [x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True)]
+    idle = sum((sum(tile_leak) - own) * r.latency for own, r in zip(tile_leak, results, strict=True))
     return ChipEstimate(
         config=cfg, area=area, clock_period=clock, sensing_window=sub.t_sense, cycles=cycles_total,
         latency=cycles_total * clock, energy=energy_total, leakage_power=leakage, ops=ops,
         utilization=cells_used / cells_alloc, tiles=n_tiles, layers=results,
+        latency_parts={k: v * clock for k, v in parts.items()}, idle_leakage_energy=idle,
     )
+
+
+@dataclass(frozen=True)
+class ModelEstimate:
+    """Accuracy and cost of one trained model: ``accuracy`` (top-1 of the float model on the given inputs, or None
+    without targets), ``chip`` the estimate driven by the ``activity`` its own inference measured."""
+
+    accuracy: float | None
+    chip: ChipEstimate
+    activity: dict[str, LayerActivity]
+
+
+def estimate_model(cfg: CIMConfig, model, inputs, targets=None) -> ModelEstimate:
+    """Accuracy, energy, latency and area of one trained torch ``model`` in one call: its layer table
+    (:func:`~neurofab.cost.mapping.layers_from_model`), the activity its own inference on ``inputs`` measures
+    (input-bit density per layer and weight-slice level at the design's precisions and cell bits, as NeuroSim's
+    trace files carry them), :func:`estimate` driven by that activity, and with ``targets`` (class indices) the
+    top-1 accuracy of the same forward pass."""
+    import torch
+
+    if not isinstance(cfg, CIMConfig):
+        raise ConfigError(f"cfg must be a CIMConfig, got {type(cfg).__name__}")
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() < 2:
+        raise ConfigError("inputs must be a torch.Tensor batch (batch first)")
+    layers = layers_from_model(model, tuple(inputs.shape[1:]))
+    act = measure_activity(model, inputs, input_bits=cfg.input_bits, weight_bits=cfg.weight_bits,
+                           bits_per_cell=cfg.cell.bits_per_cell)
+    acc = None
+    if targets is not None:
+        if not isinstance(targets, torch.Tensor) or targets.shape[:1] != inputs.shape[:1]:
+            raise ConfigError("targets must be a torch.Tensor of class indices, one per input")
+        was = model.training
+        model.eval()
+        with torch.no_grad():
+            acc = float((model(inputs).argmax(dim=1) == targets).float().mean())
+        model.train(was)
+    return ModelEstimate(accuracy=acc, chip=estimate(cfg, layers, act), activity=act)
 
 
 # ===== per-event energies for a ledger ======================================================================
@@ -772,10 +1195,12 @@ __all__ = [
     "EventEnergies",
     "LayerResult",
     "LedgerEnergy",
+    "ModelEstimate",
     "SubArray",
     "build_subarray",
     "digital_mac",
     "estimate",
+    "estimate_model",
     "event_energies",
     "ledger_energy",
     "table7_config",

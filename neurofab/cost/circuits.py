@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 from neurofab.core import ConfigError
-from neurofab.cost.gates import gate_area, inverter, nand, transmission_gate
+from neurofab.cost.gates import Gate, gate_area, inverter, nand, transmission_gate
 from neurofab.cost.technology import Technology
 
 
@@ -159,41 +159,61 @@ def mux(tech: Technology, n_inputs: int, bits: int = 1) -> Cost:
     return one.times(b)
 
 
+def driver_chain(tech: Technology, c_load: float) -> tuple[Gate, Cost]:
+    """Tapered inverter chain from a unit input to ``c_load`` [F] (logical effort: N = max(1, round(log₄ F))
+    stages, F = c_load / C_in of a unit inverter, each stage F^(1/N) larger than the one before). Returns the
+    first stage (its input is what the chain presents) and the chain's cost: delay Σ stage delays, raw energy one
+    transition of every internal node and the load, leakage of all stages."""
+    inv = inverter(tech)
+    fan = max(1.0, c_load / inv.c_in)
+    n = max(1, round(math.log(fan, 4))) if fan > 1 else 1
+    step = fan ** (1.0 / n)
+    area = delay = energy = leak = 0.0
+    for i in range(n):
+        g = inverter(tech, step**i)
+        load = c_load if i == n - 1 else inverter(tech, step ** (i + 1)).c_in
+        area += g.area
+        delay += g.delay(load)
+        energy += g.energy(load)
+        leak += g.leakage
+    return inv, Cost(area=area, delay=delay, energy=energy, leakage=leak)
+
+
 def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0) -> Cost:
     """Address decoder to ``n_outputs`` lines, each driving ``c_load`` [F].
 
     k = ⌈log₂ n⌉ address bits with true/complement inverters; k ≤ 3: one NAND-k + inverter per output; larger:
     two predecoders of ⌈k/2⌉ and ⌊k/2⌋ bits (NAND + inverter per predecoded line) and one NAND2 + inverter per
-    output. The output inverter is sized up to drive ``c_load`` with a stage effort of about 4 (logical effort).
+    output. Each output drives ``c_load`` through a tapered inverter chain of stage effort about 4
+    (:func:`driver_chain`).
     One operation selects one line: the address inverters, one path and one output load switch.
     """
     n = _check_count("decoder outputs", n_outputs)
     k = max(1, math.ceil(math.log2(n))) if n > 1 else 1
     inv = inverter(tech)
-    size_out = max(1.0, c_load / (4 * inv.c_in))
-    out_inv = inverter(tech, size_out)
+    out_inv, chain = driver_chain(tech, c_load)
     addr_leak = k * inv.leakage
     addr_e = k * inv.energy(inv.c_in * (n if k <= 3 else 2 ** math.ceil(k / 2)) / 2)
     if k <= 3:
         g = nand(tech, k) if k > 1 else inverter(tech)
-        area = k * inv.area + n * (g.area + out_inv.area)
-        delay = inv.delay(inv.c_in * n / 2) + g.delay(out_inv.c_in) + out_inv.delay(c_load)
-        energy = addr_e + g.energy(out_inv.c_in) + out_inv.energy(c_load)
-        leak = addr_leak + n * (g.leakage + out_inv.leakage)
+        area = k * inv.area + n * (g.area + chain.area)
+        delay = inv.delay(inv.c_in * n / 2) + g.delay(out_inv.c_in) + chain.delay
+        energy = addr_e + g.energy(out_inv.c_in) + chain.energy
+        leak = addr_leak + n * (g.leakage + chain.leakage)
     else:
         k1, k2 = math.ceil(k / 2), k // 2
         g1, g2 = nand(tech, k1), nand(tech, k2) if k2 > 1 else inverter(tech)
         n1, n2 = 2**k1, 2**k2
         final = nand(tech, 2)
         pre_area = n1 * (g1.area + inv.area) + n2 * (g2.area + inv.area)
-        area = k * inv.area + pre_area + n * (final.area + out_inv.area)
+        area = k * inv.area + pre_area + n * (final.area + chain.area)
         pre_load = final.c_in * max(n1, n2)
         delay = (inv.delay(inv.c_in * max(n1, n2) / 2) + g1.delay(inv.c_in) + inv.delay(pre_load)
-                 + final.delay(out_inv.c_in) + out_inv.delay(c_load))
+                 + final.delay(out_inv.c_in) + chain.delay)
         energy = (addr_e + g1.energy(inv.c_in) + g2.energy(inv.c_in) + 2 * inv.energy(pre_load)
-                  + final.energy(out_inv.c_in) + out_inv.energy(c_load))
+                  + final.energy(out_inv.c_in) + chain.energy)
         leak = (addr_leak + n1 * (g1.leakage + inv.leakage) + n2 * (g2.leakage + inv.leakage)
-                + n * (final.leakage + out_inv.leakage))
+                + n * (final.leakage + chain.leakage))
     return Cost(area=area, delay=delay, energy=energy, leakage=leak)
 
 
@@ -342,6 +362,43 @@ def repeated_wire(tech: Technology, length: float, bits: int = 1, swing: float |
     return Cost(area=area * b, delay=delay, energy=e_bit * b, leakage=leak * b)
 
 
+def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, grid: int, bits: int,
+                       fold: float = 4.0) -> float:
+    """Area [m²] of the routing channels a ``bits``-wide H-tree bus occupies over a ``grid`` × ``grid`` array of
+    units (``unit_height`` × ``unit_width`` [m]), as DNN+NeuroSim V1.3 accounts it (HTree.cpp, CalculateArea):
+    from the centre out, level by level, the channel of the vertical (horizontal) branches widens by
+    bits × the repeater's cell width (height) / ``fold`` and spans half the branch length (L/2 at the first
+    level below the root, halving per level; the last level lies over the units), plus a main bus
+    bits × cell height / ``fold`` wide from the centre to the nearest edge. Repeaters of the Bakoglu size of
+    :func:`repeated_wire`; ``fold``: layout folding of the bus (NeuroSim: 4 at chip level, 16 inside tiles)."""
+    n = _check_count("H-tree grid", grid)
+    b = _check_count("H-tree bits", bits)
+    if not (isinstance(fold, int | float) and math.isfinite(fold) and fold > 0):
+        raise ConfigError(f"fold = {fold!r}: must be a finite number > 0")
+    for name, v in (("unit_height", unit_height), ("unit_width", unit_width)):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
+    if n == 1:
+        return 0.0
+    inv = inverter(tech)
+    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    size = max(1.0, math.sqrt(r0 * tech.wire_capacitance / (tech.wire_resistance * inv.c_in)))
+    rep = inverter(tech, size)
+    w_rep, h_rep = rep.area / tech.cell_height, tech.cell_height
+    levels = math.ceil(math.log2(n))
+    lv, lh = unit_height * 2**levels / 2, unit_width * 2**levels / 2
+    wv = wh = area = 0.0
+    for _ in range(1, levels):
+        lv, lh = lv / 2, lh / 2
+        wv += b * w_rep / fold
+        wh += b * h_rep / fold
+        area += wv * lv / 2 + wh * lh / 2
+    centre = math.floor(math.log2(n))
+    if n - centre < 1:
+        centre -= 1
+    return area + b * h_rep / fold * min(n - centre, centre) * unit_width
+
+
 def htree(tech: Technology, side: float, n_leaves: int, bits: int, swing: float | None = None) -> Cost:
     """H-tree over a square of ``side`` [m] to ``n_leaves`` (rounded up to a power of 4) leaves, ``bits`` wide.
 
@@ -368,9 +425,11 @@ __all__ = [
     "adder_tree",
     "decoder",
     "dff",
+    "driver_chain",
     "full_adder",
     "half_adder",
     "htree",
+    "htree_channel_area",
     "latch_comparator",
     "mux",
     "register",

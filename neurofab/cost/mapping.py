@@ -55,6 +55,21 @@ class LayerSpec:
         return self.in_pixels * self.in_channels
 
     @property
+    def stride(self) -> int:
+        """Stride implied by the map sizes, round(√(in_pixels/out_pixels)) (1 for a fully connected layer)."""
+        return max(1, round(math.sqrt(self.in_pixels / self.out_pixels)))
+
+    @property
+    def valid_out_pixels(self) -> int:
+        """Output pixels without padding, ((H_in − K + 1)/stride)² for a square input map — the count NeuroSim
+        V1.3 evaluates (its traces and ChipCalculatePerformance ignore padding); ``out_pixels`` when the input map
+        is not square or the kernel is 1×1."""
+        side = math.isqrt(self.in_pixels)
+        if side * side != self.in_pixels or self.kernel == 1:
+            return self.out_pixels
+        return max(1, (side - self.kernel + 1) // self.stride) ** 2
+
+    @property
     def ofm_values(self) -> int:
         """Values written after pooling: H_out·W_out·C_out / pool²."""
         return max(1, self.out_pixels // (self.pool * self.pool)) * self.out_channels

@@ -1,11 +1,14 @@
 """Analog and mixed-signal periphery of a compute-in-memory array: level shifter, row driver, column multiplexer,
-flash ADC (a bank of latch voltage sense amplifiers with SR latches) and SAR ADC. The column itself — bit line,
+flash ADC (a bank of latch voltage sense amplifiers with SR latches), SAR ADC and the multilevel current sense
+amplifier (MLSA) of DNN+NeuroSim V1.3. The column itself — bit line,
 read schemes, references, precharge — is in :mod:`neurofab.cost.sensing`.
 
 Each returns a :class:`~neurofab.cost.circuits.Cost` (area m², delay s, energy J per operation, leakage W). The
 structures are the ones Lu et al. 2021 name (Fig. 2: level shifter, voltage/current sense amplifiers, SAR ADC);
-NeuroSim's own sizing rules and its SPICE-fitted ADC tables are not published, so sizing here follows first
-principles stated in each docstring (drive for a load, offset by Pelgrom's law, settling to half an LSB).
+The flash and SAR ADCs are sized from first principles stated in each docstring (drive for a load, offset by
+Pelgrom's law, settling to half an LSB); the MLSA takes its device count and its SPICE-fitted power and latency
+from the public NeuroSim V1.3 source (file and function named at each table), so that designs can be compared
+with that simulator on equal terms.
 """
 
 from __future__ import annotations
@@ -125,7 +128,9 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
     Each gate is sized so its on-resistance is at most ``r_fraction`` × ``r_column`` [Ω], the *average* column
     resistance (Lu et al. 2021 size the mux by the average, not the all-on, column resistance), capped at
     ``max_size`` × the logic width. A mux step switches the control gates of all n_columns/ratio selected
-    devices (raw energy: each charges once) through a ratio-output decoder; delay = R_on·C_node."""
+    devices (raw energy: each charges once) through a ratio-output decoder; delay = R_on·C_node. The switches do not
+    leak: an off transmission gate sits between a column and an ADC input at the same potential when idle, so no
+    subthreshold current flows through it (NeuroSim V1.3 Mux.cpp makes the same assumption); the decoder leaks."""
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
         raise ConfigError(f"n_columns = {n_columns!r}: must be an integer >= 1")
     if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1 or n_columns % ratio:
@@ -142,7 +147,7 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
         cost = Cost()
     else:
         cost = Cost(area=n_columns * tg.area, delay=tg.r_drive * c_node,
-                    energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=n_columns * tg.leakage)
+                    energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=0.0)
     return ColumnMux(cost=cost, decoder=dec, r_on=tg.r_drive if ratio > 1 else 0.0,
                      c_node=c_node if ratio > 1 else 0.0, size=size)
 
@@ -253,12 +258,133 @@ def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: 
                comparator_c_in=comp.c_in, step=lsb)
 
 
+# ----- multilevel sense amplifier (NeuroSim V1.3's default ADC) ----------------------------------------------
+#: Transistors of one MLSA level in current mode: a current sense amplifier of 48 NMOS + 40 PMOS
+#: (NeuroSim V1.3 CurrentSenseAmp.cpp, CalculateUnitArea) and 9 NMOS + 9 PMOS of reference and latch
+#: (MultilevelSenseAmp.cpp, CalculateArea), each a minimum device drawn in its own gate-height slice.
+MLSA_DEVICES_PER_LEVEL = 48 + 40 + 9 + 9
+
+#: Fitted power of one MLSA column conversion, current mode, low-standby-power roadmap (NeuroSim V1.3
+#: MultilevelSenseAmp.cpp, GetColumnPower, from its authors' SPICE runs at 0.5 V read): node [nm] →
+#: (power per comparison level [W], column coefficient b, exponent c) in P = P_level·(L − 1) + b·exp(−c·log10 R),
+#: R the column's resistance [Ω] referred to 0.5 V read.
+MLSA_POWER_LP: dict[int, tuple[float, float, float]] = {
+    130: (18.09e-6, 0.1380, 2.303), 90: (12.612e-6, 0.1023, 2.303), 65: (8.4147e-6, 0.0972, 2.303),
+    45: (6.3162e-6, 0.075, 2.303), 32: (3.0875e-6, 0.0649, 2.297), 22: (1.7e-6, 0.0631, 2.303),
+    14: (1.0e-6, 0.0508, 2.303), 10: (0.55e-6, 0.0315, 2.303), 7: (0.35e-6, 0.0235, 2.303),
+}
+
+#: Worst-case conversion time of an MLSA at nodes above 22 nm, low-standby-power roadmap (NeuroSim V1.3
+#: MultilevelSenseAmp.cpp, GetColumnLatency): node → (a [ns], b [ns]) in T = a·ln(R/1 kΩ) + b; at 22 nm and below
+#: the fit is a flat 1 ns. Every conversion time is clamped to [1, 10] ns there.
+MLSA_LATENCY_LP: dict[int, tuple[float, float]] = {
+    130: (0.2679, 0.0478), 90: (0.0586, 1.41), 65: (0.1239, 0.6642), 45: (0.0714, 0.7651), 32: (0.0714, 0.7651),
+}
+MLSA_READ_VOLTAGE_FIT = 0.5  # [V], the read voltage of the fits
+MLSA_T_MIN, MLSA_T_MAX = 1e-9, 10e-9  # [s], the clamp of NeuroSim's MLSA latency
+
+
+def _fit_node(tech: Technology) -> int:
+    """The fitted node of ``tech``: the nearest tabulated node at or above its feature size (a half node takes
+    its parent's fit, e.g. 40 nm → 45 nm)."""
+    nm = tech.feature_size * 1e9
+    above = [n for n in MLSA_POWER_LP if n >= nm - 0.5]
+    return min(above) if above else max(MLSA_POWER_LP)
+
+
+@dataclass(frozen=True)
+class Mlsa:
+    """A multilevel current sense amplifier ADC: ``adc`` its size and fixed per-conversion cost (the level
+    term of the fitted power over the conversion time, the encoder); :meth:`column_energy` the part that
+    scales with the column current."""
+
+    adc: Adc
+    node: int
+    t_conversion: float  # [s]
+
+    def column_power(self, r_column: float, read_voltage: float) -> float:
+        """Column term of the fitted power [W]: b·exp(−c·log10 R'), R' = R·0.5 V/V_read (the fits' read
+        voltage); an open column (R = ∞) draws nothing."""
+        if not math.isfinite(r_column):
+            return 0.0
+        _, b, c = MLSA_POWER_LP[self.node]
+        r_eff = _positive("r_column", r_column) * MLSA_READ_VOLTAGE_FIT / _positive("read_voltage", read_voltage)
+        return b * math.exp(-c * math.log10(r_eff))
+
+    def column_energy(self, r_column: float, read_voltage: float) -> float:
+        """Column term of one conversion [J]: column power × conversion time."""
+        return self.column_power(r_column, read_voltage) * self.t_conversion
+
+
+def mlsa_latency(tech: Technology, r_column: float) -> float:
+    """MLSA conversion time [s]: 1 ns at 22 nm and below; above, the worst reference of the node's fit,
+    T = a·ln(R/1 kΩ) + b [ns] at the column resistance ``r_column`` [Ω]; clamped to [1, 10] ns (NeuroSim V1.3
+    MultilevelSenseAmp.cpp)."""
+    node = _fit_node(tech)
+    if node not in MLSA_LATENCY_LP:
+        return MLSA_T_MIN
+    a, b = MLSA_LATENCY_LP[node]
+    t = (a * math.log(_positive("r_column", r_column) / 1e3) + b) * 1e-9
+    return min(MLSA_T_MAX, max(MLSA_T_MIN, t))
+
+
+def mlsa_encoder(tech: Technology, bits: int) -> Cost:
+    """The MLSA's thermometer-to-binary encoder (the structure of NeuroSim V1.3 MultilevelSAEncoder.cpp):
+    L − 1 rows of two inverters and a NAND2 feeding N = log2 L NAND gates of L/2 inputs. Area: the rows side by
+    side with one wide NAND; raw energy per conversion: every gate of the rows and the N wide NANDs switch once;
+    delay: inverter → NAND2 → wide NAND → inverter."""
+    n = _bits(bits)
+    levels = 2**n
+    inv, nand2 = inverter(tech), nand(tech, 2)
+    wide = nand(tech, max(2, levels // 2))
+    area = (levels - 1) * (2 * inv.area + nand2.area) + n * wide.area
+    energy = ((levels - 1 + n) * (inv.energy(nand2.c_in) + nand2.energy(wide.c_in))
+              + n * wide.energy(inv.c_in))
+    delay = inv.delay(2 * nand2.c_in) + nand2.delay(levels // 2 * wide.c_in) + wide.delay(inv.c_in) + inv.delay()
+    leak = (levels - 1 + n) * (inv.leakage + nand2.leakage) + n * wide.leakage
+    return Cost(area=area, delay=delay, energy=energy, leakage=leak)
+
+
+def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activity: float = 1.0) -> Mlsa:
+    """NeuroSim V1.3's multilevel sense amplifier (MLSA) in current mode, the default ADC of its CIM arrays:
+    L − 1 = 2^N − 1 current sense amplifiers compare the column current with reference currents at once; an
+    encoder turns the thermometer code into N bits.
+
+    Area: (L − 1) × :data:`MLSA_DEVICES_PER_LEVEL` minimum devices, each the footprint of a minimum inverter
+    cell of ``tech``, plus the encoder. Conversion time: :func:`mlsa_latency` (1 ns at ≤ 22 nm) at the design
+    column resistance ``r_column`` [Ω]. Energy per conversion: the level term of the fitted power,
+    P_level·(L − 1) × time (:data:`MLSA_POWER_LP`), plus the encoder's × ``encoder_activity`` (NeuroSim scales
+    it by its control-logic activity ε); the column-current term is :meth:`Mlsa.column_energy`. Leakage: the
+    encoder's (the amplifiers' bias is inside the fitted power and flows only while converting)."""
+    n = _bits(bits)
+    if not 0 < encoder_activity <= 1:
+        raise ConfigError(f"encoder_activity = {encoder_activity!r}: must be in (0, 1]")
+    node = _fit_node(tech)
+    t_conv = mlsa_latency(tech, r_column)
+    enc = mlsa_encoder(tech, n)
+    levels = 2**n - 1
+    p_level = MLSA_POWER_LP[node][0]
+    dev = inverter(tech)
+    area = levels * MLSA_DEVICES_PER_LEVEL * dev.area + enc.area
+    energy = p_level * levels * t_conv + enc.energy * encoder_activity
+    c_in = levels * tech.c_gate * tech.nmos_width  # the mirror gates the column current feeds
+    cost = Cost(area=area, delay=t_conv + enc.delay, energy=energy, leakage=enc.leakage)
+    return Mlsa(Adc(cost, c_in=c_in, bits=n, kind="mlsa"), node=node, t_conversion=t_conv)
+
+
 __all__ = [
+    "MLSA_DEVICES_PER_LEVEL",
+    "MLSA_LATENCY_LP",
+    "MLSA_POWER_LP",
     "Adc",
     "ColumnMux",
+    "Mlsa",
     "column_mux",
     "flash_adc",
     "level_shifter",
+    "mlsa_adc",
+    "mlsa_encoder",
+    "mlsa_latency",
     "mom_capacitance_density",
     "row_driver",
     "sar_adc",

@@ -12,10 +12,13 @@ B. Our circuit models at 40 nm judged against Tables 3 and 5 (the macro validati
    load, 16 flash ADCs of 7 StrongARM VSAs, one reference column per VSA). The macro's RRAM resistance and read
    voltage are not published: 6 kΩ / 150 (Table 7's RRAM [12]) and 0.2 V are assumed.
 C. Table 7 for VGG-8 and ResNet-18 (layer tables, 8-bit weights and activations) on our chip model: six designs,
-   and the paper's trends. No parameter of ours was fitted to Table 7.
+   and the paper's trends, with NeuroSim V1.3's conventions (see ``table7_config``). No parameter of ours was
+   fitted to Table 7.
 
-Every claim of B and C has one a-priori band, a factor 1.5 taken as ±1/3 (:data:`_MODEL`); where our models miss
-it the claim declares the deviation with its measured cause (:data:`CAUSES`).
+The claims of B have one a-priori band, a factor 1.5 taken as ±1/3 (:data:`_MODEL`); the Table 7 claims of C are
+judged at ±15 % (:data:`_T7_MODEL`: our chip model follows NeuroSim V1.3's circuits and floorplan, and the paper's
+table is that simulator's output). Where our models miss, the claim declares the deviation with its measured cause
+(:data:`CAUSES`).
 """
 
 from __future__ import annotations
@@ -68,6 +71,12 @@ _MODEL = ModelUncertainty(
     "our gate-level RC and C·V² circuit models, with our own sizing, against SPICE-fitted or measured values: a "
     "factor 1.5 (the target of the fidelity work), taken as ±1/3 so neither side exceeds it", rel=1 / 3)
 _BAND = Relative(1 / 3)
+_T7_MODEL = ModelUncertainty(
+    "Table 7 is NeuroSim V1.3's output; our chip model follows its circuits and floorplan (multilevel sense "
+    "amplifier fits, novel mapping, duplication, register-file buffer timing, H-tree channels) and is compared with "
+    "NeuroSim run on the same design in benchmarks/neurosim_peer.py; the paper's workload (real CIFAR-10 / ImageNet "
+    "activity) and build settings are not published: ±15 %, the fidelity target of issue 17", rel=0.15)
+_T7_BAND = Relative(0.15)
 _TREND, _RESNET_TREND = "seed 001 l. 1276", "seed 001 l. 1280"
 #: Declared deviations, each with its measured cause (see the row notes for the per-design numbers).
 CAUSES = {
@@ -88,45 +97,50 @@ CAUSES = {
     "t6_tops_w": "not computed: Table 6's 3,177.75 pJ does not decompose into Tables 3 and 5 (it is 33.1 × their "
                  "per-cycle sum, neither the 19 row groups nor the 152 conversions per ADC of one array read), so "
                  "the sensing cycles behind it are unknown",
-    "area": "ours 0.50–0.58× the paper's (7 nm SRAM 7.7 vs 13.3 mm², 100 kΩ RRAM 13.5 vs 25.6): the arrays and "
-            "Table-1 gates are the paper's (Table 5 within 2 %), but our "
-            "periphery (buffers, switch matrices, routing, level shifters) is smaller; the paper does not break its "
-            "area down",
-    "energy": "ours 1.4–1.7× (SRAM) and 3.0–3.2× (eNVM) the paper's; the ADC dominates: our eNVMs' 5-bit "
-              "offset-limited flash of StrongARM comparators (Pelgrom-sized for σ = ½ LSB) costs 0.35 pJ per "
-              "conversion, more than the paper's whole energy per conversion (0.20–0.24 pJ; SRAM 4-bit: ours "
-              "0.07–0.11 pJ vs 0.10–0.19 pJ whole); NeuroSim's multi-level sense amplifier is SPICE-fitted",
-    "leakage": "ours 2.6–5.6× the paper's: one I_off = 0.1 nA/µm at every node over all periphery widths; "
-               "NeuroSim's per-node low-standby-power leakage is not published",
-    "latency": "ours 0.10–0.15× (SRAM) and 0.32–0.64× (eNVM) the paper's (clock 0.29–0.45 vs 2.98–4.87 ns; "
-               "1.06–2.17 vs 2.02–2.30 ns): our sensing window (row, bit line, "
-               "comparator regeneration) is shorter than NeuroSim's fitted sensing cycle; 8T SRAM read ports develop "
-               "full scale in picoseconds",
-    "tops_per_w": "ours 0.31–0.33× for the eNVMs (e.g. 100 kΩ RRAM 23.7 vs 71.25): follows their 3× energy (the "
-                  "flash ADC) and 5× leakage",
-    "resnet_area": "ours 0.36–0.44× the paper's: as for VGG-8, and our chip holds ResNet-18's 11.7 M weights in about "
-                   "as many tiles as VGG-8's 13.0 M; our buffers barely grow",
-    "resnet_tpw": "ours 0.35–0.38× for the eNVMs: as for VGG-8 (the flash ADC)",
-    "resnet_tpw_change": "ours −9 % (−7 … −12 per design): our energy per operation barely changes between the "
-                         "networks (the same sub-arrays and ADCs per MAC); NeuroSim's drop comes with buffers and "
-                         "interconnect that grow with ResNet-18's chip (+25–50 %), which ours does not (−4 … +7 %)",
-    "resnet_density_change": "ours −50 % (−33 … −57 per design): our latency grows less and our chip does not grow "
-                             "(area −4 … +7 % against the paper's +25–50 %)",
-    "trend_rram12_tpw": "not reproduced: ours 9.9 vs 14.6 TOPS/W; RRAM [12]'s 4 slices × a 5-bit flash (0.350 pJ "
-                        "per conversion, ADC 55 µJ) cost more than SRAM's 8 slices × a 4-bit flash (0.108 pJ, 34 µJ): "
-                        "in an offset-limited flash one more bit costs ×3.2 (2× comparators, each larger), in "
-                        "NeuroSim's sense amplifier ×2; the 6 kΩ columns add array current",
-    "trend_envm_density": "not reproduced: RRAM [12] 0.070 and FeFET 0.097 below SRAM's 0.111 TOPS/mm²: our 22 nm "
-                          "SRAM clock is 0.45 ns (paper 4.87 ns) while eNVM clocks are 0.5–0.9× the paper's, so "
-                          "SRAM's TOPS/mm² rises ×19",
-    "resnet_area_growth": "ours −4 … +7 %: our area follows the weight count (ResNet-18 11.7 M vs VGG-8 13.0 M); "
-                          "NeuroSim's growth comes from parts the paper does not break down (buffers sized by feature "
-                          "maps are our guess)",
+    "area": "ours 1.19× (54.1 vs 45.6 mm²): the cell is not in the paper and the macro's 75 F² is assumed (with "
+            "NeuroSim's default 48 F², 52.4 mm²), and the level shifters (α × our 2.5×-scaled I/O devices on WL, BL, "
+            "SL, 16.1 mm²) are sized for the 6 kΩ cells' wide access transistors; on NeuroSim's own run of this "
+            "design (benchmarks/neurosim_peer.py) ours is 0.89×",
+    "energy": "SRAM: ours 0.78–0.83×: our 8T read ports conduct only where the stored bit is 1, so the sense "
+              "amplifier's fitted column term sees half the current NeuroSim's SRAM columns do (its column resistance "
+              "counts every activated row whatever the weight); on NeuroSim's own run of a 22 nm SRAM design our ADC "
+              "energy is 0.58× and the total 0.76×. RRAM [12]: ours 1.24× at our default input-bit density 0.5 (the "
+              "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.0 µJ (1.01×)",
+    "leakage": "ours 2.7–3.9×: NeuroSim's 22 nm LSTP off-current equals ours (0.1 nA/µm), the widths differ: our "
+               "128×128 sub-array leaks 0.32 µW (shift-add lanes 0.14, row drivers 0.09, mux decoder 0.05, "
+               "encoders 0.04), NeuroSim's ≈ 0.21 µW per sub-array including its tile share (850 µW over 4,128 "
+               "sub-arrays on its default design, where ours is 2.4×); our SRAM buffers and H-tree repeaters leak "
+               "besides",
+    "latency": "high-R eNVMs: ours 0.70–0.79×; NeuroSim V1.3 run on two designs gives 1.36 and 1.25 ms where ours "
+               "gives 1.26 and 1.02 ms (0.92×, 0.82×): our ADC cycles are 0.93–0.99× its ADC latency, our "
+               "register-file buffer cycles 0.95–1.04× its buffer latency and our accumulation cycles 0.70–0.84× its, "
+               "but its H-tree time (0.16 ms per image) is 4× ours, and the paper's runs add 4 % (RRAM [13]: 1.30 ms "
+               "in Table 7 vs 1.25 ms from the V1.3 release on our traces). "
+               "SRAM: ours 0.33–0.50× with the clock 1.60 / 1.84 vs 2.98 / 4.87 ns: our 22 nm sensing cycle before β "
+               "is 1.32 ns (precharge 0.03, one read port moving the bit line by 50 mV 0.16, sense amplifier and "
+               "encoder 1.08); NeuroSim's is 3.47 ns around the same 1 ns amplifier, so 2.4 ns go to its precharge "
+               "and bit-line development (not broken down in its output)",
+    "tops_per_w": "22 nm SRAM 1.25× and RRAM [12] 0.79×: follow the energy rows (0.78× and 1.24×), with "
+                  "NeuroSim's operation count and idle-tile leakage energy (table7_config)",
+    "resnet_tpw": "RRAM [12]: ours 0.80× (21.4 vs 26.7): as its VGG-8 energy, our default input-bit density 0.5 "
+                  "(the paper's traces are not published) draws more column current through the 6 kΩ cells; at 0.2 "
+                  "ours is 24.2 (0.91×)",
+    "resnet_tpw_change": "ours −27 % (−14 … −32 per design), rounding to −30: our energy per NeuroSim-counted "
+                         "operation rises 1.16–1.46× from VGG-8 to ResNet-18 (the paper's ~1.25×), most in the "
+                         "interconnect moving ResNet-18's 112² and 56² maps through our H-trees (on NeuroSim's own "
+                         "ResNet-18 run of the default design our interconnect energy is 1.53× its)",
+    "resnet_density_change": "ours −63 % (−60 … −65 per design), rounding to −60: with NeuroSim's operation count "
+                             "(4.46× VGG-8's) our latency grows 8.5–10.7× and our chip +17 … +43 %; NeuroSim's own "
+                             "run of the default design grows its latency 9.0× (12.18 vs 1.36 ms) and its area "
+                             "+35 % (79.5 vs 58.7 mm²)",
+    "resnet_area_growth": "smallest growth: ours +17 % (22 nm SRAM; 7 nm SRAM +19 %): the SRAM chips add fewer "
+                          "tiles for ResNet-18 than the paper's, whose floorplan is re-optimized per network "
+                          "(NeuroSim picks PE and tile sizes per network; ours keeps VGG-8's)",
 }
 
 
 def _t7(key: str, quantity: str, paper: float, unit: str, source: str, cause: str | None) -> Claim:
-    return Claim(key, quantity, paper, source, _MODEL, tolerance=_BAND, unit=unit, deviation=cause)
+    return Claim(key, quantity, paper, source, _T7_MODEL, tolerance=_T7_BAND, unit=unit, deviation=cause)
 
 
 _T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "dynamic energy", "µJ", "energy"),
@@ -134,10 +148,12 @@ _T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "d
                                                                      "tops_per_w"),
                   ("latency_ms", "latency", "ms", "latency"))
 #: Table 7 claims that deviate (measured; see CAUSES): (quantity key, design)
-T7_DEVIATING = frozenset({(q, d) for q in ("area_mm2", "dynamic_energy_uJ", "leakage_mW", "latency_ms")
-                          for d in DESIGNS} | {("tops_per_w", d) for d in DESIGNS if not d.endswith("sram")})
-RESNET_DEVIATING = frozenset({("area_mm2", d) for d in DESIGNS}
-                             | {("tops_per_w", d) for d in DESIGNS if not d.endswith("sram")})
+T7_DEVIATING = frozenset(
+    {("leakage_mW", d) for d in DESIGNS} | {("latency_ms", d) for d in DESIGNS if d != "rram_he2020"}
+    | {("dynamic_energy_uJ", d) for d in ("7nm-sram", "22nm-sram", "rram_he2020")}
+    | {("tops_per_w", d) for d in ("22nm-sram", "rram_he2020")}
+    | {("area_mm2", "rram_he2020")})
+RESNET_DEVIATING = frozenset({("tops_per_w", "rram_he2020")})
 
 CLAIMS = Claims([
     Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
@@ -175,9 +191,9 @@ CLAIMS = Claims([
     Claim("trend_envm_tpw", "trend: high-R_on eNVMs (RRAM [13], PCM, FeFET) above 22 nm SRAM in TOPS/W",
           "eNVM > SRAM at the same node", _TREND, Qualitative(), order=">", unit="TOPS/W"),
     Claim("trend_rram12_tpw", "trend: RRAM [12] (2 bit, 6 kΩ) above 22 nm SRAM in TOPS/W", "31.63 > 18.48", _T7,
-          Qualitative(), order=">", unit="TOPS/W", deviation=CAUSES["trend_rram12_tpw"]),
+          Qualitative(), order=">", unit="TOPS/W"),
     Claim("trend_envm_density", "trend: every eNVM above 22 nm SRAM in TOPS/mm²", "eNVM > SRAM at the same node",
-          _TREND, Qualitative(), order=">", unit="TOPS/mm²", deviation=CAUSES["trend_envm_density"]),
+          _TREND, Qualitative(), order=">", unit="TOPS/mm²"),
     Claim("trend_ron", "trend: higher R_on, higher TOPS/W (240 > 100 > 40 > 6 kΩ)", "73.72 > 71.25 > 68.69 > 31.63",
           _TREND, Qualitative(), order=">", unit="TOPS/W"),
     Claim("trend_7nm_density", "trend: 7 nm SRAM has the highest TOPS/mm²", "0.044 highest", _TREND, Qualitative(),
@@ -187,7 +203,7 @@ CLAIMS = Claims([
     Claim("resnet_area_growth_min", "ResNet-18 vs VGG-8 chip area: smallest growth of the six designs", "+25 … +50",
           _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
     Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
-          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
+          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%"),
     Claim("resnet_tpw_change", "ResNet-18 vs VGG-8 TOPS/W, mean change ('~20 %' lower)", -20, _RESNET_TREND,
           PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_tpw_change"]),
     Claim("resnet_density_change", "ResNet-18 vs VGG-8 TOPS/mm², mean change ('~70 %' lower)", -70, _RESNET_TREND,
@@ -353,7 +369,7 @@ def _part_b(report: Report) -> dict:
 #: Not published, assumed: the cell (6 kΩ, on/off 150: Table 7's RRAM [12]) and the 0.2 V read.
 MACRO = CIMConfig(
     node_nm=40, vdd=0.9, rows=256, cols=128, rows_parallel=7, adc_bits=3, columns_per_adc=8, sensing="voltage",
-    reference_sharing=1, weight_bits=8, input_bits=1,
+    adc="flash", reference_sharing=1, weight_bits=8, input_bits=1,
     cell=CellConfig(kind="rram", bits_per_cell=1, r_on=6e3, on_off_ratio=150, read_voltage=0.2,
                     label="40 nm macro cell: not published; 6 kΩ / 150 assumed (Table 7's RRAM [12])"),
 )
@@ -519,14 +535,11 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
         s = est.summary()
         lab = LABELS[dev]
         sub = build_subarray(est.config)
-        conversions = est.energy["adc"] / sub.e_adc
-        paper_e = TABLE7_VGG8["dynamic_energy_uJ"][i] * 1e-6
         window = ", ".join(f"{k} {v * 1e9:.3f}" for k, v in sub.timing.items())
         notes = {
             "area_mm2": "ours: " + ", ".join(f"{k} {v * 1e6:.1f}" for k, v in _top(est.area, 4)) + " mm²",
-            "dynamic_energy_uJ": f"ADC {est.energy['adc'] * 1e6:.1f} µJ = {conversions / 1e6:.0f} M conversions × "
-                                 f"{sub.e_adc / PJ:.3f} pJ; the paper's whole energy is "
-                                 f"{paper_e / conversions / PJ:.3f} pJ per conversion",
+            "dynamic_energy_uJ": "ours: " + ", ".join(f"{k} {v * 1e6:.1f}" for k, v in _top(est.energy, 4))
+                                 + " µJ",
             "leakage_mW": f"ours {s['leakage_mW'] / TABLE7_VGG8['leakage_mW'][i]:.1f}× the paper's",
             "tops_per_w": f"ratio {s['tops_per_w'] / TABLE7_VGG8['tops_per_w'][i]:.2f}",
             "latency_ms": f"clock {s['clock_ns']:.3f} ns (paper {TABLE7_VGG8['clock_ns'][i]}); sensing window "
@@ -535,7 +548,8 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
         for key, note in notes.items():
             report.judge(f"vgg_{key}_{dev}", s[key], note=note)
         report.add(f"T7 {lab}: utilization", TABLE7_VGG8["utilization"][i], 100 * s["utilization"], Info(), "%",
-                   "whole tiles of 2×2 PEs of 2×2 128×128 sub-arrays per layer")
+                   "whole tiles per layer (novel: K² PEs; conventional: 2×2 PEs) of 2×2 128×128 sub-arrays, "
+                   "weight copies included")
         report.add(f"T7 {lab}: clock", TABLE7_VGG8["clock_ns"][i], s["clock_ns"], Info(), "ns")
         report.add(f"T7 {lab}: TOPS/mm²", TABLE7_VGG8["tops_per_mm2"][i], s["tops_per_mm2"], Info(), "TOPS/mm²",
                    "latency × area, both judged above")
@@ -548,9 +562,9 @@ def _part_c(report: Report, quick: bool) -> dict[str, ChipEstimate]:
     e12, es = ests["rram_he2020"], ests["22nm-sram"]
     adc12, adcs = build_subarray(e12.config).e_adc, build_subarray(es.config).e_adc
     report.judge("trend_rram12_tpw", lhs=t["rram_he2020"], rhs=t["22nm-sram"],
-                 note=f"RRAM [12]: 4 slices × a 5-bit flash ({adc12 / PJ:.3f} pJ per conversion, ADC "
-                      f"{e12.energy['adc'] * 1e6:.0f} µJ) vs SRAM's 8 slices × a 4-bit flash ({adcs / PJ:.3f} pJ, "
-                      f"{es.energy['adc'] * 1e6:.0f} µJ); array current {e12.energy['array'] * 1e6:.0f} µJ")
+                 note=f"RRAM [12]: 4 slices × a 5-bit MLSA ({adc12 / PJ:.3f} pJ per conversion + column term, ADC "
+                      f"{e12.energy['adc'] * 1e6:.0f} µJ) vs SRAM's 8 slices × a 4-bit MLSA ({adcs / PJ:.3f} pJ, "
+                      f"{es.energy['adc'] * 1e6:.0f} µJ); array {e12.energy['array'] * 1e6:.1f} µJ")
     envm = ("rram_he2020", *high_ron)
     report.judge("trend_envm_density", lhs=min(d[k] for k in envm), rhs=d["22nm-sram"],
                  note="TOPS/mm²: " + ", ".join(f"{LABELS[k]} {d[k]:.3f}" for k in envm)

@@ -96,3 +96,13 @@ def test_ours_in_neurosim_categories_sum_to_totals(peer):
     assert v["energy adc"] + v["energy accumulation"] + v["energy other"] == pytest.approx(v["energy"])
     cfg = peer.ours_config()
     assert cfg.cell.bits_per_cell == 2 and cfg.cell.area_f2 == 48 and (cfg.pe_grid, cfg.tile_grid) == (4, 2)
+
+
+def test_the_three_designs(peer):
+    four, sram = peer.ours_config("rram4"), peer.ours_config("sram")
+    assert (four.cell.bits_per_cell, four.cell.r_on, four.cell.on_off_ratio, four.adc_bits) == (4, 100e3, 10, 5)
+    assert sram.cell.kind == "sram" and sram.adc_bits == 4 and sram.cell.area_f2 == 280
+    assert all(peer.ours_config(d).adc == "mlsa" and peer.ours_config(d).output_pixels == "valid"
+               for d in peer.DESIGNS)
+    with pytest.raises(ValueError, match="unknown design"):
+        peer.ours_config("pcm")
