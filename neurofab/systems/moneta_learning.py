@@ -52,6 +52,7 @@ from neurofab.core import (
     Seed,
     ShapeError,
     make_generator,
+    one_thread,
     record,
     recording,
     register_kind,
@@ -350,7 +351,7 @@ class ConvSNN:
         gen = make_generator(generator)
         state = StochasticSTDPState.create((1,), self.config.stdp, seed=self._stdp_seed + layer)
         stats = LearnStats()
-        with stats.ledger:
+        with stats.ledger, one_thread():  # small tensors: a second thread only spins
             for _ in range(epochs):
                 order = torch.randperm(len(images), generator=gen)
                 for i in range(0, len(images), batch):

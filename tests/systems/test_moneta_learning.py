@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurofab.core import ConfigError, Ledger, ShapeError
+from neurofab.core import ConfigError, Ledger, ShapeError, one_thread
 from neurofab.learning import StochasticSTDPConfig
 from neurofab.systems.moneta_learning import (
     ConvSNN,
@@ -21,10 +21,17 @@ from neurofab.systems.moneta_learning import (
     readout_accuracy,
 )
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with one_thread():  # tiny tensors: a second thread only spins on this shared machine
+        yield
+
+
 STDP = StochasticSTDPConfig(p1=0.5, p2=0.2, p3=0.1, p4=0.05, pd=0.5, t_threshold=1, w_min=0, generator="torch")
 
 
-def _net(filters: int = 6, steps: int = 20, v_th: float = 200.0, seed: int = 0) -> ConvSNN:
+def _net(filters: int = 6, steps: int = 12, v_th: float = 200.0, seed: int = 0) -> ConvSNN:
     cfg = ConvSNNConfig(image_size=6, layers=(ConvSpec(filters=filters, v_th=v_th),),
                         encoder=EncoderConfig(steps=steps), stdp=STDP)
     return ConvSNN(cfg, seed=seed)
@@ -119,7 +126,7 @@ def test_learning_is_reproducible_and_counted(schedule):
         assert not torch.equal(net.weights[0], w0)  # it learned
         assert net.weights[0].min() >= 0 and net.weights[0].max() <= 127
     assert torch.equal(runs[0], runs[1])
-    steps, positions, filters = 20, 9, 6
+    steps, positions, filters = 12, 9, 6
     fetches = {"standard": steps * positions, "sequential": positions, "pim": positions + filters}[schedule]
     assert stats.ifm_fetches == 6 * fetches
     assert stats.updates == stats.ledger.count("filter_update") > 0
