@@ -12,7 +12,7 @@ concatenated into the FC layer) against a BP-only network (Type 3: a BP block in
 Premise changes (quick mode): the bundled 8×8 ``digits`` stand for MNIST/CIFAR; the ConvSNN is one 3×3 stride-2
 layer of 16 filters (4×4 positions) instead of Table 1's four layers on 32×32 images (8×8 images leave no room for
 depth: a second STDP layer, measured, dropped the readout to ≈ 80 %); STDP sees 128 training images in one pass
-(the paper: the whole set, 5 epochs), the FC layer and the BP networks 800 (BP: 3 epochs, the paper 20). Full mode
+(the paper: the whole set, 5 epochs), the FC layer and the BP networks 600 (BP: 3 epochs, the paper 20). Full mode
 (the MNIST split via ``NEUROFAB_DATA``) runs two STDP layers of 16 and 32 filters on 28×28 images.
 """
 
@@ -53,17 +53,23 @@ CLAIMS = Claims([
           "sequential IFMs bias STDP; the table removes the bias", f"{_S} l. 5591, 5725–5727",
           RunSpread(2, _PAIRED), order="<", unit="%",
           deviation="the order bias is there but costs no accuracy on digits: without the table the first IFMs' "
-                    "cross-depth winner takes every CONV1 update (updates spread over exp-entropy 1.0 of 16 filters; "
-                    "with the table 15.8; the other 15 filters keep their initial weights), yet the readout is as "
-                    "good — 90.0 vs 89.7 % (seed 0), 89.9 vs 90.7 % (seed 1), 3 inner seeds each: a linear layer "
+                    "cross-depth winner takes every CONV1 update (updates spread over exp-entropy 1.0 of 16 filters, "
+                    "with the table 15.6–15.9; the other 15 filters keep their initial weights), yet the readout is "
+                    "as good — 89.2 vs 89.0 % (seed 0), 89.6 vs 89.6 % (seed 1), 3 inner seeds each: a linear layer "
                     "on the 4×4×16 spike counts of an 8×8 digit reads nearly as well from unlearned filters "
-                    "(measured 88.2 / 85.1 %), so STDP's filters move the accuracy by only 1–5 points here"),
+                    "(measured 86.7 / 84.2 %), so the learned filters move the accuracy by only 2–5 points here"),
     Claim("hybrid_vs_bp", "hybrid (BP block + PIM-friendly STDP block) accuracy ≥ BP-only's (digits)",
           "77.83 % vs 76.43 % (CIFAR-10, Type 5 vs Type 3)", f"{_S} l. 5609, 5835, 5837, 5839",
           RunSpread(2, _PAIRED), order=">=", unit="%"),
     Claim("stdp_mnist", "PIM-friendly STDP accuracy, MNIST", "90.13–90.89 % (Types 2 and 1)",
           f"{_S} l. 5833–5834", Qualitative("Table 2's range between the PIM-friendly and standard STDP rows"),
-          tolerance=Within(90.13, 90.89), unit="%", full_only=True),
+          tolerance=Within(90.13, 90.89), unit="%", full_only=True,
+          deviation="measured 81.2 % (one seed of the full settings: MNIST split 8,000 / 2,000, two STDP layers of "
+                    "16 and 32 3×3 stride-2 filters trained on 1,000 images once, the FC layer on the 7×7×32 spike "
+                    "counts); the paper's four layers of 64–128 filters see its training set 5 times (l. 5814, "
+                    "5823–5826): ours has half the depth, 1/4 of the filters and ≈ 1/300 of the STDP presentations "
+                    "(1,000 vs 5 × 60,000), and a, b, V_th and the STDP probabilities are ours (the paper gives "
+                    "none); which of these costs the 9 points is not isolated"),
 ])
 
 #: Table 2 (seed 001 l. 5832–5837): accuracy [%] on CIFAR-100, CIFAR-10, MNIST
@@ -121,7 +127,7 @@ def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Repor
                     PAPER, quick=quick, seed=seed, claims=CLAIMS)
     seeds = child_seeds(seed, 3)
     if quick:
-        cfg, n_stdp, n_readout, batch, epochs, bp_epochs = quick_config(), 128, 800, 64, 1, 3
+        cfg, n_stdp, n_readout, batch, epochs, bp_epochs = quick_config(), 128, 600, 64, 1, 3
         split_of = lambda s: digits(flatten=False, seed=s)  # noqa: E731
     else:
         from neurofab.data import mnist_split
@@ -178,7 +184,7 @@ def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Repor
                    Info(), note="off-chip reads of F×F×I_D patches (learning, all layers)")
         report.add(f"clock cycles per image, {schedule}", "—", _mean([r["cycles"] / r["images"] for r in rs]),
                    Info(), note="100·positions·I_D per pass + 17 per filter update")
-    report.notes.append("Quick mode: digits 8×8 for MNIST/CIFAR, one STDP layer, 128 STDP images, 800 readout "
+    report.notes.append("Quick mode: digits 8×8 for MNIST/CIFAR, one STDP layer, 128 STDP images, 600 readout "
                         "images, BP 3 epochs; see the module docstring for every premise change.")
     for name, c100, c10, mn in TABLE2:
         for data, value in (("CIFAR-100", c100), ("CIFAR-10", c10)):

@@ -554,8 +554,9 @@ def bp_branch(config: ConvSNNConfig, width: int = 1, seed: int = 0) -> nn.Module
     """A BP ConvSNN block with the same layer shapes as ``config`` (``width`` × the filters), LIF neurons of
     :mod:`neurofab.spiking.layers` with decay 1 − b and reset to zero; ``forward`` maps input spikes
     (steps, N, C, H, W) to spike counts (N, features)."""
-    torch.manual_seed(seed)  # nn.Module initialisation draws from the global generator
-    return _BPBranch(config, width)
+    with torch.random.fork_rng(devices=[]):  # nn.Module initialisation draws from the global generator
+        torch.manual_seed(seed)
+        return _BPBranch(config, width)
 
 
 @dataclass
@@ -568,20 +569,28 @@ class HybridResult:
 
 def train_bp(config: ConvSNNConfig, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
              y_test: torch.Tensor, stdp_train: torch.Tensor | None = None, stdp_test: torch.Tensor | None = None,
-             width: int = 1, epochs: int = 5, lr: float = 2e-3, batch: int = 64, seed: int = 0) -> HybridResult:
+             width: int = 1, epochs: int = 5, lr: float = 1e-2, batch: int = 64, seed: int = 0) -> HybridResult:
     """Train a BP ConvSNN block and the FC classifier by BPTT (Adam, off-chip). With ``stdp_train``/``stdp_test``
     (the STDP block's spike counts, fixed) the classifier reads both blocks concatenated: the hybrid network
     (Figure 6C); without, the BP-only network (Type 3: ``width`` = 2 stands for the BP block that replaces the STDP
     block)."""
+    if (stdp_train is None) != (stdp_test is None):
+        raise ConfigError("train_bp: give the STDP block's features for both train and test images, or neither")
+    if stdp_train is not None and (len(stdp_train) != len(x_train) or len(stdp_test) != len(x_test)):
+        raise ShapeError("train_bp: one row of STDP features per train and per test image")
+    if epochs < 1 or batch < 1 or width < 1 or not lr > 0:
+        raise ConfigError(f"train_bp: epochs = {epochs!r}, batch = {batch!r}, width = {width!r} must be >= 1 and "
+                          f"lr = {lr!r} > 0")
     gen = make_generator(seed)
     enc = config.encoder
-    net = bp_branch(config, width, seed)
-    with torch.no_grad():
-        n_bp = net(encode(x_train[:2], enc, 0)).shape[1]
     extra = 0 if stdp_train is None else stdp_train.shape[1]
-    head = nn.Linear(n_bp + extra, 10)
-    if stdp_train is not None:
-        assert stdp_test is not None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = _BPBranch(config, width)
+        with torch.no_grad():
+            n_bp = net(encode(x_train[:2], enc, 0)).shape[1]
+        head = nn.Linear(n_bp + extra, 10)
+    if stdp_train is not None and stdp_test is not None:
         mu, sd = stdp_train.mean(0), stdp_train.std(0).clamp_min(1e-6)
         s_train, s_test = (stdp_train - mu) / sd, (stdp_test - mu) / sd
     opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=lr)
