@@ -168,7 +168,8 @@ def run(quick: bool = True, seed: int = 0, data_dir: str | None = None) -> Repor
                    note="mean of 3 seeds: " + ", ".join(f"{r['acc']:.1f}" for r in rs))
         eff = _mean([r["eff_filters"][0] for r in rs])
         report.add(f"filters sharing the first layer's updates (exp entropy), {label}", "—", eff, Info(),
-                   note=f"of {cfg.layers[0].filters}; fewer: learning concentrated on a few early winners")
+                   note=f"of {cfg.layers[0].filters}: all when every filter learns alike, 1 when one takes every "
+                        "update")
     chip = MonetaChipConfig()
     pim = res["pim"]
     r_out = _mean([r["r_out"][-1] for r in pim])
