@@ -224,3 +224,11 @@ def test_hybrid_and_bp_train():
     hyb = train_bp(cfg, x, y, xt, yt, net.features(x, 0), net.features(xt, 1), epochs=3, seed=0)
     assert hyb.accuracy > 30
     assert train_bp(cfg, x, y, xt, yt, epochs=3, seed=0).accuracy == bp.accuracy  # same seed, same result
+
+
+def test_config_round_trips(tmp_path):
+    cfg = ConvSNNConfig(image_size=28, stdp=STDP, layers=(ConvSpec(filters=16, v_th=800.0),
+                                                           ConvSpec(filters=32, v_th=600.0, a=1.0)))
+    for name in ("c.toml", "c.json"):
+        cfg.dump(tmp_path / name)
+        assert ConvSNNConfig.load(tmp_path / name) == cfg
