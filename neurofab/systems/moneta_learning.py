@@ -13,17 +13,20 @@ spikes in a step with probability f·T_spike (Bernoulli, from an explicit genera
 The paper gives none of a, b, V_th; ours are in :class:`ConvSpec` (the floor at 0 is ours too). **Cross-depth
 inhibition** (l. 5622): at one (x, y) at most one filter fires per step — the one with the largest V among those
 above threshold — and the membranes of all filters at that (x, y) are reset to 0. **Lateral inhibition** (l. 5622):
-one firing neuron per filter (depth) per step drives its filter's update: the firing neuron with the largest V. It
-acts on learning only: it must, for the chip's schedule (b) processes one IFM (input patch) at a time and cannot
-see the other positions of a step; so inference is per position and schedules (a) and (b) give the same spikes.
+one neuron per filter (depth) per step drives its filter's update — in schedule (a) the neuron of that depth with the
+largest V over the whole TIFM, if above threshold (l. 5725's ideal case; V before the cross-depth reset). It acts on
+learning only: it must, for the chip's schedule (b) processes one IFM (input patch) at a time and cannot see the
+other positions of a step; so inference is per position and schedules (a) and (b) give the same spikes.
 
 **Learning** (stochastic STDP, :func:`neurofab.learning.stochastic_stdp_update`, 8-bit levels, ±1 LSB) runs layer
 by layer (l. 5807) under three schedules:
 
 - ``"standard"`` — schedule (a), spike cycles over all IFMs (Figure 8A, the paper's "standard STDP", Type 1):
-  in each step every filter whose lateral winner fired is updated from that winner's input history;
+  in each step every filter with a lateral winner is updated from that winner's input history;
 - ``"sequential"`` — schedule (b), one IFM at a time through all steps (Figure 8B) with the update applied when a
-  neuron fires: the order bias of l. 5725 (IFMs early in the raster order shape the filters);
+  neuron fires (the cross-depth winner): the order bias of l. 5725 (IFMs early in the raster order shape the
+  filters, later ones meet weights already changed; measured: the first winner keeps winning and takes the updates,
+  :meth:`LearnStats.effective_filters`);
 - ``"pim"`` — schedule (b) with the central filter-update table (l. 5727, 5775; Type 2): an inference pass records,
   per filter, the IFM that gave its largest V; an update pass re-fetches only those IFMs and runs each filter alone
   on its IFM for all steps, updating it whenever it fires.
@@ -32,7 +35,11 @@ Images of a batch are learned side by side from the same weights and their updat
 ``batch = 1`` is the one-image-at-a-time chip). Every pass counts its hardware events in open ledgers: IFM fetches
 from off-chip memory, active array rows, clock cycles (100·positions·I_D per image plus 17 per weight update,
 section 4.4), filter updates, transposable weight reads/writes, filter-update-table accesses and output spikes, so
-the performance model can be driven by the measured output rate r_out (:func:`output_rate`).
+the performance model can be driven by the measured output rate r_out (:attr:`LearnStats.output_rate`).
+
+The hybrid network (Figure 6C, l. 5648, 5785): :func:`train_bp` trains a BP ConvSNN block of the same shapes
+(``neurofab.spiking.LIF`` neurons, surrogate-gradient BPTT, Adam) and the FC layer, reading the STDP block's spike
+counts beside its own (Type 5) or alone with a block twice as wide (Type 3, BP-only).
 """
 
 from __future__ import annotations
