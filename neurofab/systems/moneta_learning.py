@@ -140,11 +140,11 @@ def encode(images: torch.Tensor, enc: EncoderConfig, generator: Seed = None) -> 
 class ConvSpec(Config):
     """One convolutional layer of LIF neurons in MONETA's hardware form (a, b, V_th: ours; the paper gives none)."""
 
-    filters: int = Field(..., gt=0, description="O_D: number of filters [1]")
+    filters: int = Field(16, gt=0, description="O_D: number of filters [1]")
     kernel: int = Field(3, gt=0, description="F_R = F_C: filter size [pixels]")
     stride: int = Field(2, gt=0, description="S: stride [pixels]")
     padding: int = Field(1, ge=0, description="zero padding on each side [pixels]")
-    v_th: float = Field(..., gt=0, description="firing threshold V_th [weight LSB]")
+    v_th: float = Field(800.0, gt=0, description="firing threshold V_th [weight LSB]")
     a: float = Field(0.0, ge=0, description="constant leak a per step [weight LSB]")
     b: float = Field(0.05, ge=0, lt=1, description="proportional leak b per step [1]")
 
@@ -154,7 +154,8 @@ class ConvSNNConfig(Config):
 
     in_channels: int = Field(1, gt=0, description="I_D of the image [1]")
     image_size: int = Field(8, gt=0, description="image height = width [pixels]")
-    layers: tuple[ConvSpec, ...] = Field(..., min_length=1, description="the convolutional layers in order")
+    layers: tuple[ConvSpec, ...] = Field((ConvSpec(),), min_length=1,
+                                         description="the convolutional layers in order")
     encoder: EncoderConfig = Field(default_factory=EncoderConfig, description="rate encoder")
     stdp: StochasticSTDPConfig = Field(
         default_factory=lambda: StochasticSTDPConfig(p1=0.5, p2=0.25, p3=0.1, p4=0.05, pd=0.15, t_threshold=2,
