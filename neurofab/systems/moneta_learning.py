@@ -392,7 +392,11 @@ class ConvSNN:
         if batch < 1 or epochs < 1:
             raise ConfigError(f"batch = {batch!r}, epochs = {epochs!r}: both must be >= 1")
         gen = make_generator(generator)
-        state = StochasticSTDPState.create((1,), self.config.stdp, seed=self._stdp_seed + layer)
+        stdp = self.config.stdp
+        seed = self._stdp_seed + layer
+        if stdp.generator == "lfsr":  # a non-zero register state
+            seed = 1 + seed % (2**stdp.rnd_bits - 1)
+        state = StochasticSTDPState.create((1,), stdp, seed=seed)
         stats = LearnStats()
         with stats.ledger, one_thread():  # small tensors: a second thread only spins
             for _ in range(epochs):

@@ -136,6 +136,17 @@ def test_learning_is_reproducible_and_counted(schedule):
     assert 1 <= stats.effective_filters() <= filters
 
 
+def test_learning_with_the_chip_lfsr():
+    cfg = ConvSNNConfig(image_size=6, layers=(ConvSpec(filters=4, v_th=200.0),), encoder=EncoderConfig(steps=12),
+                        stdp=STDP.replace(generator="lfsr", rnd_bits=8))
+    runs = []
+    for _ in range(2):
+        net = ConvSNN(cfg, seed=3)
+        net.learn_layer(_images(4), 0, "pim", generator=1, batch=2)
+        runs.append(net.weights[0])
+    assert torch.equal(runs[0], runs[1])
+
+
 def test_table_spreads_learning_over_filters():
     """Without the table the first winners take the updates; with it every filter learns from its own IFM."""
     imgs = _images(8)
