@@ -19,6 +19,7 @@ at threshold θ = round(P·2^b) is exactly (θ − 1)/(2^b − 1); with the torc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -112,12 +113,7 @@ class StochasticSTDPConfig(Config):
 
     def thresholds(self) -> torch.Tensor:
         """RND threshold θ = round(P·2^rnd_bits) of every 4-bit history code 0..15 (int64)."""
-        p = torch.empty(16, dtype=torch.float64)
-        codes = torch.arange(16)
-        p[:] = self.pd
-        for bit, prob in ((0, self.p4), (1, self.p3), (2, self.p2), (3, self.p1)):  # newest set bit wins
-            p[(codes >> bit) & 1 == 1] = prob
-        return torch.round(p * 2**self.rnd_bits).to(torch.int64)
+        return _thresholds(self.p1, self.p2, self.p3, self.p4, self.pd, self.rnd_bits).clone()
 
     def kernel_parameters(self) -> dict[str, float | str]:
         """The named numbers the compiled simulator reads (see :mod:`neurofab.spiking.plasticity`)."""
@@ -127,6 +123,15 @@ class StochasticSTDPConfig(Config):
             "t_threshold": self.t_threshold, "rnd_bits": self.rnd_bits, "lsb": self.lsb, "seed": self.seed,
             "w_min": lo * self.lsb, "w_max": hi * self.lsb,
         }  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _thresholds(p1: float, p2: float, p3: float, p4: float, pd: float, rnd_bits: int) -> torch.Tensor:
+    p = torch.full((16,), pd, dtype=torch.float64)
+    codes = torch.arange(16)
+    for bit, prob in ((0, p4), (1, p3), (2, p2), (3, p1)):  # newest set bit wins
+        p[(codes >> bit) & 1 == 1] = prob
+    return torch.round(p * 2**rnd_bits).to(torch.int64)
 
 
 @dataclass
@@ -200,7 +205,7 @@ def stochastic_stdp_update(
         rnd = state.lfsr.next(n).reshape(hist.shape)
     else:
         rnd = torch.randint(0, 2**config.rnd_bits, hist.shape, generator=state.generator, dtype=torch.int64)
-    up = rnd < config.thresholds()[hist]
+    up = rnd < _thresholds(config.p1, config.p2, config.p3, config.p4, config.pd, config.rnd_bits)[hist]
     step = torch.where(hist > 0, 1, -1) * up
     lo, hi = config.levels
     rows = (new[fired] + step).clamp(lo, hi)

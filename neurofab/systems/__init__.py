@@ -4,6 +4,9 @@
   (Dazzi et al. 2021) — kernel replication and splitting, activation layouts, the timestep dataflow simulator.
 - ``moneta_performance``: the MONETA PIM ConvSNN chip's throughput, image rates, memory and efficiency
   (Kim et al. 2022).
+- ``moneta_learning``: MONETA's ConvSNN learning — the chip's LIF form, cross-depth inhibition, stochastic STDP
+  under the two dataflow schedules and the central filter-update table, the hybrid BP + STDP network
+  (``from neurofab.systems import moneta_learning``).
 - ``ubrain``: μBrain (Stuijt et al. 2021) — event-driven integer neurons, arbiters, AER, the offline flow
   (``from neurofab.systems import ubrain``).
 - ``always_on``: the always-on sub-µW binary SNN (Chundi et al. 2021) — hidden-neuron FSM, fixed-priority
