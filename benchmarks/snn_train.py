@@ -15,9 +15,11 @@ is absent the peer is skipped. Last line: ``ratio vs snntorch: X`` (our samples/
 
 ``conv``: the snnTorch convolutional tutorial's workflow on the bundled digits (8×8, 1,347 train / 450 test images,
 stratified split): Conv2d(1, 12, 3) → MaxPool 2 → Leaky (learnable β) → Conv2d(12, 32, 3) → MaxPool 2 →
-Synaptic (α 0.5, learnable β) → Linear(128, 10) → Leaky (learnable β), initial β 0.5 (rate) or 0.9 (latency), T = 25, batch 128, Adam (lr 1e-2 rate, 2e-3 latency),
-the tutorial's spike-count MSE loss (target counts 0.8 T for the correct class, 0.2 T for the others), ``--epochs`` epochs (default 6), ``--seeds`` seeds per code (default 2), fast-sigmoid surrogate (slope 25) on both sides, rate
-coding (a spike per step with probability = pixel) and latency coding (one spike at step round((1 − x)(T − 1))).
+Synaptic (α 0.5, learnable β) → Linear(128, 10) → Leaky (learnable β); initial β 0.5 (rate) or 0.9 (latency);
+T = 25, batch 128, Adam (lr 1e-2 rate, 2e-3 latency), the tutorial's spike-count MSE loss (target counts 0.8 T
+for the correct class, 0.2 T for the others), fast-sigmoid surrogate (slope 25) on both sides, ``--epochs``
+epochs (default 6) and ``--seeds`` seeds per code (default 2); rate coding (a spike per step with probability =
+pixel) and latency coding (one spike at step round((1 − x)(T − 1)); the first convolution's initial weights × 8).
 Both sides get the same encoded spikes, batches and initial weights (written to a temporary file that the peer
 reads), so they differ only in the neuron code: snnTorch's ``Leaky`` subtracts θ after the decay and its
 ``Synaptic`` feeds the current into the membrane in the same step (ours: the next step). Printed per coding and
@@ -210,7 +212,8 @@ def conv_data(coding: str, seed: int, epochs: int) -> dict:
             for k, v in conv_net(CONV_BETA[coding]).state_dict().items() if k.split(".")[0] in CONV_NAMES}
     init["conv1.weight"] *= CONV_GAIN[coding]
     return {"x_train": x_train, "y_train": split.y_train, "x_test": x_test, "y_test": split.y_test,
-            "batches": batches, "init": init, "epochs": epochs, "lr": CONV_LR[coding], "T": CONV_T, "beta": CONV_BETA[coding]}
+            "batches": batches, "init": init, "epochs": epochs, "lr": CONV_LR[coding], "T": CONV_T,
+            "beta": CONV_BETA[coding]}
 
 
 def conv_ours(data: dict, seed: int) -> tuple[float, float]:

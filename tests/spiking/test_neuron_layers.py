@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from neurofab.core import ConfigError, InputTypeError, ShapeError
+from neurofab.core import ConfigError, InputTypeError, Ledger, ShapeError
 from neurofab.spiking.layers import LIF, SpikingSequential, leaky, param_scan, synaptic
 from neurofab.spiking.leaky_scan import fused_leaky_scan
 from neurofab.spiking.neuron_layers import (
@@ -368,3 +368,16 @@ def test_bad_input_is_refused_with_the_field_named():
         AdEx(AdExConfig(t_ref=2e-3))
     with pytest.raises(InputTypeError, match="IzhikevichConfig"):
         Izhikevich(AdExConfig())
+
+
+def test_the_new_layers_count_spikes_and_synaptic_operations():
+    torch.manual_seed(0)
+    net = SpikingSequential(nn.Linear(6, 5), Synaptic(), nn.Linear(5, 4), ALIF(), nn.Linear(4, 3))
+    x = torch.rand(20, 2, 6) * 2
+    with Ledger() as led:
+        net(x)
+    s1 = net[1](net[0](x))
+    s2 = net[3](net[2](s1))
+    assert s1.sum() > 0 and s2.sum() > 0
+    assert led.count("spike") == pytest.approx(float(s1.sum() + s2.sum()))
+    assert led.count("synop") == pytest.approx(float(s1.sum() * 4 + s2.sum() * 3))
