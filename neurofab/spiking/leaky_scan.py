@@ -17,7 +17,9 @@ with ∂u_t/∂z_t = 1 (subtract, detached reset) | 1 − θσ'_t (subtract) | 1
 
 These are the gradients plain autograd gives through :func:`neurofab.spiking.layers.param_scan` (the test suite
 checks them against it and against finite differences); the final state carries no gradient (losses are taken on
-the spikes). The surrogate slopes σ'(z_t − θ) are taken in torch from z_t by the surrogate's own ``grad``.
+the spikes). The forward writes the surrogate slopes σ'(z_t − θ) for the built-in surrogates (the formulas of
+:mod:`neurofab.spiking.train_kernels`); a user-defined surrogate's are taken in torch by its own ``grad``. The
+backward sums the parameter gradients per neuron in the same pass as the adjoint.
 """
 
 from __future__ import annotations
@@ -26,36 +28,47 @@ import numba
 import torch
 
 from neurofab.core import kernel_threads
-from neurofab.spiking.surrogate import Surrogate
+from neurofab.spiking.surrogate import SURROGATES, Surrogate
+from neurofab.spiking.surrogate import surrogate as make_surrogate
+from neurofab.spiking.train_kernels import NO_SLOPE, SURROGATE_CODES, _slopes_, surrogate_params
 
 __all__ = ["fused_leaky_scan", "leaky_backward", "leaky_forward"]
 
 _CHUNK = 2048  # neurons per parallel work item
+_EMPTY = {dt: torch.empty(1, 0, dtype=dt) for dt in (torch.float32, torch.float64)}
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def leaky_forward(x, u, beta, theta, reset_zero, spikes, z_out):  # pragma: no cover - compiled
-    """x (T, M) → spikes and z (T, M); ``u`` (M,) holds the initial potential and is left holding the final one;
-    ``beta`` and ``theta`` have length 1 or N, N dividing M (neuron m uses entry m mod N)."""
+def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, slope):  # pragma: no cover - compiled
+    """x (T, M) → spikes, z and (unless ``code`` is NO_SLOPE) the surrogate slopes σ'(z_t − θ) (T, M); ``u`` (M,)
+    holds the initial potential and is left holding the final one; ``beta`` and ``theta`` have length 1 or N,
+    N dividing M (neuron m uses entry m mod N); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the
+    surrogate's kernel constants)."""
     n_steps, m_total = x.shape
     nb, nt = beta.shape[0], theta.shape[0]
+    one, zero, a, b = consts[0], consts[1], consts[2], consts[3]
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         lo = c * _CHUNK
         hi = min(m_total, lo + _CHUNK)
         for t in range(n_steps):
             for m in range(lo, hi):
-                b, th = beta[m % nb], theta[m % nt]
-                z = x[t, m] + b * u[m]
-                s = 1.0 if z >= th else 0.0
+                bm, th = beta[m % nb], theta[m % nt]
+                z = x[t, m] + bm * u[m]
+                s = one if z >= th else zero
                 spikes[t, m] = s
                 z_out[t, m] = z
-                u[m] = z * (1.0 - s) if reset_zero else z - th * s
+                u[m] = z * (one - s) if reset_zero else z - th * s
+                if code >= 0:
+                    slope[t, m] = z - th
+            if code >= 0:
+                _slopes_(code, slope[t, lo:hi], one, zero, a, b)
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def leaky_backward(g, slope, spikes, z, beta, theta, reset_zero, detach, gz):  # pragma: no cover - compiled
-    """g^z (T, M) into ``gz`` from ∂L/∂s (T, M) by the adjoint recursion of the module docstring."""
+def leaky_backward(g, slope, spikes, z, u0, beta, theta, reset_zero, detach, gz, g_beta, g_theta):  # pragma: no cover
+    """g^z (T, M) into ``gz`` from ∂L/∂s (T, M) by the adjoint recursion of the module docstring, and per neuron
+    the sums over steps of ∂L/∂β and ∂L/∂θ into ``g_beta`` and ``g_theta`` (M,)."""
     n_steps, m_total = g.shape
     nb, nt = beta.shape[0], theta.shape[0]
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
@@ -63,18 +76,35 @@ def leaky_backward(g, slope, spikes, z, beta, theta, reset_zero, detach, gz):  #
         lo = c * _CHUNK
         hi = min(m_total, lo + _CHUNK)
         for m in range(lo, hi):
-            gz[n_steps - 1, m] = g[n_steps - 1, m] * slope[n_steps - 1, m]
-        for t in range(n_steps - 2, -1, -1):
+            g_beta[m] = 0.0
+            g_theta[m] = 0.0
+        for t in range(n_steps - 1, -1, -1):
             for m in range(lo, hi):
-                nxt = beta[m % nb] * gz[t + 1, m]
+                bm, th = beta[m % nb], theta[m % nt]
+                sl, sp, zt = slope[t, m], spikes[t, m], z[t, m]
+                gu = bm * gz[t + 1, m] if t < n_steps - 1 else 0.0  # ∂L/∂u_t
+                nxt = gu
+                g_s = g[t, m]
                 if reset_zero:
-                    carry = 1.0 - spikes[t, m]
+                    nxt *= 1.0 - sp
                     if not detach:
-                        carry -= slope[t, m] * z[t, m]
-                    nxt *= carry
+                        nxt -= gu * sl * zt
+                        g_s -= gu * zt
                 elif not detach:
-                    nxt *= 1.0 - theta[m % nt] * slope[t, m]
-                gz[t, m] = g[t, m] * slope[t, m] + nxt
+                    nxt -= gu * th * sl
+                    g_s -= gu * th
+                gzt = g[t, m] * sl + nxt
+                gz[t, m] = gzt
+                if t > 0:
+                    zp, sp_prev = z[t - 1, m], spikes[t - 1, m]
+                    u_prev = zp * (1.0 - sp_prev) if reset_zero else zp - th * sp_prev
+                else:
+                    u_prev = u0[m]
+                g_beta[m] += gzt * u_prev
+                gth = -sl * g_s
+                if not reset_zero:
+                    gth -= sp * gu
+                g_theta[m] += gth
 
 
 def kernel_applies(x: torch.Tensor) -> bool:
@@ -85,6 +115,13 @@ def kernel_applies(x: torch.Tensor) -> bool:
 def _per_neuron(p: torch.Tensor, n_neuron: int, dtype: torch.dtype) -> torch.Tensor:
     """A parameter of shape () or of one sample's neurons as a flat contiguous array of length 1 or N."""
     return p.detach().to(dtype).reshape(-1).contiguous() if p.numel() in (1, n_neuron) else None
+
+
+def _surrogate_code(sg: Surrogate) -> int:
+    """The kernel code of a built-in surrogate; NO_SLOPE for any other (its slopes are then taken in torch)."""
+    if sg.name in SURROGATES.names() and type(sg) is type(make_surrogate(sg.name)):
+        return SURROGATE_CODES.get(sg.name, NO_SLOPE)
+    return NO_SLOPE
 
 
 class _FusedLeaky(torch.autograd.Function):
@@ -99,50 +136,42 @@ class _FusedLeaky(torch.autograd.Function):
         u_first = u.clone()
         spikes = torch.empty_like(flat)
         z = torch.empty_like(flat)
+        code = _surrogate_code(sg)
+        slope = torch.empty_like(flat) if code != NO_SLOPE else _EMPTY[x.dtype]
+        a, bb, _ = surrogate_params(sg.name, sg.model_dump()) if code != NO_SLOPE else (0.0, 0.0, 0.0)
+        consts = torch.tensor([1.0, 0.0, a, bb], dtype=x.dtype)
         kernel_threads()
-        leaky_forward(flat.numpy(), u.numpy(), b.numpy(), th.numpy(), reset_zero, spikes.numpy(), z.numpy())
-        ctx.save_for_backward(spikes, z, u_first, b, th, beta, theta)
-        ctx.sg, ctx.reset_zero, ctx.detach, ctx.shape = sg, reset_zero, detach, x.shape
+        leaky_forward(flat.numpy(), u.numpy(), b.numpy(), th.numpy(), reset_zero, code, consts.numpy(),
+                      spikes.numpy(), z.numpy(), slope.numpy())
+        if code == NO_SLOPE:
+            slope = sg.grad(z - (th.repeat(z.shape[1] // th.numel()) if th.numel() > 1 else th))
+        ctx.save_for_backward(spikes, z, slope, u_first, b, th)
+        ctx.reset_zero, ctx.detach, ctx.shape = reset_zero, detach, x.shape
+        ctx.param_shapes = (beta.shape, theta.shape)
         u_last = u.reshape(u0.shape)
         ctx.mark_non_differentiable(u_last)
         return spikes.reshape(x.shape), u_last
 
     @staticmethod
     def backward(ctx, g_spikes, _gu):
-        spikes, z, u_first, b, th, beta, theta = ctx.saved_tensors
-        n_steps = spikes.shape[0]
-        m_total = spikes.shape[1]
-        th_full = th.repeat(m_total // th.numel()) if th.numel() > 1 else th
-        slope = ctx.sg.grad(z - th_full)
-        g = g_spikes.reshape(n_steps, -1).contiguous()
+        spikes, z, slope, u_first, b, th = ctx.saved_tensors
+        g = g_spikes.reshape(spikes.shape).contiguous()
         gz = torch.empty_like(g)
+        gb = torch.empty_like(u_first)
+        gt = torch.empty_like(u_first)
         kernel_threads()
-        leaky_backward(g.numpy(), slope.numpy(), spikes.numpy(), z.numpy(), b.numpy(), th.numpy(), ctx.reset_zero,
-                       ctx.detach, gz.numpy())
-        g_beta = g_theta = None
-        b_full = b.repeat(m_total // b.numel()) if b.numel() > 1 else b
-        gu = torch.zeros_like(gz)
-        gu[:-1] = b_full * gz[1:]  # ∂L/∂u_t
-        if ctx.needs_input_grad[1]:
-            u_after = z * (1.0 - spikes) if ctx.reset_zero else z - th_full * spikes
-            u_prev = torch.cat([u_first[None], u_after[:-1]])
-            g_beta = _reduce(gz * u_prev, beta, b.numel())
-        if ctx.needs_input_grad[2]:
-            g_s = g
-            if not ctx.detach:
-                g_s = g - gu * (z if ctx.reset_zero else th_full)
-            contrib = -slope * g_s
-            if not ctx.reset_zero:
-                contrib = contrib - spikes * gu
-            g_theta = _reduce(contrib, theta, th.numel())
+        leaky_backward(g.numpy(), slope.numpy(), spikes.numpy(), z.numpy(), u_first.numpy(), b.numpy(), th.numpy(),
+                       ctx.reset_zero, ctx.detach, gz.numpy(), gb.numpy(), gt.numpy())
+        g_beta = _reduce(gb, ctx.param_shapes[0], b.numel()) if ctx.needs_input_grad[1] else None
+        g_theta = _reduce(gt, ctx.param_shapes[1], th.numel()) if ctx.needs_input_grad[2] else None
         return gz.reshape(ctx.shape), g_beta, g_theta, None, None, None, None
 
 
-def _reduce(per_element: torch.Tensor, param: torch.Tensor, n_param: int) -> torch.Tensor:
-    """Sum a (T, M) gradient over steps and samples down to the parameter's shape."""
+def _reduce(per_neuron: torch.Tensor, shape: torch.Size, n_param: int) -> torch.Tensor:
+    """Sum a per-element (M,) gradient over the samples down to the parameter's shape."""
     if n_param == 1:
-        return per_element.sum().reshape(param.shape).to(param.dtype)
-    return per_element.reshape(-1, n_param).sum(0).reshape(param.shape).to(param.dtype)
+        return per_neuron.sum().reshape(shape)
+    return per_neuron.reshape(-1, n_param).sum(0).reshape(shape)
 
 
 def fused_leaky_scan(x: torch.Tensor, beta: torch.Tensor, theta: torch.Tensor, u0: torch.Tensor, sg: Surrogate,

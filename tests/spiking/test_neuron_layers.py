@@ -4,6 +4,7 @@ scan with trainable β/θ — closed forms, reference loops, finite-difference g
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import pytest
 import torch
@@ -38,7 +39,7 @@ from neurofab.spiking.neurons import (
     izhikevich_step,
     propagators,
 )
-from neurofab.spiking.surrogate import Rectangular, surrogate
+from neurofab.spiking.surrogate import Rectangular, Surrogate, surrogate
 
 F64 = torch.float64
 
@@ -62,10 +63,20 @@ def f64(factory):
 
 
 # ----- the compiled scan with trainable β and θ ------------------------------------------------------------------
+class Bump(Surrogate):
+    """A user-defined surrogate (no kernel code: its slopes are taken in torch)."""
+
+    name: ClassVar[str] = "bump"
+
+    def grad(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-4.0 * x * x)
+
+
 @pytest.mark.parametrize("reset", ["subtract", "zero"])
 @pytest.mark.parametrize("detach", [True, False])
 @pytest.mark.parametrize("per_neuron", [True, False])
-def test_fused_scan_equals_autograd_through_param_scan(reset, detach, per_neuron):
+@pytest.mark.parametrize("sg", ["arctan", Bump()], ids=["arctan", "custom"])
+def test_fused_scan_equals_autograd_through_param_scan(reset, detach, per_neuron, sg):
     g = torch.Generator().manual_seed(3)
     x = (torch.rand(30, 3, 4, generator=g, dtype=F64) * 0.8).requires_grad_()
     shape = (4,) if per_neuron else ()
@@ -73,10 +84,9 @@ def test_fused_scan_equals_autograd_through_param_scan(reset, detach, per_neuron
     theta = torch.tensor([0.9, 1.0, 1.2, 0.8], dtype=F64)[: 4 if per_neuron else 1].reshape(shape).requires_grad_()
     w = torch.randn(30, 3, 4, generator=g, dtype=F64)
     consts = LIF(leaky(0.5, reset=reset)).consts
-    s1, _ = param_scan(x, consts, beta, theta, "arctan", detach)
+    s1, _ = param_scan(x, consts, beta, theta, sg, detach)
     g1 = torch.autograd.grad((s1 * w).sum(), [x, beta, theta])
-    s2, _ = fused_leaky_scan(x, beta, theta, torch.zeros(3, 4, dtype=F64), surrogate("arctan"), reset == "zero",
-                             detach)
+    s2, _ = fused_leaky_scan(x, beta, theta, torch.zeros(3, 4, dtype=F64), surrogate(sg), reset == "zero", detach)
     g2 = torch.autograd.grad((s2 * w).sum(), [x, beta, theta])
     assert s1.sum() > 10 and torch.equal(s1, s2)
     for a, b in zip(g1, g2):
