@@ -23,7 +23,7 @@ pixel) and latency coding (one spike at step round((1 − x)(T − 1)); the firs
 Both sides get the same encoded spikes, batches and initial weights (written to a temporary file that the peer
 reads), so they differ only in the neuron code: snnTorch's ``Leaky`` subtracts θ after the decay and its
 ``Synaptic`` feeds the current into the membrane in the same step (ours: the next step). Printed per coding and
-seed: test accuracy and the best training samples/s over the epochs after the first (wall clock); then the mean
+seed: test accuracy and the best training samples/s over the epochs after the first (``--clock``); then the mean
 accuracy of each side, their difference, and last the speed ratio (our best samples/s over snnTorch's).
 """
 
@@ -127,7 +127,7 @@ import sys, time, torch, snntorch as snn
 from snntorch import surrogate
 from torch import nn
 import torch.nn.functional as F
-path, threads = sys.argv[1], int(sys.argv[2])
+path, threads, clock = sys.argv[1], int(sys.argv[2]), getattr(time, sys.argv[3])
 torch.set_num_threads(threads)
 d = torch.load(path)
 sg = surrogate.fast_sigmoid(slope=25)
@@ -159,7 +159,7 @@ net.load_state_dict(d["init"], strict=False)
 opt = torch.optim.Adam(net.parameters(), lr=d["lr"])
 rates = []
 for epoch in range(d["epochs"]):
-    t0 = time.perf_counter()
+    t0 = clock()
     for idx in d["batches"][epoch]:
         opt.zero_grad()
         counts = net(d["x_train"][:, idx]).sum(0)
@@ -168,7 +168,7 @@ for epoch in range(d["epochs"]):
         loss = F.mse_loss(counts, want)
         loss.backward()
         opt.step()
-    rates.append(d["y_train"].numel() / (time.perf_counter() - t0))
+    rates.append(d["y_train"].numel() / (clock() - t0))
 with torch.no_grad():
     acc = (net(d["x_test"]).sum(0).argmax(1) == d["y_test"]).float().mean().item()
 print(f"peer accuracy: {acc:.6f}")
@@ -216,7 +216,7 @@ def conv_data(coding: str, seed: int, epochs: int) -> dict:
             "beta": CONV_BETA[coding]}
 
 
-def conv_ours(data: dict, seed: int) -> tuple[float, float]:
+def conv_ours(data: dict, seed: int, clock=time.perf_counter) -> tuple[float, float]:
     """Test accuracy and the best training samples/s of our network on ``data``."""
     torch.manual_seed(seed)
     net = conv_net(data["beta"])
@@ -226,18 +226,18 @@ def conv_ours(data: dict, seed: int) -> tuple[float, float]:
     opt = torch.optim.Adam(net.parameters(), lr=data["lr"])
     rates = []
     for epoch in range(data["epochs"]):
-        t0 = time.perf_counter()
+        t0 = clock()
         for idx in data["batches"][epoch]:
             opt.zero_grad()
             count_mse(net(data["x_train"][:, idx]), data["y_train"][idx]).backward()
             opt.step()
-        rates.append(data["y_train"].numel() / (time.perf_counter() - t0))
+        rates.append(data["y_train"].numel() / (clock() - t0))
     with torch.no_grad():
         acc = (net(data["x_test"]).sum(0).argmax(1) == data["y_test"]).float().mean().item()
     return acc, max(rates[1:] or rates)
 
 
-def conv_peer(data: dict, threads: int) -> tuple[float, float] | None:
+def conv_peer(data: dict, threads: int, clock_name: str = "perf_counter") -> tuple[float, float] | None:
     python = os.environ.get("SNNTORCH_PYTHON", "/tmp/anchors-snn/bin/python")
     if not Path(python).exists():
         return None
@@ -245,8 +245,8 @@ def conv_peer(data: dict, threads: int) -> tuple[float, float] | None:
         path = Path(tmp) / "workload.pt"
         torch.save(data, path)
         try:
-            out = subprocess.run([python, "-c", CONV_PEER, str(path), str(threads)], capture_output=True, text=True,
-                                 timeout=3600, check=True).stdout
+            out = subprocess.run([python, "-c", CONV_PEER, str(path), str(threads), clock_name], capture_output=True,
+                                 text=True, timeout=3600, check=True).stdout
         except (subprocess.SubprocessError, OSError) as err:
             print(f"snntorch: skipped ({type(err).__name__}: {str(err).strip()[:300]})")
             return None
@@ -254,21 +254,23 @@ def conv_peer(data: dict, threads: int) -> tuple[float, float] | None:
     return float(values["peer accuracy"]), float(values["peer samples/s"].split()[0])
 
 
-def conv_main(threads: int, epochs: int, seeds: int, codings: list[str]) -> int:
+def conv_main(threads: int, epochs: int, seeds: int, codings: list[str], clock_name: str) -> int:
     torch.set_num_threads(threads)
+    clock = getattr(time, clock_name)
     print(f"workload: conv SNN (Leaky, Synaptic, learnable β) on digits 8×8, T = {CONV_T}, batch {CONV_BATCH}, "
-          f"Adam lr {CONV_LR}, {epochs} epochs, seeds 0..{seeds - 1}, {threads} threads, wall clock")
+          f"Adam lr {CONV_LR}, {epochs} epochs, seeds 0..{seeds - 1}, {threads} threads, "
+          f"{'wall' if clock_name == 'perf_counter' else 'cpu'} clock")
     acc_ours: list[float] = []
     acc_peer: list[float] = []
     best_ours = best_peer = 0.0
     for coding in codings:
         for seed in range(seeds):
             data = conv_data(coding, seed, epochs)
-            acc, rate = conv_ours(data, seed)
+            acc, rate = conv_ours(data, seed, clock)
             acc_ours.append(acc)
             best_ours = max(best_ours, rate)
             line = f"{coding} seed {seed}: neurofab accuracy {100 * acc:.2f} %, {rate:.0f} samples/s"
-            peer = conv_peer(data, threads)
+            peer = conv_peer(data, threads, clock_name)
             if peer is not None:
                 acc_peer.append(peer[0])
                 best_peer = max(best_peer, peer[1])
@@ -293,15 +295,15 @@ def main() -> int:
     parser.add_argument("--workload", choices=("mlp", "conv"), default="mlp", help="which network (default mlp)")
     parser.add_argument("--threads", type=int, default=THREADS, help="torch threads on both sides")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="time epochs by the wall clock (default) or by the process's CPU time (mlp)")
+                        help="time epochs by the wall clock (default) or by the process's CPU time")
     parser.add_argument("--epochs", type=int, default=6, help="training epochs (conv)")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per coding (conv)")
     parser.add_argument("--coding", choices=("rate", "latency", "both"), default="both", help="input code (conv)")
     args = parser.parse_args()
+    clock_name = "perf_counter" if args.clock == "wall" else "process_time"
     if args.workload == "conv":
         codings = ["rate", "latency"] if args.coding == "both" else [args.coding]
-        return conv_main(args.threads, args.epochs, args.seeds, codings)
-    clock_name = "perf_counter" if args.clock == "wall" else "process_time"
+        return conv_main(args.threads, args.epochs, args.seeds, codings, clock_name)
     print(f"workload: LIF MLP 784-256-10, T = {T}, batch {BATCH}, BPTT + Adam, {args.threads} threads, "
           f"best of {REPEATS} epochs of {N_BATCHES} batches, {args.clock} clock")
     ours_rate, ours_median = ours(args.threads, getattr(time, clock_name))
