@@ -41,11 +41,10 @@ _EMPTY = {dt: torch.empty(1, 0, dtype=dt) for dt in (torch.float32, torch.float6
 @numba.njit(cache=True, parallel=True, nogil=True)
 def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, slope):  # pragma: no cover - compiled
     """x (T, M) → spikes, z and (unless ``code`` is NO_SLOPE) the surrogate slopes σ'(z_t − θ) (T, M); ``u`` (M,)
-    holds the initial potential and is left holding the final one; ``beta`` and ``theta`` have length 1 or N,
-    N dividing M (neuron m uses entry m mod N); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the
+    holds the initial potential and is left holding the final one; ``beta`` and ``theta`` have length M
+    (one entry per neuron and sample); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the
     surrogate's kernel constants)."""
     n_steps, m_total = x.shape
-    nb, nt = beta.shape[0], theta.shape[0]
     one, zero, a, b = consts[0], consts[1], consts[2], consts[3]
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
@@ -53,7 +52,7 @@ def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, sl
         hi = min(m_total, lo + _CHUNK)
         for t in range(n_steps):
             for m in range(lo, hi):
-                bm, th = beta[m % nb], theta[m % nt]
+                bm, th = beta[m], theta[m]
                 z = x[t, m] + bm * u[m]
                 s = one if z >= th else zero
                 spikes[t, m] = s
@@ -70,7 +69,6 @@ def leaky_backward(g, slope, spikes, z, u0, beta, theta, reset_zero, detach, gz,
     """g^z (T, M) into ``gz`` from ∂L/∂s (T, M) by the adjoint recursion of the module docstring, and per neuron
     the sums over steps of ∂L/∂β and ∂L/∂θ into ``g_beta`` and ``g_theta`` (M,)."""
     n_steps, m_total = g.shape
-    nb, nt = beta.shape[0], theta.shape[0]
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         lo = c * _CHUNK
@@ -80,7 +78,7 @@ def leaky_backward(g, slope, spikes, z, u0, beta, theta, reset_zero, detach, gz,
             g_theta[m] = 0.0
         for t in range(n_steps - 1, -1, -1):
             for m in range(lo, hi):
-                bm, th = beta[m % nb], theta[m % nt]
+                bm, th = beta[m], theta[m]
                 sl, sp, zt = slope[t, m], spikes[t, m], z[t, m]
                 gu = bm * gz[t + 1, m] if t < n_steps - 1 else 0.0  # ∂L/∂u_t
                 nxt = gu
@@ -112,9 +110,9 @@ def kernel_applies(x: torch.Tensor) -> bool:
     return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
 
 
-def _per_neuron(p: torch.Tensor, n_neuron: int, dtype: torch.dtype) -> torch.Tensor:
-    """A parameter of shape () or of one sample's neurons as a flat contiguous array of length 1 or N."""
-    return p.detach().to(dtype).reshape(-1).contiguous() if p.numel() in (1, n_neuron) else None
+def _per_element(p: torch.Tensor, batch: int, n_neuron: int, dtype: torch.dtype) -> torch.Tensor:
+    """A parameter of shape () or of one sample's neurons as a flat contiguous array of length batch · N."""
+    return p.detach().to(dtype).reshape(1, -1).expand(batch, n_neuron).reshape(-1).contiguous()
 
 
 def _surrogate_code(sg: Surrogate) -> int:
@@ -130,8 +128,8 @@ class _FusedLeaky(torch.autograd.Function):
         n_steps, batch = x.shape[0], x.shape[1]
         flat = x.detach().reshape(n_steps, -1).contiguous()
         n_neuron = flat.shape[1] // max(batch, 1)
-        b = _per_neuron(beta, n_neuron, x.dtype)
-        th = _per_neuron(theta, n_neuron, x.dtype)
+        b = _per_element(beta, batch, n_neuron, x.dtype)
+        th = _per_element(theta, batch, n_neuron, x.dtype)
         u = u0.detach().reshape(-1).to(x.dtype, copy=True).contiguous()
         u_first = u.clone()
         spikes = torch.empty_like(flat)
@@ -144,10 +142,11 @@ class _FusedLeaky(torch.autograd.Function):
         leaky_forward(flat.numpy(), u.numpy(), b.numpy(), th.numpy(), reset_zero, code, consts.numpy(),
                       spikes.numpy(), z.numpy(), slope.numpy())
         if code == NO_SLOPE:
-            slope = sg.grad(z - (th.repeat(z.shape[1] // th.numel()) if th.numel() > 1 else th))
+            slope = sg.grad(z - th)
         ctx.save_for_backward(spikes, z, slope, u_first, b, th)
         ctx.reset_zero, ctx.detach, ctx.shape = reset_zero, detach, x.shape
         ctx.param_shapes = (beta.shape, theta.shape)
+        ctx.param_sizes = (beta.numel(), theta.numel())
         u_last = u.reshape(u0.shape)
         ctx.mark_non_differentiable(u_last)
         return spikes.reshape(x.shape), u_last
@@ -162,8 +161,8 @@ class _FusedLeaky(torch.autograd.Function):
         kernel_threads()
         leaky_backward(g.numpy(), slope.numpy(), spikes.numpy(), z.numpy(), u_first.numpy(), b.numpy(), th.numpy(),
                        ctx.reset_zero, ctx.detach, gz.numpy(), gb.numpy(), gt.numpy())
-        g_beta = _reduce(gb, ctx.param_shapes[0], b.numel()) if ctx.needs_input_grad[1] else None
-        g_theta = _reduce(gt, ctx.param_shapes[1], th.numel()) if ctx.needs_input_grad[2] else None
+        g_beta = _reduce(gb, ctx.param_shapes[0], ctx.param_sizes[0]) if ctx.needs_input_grad[1] else None
+        g_theta = _reduce(gt, ctx.param_shapes[1], ctx.param_sizes[1]) if ctx.needs_input_grad[2] else None
         return gz.reshape(ctx.shape), g_beta, g_theta, None, None, None, None
 
 
