@@ -8,10 +8,12 @@ from typing import ClassVar
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, Ledger, ShapeError
-from neurofab.spiking.layers import LIF, SpikingSequential, leaky, param_scan, synaptic
+from neurofab.spiking.layers import LIF, SpikingSequential, initial_state, leaky, param_scan, synaptic
 from neurofab.spiking.leaky_scan import fused_leaky_scan
 from neurofab.spiking.neuron_layers import (
     ALIF,
@@ -91,6 +93,28 @@ def test_fused_scan_equals_autograd_through_param_scan(reset, detach, per_neuron
     assert s1.sum() > 10 and torch.equal(s1, s2)
     for a, b in zip(g1, g2):
         assert a.shape == b.shape and torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_steps=st.integers(1, 12), batch=st.integers(1, 3), n=st.integers(1, 5), seed=st.integers(0, 10_000),
+       zero=st.booleans(), per_neuron=st.booleans())
+def test_fused_scan_property(n_steps, batch, n, seed, zero, per_neuron):
+    """Any shape, any β in [0, 1] and θ > 0: the same spikes and gradients as autograd through param_scan."""
+    g = torch.Generator().manual_seed(seed)
+    shape = (n,) if per_neuron else ()
+    x = (torch.rand(n_steps, batch, n, generator=g, dtype=F64) * 1.5).requires_grad_()
+    beta = torch.rand(shape, generator=g, dtype=F64).requires_grad_()
+    theta = (0.2 + torch.rand(shape, generator=g, dtype=F64)).requires_grad_()
+    u0 = torch.rand(batch, n, generator=g, dtype=F64) * 0.5
+    consts = LIF(leaky(0.5, reset="zero" if zero else "subtract")).consts
+    state = initial_state(consts, x[0].detach())._replace(u=u0)
+    s1, _ = param_scan(x, consts, beta, theta, "fast_sigmoid", True, state)
+    s2, _ = fused_leaky_scan(x, beta, theta, u0, surrogate("fast_sigmoid"), zero, True)
+    assert torch.equal(s1, s2)
+    w = torch.randn(s1.shape, generator=g, dtype=F64)
+    for a, b in zip(torch.autograd.grad((s1 * w).sum(), [x, beta, theta]),
+                    torch.autograd.grad((s2 * w).sum(), [x, beta, theta])):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-11)
 
 
 def test_a_learnable_lif_layer_takes_the_compiled_scan_with_the_same_result():
