@@ -1,4 +1,6 @@
-"""Surrogate-gradient BPTT training throughput: LIF MLP 784-256-10, T = 25, batch 128, Adam, spike-count
+"""Surrogate-gradient BPTT training beside snnTorch: ``--workload mlp`` (default) or ``--workload conv``.
+
+``mlp``: training throughput of a LIF MLP 784-256-10, T = 25, batch 128, Adam, spike-count
 cross-entropy, random MNIST-shaped rate-coded input, 10 batches per epoch; one warm-up epoch, then the best of
 ``REPEATS`` timed epochs (on shared cores the fastest epoch is the one least disturbed by other processes).
 neurofab's ``SpikingSequential`` (event-driven input product, compiled LIF scans) beside snnTorch 1.0 ``Leaky``
@@ -10,6 +12,19 @@ figure that other jobs on a shared machine disturb far less (it is not the wall-
 
 The peer runs under its own interpreter: ``SNNTORCH_PYTHON`` (default ``/tmp/anchors-snn/bin/python``); when it
 is absent the peer is skipped. Last line: ``ratio vs snntorch: X`` (our samples/s over snnTorch's).
+
+``conv``: the snnTorch convolutional tutorial's workflow on the bundled digits (8×8, 1,347 train / 450 test images,
+stratified split): Conv2d(1, 12, 3) → MaxPool 2 → Leaky (learnable β) → Conv2d(12, 32, 3) → MaxPool 2 →
+Synaptic (α 0.5, learnable β) → Linear(128, 10) → Leaky (learnable β); initial β 0.5 (rate) or 0.9 (latency);
+T = 25, batch 128, Adam (lr 1e-2 rate, 2e-3 latency), the tutorial's spike-count MSE loss (target counts 0.8 T
+for the correct class, 0.2 T for the others), fast-sigmoid surrogate (slope 25) on both sides, ``--epochs``
+epochs (default 6) and ``--seeds`` seeds per code (default 2); rate coding (a spike per step with probability =
+pixel) and latency coding (one spike at step round((1 − x)(T − 1)); the first convolution's initial weights × 8).
+Both sides get the same encoded spikes, batches and initial weights (written to a temporary file that the peer
+reads), so they differ only in the neuron code: snnTorch's ``Leaky`` subtracts θ after the decay and its
+``Synaptic`` feeds the current into the membrane in the same step (ours: the next step). Printed per coding and
+seed: test accuracy and the best training samples/s over the epochs after the first (``--clock``); then the mean
+accuracy of each side, their difference, and last the speed ratio (our best samples/s over snnTorch's).
 """
 
 from __future__ import annotations
@@ -19,13 +34,17 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from neurofab.spiking.layers import LIF, SpikingSequential, count_cross_entropy, leaky
+from neurofab.data import digits
+from neurofab.spiking.encoders import latency, poisson_rate
+from neurofab.spiking.layers import LIF, SpikingSequential, count_cross_entropy, count_mse, leaky, synaptic
+from neurofab.spiking.neuron_layers import Synaptic
 
 T, BATCH, N_BATCHES, REPEATS, THREADS = 25, 128, 10, 5, 2
 
@@ -99,13 +118,192 @@ def peer(threads: int, clock_name: str) -> float | None:
     return None
 
 
+# ----- the convolutional workload ---------------------------------------------------------------------------------
+CONV_T, CONV_BATCH = 25, 128
+CONV_LR = {"rate": 1e-2, "latency": 2e-3}  #: Adam learning rate per code
+
+CONV_PEER = """
+import sys, time, torch, snntorch as snn
+from snntorch import surrogate
+from torch import nn
+import torch.nn.functional as F
+path, threads, clock = sys.argv[1], int(sys.argv[2]), getattr(time, sys.argv[3])
+torch.set_num_threads(threads)
+d = torch.load(path)
+sg = surrogate.fast_sigmoid(slope=25)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 12, 3, padding=1)
+        self.lif1 = snn.Leaky(beta=d["beta"], learn_beta=True, spike_grad=sg)
+        self.conv2 = nn.Conv2d(12, 32, 3, padding=1)
+        self.lif2 = snn.Synaptic(alpha=0.5, beta=d["beta"], learn_beta=True, spike_grad=sg)
+        self.fc = nn.Linear(128, 10)
+        self.lif3 = snn.Leaky(beta=d["beta"], learn_beta=True, spike_grad=sg)
+
+    def forward(self, x):
+        mem1 = self.lif1.init_leaky()
+        syn2, mem2 = self.lif2.init_synaptic()
+        mem3 = self.lif3.init_leaky()
+        out = []
+        for step in range(x.shape[0]):
+            spk1, mem1 = self.lif1(F.max_pool2d(self.conv1(x[step]), 2), mem1)
+            spk2, syn2, mem2 = self.lif2(F.max_pool2d(self.conv2(spk1), 2), syn2, mem2)
+            spk3, mem3 = self.lif3(self.fc(spk2.flatten(1)), mem3)
+            out.append(spk3)
+        return torch.stack(out)
+
+net = Net()
+net.load_state_dict(d["init"], strict=False)
+opt = torch.optim.Adam(net.parameters(), lr=d["lr"])
+rates = []
+for epoch in range(d["epochs"]):
+    t0 = clock()
+    for idx in d["batches"][epoch]:
+        opt.zero_grad()
+        counts = net(d["x_train"][:, idx]).sum(0)
+        want = torch.full_like(counts, 0.2 * d["T"])
+        want.scatter_(1, d["y_train"][idx][:, None], 0.8 * d["T"])
+        loss = F.mse_loss(counts, want)
+        loss.backward()
+        opt.step()
+    rates.append(d["y_train"].numel() / (clock() - t0))
+with torch.no_grad():
+    acc = (net(d["x_test"]).sum(0).argmax(1) == d["y_test"]).float().mean().item()
+print(f"peer accuracy: {acc:.6f}")
+print(f"peer samples/s: {max(rates[1:] or rates):.1f}")
+"""
+
+#: our layer names → the peer's (the same initial weights on both sides)
+CONV_NAMES = {"0": "conv1", "3": "conv2", "7": "fc"}
+
+
+#: initial membrane decay β per code (latency: one spike per pixel, so the membrane must remember longer)
+CONV_BETA = {"rate": 0.5, "latency": 0.9}
+#: scale of the first convolution's initial weights per code (a latency-coded pixel spikes once, a rate-coded one
+#: ≈ 25 x times: without it the latency-coded input is too weak to move the first layer, and training settles on
+#: the biases alone)
+CONV_GAIN = {"rate": 1.0, "latency": 8.0}
+
+
+def conv_net(beta: float) -> SpikingSequential:
+    """The tutorial's network in neurofab."""
+    return SpikingSequential(
+        nn.Conv2d(1, 12, 3, padding=1), nn.MaxPool2d(2), LIF(leaky(beta), learn_beta=True),
+        nn.Conv2d(12, 32, 3, padding=1), nn.MaxPool2d(2), Synaptic(synaptic(0.5, beta), learn_beta=True),
+        nn.Flatten(), nn.Linear(128, 10), LIF(leaky(beta), learn_beta=True))
+
+
+def conv_data(coding: str, seed: int, epochs: int) -> dict:
+    """Encoded digits, batch orders and initial weights of one run (what both sides train on)."""
+    split = digits(flatten=False, seed=0)
+    if coding == "rate":
+        g = torch.Generator().manual_seed(seed)
+        x_train = poisson_rate(split.x_train / 1e-3, CONV_T, 1e-3, g)
+        x_test = poisson_rate(split.x_test / 1e-3, CONV_T, 1e-3, g)
+    else:
+        x_train, x_test = latency(split.x_train, CONV_T), latency(split.x_test, CONV_T)
+    g = torch.Generator().manual_seed(1000 + seed)
+    n = split.y_train.numel()
+    batches = [list(torch.randperm(n, generator=g).split(CONV_BATCH)) for _ in range(epochs)]
+    torch.manual_seed(seed)
+    init = {f"{CONV_NAMES[k.split('.')[0]]}.{k.split('.')[1]}": v.clone()
+            for k, v in conv_net(CONV_BETA[coding]).state_dict().items() if k.split(".")[0] in CONV_NAMES}
+    init["conv1.weight"] *= CONV_GAIN[coding]
+    return {"x_train": x_train, "y_train": split.y_train, "x_test": x_test, "y_test": split.y_test,
+            "batches": batches, "init": init, "epochs": epochs, "lr": CONV_LR[coding], "T": CONV_T,
+            "beta": CONV_BETA[coding]}
+
+
+def conv_ours(data: dict, seed: int, clock=time.perf_counter) -> tuple[float, float]:
+    """Test accuracy and the best training samples/s of our network on ``data``."""
+    torch.manual_seed(seed)
+    net = conv_net(data["beta"])
+    back = {v: k for k, v in CONV_NAMES.items()}
+    net.load_state_dict({f"{back[k.split('.')[0]]}.{k.split('.')[1]}": v for k, v in data["init"].items()},
+                        strict=False)
+    opt = torch.optim.Adam(net.parameters(), lr=data["lr"])
+    rates = []
+    for epoch in range(data["epochs"]):
+        t0 = clock()
+        for idx in data["batches"][epoch]:
+            opt.zero_grad()
+            count_mse(net(data["x_train"][:, idx]), data["y_train"][idx]).backward()
+            opt.step()
+        rates.append(data["y_train"].numel() / (clock() - t0))
+    with torch.no_grad():
+        acc = (net(data["x_test"]).sum(0).argmax(1) == data["y_test"]).float().mean().item()
+    return acc, max(rates[1:] or rates)
+
+
+def conv_peer(data: dict, threads: int, clock_name: str = "perf_counter") -> tuple[float, float] | None:
+    python = os.environ.get("SNNTORCH_PYTHON", "/tmp/anchors-snn/bin/python")
+    if not Path(python).exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "workload.pt"
+        torch.save(data, path)
+        try:
+            out = subprocess.run([python, "-c", CONV_PEER, str(path), str(threads), clock_name], capture_output=True,
+                                 text=True, timeout=3600, check=True).stdout
+        except (subprocess.SubprocessError, OSError) as err:
+            print(f"snntorch: skipped ({type(err).__name__}: {str(err).strip()[:300]})")
+            return None
+    values = dict(line.split(": ") for line in out.splitlines() if line.startswith("peer "))
+    return float(values["peer accuracy"]), float(values["peer samples/s"].split()[0])
+
+
+def conv_main(threads: int, epochs: int, seeds: int, codings: list[str], clock_name: str) -> int:
+    torch.set_num_threads(threads)
+    clock = getattr(time, clock_name)
+    print(f"workload: conv SNN (Leaky, Synaptic, learnable β) on digits 8×8, T = {CONV_T}, batch {CONV_BATCH}, "
+          f"Adam lr {CONV_LR}, {epochs} epochs, seeds 0..{seeds - 1}, {threads} threads, "
+          f"{'wall' if clock_name == 'perf_counter' else 'cpu'} clock")
+    acc_ours: list[float] = []
+    acc_peer: list[float] = []
+    best_ours = best_peer = 0.0
+    for coding in codings:
+        for seed in range(seeds):
+            data = conv_data(coding, seed, epochs)
+            acc, rate = conv_ours(data, seed, clock)
+            acc_ours.append(acc)
+            best_ours = max(best_ours, rate)
+            line = f"{coding} seed {seed}: neurofab accuracy {100 * acc:.2f} %, {rate:.0f} samples/s"
+            peer = conv_peer(data, threads, clock_name)
+            if peer is not None:
+                acc_peer.append(peer[0])
+                best_peer = max(best_peer, peer[1])
+                line += f"; snntorch accuracy {100 * peer[0]:.2f} %, {peer[1]:.0f} samples/s"
+            print(line, flush=True)
+    mean_ours = 100 * statistics.mean(acc_ours)
+    print(f"neurofab mean accuracy: {mean_ours:.2f} %")
+    if not acc_peer:
+        print("ratio vs snntorch: skipped (peer absent)")
+        return 0
+    mean_peer = 100 * statistics.mean(acc_peer)
+    print(f"snntorch mean accuracy: {mean_peer:.2f} %")
+    print(f"accuracy difference (neurofab − snntorch): {mean_ours - mean_peer:+.2f} points")
+    print(f"neurofab train samples/s: {best_ours:.1f}")
+    print(f"snntorch train samples/s: {best_peer:.1f}")
+    print(f"ratio vs snntorch: {best_ours / best_peer:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", choices=("mlp", "conv"), default="mlp", help="which network (default mlp)")
     parser.add_argument("--threads", type=int, default=THREADS, help="torch threads on both sides")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="time epochs by the wall clock (default) or by the process's CPU time")
+    parser.add_argument("--epochs", type=int, default=6, help="training epochs (conv)")
+    parser.add_argument("--seeds", type=int, default=2, help="seeds per coding (conv)")
+    parser.add_argument("--coding", choices=("rate", "latency", "both"), default="both", help="input code (conv)")
     args = parser.parse_args()
     clock_name = "perf_counter" if args.clock == "wall" else "process_time"
+    if args.workload == "conv":
+        codings = ["rate", "latency"] if args.coding == "both" else [args.coding]
+        return conv_main(args.threads, args.epochs, args.seeds, codings, clock_name)
     print(f"workload: LIF MLP 784-256-10, T = {T}, batch {BATCH}, BPTT + Adam, {args.threads} threads, "
           f"best of {REPEATS} epochs of {N_BATCHES} batches, {args.clock} clock")
     ours_rate, ours_median = ours(args.threads, getattr(time, clock_name))

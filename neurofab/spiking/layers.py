@@ -52,6 +52,8 @@ from torch import nn
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
 from neurofab.spiking import train_kernels as kern
 from neurofab.spiking.event_linear import event_linear, kernel_threads
+from neurofab.spiking.leaky_scan import fused_leaky_scan
+from neurofab.spiking.leaky_scan import kernel_applies as leaky_kernel_applies
 from neurofab.spiking.neurons import IFConfig, LIFConfig, LIFState, Propagators, SynapticInput, propagators, step
 from neurofab.spiking.surrogate import SURROGATES, Surrogate, spike
 from neurofab.spiking.surrogate import surrogate as make_surrogate
@@ -439,6 +441,8 @@ def lif_layer_step(state: LIFState, x: torch.Tensor, neuron: LinearNeuron, prop:
 class _TimeLayer(nn.Module):
     """A layer that takes the whole sequence (T, batch, ...) and keeps its own time recursion."""
 
+    emits_spikes: bool = False  #: its output is spikes (synaptic operations downstream are counted)
+
 
 class SpikingNeurons(_TimeLayer):
     """A population of IF/LIF neurons run over time; input (T, batch, ...) of normalized input, output spikes.
@@ -455,9 +459,13 @@ class SpikingNeurons(_TimeLayer):
             (starts at 1, i.e. v_th; clamped to ≥ 10⁻⁶ in use).
         param_shape: shape of one sample's neurons for per-neuron β/θ; None (default) gives one per layer.
 
-    With a learnable β or θ the layer runs :func:`param_scan` (torch autograd over the steps; the compiled scan
-    and :func:`lif_scan`'s adjoint only differentiate the input), whatever ``mode`` says.
+    With a learnable β or θ the layer runs the recursion of :func:`param_scan` whatever ``mode`` says: by the
+    compiled scan of :mod:`~neurofab.spiking.leaky_scan` (delta synapses on the CPU, β/θ of shape () or of one
+    sample's neurons; the final state then carries no gradient), else by :func:`param_scan` itself (torch
+    autograd over the steps).
     """
+
+    emits_spikes = True
 
     def __init__(self, neuron: LinearNeuron, dt: float | None = None, surrogate: Surrogate | str = "fast_sigmoid",
                  detach_reset: bool = True, mode: Literal["fused", "step"] = "fused", learn_beta: bool = False,
@@ -487,6 +495,31 @@ class SpikingNeurons(_TimeLayer):
         """Whether β or θ is a trainable parameter."""
         return self.beta is not None or self.threshold is not None
 
+    def _fused_params_apply(self, x: torch.Tensor, state: LayerState | None) -> bool:
+        """The compiled scan with trainable β/θ (:mod:`~neurofab.spiking.leaky_scan`) covers delta synapses on the
+        CPU with parameters of shape () or of exactly one sample's neurons."""
+        if self.consts.current or not isinstance(x, torch.Tensor) or not leaky_kernel_applies(x) or x.dim() < 2:
+            return False
+        if state is not None and bool((state.refractory > 0).any()):
+            return False
+        sample = tuple(x.shape[2:])
+        return all(p is None or tuple(p.shape) in ((), sample) for p in (self.beta, self.threshold))
+
+    def _fused_param_scan(self, x: torch.Tensor, state: LayerState | None,
+                          check: bool) -> tuple[torch.Tensor, LayerState]:
+        """:func:`param_scan`'s recursion, forward and gradients, by the compiled scan."""
+        _check_input(x, type(self).__name__, check)
+        c = self.consts
+        if state is None:
+            state = initial_state(c, x[0])
+        _check_state(state, x[0], type(self).__name__)
+        beta = (torch.tensor(c.decay, dtype=x.dtype) if self.beta is None else self.beta.clamp(0.0, 1.0))
+        theta = (torch.ones((), dtype=x.dtype) if self.threshold is None else self.threshold.clamp_min(1e-6))
+        if c.drive != 0.0:
+            x = x + (c.drive if self.beta is None else (1.0 - beta) * (c.drive / (1.0 - c.decay)))
+        spikes, u = fused_leaky_scan(x, beta, theta, state.u, self.surrogate, c.reset_zero, self.detach_reset)
+        return spikes, LayerState(u, state.j.clone(), state.refractory.clone())
+
     def extra_repr(self) -> str:
         learn = "".join(f", learn_{n}" for n in ("beta", "threshold") if getattr(self, n) is not None)
         return (f"{type(self.neuron).__name__}, dt={self.dt:g} s, β={self.consts.decay:.4g}, "
@@ -495,7 +528,9 @@ class SpikingNeurons(_TimeLayer):
     def run(self, x: torch.Tensor, state: LayerState | None = None,
             check: bool = True) -> tuple[torch.Tensor, LayerState]:
         """Spikes (T, batch, ...) and the final state (normalized units); ``check=False`` skips the NaN scan."""
-        if self.learnable:
+        if self.learnable and self._fused_params_apply(x, state):
+            spikes, state = self._fused_param_scan(x, state, check)
+        elif self.learnable:
             spikes, state = param_scan(x, self.consts, self.beta, self.threshold, self.surrogate, self.detach_reset,
                                        state, check)
         elif self.mode == "fused":
@@ -616,7 +651,7 @@ class SpikingSequential(nn.Sequential):
         for module in self:
             if isinstance(module, _TimeLayer):
                 x = module(x, check=False)  # the input was checked on entry
-                spikes_in, chain = (x, []) if isinstance(module, SpikingNeurons) else (None, [])
+                spikes_in, chain = (x, []) if module.emits_spikes else (None, [])
                 continue
             if spikes_in is not None:
                 chain.append(module)

@@ -1,0 +1,184 @@
+"""The leaky scan with trainable decay β and threshold θ (per layer or per neuron), fused over all T steps.
+
+In normalized units (see :mod:`neurofab.spiking.layers`) one step of a leaky population is
+
+    z_t = β u_{t−1} + x_t,     s_t = H(z_t − θ),     u_t = z_t − θ s_t  (subtract)  or  z_t (1 − s_t)  (zero)
+
+with β and θ broadcast from a parameter of shape () or of one sample's neurons. The forward runs all steps for all
+neurons in one compiled call (:func:`leaky_forward`, numba, neurons in parallel) and keeps z_t and s_t; the backward
+is the adjoint recursion in one compiled call (:func:`leaky_backward`),
+
+    g^z_t = ∂L/∂s_t · σ'(z_t − θ) + β ∂u_t/∂z_t · g^z_{t+1},     ∂L/∂x_t = g^z_t,
+
+with ∂u_t/∂z_t = 1 (subtract, detached reset) | 1 − θσ'_t (subtract) | 1 − s_t (zero, detached) | 1 − s_t − σ'_t z_t
+(zero), followed by two vectorized sums for the parameters (g^u_t = β g^z_{t+1} = ∂L/∂u_t, g^u_{T−1} = 0):
+
+    ∂L/∂β = Σ_t g^z_t u_{t−1},     ∂L/∂θ = −Σ_t [σ'_t (∂L/∂s_t − [attached] g^u_t θ|z_t) + [subtract] s_t g^u_t].
+
+These are the gradients plain autograd gives through :func:`neurofab.spiking.layers.param_scan` (the test suite
+checks them against it and against finite differences); the final state carries no gradient (losses are taken on
+the spikes). The forward writes the surrogate slopes σ'(z_t − θ) for the built-in surrogates (the formulas of
+:mod:`neurofab.spiking.train_kernels`); a user-defined surrogate's are taken in torch by its own ``grad``. The
+backward sums the parameter gradients per neuron in the same pass as the adjoint.
+"""
+
+from __future__ import annotations
+
+import numba
+import torch
+
+from neurofab.core import kernel_threads
+from neurofab.spiking.surrogate import SURROGATES, Surrogate
+from neurofab.spiking.surrogate import surrogate as make_surrogate
+from neurofab.spiking.train_kernels import NO_SLOPE, SURROGATE_CODES, _slopes_, surrogate_params
+
+__all__ = ["fused_leaky_scan", "leaky_backward", "leaky_forward"]
+
+_CHUNK = 2048  # neurons per parallel work item
+_EMPTY = {dt: torch.empty(1, 0, dtype=dt) for dt in (torch.float32, torch.float64)}
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, slope):  # pragma: no cover - compiled
+    """x (T, M) → spikes, z and (unless ``code`` is NO_SLOPE) the surrogate slopes σ'(z_t − θ) (T, M); ``u`` (M,)
+    holds the initial potential and is left holding the final one; ``beta`` and ``theta`` have length M
+    (one entry per neuron and sample); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the
+    surrogate's kernel constants)."""
+    n_steps, m_total = x.shape
+    one, zero, a, b = consts[0], consts[1], consts[2], consts[3]
+    n_chunks = (m_total + _CHUNK - 1) // _CHUNK
+    for c in numba.prange(n_chunks):
+        lo = c * _CHUNK
+        hi = min(m_total, lo + _CHUNK)
+        for t in range(n_steps):
+            for m in range(lo, hi):
+                bm, th = beta[m], theta[m]
+                z = x[t, m] + bm * u[m]
+                s = one if z >= th else zero
+                spikes[t, m] = s
+                z_out[t, m] = z
+                u[m] = z * (one - s) if reset_zero else z - th * s
+                if code >= 0:
+                    slope[t, m] = z - th
+            if code >= 0:
+                _slopes_(code, slope[t, lo:hi], one, zero, a, b)
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def leaky_backward(g, slope, spikes, z, u0, beta, theta, reset_zero, detach, gz, g_beta, g_theta):  # pragma: no cover
+    """g^z (T, M) into ``gz`` from ∂L/∂s (T, M) by the adjoint recursion of the module docstring, and per neuron
+    the sums over steps of ∂L/∂β and ∂L/∂θ into ``g_beta`` and ``g_theta`` (M,)."""
+    n_steps, m_total = g.shape
+    n_chunks = (m_total + _CHUNK - 1) // _CHUNK
+    for c in numba.prange(n_chunks):
+        lo = c * _CHUNK
+        hi = min(m_total, lo + _CHUNK)
+        for m in range(lo, hi):
+            g_beta[m] = 0.0
+            g_theta[m] = 0.0
+        for t in range(n_steps - 1, -1, -1):
+            for m in range(lo, hi):
+                bm, th = beta[m], theta[m]
+                sl, sp, zt = slope[t, m], spikes[t, m], z[t, m]
+                gu = bm * gz[t + 1, m] if t < n_steps - 1 else 0.0  # ∂L/∂u_t
+                nxt = gu
+                g_s = g[t, m]
+                if reset_zero:
+                    nxt *= 1.0 - sp
+                    if not detach:
+                        nxt -= gu * sl * zt
+                        g_s -= gu * zt
+                elif not detach:
+                    nxt -= gu * th * sl
+                    g_s -= gu * th
+                gzt = g[t, m] * sl + nxt
+                gz[t, m] = gzt
+                if t > 0:
+                    zp, sp_prev = z[t - 1, m], spikes[t - 1, m]
+                    u_prev = zp * (1.0 - sp_prev) if reset_zero else zp - th * sp_prev
+                else:
+                    u_prev = u0[m]
+                g_beta[m] += gzt * u_prev
+                gth = -sl * g_s
+                if not reset_zero:
+                    gth -= sp * gu
+                g_theta[m] += gth
+
+
+def kernel_applies(x: torch.Tensor) -> bool:
+    """The compiled scan covers float32/float64 tensors on the CPU."""
+    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+
+
+def _per_element(p: torch.Tensor, batch: int, n_neuron: int, dtype: torch.dtype) -> torch.Tensor:
+    """A parameter of shape () or of one sample's neurons as a flat contiguous array of length batch · N."""
+    return p.detach().to(dtype).reshape(1, -1).expand(batch, n_neuron).reshape(-1).contiguous()
+
+
+def _surrogate_code(sg: Surrogate) -> int:
+    """The kernel code of a built-in surrogate; NO_SLOPE for any other (its slopes are then taken in torch)."""
+    if sg.name in SURROGATES.names() and type(sg) is type(make_surrogate(sg.name)):
+        return SURROGATE_CODES.get(sg.name, NO_SLOPE)
+    return NO_SLOPE
+
+
+class _FusedLeaky(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, beta, theta, u0, sg: Surrogate, reset_zero: bool, detach: bool):
+        n_steps, batch = x.shape[0], x.shape[1]
+        flat = x.detach().reshape(n_steps, -1).contiguous()
+        n_neuron = flat.shape[1] // max(batch, 1)
+        b = _per_element(beta, batch, n_neuron, x.dtype)
+        th = _per_element(theta, batch, n_neuron, x.dtype)
+        u = u0.detach().reshape(-1).to(x.dtype, copy=True).contiguous()
+        u_first = u.clone()
+        spikes = torch.empty_like(flat)
+        z = torch.empty_like(flat)
+        code = _surrogate_code(sg)
+        slope = torch.empty_like(flat) if code != NO_SLOPE else _EMPTY[x.dtype]
+        a, bb, _ = surrogate_params(sg.name, sg.model_dump()) if code != NO_SLOPE else (0.0, 0.0, 0.0)
+        consts = torch.tensor([1.0, 0.0, a, bb], dtype=x.dtype)
+        kernel_threads()
+        leaky_forward(flat.numpy(), u.numpy(), b.numpy(), th.numpy(), reset_zero, code, consts.numpy(),
+                      spikes.numpy(), z.numpy(), slope.numpy())
+        if code == NO_SLOPE:
+            slope = sg.grad(z - th)
+        ctx.save_for_backward(spikes, z, slope, u_first, b, th)
+        ctx.reset_zero, ctx.detach, ctx.shape = reset_zero, detach, x.shape
+        ctx.param_shapes = (beta.shape, theta.shape)
+        ctx.param_sizes = (beta.numel(), theta.numel())
+        u_last = u.reshape(u0.shape)
+        ctx.mark_non_differentiable(u_last)
+        return spikes.reshape(x.shape), u_last
+
+    @staticmethod
+    def backward(ctx, g_spikes, _gu):
+        spikes, z, slope, u_first, b, th = ctx.saved_tensors
+        g = g_spikes.reshape(spikes.shape).contiguous()
+        gz = torch.empty_like(g)
+        gb = torch.empty_like(u_first)
+        gt = torch.empty_like(u_first)
+        kernel_threads()
+        leaky_backward(g.numpy(), slope.numpy(), spikes.numpy(), z.numpy(), u_first.numpy(), b.numpy(), th.numpy(),
+                       ctx.reset_zero, ctx.detach, gz.numpy(), gb.numpy(), gt.numpy())
+        g_beta = _reduce(gb, ctx.param_shapes[0], ctx.param_sizes[0]) if ctx.needs_input_grad[1] else None
+        g_theta = _reduce(gt, ctx.param_shapes[1], ctx.param_sizes[1]) if ctx.needs_input_grad[2] else None
+        return gz.reshape(ctx.shape), g_beta, g_theta, None, None, None, None
+
+
+def _reduce(per_neuron: torch.Tensor, shape: torch.Size, n_param: int) -> torch.Tensor:
+    """Sum a per-element (M,) gradient over the samples down to the parameter's shape."""
+    if n_param == 1:
+        return per_neuron.sum().reshape(shape)
+    return per_neuron.reshape(-1, n_param).sum(0).reshape(shape)
+
+
+def fused_leaky_scan(x: torch.Tensor, beta: torch.Tensor, theta: torch.Tensor, u0: torch.Tensor, sg: Surrogate,
+                     reset_zero: bool = False, detach_reset: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spikes (T, batch, ...) and the final potential (no gradient) of the leaky scan of the module docstring.
+
+    ``beta`` and ``theta`` are tensors of shape () or of one sample's neurons (already clamped to their valid
+    range by the caller); ``u0`` has the shape of one step of ``x``. CPU float32/float64 only
+    (:func:`kernel_applies`); gradients reach ``x``, ``beta`` and ``theta``.
+    """
+    return _FusedLeaky.apply(x, beta, theta, u0, sg, bool(reset_zero), bool(detach_reset))
