@@ -71,8 +71,8 @@ Reset = Literal["subtract", "zero"]
 class AlphaConfig(Config):
     """An Alpha neuron (dual-exponential postsynaptic potential, normalized units) at time step ``dt``."""
 
-    tau_m: float = Field(..., gt=0, le=10.0, description="membrane time constant (the slower decay a) [s]")
-    tau_syn: float = Field(..., gt=0, le=10.0, description="synaptic time constant (the faster decay b) [s]")
+    tau_m: float = Field(10e-3, gt=0, le=10.0, description="membrane time constant (the slower decay a) [s]")
+    tau_syn: float = Field(5e-3, gt=0, le=10.0, description="synaptic time constant (the faster decay b) [s]")
     dt: float = Field(1e-3, gt=0, le=1e-2, description="time step [s]")
     threshold: float = Field(1.0, gt=0, description="threshold θ [normalized potential]")
     reset: Reset = Field("subtract", description="reset by subtraction of θ or to zero")
