@@ -7,6 +7,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -134,3 +136,12 @@ def test_grouped_convolution_is_refused_by_name():
         layers_from_model(nn.Sequential(nn.Flatten(0, 0), nn.Conv1d(4, 4, 3, groups=2)), (4, 9))
     with pytest.raises(ConfigError, match="kernel"):
         LayerSpec("x", 1, 1, (3, 0))
+
+
+@given(dims=st.integers(1, 3), c_in=st.integers(1, 3), c_out=st.integers(1, 4), k=st.integers(1, 3),
+       stride=st.integers(1, 2), pad=st.integers(0, 1), size=st.integers(3, 6))
+def test_convolution_macs_match_torch_for_any_shape(dims, c_in, c_out, k, stride, pad, size):
+    conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1](c_in, c_out, k, stride=stride, padding=pad)
+    shape = (c_in, *(size,) * dims)
+    (spec,) = layers_from_model(conv, shape)
+    assert spec.macs == torch_macs(conv, torch.zeros(1, *shape))
