@@ -198,7 +198,7 @@ def _matrices(name: str, m: nn.Module) -> list[tuple[str, torch.Tensor]]:
     return [(name, _weight_of(m))]
 
 
-def _weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+def mapped_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Every layer that holds a weight matrix, digital, analog or inference; a convolution's inner matrix layer
     (an inference convolution keeps one) is part of the convolution, not a layer of its own, and the modules
     inside torch's recurrent and attention layers (whose matrices torch uses without calling them) are part of
@@ -298,7 +298,7 @@ def layers_from_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[La
                 found[spec.name] = spec
         return fn
 
-    handles = [m.register_forward_hook(hook(n), with_kwargs=True) for n, m in _weight_modules(model)]
+    handles = [m.register_forward_hook(hook(n), with_kwargs=True) for n, m in mapped_modules(model)]
     try:
         was_training = model.training
         model.eval()
@@ -382,7 +382,7 @@ def measure_activity(model: nn.Module, inputs: torch.Tensor, input_bits: int = 8
                 acc[1] += total
         return fn
 
-    modules = _weight_modules(model)
+    modules = mapped_modules(model)
     if not modules:
         raise ConfigError("model has no layer with a weight matrix to profile")
     handles = [m.register_forward_hook(hook(n), with_kwargs=True) for n, m in modules]
@@ -417,6 +417,7 @@ __all__ = [
     "conv",
     "fc",
     "layers_from_model",
+    "mapped_modules",
     "measure_activity",
     "resnet18_imagenet",
     "vgg8_cifar10",

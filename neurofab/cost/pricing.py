@@ -54,7 +54,7 @@ from neurofab.cost.cim import (
     event_energies,
     table7_config,
 )
-from neurofab.cost.mapping import LayerActivity, LayerSpec, _weight_modules, layers_from_model, measure_activity
+from neurofab.cost.mapping import LayerActivity, LayerSpec, layers_from_model, mapped_modules, measure_activity
 
 __all__ = ["COMPUTE_PARTS", "ModelPrice", "chip_compute_from_ledger", "price_ledger_as_simulated", "price_model"]
 
@@ -123,7 +123,7 @@ def price_ledger_as_simulated(ledger: Ledger, cfg: CIMConfig | EventEnergies) ->
         if kind == "mvm":
             continue
         try:
-            e = table.priced(kind, "" if precision == "analog" else precision)
+            e = table.priced(kind, precision)  # an unquantized ("analog") ADC has no circuit price: unpriced
         except (UnknownNameError, ConfigError):
             label = f"{kind}[{precision}]" if precision else kind
             if label not in unpriced:
@@ -138,7 +138,8 @@ class ModelPrice:
     """What :func:`price_model` returns (SI units: J, s, m²); ``per_inference`` quantities are for one sample.
 
     ``ledger`` is the whole forward pass's (the tiles' own tags); ``layer_ledgers`` the same events by layer of
-    the table; ``ledger_energy`` the chip's compute energy from those counts (like with like, for the batch);
+    the table; ``ledger_energy`` the chip's compute energy from those counts (like with like, for the batch;
+    its ``by_kind`` is by chip part, :data:`COMPUTE_PARTS`);
     ``as_simulated`` the ledger priced at its own tags (for the batch); ``chip_events`` the ledger's MVMs as the
     chip's events."""
 
@@ -200,7 +201,7 @@ class _LayerScopes:
         self.by_module: dict[str, Ledger] = {}
         self.open: list[Ledger] = []
         self.handles = []
-        for name, m in _weight_modules(model):
+        for name, m in mapped_modules(model):
             self.handles.append(m.register_forward_pre_hook(self._enter))
             self.handles.append(m.register_forward_hook(self._exit_for(name)))
 

@@ -121,3 +121,5 @@ def test_chip_compute_from_ledger_by_hand():
     assert sum(empty.values()) == 0 and none.count("mvm") == 0
     priced = price_ledger_as_simulated(Ledger({("spike", ""): 3, ("adc_conversion", "5b"): 2}), cfg)
     assert priced.unpriced == ["spike"] and priced.total == pytest.approx(2 * build_subarray(cfg).e_adc)
+    ideal_adc = price_ledger_as_simulated(Ledger({("adc_conversion", "analog"): 4}), cfg)
+    assert ideal_adc.unpriced == ["adc_conversion[analog]"] and ideal_adc.total == 0
