@@ -38,6 +38,9 @@ def test_convolutions_of_any_dimension_count_their_macs(conv, shape):
     assert spec.out_pixels == pixels and spec.in_pixels == math.prod(shape[1:])
     assert spec.macs == pixels * conv.in_channels * k * conv.out_channels  # closed form
     assert spec.macs == torch_macs(conv, torch.zeros(1, *shape))  # torch's count
+    digital = layers_from_model(nn.Sequential(conv), shape)
+    assert layers_from_model(convert_to_analog(nn.Sequential(conv)), shape) == digital
+    assert layers_from_model(convert_to_inference(nn.Sequential(conv)), shape) == digital
 
 
 def test_transposed_convolution_counts_what_the_tile_runs():
