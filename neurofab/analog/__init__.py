@@ -55,7 +55,7 @@ from neurofab.analog.layers import (
     AnalogLinear,
 )
 from neurofab.analog.multihead import AnalogMultiheadAttention, InferenceMultiheadAttention
-from neurofab.analog.optim import AnalogSGD, analog_layer_of, apply_analog_updates
+from neurofab.analog.optim import AnalogSGD, analog_layer_of, analog_param_groups, apply_analog_updates
 from neurofab.analog.optimizers import (
     DecompositionAlgorithm,
     DecompositionRule,
@@ -129,6 +129,7 @@ __all__ = [
     "TinyTransformer",
     "accuracy",
     "analog_layer_of",
+    "analog_param_groups",
     "analog_tiles",
     "apply_analog_updates",
     "apply_levels",

@@ -10,6 +10,14 @@ Any other ``torch.optim`` optimizer works too, as in aihwkit: a global step pre-
 updates through the tiles with the parameter group's learning rate (the pulsed update is the tile's; Adam's
 moments, momentum and weight decay apply to the digital parameters) and clears the handles' gradients before the
 optimizer's own step sees them.
+
+The analog update and the optimizer's rule rarely want the same learning rate: a pulsed update of η·δxᵀ needs
+an η of SGD's size (0.1–1), Adam's steps want 1e-3–1e-2. :func:`analog_param_groups` gives the analog layers'
+handles their own parameter group (the pre-hook reads the group's ``lr``), so one optimizer serves both::
+
+    opt = torch.optim.Adam(analog_param_groups(model, lr=0.01, analog_lr=0.5))
+
+A learning-rate scheduler scales both groups alike.
 """
 
 from __future__ import annotations
@@ -19,11 +27,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from neurofab.core import ConfigError
+from neurofab.core import ConfigError, InputTypeError
 
-__all__ = ["AnalogSGD", "analog_layer_of", "apply_analog_updates"]
+__all__ = ["AnalogSGD", "analog_layer_of", "analog_param_groups", "apply_analog_updates"]
 
 
 def analog_layer_of(param: torch.Tensor) -> Any:
@@ -43,6 +52,33 @@ def apply_analog_updates(optimizer: torch.optim.Optimizer, *_: Any) -> None:
                 p.grad = None
             else:
                 layer.discard_update()
+
+
+def _positive(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not (0 < v < math.inf):
+        raise ConfigError(f"analog_param_groups: {name} = {v!r}: must be a finite number > 0")
+    return float(v)
+
+
+def analog_param_groups(model: nn.Module, lr: float, analog_lr: float, **options: Any) -> list[dict[str, Any]]:
+    """Parameter groups for any ``torch.optim`` optimizer: the digital parameters (biases, BatchNorm, digital
+    layers) at ``lr`` with ``options`` (e.g. ``weight_decay``), and the analog layers' handles at ``analog_lr`` —
+    the learning rate η of the tiles' pulsed update W ← W − η·Σ δxᵀ (or of the installed rule). The optimizer's
+    own rule (Adam's moments, momentum …) never touches the handles: the step pre-hook writes their updates and
+    clears their gradients first. Parameters shared by several modules are listed once."""
+    if not isinstance(model, nn.Module):
+        raise InputTypeError(f"analog_param_groups: model must be a torch.nn.Module, got {type(model).__name__}")
+    lr, analog_lr = _positive("lr", lr), _positive("analog_lr", analog_lr)
+    digital, analog = [], []
+    for p in model.parameters():  # unique parameters, in module order
+        (analog if analog_layer_of(p) is not None else digital).append(p)
+    if not analog:
+        raise ConfigError("analog_param_groups: the model has no analog layers (convert_to_analog, AnalogLinear …); "
+                          "use model.parameters() with one learning rate")
+    groups: list[dict[str, Any]] = [{"params": analog, "lr": analog_lr}]
+    if digital:
+        groups.insert(0, {"params": digital, "lr": lr, **options})
+    return groups
 
 
 def _global_pre_step(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:

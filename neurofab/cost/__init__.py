@@ -10,6 +10,8 @@ Modules:
   PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
 - :mod:`~neurofab.cost.energy` — per-event energy tables with sources; a ledger priced in joules;
 - :mod:`~neurofab.cost.device_energy` — the device registry's per-event energies (seed 003) as energy tables;
+- :mod:`~neurofab.cost.pricing` — one call from a torch model (digital, analog, inference) to its chip price,
+  cross-checked with the ledger of the same forward pass;
 - :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
 """
 
@@ -57,7 +59,7 @@ from neurofab.cost.optoelectronic import (
     feasibility,
     make_platform,
 )
-from neurofab.cost.pricing import ModelPrice, price_model
+from neurofab.cost.pricing import ModelPrice, chip_compute_from_ledger, price_ledger_as_simulated, price_model
 from neurofab.cost.technology import Technology
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "SemiconductorPlatform",
     "SuperconductingPlatform",
     "Technology",
+    "chip_compute_from_ledger",
     "cim",
     "circuits",
     "device_energy",
@@ -97,6 +100,7 @@ __all__ = [
     "optoelectronic",
     "periphery",
     "price_ledger",
+    "price_ledger_as_simulated",
     "price_model",
     "register_energy_table",
     "resnet18_imagenet",
