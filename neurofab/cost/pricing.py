@@ -230,8 +230,11 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
 
     ``x``: a batch (B, …) of real inputs; the activity is measured on all of it and the ledger counts the whole
     batch (``ledger_energy``, ``as_simulated`` are for the batch; ``summary`` divides by B). ``cfg`` defaults to
-    Lu et al.'s 22 nm RRAM design (``table7_config("rram_wu2018")``); ``weight_bits`` defaults to the design's
-    weight precision. See the module docstring for the two periphery models compared.
+    Lu et al.'s 22 nm RRAM design (``table7_config("rram_wu2018")``) mapped as the simulated tiles run the model:
+    conventional square tiles and every padded output pixel (NeuroSim's novel K²-PE tiles and (H − K + 1)² count
+    are Table 7's conventions; with them the chip side no longer counts the vectors the run did, and the
+    like-with-like comparison does not apply). ``weight_bits`` defaults to the design's weight precision. See the
+    module docstring for the two periphery models compared.
     """
     if not isinstance(model, nn.Module):
         raise InputTypeError(f"price_model: model must be a torch.nn.Module, got {type(model).__name__}")
@@ -241,7 +244,7 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
         raise ShapeError(f"price_model: x must be a batch (B, ...) with B >= 1, got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise NumericalError("price_model: x contains NaN or infinite values")
-    cfg = table7_config("rram_wu2018") if cfg is None else cfg
+    cfg = table7_config("rram_wu2018", mapping="conventional", output_pixels="padded") if cfg is None else cfg
     if not isinstance(cfg, CIMConfig):
         raise InputTypeError(f"price_model: cfg must be a CIMConfig, got {type(cfg).__name__}")
     layers = layers_from_model(model, tuple(x.shape[1:]))
