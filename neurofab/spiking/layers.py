@@ -34,9 +34,10 @@ Two equivalent ways to run it:
 The test suite checks the two against each other (forward and gradients) and against hand-stepped neurons.
 A layer with a learnable decay β or threshold θ runs :func:`param_scan` (plain torch autograd over the steps).
 
-snnTorch's order of operations (:class:`SnnTorchLIFConfig`, made by ``leaky(..., snntorch_compat=True)``, ``synaptic(..., snntorch_compat=True)``; its
-``Leaky``/``Synaptic`` with the default ``reset_delay=True``). The state m is the membrane *before* the reset (snnTorch's
-``mem``); the reset of step t is taken from the previous step's membrane and carries no gradient:
+snnTorch's order of operations (:class:`SnnTorchLIFConfig`, made by ``leaky(..., snntorch_compat=True)`` and
+``synaptic(..., snntorch_compat=True)``; its ``Leaky``/``Synaptic`` with the default ``reset_delay=True``). The state m
+is the membrane *before* the reset (snnTorch's ``mem``); the reset of step t is taken from the previous step's membrane
+and carries no gradient:
 
     r_t = H(m_{t−1} − θ)  (detached),   d_t = x_t  (delta)   or   d_t = j_t,  j_t = α j_{t−1} + x_t  (current)
     m_t = β m_{t−1} + d_t − θ r_t              (subtract)

@@ -15,8 +15,8 @@ with ∂u_t/∂z_t = 1 (subtract, detached reset) | 1 − θσ'_t (subtract) | 1
 
     ∂L/∂β = Σ_t g^z_t u_{t−1},     ∂L/∂θ = −Σ_t [σ'_t (∂L/∂s_t − [attached] g^u_t θ|z_t) + [subtract] s_t g^u_t].
 
-snnTorch's order (:mod:`neurofab.spiking.layers`, kernel modes ``SNN_*``) keeps the membrane before the reset,
-m_t = β m_{t−1} + x_t − θ r_t | β (1 − r_t) m_{t−1} + x_t | (1 − r_t)(β m_{t−1} + x_t) with r_t = H(m_{t−1} − θ) = s_{t−1}
+snnTorch's order (:mod:`neurofab.spiking.layers`, kernel modes ``SNN_*``) keeps the membrane before the reset, m_t = β
+m_{t−1} + x_t − θ r_t | β (1 − r_t) m_{t−1} + x_t | (1 − r_t)(β m_{t−1} + x_t) with r_t = H(m_{t−1} − θ) = s_{t−1}
 detached; its adjoint is g^z_t = ∂L/∂s_t σ'_t + β (1 − [zero] r_{t+1}) g^z_{t+1}, ∂L/∂x_t = (1 − [gated] r_t) g^z_t,
 ∂L/∂β = Σ_t g^z_t (1 − [zero] r_t) m_{t−1} and ∂L/∂θ = −Σ_t [σ'_t ∂L/∂s_t + [subtract] r_t g^z_t].
 
