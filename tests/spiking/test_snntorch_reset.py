@@ -239,3 +239,23 @@ def test_bad_input():
     with pytest.raises(ConfigError, match="detach_reset"):
         param_scan(torch.ones(3, 1, 1), neuron_constants(leaky(0.9, snntorch_compat=True), 1e-3), None, None,
                    detach_reset=False)
+
+
+def test_nir_round_trip_keeps_the_order(tmp_path):
+    """A network of snnTorch-order neurons exported to NIR and read back runs the same spikes (the order travels
+    in our metadata); strict export refuses it (NIR nodes cannot say it)."""
+    from torch import nn
+
+    from neurofab.spiking.layers import SpikingSequential
+    from neurofab.spiking.nir_io import from_nir, read_nir, to_nir, write_nir
+
+    torch.manual_seed(0)
+    net = SpikingSequential(nn.Linear(4, 5), LIF(leaky(0.6, snntorch_compat=True)))
+    x = torch.rand(20, 2, 4) * 2
+    write_nir(net, tmp_path / "net.nir", (4,))
+    back = from_nir(read_nir(tmp_path / "net.nir"))
+    assert back[1].consts.snntorch
+    with torch.no_grad():
+        torch.testing.assert_close(back(x), net(x))
+    with pytest.raises(ConfigError, match="snnTorch"):
+        to_nir(net, (4,), strict=True)
