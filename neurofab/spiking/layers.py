@@ -537,7 +537,8 @@ class SpikingNeurons(_TimeLayer):
             (starts at 1, i.e. v_th; clamped to ≥ 10⁻⁶ in use).
         param_shape: shape of one sample's neurons for per-neuron β/θ; None (default) gives one per layer.
 
-    With a learnable β or θ the layer runs the recursion of :func:`param_scan` whatever ``mode`` says: by the
+    With a learnable β or θ, or a neuron in snnTorch's order (:class:`SnnTorchLIFConfig`), the layer runs the
+    recursion of :func:`param_scan` whatever ``mode`` says: by the
     compiled scan of :mod:`~neurofab.spiking.leaky_scan` (delta synapses on the CPU, β/θ of shape () or of one
     sample's neurons; the final state then carries no gradient), else by :func:`param_scan` itself (torch
     autograd over the steps).

@@ -14,7 +14,8 @@ RLeaky and RSynaptic layers (and LIF, alias Leaky) run snnTorch's order instead,
 step, the state u the membrane before the reset.
 
 - :class:`Synaptic` — current-based LIF, ``j_t = α j_{t−1} + x_t``, ``z_t = β u_{t−1} + j_{t−1}``: the neuron of
-  ``LIF(synaptic(α, β, dt))`` (the membrane takes the current one step later than snnTorch's ``Synaptic``).
+  ``LIF(synaptic(α, β, dt))`` (the membrane takes the current one step later than snnTorch's ``Synaptic``, unless
+  the config was made with ``snntorch_compat=True``).
 - :class:`Alpha` — a dual-exponential postsynaptic potential: below threshold a unit input at step 0 gives
   u_n = τ_α (a^n − b^n), a = exp(−dt/τ_m), b = exp(−dt/τ_syn), τ_α = ln b/(ln b − ln a) (snnTorch's ``Alpha``
   kernel). Since u_n − a u_{n−1} = τ_α (a − b) b^{n−1}, it is exactly a Synaptic neuron with synaptic decay b,
