@@ -47,11 +47,12 @@ and carries no gradient:
 
 so r_t = s_{t−1}: after a spike the membrane is β m − θ (ours: β (m − θ), a reset stronger by (1 − β) θ there). For
 reset to zero with delta synapses the spikes are those of our own order; the state differs (m before the reset).
-These layers run the compiled scan of :mod:`neurofab.spiking.leaky_scan` (CPU, delta synapses, or current synapses
-in :class:`~neurofab.spiking.neuron_layers.Synaptic`), else :func:`param_scan` (torch autograd); ``mode="step"``
-runs :func:`param_scan` too (:func:`neurofab.spiking.neurons.step` has only our order). Only a detached reset exists
-there (``detach_reset=False`` is a ConfigError). snnTorch's spike is H(m − θ > 0), ours m ≥ θ: they differ only
-where m equals θ exactly.
+On the CPU these layers run compiled scans: :func:`lif_scan`'s (:mod:`neurofab.spiking.train_kernels`; fixed β and θ,
+delta synapses), the leaky scan of :mod:`neurofab.spiking.leaky_scan` (learnable β/θ, and the membrane of
+:class:`~neurofab.spiking.neuron_layers.Synaptic`); otherwise :func:`param_scan` (torch autograd); ``mode="step"`` runs
+:func:`param_scan` too (:func:`neurofab.spiking.neurons.step` has only our order). Only a detached reset exists there
+(``detach_reset=False`` is a ConfigError). snnTorch's spike is H(m − θ > 0), ours m ≥ θ: they differ only where m equals
+θ exactly.
 
 A layer's time step lives in one place: a config made by :func:`leaky` or :func:`synaptic` carries its ``dt``
 (:class:`SteppedLIFConfig`) and the layer takes it; a different ``dt`` given to the layer is a ConfigError.
@@ -291,7 +292,8 @@ def _kernel_scan(x: torch.Tensor, u0: torch.Tensor, consts: NeuronConstants, sg:
     need_z = keep_z or (sg is not None and code == kern.NO_SLOPE)
     z = torch.empty_like(flat) if need_z else None
     empty = _EMPTY[x.dtype]
-    kern.lif_forward(flat.numpy(), u.numpy(), _kernel_params(consts, sg, x.dtype), consts.reset_zero, code,
+    kern.lif_forward(flat.numpy(), u.numpy(), _kernel_params(consts, sg, x.dtype), consts.reset_zero, consts.snntorch,
+                     code,
                      spikes.numpy(), (empty if slope is None else slope).numpy(), (empty if z is None else z).numpy())
     if sg is not None and slope is None:
         slope = sg.grad(z - 1.0)
@@ -403,15 +405,10 @@ def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fa
     if state is None:
         state = initial_state(consts, x[0])
     _check_state(state, x[0], "lif_scan")
-    if consts.snntorch:  # snnTorch's order: the compiled leaky scan (delta synapses) or param_scan
-        if not consts.current and leaky_kernel_applies(x) and not bool((state.refractory > 0).any()):
-            if not detach_reset:
-                raise ConfigError("lif_scan: detach_reset = False: snnTorch's order (snntorch_compat) has a "
-                                  "detached reset only")
-            spikes, u = fused_leaky_scan(x + consts.drive if consts.drive else x,
-                                         torch.tensor(consts.decay, dtype=x.dtype), torch.ones((), dtype=x.dtype),
-                                         state.u, sg, consts.reset_zero, True, "leaky")
-            return spikes, LayerState(u, state.j.clone(), state.refractory.clone())
+    if consts.snntorch and not detach_reset:
+        raise ConfigError("lif_scan: detach_reset = False: snnTorch's order (snntorch_compat) has a detached reset "
+                          "only")
+    if consts.snntorch and not _kernel_scan_applies(x, state.refractory, consts):  # no torch loop of that order here
         return param_scan(x, consts, None, None, sg, detach_reset, state, check=False)
     if not (torch.is_grad_enabled() and x.requires_grad):  # inference: no surrogate slopes to keep
         if _kernel_scan_applies(x, state.refractory, consts):
@@ -611,9 +608,9 @@ class SpikingNeurons(_TimeLayer):
     def run(self, x: torch.Tensor, state: LayerState | None = None,
             check: bool = True) -> tuple[torch.Tensor, LayerState]:
         """Spikes (T, batch, ...) and the final state (normalized units); ``check=False`` skips the NaN scan."""
-        if (self.learnable or self.consts.snntorch) and self._fused_params_apply(x, state):
+        if self.learnable and self._fused_params_apply(x, state):
             spikes, state = self._fused_param_scan(x, state, check)
-        elif self.learnable or self.consts.snntorch:
+        elif self.learnable or (self.consts.snntorch and self.mode == "step"):
             spikes, state = param_scan(x, self.consts, self.beta, self.threshold, self.surrogate, self.detach_reset,
                                        state, check)
         elif self.mode == "fused":

@@ -51,11 +51,12 @@ def ref() -> dict[str, np.ndarray]:
         return dict(f)
 
 
-def snn_numpy(x: np.ndarray, beta, theta: float, alpha: float | None, reset: str) -> tuple[np.ndarray, np.ndarray]:
+def snn_numpy(x: np.ndarray, beta, theta: float, alpha: float | None, reset: str,
+              mem0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """snnTorch 1.0's Leaky (``alpha`` None) / Synaptic with reset_delay=True, written out in numpy: the reset of
     step t is H(mem_{t−1} − θ) (strict >, as its spike); subtract: mem = β mem + d − θ r; zero: Leaky
     mem = β (1 − r) mem + x, Synaptic mem = (1 − r)(β mem + syn) with syn = α syn + x."""
-    mem, syn = np.zeros(x.shape[1:]), np.zeros(x.shape[1:])
+    mem, syn = (np.zeros(x.shape[1:]) if mem0 is None else mem0.copy()), np.zeros(x.shape[1:])
     spikes, mems = [], []
     for t in range(x.shape[0]):
         r = (mem - theta > 0).astype(float)
@@ -259,3 +260,29 @@ def test_nir_round_trip_keeps_the_order(tmp_path):
         torch.testing.assert_close(back(x), net(x))
     with pytest.raises(ConfigError, match="snnTorch"):
         to_nir(net, (4,), strict=True)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_fixed_beta_kernel_gradients(reset):
+    """A LIF with fixed β and θ in snnTorch's order (the compiled LIF scan of train_kernels): spikes and the input
+    gradient equal torch autograd through param_scan (float64), with an initial membrane above threshold."""
+    g = torch.Generator().manual_seed(5)
+    cfg = leaky(0.7, reset=reset, snntorch_compat=True)
+    consts = neuron_constants(cfg, 1e-3)
+    x = torch.rand(30, 4, 9, generator=g, dtype=F64) * 1.3 - 0.1
+    w = torch.randn(x.shape, generator=g, dtype=F64)
+    u0 = torch.rand(4, 9, generator=g, dtype=F64) * 2.0
+    state = LIF(cfg).run(x[:1].clone())[1]._replace(u=u0)
+    grads = []
+    for run in (lambda v: lif_scan(v, consts, SG, state=state),
+                lambda v: param_scan(v, consts, None, None, SG, state=state)):
+        xx = x.clone().requires_grad_(True)
+        s, st_ = run(xx)
+        (s * w).sum().backward()
+        grads.append((s.detach(), st_.u.detach(), xx.grad))
+    want_s, want_m = snn_numpy(x.numpy(), 0.7, 1.0, None, reset, u0.numpy())
+    np.testing.assert_array_equal(grads[0][0].numpy(), want_s)
+    np.testing.assert_allclose(grads[0][1].numpy(), want_m[-1], rtol=0, atol=1e-12)
+    torch.testing.assert_close(grads[0][0], grads[1][0], rtol=0, atol=0)
+    torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grads[0][2], grads[1][2], rtol=1e-10, atol=1e-12)
