@@ -4,7 +4,8 @@
 cross-entropy, random MNIST-shaped rate-coded input, 10 batches per epoch; one warm-up epoch, then the best of
 ``REPEATS`` timed epochs (on shared cores the fastest epoch is the one least disturbed by other processes).
 neurofab's ``SpikingSequential`` (event-driven input product, compiled LIF scans) beside snnTorch 1.0 ``Leaky``
-(β = 0.95) on the same workload and protocol.
+(β = 0.95) on the same workload and protocol; our neurons in snnTorch's order (``leaky(0.95,
+snntorch_compat=True)``; ``--neuron ours`` for our own).
 
 Options (the defaults are the reference workload): ``--threads N`` (torch threads on both sides, default 2);
 ``--clock cpu`` times each epoch by the process's CPU time instead of the wall clock — with ``--threads 1`` a
@@ -78,10 +79,11 @@ print(f"snntorch train samples/s: {{max(rates):.1f}} (median {{statistics.median
 """
 
 
-def ours(threads: int, clock) -> tuple[float, float]:
+def ours(threads: int, clock, compat: bool = True) -> tuple[float, float]:
     torch.manual_seed(0)
     torch.set_num_threads(threads)
-    net = SpikingSequential(nn.Linear(784, 256), LIF(leaky(0.95)), nn.Linear(256, 10), LIF(leaky(0.95)))
+    neuron = leaky(0.95, snntorch_compat=compat)
+    net = SpikingSequential(nn.Linear(784, 256), LIF(neuron), nn.Linear(256, 10), LIF(neuron))
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     x = (torch.rand(T, BATCH * N_BATCHES, 784) < 0.2).float()
     y = torch.randint(0, 10, (BATCH * N_BATCHES,))
@@ -315,7 +317,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=2, help="seeds per coding (conv)")
     parser.add_argument("--coding", choices=("rate", "latency", "both"), default="both", help="input code (conv)")
     parser.add_argument("--neuron", choices=("snntorch", "ours"), default="snntorch",
-                        help="order of operations of our neurons (conv): snnTorch's (default) or ours")
+                        help="order of operations of our neurons: snnTorch's (default) or ours")
     parser.add_argument("--no-peer", action="store_true", help="skip snnTorch (conv)")
     args = parser.parse_args()
     clock_name = "perf_counter" if args.clock == "wall" else "process_time"
@@ -324,8 +326,8 @@ def main() -> int:
         return conv_main(args.threads, args.epochs, args.seeds, codings, clock_name, args.neuron == "snntorch",
                          not args.no_peer)
     print(f"workload: LIF MLP 784-256-10, T = {T}, batch {BATCH}, BPTT + Adam, {args.threads} threads, "
-          f"best of {REPEATS} epochs of {N_BATCHES} batches, {args.clock} clock")
-    ours_rate, ours_median = ours(args.threads, getattr(time, clock_name))
+          f"best of {REPEATS} epochs of {N_BATCHES} batches, {args.clock} clock, neurons in {args.neuron} order")
+    ours_rate, ours_median = ours(args.threads, getattr(time, clock_name), args.neuron == "snntorch")
     print(f"neurofab train samples/s: {ours_rate:.1f} (median {ours_median:.1f})")
     peer_rate = peer(args.threads, clock_name)
     if peer_rate is None:
