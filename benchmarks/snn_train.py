@@ -4,7 +4,8 @@
 cross-entropy, random MNIST-shaped rate-coded input, 10 batches per epoch; one warm-up epoch, then the best of
 ``REPEATS`` timed epochs (on shared cores the fastest epoch is the one least disturbed by other processes).
 neurofab's ``SpikingSequential`` (event-driven input product, compiled LIF scans) beside snnTorch 1.0 ``Leaky``
-(β = 0.95) on the same workload and protocol.
+(β = 0.95) on the same workload and protocol; our neurons in snnTorch's order (``leaky(0.95,
+snntorch_compat=True)``; ``--neuron ours`` for our own).
 
 Options (the defaults are the reference workload): ``--threads N`` (torch threads on both sides, default 2);
 ``--clock cpu`` times each epoch by the process's CPU time instead of the wall clock — with ``--threads 1`` a
@@ -21,9 +22,12 @@ for the correct class, 0.2 T for the others), fast-sigmoid surrogate (slope 25) 
 epochs (default 6) and ``--seeds`` seeds per code (default 2); rate coding (a spike per step with probability =
 pixel) and latency coding (one spike at step round((1 − x)(T − 1)); the first convolution's initial weights × 8).
 Both sides get the same encoded spikes, batches and initial weights (written to a temporary file that the peer
-reads), so they differ only in the neuron code: snnTorch's ``Leaky`` subtracts θ after the decay and its
-``Synaptic`` feeds the current into the membrane in the same step (ours: the next step). Printed per coding and
-seed: test accuracy and the best training samples/s over the epochs after the first (``--clock``); then the mean
+reads) and run the same neuron: ours are made with ``snntorch_compat=True`` (snnTorch's order of operations: the
+reset subtracted after the decay, the synaptic current in the same step); ``--neuron ours`` runs our own order
+instead (the reset before the decay, the current one step later). Printed per coding and
+seed: test accuracy, the best training samples/s over the epochs after the first (``--clock``) and the relative
+difference of the two sides' first-batch gradients of the first convolution's weights (float32 rounding where the
+neurons agree; it then grows over the epochs, as every rounding difference does in training); then the mean
 accuracy of each side, their difference, and last the speed ratio (our best samples/s over snnTorch's).
 """
 
@@ -75,10 +79,11 @@ print(f"snntorch train samples/s: {{max(rates):.1f}} (median {{statistics.median
 """
 
 
-def ours(threads: int, clock) -> tuple[float, float]:
+def ours(threads: int, clock, compat: bool = True) -> tuple[float, float]:
     torch.manual_seed(0)
     torch.set_num_threads(threads)
-    net = SpikingSequential(nn.Linear(784, 256), LIF(leaky(0.95)), nn.Linear(256, 10), LIF(leaky(0.95)))
+    neuron = leaky(0.95, snntorch_compat=compat)
+    net = SpikingSequential(nn.Linear(784, 256), LIF(neuron), nn.Linear(256, 10), LIF(neuron))
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     x = (torch.rand(T, BATCH * N_BATCHES, 784) < 0.2).float()
     y = torch.randint(0, 10, (BATCH * N_BATCHES,))
@@ -167,6 +172,8 @@ for epoch in range(d["epochs"]):
         want.scatter_(1, d["y_train"][idx][:, None], 0.8 * d["T"])
         loss = F.mse_loss(counts, want)
         loss.backward()
+        if epoch == 0 and idx is d["batches"][0][0]:
+            torch.save(net.conv1.weight.grad.clone(), path + ".grad0")
         opt.step()
     rates.append(d["y_train"].numel() / (clock() - t0))
 with torch.no_grad():
@@ -187,12 +194,13 @@ CONV_BETA = {"rate": 0.5, "latency": 0.9}
 CONV_GAIN = {"rate": 1.0, "latency": 8.0}
 
 
-def conv_net(beta: float) -> SpikingSequential:
-    """The tutorial's network in neurofab."""
+def conv_net(beta: float, compat: bool = True) -> SpikingSequential:
+    """The tutorial's network in neurofab (``compat``: snnTorch's order of operations in every neuron)."""
     return SpikingSequential(
-        nn.Conv2d(1, 12, 3, padding=1), nn.MaxPool2d(2), LIF(leaky(beta), learn_beta=True),
-        nn.Conv2d(12, 32, 3, padding=1), nn.MaxPool2d(2), Synaptic(synaptic(0.5, beta), learn_beta=True),
-        nn.Flatten(), nn.Linear(128, 10), LIF(leaky(beta), learn_beta=True))
+        nn.Conv2d(1, 12, 3, padding=1), nn.MaxPool2d(2), LIF(leaky(beta, snntorch_compat=compat), learn_beta=True),
+        nn.Conv2d(12, 32, 3, padding=1), nn.MaxPool2d(2),
+        Synaptic(synaptic(0.5, beta, snntorch_compat=compat), learn_beta=True),
+        nn.Flatten(), nn.Linear(128, 10), LIF(leaky(beta, snntorch_compat=compat), learn_beta=True))
 
 
 def conv_data(coding: str, seed: int, epochs: int) -> dict:
@@ -216,10 +224,11 @@ def conv_data(coding: str, seed: int, epochs: int) -> dict:
             "beta": CONV_BETA[coding]}
 
 
-def conv_ours(data: dict, seed: int, clock=time.perf_counter) -> tuple[float, float]:
-    """Test accuracy and the best training samples/s of our network on ``data``."""
+def conv_ours(data: dict, seed: int, clock=time.perf_counter, compat: bool = True) -> tuple[float, float, torch.Tensor]:
+    """Test accuracy, the best training samples/s of our network on ``data`` and the first batch's gradient of the
+    first convolution's weights."""
     torch.manual_seed(seed)
-    net = conv_net(data["beta"])
+    net = conv_net(data["beta"], compat)
     back = {v: k for k, v in CONV_NAMES.items()}
     net.load_state_dict({f"{back[k.split('.')[0]]}.{k.split('.')[1]}": v for k, v in data["init"].items()},
                         strict=False)
@@ -230,14 +239,17 @@ def conv_ours(data: dict, seed: int, clock=time.perf_counter) -> tuple[float, fl
         for idx in data["batches"][epoch]:
             opt.zero_grad()
             count_mse(net(data["x_train"][:, idx]), data["y_train"][idx]).backward()
+            if not rates and idx is data["batches"][0][0]:
+                grad0 = net[0].weight.grad.clone()
             opt.step()
         rates.append(data["y_train"].numel() / (clock() - t0))
     with torch.no_grad():
         acc = (net(data["x_test"]).sum(0).argmax(1) == data["y_test"]).float().mean().item()
-    return acc, max(rates[1:] or rates)
+    return acc, max(rates[1:] or rates), grad0
 
 
-def conv_peer(data: dict, threads: int, clock_name: str = "perf_counter") -> tuple[float, float] | None:
+def conv_peer(data: dict, threads: int,
+              clock_name: str = "perf_counter") -> tuple[float, float, torch.Tensor] | None:
     python = os.environ.get("SNNTORCH_PYTHON", "/tmp/anchors-snn/bin/python")
     if not Path(python).exists():
         return None
@@ -250,31 +262,36 @@ def conv_peer(data: dict, threads: int, clock_name: str = "perf_counter") -> tup
         except (subprocess.SubprocessError, OSError) as err:
             print(f"snntorch: skipped ({type(err).__name__}: {str(err).strip()[:300]})")
             return None
+        grad0 = torch.load(str(path) + ".grad0")
     values = dict(line.split(": ") for line in out.splitlines() if line.startswith("peer "))
-    return float(values["peer accuracy"]), float(values["peer samples/s"].split()[0])
+    return float(values["peer accuracy"]), float(values["peer samples/s"].split()[0]), grad0
 
 
-def conv_main(threads: int, epochs: int, seeds: int, codings: list[str], clock_name: str) -> int:
+def conv_main(threads: int, epochs: int, seeds: int, codings: list[str], clock_name: str, compat: bool = True,
+              peer_too: bool = True) -> int:
     torch.set_num_threads(threads)
     clock = getattr(time, clock_name)
     print(f"workload: conv SNN (Leaky, Synaptic, learnable β) on digits 8×8, T = {CONV_T}, batch {CONV_BATCH}, "
           f"Adam lr {CONV_LR}, {epochs} epochs, seeds 0..{seeds - 1}, {threads} threads, "
-          f"{'wall' if clock_name == 'perf_counter' else 'cpu'} clock")
+          f"{'wall' if clock_name == 'perf_counter' else 'cpu'} clock, "
+          f"neurons in {'snnTorch' if compat else 'our'} order")
     acc_ours: list[float] = []
     acc_peer: list[float] = []
     best_ours = best_peer = 0.0
     for coding in codings:
         for seed in range(seeds):
             data = conv_data(coding, seed, epochs)
-            acc, rate = conv_ours(data, seed, clock)
+            acc, rate, grad0 = conv_ours(data, seed, clock, compat)
             acc_ours.append(acc)
             best_ours = max(best_ours, rate)
             line = f"{coding} seed {seed}: neurofab accuracy {100 * acc:.2f} %, {rate:.0f} samples/s"
-            peer = conv_peer(data, threads, clock_name)
+            peer = conv_peer(data, threads, clock_name) if peer_too else None
             if peer is not None:
                 acc_peer.append(peer[0])
                 best_peer = max(best_peer, peer[1])
                 line += f"; snntorch accuracy {100 * peer[0]:.2f} %, {peer[1]:.0f} samples/s"
+                rel = float((grad0 - peer[2]).norm() / peer[2].norm())
+                line += f"; first batch ∂L/∂W(conv1) relative difference {rel:.1e}"
             print(line, flush=True)
     mean_ours = 100 * statistics.mean(acc_ours)
     print(f"neurofab mean accuracy: {mean_ours:.2f} %")
@@ -299,14 +316,18 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=6, help="training epochs (conv)")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per coding (conv)")
     parser.add_argument("--coding", choices=("rate", "latency", "both"), default="both", help="input code (conv)")
+    parser.add_argument("--neuron", choices=("snntorch", "ours"), default="snntorch",
+                        help="order of operations of our neurons: snnTorch's (default) or ours")
+    parser.add_argument("--no-peer", action="store_true", help="skip snnTorch (conv)")
     args = parser.parse_args()
     clock_name = "perf_counter" if args.clock == "wall" else "process_time"
     if args.workload == "conv":
         codings = ["rate", "latency"] if args.coding == "both" else [args.coding]
-        return conv_main(args.threads, args.epochs, args.seeds, codings, clock_name)
+        return conv_main(args.threads, args.epochs, args.seeds, codings, clock_name, args.neuron == "snntorch",
+                         not args.no_peer)
     print(f"workload: LIF MLP 784-256-10, T = {T}, batch {BATCH}, BPTT + Adam, {args.threads} threads, "
-          f"best of {REPEATS} epochs of {N_BATCHES} batches, {args.clock} clock")
-    ours_rate, ours_median = ours(args.threads, getattr(time, clock_name))
+          f"best of {REPEATS} epochs of {N_BATCHES} batches, {args.clock} clock, neurons in {args.neuron} order")
+    ours_rate, ours_median = ours(args.threads, getattr(time, clock_name), args.neuron == "snntorch")
     print(f"neurofab train samples/s: {ours_rate:.1f} (median {ours_median:.1f})")
     peer_rate = peer(args.threads, clock_name)
     if peer_rate is None:

@@ -34,6 +34,26 @@ Two equivalent ways to run it:
 The test suite checks the two against each other (forward and gradients) and against hand-stepped neurons.
 A layer with a learnable decay β or threshold θ runs :func:`param_scan` (plain torch autograd over the steps).
 
+snnTorch's order of operations (:class:`SnnTorchLIFConfig`, made by ``leaky(..., snntorch_compat=True)`` and
+``synaptic(..., snntorch_compat=True)``; its ``Leaky``/``Synaptic`` with the default ``reset_delay=True``). The state m
+is the membrane *before* the reset (snnTorch's ``mem``); the reset of step t is taken from the previous step's membrane
+and carries no gradient:
+
+    r_t = H(m_{t−1} − θ)  (detached),   d_t = x_t  (delta)   or   d_t = j_t,  j_t = α j_{t−1} + x_t  (current)
+    m_t = β m_{t−1} + d_t − θ r_t              (subtract)
+    m_t = β (1 − r_t) m_{t−1} + d_t            (zero, delta: snnTorch's Leaky)
+    m_t = (1 − r_t) (β m_{t−1} + d_t)          (zero, current: snnTorch's Synaptic drops the step's input too)
+    s_t = H(m_t − θ)   (surrogate gradient)
+
+so r_t = s_{t−1}: after a spike the membrane is β m − θ (ours: β (m − θ), a reset stronger by (1 − β) θ there). For
+reset to zero with delta synapses the spikes are those of our own order; the state differs (m before the reset).
+On the CPU these layers run compiled scans: :func:`lif_scan`'s (:mod:`neurofab.spiking.train_kernels`; fixed β and θ,
+delta synapses), the leaky scan of :mod:`neurofab.spiking.leaky_scan` (learnable β/θ, and the membrane of
+:class:`~neurofab.spiking.neuron_layers.Synaptic`); otherwise :func:`param_scan` (torch autograd); ``mode="step"`` runs
+:func:`param_scan` too (:func:`neurofab.spiking.neurons.step` has only our order). Only a detached reset exists there
+(``detach_reset=False`` is a ConfigError). snnTorch's spike is H(m − θ > 0), ours m ≥ θ: they differ only where m equals
+θ exactly.
+
 A layer's time step lives in one place: a config made by :func:`leaky` or :func:`synaptic` carries its ``dt``
 (:class:`SteppedLIFConfig`) and the layer takes it; a different ``dt`` given to the layer is a ConfigError.
 """
@@ -46,7 +66,7 @@ from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
@@ -75,6 +95,7 @@ class NeuronConstants(NamedTuple):
     v_reset: float  #: reference of the normalization [V]
     scale: float  #: v_th − v_reset [V]
     input_unit: float  #: SI value of one unit of input: [V] (delta) or [A] (current synapses)
+    snntorch: bool = False  #: snnTorch's order of operations (:class:`SteppedLIFConfig` ``snntorch_compat``)
 
 
 def neuron_constants(neuron: LinearNeuron, dt: float) -> NeuronConstants:
@@ -84,7 +105,7 @@ def neuron_constants(neuron: LinearNeuron, dt: float) -> NeuronConstants:
     if neuron.synapse == "conductance":
         raise ConfigError("LIFConfig.synapse = 'conductance': the surrogate-gradient layers need linear synapses; "
                           "use synapse='delta' or 'current'")
-    prop = propagators(neuron, dt)
+    prop = propagators(_our_step_config(neuron), dt)
     scale = neuron.v_th - neuron.v_reset
     u_rest = (neuron.v_rest - neuron.v_reset) / scale if isinstance(neuron, LIFConfig) else 0.0
     current = neuron.synapse == "current"
@@ -99,6 +120,7 @@ def neuron_constants(neuron: LinearNeuron, dt: float) -> NeuronConstants:
         v_reset=neuron.v_reset,
         scale=scale,
         input_unit=scale / prop.coupling_exc if current else scale,
+        snntorch=bool(getattr(neuron, "snntorch_compat", False)),
     )
 
 
@@ -107,6 +129,31 @@ class SteppedLIFConfig(LIFConfig):
     (giving the layer another ``dt`` is a ConfigError). Made by :func:`leaky` and :func:`synaptic`."""
 
     dt: float = Field(..., gt=0, description="time step the neuron's per-step decays refer to [s]")
+
+
+class SnnTorchLIFConfig(SteppedLIFConfig):
+    """A :class:`SteppedLIFConfig` run in snnTorch's order of operations (its ``Leaky``/``Synaptic`` with
+    ``reset_delay=True``; the module docstring): made by ``leaky(..., snntorch_compat=True)`` and
+    ``synaptic(..., snntorch_compat=True)``. Only the training layers run it; the event simulator
+    (:mod:`neurofab.spiking.network`) refuses it (its step has our order only)."""
+
+    snntorch_compat: bool = Field(True, description="snnTorch's order: the reset is taken from the previous step's "
+                                  "membrane and subtracted after the decay; current synapses feed the membrane in "
+                                  "the same step")
+
+    @model_validator(mode="after")
+    def _check_compat(self) -> SnnTorchLIFConfig:
+        if self.snntorch_compat and (self.t_ref != 0.0 or self.synapse == "conductance"):
+            raise ValueError(f"snntorch_compat = True needs t_ref = 0 and delta or current synapses (got t_ref = "
+                             f"{self.t_ref!r} s, synapse = {self.synapse!r})")
+        return self
+
+
+def _our_step_config(neuron: LinearNeuron) -> LinearNeuron:
+    """The neuron as the built-in step reads it (an :class:`SnnTorchLIFConfig` without its order flag)."""
+    if isinstance(neuron, SnnTorchLIFConfig):
+        return SteppedLIFConfig(**neuron.model_dump(exclude={"snntorch_compat"}))
+    return neuron
 
 
 def _check_dt(dt: object) -> None:
@@ -127,30 +174,35 @@ def resolve_dt(neuron: object, dt: float | None, who: str) -> float:
 
 
 def leaky(beta: float = 0.95, dt: float = 1e-3, reset: Literal["subtract", "zero"] = "subtract",
-          threshold: float = 1.0) -> SteppedLIFConfig:
+          threshold: float = 1.0, snntorch_compat: bool = False) -> SteppedLIFConfig:
     """A LIF neuron with delta synapses, no refractory period and rest = reset = 0 whose membrane decays by
     ``beta`` per step ``dt`` (τ_m = −dt/ln β): the discrete neuron of snnTorch's ``Leaky`` (published default
     threshold 1), expressed as a :class:`LIFConfig` that carries ``dt`` (a layer built from it runs at ``dt``).
-    ``threshold`` is in volts."""
+    ``threshold`` is in volts. ``snntorch_compat=True`` takes snnTorch's order of operations as well (the reset
+    subtracted after the decay, see the module docstring), so that spikes and membrane equal its ``Leaky``'s."""
     if not 0.0 < beta < 1.0:
         raise ConfigError(f"beta = {beta!r}: must be in (0, 1) (use IFConfig for a non-leaky neuron)")
     _check_dt(dt)
-    return SteppedLIFConfig(tau_m=-dt / math.log(beta), v_rest=0.0, v_reset=0.0, v_th=threshold, t_ref=0.0,
-                            reset_mode=reset, synapse="delta", dt=float(dt))
+    cls = SnnTorchLIFConfig if snntorch_compat else SteppedLIFConfig
+    return cls(tau_m=-dt / math.log(beta), v_rest=0.0, v_reset=0.0, v_th=threshold, t_ref=0.0, reset_mode=reset,
+               synapse="delta", dt=float(dt))
 
 
 def synaptic(alpha: float = 0.9, beta: float = 0.8, dt: float = 1e-3, reset: Literal["subtract", "zero"] = "subtract",
-             threshold: float = 1.0) -> SteppedLIFConfig:
+             threshold: float = 1.0, snntorch_compat: bool = False) -> SteppedLIFConfig:
     """A current-based LIF neuron whose synaptic current decays by ``alpha`` and membrane by ``beta`` per step
     ``dt`` (τ_syn = −dt/ln α, τ_m = −dt/ln β), rest = reset = 0, no refractory period: the neuron of snnTorch's
     ``Synaptic`` except that our membrane sees the current one step later (z_t = β u_{t−1} + j_{t−1}; snnTorch
-    adds the current of the same step), so its spikes come one step after snnTorch's on the same input."""
+    adds the current of the same step), so its spikes come one step after snnTorch's on the same input.
+    ``snntorch_compat=True`` gives snnTorch's ``Synaptic`` exactly: the current of the same step and its reset
+    (module docstring)."""
     for name, v in (("alpha", alpha), ("beta", beta)):
         if not 0.0 < v < 1.0:
             raise ConfigError(f"{name} = {v!r}: must be in (0, 1)")
     _check_dt(dt)
-    return SteppedLIFConfig(tau_m=-dt / math.log(beta), tau_syn_exc=-dt / math.log(alpha), v_rest=0.0, v_reset=0.0,
-                            v_th=threshold, t_ref=0.0, reset_mode=reset, synapse="current", dt=float(dt))
+    cls = SnnTorchLIFConfig if snntorch_compat else SteppedLIFConfig
+    return cls(tau_m=-dt / math.log(beta), tau_syn_exc=-dt / math.log(alpha), v_rest=0.0, v_reset=0.0,
+               v_th=threshold, t_ref=0.0, reset_mode=reset, synapse="current", dt=float(dt))
 
 
 # ----- explicit state ---------------------------------------------------------------------------------------------
@@ -240,7 +292,8 @@ def _kernel_scan(x: torch.Tensor, u0: torch.Tensor, consts: NeuronConstants, sg:
     need_z = keep_z or (sg is not None and code == kern.NO_SLOPE)
     z = torch.empty_like(flat) if need_z else None
     empty = _EMPTY[x.dtype]
-    kern.lif_forward(flat.numpy(), u.numpy(), _kernel_params(consts, sg, x.dtype), consts.reset_zero, code,
+    kern.lif_forward(flat.numpy(), u.numpy(), _kernel_params(consts, sg, x.dtype), consts.reset_zero, consts.snntorch,
+                     code,
                      spikes.numpy(), (empty if slope is None else slope).numpy(), (empty if z is None else z).numpy())
     if sg is not None and slope is None:
         slope = sg.grad(z - 1.0)
@@ -352,6 +405,11 @@ def lif_scan(x: torch.Tensor, consts: NeuronConstants, sg: Surrogate | str = "fa
     if state is None:
         state = initial_state(consts, x[0])
     _check_state(state, x[0], "lif_scan")
+    if consts.snntorch and not detach_reset:
+        raise ConfigError("lif_scan: detach_reset = False: snnTorch's order (snntorch_compat) has a detached reset "
+                          "only")
+    if consts.snntorch and not _kernel_scan_applies(x, state.refractory, consts):  # no torch loop of that order here
+        return param_scan(x, consts, None, None, sg, detach_reset, state, check=False)
     if not (torch.is_grad_enabled() and x.requires_grad):  # inference: no surrogate slopes to keep
         if _kernel_scan_applies(x, state.refractory, consts):
             spikes, _, _, u = _kernel_scan(x, state.u, consts, None, False)
@@ -392,6 +450,9 @@ def param_scan(x: torch.Tensor, consts: NeuronConstants, beta: torch.Tensor | No
     _check_state(state, x[0], "param_scan")
     if consts.refractory_steps or bool((state.refractory > 0).any()):
         raise ConfigError("param_scan: learnable β/θ need neurons without a refractory period")
+    if consts.snntorch and not detach_reset:
+        raise ConfigError("param_scan: detach_reset = False: snnTorch's order (snntorch_compat) has a detached "
+                          "reset only")
     b = consts.decay if beta is None else beta.clamp(0.0, 1.0)
     th = 1.0 if threshold is None else threshold.clamp_min(1e-6)
     if beta is None or consts.drive == 0.0:
@@ -400,6 +461,20 @@ def param_scan(x: torch.Tensor, consts: NeuronConstants, beta: torch.Tensor | No
         c = (1.0 - b) * (consts.drive / (1.0 - consts.decay))
     u, j = state.u, state.j
     out = []
+    if consts.snntorch:  # the recursion of the module docstring, m kept before the reset
+        for t in range(x.shape[0]):
+            r = (u >= th).to(x.dtype)
+            if consts.current:
+                j = consts.syn_decay * j + x[t]
+                d = j + c
+            else:
+                d = x[t] + c
+            if consts.reset_zero:
+                u = (1.0 - r) * (b * u + d) if consts.current else b * (1.0 - r) * u + d
+            else:
+                u = b * u + d - r * th
+            out.append(spike(u - th, sg))
+        return torch.stack(out), LayerState(u, j, state.refractory.clone())
     for t in range(x.shape[0]):
         if consts.current:
             z = b * u + j + c
@@ -459,7 +534,8 @@ class SpikingNeurons(_TimeLayer):
             (starts at 1, i.e. v_th; clamped to ≥ 10⁻⁶ in use).
         param_shape: shape of one sample's neurons for per-neuron β/θ; None (default) gives one per layer.
 
-    With a learnable β or θ the layer runs the recursion of :func:`param_scan` whatever ``mode`` says: by the
+    With a learnable β or θ, or a neuron in snnTorch's order (:class:`SnnTorchLIFConfig`), the layer runs the
+    recursion of :func:`param_scan` whatever ``mode`` says: by the
     compiled scan of :mod:`~neurofab.spiking.leaky_scan` (delta synapses on the CPU, β/θ of shape () or of one
     sample's neurons; the final state then carries no gradient), else by :func:`param_scan` itself (torch
     autograd over the steps).
@@ -477,7 +553,7 @@ class SpikingNeurons(_TimeLayer):
         self.neuron = neuron
         self.dt = dt
         self.consts = neuron_constants(neuron, dt)
-        self.prop = propagators(neuron, dt)
+        self.prop = propagators(_our_step_config(neuron), dt)
         self.surrogate = make_surrogate(surrogate)
         self.detach_reset = bool(detach_reset)
         self.mode = mode
@@ -487,6 +563,9 @@ class SpikingNeurons(_TimeLayer):
                               f"t_ref = {neuron.t_ref!r} s)")
         if learn_beta and not isinstance(neuron, LIFConfig):
             raise ConfigError(f"{type(self).__name__}: learn_beta needs a leaky neuron (LIFConfig); IF has β = 1")
+        if self.consts.snntorch and not self.detach_reset:
+            raise ConfigError(f"{type(self).__name__}: detach_reset = False: snnTorch's order (snntorch_compat) has "
+                              "a detached reset only")
         self.beta = nn.Parameter(torch.full(shape, self.consts.decay)) if learn_beta else None
         self.threshold = nn.Parameter(torch.ones(shape)) if learn_threshold else None
 
@@ -517,7 +596,8 @@ class SpikingNeurons(_TimeLayer):
         theta = (torch.ones((), dtype=x.dtype) if self.threshold is None else self.threshold.clamp_min(1e-6))
         if c.drive != 0.0:
             x = x + (c.drive if self.beta is None else (1.0 - beta) * (c.drive / (1.0 - c.decay)))
-        spikes, u = fused_leaky_scan(x, beta, theta, state.u, self.surrogate, c.reset_zero, self.detach_reset)
+        spikes, u = fused_leaky_scan(x, beta, theta, state.u, self.surrogate, c.reset_zero, self.detach_reset,
+                                     "leaky" if c.snntorch else None)
         return spikes, LayerState(u, state.j.clone(), state.refractory.clone())
 
     def extra_repr(self) -> str:
@@ -530,7 +610,7 @@ class SpikingNeurons(_TimeLayer):
         """Spikes (T, batch, ...) and the final state (normalized units); ``check=False`` skips the NaN scan."""
         if self.learnable and self._fused_params_apply(x, state):
             spikes, state = self._fused_param_scan(x, state, check)
-        elif self.learnable:
+        elif self.learnable or (self.consts.snntorch and self.mode == "step"):
             spikes, state = param_scan(x, self.consts, self.beta, self.threshold, self.surrogate, self.detach_reset,
                                        state, check)
         elif self.mode == "fused":

@@ -15,6 +15,11 @@ with ∂u_t/∂z_t = 1 (subtract, detached reset) | 1 − θσ'_t (subtract) | 1
 
     ∂L/∂β = Σ_t g^z_t u_{t−1},     ∂L/∂θ = −Σ_t [σ'_t (∂L/∂s_t − [attached] g^u_t θ|z_t) + [subtract] s_t g^u_t].
 
+snnTorch's order (:mod:`neurofab.spiking.layers`, kernel modes ``SNN_*``) keeps the membrane before the reset, m_t = β
+m_{t−1} + x_t − θ r_t | β (1 − r_t) m_{t−1} + x_t | (1 − r_t)(β m_{t−1} + x_t) with r_t = H(m_{t−1} − θ) = s_{t−1}
+detached; its adjoint is g^z_t = ∂L/∂s_t σ'_t + β (1 − [zero] r_{t+1}) g^z_{t+1}, ∂L/∂x_t = (1 − [gated] r_t) g^z_t,
+∂L/∂β = Σ_t g^z_t (1 − [zero] r_t) m_{t−1} and ∂L/∂θ = −Σ_t [σ'_t ∂L/∂s_t + [subtract] r_t g^z_t].
+
 These are the gradients plain autograd gives through :func:`neurofab.spiking.layers.param_scan` (the test suite
 checks them against it and against finite differences); the final state carries no gradient (losses are taken on
 the spikes). The forward writes the surrogate slopes σ'(z_t − θ) for the built-in surrogates (the formulas of
@@ -32,18 +37,34 @@ from neurofab.spiking.surrogate import SURROGATES, Surrogate
 from neurofab.spiking.surrogate import surrogate as make_surrogate
 from neurofab.spiking.train_kernels import NO_SLOPE, SURROGATE_CODES, _slopes_, surrogate_params
 
-__all__ = ["fused_leaky_scan", "leaky_backward", "leaky_forward"]
+__all__ = ["fused_leaky_scan", "leaky_backward", "leaky_forward", "reset_mode"]
 
 _CHUNK = 2048  # neurons per parallel work item
 _EMPTY = {dt: torch.empty(1, 0, dtype=dt) for dt in (torch.float32, torch.float64)}
 
 
+#: reset modes of the kernels: ours (reset, then decay) and snnTorch's (reset of the previous step after the decay)
+SUBTRACT, ZERO, SNN_SUBTRACT, SNN_ZERO, SNN_ZERO_GATED = range(5)
+
+
+def reset_mode(reset_zero: bool, snntorch: str | None) -> int:
+    """The kernel code of a reset: ours (``snntorch`` None), or snnTorch's for a ``"leaky"`` or ``"synaptic"``
+    neuron (to zero, its Synaptic also drops the step's input: ``SNN_ZERO_GATED``)."""
+    if snntorch is None:
+        return ZERO if reset_zero else SUBTRACT
+    if snntorch not in ("leaky", "synaptic"):
+        raise ValueError(f"snntorch = {snntorch!r}: must be None, 'leaky' or 'synaptic'")
+    if not reset_zero:
+        return SNN_SUBTRACT
+    return SNN_ZERO_GATED if snntorch == "synaptic" else SNN_ZERO
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
-def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, slope):  # pragma: no cover - compiled
+def leaky_forward(x, u, beta, theta, mode, code, consts, spikes, z_out, slope):  # pragma: no cover - compiled
     """x (T, M) → spikes, z and (unless ``code`` is NO_SLOPE) the surrogate slopes σ'(z_t − θ) (T, M); ``u`` (M,)
-    holds the initial potential and is left holding the final one; ``beta`` and ``theta`` have length M
-    (one entry per neuron and sample); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the
-    surrogate's kernel constants)."""
+    holds the initial potential and is left holding the final one (after the reset for our modes, before it for
+    snnTorch's); ``beta`` and ``theta`` have length M (one entry per neuron and sample); ``mode`` the reset
+    (:func:`reset_mode`); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the surrogate's kernel constants)."""
     n_steps, m_total = x.shape
     one, zero, a, b = consts[0], consts[1], consts[2], consts[3]
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
@@ -53,11 +74,26 @@ def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, sl
         for t in range(n_steps):
             for m in range(lo, hi):
                 bm, th = beta[m], theta[m]
-                z = x[t, m] + bm * u[m]
+                um = u[m]
+                if mode == SUBTRACT or mode == ZERO:
+                    z = x[t, m] + bm * um
+                else:
+                    r = one if um >= th else zero  # the previous step's spike
+                    if mode == SNN_SUBTRACT:
+                        z = x[t, m] + bm * um - th * r
+                    elif mode == SNN_ZERO:
+                        z = x[t, m] + bm * (um - um * r)
+                    else:
+                        z = (x[t, m] + bm * um) * (one - r)
                 s = one if z >= th else zero
                 spikes[t, m] = s
                 z_out[t, m] = z
-                u[m] = z * (one - s) if reset_zero else z - th * s
+                if mode == SUBTRACT:
+                    u[m] = z - th * s
+                elif mode == ZERO:
+                    u[m] = z * (one - s)
+                else:
+                    u[m] = z
                 if code >= 0:
                     slope[t, m] = z - th
             if code >= 0:
@@ -65,9 +101,10 @@ def leaky_forward(x, u, beta, theta, reset_zero, code, consts, spikes, z_out, sl
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def leaky_backward(g, slope, spikes, z, u0, beta, theta, reset_zero, detach, gz, g_beta, g_theta):  # pragma: no cover
+def leaky_backward(g, slope, spikes, z, u0, beta, theta, mode, detach, gz, g_beta, g_theta):  # pragma: no cover
     """g^z (T, M) into ``gz`` from ∂L/∂s (T, M) by the adjoint recursion of the module docstring, and per neuron
-    the sums over steps of ∂L/∂β and ∂L/∂θ into ``g_beta`` and ``g_theta`` (M,)."""
+    the sums over steps of ∂L/∂β and ∂L/∂θ into ``g_beta`` and ``g_theta`` (M,). For ``SNN_ZERO_GATED`` ``gz``
+    receives ∂L/∂x_t = (1 − r_t) g^z_t. snnTorch's modes take the reset as detached whatever ``detach`` says."""
     n_steps, m_total = g.shape
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
@@ -80,29 +117,52 @@ def leaky_backward(g, slope, spikes, z, u0, beta, theta, reset_zero, detach, gz,
             for m in range(lo, hi):
                 bm, th = beta[m], theta[m]
                 sl, sp, zt = slope[t, m], spikes[t, m], z[t, m]
-                gu = bm * gz[t + 1, m] if t < n_steps - 1 else 0.0  # ∂L/∂u_t
-                nxt = gu
+                nx = gz[t + 1, m] if t < n_steps - 1 else 0.0
                 g_s = g[t, m]
-                if reset_zero:
-                    nxt *= 1.0 - sp
-                    if not detach:
-                        nxt -= gu * sl * zt
-                        g_s -= gu * zt
-                elif not detach:
-                    nxt -= gu * th * sl
-                    g_s -= gu * th
-                gzt = g[t, m] * sl + nxt
-                gz[t, m] = gzt
+                if mode == SUBTRACT or mode == ZERO:
+                    gu = bm * nx  # ∂L/∂u_t
+                    nxt = gu
+                    if mode == ZERO:
+                        nxt *= 1.0 - sp
+                        if not detach:
+                            nxt -= gu * sl * zt
+                            g_s -= gu * zt
+                    elif not detach:
+                        nxt -= gu * th * sl
+                        g_s -= gu * th
+                    gzt = g[t, m] * sl + nxt
+                    gz[t, m] = gzt
+                    if t > 0:
+                        zp, sp_prev = z[t - 1, m], spikes[t - 1, m]
+                        u_prev = zp * (1.0 - sp_prev) if mode == ZERO else zp - th * sp_prev
+                    else:
+                        u_prev = u0[m]
+                    g_beta[m] += gzt * u_prev
+                    gth = -sl * g_s
+                    if mode == SUBTRACT:
+                        gth -= sp * gu
+                    g_theta[m] += gth
+                    continue
+                # snnTorch's order: m_t depends on m_{t−1} through β (times 1 − r_t for the zero modes), r_t detached
+                nxt = bm * nx if mode != SNN_ZERO else bm * (1.0 - sp) * nx  # gated: gz holds (1 − r) g^z already
+                gzt = g_s * sl + nxt
                 if t > 0:
-                    zp, sp_prev = z[t - 1, m], spikes[t - 1, m]
-                    u_prev = zp * (1.0 - sp_prev) if reset_zero else zp - th * sp_prev
+                    zp, r = z[t - 1, m], spikes[t - 1, m]
                 else:
-                    u_prev = u0[m]
-                g_beta[m] += gzt * u_prev
-                gth = -sl * g_s
-                if not reset_zero:
-                    gth -= sp * gu
-                g_theta[m] += gth
+                    zp = u0[m]
+                    r = 1.0 if zp >= th else 0.0
+                if mode == SNN_ZERO_GATED:
+                    gzt *= 1.0 - r
+                gz[t, m] = gzt
+                if mode == SNN_SUBTRACT:
+                    g_beta[m] += gzt * zp
+                    g_theta[m] += -sl * g_s - r * gzt
+                elif mode == SNN_ZERO:
+                    g_beta[m] += gzt * (zp - zp * r)
+                    g_theta[m] += -sl * g_s
+                else:
+                    g_beta[m] += gzt * zp
+                    g_theta[m] += -sl * g_s
 
 
 def kernel_applies(x: torch.Tensor) -> bool:
@@ -124,7 +184,7 @@ def _surrogate_code(sg: Surrogate) -> int:
 
 class _FusedLeaky(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, beta, theta, u0, sg: Surrogate, reset_zero: bool, detach: bool):
+    def forward(ctx, x, beta, theta, u0, sg: Surrogate, mode: int, detach: bool):
         n_steps, batch = x.shape[0], x.shape[1]
         flat = x.detach().reshape(n_steps, -1).contiguous()
         n_neuron = flat.shape[1] // max(batch, 1)
@@ -139,12 +199,12 @@ class _FusedLeaky(torch.autograd.Function):
         a, bb, _ = surrogate_params(sg.name, sg.model_dump()) if code != NO_SLOPE else (0.0, 0.0, 0.0)
         consts = torch.tensor([1.0, 0.0, a, bb], dtype=x.dtype)
         kernel_threads()
-        leaky_forward(flat.numpy(), u.numpy(), b.numpy(), th.numpy(), reset_zero, code, consts.numpy(),
+        leaky_forward(flat.numpy(), u.numpy(), b.numpy(), th.numpy(), mode, code, consts.numpy(),
                       spikes.numpy(), z.numpy(), slope.numpy())
         if code == NO_SLOPE:
             slope = sg.grad(z - th)
         ctx.save_for_backward(spikes, z, slope, u_first, b, th)
-        ctx.reset_zero, ctx.detach, ctx.shape = reset_zero, detach, x.shape
+        ctx.mode, ctx.detach, ctx.shape = mode, detach, x.shape
         ctx.param_shapes = (beta.shape, theta.shape)
         ctx.param_sizes = (beta.numel(), theta.numel())
         u_last = u.reshape(u0.shape)
@@ -160,7 +220,7 @@ class _FusedLeaky(torch.autograd.Function):
         gt = torch.empty_like(u_first)
         kernel_threads()
         leaky_backward(g.numpy(), slope.numpy(), spikes.numpy(), z.numpy(), u_first.numpy(), b.numpy(), th.numpy(),
-                       ctx.reset_zero, ctx.detach, gz.numpy(), gb.numpy(), gt.numpy())
+                       ctx.mode, ctx.detach, gz.numpy(), gb.numpy(), gt.numpy())
         g_beta = _reduce(gb, ctx.param_shapes[0], ctx.param_sizes[0]) if ctx.needs_input_grad[1] else None
         g_theta = _reduce(gt, ctx.param_shapes[1], ctx.param_sizes[1]) if ctx.needs_input_grad[2] else None
         return gz.reshape(ctx.shape), g_beta, g_theta, None, None, None, None
@@ -174,11 +234,14 @@ def _reduce(per_neuron: torch.Tensor, shape: torch.Size, n_param: int) -> torch.
 
 
 def fused_leaky_scan(x: torch.Tensor, beta: torch.Tensor, theta: torch.Tensor, u0: torch.Tensor, sg: Surrogate,
-                     reset_zero: bool = False, detach_reset: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+                     reset_zero: bool = False, detach_reset: bool = True,
+                     snntorch: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Spikes (T, batch, ...) and the final potential (no gradient) of the leaky scan of the module docstring.
 
     ``beta`` and ``theta`` are tensors of shape () or of one sample's neurons (already clamped to their valid
     range by the caller); ``u0`` has the shape of one step of ``x``. CPU float32/float64 only
-    (:func:`kernel_applies`); gradients reach ``x``, ``beta`` and ``theta``.
+    (:func:`kernel_applies`); gradients reach ``x``, ``beta`` and ``theta``. ``snntorch`` = ``"leaky"`` or
+    ``"synaptic"`` runs snnTorch's order instead (:mod:`neurofab.spiking.layers`; ``x`` is then the membrane's
+    drive d_t, ``u0`` and the final potential the membrane before the reset; the reset is always detached).
     """
-    return _FusedLeaky.apply(x, beta, theta, u0, sg, bool(reset_zero), bool(detach_reset))
+    return _FusedLeaky.apply(x, beta, theta, u0, sg, reset_mode(bool(reset_zero), snntorch), bool(detach_reset))

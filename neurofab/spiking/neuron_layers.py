@@ -8,8 +8,14 @@ All layers take the whole sequence (T, batch, ...) like :class:`~neurofab.spikin
 membrane decays from u − θ (snnTorch subtracts θ after the decay: its ``mem_t = β mem_{t−1} + x_t − θ s_{t−1}``
 differs from ours, ``u_t = β (u_{t−1} − θ s_{t−1}) + x_t``, by (1 − β) θ after each spike).
 
+With a neuron made by ``leaky(..., snntorch_compat=True)`` / ``synaptic(..., snntorch_compat=True)`` the Synaptic,
+RLeaky and RSynaptic layers (and LIF, alias Leaky) run snnTorch's order instead, the recursion in the docstring of
+:mod:`neurofab.spiking.layers`: reset from the previous step's membrane after the decay, the current of the same
+step, the state u the membrane before the reset.
+
 - :class:`Synaptic` — current-based LIF, ``j_t = α j_{t−1} + x_t``, ``z_t = β u_{t−1} + j_{t−1}``: the neuron of
-  ``LIF(synaptic(α, β, dt))`` (the membrane takes the current one step later than snnTorch's ``Synaptic``).
+  ``LIF(synaptic(α, β, dt))`` (the membrane takes the current one step later than snnTorch's ``Synaptic``, unless
+  the config was made with ``snntorch_compat=True``).
 - :class:`Alpha` — a dual-exponential postsynaptic potential: below threshold a unit input at step 0 gives
   u_n = τ_α (a^n − b^n), a = exp(−dt/τ_m), b = exp(−dt/τ_syn), τ_α = ln b/(ln b − ln a) (snnTorch's ``Alpha``
   kernel). Since u_n − a u_{n−1} = τ_α (a − b) b^{n−1}, it is exactly a Synaptic neuron with synaptic decay b,
@@ -139,19 +145,39 @@ def _fire(z: torch.Tensor, theta: torch.Tensor | float, sg: Surrogate, detach_re
     return s, (z * (1.0 - r) if reset_zero else z - r * theta)
 
 
+def _snn_reset(u: torch.Tensor, theta: torch.Tensor | float) -> torch.Tensor:
+    """snnTorch's reset signal r = H(m − θ) of the membrane m kept before the reset (detached)."""
+    return (u >= theta).to(u.dtype)
+
+
 def synaptic_step(state: NeuronState, x: torch.Tensor, alpha, beta, theta, sg: Surrogate,
                   detach_reset: bool = True, reset_zero: bool = False,
-                  recurrent: torch.Tensor | float = 0.0) -> NeuronState:
+                  recurrent: torch.Tensor | float = 0.0, snntorch: bool = False) -> NeuronState:
     """One step of the Synaptic neuron: z = β u + j_{t−1}; j_t = α j_{t−1} + x (+ ``recurrent``, the fed-back
-    spikes of the previous step); s = H(z − θ); reset. Pure."""
+    spikes of the previous step); s = H(z − θ); reset. Pure.
+
+    ``snntorch=True``: snnTorch's ``Synaptic`` (reset detached, u the membrane before the reset): j_t = α j_{t−1} +
+    x (+ recurrent), r = H(u − θ), z = β u + j_t − θ r (subtract) or (1 − r)(β u + j_t) (zero), s = H(z − θ), u = z."""
+    if snntorch:
+        j = alpha * state.j + x + recurrent
+        r = _snn_reset(state.u, theta)
+        z = (1.0 - r) * (beta * state.u + j) if reset_zero else beta * state.u + j - r * theta
+        return NeuronState(z, j, spike(z - theta, sg), state.a)
     z = beta * state.u + state.j
     s, u = _fire(z, theta, sg, detach_reset, reset_zero)
     return NeuronState(u, alpha * state.j + x + recurrent, s, state.a)
 
 
 def leaky_step(state: NeuronState, x: torch.Tensor, beta, theta, sg: Surrogate, detach_reset: bool = True,
-               reset_zero: bool = False, recurrent: torch.Tensor | float = 0.0) -> NeuronState:
-    """One step of the leaky neuron (RLeaky with ``recurrent`` = R(s_{t−1})): z = β u + x + recurrent. Pure."""
+               reset_zero: bool = False, recurrent: torch.Tensor | float = 0.0, snntorch: bool = False) -> NeuronState:
+    """One step of the leaky neuron (RLeaky with ``recurrent`` = R(s_{t−1})): z = β u + x + recurrent. Pure.
+
+    ``snntorch=True``: snnTorch's ``Leaky`` (reset detached, u the membrane before the reset): r = H(u − θ),
+    z = β u + x − θ r (subtract) or β (1 − r) u + x (zero), s = H(z − θ), u = z."""
+    if snntorch:
+        r = _snn_reset(state.u, theta)
+        z = beta * (1.0 - r) * state.u + x + recurrent if reset_zero else beta * state.u + x + recurrent - r * theta
+        return NeuronState(z, state.j, spike(z - theta, sg), state.a)
     z = beta * state.u + x + recurrent
     s, u = _fire(z, theta, sg, detach_reset, reset_zero)
     return NeuronState(u, state.j, s, state.a)
@@ -236,6 +262,7 @@ class _Neurons(_TimeLayer):
         super().__init__()
         self.surrogate = make_surrogate(surrogate)
         self.detach_reset = bool(detach_reset)
+        self.snntorch = False  #: snnTorch's order of operations (set from the neuron config's snntorch_compat)
         self.param_shape = _param_shape(param_shape)
         self._clamps: dict[str, tuple[float | None, float | None]] = {}
 
@@ -280,6 +307,14 @@ def _leaky_config(neuron: LIFConfig, dt: float, who: str, current: bool):
     return consts
 
 
+def _set_compat(layer: _Neurons, consts) -> None:
+    """Take the neuron config's snnTorch order; it has a detached reset only."""
+    layer.snntorch = consts.snntorch
+    if layer.snntorch and not layer.detach_reset:
+        raise ConfigError(f"{type(layer).__name__}: detach_reset = False: snnTorch's order (snntorch_compat) has a "
+                          "detached reset only")
+
+
 class _TwoStage(_Neurons):
     """A synaptic filter (decay α, gain) followed by the leaky membrane (decay β, threshold θ), fused."""
 
@@ -296,16 +331,16 @@ class _TwoStage(_Neurons):
         state = rest_state(x[0]) if state is None else state
         if kernel_applies(x):
             j = decay_filter(x * gain, alpha, state.j)
-            drive = torch.cat([state.j[None], j[:-1]])
+            drive = j if self.snntorch else torch.cat([state.j[None], j[:-1]])
             spikes, u = fused_leaky_scan(drive, beta, theta, state.u, self.surrogate, self.reset_zero,
-                                         self.detach_reset)
+                                         self.detach_reset, "synaptic" if self.snntorch else None)
             final = NeuronState(u, j[-1], spikes[-1], state.a)
         else:
             out = []
             st = state
             for t in range(x.shape[0]):
                 st = synaptic_step(st, x[t] * gain, alpha, beta, theta, self.surrogate, self.detach_reset,
-                                   self.reset_zero)
+                                   self.reset_zero, snntorch=self.snntorch)
                 out.append(st.s)
             spikes, final = torch.stack(out), st
         self._count(spikes)
@@ -331,6 +366,7 @@ class Synaptic(_TwoStage):
         self.neuron = neuron
         c = _leaky_config(neuron, self.dt, "Synaptic", current=True)
         self.reset_zero = c.reset_zero
+        _set_compat(self, c)
         self._add("alpha", c.syn_decay, learn_alpha, 0.0, 1.0)
         self._add("beta", c.decay, learn_beta, 0.0, 1.0)
         self._add("threshold", 1.0, learn_threshold, 1e-6, None)
@@ -421,13 +457,14 @@ class RLeaky(_Recurrent):
         self.neuron = neuron
         c = _leaky_config(neuron, self.dt, "RLeaky", current=False)
         self.reset_zero = c.reset_zero
+        _set_compat(self, c)
         self._add("beta", c.decay, learn_beta, 0.0, 1.0)
         self._add("threshold", 1.0, learn_threshold, 1e-6, None)
         self._init_recurrent(n, all_to_all, learn_recurrent, v)
 
     def _step(self, st: NeuronState, x: torch.Tensor, fb: torch.Tensor) -> NeuronState:
         return leaky_step(st, x, self._p("beta"), self._p("threshold"), self.surrogate, self.detach_reset,
-                          self.reset_zero, fb)
+                          self.reset_zero, fb, self.snntorch)
 
 
 class RSynaptic(_Recurrent):
@@ -446,6 +483,7 @@ class RSynaptic(_Recurrent):
         self.neuron = neuron
         c = _leaky_config(neuron, self.dt, "RSynaptic", current=True)
         self.reset_zero = c.reset_zero
+        _set_compat(self, c)
         self._add("alpha", c.syn_decay, learn_alpha, 0.0, 1.0)
         self._add("beta", c.decay, learn_beta, 0.0, 1.0)
         self._add("threshold", 1.0, learn_threshold, 1e-6, None)
@@ -453,7 +491,7 @@ class RSynaptic(_Recurrent):
 
     def _step(self, st: NeuronState, x: torch.Tensor, fb: torch.Tensor) -> NeuronState:
         return synaptic_step(st, x, self._p("alpha"), self._p("beta"), self._p("threshold"), self.surrogate,
-                             self.detach_reset, self.reset_zero, fb)
+                             self.detach_reset, self.reset_zero, fb, self.snntorch)
 
 
 class ALIF(_Neurons):

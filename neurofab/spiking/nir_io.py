@@ -59,7 +59,7 @@ import torch
 from torch import nn
 
 from neurofab.core import ConfigError, DataError, DataNotFoundError, InputTypeError, ShapeError, UnknownNameError
-from neurofab.spiking.layers import IF, LI, LIF, SpikingNeurons, SpikingSequential, SteppedLIFConfig
+from neurofab.spiking.layers import IF, LI, LIF, SnnTorchLIFConfig, SpikingNeurons, SpikingSequential, SteppedLIFConfig
 from neurofab.spiking.neurons import IFConfig, LIFConfig
 
 _META_NEURON = "neurofab_neuron"
@@ -90,6 +90,8 @@ def _neuron_node(layer: nn.Module, shape: tuple[int, ...], dt: float, strict: bo
             lossy.append("reset by subtraction")
         if cfg.t_ref > 0:
             lossy.append(f"refractory period {cfg.t_ref:g} s")
+        if isinstance(cfg, SnnTorchLIFConfig):
+            lossy.append("snnTorch's order of operations (reset after the decay)")
         if cfg.i_bias != 0:
             lossy.append(f"bias current {cfg.i_bias:g} A")
         if lossy:
@@ -257,7 +259,8 @@ def _neuron_from_meta(node: nir.NIRNode) -> LIFConfig | IFConfig | None:
         return None
     data = json.loads(raw if isinstance(raw, str) else bytes(raw).decode())
     kind = data.pop("type")
-    types = {"LIFConfig": LIFConfig, "IFConfig": IFConfig, "SteppedLIFConfig": SteppedLIFConfig}
+    types = {"LIFConfig": LIFConfig, "IFConfig": IFConfig, "SteppedLIFConfig": SteppedLIFConfig,
+             "SnnTorchLIFConfig": SnnTorchLIFConfig}
     if kind not in types:
         raise UnknownNameError(f"NIR import: unknown neuron type {kind!r} in the {_META_NEURON} metadata")
     return types[kind](**data)

@@ -8,6 +8,9 @@
       ∂L/∂x_t = ∂L/∂s_t σ'_t + β ∂L/∂x_{t+1} · ∂u_t/∂z_t,
       ∂u_t/∂z_t = 1 (subtract, detached) | 1 − σ'_t (subtract) | 1 − s_t (zero, detached) | 1 − s_t − σ'_t z_t (zero).
 
+  In snnTorch's order (its reset, detached, subtracted after the decay: :mod:`neurofab.spiking.layers`) only the
+  forward differs; the detached adjoint is the same recursion (∂m_{t+1}/∂m_t = β, or β (1 − s_t) for reset to zero).
+
 - :func:`block_masks`, :func:`event_matmul`, :func:`event_weight_grad` — a linear layer driven by a sparse input
   (spikes, rate-coded pixels): y_r = b + Σ_{i: x_ri ≠ 0} x_ri Wᵀ_i (one row of Wᵀ per input event, instead of a
   dense product over every input) and ∂L/∂Wᵀ_i = Σ_r x_ri ∂L/∂y_r, the same sums in another order. The events
@@ -86,10 +89,11 @@ def _slopes_(code, d, one, zero, a, b):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath={"contract"})
-def lif_forward(x, u, params, reset_zero, code, spikes, slope, z_out):  # pragma: no cover - compiled
+def lif_forward(x, u, params, reset_zero, snn, code, spikes, slope, z_out):  # pragma: no cover - compiled
     """Spikes (T, M), slopes σ'(z_t − 1) (T, M; unless ``code`` is NO_SLOPE) and, when ``z_out`` has the shape
     (T, M), the pre-reset potential z_t; ``u`` (M,) holds the initial potential and is left holding the final one.
-    Arrays not written may be of shape (1, 0)."""
+    ``snn``: snnTorch's order (``u`` is then the membrane before the reset, r = H(u − 1) of the previous step
+    subtracted after the decay, or zeroing it before the decay). Arrays not written may be of shape (1, 0)."""
     n_steps, m_total = x.shape
     beta, drive, one, zero = params[P_BETA], params[P_DRIVE], params[P_ONE], params[P_ZERO]
     a, b = params[P_A], params[P_B]
@@ -103,10 +107,18 @@ def lif_forward(x, u, params, reset_zero, code, spikes, slope, z_out):  # pragma
             xt, st, sl = x[t, lo:hi], spikes[t, lo:hi], slope[t, lo:hi] if code >= 0 else slope[0, 0:0]
             zt = z_out[t, lo:hi] if keep_z else z_out[0, 0:0]
             for m in range(hi - lo):
-                z = (xt[m] + beta * uc[m]) + drive
+                if snn:
+                    um = uc[m]
+                    r = one if um >= one else zero
+                    z = (xt[m] + beta * (um - um * r)) + drive if reset_zero else (xt[m] + beta * um) + drive - r
+                else:
+                    z = (xt[m] + beta * uc[m]) + drive
                 s = one if z >= one else zero
                 st[m] = s
-                uc[m] = z - z * s if reset_zero else z - s
+                if snn:
+                    uc[m] = z
+                else:
+                    uc[m] = z - z * s if reset_zero else z - s
                 if keep_z:
                     zt[m] = z
                 if code >= 0:
