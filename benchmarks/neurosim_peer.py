@@ -95,7 +95,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
                      pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
                      access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
-                     op_count="neurosim", leakage_energy="idle")
+                     op_count="neurosim", leakage_energy="idle",
+                     leakage_scope="tiles")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -196,6 +196,10 @@ class CIMConfig(Config):
     leakage_energy: Literal["chip", "idle"] = Field(
         "chip", description="leakage energy behind TOPS/W: the whole chip over the latency ('chip'), or NeuroSim "
         "V1.3's count, the tiles of the other layers over each layer's latency ('idle', main.cpp)")
+    leakage_scope: Literal["chip", "tiles"] = Field(
+        "chip", description="blocks counted in the leakage power: all of them ('chip'), or NeuroSim V1.3's count "
+        "('tiles', Chip.cpp/Tile.cpp/ProcessingUnit.cpp): the tiles' sub-arrays, adder trees and buffers only - no "
+        "H-tree repeaters, no global buffer, no activation or pooling units")
     output_pixels: Literal["padded", "valid"] = Field(
         "padded", description="input vectors per convolution: its output pixels with 'same' padding, or "
         "NeuroSim V1.3's (H − K + 1)² ('valid', padding ignored)")
@@ -269,11 +273,11 @@ def table7_config(device: str, **changes) -> CIMConfig:
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle")
+                         leakage_energy="idle", leakage_scope="tiles")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle")
+                         leakage_energy="idle", leakage_scope="tiles")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -902,7 +906,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     pe_area = p * p * sa_area + p * pe_tree.area + pe_buf.area
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
-    pe_leak = p * p * sub.leakage + p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage
+    tiles_only = cfg.leakage_scope == "tiles"  # NeuroSim's count: no H-trees, global buffer or activation units
+    pe_leak = p * p * sub.leakage + p * pe_tree.leakage + pe_buf.leakage + (0.0 if tiles_only else pe_ht.leakage)
 
     def tile_kind(n_pes: int, pe_side: int) -> _TileKind:
         lanes = pe_side * p  # sub-array columns across the tile
@@ -917,7 +922,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0),
                       delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * p * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
-        leak = n_pes * pe_leak + n_tree * tree.leakage + lanes * act_unit.leakage + buf.leakage + ht.leakage
+        leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
+        if not tiles_only:
+            leak += lanes * act_unit.leakage + ht.leakage
         return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
                          buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
                          leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht)
@@ -939,8 +946,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
     area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
-    leakage = (sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
-               + glob_buf.leakage + chip_ht.leakage)
+    leakage = sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
+    if not tiles_only:
+        leakage += glob_buf.leakage + chip_ht.leakage
     # ----- clock -----
     t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
                     max(adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile)) + dff(t).delay)

@@ -11,8 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurofab.core import ConfigError
-from neurofab.cost.cim import CELL_PRESETS, CIMConfig, _BufferTiming, _copies, estimate, novel_pes, place
-from neurofab.cost.circuits import driver_chain, htree_channel_area
+from neurofab.cost.cim import (
+    CELL_PRESETS,
+    CIMConfig,
+    _BufferTiming,
+    _copies,
+    build_subarray,
+    estimate,
+    novel_pes,
+    place,
+)
+from neurofab.cost.circuits import driver_chain, htree_channel_area, sram_buffer
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerSpec, fc, vgg8_cifar10
 from neurofab.cost.periphery import MLSA_DEVICES_PER_LEVEL, MLSA_POWER_LP, mlsa_adc, mlsa_encoder, mlsa_latency
@@ -220,3 +229,26 @@ def test_neurosim_tops_accounting():
     assert ns.leakage_energy < ns.leakage_power * ns.latency  # the running layer's tiles do not count
     assert ns.leakage_energy > 0 and sum(per_tile) == ns.tiles
     assert macs.leakage_energy == pytest.approx(macs.leakage_power * macs.latency)
+
+
+def test_leakage_scope_tiles_closed_form():
+    """NeuroSim's count (leakage_scope='tiles'): one fully connected layer in one sub-array, PE and tile of one
+    sub-array each, leaks as the sub-array plus its PE and tile buffers (no adder trees with one input, no H-trees,
+    global buffer or activation unit); the whole-chip count adds those and is larger."""
+    cfg = CIMConfig(cell=CELL_PRESETS["rram_he2020"], pe_grid=1, tile_grid=1, leakage_scope="tiles")
+    layer = fc("fc", 128, 128 // cfg.cells_per_weight)
+    est = estimate(cfg, [layer])
+    sub = build_subarray(cfg)
+    t = cfg.tech()
+    w_acc = sub.shift_add_bits + 1  # one row block: ceil(log2(max(2, 1)))
+    buf = sram_buffer(t, 2 * (cfg.rows * cfg.input_bits + (cfg.cols // cfg.cells_per_weight) * w_acc),
+                      min(cfg.bus_bits, cfg.cols))
+    assert est.leakage_power == pytest.approx(sub.leakage + 2 * buf.leakage, rel=1e-12)
+    whole = estimate(cfg.replace(leakage_scope="chip"), [layer])
+    assert whole.leakage_power > est.leakage_power
+    assert whole.area == pytest.approx(est.area)  # the scope changes the count, not the design
+
+
+def test_leakage_scope_rejects_unknown():
+    with pytest.raises(ConfigError, match="leakage_scope"):
+        CIMConfig(cell=CELL_PRESETS["rram_he2020"], leakage_scope="everything")
