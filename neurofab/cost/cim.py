@@ -175,7 +175,8 @@ class CIMConfig(Config):
     sensing: Literal["current", "voltage"] = Field(
         "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
         "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
-        "load, voltage sense amplifiers with reference columns, as in the validated macro); SRAM ignores it")
+        "load, sensed by voltage sense amplifiers: adc = 'flash' with reference columns, or adc = 'mlsa', NeuroSim "
+        "V1.3's voltage-mode MLSA with its references inside); SRAM ignores it")
     reference_sharing: int | None = Field(
         None, ge=1, description="voltage mode: ADCs sharing one set of 2^N − 1 reference columns; None: all "
         "ADCs of a sub-array (they sense the same rows at once); the validated macro has 1 (one Vref per VSA)")
@@ -235,9 +236,9 @@ class CIMConfig(Config):
             raise ValueError(f"rows_parallel = {self.rows_parallel} exceeds rows = {self.rows}")
         if self.cells_per_weight > self.cols:
             raise ValueError(f"a weight needs {self.cells_per_weight} columns, more than cols = {self.cols}")
-        if self.sensing == "voltage" and self.adc != "flash" and self.cell.kind != "sram":
-            raise ValueError(f"adc = {self.adc!r}: sensing = 'voltage' compares the bit line with reference "
-                             "columns and needs adc = 'flash'")
+        if self.sensing == "voltage" and self.adc == "sar" and self.cell.kind != "sram":
+            raise ValueError(f"adc = {self.adc!r}: sensing = 'voltage' compares the bit line with references "
+                             "and needs adc = 'flash' (reference columns) or 'mlsa' (references inside)")
         levels = (self.rows_parallel or self.rows) * (2**self.cell.bits_per_cell - 1) + 1
         if 2**self.adc_bits > levels:  # NeuroSim V1.3 refuses such designs too
             raise ValueError(f"adc_bits = {self.adc_bits}: {2**self.adc_bits} codes exceed the {levels} distinct "
@@ -426,7 +427,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     extra_leak = 0.0
     n_ref_cols = 0
     mlsa = None
-    if cfg.adc == "mlsa" and (is_sram or cfg.sensing == "current"):
+    if cfg.adc == "mlsa":
         g_ref = read_port_current(t, w_acc) / t.vdd if is_sram else None
         if g_ref is None:
             g_on0 = line.branch_conductance(cell.r_on)
@@ -434,7 +435,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             g_design = line.column_conductance(0.5 * rows_on * (g_off0 + 0.5 * (g_on0 - g_off0)))
         else:
             g_design = line.column_conductance(0.25 * rows_on * g_ref)
-        mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon)
+        mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon,
+                        mode="voltage" if not is_sram and cfg.sensing == "voltage" else "current")
     if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
@@ -481,6 +483,13 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             i_fs = sense.i_full_scale
             # the MLSA's fitted conversion time includes its input settling; a voltage ADC waits for its node
             timing["bit line"] = (sense.t_bitline if mlsa is not None else sense.t_settle) + line.settle_time(bits)
+        elif mlsa is not None:  # voltage-mode MLSA: the divided bit line sensed against its internal references
+            g_hi = _series(g_top, cmux.r_on)
+            adc = mlsa.adc
+            c_node = line.c_line + cmux.c_node + adc.c_in
+            sense = divider_sense(cell.read_voltage, 0.0, g_hi, bits, c_node)
+            i_fs = sense.current(g_hi)
+            timing["bit line"] = sense.t_settle + line.settle_time(bits)
         else:
             g_hi = _series(g_top, cmux.r_on)
             probe = divider_sense(cell.read_voltage, 0.0, g_hi, bits, line.c_line)
@@ -506,7 +515,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     t_current = timing["bit line"] + adc.cost.delay  # cells conduct from the word-line rise to the decision
     t_sense = timing.get("precharge", 0.0) + max(t_row, timing["mux"]) + t_current
     e_adc = adc.cost.energy + e_pre
-    if isinstance(sense, DividerSense):  # reference columns: DC current for the window, nodes charged once
+    if isinstance(sense, DividerSense) and mlsa is None:  # reference columns: DC current for the window, nodes
+        # charged once
         sharing = cfg.reference_sharing or n_adc
         e_reference = (t.vdd * sense.reference_current * t_current
                        + sense.c_reference * t.vdd * sense.reference_charge_voltage) / sharing

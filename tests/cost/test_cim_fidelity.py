@@ -24,7 +24,15 @@ from neurofab.cost.cim import (
 from neurofab.cost.circuits import driver_chain, htree_channel_area, sram_buffer
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerSpec, fc, vgg8_cifar10
-from neurofab.cost.periphery import MLSA_DEVICES_PER_LEVEL, MLSA_POWER_LP, mlsa_adc, mlsa_encoder, mlsa_latency
+from neurofab.cost.periphery import (
+    MLSA_DEVICES_PER_LEVEL,
+    MLSA_POWER_LP,
+    MLSA_POWER_LP_VOLTAGE,
+    MLSA_VOLTAGE_DEVICES_PER_LEVEL,
+    mlsa_adc,
+    mlsa_encoder,
+    mlsa_latency,
+)
 from neurofab.cost.technology import technology
 
 T22, T45 = technology(22), technology(45)
@@ -182,8 +190,38 @@ def test_adc_codes_beyond_the_column_sums_are_refused():
     with pytest.raises(ConfigError, match="adc_bits"):  # 1-bit cells, 8 rows on: 9 sums, a 4-bit ADC has 16
         CIMConfig(cell=CELL_PRESETS["sram_8t"], rows_parallel=8, adc_bits=4)
     CIMConfig(cell=CELL_PRESETS["sram_8t"], rows_parallel=15, adc_bits=4)  # 16 sums: accepted
-    with pytest.raises(ConfigError, match="adc = 'mlsa'"):
-        CIMConfig(cell=CELL, sensing="voltage")
+    with pytest.raises(ConfigError, match="adc = 'sar'"):  # voltage sensing needs references: flash or MLSA
+        CIMConfig(cell=CELL, sensing="voltage", adc="sar")
+    assert CIMConfig(cell=CELL, sensing="voltage").adc == "mlsa"  # NeuroSim's voltage-mode MLSA
+
+
+@pytest.mark.parametrize("node", [22, 45])
+def test_voltage_mode_mlsa_closed_form(node):
+    """NeuroSim V1.3's voltage-mode MLSA: (L − 1) × (52 + 60) minimum devices + the encoder, a fixed 1 ns at every
+    node (current mode is slower above 22 nm), the voltage-mode fitted power per level over that 1 ns; its column
+    term is the voltage-mode fit's b·exp(−c·log10 R) at 0.5 V."""
+    t = technology(node)
+    bits = 3
+    v = mlsa_adc(t, bits, r_column=20e3, encoder_activity=1.0, mode="voltage")
+    enc = mlsa_encoder(t, bits)
+    assert MLSA_VOLTAGE_DEVICES_PER_LEVEL == 112
+    assert v.adc.cost.area == pytest.approx(7 * 112 * inverter(t).area + enc.area, rel=1e-12)
+    assert v.t_conversion == 1e-9
+    p_level, b, c = MLSA_POWER_LP_VOLTAGE[v.node]
+    assert v.adc.cost.energy == pytest.approx(p_level * 7 * 1e-9 + enc.energy, rel=1e-12)
+    assert v.column_power(20e3, 0.5) == pytest.approx(b * math.exp(-c * math.log10(20e3)), rel=1e-12)
+    cur = mlsa_adc(t, bits, r_column=20e3, encoder_activity=1.0)
+    assert cur.t_conversion >= v.t_conversion and v.adc.cost.area > cur.adc.cost.area
+    with pytest.raises(ConfigError, match="mode"):
+        mlsa_adc(t, bits, mode="charge")
+
+
+def test_voltage_sensed_subarray_uses_the_voltage_mlsa_without_reference_columns():
+    cfg = CIMConfig(cell=CELL, sensing="voltage", rows_parallel=16, adc_bits=4)
+    sub = build_subarray(cfg)
+    assert sub.mlsa is not None and sub.mlsa.mode == "voltage"
+    assert "reference columns" not in sub.area and sub.e_reference == 0.0
+    assert sub.timing["adc"] == pytest.approx(1e-9 + mlsa_encoder(cfg.tech(), 4).delay)
 
 
 def test_mlsa_is_the_default_and_flash_sar_remain():
