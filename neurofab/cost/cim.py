@@ -913,16 +913,22 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     glob_buf = sram_buffer(t, global_bits, word)
     # ----- areas -----
     sa_area = sub.total_area
-    pe_area = p * p * sa_area + p * pe_tree.area + pe_buf.area
+    # one adder tree per ADC output lane of a PE column of sub-arrays: p columns × n_adc lanes (NeuroSim V1.3
+    # ProcessingUnit.cpp: numSubArrayCol·numCol/numColMuxed trees), each summing the p sub-array rows
+    lanes_pe = p * sub.n_adc
+    pe_area = p * p * sa_area + lanes_pe * pe_tree.area + pe_buf.area
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
     tiles_only = cfg.leakage_scope == "tiles"  # NeuroSim's count: no H-trees, global buffer or activation units
-    pe_leak = p * p * sub.leakage + p * pe_tree.leakage + pe_buf.leakage + (0.0 if tiles_only else pe_ht.leakage)
+    pe_leak = (p * p * sub.leakage + lanes_pe * pe_tree.leakage + pe_buf.leakage
+               + (0.0 if tiles_only else pe_ht.leakage))
 
-    def tile_kind(n_pes: int, pe_side: int) -> _TileKind:
+    def tile_kind(n_pes: int, pe_side: int, novel: bool) -> _TileKind:
         lanes = pe_side * p  # sub-array columns across the tile
-        tree = adder_tree(t, n_pes if pe_side != g else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
-        n_tree = pe_side if n_pes > 1 else 0
+        # one tree per output lane: a novel tile sums its K² PEs lane by lane (a PE's lanes), a conventional one
+        # its g PE rows for every lane of its g PE columns
+        tree = adder_tree(t, n_pes if novel else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
+        n_tree = (lanes_pe if novel else g * lanes_pe) if n_pes > 1 else 0
         buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
         core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
         ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
@@ -931,7 +937,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             bus = grid * rows
             ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0),
                       delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
-        acc = n_pes * p * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
+        acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
         if not tiles_only:
             leak += lanes * act_unit.leakage + ht.leakage
@@ -939,8 +945,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                          buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
                          leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht)
 
-    conv_tile = tile_kind(g * g, g)
-    nm_tile = tile_kind(n_pe_nm, side_nm) if n_pe_nm else conv_tile
+    conv_tile = tile_kind(g * g, g, novel=False)
+    nm_tile = tile_kind(n_pe_nm, side_nm, novel=True) if n_pe_nm else conv_tile
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
     chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)

@@ -21,7 +21,15 @@ from neurofab.cost.cim import (
     novel_pes,
     place,
 )
-from neurofab.cost.circuits import driver_chain, htree_channel_area, sram_buffer
+from neurofab.cost.circuits import (
+    Cost,
+    adder_tree,
+    driver_chain,
+    htree_channel_area,
+    register,
+    ripple_adder,
+    sram_buffer,
+)
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerSpec, fc, vgg8_cifar10
 from neurofab.cost.periphery import (
@@ -290,3 +298,19 @@ def test_leakage_scope_tiles_closed_form():
 def test_leakage_scope_rejects_unknown():
     with pytest.raises(ConfigError, match="leakage_scope"):
         CIMConfig(cell=CELL_PRESETS["rram_he2020"], leakage_scope="everything")
+
+
+def test_pe_adder_trees_one_per_adc_lane_closed_form():
+    """A PE of 2×2 sub-arrays sums its 2 sub-array rows for every ADC output lane of its 2 sub-array columns:
+    2 × cols/columns_per_adc adder trees of 2 inputs (NeuroSim V1.3 ProcessingUnit.cpp counts the same), beside one
+    activation unit per sub-array column; a one-PE tile adds no tile tree."""
+    cfg = CIMConfig(cell=CELL_PRESETS["rram_he2020"], pe_grid=2, tile_grid=1, mapping="conventional")
+    layer = fc("fc", 2 * cfg.rows, 2 * cfg.cols // cfg.cells_per_weight)  # fills the one PE exactly
+    est = estimate(cfg, [layer])
+    sub = build_subarray(cfg)
+    t = cfg.tech()
+    lanes = 2 * (cfg.cols // cfg.columns_per_adc)
+    w_acc = sub.shift_add_bits + 1  # two row blocks
+    act = Cost.parallel(ripple_adder(t, w_acc), register(t, w_acc))
+    expect = lanes * adder_tree(t, 2, sub.shift_add_bits).area + 2 * act.area
+    assert est.area["accumulation"] == pytest.approx(expect, rel=1e-12)
