@@ -150,6 +150,9 @@ class Calibration(Config):
 #: The factors of Lu et al. 2021 (validation against the 40 nm RRAM macro).
 LU2021 = Calibration(alpha=1.44, beta=1.4, gamma=0.5, delta=0.15, epsilon=0.05, zeta=0.11, eta=1.22)
 RAW = Calibration()
+#: Delay tolerance of the H-tree buses in the 'channels' accounting: repeaters shrunk until the wire is 10 % slower
+#: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
+BUS_DELAY_TOLERANCE = 0.1
 
 
 class CIMConfig(Config):
@@ -932,10 +935,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
         core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
         ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
-        if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs
-            grid = pe_side
+        if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs, a bus of
+            # K² PE rows wide (Tile.cpp: hTreeNM over numPENM × numPENM, numPENM·numRowSubArray bits)
+            grid = n_pes if novel else pe_side
             bus = grid * rows
-            ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0),
+            ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0,
+                                              BUS_DELAY_TOLERANCE),
                       delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
@@ -954,7 +959,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tile_side = math.sqrt(max(k.area for k in kinds))
         grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
-                       side_nm)), 4.0), delay=chip_ht.delay, energy=chip_ht.energy, leakage=chip_ht.leakage)
+                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=chip_ht.delay, energy=chip_ht.energy,
+                       leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
     for part, a in sub.area.items():

@@ -100,15 +100,16 @@ CAUSES = {
     "t6_tops_w": "not computed: Table 6's 3,177.75 pJ does not decompose into Tables 3 and 5 (it is 33.1 × their "
                  "per-cycle sum, neither the 19 row groups nor the 152 conversions per ADC of one array read), so "
                  "the sensing cycles behind it are unknown",
-    "area": "ours 1.22× (55.5 vs 45.6 mm²): the cell is not in the paper and the macro's 75 F² is assumed (with "
-            "NeuroSim's default 48 F², 53.9 mm²), and the level shifters (α × our 2.5×-scaled I/O devices on WL, BL, "
-            "SL, 16.1 mm²) are sized for the 6 kΩ cells' wide access transistors; on NeuroSim's own run of this "
-            "design (benchmarks/neurosim_peer.py) ours is 0.92×",
-    "energy": "SRAM: ours 0.78–0.83×: our 8T read ports conduct only where the stored bit is 1, so the sense "
+    "area": "RRAM [12] 1.29× (58.7 vs 45.6 mm²) and 22 nm SRAM 1.15× (71.2 vs 61.9): NeuroSim V1.3 itself, run on "
+            "the same designs in benchmarks/neurosim_peer.py, gives 58.7 mm² (its default design: RRAM 6 kΩ, 2-bit "
+            "cells, 48 F²) and 79.8 mm² (22 nm SRAM, 4-bit ADC), 1.29× the paper's; ours is 0.97× and 0.92× of "
+            "those (the macro's 75 F² cell is assumed here; at 48 F² ours is 57.0 mm²); the high-R eNVMs agree "
+            "with the paper within 3 %",
+    "energy": "SRAM: ours 0.79–0.84×: our 8T read ports conduct only where the stored bit is 1, so the sense "
               "amplifier's fitted column term sees half the current NeuroSim's SRAM columns do (its column resistance "
               "counts every activated row whatever the weight); on NeuroSim's own run of a 22 nm SRAM design our ADC "
-              "energy is 0.58× and the total 0.76×. RRAM [12]: ours 1.24× at our default input-bit density 0.5 (the "
-              "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.0 µJ (1.01×)",
+              "energy is 0.58× and the total 0.77×. RRAM [12]: ours 1.25× at our default input-bit density 0.5 (the "
+              "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.4 µJ (1.02×)",
     "leakage": "ours 2.0–3.6× (eNVM 2.0–2.6×, SRAM 2.9–3.6×), counted as NeuroSim counts it (tiles only: "
                "sub-arrays, adder trees, buffers; no H-trees, global buffer or activation units). NeuroSim V1.3 run "
                "on its default design: its 128×128 sub-array leaks 0.162 µW (DFFs of the WL and SL switch matrices "
@@ -130,22 +131,21 @@ CAUSES = {
                "encoder 1.08, mux path 0.05); NeuroSim V1.3's, printed from its SubArray.cpp, is 3.47 ns, of which "
                "2.33 ns are its mux decoder (minimum-size outputs driving the mux switches' gates; ours is sized for "
                "that load), 1.00 the amplifier, 0.08 the encoder, 0.04 the bit line and 0.02 the precharge",
-    "tops_per_w": "22 nm SRAM 1.25× and RRAM [12] 0.80×: follow the energy rows (0.78× and 1.24×), with "
+    "tops_per_w": "22 nm SRAM 1.24× and RRAM [12] 0.79×: follow the energy rows (0.79× and 1.25×), with "
                   "NeuroSim's operation count and idle-tile leakage energy (table7_config)",
-    "resnet_tpw": "RRAM [12]: ours 0.84× (22.4 vs 26.7): as its VGG-8 energy, our default input-bit density 0.5 "
+    "resnet_area": "RRAM [12]: ours 1.27× (79.0 vs 62.0 mm²): NeuroSim V1.3's own ResNet-18 run of its default "
+                   "design (RRAM 6 kΩ, 48 F²) gives 79.5 mm², 1.28× the paper's; ours is 0.97× that",
+    "resnet_tpw": "RRAM [12]: ours 0.82× (22.0 vs 26.7): as its VGG-8 energy, our default input-bit density 0.5 "
                   "(the paper's traces are not published) draws more column current through the 6 kΩ cells; at 0.2 "
-                  "ours is 25.4 (0.95×)",
-    "resnet_tpw_change": "ours −26 % (−12 … −31 per design), rounding to −30: our energy per NeuroSim-counted "
+                  "ours is 24.9 (0.93×)",
+    "resnet_tpw_change": "ours −28 % (−13 … −32 per design), rounding to −30: our energy per NeuroSim-counted "
                          "operation rises 1.16–1.46× from VGG-8 to ResNet-18 (the paper's ~1.25×), most in the "
                          "interconnect moving ResNet-18's 112² and 56² maps through our H-trees (on NeuroSim's own "
                          "ResNet-18 run of the default design our interconnect energy is 1.53× its)",
-    "resnet_density_change": "ours −63 % (−60 … −65 per design), rounding to −60: with NeuroSim's operation count "
-                             "(4.46× VGG-8's) our latency grows 8.5–10.7× and our chip +18 … +44 %; NeuroSim's own "
-                             "run of the default design grows its latency 9.0× (12.18 vs 1.36 ms) and its area "
-                             "+35 % (79.5 vs 58.7 mm²)",
-    "resnet_area_growth": "smallest growth: ours +18 % (22 nm SRAM; 7 nm SRAM +20 %): the SRAM chips add fewer "
-                          "tiles for ResNet-18 than the paper's, whose floorplan is re-optimized per network "
-                          "(NeuroSim picks PE and tile sizes per network; ours keeps VGG-8's)",
+    "resnet_area_growth_max": "largest growth: ours +56 % (RRAM [13], PCM, FeFET; +26 … +34 % for the others): "
+                              "ours keeps the VGG-8 floorplan NeuroSim picks (512×512 PEs, 1024×1024 tiles) for "
+                              "ResNet-18, where NeuroSim re-optimizes per network; its own run of the default design "
+                              "grows +35 % (79.5 vs 58.7 mm²), ours +35 % on that design",
 }
 
 
@@ -162,8 +162,8 @@ T7_DEVIATING = frozenset(
     {("leakage_mW", d) for d in DESIGNS} | {("latency_ms", d) for d in DESIGNS if d != "rram_he2020"}
     | {("dynamic_energy_uJ", d) for d in ("7nm-sram", "22nm-sram", "rram_he2020")}
     | {("tops_per_w", d) for d in ("22nm-sram", "rram_he2020")}
-    | {("area_mm2", "rram_he2020")})
-RESNET_DEVIATING = frozenset({("tops_per_w", "rram_he2020")})
+    | {("area_mm2", d) for d in ("22nm-sram", "rram_he2020")})
+RESNET_DEVIATING = frozenset({("tops_per_w", "rram_he2020"), ("area_mm2", "rram_he2020")})
 
 CLAIMS = Claims([
     Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
@@ -210,13 +210,14 @@ CLAIMS = Claims([
     Claim("trend_calibration_area", "trend: calibration (α on level shifters) enlarges eNVM chips", "25.57 > 17.88",
           _TREND, Qualitative(), order=">", unit="mm²"),
     Claim("resnet_area_growth_min", "ResNet-18 vs VGG-8 chip area: smallest growth of the six designs", "+25 … +50",
-          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
-    Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
           _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%"),
+    Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
+          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%",
+          deviation=CAUSES["resnet_area_growth_max"]),
     Claim("resnet_tpw_change", "ResNet-18 vs VGG-8 TOPS/W, mean change ('~20 %' lower)", -20, _RESNET_TREND,
           PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_tpw_change"]),
     Claim("resnet_density_change", "ResNet-18 vs VGG-8 TOPS/mm², mean change ('~70 %' lower)", -70, _RESNET_TREND,
-          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_density_change"]),
+          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%"),
 ])
 
 

@@ -24,6 +24,7 @@ from neurofab.cost.cim import (
 from neurofab.cost.circuits import (
     Cost,
     adder_tree,
+    bus_repeater_size,
     driver_chain,
     htree_channel_area,
     register,
@@ -314,3 +315,28 @@ def test_pe_adder_trees_one_per_adc_lane_closed_form():
     act = Cost.parallel(ripple_adder(t, w_acc), register(t, w_acc))
     expect = lanes * adder_tree(t, 2, sub.shift_add_bits).area + 2 * act.area
     assert est.area["accumulation"] == pytest.approx(expect, rel=1e-12)
+
+
+def test_bus_repeater_size_delay_tolerance_closed_form():
+    """NeuroSim's bus repeaters: from the floored Bakoglu size, halved (spacing × 0.9) until the delay per length
+    reaches (1 + t) × the optimum; the step before stays below it. t = 0: the optimum itself."""
+    t = T22
+    inv = inverter(t)
+    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    c0, cd, rw, cw = inv.c_in, inv.c_self, t.wire_resistance, t.wire_capacitance
+
+    def delay(s, length):
+        wire = 0.5 * rw * cw * length**2 + rw * length * s * c0
+        return 0.7 * (r0 / s * (s * (c0 + cd) + cw * length) + wire) / length
+
+    s_opt = math.floor(math.sqrt(r0 * cw / (c0 * rw)))
+    l_opt = math.sqrt(2 * r0 * (c0 + cd) / (rw * cw))
+    assert bus_repeater_size(t) == s_opt
+    s = bus_repeater_size(t, 0.1)
+    k = round(math.log2(s_opt / s))
+    assert k >= 1 and s == pytest.approx(s_opt / 2**k)
+    assert delay(s, l_opt * 0.9**k) >= 1.1 * delay(s_opt, l_opt)
+    if k > 1:
+        assert delay(2 * s, l_opt * 0.9 ** (k - 1)) < 1.1 * delay(s_opt, l_opt)
+    with pytest.raises(ConfigError, match="delay_tolerance"):
+        bus_repeater_size(t, -0.1)
