@@ -453,6 +453,7 @@ __all__ = [
     "SramAccess",
     "accumulator",
     "adder_tree",
+    "bus_repeater_size",
     "decoder",
     "dff",
     "driver_chain",
