@@ -150,6 +150,9 @@ class Calibration(Config):
 #: The factors of Lu et al. 2021 (validation against the 40 nm RRAM macro).
 LU2021 = Calibration(alpha=1.44, beta=1.4, gamma=0.5, delta=0.15, epsilon=0.05, zeta=0.11, eta=1.22)
 RAW = Calibration()
+#: Delay tolerance of the H-tree buses in the 'channels' accounting: repeaters shrunk until the wire is 10 % slower
+#: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
+BUS_DELAY_TOLERANCE = 0.1
 
 
 class CIMConfig(Config):
@@ -175,7 +178,8 @@ class CIMConfig(Config):
     sensing: Literal["current", "voltage"] = Field(
         "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
         "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
-        "load, voltage sense amplifiers with reference columns, as in the validated macro); SRAM ignores it")
+        "load, sensed by voltage sense amplifiers: adc = 'flash' with reference columns, or adc = 'mlsa', NeuroSim "
+        "V1.3's voltage-mode MLSA with its references inside); SRAM ignores it")
     reference_sharing: int | None = Field(
         None, ge=1, description="voltage mode: ADCs sharing one set of 2^N − 1 reference columns; None: all "
         "ADCs of a sub-array (they sense the same rows at once); the validated macro has 1 (one Vref per VSA)")
@@ -196,6 +200,10 @@ class CIMConfig(Config):
     leakage_energy: Literal["chip", "idle"] = Field(
         "chip", description="leakage energy behind TOPS/W: the whole chip over the latency ('chip'), or NeuroSim "
         "V1.3's count, the tiles of the other layers over each layer's latency ('idle', main.cpp)")
+    leakage_scope: Literal["chip", "tiles"] = Field(
+        "chip", description="blocks counted in the leakage power: all of them ('chip'), or NeuroSim V1.3's count "
+        "('tiles', Chip.cpp/Tile.cpp/ProcessingUnit.cpp): the tiles' sub-arrays, adder trees and buffers only - no "
+        "H-tree repeaters, no global buffer, no activation or pooling units")
     output_pixels: Literal["padded", "valid"] = Field(
         "padded", description="input vectors per convolution: its output pixels with 'same' padding, or "
         "NeuroSim V1.3's (H − K + 1)² ('valid', padding ignored)")
@@ -231,9 +239,9 @@ class CIMConfig(Config):
             raise ValueError(f"rows_parallel = {self.rows_parallel} exceeds rows = {self.rows}")
         if self.cells_per_weight > self.cols:
             raise ValueError(f"a weight needs {self.cells_per_weight} columns, more than cols = {self.cols}")
-        if self.sensing == "voltage" and self.adc != "flash" and self.cell.kind != "sram":
-            raise ValueError(f"adc = {self.adc!r}: sensing = 'voltage' compares the bit line with reference "
-                             "columns and needs adc = 'flash'")
+        if self.sensing == "voltage" and self.adc == "sar" and self.cell.kind != "sram":
+            raise ValueError(f"adc = {self.adc!r}: sensing = 'voltage' compares the bit line with references "
+                             "and needs adc = 'flash' (reference columns) or 'mlsa' (references inside)")
         levels = (self.rows_parallel or self.rows) * (2**self.cell.bits_per_cell - 1) + 1
         if 2**self.adc_bits > levels:  # NeuroSim V1.3 refuses such designs too
             raise ValueError(f"adc_bits = {self.adc_bits}: {2**self.adc_bits} codes exceed the {levels} distinct "
@@ -269,11 +277,11 @@ def table7_config(device: str, **changes) -> CIMConfig:
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle")
+                         leakage_energy="idle", leakage_scope="tiles")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle")
+                         leakage_energy="idle", leakage_scope="tiles")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -422,7 +430,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     extra_leak = 0.0
     n_ref_cols = 0
     mlsa = None
-    if cfg.adc == "mlsa" and (is_sram or cfg.sensing == "current"):
+    if cfg.adc == "mlsa":
         g_ref = read_port_current(t, w_acc) / t.vdd if is_sram else None
         if g_ref is None:
             g_on0 = line.branch_conductance(cell.r_on)
@@ -430,7 +438,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             g_design = line.column_conductance(0.5 * rows_on * (g_off0 + 0.5 * (g_on0 - g_off0)))
         else:
             g_design = line.column_conductance(0.25 * rows_on * g_ref)
-        mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon)
+        mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon,
+                        mode="voltage" if not is_sram and cfg.sensing == "voltage" else "current")
     if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
@@ -477,6 +486,13 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             i_fs = sense.i_full_scale
             # the MLSA's fitted conversion time includes its input settling; a voltage ADC waits for its node
             timing["bit line"] = (sense.t_bitline if mlsa is not None else sense.t_settle) + line.settle_time(bits)
+        elif mlsa is not None:  # voltage-mode MLSA: the divided bit line sensed against its internal references
+            g_hi = _series(g_top, cmux.r_on)
+            adc = mlsa.adc
+            c_node = line.c_line + cmux.c_node + adc.c_in
+            sense = divider_sense(cell.read_voltage, 0.0, g_hi, bits, c_node)
+            i_fs = sense.current(g_hi)
+            timing["bit line"] = sense.t_settle + line.settle_time(bits)
         else:
             g_hi = _series(g_top, cmux.r_on)
             probe = divider_sense(cell.read_voltage, 0.0, g_hi, bits, line.c_line)
@@ -502,7 +518,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     t_current = timing["bit line"] + adc.cost.delay  # cells conduct from the word-line rise to the decision
     t_sense = timing.get("precharge", 0.0) + max(t_row, timing["mux"]) + t_current
     e_adc = adc.cost.energy + e_pre
-    if isinstance(sense, DividerSense):  # reference columns: DC current for the window, nodes charged once
+    if isinstance(sense, DividerSense) and mlsa is None:  # reference columns: DC current for the window, nodes
+        # charged once
         sharing = cfg.reference_sharing or n_adc
         e_reference = (t.vdd * sense.reference_current * t_current
                        + sense.c_reference * t.vdd * sense.reference_charge_voltage) / sharing
@@ -899,31 +916,42 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     glob_buf = sram_buffer(t, global_bits, word)
     # ----- areas -----
     sa_area = sub.total_area
-    pe_area = p * p * sa_area + p * pe_tree.area + pe_buf.area
+    # one adder tree per ADC output lane of a PE column of sub-arrays: p columns × n_adc lanes (NeuroSim V1.3
+    # ProcessingUnit.cpp: numSubArrayCol·numCol/numColMuxed trees), each summing the p sub-array rows
+    lanes_pe = p * sub.n_adc
+    pe_area = p * p * sa_area + lanes_pe * pe_tree.area + pe_buf.area
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
-    pe_leak = p * p * sub.leakage + p * pe_tree.leakage + pe_buf.leakage + pe_ht.leakage
+    tiles_only = cfg.leakage_scope == "tiles"  # NeuroSim's count: no H-trees, global buffer or activation units
+    pe_leak = (p * p * sub.leakage + lanes_pe * pe_tree.leakage + pe_buf.leakage
+               + (0.0 if tiles_only else pe_ht.leakage))
 
-    def tile_kind(n_pes: int, pe_side: int) -> _TileKind:
+    def tile_kind(n_pes: int, pe_side: int, novel: bool) -> _TileKind:
         lanes = pe_side * p  # sub-array columns across the tile
-        tree = adder_tree(t, n_pes if pe_side != g else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
-        n_tree = pe_side if n_pes > 1 else 0
+        # one tree per output lane: a novel tile sums its K² PEs lane by lane (a PE's lanes), a conventional one
+        # its g PE rows for every lane of its g PE columns
+        tree = adder_tree(t, n_pes if novel else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
+        n_tree = (lanes_pe if novel else g * lanes_pe) if n_pes > 1 else 0
         buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
         core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
         ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
-        if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs
-            grid = pe_side
+        if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs, a bus of
+            # K² PE rows wide (Tile.cpp: hTreeNM over numPENM × numPENM, numPENM·numRowSubArray bits)
+            grid = n_pes if novel else pe_side
             bus = grid * rows
-            ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0),
+            ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0,
+                                              BUS_DELAY_TOLERANCE),
                       delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
-        acc = n_pes * p * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
-        leak = n_pes * pe_leak + n_tree * tree.leakage + lanes * act_unit.leakage + buf.leakage + ht.leakage
+        acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
+        leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
+        if not tiles_only:
+            leak += lanes * act_unit.leakage + ht.leakage
         return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
                          buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
                          leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht)
 
-    conv_tile = tile_kind(g * g, g)
-    nm_tile = tile_kind(n_pe_nm, side_nm) if n_pe_nm else conv_tile
+    conv_tile = tile_kind(g * g, g, novel=False)
+    nm_tile = tile_kind(n_pe_nm, side_nm, novel=True) if n_pe_nm else conv_tile
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
     chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
@@ -931,7 +959,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tile_side = math.sqrt(max(k.area for k in kinds))
         grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
-                       side_nm)), 4.0), delay=chip_ht.delay, energy=chip_ht.energy, leakage=chip_ht.leakage)
+                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=chip_ht.delay, energy=chip_ht.energy,
+                       leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
     for part, a in sub.area.items():
@@ -939,8 +968,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
     area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
-    leakage = (sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
-               + glob_buf.leakage + chip_ht.leakage)
+    leakage = sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
+    if not tiles_only:
+        leakage += glob_buf.leakage + chip_ht.leakage
     # ----- clock -----
     t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
                     max(adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile)) + dff(t).delay)

@@ -362,15 +362,42 @@ def repeated_wire(tech: Technology, length: float, bits: int = 1, swing: float |
     return Cost(area=area * b, delay=delay, energy=e_bit * b, leakage=leak * b)
 
 
+def bus_repeater_size(tech: Technology, delay_tolerance: float = 0.0) -> float:
+    """Repeater size (× a minimum inverter) of a bus wire: the Bakoglu optimum ⌊√(R₀·c_w/(C₀·r_w))⌋; with
+    ``delay_tolerance`` t > 0, DNN+NeuroSim V1.3's trade (HTree.cpp, Initialize): halve the size and shorten the
+    spacing by 0.9, repeatedly, until the delay per length reaches (1 + t) × the optimum (Param.cpp: t = 0.1).
+    Delay per length of size s at spacing L: 0.7·(R₀/s·(s·(C₀ + C_d) + c_w·L) + ½·r_w·c_w·L² + r_w·L·s·C₀)/L."""
+    if not (isinstance(delay_tolerance, int | float) and math.isfinite(delay_tolerance) and delay_tolerance >= 0):
+        raise ConfigError(f"delay_tolerance = {delay_tolerance!r}: must be a finite number >= 0")
+    inv = inverter(tech)
+    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    c0, cd, rw, cw = inv.c_in, inv.c_self, tech.wire_resistance, tech.wire_capacitance
+    size = max(1.0, math.floor(math.sqrt(r0 * cw / (c0 * rw))))
+    spacing = math.sqrt(2 * r0 * (c0 + cd) / (rw * cw))
+
+    def delay(s: float, length: float) -> float:
+        wire = 0.5 * rw * cw * length**2 + rw * length * s * c0
+        return 0.7 * (r0 / s * (s * (c0 + cd) + cw * length) + wire) / length
+
+    if delay_tolerance > 0:
+        target = delay(size, spacing) * (1 + delay_tolerance)
+        d = 0.0
+        while d < target and size > 1e-3:
+            size, spacing = size / 2, spacing * 0.9
+            d = delay(size, spacing)
+    return max(1.0, size)
+
+
 def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, grid: int, bits: int,
-                       fold: float = 4.0) -> float:
+                       fold: float = 4.0, delay_tolerance: float = 0.0) -> float:
     """Area [m²] of the routing channels a ``bits``-wide H-tree bus occupies over a ``grid`` × ``grid`` array of
     units (``unit_height`` × ``unit_width`` [m]), as DNN+NeuroSim V1.3 accounts it (HTree.cpp, CalculateArea):
     from the centre out, level by level, the channel of the vertical (horizontal) branches widens by
     bits × the repeater's cell width (height) / ``fold`` and spans half the branch length (L/2 at the first
     level below the root, halving per level; the last level lies over the units), plus a main bus
     bits × cell height / ``fold`` wide from the centre to the nearest edge. Repeaters of the Bakoglu size of
-    :func:`repeated_wire`; ``fold``: layout folding of the bus (NeuroSim: 4 at chip level, 16 inside tiles)."""
+    :func:`repeated_wire`, or shrunk for a ``delay_tolerance`` as :func:`bus_repeater_size` says (NeuroSim: 0.1);
+    ``fold``: layout folding of the bus (NeuroSim: 4 at chip level, 16 inside tiles)."""
     n = _check_count("H-tree grid", grid)
     b = _check_count("H-tree bits", bits)
     if not (isinstance(fold, int | float) and math.isfinite(fold) and fold > 0):
@@ -380,9 +407,12 @@ def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, 
             raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
     if n == 1:
         return 0.0
-    inv = inverter(tech)
-    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
-    size = max(1.0, math.sqrt(r0 * tech.wire_capacitance / (tech.wire_resistance * inv.c_in)))
+    if delay_tolerance:
+        size = bus_repeater_size(tech, delay_tolerance)
+    else:
+        inv = inverter(tech)
+        r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+        size = max(1.0, math.sqrt(r0 * tech.wire_capacitance / (tech.wire_resistance * inv.c_in)))
     rep = inverter(tech, size)
     w_rep, h_rep = rep.area / tech.cell_height, tech.cell_height
     levels = math.ceil(math.log2(n))
@@ -423,6 +453,7 @@ __all__ = [
     "SramAccess",
     "accumulator",
     "adder_tree",
+    "bus_repeater_size",
     "decoder",
     "dff",
     "driver_chain",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from neurofab.core import ConfigError
 from neurofab.cost.circuits import Cost, decoder, dff, latch_comparator, register
@@ -263,6 +264,9 @@ def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: 
 #: (NeuroSim V1.3 CurrentSenseAmp.cpp, CalculateUnitArea) and 9 NMOS + 9 PMOS of reference and latch
 #: (MultilevelSenseAmp.cpp, CalculateArea), each a minimum device drawn in its own gate-height slice.
 MLSA_DEVICES_PER_LEVEL = 48 + 40 + 9 + 9
+#: Transistors of one MLSA level in voltage mode: 52 NMOS + 60 PMOS minimum devices (NeuroSim V1.3
+#: MultilevelSenseAmp.cpp, CalculateArea, currentMode = false; its references are inside the amplifier).
+MLSA_VOLTAGE_DEVICES_PER_LEVEL = 52 + 60
 
 #: Fitted power of one MLSA column conversion, current mode, low-standby-power roadmap (NeuroSim V1.3
 #: MultilevelSenseAmp.cpp, GetColumnPower, from its authors' SPICE runs at 0.5 V read): node [nm] →
@@ -272,6 +276,13 @@ MLSA_POWER_LP: dict[int, tuple[float, float, float]] = {
     130: (18.09e-6, 0.1380, 2.303), 90: (12.612e-6, 0.1023, 2.303), 65: (8.4147e-6, 0.0972, 2.303),
     45: (6.3162e-6, 0.075, 2.303), 32: (3.0875e-6, 0.0649, 2.297), 22: (1.7e-6, 0.0631, 2.303),
     14: (1.0e-6, 0.0508, 2.303), 10: (0.55e-6, 0.0315, 2.303), 7: (0.35e-6, 0.0235, 2.303),
+}
+
+#: The same fit in voltage mode (NeuroSim V1.3 MultilevelSenseAmp.cpp, GetColumnPower, currentMode = false, LP).
+MLSA_POWER_LP_VOLTAGE: dict[int, tuple[float, float, float]] = {
+    130: (23.4e-6, 0.169380, 2.303), 90: (14.42e-6, 0.144323, 2.303), 65: (10.18e-6, 0.121272, 2.303),
+    45: (7.062e-6, 0.100225, 2.303), 32: (3.692e-6, 0.079449, 2.297), 22: (1.866e-6, 0.072341, 2.303),
+    14: (1.126e-6, 0.061085, 2.303), 10: (0.6917e-6, 0.051580, 2.303), 7: (0.4211e-6, 0.043555, 2.303),
 }
 
 #: Worst-case conversion time of an MLSA at nodes above 22 nm, low-standby-power roadmap (NeuroSim V1.3
@@ -301,13 +312,14 @@ class Mlsa:
     adc: Adc
     node: int
     t_conversion: float  # [s]
+    mode: Literal["current", "voltage"] = "current"
 
     def column_power(self, r_column: float, read_voltage: float) -> float:
         """Column term of the fitted power [W]: b·exp(−c·log10 R'), R' = R·0.5 V/V_read (the fits' read
         voltage); an open column (R = ∞) draws nothing."""
         if not math.isfinite(r_column):
             return 0.0
-        _, b, c = MLSA_POWER_LP[self.node]
+        _, b, c = (MLSA_POWER_LP_VOLTAGE if self.mode == "voltage" else MLSA_POWER_LP)[self.node]
         r_eff = _positive("r_column", r_column) * MLSA_READ_VOLTAGE_FIT / _positive("read_voltage", read_voltage)
         return b * math.exp(-c * math.log10(r_eff))
 
@@ -345,10 +357,15 @@ def mlsa_encoder(tech: Technology, bits: int) -> Cost:
     return Cost(area=area, delay=delay, energy=energy, leakage=leak)
 
 
-def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activity: float = 1.0) -> Mlsa:
+def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activity: float = 1.0,
+             mode: Literal["current", "voltage"] = "current") -> Mlsa:
     """NeuroSim V1.3's multilevel sense amplifier (MLSA) in current mode, the default ADC of its CIM arrays:
     L − 1 = 2^N − 1 current sense amplifiers compare the column current with reference currents at once; an
     encoder turns the thermometer code into N bits.
+
+    ``mode='voltage'`` (NeuroSim's currentMode = false): L − 1 voltage sense amplifiers of
+    :data:`MLSA_VOLTAGE_DEVICES_PER_LEVEL` devices each (references inside), a fixed 1 ns conversion at every node
+    (NeuroSim's CalculateLatency) and the voltage-mode power fit :data:`MLSA_POWER_LP_VOLTAGE`.
 
     Area: (L − 1) × :data:`MLSA_DEVICES_PER_LEVEL` minimum devices, each the footprint of a minimum inverter
     cell of ``tech``, plus the encoder. Conversion time: :func:`mlsa_latency` (1 ns at ≤ 22 nm) at the design
@@ -359,23 +376,29 @@ def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activit
     n = _bits(bits)
     if not 0 < encoder_activity <= 1:
         raise ConfigError(f"encoder_activity = {encoder_activity!r}: must be in (0, 1]")
+    if mode not in ("current", "voltage"):
+        raise ConfigError(f"mode = {mode!r}: must be 'current' or 'voltage'")
+    voltage = mode == "voltage"
     node = _fit_node(tech)
-    t_conv = mlsa_latency(tech, r_column)
+    t_conv = MLSA_T_MIN if voltage else mlsa_latency(tech, r_column)
     enc = mlsa_encoder(tech, n)
     levels = 2**n - 1
-    p_level = MLSA_POWER_LP[node][0]
+    p_level = (MLSA_POWER_LP_VOLTAGE if voltage else MLSA_POWER_LP)[node][0]
     dev = inverter(tech)
-    area = levels * MLSA_DEVICES_PER_LEVEL * dev.area + enc.area
+    per_level = MLSA_VOLTAGE_DEVICES_PER_LEVEL if voltage else MLSA_DEVICES_PER_LEVEL
+    area = levels * per_level * dev.area + enc.area
     energy = p_level * levels * t_conv + enc.energy * encoder_activity
     c_in = levels * tech.c_gate * tech.nmos_width  # the mirror gates the column current feeds
     cost = Cost(area=area, delay=t_conv + enc.delay, energy=energy, leakage=enc.leakage)
-    return Mlsa(Adc(cost, c_in=c_in, bits=n, kind="mlsa"), node=node, t_conversion=t_conv)
+    return Mlsa(Adc(cost, c_in=c_in, bits=n, kind="mlsa"), node=node, t_conversion=t_conv, mode=mode)
 
 
 __all__ = [
     "MLSA_DEVICES_PER_LEVEL",
     "MLSA_LATENCY_LP",
     "MLSA_POWER_LP",
+    "MLSA_POWER_LP_VOLTAGE",
+    "MLSA_VOLTAGE_DEVICES_PER_LEVEL",
     "Adc",
     "ColumnMux",
     "Mlsa",

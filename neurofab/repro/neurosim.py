@@ -9,8 +9,9 @@ B. Our circuit models at 40 nm judged against Tables 3 and 5 (the macro validati
    the 1.84 inverter-height factor, the 2.5 × 2.5 I/O layout scale and α = 1.44 (level shifters), γ, δ, ε, ζ
    (activities). Table 3 is read per sensing cycle — one group of 7 rows on, one mux position, the 16 ADCs
    converting at once; the macro is our sub-array in voltage mode (256-cell bit lines, a divider against an optimal
-   load, 16 flash ADCs of 7 StrongARM VSAs, one reference column per VSA). The macro's RRAM resistance and read
-   voltage are not published: 6 kΩ / 150 (Table 7's RRAM [12]) and 0.2 V are assumed.
+   load, 16 ADCs of NeuroSim V1.3's voltage-mode multilevel sense amplifier with 7 levels and its references
+   inside: 52 + 60 minimum devices per level, a fixed 1 ns conversion, its fitted power). The macro's RRAM
+   resistance and read voltage are not published: 6 kΩ / 150 (Table 7's RRAM [12]) and 0.2 V are assumed.
 C. Table 7 for VGG-8 and ResNet-18 (layer tables, 8-bit weights and activations) on our chip model: six designs,
    and the paper's trends, with NeuroSim V1.3's conventions (see ``table7_config``). No parameter of ours was
    fitted to Table 7.
@@ -27,10 +28,10 @@ import math
 from itertools import pairwise
 
 from neurofab.cost.cim import LU2021, CellConfig, ChipEstimate, CIMConfig, build_subarray, estimate, table7_config
-from neurofab.cost.circuits import dff, full_adder, latch_comparator
+from neurofab.cost.circuits import dff, full_adder
 from neurofab.cost.gates import inverter
 from neurofab.cost.mapping import resnet18_imagenet, vgg8_cifar10
-from neurofab.cost.periphery import level_shifter
+from neurofab.cost.periphery import MLSA_POWER_LP_VOLTAGE, MLSA_VOLTAGE_DEVICES_PER_LEVEL, level_shifter
 from neurofab.cost.technology import technology
 from neurofab.repro.claims import Claim, Claims, ModelUncertainty, PrintedPrecision, Qualitative
 from neurofab.repro.registry import reproduction
@@ -80,62 +81,71 @@ _T7_BAND = Relative(0.15)
 _TREND, _RESNET_TREND = "seed 001 l. 1276", "seed 001 l. 1280"
 #: Declared deviations, each with its measured cause (see the row notes for the per-design numbers).
 CAUSES = {
-    "t3_adc_area": "ours 1,580 µm² (×0.37): StrongARM input pairs Pelgrom-sized for σ = ½ of the 6.7 mV top step "
-                   "at the assumed 0.2 V read; layout overhead of matched analog cells is not modelled",
-    "t3_adc_energy": "ours 7.1 pJ (×0.095): 7 VSA decisions + 7 reference columns conducting for our 0.19 ns; with "
-                     "the references conducting for the macro's 5.19 ns it is 21 pJ (×0.29); the rest depends on the "
-                     "unpublished cell and read voltage (0.5 V read: 45 pJ)",
-    "t3_adc_latency": "ours 0.094 ns (×0.019): regeneration of a StrongARM latch from half a step (τ ≈ 8 ps) + SR "
-                      "latch + encoder; NeuroSim's 5 ns is a SPICE fit of the macro's sense amplifier, not broken down",
-    "t3_array_energy": "ours 0.58 pJ (×0.12): V_DD·I·t for our 0.19 ns conduction; at the macro's 5.19 ns it is "
-                       "3.0 pJ (×0.60); the cell (6 kΩ / 150) and 0.2 V read are assumptions",
-    "t3_array_latency": "ours 0.65 ns (×3.4): our 256-cell bit line + mux + 7 VSA inputs settle to half the smallest "
-                        "step in ≈ 5 τ; how NeuroSim defines its 0.19 ns is not in the paper",
-    "t3_latency": "ours 1.23 ns (×0.12) = our 0.88 ns path × β: the ADC (0.09 vs 5 ns) and level shifter (0.17 vs "
-                  "1.12 ns) switch in RC time; the macro's sensing cycle is set by its SPICE-fitted sense amplifier",
-    "t3_energy": "ours 8.5 pJ (×0.098): the ADC (7.1 vs 74.5 pJ) and array (0.6 vs 5.0 pJ) rows above",
+    "t3_adc_energy": "ours 0.94 pJ (×0.013): NeuroSim V1.3's voltage-mode fit at 45 nm, 7 × 7.06 µW per level + "
+                     "the column term (7.6 µW) over its fixed 1 ns, + the encoders; powered for the macro's 5 ns it "
+                     "is 4.6 pJ (×0.06), at a 0.5 V read 1.1 pJ: the fit in the V1.3 release is not the one behind "
+                     "Table 3's 74.5 pJ",
+    "t3_adc_latency": "ours 1.04 ns (×0.21): NeuroSim V1.3's voltage-mode amplifier converts in a fixed 1 ns at every "
+                      "node (+ our encoder 0.04 ns); Table 3's 5 ns is a SPICE fit of the macro's amplifier that the "
+                      "V1.3 release does not carry",
+    "t3_array_energy": "ours 0.24 pJ (×0.048): the bit lines charged to V_read; as in NeuroSim V1.3 the cell current "
+                       "is in the amplifier's fitted column term; V_DD·I·t of the column over the macro's 5.19 ns "
+                       "is 3.1 pJ (×0.62); the cell (6 kΩ / 150) and 0.2 V read are assumptions",
+    "t3_array_latency": "ours 0.44 ns (×2.3): our 256-cell bit line + mux + 7 amplifier inputs (100 fF, τ = 0.13 ns "
+                        "at mid-code) settle to half the smallest step in ≈ 3.5 τ; how NeuroSim defines its 0.19 ns "
+                        "is not in the paper",
+    "t3_latency": "ours 2.27 ns (×0.23) = our 1.62 ns path × β: the ADC (1.04 vs 5 ns, NeuroSim V1.3's fixed 1 ns) "
+                  "and the level shifter (0.13 vs 1.12 ns, RC switching) are faster than the macro's SPICE fits",
+    "t3_energy": "ours 2.0 pJ (×0.023): the ADC (0.94 vs 74.5 pJ) and array (0.24 vs 5.0 pJ) rows above",
     "t6_tops_w": "not computed: Table 6's 3,177.75 pJ does not decompose into Tables 3 and 5 (it is 33.1 × their "
                  "per-cycle sum, neither the 19 row groups nor the 152 conversions per ADC of one array read), so "
                  "the sensing cycles behind it are unknown",
-    "area": "ours 1.19× (54.1 vs 45.6 mm²): the cell is not in the paper and the macro's 75 F² is assumed (with "
-            "NeuroSim's default 48 F², 52.4 mm²), and the level shifters (α × our 2.5×-scaled I/O devices on WL, BL, "
-            "SL, 16.1 mm²) are sized for the 6 kΩ cells' wide access transistors; on NeuroSim's own run of this "
-            "design (benchmarks/neurosim_peer.py) ours is 0.89×",
-    "energy": "SRAM: ours 0.78–0.83×: our 8T read ports conduct only where the stored bit is 1, so the sense "
+    "area": "RRAM [12] 1.29× (58.7 vs 45.6 mm²) and 22 nm SRAM 1.15× (71.2 vs 61.9): NeuroSim V1.3 itself, run on "
+            "the same designs in benchmarks/neurosim_peer.py, gives 58.7 mm² (its default design: RRAM 6 kΩ, 2-bit "
+            "cells, 48 F²) and 79.8 mm² (22 nm SRAM, 4-bit ADC), 1.29× the paper's; ours is 0.97× and 0.92× of "
+            "those (the macro's 75 F² cell is assumed here; at 48 F² ours is 57.0 mm²); the high-R eNVMs agree "
+            "with the paper within 3 %",
+    "energy": "SRAM: ours 0.79–0.84×: our 8T read ports conduct only where the stored bit is 1, so the sense "
               "amplifier's fitted column term sees half the current NeuroSim's SRAM columns do (its column resistance "
               "counts every activated row whatever the weight); on NeuroSim's own run of a 22 nm SRAM design our ADC "
-              "energy is 0.58× and the total 0.76×. RRAM [12]: ours 1.24× at our default input-bit density 0.5 (the "
-              "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.0 µJ (1.01×)",
-    "leakage": "ours 2.7–3.9×: NeuroSim's 22 nm LSTP off-current equals ours (0.1 nA/µm), the widths differ: our "
-               "128×128 sub-array leaks 0.32 µW (shift-add lanes 0.14, row drivers 0.09, mux decoder 0.05, "
-               "encoders 0.04), NeuroSim's ≈ 0.21 µW per sub-array including its tile share (850 µW over 4,128 "
-               "sub-arrays on its default design, where ours is 2.4×); our SRAM buffers and H-tree repeaters leak "
-               "besides",
+              "energy is 0.58× and the total 0.77×. RRAM [12]: ours 1.25× at our default input-bit density 0.5 (the "
+              "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.4 µJ (1.02×)",
+    "leakage": "ours 2.0–3.6× (eNVM 2.0–2.6×, SRAM 2.9–3.6×), counted as NeuroSim counts it (tiles only: "
+               "sub-arrays, adder trees, buffers; no H-trees, global buffer or activation units). NeuroSim V1.3 run "
+               "on its default design: its 128×128 sub-array leaks 0.162 µW (DFFs of the WL and SL switch matrices "
+               "0.040, shift-adders 0.095, encoders 0.027, mux decoder 0.001; no leakage for the sense amplifiers "
+               "and transmission gates) and its 512×512 PE 3.28 µW; ours 0.317 µW (shift-add lanes 0.142, row "
+               "drivers 0.086, mux decoder 0.051, encoders 0.038) and 6.06 µW: our row and mux-decoder drivers are "
+               "sized for their loads and our flip-flop leaks as 12 inverters where its leaks as 8; with both "
+               "runs' counts our chip is 1.89× its",
     "latency": "high-R eNVMs: ours 0.70–0.79×; NeuroSim V1.3 run on two designs gives 1.36 and 1.25 ms where ours "
                "gives 1.26 and 1.02 ms (0.92×, 0.82×): our ADC cycles are 0.93–0.99× its ADC latency, our "
                "register-file buffer cycles 0.95–1.04× its buffer latency and our accumulation cycles 0.70–0.84× its, "
-               "but its H-tree time (0.16 ms per image) is 4× ours, and the paper's runs add 4 % (RRAM [13]: 1.30 ms "
+               "but its H-tree time (0.16 ms per image) is 4× ours: the same transfers, but 6 cycles per traversal "
+               "of its novel tiles' H-tree and 6–9 of its chip H-tree where ours take 1 (NeuroSim's per-layer "
+               "figures); "
+               "and the paper's runs add 4 % (RRAM [13]: 1.30 ms "
                "in Table 7 vs 1.25 ms from the V1.3 release on our traces). "
                "SRAM: ours 0.33–0.50× with the clock 1.60 / 1.84 vs 2.98 / 4.87 ns: our 22 nm sensing cycle before β "
                "is 1.32 ns (precharge 0.03, one read port moving the bit line by 50 mV 0.16, sense amplifier and "
-               "encoder 1.08); NeuroSim's is 3.47 ns around the same 1 ns amplifier, so 2.4 ns go to its precharge "
-               "and bit-line development (not broken down in its output)",
-    "tops_per_w": "22 nm SRAM 1.25× and RRAM [12] 0.79×: follow the energy rows (0.78× and 1.24×), with "
+               "encoder 1.08, mux path 0.05); NeuroSim V1.3's, printed from its SubArray.cpp, is 3.47 ns, of which "
+               "2.33 ns are its mux decoder (minimum-size outputs driving the mux switches' gates; ours is sized for "
+               "that load), 1.00 the amplifier, 0.08 the encoder, 0.04 the bit line and 0.02 the precharge",
+    "tops_per_w": "22 nm SRAM 1.24× and RRAM [12] 0.79×: follow the energy rows (0.79× and 1.25×), with "
                   "NeuroSim's operation count and idle-tile leakage energy (table7_config)",
-    "resnet_tpw": "RRAM [12]: ours 0.80× (21.4 vs 26.7): as its VGG-8 energy, our default input-bit density 0.5 "
+    "resnet_area": "RRAM [12]: ours 1.27× (79.0 vs 62.0 mm²): NeuroSim V1.3's own ResNet-18 run of its default "
+                   "design (RRAM 6 kΩ, 48 F²) gives 79.5 mm², 1.28× the paper's; ours is 0.97× that",
+    "resnet_tpw": "RRAM [12]: ours 0.82× (22.0 vs 26.7): as its VGG-8 energy, our default input-bit density 0.5 "
                   "(the paper's traces are not published) draws more column current through the 6 kΩ cells; at 0.2 "
-                  "ours is 24.2 (0.91×)",
-    "resnet_tpw_change": "ours −27 % (−14 … −32 per design), rounding to −30: our energy per NeuroSim-counted "
+                  "ours is 24.9 (0.93×)",
+    "resnet_tpw_change": "ours −28 % (−13 … −32 per design), rounding to −30: our energy per NeuroSim-counted "
                          "operation rises 1.16–1.46× from VGG-8 to ResNet-18 (the paper's ~1.25×), most in the "
                          "interconnect moving ResNet-18's 112² and 56² maps through our H-trees (on NeuroSim's own "
                          "ResNet-18 run of the default design our interconnect energy is 1.53× its)",
-    "resnet_density_change": "ours −63 % (−60 … −65 per design), rounding to −60: with NeuroSim's operation count "
-                             "(4.46× VGG-8's) our latency grows 8.5–10.7× and our chip +17 … +43 %; NeuroSim's own "
-                             "run of the default design grows its latency 9.0× (12.18 vs 1.36 ms) and its area "
-                             "+35 % (79.5 vs 58.7 mm²)",
-    "resnet_area_growth": "smallest growth: ours +17 % (22 nm SRAM; 7 nm SRAM +19 %): the SRAM chips add fewer "
-                          "tiles for ResNet-18 than the paper's, whose floorplan is re-optimized per network "
-                          "(NeuroSim picks PE and tile sizes per network; ours keeps VGG-8's)",
+    "resnet_area_growth_max": "largest growth: ours +56 % (RRAM [13], PCM, FeFET; +26 … +34 % for the others): "
+                              "ours keeps the VGG-8 floorplan NeuroSim picks (512×512 PEs, 1024×1024 tiles) for "
+                              "ResNet-18, where NeuroSim re-optimizes per network; its own run of the default design "
+                              "grows +35 % (79.5 vs 58.7 mm²), ours +35 % on that design",
 }
 
 
@@ -152,16 +162,15 @@ T7_DEVIATING = frozenset(
     {("leakage_mW", d) for d in DESIGNS} | {("latency_ms", d) for d in DESIGNS if d != "rram_he2020"}
     | {("dynamic_energy_uJ", d) for d in ("7nm-sram", "22nm-sram", "rram_he2020")}
     | {("tops_per_w", d) for d in ("22nm-sram", "rram_he2020")}
-    | {("area_mm2", "rram_he2020")})
-RESNET_DEVIATING = frozenset({("tops_per_w", "rram_he2020")})
+    | {("area_mm2", d) for d in ("22nm-sram", "rram_he2020")})
+RESNET_DEVIATING = frozenset({("tops_per_w", "rram_he2020"), ("area_mm2", "rram_he2020")})
 
 CLAIMS = Claims([
     Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
           unit="µm²"),
     Claim("t3_ls_energy", "T3 level-shifter energy per sensing cycle: ours vs NeuroSim", 1.02, _T3, _MODEL,
           tolerance=_BAND, unit="pJ"),
-    Claim("t3_adc_area", "T3 ADC area: ours vs NeuroSim", 4271, _T3, _MODEL, tolerance=_BAND, unit="µm²",
-          deviation=CAUSES["t3_adc_area"]),
+    Claim("t3_adc_area", "T3 ADC area: ours vs NeuroSim", 4271, _T3, _MODEL, tolerance=_BAND, unit="µm²"),
     Claim("t3_adc_energy", "T3 ADC energy per sensing cycle: ours vs NeuroSim", 74.50, _T3, _MODEL, tolerance=_BAND,
           unit="pJ", deviation=CAUSES["t3_adc_energy"]),
     Claim("t3_adc_latency", "T3 ADC latency: ours vs NeuroSim", 5.0, _T3, _MODEL, tolerance=_BAND, unit="ns",
@@ -201,13 +210,14 @@ CLAIMS = Claims([
     Claim("trend_calibration_area", "trend: calibration (α on level shifters) enlarges eNVM chips", "25.57 > 17.88",
           _TREND, Qualitative(), order=">", unit="mm²"),
     Claim("resnet_area_growth_min", "ResNet-18 vs VGG-8 chip area: smallest growth of the six designs", "+25 … +50",
-          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%", deviation=CAUSES["resnet_area_growth"]),
-    Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
           _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%"),
+    Claim("resnet_area_growth_max", "ResNet-18 vs VGG-8 chip area: largest growth of the six designs", "+25 … +50",
+          _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%",
+          deviation=CAUSES["resnet_area_growth_max"]),
     Claim("resnet_tpw_change", "ResNet-18 vs VGG-8 TOPS/W, mean change ('~20 %' lower)", -20, _RESNET_TREND,
           PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_tpw_change"]),
     Claim("resnet_density_change", "ResNet-18 vs VGG-8 TOPS/mm², mean change ('~70 %' lower)", -70, _RESNET_TREND,
-          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_density_change"]),
+          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%"),
 ])
 
 
@@ -365,15 +375,16 @@ def _part_b(report: Report) -> dict:
 
 
 #: The validated macro as our sub-array: 256 physical rows and 128 data columns of 75 F² 1T1R cells, 16 ADCs of
-#: 7 voltage sense amplifiers (3 bits) over 8 columns each, one reference column per VSA, 7 rows on, 0.9 V.
+#: NeuroSim V1.3's voltage-mode multilevel sense amplifier (3 bits, 7 levels, references inside) over 8 columns
+#: each, 7 rows on, 0.9 V.
 #: Not published, assumed: the cell (6 kΩ, on/off 150: Table 7's RRAM [12]) and the 0.2 V read.
 MACRO = CIMConfig(
     node_nm=40, vdd=0.9, rows=256, cols=128, rows_parallel=7, adc_bits=3, columns_per_adc=8, sensing="voltage",
-    adc="flash", reference_sharing=1, weight_bits=8, input_bits=1,
+    adc="mlsa", weight_bits=8, input_bits=1,
     cell=CellConfig(kind="rram", bits_per_cell=1, r_on=6e3, on_off_ratio=150, read_voltage=0.2,
                     label="40 nm macro cell: not published; 6 kΩ / 150 assumed (Table 7's RRAM [12])"),
 )
-#: Table 3's array + ADC latency: the time the macro's cells and reference columns conduct per sensing cycle.
+#: Table 3's array + ADC latency: the time the macro's cells conduct per sensing cycle.
 PAPER_CONDUCTION = (0.19 + 5.0) * 1e-9
 
 
@@ -414,34 +425,32 @@ def _part_b_analog(report: Report) -> dict:
                f"gap ×{0.37 / (cmux.decoder.delay * 1e9):.1f}: our 3→8 decoder drives only the 16 gate loads "
                "(no routing to the mux)")
     adc_area = sub.area["adc"] / UM2
+    amp_area = n_adc * 7 * MLSA_VOLTAGE_DEVICES_PER_LEVEL * inverter(t).area / UM2
     report.add("B smallest 3-bit step on the bit line (divider, optimal load)", "(not printed)",
                sense.step_min * 1e3, Info(), "mV",
-               f"V_read = 0.2 V over 7 cells and a load G_L = {sense.g_load * 1e3:.2f} mS; comparators sized for "
-               f"σ_offset = ½ step ({0.5 * sense.step_min * 1e3:.1f} mV)")
-    report.add("B ADC area, 16 × (7 VSAs + SR latches + encoder): ours vs NeuroSim", 4271, adc_area, Info(), "µm²",
-               f"gap ×{4271 / adc_area:.1f}: "
-               "our StrongARM input pairs are sized by Pelgrom for σ = ½ of the "
-               f"{sense.step_min * 1e3:.1f} mV top step; layout overhead of matched analog cells is not modelled")
+               f"V_read = 0.2 V over 7 cells and a load G_L = {sense.g_load * 1e3:.2f} mS; the voltage-mode MLSA "
+               "holds its 7 references inside (NeuroSim V1.3)")
+    report.add("B ADC area, 16 × (7 voltage-mode MLSA levels + encoder): ours vs NeuroSim", 4271, adc_area, Info(),
+               "µm²", f"16 × 7 levels × {MLSA_VOLTAGE_DEVICES_PER_LEVEL} minimum devices (NeuroSim V1.3's voltage-mode "
+               f"sense amplifier, 52 N + 60 P) = {amp_area:,.0f} µm², + our encoders {adc_area - amp_area:,.0f} µm²")
     report.add("B ADC + mux area vs the chip's ADC block", 5400, adc_area + mux_area, Info(), "µm²",
                f"gap ×{5400 / (adc_area + mux_area):.1f}: the paper's layout measurement (NeuroSim: 4,730 µm²)")
-    e_adc_cycle = n_adc * sub.e_adc
-    report.add("B ADC energy per sensing cycle (16 conversions, reference columns included)", 74.50,
-               e_adc_cycle / PJ, Info(), "pJ",
-               f"gap ×{74.5 / (e_adc_cycle / PJ):.1f}: 7 VSA decisions + 7 reference "
-               f"columns each drawing V_read·G·G_L/(G + G_L) for our {sub.t_current * 1e9:.2f} ns conduction "
-               f"({sub.e_reference / sub.e_adc * 100:.0f} % of the ADC energy)")
-    e_ref_paper = t.vdd * sense.reference_current * PAPER_CONDUCTION \
-        + sense.c_reference * t.vdd * sense.reference_charge_voltage
-    e_adc_paper = n_adc * (sub.e_adc - sub.e_reference + e_ref_paper)
-    report.add("B ADC energy with the cells conducting for Table 3's array + ADC time (5.19 ns)", 74.50,
-               e_adc_paper / PJ, Info(), "pJ",
-               f"gap ×{74.5 / (e_adc_paper / PJ):.1f}: the same circuit with its references conducting for the "
-               "macro's sensing time instead of ours; the rest depends on the unpublished cell and read voltage")
+    ce = sub.conversion_energy(rows_on, 1.0, 0.5)  # the macro's test: 0 % input and 50 % weight sparsity
+    mlsa = sub.mlsa
+    i_col = sub.column_current(rows_on, 1.0, 0.5)
+    p_col = mlsa.column_power(MACRO.cell.read_voltage / i_col, MACRO.cell.read_voltage)
+    e_adc_cycle = n_adc * ce["adc"]
+    e_adc_paper = n_adc * (ce["adc"] + (p_col + 7 * MLSA_POWER_LP_VOLTAGE[mlsa.node][0]) * (5.0e-9 - mlsa.t_conversion))
+    report.add("B ADC energy per sensing cycle (16 conversions)", 74.50, e_adc_cycle / PJ, Info(), "pJ",
+               f"gap ×{74.5 / (e_adc_cycle / PJ):.0f}: NeuroSim V1.3's voltage-mode fit at {mlsa.node} nm, "
+               f"7 × {MLSA_POWER_LP_VOLTAGE[mlsa.node][0] * 1e6:.2f} µW per level + the column term "
+               f"({p_col * 1e6:.1f} µW, the cell current) over its 1 ns, + the encoder")
+    report.add("B ADC energy with the amplifier powered for Table 3's 5 ns", 74.50, e_adc_paper / PJ, Info(), "pJ",
+               f"gap ×{74.5 / (e_adc_paper / PJ):.0f}: the same fitted power over the macro's ADC time")
     t_adc = sub.timing["adc"]
     report.add("B ADC latency: ours vs NeuroSim", 5.0, t_adc * 1e9, Info(), "ns",
-               f"gap ×{5.0 / (t_adc * 1e9):.0f}: regeneration from half the smallest step "
-               f"(τ·ln(V_DD/(step/2)), τ = {_tau_ps(sub):.0f} ps) + SR latch + encoder; "
-               "NeuroSim's 5 ns is a SPICE fit of the macro's sense amplifier that the paper does not break down")
+               f"gap ×{5.0 / (t_adc * 1e9):.1f}: NeuroSim V1.3's voltage-mode MLSA converts in a fixed 1 ns at "
+               "every node, + our encoder; the paper's 5 ns is a SPICE fit of the macro's amplifier")
     report.add("B array area 256×256 cells of 75 F²", 7864, 256 * 256 * 75 * t.feature_size**2 / UM2,
                Info(), "µm²")
     t_bl = sub.timing["bit line"]
@@ -449,36 +458,35 @@ def _part_b_analog(report: Report) -> dict:
     tau_mid = sense.c_node / (g_mid + sense.g_load)
     report.add("B array latency: bit line settled to half the smallest step", 0.19, t_bl * 1e9, Info(), "ns",
                f"gap ×{t_bl * 1e9 / 0.19:.1f} the other way: our node ({sense.c_node * 1e15:.0f} fF: 256-cell line, "
-               f"mux, 7 VSA inputs) has τ = {tau_mid * 1e9:.2f} ns at mid-code and must settle "
+               f"mux, 7 amplifier inputs) has τ = {tau_mid * 1e9:.2f} ns at mid-code and must settle "
                f"ln(V/(step/2)) ≈ {t_bl / tau_mid:.1f} τ; how NeuroSim's 0.19 ns is defined is not in the paper")
-    ce = sub.conversion_energy(rows_on, 1.0, 0.5)  # the macro's test: 0 % input and 50 % weight sparsity
     e_array = n_adc * ce["array"]
     report.add("B array energy per sensing cycle (16 data columns, 7 rows on, 50 % weights)", 4.99, e_array / PJ,
                Info(), "pJ",
-               f"gap ×{4.99 / (e_array / PJ):.1f}: V_DD·I·t for our {sub.t_current * 1e9:.2f} ns conduction + the "
-               "bit line charged to its divider voltage; the divider leaves the cells only part of V_read")
-    i_col = sub.column_current(rows_on, 1.0, 0.5)
-    e_array_paper = n_adc * (ce["array"] + t.vdd * i_col * (PAPER_CONDUCTION - sub.t_current))
+               f"gap ×{4.99 / (e_array / PJ):.0f}: the bit lines charged to V_read (C·V_DD·V_read); as in NeuroSim "
+               "V1.3, the cell current is in the amplifier's fitted column term (ADC row)")
+    e_array_paper = n_adc * (ce["array"] + t.vdd * i_col * PAPER_CONDUCTION)
     report.add("B array energy with the cells conducting for 5.19 ns", 4.99, e_array_paper / PJ, Info(), "pJ",
-               f"gap ×{4.99 / (e_array_paper / PJ):.1f}: the same column at the macro's sensing time; the cell "
+               f"gap ×{4.99 / (e_array_paper / PJ):.1f}: V_DD·I·t of the column at the macro's sensing time; the cell "
                "and read voltage are assumptions")
     path = sub.t_sense
     report.add("B sensing path (row ∥ mux, bit line, ADC): ours vs NeuroSim Σ", 6.76, path * 1e9, Info(), "ns",
                f"gap ×{6.76 / (path * 1e9):.1f}: " + ", ".join(f"{k} {v * 1e9:.2f}" for k, v in sub.timing.items())
                + " ns")
     report.add("B sensing path × β vs the chip's ~10 ns", 10.0, path * f.beta * 1e9, Info(), "ns",
-               f"gap ×{10 / (path * f.beta * 1e9):.1f}: the chip runs at 100 MHz with the analog path; our circuit "
-               "model settles faster than the macro does")
+               f"gap ×{10 / (path * f.beta * 1e9):.1f}: the chip runs at 100 MHz with the analog path; NeuroSim V1.3's "
+               "1 ns amplifier and our RC settling are faster than the macro")
     e_total = rows_on * ls.energy + sub.e_mux_step + e_adc_cycle + e_array
     report.add("B analog energy per sensing cycle (LS + mux + ADC + array) vs NeuroSim", 80.58, e_total / PJ,
                Info(), "pJ", f"gap ×{80.58 / (e_total / PJ):.1f}; chip 86.79 pJ")
     report.judge("t3_ls_area", 768 * ls.area * f.alpha / UM2, note="768 level shifters × our unit × α = 1.44")
     report.judge("t3_ls_energy", rows_on * ls.energy / PJ, note="7 word lines per sensing cycle")
-    report.judge("t3_adc_area", adc_area, note="16 × (7 VSAs + SR latches + encoder)")
+    report.judge("t3_adc_area", adc_area, note=f"16 × (7 voltage-mode MLSA levels + encoder); amplifiers alone "
+                                               f"{amp_area:,.0f} µm²")
     report.judge("t3_adc_energy", e_adc_cycle / PJ,
-                 note=f"16 conversions per sensing cycle at {sub.e_adc / PJ:.3f} pJ; with the references conducting "
-                      f"for Table 3's 5.19 ns: {e_adc_paper / PJ:.1f} pJ")
-    report.judge("t3_adc_latency", t_adc * 1e9, note=f"regeneration τ = {_tau_ps(sub):.0f} ps from half a step")
+                 note=f"16 conversions per sensing cycle at {ce['adc'] / PJ:.3f} pJ; powered for Table 3's 5 ns: "
+                      f"{e_adc_paper / PJ:.1f} pJ")
+    report.judge("t3_adc_latency", t_adc * 1e9, note="NeuroSim V1.3's fixed 1 ns voltage-mode conversion + encoder")
     report.judge("t3_array_energy", e_array / PJ,
                  note=f"16 data columns, 7 rows on, 50 % weights; at 5.19 ns conduction: {e_array_paper / PJ:.2f} pJ")
     report.judge("t3_array_latency", t_bl * 1e9, note="bit line settled to half the smallest step")
@@ -489,22 +497,18 @@ def _part_b_analog(report: Report) -> dict:
     sweep = {}
     for v_read in (0.1, 0.2, 0.3, 0.5):
         alt = build_subarray(MACRO.replace(cell=MACRO.cell.replace(read_voltage=v_read)))
-        a = alt.sense
-        e_ref = t.vdd * a.reference_current * PAPER_CONDUCTION + a.c_reference * t.vdd * a.reference_charge_voltage
         ca = alt.conversion_energy(rows_on, 1.0, 0.5)
         i_a = alt.column_current(rows_on, 1.0, 0.5)
-        sweep[v_read] = {"step_mV": a.step_min * 1e3, "adc_area_um2": alt.area["adc"] / UM2,
-                         "adc_energy_pJ": n_adc * alt.e_adc / PJ,
-                         "adc_energy_at_5.19ns_pJ": n_adc * (alt.e_adc - alt.e_reference + e_ref) / PJ,
-                         "array_energy_at_5.19ns_pJ":
-                             n_adc * (ca["array"] + t.vdd * i_a * (PAPER_CONDUCTION - alt.t_current)) / PJ,
+        sweep[v_read] = {"step_mV": alt.sense.step_min * 1e3, "adc_area_um2": alt.area["adc"] / UM2,
+                         "adc_energy_pJ": n_adc * ca["adc"] / PJ,
+                         "array_energy_at_5.19ns_pJ": n_adc * (ca["array"] + t.vdd * i_a * PAPER_CONDUCTION) / PJ,
                          "sensing_ns": alt.t_sense * 1e9}
     lo, hi = sweep[0.1], sweep[0.5]
-    report.add("B read-voltage sensitivity (unpublished): ADC area at 0.1 V / energies at 0.5 V", "4,271 / 74.5 / 4.99",
-               f"{lo['adc_area_um2']:.0f} µm² / {hi['adc_energy_at_5.19ns_pJ']:.1f} pJ / "
-               f"{hi['array_energy_at_5.19ns_pJ']:.2f} pJ", Info(), "",
-               "a 0.1 V read halves the step and quadruples the comparators; a 0.5 V read (NeuroSim V1.3's default) "
-               "raises the currents: no single read voltage reproduces Table 3 — the sweep is in report.json")
+    report.add("B read-voltage sensitivity (unpublished): ADC energy at 0.1 / 0.5 V, array at 0.5 V",
+               "74.5 / 74.5 / 4.99",
+               f"{lo['adc_energy_pJ']:.2f} / {hi['adc_energy_pJ']:.2f} pJ / {hi['array_energy_at_5.19ns_pJ']:.2f} pJ",
+               Info(), "", "the amplifier's area and time do not depend on the read voltage; its column term and the "
+               "cell current do — no read voltage reproduces Table 3's energies; the sweep is in report.json")
     return {"macro_read_voltage_sweep": sweep, "macro_step_mV": sense.step_min * 1e3,
             "macro_timing_ns": {k: v * 1e9 for k, v in sub.timing.items()},
             "macro_adc_area_um2": adc_area, "macro_adc_energy_pJ": e_adc_cycle / PJ,
@@ -514,12 +518,6 @@ def _part_b_analog(report: Report) -> dict:
 def _mid_conductance(sub) -> float:
     g = sub.column_conductance(7, 1.0, 0.5)
     return 1.0 / (1.0 / g + sub.r_mux)
-
-
-def _tau_ps(sub) -> float:
-    """Regeneration time constant of the macro's comparators [ps] (recomputed from the ADC's step)."""
-    comp = latch_comparator(sub.tech, sub.config.adc_offset_sigma_lsb * sub.adc.step)
-    return comp.tau * 1e12
 
 
 # ===== part C: Table 7 ======================================================================================

@@ -11,11 +11,37 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurofab.core import ConfigError
-from neurofab.cost.cim import CELL_PRESETS, CIMConfig, _BufferTiming, _copies, estimate, novel_pes, place
-from neurofab.cost.circuits import driver_chain, htree_channel_area
+from neurofab.cost.cim import (
+    CELL_PRESETS,
+    CIMConfig,
+    _BufferTiming,
+    _copies,
+    build_subarray,
+    estimate,
+    novel_pes,
+    place,
+)
+from neurofab.cost.circuits import (
+    Cost,
+    adder_tree,
+    bus_repeater_size,
+    driver_chain,
+    htree_channel_area,
+    register,
+    ripple_adder,
+    sram_buffer,
+)
 from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import LayerSpec, fc, vgg8_cifar10
-from neurofab.cost.periphery import MLSA_DEVICES_PER_LEVEL, MLSA_POWER_LP, mlsa_adc, mlsa_encoder, mlsa_latency
+from neurofab.cost.periphery import (
+    MLSA_DEVICES_PER_LEVEL,
+    MLSA_POWER_LP,
+    MLSA_POWER_LP_VOLTAGE,
+    MLSA_VOLTAGE_DEVICES_PER_LEVEL,
+    mlsa_adc,
+    mlsa_encoder,
+    mlsa_latency,
+)
 from neurofab.cost.technology import technology
 
 T22, T45 = technology(22), technology(45)
@@ -173,8 +199,38 @@ def test_adc_codes_beyond_the_column_sums_are_refused():
     with pytest.raises(ConfigError, match="adc_bits"):  # 1-bit cells, 8 rows on: 9 sums, a 4-bit ADC has 16
         CIMConfig(cell=CELL_PRESETS["sram_8t"], rows_parallel=8, adc_bits=4)
     CIMConfig(cell=CELL_PRESETS["sram_8t"], rows_parallel=15, adc_bits=4)  # 16 sums: accepted
-    with pytest.raises(ConfigError, match="adc = 'mlsa'"):
-        CIMConfig(cell=CELL, sensing="voltage")
+    with pytest.raises(ConfigError, match="adc = 'sar'"):  # voltage sensing needs references: flash or MLSA
+        CIMConfig(cell=CELL, sensing="voltage", adc="sar")
+    assert CIMConfig(cell=CELL, sensing="voltage").adc == "mlsa"  # NeuroSim's voltage-mode MLSA
+
+
+@pytest.mark.parametrize("node", [22, 45])
+def test_voltage_mode_mlsa_closed_form(node):
+    """NeuroSim V1.3's voltage-mode MLSA: (L − 1) × (52 + 60) minimum devices + the encoder, a fixed 1 ns at every
+    node (current mode is slower above 22 nm), the voltage-mode fitted power per level over that 1 ns; its column
+    term is the voltage-mode fit's b·exp(−c·log10 R) at 0.5 V."""
+    t = technology(node)
+    bits = 3
+    v = mlsa_adc(t, bits, r_column=20e3, encoder_activity=1.0, mode="voltage")
+    enc = mlsa_encoder(t, bits)
+    assert MLSA_VOLTAGE_DEVICES_PER_LEVEL == 112
+    assert v.adc.cost.area == pytest.approx(7 * 112 * inverter(t).area + enc.area, rel=1e-12)
+    assert v.t_conversion == 1e-9
+    p_level, b, c = MLSA_POWER_LP_VOLTAGE[v.node]
+    assert v.adc.cost.energy == pytest.approx(p_level * 7 * 1e-9 + enc.energy, rel=1e-12)
+    assert v.column_power(20e3, 0.5) == pytest.approx(b * math.exp(-c * math.log10(20e3)), rel=1e-12)
+    cur = mlsa_adc(t, bits, r_column=20e3, encoder_activity=1.0)
+    assert cur.t_conversion >= v.t_conversion and v.adc.cost.area > cur.adc.cost.area
+    with pytest.raises(ConfigError, match="mode"):
+        mlsa_adc(t, bits, mode="charge")
+
+
+def test_voltage_sensed_subarray_uses_the_voltage_mlsa_without_reference_columns():
+    cfg = CIMConfig(cell=CELL, sensing="voltage", rows_parallel=16, adc_bits=4)
+    sub = build_subarray(cfg)
+    assert sub.mlsa is not None and sub.mlsa.mode == "voltage"
+    assert "reference columns" not in sub.area and sub.e_reference == 0.0
+    assert sub.timing["adc"] == pytest.approx(1e-9 + mlsa_encoder(cfg.tech(), 4).delay)
 
 
 def test_mlsa_is_the_default_and_flash_sar_remain():
@@ -220,3 +276,67 @@ def test_neurosim_tops_accounting():
     assert ns.leakage_energy < ns.leakage_power * ns.latency  # the running layer's tiles do not count
     assert ns.leakage_energy > 0 and sum(per_tile) == ns.tiles
     assert macs.leakage_energy == pytest.approx(macs.leakage_power * macs.latency)
+
+
+def test_leakage_scope_tiles_closed_form():
+    """NeuroSim's count (leakage_scope='tiles'): one fully connected layer in one sub-array, PE and tile of one
+    sub-array each, leaks as the sub-array plus its PE and tile buffers (no adder trees with one input, no H-trees,
+    global buffer or activation unit); the whole-chip count adds those and is larger."""
+    cfg = CIMConfig(cell=CELL_PRESETS["rram_he2020"], pe_grid=1, tile_grid=1, leakage_scope="tiles")
+    layer = fc("fc", 128, 128 // cfg.cells_per_weight)
+    est = estimate(cfg, [layer])
+    sub = build_subarray(cfg)
+    t = cfg.tech()
+    w_acc = sub.shift_add_bits + 1  # one row block: ceil(log2(max(2, 1)))
+    buf = sram_buffer(t, 2 * (cfg.rows * cfg.input_bits + (cfg.cols // cfg.cells_per_weight) * w_acc),
+                      min(cfg.bus_bits, cfg.cols))
+    assert est.leakage_power == pytest.approx(sub.leakage + 2 * buf.leakage, rel=1e-12)
+    whole = estimate(cfg.replace(leakage_scope="chip"), [layer])
+    assert whole.leakage_power > est.leakage_power
+    assert whole.area == pytest.approx(est.area)  # the scope changes the count, not the design
+
+
+def test_leakage_scope_rejects_unknown():
+    with pytest.raises(ConfigError, match="leakage_scope"):
+        CIMConfig(cell=CELL_PRESETS["rram_he2020"], leakage_scope="everything")
+
+
+def test_pe_adder_trees_one_per_adc_lane_closed_form():
+    """A PE of 2×2 sub-arrays sums its 2 sub-array rows for every ADC output lane of its 2 sub-array columns:
+    2 × cols/columns_per_adc adder trees of 2 inputs (NeuroSim V1.3 ProcessingUnit.cpp counts the same), beside one
+    activation unit per sub-array column; a one-PE tile adds no tile tree."""
+    cfg = CIMConfig(cell=CELL_PRESETS["rram_he2020"], pe_grid=2, tile_grid=1, mapping="conventional")
+    layer = fc("fc", 2 * cfg.rows, 2 * cfg.cols // cfg.cells_per_weight)  # fills the one PE exactly
+    est = estimate(cfg, [layer])
+    sub = build_subarray(cfg)
+    t = cfg.tech()
+    lanes = 2 * (cfg.cols // cfg.columns_per_adc)
+    w_acc = sub.shift_add_bits + 1  # two row blocks
+    act = Cost.parallel(ripple_adder(t, w_acc), register(t, w_acc))
+    expect = lanes * adder_tree(t, 2, sub.shift_add_bits).area + 2 * act.area
+    assert est.area["accumulation"] == pytest.approx(expect, rel=1e-12)
+
+
+def test_bus_repeater_size_delay_tolerance_closed_form():
+    """NeuroSim's bus repeaters: from the floored Bakoglu size, halved (spacing × 0.9) until the delay per length
+    reaches (1 + t) × the optimum; the step before stays below it. t = 0: the optimum itself."""
+    t = T22
+    inv = inverter(t)
+    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+    c0, cd, rw, cw = inv.c_in, inv.c_self, t.wire_resistance, t.wire_capacitance
+
+    def delay(s, length):
+        wire = 0.5 * rw * cw * length**2 + rw * length * s * c0
+        return 0.7 * (r0 / s * (s * (c0 + cd) + cw * length) + wire) / length
+
+    s_opt = math.floor(math.sqrt(r0 * cw / (c0 * rw)))
+    l_opt = math.sqrt(2 * r0 * (c0 + cd) / (rw * cw))
+    assert bus_repeater_size(t) == s_opt
+    s = bus_repeater_size(t, 0.1)
+    k = round(math.log2(s_opt / s))
+    assert k >= 1 and s == pytest.approx(s_opt / 2**k)
+    assert delay(s, l_opt * 0.9**k) >= 1.1 * delay(s_opt, l_opt)
+    if k > 1:
+        assert delay(2 * s, l_opt * 0.9 ** (k - 1)) < 1.1 * delay(s_opt, l_opt)
+    with pytest.raises(ConfigError, match="delay_tolerance"):
+        bus_repeater_size(t, -0.1)
