@@ -60,6 +60,7 @@ def examples() -> dict[str, Any]:
     from neurofab.spiking.layers import leaky
 
     out["SteppedLIFConfig"] = leaky(0.9, 1e-4)
+    out["SnnTorchLIFConfig"] = leaky(0.9, 1e-4, snntorch_compat=True)
     from neurofab.systems.imc_pipeline import resnet32
     from neurofab.systems.moneta_performance import moneta_convsnn
 
