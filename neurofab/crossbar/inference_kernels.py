@@ -214,6 +214,8 @@ def adc_finish(
     tells whether it saturated. Each step is its own loop over a row buffer, so the noise-free ones vectorise;
     the saturation test is an or-reduction of comparisons (the same flag as max ≥ bound, and it vectorises)."""
     n, cols = y.shape
+    unit2 = np.float64(unit) * np.float64(unit)
+    out_var = np.float64(out_noise) * np.float64(out_noise)
     for c in numba.prange((n + _ROW_CHUNK - 1) // _ROW_CHUNK):  # row buffers allocated once per chunk of rows
         buf = np.empty(cols, np.float32)
         nrm = np.empty(cols, np.float64)
@@ -223,12 +225,12 @@ def adc_finish(
             for j in range(cols):
                 buf[j] = yr[j] * unit
             base = b * cols
-            if has_var:
+            if has_var:  # read noise and output noise: one Gaussian of their summed variance
                 normals_into(nrm, retry, seed, 2 * base, 2)
                 vr = var[b]
                 for j in range(cols):
-                    buf[j] += np.float32(math.sqrt(vr[j]) * unit * nrm[j])
-            if out_noise > 0:
+                    buf[j] += np.float32(math.sqrt(np.float64(vr[j]) * unit2 + out_var) * nrm[j])
+            elif out_noise > 0:
                 normals_into(nrm, retry, seed, 2 * base + 1, 2)
                 for j in range(cols):
                     buf[j] += np.float32(out_noise * nrm[j])
