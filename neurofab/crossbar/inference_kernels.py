@@ -7,8 +7,14 @@ each side in one pass over the data, rows in parallel:
 - :func:`dac_codes` — per row the noise-management scale (abs-max, optionally capped) and the DAC codes
   rint((x / scale) / step), clipped: the same float32 operations in the same order as the torch path, so the
   codes agree bit for bit;
-- :func:`adc_finish` — per element v = y·unit (+ sqrt(var)·unit·ξ₁) + σ_out·ξ₂, ADC rounding, the saturation
-  flag of the row, the clip, and the final digital factors (row scale × column factor), written in place.
+- :func:`adc_finish` — per element v = y·unit + sqrt(var·unit² + σ_out²)·ξ₁ with per-read device noise (the
+  read noise and the output noise are independent Gaussians, so their sum is one Gaussian of the summed
+  variance: one draw instead of two), else v = y·unit + σ_out·ξ₂; then ADC rounding, the saturation flag of
+  the row, the clip, and the final digital factors (row scale × column factor), written in place.
+
+Both kernels keep the float32 operations of the torch path, and every inner loop reads row views and avoids
+float max/min reductions (whose NaN rules keep LLVM from vectorising them): the abs-max is an integer max over
+the float bits, the saturation test an or-reduction of comparisons.
 
 Gaussian numbers come from a ziggurat sampler (256 layers, Marsaglia & Tsang 2000) fed by a counter-based
 SplitMix64 stream keyed by (call seed, element, stream): every element's draws depend only on the seed and
@@ -211,8 +217,10 @@ def adc_finish(
 ):  # pragma: no cover - compiled
     """float32: row b of the analog sums ``y`` gets read noise, output noise, ADC, clip and the final factors
     (row scale × column factor) and goes to row ``out_rows[b]`` of ``out`` (which may be ``y``); ``hit[b]``
-    tells whether it saturated. Each step is its own loop over a row buffer, so the noise-free ones vectorise;
-    the saturation test is an or-reduction of comparisons (the same flag as max ≥ bound, and it vectorises)."""
+    tells whether it saturated. The noise is added in its own loops over a row buffer; rounding, saturation test
+    (an or-reduction of comparisons: the same flag as max ≥ bound), clip and rescale are one vectorised loop.
+    With ``has_var`` the read noise sqrt(var)·unit and the output noise ``out_noise`` are one draw of std
+    sqrt(var·unit² + out_noise²) (stream 0 of the element's counter); without, the output noise is stream 1."""
     n, cols = y.shape
     unit2 = np.float64(unit) * np.float64(unit)
     out_var = np.float64(out_noise) * np.float64(out_noise)
