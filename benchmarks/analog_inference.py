@@ -12,8 +12,11 @@ Prints, for batches of 1,000 random inputs (as the peer's anchor script does):
   ``/tmp/anchors-aihw/bin/python``; the workload of /work/shared/anchors/aihwkit_infer.py).
 
 Both simulators use the same number of torch threads; by default it measures 2 threads (the anchor's setting)
-and then 1, each as the best of alternating rounds of ours and the peer (the machine is shared and noisy). The
-last line is ``ratio vs aihwkit: X``: samples/s with aihwkit's semantics at the first thread count.
+and then 1, each as the best of alternating rounds of ours and the peer (the machine is shared and noisy).
+``ratio vs aihwkit: X`` is our samples/s with aihwkit's semantics over the peer's at the first thread count; the
+last line is ``ratio vs digital: X``: the digital forward's samples/s over ours with aihwkit's semantics
+(``at_drift``) at the first thread count — how many times slower than the plain network the analog one reads
+(1 is the ceiling).
 
     PYTHONPATH=$PWD python benchmarks/analog_inference.py [--threads 2 1] [--batches 20] [--rounds 2]
 """
@@ -131,7 +134,7 @@ def main() -> None:
           f"best of {args.rounds} alternating rounds (the machine is shared)")
     x = torch.rand(1000 * args.batches, 784, generator=torch.Generator().manual_seed(0))
     digital = digital_network().eval()
-    last_ratio = None
+    last_ratio = digital_ratio = None
     for threads in args.threads:
         torch.set_num_threads(threads)
         best: dict[str, float] = {}
@@ -156,6 +159,8 @@ def main() -> None:
         for mode in ("at_drift", "per_mvm"):
             print(f"neurofab ({mode} read noise, torch fallback as on a GPU, run on CPU) samples/s: "
                   f"{best[mode + ' torch']:,.0f}   compiled / fallback: {best[mode] / best[mode + ' torch']:.2f}x")
+        if digital_ratio is None:
+            digital_ratio = (threads, best["digital"] / best["at_drift"], best["digital"] / best["per_mvm"])
         if peer is None:
             continue
         print(f"aihwkit samples/s: {peer[1]:,.0f}   program+drift(1 day) s: {peer[0]:.3f}")
@@ -167,6 +172,9 @@ def main() -> None:
         print("ratio vs aihwkit: skipped (peer not available)")
     else:
         print(f"ratio vs aihwkit: {last_ratio:.2f}")
+    threads, at_drift, per_mvm = digital_ratio
+    print(f"per_mvm read noise, digital / neurofab, {threads} thread(s): {per_mvm:.2f}")
+    print(f"ratio vs digital: {at_drift:.2f}")
 
 
 if __name__ == "__main__":

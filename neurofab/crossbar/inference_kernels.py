@@ -7,8 +7,14 @@ each side in one pass over the data, rows in parallel:
 - :func:`dac_codes` — per row the noise-management scale (abs-max, optionally capped) and the DAC codes
   rint((x / scale) / step), clipped: the same float32 operations in the same order as the torch path, so the
   codes agree bit for bit;
-- :func:`adc_finish` — per element v = y·unit (+ sqrt(var)·unit·ξ₁) + σ_out·ξ₂, ADC rounding, the saturation
-  flag of the row, the clip, and the final digital factors (row scale × column factor), written in place.
+- :func:`adc_finish` — per element v = y·unit + sqrt(var·unit² + σ_out²)·ξ₁ with per-read device noise (the
+  read noise and the output noise are independent Gaussians, so their sum is one Gaussian of the summed
+  variance: one draw instead of two), else v = y·unit + σ_out·ξ₂; then ADC rounding, the saturation flag of
+  the row, the clip, and the final digital factors (row scale × column factor), written in place.
+
+Both kernels keep the float32 operations of the torch path, and every inner loop reads row views and avoids
+float max/min reductions (whose NaN rules keep LLVM from vectorising them): the abs-max is an integer max over
+the float bits, the saturation test an or-reduction of comparisons.
 
 Gaussian numbers come from a ziggurat sampler (256 layers, Marsaglia & Tsang 2000) fed by a counter-based
 SplitMix64 stream keyed by (call seed, element, stream): every element's draws depend only on the seed and
@@ -24,6 +30,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 __all__ = ["adc_finish", "dac_codes", "normals_into", "standard_normal_fill"]
 
@@ -140,6 +149,21 @@ def standard_normal_fill(out, seed):  # pragma: no cover - compiled
             out[lo + j] = buf[j]
 
 
+_ABS_BITS = np.int32(0x7FFFFFFF)
+_INF_BITS = np.int32(0x7F800000)
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    """The float32 whose IEEE-754 bits are the int32 ``bits`` (a bit cast, no conversion)."""
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
+
+
 @numba.njit(cache=True, parallel=True)
 def dac_codes(
     x, rows, col0, scale, compute_scale, nm_thres, step, lim, clip, codes, squares=None, nonfinite=None
@@ -148,41 +172,42 @@ def dac_codes(
     s_b = max_j |x[rows[b], col0 + j]| (capped at ``nm_thres`` when > 0; an all-zero row is scaled by 1) is
     computed and written to ``scale``, else read from it. ``squares`` (optional, codes' shape) gets codes²
     in the same pass (the input of the read-noise variance matmul); ``nonfinite`` (optional, bool (n,)) tells
-    whether the row holds NaN or ±inf. ``x`` C-contiguous, so the loops vectorise."""
+    whether the row holds NaN or ±inf. ``x`` C-contiguous, so the loops vectorise.
+
+    The abs-max and the finiteness test are one integer pass over the float bits: with the sign bit cleared, the
+    bits of finite floats order as their values, and every NaN or inf lies at or above the bits of +inf (an
+    integer max reduction vectorises; a float one does not, because of its NaN rules)."""
     n, cols = codes.shape
     one = np.float32(1.0)
+    xi = x.view(np.int32)
+    scan = compute_scale or nonfinite is not None
     for b in numba.prange(n):
         r = rows[b]
-        if nonfinite is not None:
-            bad = False
+        if scan:
+            m = np.int32(0)
+            xir = xi[r, col0:col0 + cols]  # a row view: x[r, col0 + j] would not vectorise (index wrap-around)
             for j in range(cols):
-                v = x[r, col0 + j]
-                bad |= (v - v) != 0  # NaN for NaN and ±inf
-            nonfinite[b] = bad
-        if compute_scale:
-            a = np.float32(0.0)
-            for j in range(cols):
-                v = abs(x[r, col0 + j])
-                a = v if v > a else a
-            if nm_thres > 0 and a > nm_thres:
-                a = nm_thres
-            scale[b] = a
-            s = a if a > 0 else one
-        else:
-            s = scale[b]
-        if clip:
-            nlim = -lim
-            for j in range(cols):
-                v = np.rint((x[r, col0 + j] / s) / step)
+                v = xir[j] & _ABS_BITS
+                m = v if v > m else m
+            if nonfinite is not None:
+                nonfinite[b] = m >= _INF_BITS
+            if compute_scale:
+                a = _float32_from_bits(m)
+                scale[b] = nm_thres if nm_thres > 0 and a > nm_thres else a
+        s = scale[b]
+        s = s if s > 0 or not compute_scale else one
+        xr = x[r, col0:col0 + cols]
+        cr = codes[b]
+        sr = squares[b] if squares is not None else cr
+        nlim = -lim
+        for j in range(cols):
+            v = np.rint((xr[j] / s) / step)
+            if clip:
                 v = lim if v > lim else v
-                codes[b, j] = nlim if v < nlim else v
-        else:
-            for j in range(cols):
-                codes[b, j] = np.rint((x[r, col0 + j] / s) / step)
-        if squares is not None:
-            for j in range(cols):
-                c = codes[b, j]
-                squares[b, j] = c * c
+                v = nlim if v < nlim else v
+            cr[j] = v
+            if squares is not None:
+                sr[j] = v * v
 
 
 @numba.njit(cache=True, parallel=True)
@@ -192,43 +217,48 @@ def adc_finish(
 ):  # pragma: no cover - compiled
     """float32: row b of the analog sums ``y`` gets read noise, output noise, ADC, clip and the final factors
     (row scale × column factor) and goes to row ``out_rows[b]`` of ``out`` (which may be ``y``); ``hit[b]``
-    tells whether it saturated. Each step is its own loop over a row buffer, so the noise-free ones vectorise."""
+    tells whether it saturated. The noise is added in its own loops over a row buffer; rounding, saturation test
+    (an or-reduction of comparisons: the same flag as max ≥ bound), clip and rescale are one vectorised loop.
+    With ``has_var`` the read noise sqrt(var)·unit and the output noise ``out_noise`` are one draw of std
+    sqrt(var·unit² + out_noise²) (stream 0 of the element's counter); without, the output noise is stream 1."""
     n, cols = y.shape
+    unit2 = np.float64(unit) * np.float64(unit)
+    out_var = np.float64(out_noise) * np.float64(out_noise)
     for c in numba.prange((n + _ROW_CHUNK - 1) // _ROW_CHUNK):  # row buffers allocated once per chunk of rows
         buf = np.empty(cols, np.float32)
         nrm = np.empty(cols, np.float64)
         retry = np.empty(cols, np.bool_)
         for b in range(c * _ROW_CHUNK, min(n, (c + 1) * _ROW_CHUNK)):
+            yr = y[b]
             for j in range(cols):
-                buf[j] = y[b, j] * unit
+                buf[j] = yr[j] * unit
             base = b * cols
-            if has_var:
+            if has_var:  # read noise and output noise: one Gaussian of their summed variance
                 normals_into(nrm, retry, seed, 2 * base, 2)
+                vr = var[b]
                 for j in range(cols):
-                    buf[j] += np.float32(math.sqrt(var[b, j]) * unit * nrm[j])
-            if out_noise > 0:
+                    buf[j] += np.float32(math.sqrt(np.float64(vr[j]) * unit2 + out_var) * nrm[j])
+            elif out_noise > 0:
                 normals_into(nrm, retry, seed, 2 * base + 1, 2)
                 for j in range(cols):
                     buf[j] += np.float32(out_noise * nrm[j])
-            if out_step > 0:
-                for j in range(cols):
-                    buf[j] = np.rint(buf[j] / out_step) * out_step
+            rs = row_scale[b]
+            orow = out[out_rows[b]]
             h = False
             if has_bound:
-                hi = buf[0]
-                lo = buf[0]
-                for j in range(cols):
-                    v = buf[j]
-                    hi = v if v > hi else hi
-                    lo = v if v < lo else lo
-                h = hi >= bound or (test_negative and lo <= -bound)
                 nb = -bound
                 for j in range(cols):
                     v = buf[j]
+                    if out_step > 0:
+                        v = np.rint(v / out_step) * out_step
+                    h |= (v >= bound) | (test_negative & (v <= nb))
                     v = bound if v > bound else v
-                    buf[j] = nb if v < nb else v
-            rs = row_scale[b]
-            r = out_rows[b]
-            for j in range(cols):
-                out[r, j] = buf[j] * rs * col_factor[j]
+                    v = nb if v < nb else v
+                    orow[j] = v * rs * col_factor[j]
+            else:
+                for j in range(cols):
+                    v = buf[j]
+                    if out_step > 0:
+                        v = np.rint(v / out_step) * out_step
+                    orow[j] = v * rs * col_factor[j]
             hit[b] = h

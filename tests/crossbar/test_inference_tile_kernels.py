@@ -108,3 +108,50 @@ def test_reading_a_column_block_equals_slicing_it():
     assert torch.equal(a, b) and torch.equal(c, d)
     with pytest.raises(ShapeError):
         forward_mvm(w, x, io, gen, in_cols=slice(0, 10))
+
+
+def test_dac_kernel_scale_codes_and_finiteness_on_a_column_block():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((60, 90)) * rng.uniform(0.01, 100, (60, 1))).astype(np.float32)
+    x[4] = 0.0
+    x[5, 30] = -0.0
+    x[7, 40], x[8, 41], x[9, 42], x[10, 43] = np.nan, np.inf, -np.inf, -np.nan
+    x[11, 10] = np.inf  # outside the block read (columns 20 … 69): the row is finite there
+    x[12, 50] = -1e30  # the largest magnitude is negative
+    rows = np.arange(3, 60, 2)  # a subset of the rows, as a bound-management pass reads
+    col0, cols = 20, 50
+    step, lim = np.float32(1 / 63), np.float32(63.0)
+    codes = np.empty((rows.size, cols), np.float32)
+    squares = np.empty_like(codes)
+    scale = np.empty(rows.size, np.float32)
+    bad = np.empty(rows.size, np.bool_)
+    kern.dac_codes(x, rows, col0, scale, True, np.float32(0), step, lim, False, codes, squares, bad)
+    block = x[rows, col0:col0 + cols]
+    assert np.array_equal(bad, ~np.isfinite(block).all(axis=1))
+    ok = ~bad
+    assert np.array_equal(scale[ok], np.abs(block[ok]).max(axis=1))
+    s = np.where(scale > 0, scale, np.float32(1))[:, None]
+    with np.errstate(invalid="ignore"):  # the non-finite rows
+        expect = np.rint((block / s) / step)
+    assert np.array_equal(codes[ok], expect[ok]) and np.array_equal(squares[ok], expect[ok] ** 2)
+    # capped scale, clipped codes: the torch path's float32 operations
+    cap = np.float32(0.5)
+    kern.dac_codes(x, rows, col0, scale, True, cap, step, lim, True, codes, None, bad)
+    assert np.array_equal(scale[ok], np.minimum(np.abs(block[ok]).max(axis=1), cap))
+    s = np.where(scale > 0, scale, np.float32(1))[:, None]
+    assert np.array_equal(codes[ok], np.clip(np.rint((block / s) / step), -lim, lim)[ok])
+
+
+def test_compiled_read_and_output_noise_add_in_variance():
+    gen = torch.Generator().manual_seed(0)
+    w = torch.rand(16, 30, generator=gen) * 2 - 1
+    x = torch.rand(20000, 30, generator=gen) * 2 - 1
+    io = IOConfig(noise_management="none", out_noise=0.05, out_bits=None, out_bound=None, inp_bits=10,
+                  bound_management="none")
+    codes = torch.round(x / io.inp_step) * io.inp_step
+    var = torch.rand(16, 30, generator=gen) * 0.01
+    y = forward_mvm(w, x, io, torch.Generator().manual_seed(3), w_var=var, compiled=True)
+    z = (y - codes @ w.T) / torch.sqrt((codes * codes) @ var.T + 0.05**2)
+    assert float(z.mean()) == pytest.approx(0.0, abs=0.01)
+    assert float(z.std()) == pytest.approx(1.0, rel=0.02)
+    assert abs(stats.kurtosis(z.flatten().numpy())) < 0.1  # one Gaussian: no excess kurtosis
