@@ -69,7 +69,7 @@ from neurofab.cost.circuits import (
     sram_buffer,
 )
 from neurofab.cost.gates import inverter, nand
-from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers, layers_from_model, measure_activity
+from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
 from neurofab.cost.periphery import (
     Adc,
     ColumnMux,
@@ -1065,43 +1065,6 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     )
 
 
-@dataclass(frozen=True)
-class ModelEstimate:
-    """Accuracy and cost of one trained model: ``accuracy`` (top-1 of the float model on the given inputs, or None
-    without targets), ``chip`` the estimate driven by the ``activity`` its own inference measured."""
-
-    accuracy: float | None
-    chip: ChipEstimate
-    activity: dict[str, LayerActivity]
-
-
-def estimate_model(cfg: CIMConfig, model, inputs, targets=None) -> ModelEstimate:
-    """Accuracy, energy, latency and area of one trained torch ``model`` in one call: its layer table
-    (:func:`~neurofab.cost.mapping.layers_from_model`), the activity its own inference on ``inputs`` measures
-    (input-bit density per layer and weight-slice level at the design's precisions and cell bits, as NeuroSim's
-    trace files carry them), :func:`estimate` driven by that activity, and with ``targets`` (class indices) the
-    top-1 accuracy of the same forward pass."""
-    import torch
-
-    if not isinstance(cfg, CIMConfig):
-        raise ConfigError(f"cfg must be a CIMConfig, got {type(cfg).__name__}")
-    if not isinstance(inputs, torch.Tensor) or inputs.dim() < 2:
-        raise ConfigError("inputs must be a torch.Tensor batch (batch first)")
-    layers = layers_from_model(model, tuple(inputs.shape[1:]))
-    act = measure_activity(model, inputs, input_bits=cfg.input_bits, weight_bits=cfg.weight_bits,
-                           bits_per_cell=cfg.cell.bits_per_cell)
-    acc = None
-    if targets is not None:
-        if not isinstance(targets, torch.Tensor) or targets.shape[:1] != inputs.shape[:1]:
-            raise ConfigError("targets must be a torch.Tensor of class indices, one per input")
-        was = model.training
-        model.eval()
-        with torch.no_grad():
-            acc = float((model(inputs).argmax(dim=1) == targets).float().mean())
-        model.train(was)
-    return ModelEstimate(accuracy=acc, chip=estimate(cfg, layers, act), activity=act)
-
-
 # ===== per-event energies for a ledger ======================================================================
 def _precision_bits(precision: str, default: int) -> int:
     s = precision.strip().lower().removesuffix("bit").removesuffix("b")
@@ -1225,12 +1188,10 @@ __all__ = [
     "EventEnergies",
     "LayerResult",
     "LedgerEnergy",
-    "ModelEstimate",
     "SubArray",
     "build_subarray",
     "digital_mac",
     "estimate",
-    "estimate_model",
     "event_energies",
     "ledger_energy",
     "table7_config",

@@ -153,6 +153,7 @@ class ModelPrice:
     as_simulated: LedgerEnergy | None = None
     chip_events: Ledger = field(default_factory=Ledger)
     ledger_by_layer: dict[str, float] = field(default_factory=dict)
+    accuracy: float | None = None  # top-1 of the same forward pass (as simulated), given targets
 
     @property
     def energy(self) -> float:
@@ -225,7 +226,7 @@ class _LayerScopes:
 
 
 def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
-                weight_bits: int | None = None) -> ModelPrice:
+                weight_bits: int | None = None, targets: torch.Tensor | None = None) -> ModelPrice:
     """Price one inference of ``model`` on the CIM design ``cfg`` from its measured activity on the batch ``x``.
 
     ``x``: a batch (B, …) of real inputs; the activity is measured on all of it and the ledger counts the whole
@@ -233,8 +234,10 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
     Lu et al.'s 22 nm RRAM design (``table7_config("rram_wu2018")``) mapped as the simulated tiles run the model:
     conventional square tiles and every padded output pixel (NeuroSim's novel K²-PE tiles and (H − K + 1)² count
     are Table 7's conventions; with them the chip side no longer counts the vectors the run did, and the
-    like-with-like comparison does not apply). ``weight_bits`` defaults to the design's weight precision. See the
-    module docstring for the two periphery models compared.
+    like-with-like comparison does not apply). ``weight_bits`` defaults to the design's weight precision. With
+    ``targets`` (class indices, one per input) ``accuracy`` is the top-1 of the same forward pass, as simulated
+    (an analog or inference model's noise included): accuracy, energy, latency and area of one model in one call.
+    See the module docstring for the two periphery models compared.
     """
     if not isinstance(model, nn.Module):
         raise InputTypeError(f"price_model: model must be a torch.nn.Module, got {type(model).__name__}")
@@ -244,6 +247,10 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
         raise ShapeError(f"price_model: x must be a batch (B, ...) with B >= 1, got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise NumericalError("price_model: x contains NaN or infinite values")
+    if targets is not None and (not isinstance(targets, torch.Tensor) or targets.dim() != 1
+                                or targets.shape[0] != x.shape[0] or targets.is_floating_point()):
+        raise ShapeError(f"price_model: targets must be integer class indices, one per input ({x.shape[0]}), got "
+                         f"{type(targets).__name__} {tuple(getattr(targets, 'shape', ()))}")
     cfg = table7_config("rram_wu2018", mapping="conventional", output_pixels="padded") if cfg is None else cfg
     if not isinstance(cfg, CIMConfig):
         raise InputTypeError(f"price_model: cfg must be a CIMConfig, got {type(cfg).__name__}")
@@ -257,7 +264,7 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
     scopes = _LayerScopes(model)
     try:
         with Ledger() as led, torch.no_grad():
-            model(x)
+            out = model(x)
     finally:
         scopes.close()
         model.train(was_training)
@@ -280,4 +287,5 @@ def price_model(model: nn.Module, x: torch.Tensor, cfg: CIMConfig | None = None,
                       ledger_energy=LedgerEnergy(total=sum(parts_total.values()), by_kind=parts_total, unpriced=[]),
                       batch=int(x.shape[0]), layer_ledgers=layer_ledgers,
                       as_simulated=price_ledger_as_simulated(led, cfg), chip_events=chip_events,
-                      ledger_by_layer=by_layer)
+                      ledger_by_layer=by_layer, accuracy=None if targets is None else
+                      float((out.argmax(dim=1) == targets.to(out.device)).float().mean()))

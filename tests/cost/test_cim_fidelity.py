@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurofab.core import ConfigError
+from neurofab.core import ConfigError, ShapeError
 from neurofab.cost.cim import (
     CELL_PRESETS,
     CIMConfig,
@@ -241,11 +241,11 @@ def test_mlsa_is_the_default_and_flash_sar_remain():
 
 
 # ----- accuracy and cost of one model in one call -----------------------------------------------------
-def test_estimate_model_uses_the_activity_its_inference_measures():
+def test_price_model_gives_accuracy_and_the_chip_driven_by_the_measured_activity():
     import torch
     from torch import nn
 
-    from neurofab.cost.cim import estimate_model
+    from neurofab.cost import price_model
     from neurofab.cost.mapping import layers_from_model, measure_activity
 
     torch.manual_seed(0)
@@ -253,16 +253,18 @@ def test_estimate_model_uses_the_activity_its_inference_measures():
     x = torch.rand(16, 1, 8, 8)
     y = torch.randint(0, 10, (16,))
     cfg = NS.replace(cell=CELL_PRESETS["rram_wu2018"])
-    out = estimate_model(cfg, model, x, y)
+    out = price_model(model, x, cfg, targets=y)
     assert 0.0 <= out.accuracy <= 1.0
     assert out.accuracy == pytest.approx(float((model(x).argmax(1) == y).float().mean()))
     act = measure_activity(model, x, input_bits=8, weight_bits=8, bits_per_cell=4)
     ref = estimate(cfg, layers_from_model(model, (1, 8, 8)), act)
     assert out.chip.dynamic_energy == pytest.approx(ref.dynamic_energy)
     assert out.chip.latency == pytest.approx(ref.latency) and out.chip.total_area == pytest.approx(ref.total_area)
-    assert estimate_model(cfg, model, x).accuracy is None
-    with pytest.raises(ConfigError, match="targets"):
-        estimate_model(cfg, model, x, y[:3])
+    assert price_model(model, x, cfg).accuracy is None
+    with pytest.raises(ShapeError, match="targets"):
+        price_model(model, x, cfg, targets=y[:3])
+    with pytest.raises(ShapeError, match="targets"):
+        price_model(model, x, cfg, targets=y.float())
 
 
 def test_neurosim_tops_accounting():
