@@ -59,10 +59,13 @@ from neurofab.cost.circuits import (
     Cost,
     SramAccess,
     adder_tree,
+    bus_wire_delay,
     decoder,
     dff,
     htree,
     htree_channel_area,
+    htree_trip_length,
+    latch_comparator,
     register,
     ripple_adder,
     shift_add,
@@ -224,8 +227,9 @@ class CIMConfig(Config):
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
     htree_area: Literal["channels", "repeaters"] = Field(
         "channels", description="H-tree area: 'channels' (the routing channels of the buses, NeuroSim V1.3's "
-        "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip) or "
-        "'repeaters' (wires routed over logic, only the repeaters count)")
+        "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip; a trip "
+        "timed over NeuroSim's path, htree_trip_length × bus_wire_delay) or 'repeaters' (wires routed over "
+        "logic, only the repeaters count; a trip timed as one optimally repeated wire across the tree)")
     input_density: float = Field(0.5, ge=0, le=1, description="fraction of ones among input bits when no "
                                  "measured activity is given [1]")
     weight_level: float = Field(0.5, ge=0, le=1, description="mean stored level of a weight slice in [0, 1] "
@@ -926,6 +930,14 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     pe_leak = (p * p * sub.leakage + lanes_pe * pe_tree.leakage + pe_buf.leakage
                + (0.0 if tiles_only else pe_ht.leakage))
 
+    t_wire = bus_wire_delay(t, BUS_DELAY_TOLERANCE)
+    t_rx = 0.0 if cfg.interconnect_swing is None else latch_comparator(t).cost.delay
+
+    def trip(unit: float, grid: int) -> float:
+        """One root-to-leaf trip [s] through an H-tree laid as NeuroSim lays it (its Manhattan path, its
+        repeaters shrunk for the bus delay tolerance, its wider bus wires), plus a low-swing receiver."""
+        return htree_trip_length(unit, unit, grid) * t_wire + t_rx
+
     def tile_kind(n_pes: int, pe_side: int, novel: bool) -> _TileKind:
         lanes = pe_side * p  # sub-array columns across the tile
         # one tree per output lane: a novel tile sums its K² PEs lane by lane (a PE's lanes), a conventional one
@@ -941,7 +953,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             bus = grid * rows
             ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0,
                                               BUS_DELAY_TOLERANCE),
-                      delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
+                      delay=trip(math.sqrt(pe_area), grid), energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
         if not tiles_only:
@@ -959,7 +971,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tile_side = math.sqrt(max(k.area for k in kinds))
         grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
-                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=chip_ht.delay, energy=chip_ht.energy,
+                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=trip(tile_side, grid), energy=chip_ht.energy,
                        leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
