@@ -157,6 +157,10 @@ RAW = Calibration()
 #: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
 BUS_DELAY_TOLERANCE = 0.1
 
+#: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
+#: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
+NEUROSIM_HTREE_CYCLE = 1e-9
+
 
 class CIMConfig(Config):
     """One CIM accelerator design. Defaults: the Table-7 set-up of Lu et al. 2021 (128×128 sub-arrays, 8 columns
@@ -230,6 +234,11 @@ class CIMConfig(Config):
         "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip; a trip "
         "timed over NeuroSim's path, htree_trip_length × bus_wire_delay) or 'repeaters' (wires routed over "
         "logic, only the repeaters count; a trip timed as one optimally repeated wire across the tree)")
+    htree_cycle: float | None = Field(
+        None, gt=0, description="period [s] an H-tree trip is rounded up to, in whole periods each charged as one "
+        "chip clock cycle; None: the chip's clock. DNN+NeuroSim V1.3 rounds to 1 ns: its H-trees are initialized "
+        "with Param.cpp's clkFreq = 1 GHz (HTree.cpp, Initialize; Chip.cpp, Tile.cpp) before main.cpp sets the "
+        "clock from the sensing path, and their cycle counts are then charged at that clock")
     input_density: float = Field(0.5, ge=0, le=1, description="fraction of ones among input bits when no "
                                  "measured activity is given [1]")
     weight_level: float = Field(0.5, ge=0, le=1, description="mean stored level of a weight slice in [0, 1] "
@@ -277,15 +286,16 @@ def table7_config(device: str, **changes) -> CIMConfig:
     ran them on NeuroSim V1.3, so its conventions are kept: multilevel sense amplifiers, novel mapping with weight
     duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
-    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles)."""
+    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles) and its H-tree
+    trips counted in 1 ns periods (``htree_cycle``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles")
+                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles")
+                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -850,18 +860,18 @@ class _BufferTiming:
                     (min(lay.out_channels * c, p * cols) // c or 1) / self.n_pe_nm)
         return min(lay.rows, g * p * rows), min(lay.out_channels * c, g * p * cols) // c or 1
 
-    def ic_cycles(self, x: Placement, vectors: int, t_chip: float, t_tile: float, clock: float) -> float:
+    def ic_cycles(self, x: Placement, vectors: int, t_chip: float, t_tile: float, period: float) -> float:
         """Bus transfers × whole cycles per traversal (synchronous, at least one): the global bus carries the
         global buffer's bits, the tile's H-tree its buffers' (NeuroSim V1.3 HTree.cpp rounds every traversal up
-        to clock cycles)."""
+        to whole periods); ``period`` [s]: the clock, or CIMConfig.htree_cycle."""
         cfg, lay = self.cfg, x.layer
         bits = cfg.input_bits
         glob = (lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
                 + lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)) / self.global_bus
         rows_t, outs_t = self._tile_share(x)
         tile = (rows_t * bits * vectors + outs_t * (1 + self.acc_bits) * vectors) / self.tile_bus(x)
-        return (glob * max(1, math.ceil(t_chip / clock - 1e-9))
-                + tile * max(1, math.ceil(t_tile / clock - 1e-9)))
+        return (glob * max(1, math.ceil(t_chip / period - 1e-9))
+                + tile * max(1, math.ceil(t_tile / period - 1e-9)))
 
     def cycles(self, x: Placement, vectors: int, total_tiles: int) -> float:
         cfg, lay = self.cfg, x.layer
@@ -967,9 +977,10 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
     chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
+    grid_chip = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
     if cfg.htree_area == "channels":
         tile_side = math.sqrt(max(k.area for k in kinds))
-        grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
+        grid = grid_chip
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
                        side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=trip(tile_side, grid), energy=chip_ht.energy,
                        leakage=chip_ht.leakage)
@@ -1051,7 +1062,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             tree_cycles = (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
                            + reads * math.ceil(math.log2(max(1, tile_inputs))))
         buffer_cycles = timing.cycles(x, pix, n_tiles)
-        ic_cycles = timing.ic_cycles(x, pix, chip_ht.delay, tht.delay, clock)
+        # NeuroSim times the chip H-tree over the layer's own tile kind (Chip.cpp: NM or CM tile height and width)
+        t_chip = trip(math.sqrt(kind.area), grid_chip) if cfg.htree_area == "channels" else chip_ht.delay
+        ic_cycles = timing.ic_cycles(x, pix, t_chip, tht.delay, cfg.htree_cycle or clock)
         cycles = compute_cycles + tree_cycles + buffer_cycles + ic_cycles
         cycles_total += cycles
         parts["adc"] += compute_cycles * steps / per_bit if per_bit else 0.0
@@ -1192,6 +1205,7 @@ def ledger_energy(ledger: Ledger, energies: EventEnergies | CIMConfig, strict: b
 __all__ = [
     "CELL_PRESETS",
     "LU2021",
+    "NEUROSIM_HTREE_CYCLE",
     "RAW",
     "CIMConfig",
     "Calibration",

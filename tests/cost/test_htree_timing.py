@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurofab.core import ConfigError
-from neurofab.cost.cim import CELL_PRESETS, CIMConfig, estimate
+from neurofab.cost.cim import CELL_PRESETS, NEUROSIM_HTREE_CYCLE, CIMConfig, estimate, table7_config
 from neurofab.cost.circuits import bus_repeater_size, bus_wire_delay, htree_trip_length
 from neurofab.cost.gates import inverter
 from neurofab.cost.mapping import vgg8_cifar10
@@ -81,3 +81,26 @@ def test_interconnect_cycles_follow_the_trip_time():
     old = estimate(CIMConfig(**base, htree_area="repeaters"), layers)
     assert new.latency_parts["interconnect"] > 1.5 * old.latency_parts["interconnect"]
     assert new.latency_parts["adc"] == pytest.approx(old.latency_parts["adc"])
+
+
+def test_htree_cycle_counts_trips_in_its_periods():
+    """NeuroSim's convention: a trip rounded up to whole 1 ns periods, each charged as one chip clock cycle. With
+    a clock above 1 ns that charges at least as many cycles as rounding to the clock, and, when every trip fits
+    one period, exactly as many transfers as with the clock (one cycle each)."""
+    layers = vgg8_cifar10()
+    base = CIMConfig(cell=CELL_PRESETS["rram_he2020"], node_nm=22, output_pixels="valid", interconnect_swing=None,
+                     pe_grid=4)
+    ns = estimate(base.replace(htree_cycle=NEUROSIM_HTREE_CYCLE), layers)
+    own = estimate(base, layers)
+    assert own.clock_period > NEUROSIM_HTREE_CYCLE
+    assert ns.latency_parts["interconnect"] >= own.latency_parts["interconnect"] * (1 - 1e-12)
+    assert ns.latency_parts["adc"] == pytest.approx(own.latency_parts["adc"])
+    slow = estimate(base.replace(htree_cycle=1.0), layers)  # every trip within one period: one cycle per transfer
+    fast = estimate(base.replace(htree_area="repeaters", htree_cycle=1.0), layers)
+    assert slow.latency_parts["interconnect"] == pytest.approx(fast.latency_parts["interconnect"])
+
+
+def test_htree_cycle_rejects_bad_input():
+    with pytest.raises(ConfigError, match="htree_cycle"):
+        CIMConfig(cell=CELL_PRESETS["rram_he2020"], htree_cycle=0.0)
+    assert table7_config("rram_he2020").htree_cycle == NEUROSIM_HTREE_CYCLE
