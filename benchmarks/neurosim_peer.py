@@ -103,7 +103,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
                      access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
                      op_count="neurosim", leakage_energy="idle",
-                     leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE)
+                     leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
+                     mux_decoder="minimum" if design == "sram" else "sized")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -228,6 +228,9 @@ class CIMConfig(Config):
         "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
+    mux_decoder: Literal["sized", "minimum"] = Field(
+        "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
+        "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
     htree_area: Literal["channels", "repeaters"] = Field(
         "channels", description="H-tree area: 'channels' (the routing channels of the buses, NeuroSim V1.3's "
@@ -287,11 +290,13 @@ def table7_config(device: str, **changes) -> CIMConfig:
     duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
     TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles) and its H-tree
-    trips counted in 1 ns periods (``htree_cycle``)."""
+    trips counted in 1 ns periods (``htree_cycle``); SRAM designs with its minimum-size mux decoder outputs
+    (``mux_decoder``; its eNVM designs' parallel read widens them 8×)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE)
+                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
+                         mux_decoder="minimum")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
@@ -457,7 +462,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
-        cmux = column_mux(t, cols, m, r_column=1e12)  # charge-domain read: no DC current through the mux
+        # charge-domain read: no DC current through the mux
+        cmux = column_mux(t, cols, m, r_column=1e12, decoder_outputs=cfg.mux_decoder)
         adc = _make_adc(cfg, t, v_fs, sigma)
         c_node = line.c_line + cmux.c_node + adc.c_in
         sense = discharge_sense(i_cell, rows_on, v_fs, bits, c_node)
@@ -472,7 +478,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
         cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
-                          cfg.mux_resistance_fraction)
+                          cfg.mux_resistance_fraction, decoder_outputs=cfg.mux_decoder)
         adc = mlsa.adc
         c_node = cmux.c_node + adc.c_in
         sense = clamp_sense(cell.read_voltage, cell.read_voltage * line.column_conductance(rows_on * g_on), v_fs,
@@ -490,7 +496,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
         g_avg_design = line.column_conductance(0.5 * rows_on * (g_off + 0.5 * (g_on - g_off)))
-        cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction)
+        cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction,
+                          decoder_outputs=cfg.mux_decoder)
         e_pre = 0.0
         if cfg.sensing == "current":
             adc = mlsa.adc if mlsa is not None else _make_adc(cfg, t, v_fs, sigma)

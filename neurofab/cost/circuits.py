@@ -179,19 +179,27 @@ def driver_chain(tech: Technology, c_load: float) -> tuple[Gate, Cost]:
     return inv, Cost(area=area, delay=delay, energy=energy, leakage=leak)
 
 
-def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0) -> Cost:
+def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0, outputs: str = "sized") -> Cost:
     """Address decoder to ``n_outputs`` lines, each driving ``c_load`` [F].
 
     k = ⌈log₂ n⌉ address bits with true/complement inverters; k ≤ 3: one NAND-k + inverter per output; larger:
     two predecoders of ⌈k/2⌉ and ⌊k/2⌋ bits (NAND + inverter per predecoded line) and one NAND2 + inverter per
-    output. Each output drives ``c_load`` through a tapered inverter chain of stage effort about 4
-    (:func:`driver_chain`).
+    output. ``outputs`` 'sized': each output drives ``c_load`` through a tapered inverter chain of stage effort
+    about 4 (:func:`driver_chain`); 'minimum': through one minimum inverter (delay ln 2·R·(C_d + c_load)), as
+    DNN+NeuroSim V1.3's mux decoder drives the mux gates (RowDecoder.cpp: minimum-size NAND/INV outputs
+    outside its parallel mode, which widens them 8×).
     One operation selects one line: the address inverters, one path and one output load switch.
     """
     n = _check_count("decoder outputs", n_outputs)
+    if outputs not in ("sized", "minimum"):
+        raise ConfigError(f"decoder outputs = {outputs!r}: must be 'sized' or 'minimum'")
     k = max(1, math.ceil(math.log2(n))) if n > 1 else 1
     inv = inverter(tech)
-    out_inv, chain = driver_chain(tech, c_load)
+    if outputs == "minimum":
+        out_inv = inv
+        chain = Cost(area=inv.area, delay=inv.delay(c_load), energy=inv.energy(c_load), leakage=inv.leakage)
+    else:
+        out_inv, chain = driver_chain(tech, c_load)
     addr_leak = k * inv.leakage
     addr_e = k * inv.energy(inv.c_in * (n if k <= 3 else 2 ** math.ceil(k / 2)) / 2)
     if k <= 3:

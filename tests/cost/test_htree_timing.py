@@ -1,5 +1,6 @@
-"""H-tree trip time as DNN+NeuroSim V1.3 lays and times its buses: the Manhattan root-to-leaf path, the Elmore delay
-per length of a bus repeated for its delay tolerance, and the whole clock cycles a trip then takes in the chip."""
+"""H-tree trip time as DNN+NeuroSim V1.3 lays and times its buses (the Manhattan root-to-leaf path, the Elmore delay
+per length of a bus repeated for its delay tolerance, the whole periods a trip then takes in the chip) and its
+minimum-size mux decoder outputs."""
 
 from __future__ import annotations
 
@@ -10,8 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurofab.core import ConfigError
-from neurofab.cost.cim import CELL_PRESETS, NEUROSIM_HTREE_CYCLE, CIMConfig, estimate, table7_config
-from neurofab.cost.circuits import bus_repeater_size, bus_wire_delay, htree_trip_length
+from neurofab.cost.cim import (
+    CELL_PRESETS,
+    NEUROSIM_HTREE_CYCLE,
+    CIMConfig,
+    build_subarray,
+    estimate,
+    table7_config,
+)
+from neurofab.cost.circuits import (
+    bus_repeater_size,
+    bus_wire_delay,
+    decoder,
+    driver_chain,
+    htree_trip_length,
+)
 from neurofab.cost.gates import inverter
 from neurofab.cost.mapping import vgg8_cifar10
 from neurofab.cost.technology import technology
@@ -104,3 +118,30 @@ def test_htree_cycle_rejects_bad_input():
     with pytest.raises(ConfigError, match="htree_cycle"):
         CIMConfig(cell=CELL_PRESETS["rram_he2020"], htree_cycle=0.0)
     assert table7_config("rram_he2020").htree_cycle == NEUROSIM_HTREE_CYCLE
+
+
+def test_minimum_decoder_output_closed_form():
+    """'minimum' outputs: the sized chain replaced by one minimum inverter driving the load, so the delay differs
+    by exactly ln 2·R·(C_d + C_load) − the chain's delay, and grows linearly with the load."""
+    c = 200e-15
+    inv = inverter(T22)
+    sized, small = decoder(T22, 8, c), decoder(T22, 8, c, "minimum")
+    _, chain = driver_chain(T22, c)
+    assert small.delay - sized.delay == pytest.approx(math.log(2) * inv.r_drive * (inv.c_self + c) - chain.delay)
+    assert small.delay > sized.delay
+    d1, d2 = decoder(T22, 8, c, "minimum").delay, decoder(T22, 8, 2 * c, "minimum").delay
+    assert d2 - d1 == pytest.approx(math.log(2) * inv.r_drive * c)
+    with pytest.raises(ConfigError, match="decoder outputs"):
+        decoder(T22, 8, c, "tiny")
+
+
+def test_mux_decoder_option_slows_the_sram_sensing_cycle_only_through_the_mux():
+    cfg = table7_config("22nm-sram")
+    assert cfg.mux_decoder == "minimum" and table7_config("rram_he2020").mux_decoder == "sized"
+    small, sized = build_subarray(cfg), build_subarray(cfg.replace(mux_decoder="sized"))
+    assert small.timing["mux"] > sized.timing["mux"]
+    assert small.timing["adc"] == pytest.approx(sized.timing["adc"])
+    assert small.t_sense - sized.t_sense == pytest.approx(
+        max(small.timing["row"], small.timing["mux"]) - max(sized.timing["row"], sized.timing["mux"]))
+    with pytest.raises(ConfigError, match="mux_decoder"):
+        cfg.replace(mux_decoder="tiny")
