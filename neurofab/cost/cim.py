@@ -16,7 +16,9 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
   NeuroSim's novel K²-PE tiles for convolutions or conventional square tiles, weights duplicated into the space
   left empty; utilization = weight cells (copies included) / cells of the tiles allocated.
 - **Timing**: compute cycles, NeuroSim's synchronous register-file buffer cycles and H-tree traversals in whole
-  cycles, layer by layer (``_BufferTiming``).
+  cycles (or whole ``htree_cycle`` periods), layer by layer (``_BufferTiming``); with the 'channels' layout a
+  traversal takes NeuroSim's root-to-leaf path at its repeated-bus delay per length
+  (:func:`~neurofab.cost.circuits.htree_trip_length` × :func:`~neurofab.cost.circuits.bus_wire_delay`).
 
 Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
