@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofab.cost.cim import CELL_PRESETS, CellConfig, ChipEstimate, CIMConfig, estimate
+from neurofab.cost.cim import CELL_PRESETS, NEUROSIM_HTREE_CYCLE, CellConfig, ChipEstimate, CIMConfig, estimate
 from neurofab.cost.mapping import LayerActivity, LayerSpec, resnet18_imagenet, vgg8_cifar10
 
 WEIGHT_BITS = 8
@@ -56,14 +56,18 @@ CELL_BITS = 2  # NeuroSim's default cellBit
 NOT_EXPRESSED = (
     "buffers: NeuroSim's register files (globalBufferType = false) are timed as NeuroSim times them (one core line "
     "per cycle) but priced as our 6T SRAM banks",
-    "interconnect: both lay a novel tile's H-tree channels over a K² x K² PE grid (Tile.cpp), but our H-tree delay "
-    "uses the ceil(√K²) grid its PEs fill; both count whole cycles per transfer and the same transfers, but a "
-    "traversal of its novel tile's H-tree takes 6 cycles and of its chip H-tree 6-9 (ours 1 each)",
+    "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
+    "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
+    "same transfers, each trip in whole 1 ns periods charged as clock cycles), but its repeated bus is 0.377 ns/mm "
+    "(its 22 nm LSTP transistors: R_n + R_p of a minimum inverter 86 kΩ) and ours 0.217 ns/mm (8.6 kΩ): a trip "
+    "on the default design through its novel tile's H-tree takes 6 periods and through its chip H-tree 6-9, "
+    "ours 4 and 4-6",
     "transistors: NeuroSim's 22 nm LSTP card and its gate-area rules -> our technology table (same off-current, "
     "0.1 nA/µm; our inverter cell equals its 212.8 F² minimum device)",
     "SRAM: NeuroSim's column current counts every activated row whatever the stored bit; ours only the read ports "
-    "of stored ones; its mux decoder (minimum-size outputs onto the mux gates) takes 2.33 of its 3.47 ns sensing "
-    "cycle, ours is sized for that load",
+    "of stored ones; its mux decoder (minimum-size outputs onto the mux gates, as ours with mux_decoder='minimum') "
+    "takes 2.33 of its 3.47 ns sensing cycle, ours 0.39 of 1.66 ns (its minimum inverter drives with 86 kΩ, ours "
+    "8.6 kΩ; its mux switches are sized for all rows' access resistance, ours for a quarter of the rows' cells)",
     "leakage: both count the tiles only; our row and mux-decoder drivers are sized for their loads (NeuroSim: "
     "switch-matrix flip-flops, minimum gates) and our flip-flop leaks as 12 inverters (NeuroSim: 8)",
     "floorplan: NeuroSim picks PE and tile sizes per network; ours takes them from the configuration (the sizes it "
@@ -100,7 +104,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
                      access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
                      op_count="neurosim", leakage_energy="idle",
-                     leakage_scope="tiles")
+                     leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
+                     mux_decoder="minimum" if design == "sram" else "sized")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -16,7 +16,9 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
   NeuroSim's novel K²-PE tiles for convolutions or conventional square tiles, weights duplicated into the space
   left empty; utilization = weight cells (copies included) / cells of the tiles allocated.
 - **Timing**: compute cycles, NeuroSim's synchronous register-file buffer cycles and H-tree traversals in whole
-  cycles, layer by layer (``_BufferTiming``).
+  cycles (or whole ``htree_cycle`` periods), layer by layer (``_BufferTiming``); with the 'channels' layout a
+  traversal takes NeuroSim's root-to-leaf path at its repeated-bus delay per length
+  (:func:`~neurofab.cost.circuits.htree_trip_length` × :func:`~neurofab.cost.circuits.bus_wire_delay`).
 
 Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
@@ -59,10 +61,13 @@ from neurofab.cost.circuits import (
     Cost,
     SramAccess,
     adder_tree,
+    bus_wire_delay,
     decoder,
     dff,
     htree,
     htree_channel_area,
+    htree_trip_length,
+    latch_comparator,
     register,
     ripple_adder,
     shift_add,
@@ -154,6 +159,10 @@ RAW = Calibration()
 #: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
 BUS_DELAY_TOLERANCE = 0.1
 
+#: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
+#: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
+NEUROSIM_HTREE_CYCLE = 1e-9
+
 
 class CIMConfig(Config):
     """One CIM accelerator design. Defaults: the Table-7 set-up of Lu et al. 2021 (128×128 sub-arrays, 8 columns
@@ -221,11 +230,20 @@ class CIMConfig(Config):
         "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
+    mux_decoder: Literal["sized", "minimum"] = Field(
+        "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
+        "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
     interconnect_swing: float | None = Field(0.2, gt=0, description="H-tree signal swing [V]; None: full V_DD")
     htree_area: Literal["channels", "repeaters"] = Field(
         "channels", description="H-tree area: 'channels' (the routing channels of the buses, NeuroSim V1.3's "
-        "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip) or "
-        "'repeaters' (wires routed over logic, only the repeaters count)")
+        "accounting, see neurofab.cost.circuits.htree_channel_area; folded 16× in tiles, 4× on chip; a trip "
+        "timed over NeuroSim's path, htree_trip_length × bus_wire_delay) or 'repeaters' (wires routed over "
+        "logic, only the repeaters count; a trip timed as one optimally repeated wire across the tree)")
+    htree_cycle: float | None = Field(
+        None, gt=0, description="period [s] an H-tree trip is rounded up to, in whole periods each charged as one "
+        "chip clock cycle; None: the chip's clock. DNN+NeuroSim V1.3 rounds to 1 ns: its H-trees are initialized "
+        "with Param.cpp's clkFreq = 1 GHz (HTree.cpp, Initialize; Chip.cpp, Tile.cpp) before main.cpp sets the "
+        "clock from the sensing path, and their cycle counts are then charged at that clock")
     input_density: float = Field(0.5, ge=0, le=1, description="fraction of ones among input bits when no "
                                  "measured activity is given [1]")
     weight_level: float = Field(0.5, ge=0, le=1, description="mean stored level of a weight slice in [0, 1] "
@@ -273,15 +291,18 @@ def table7_config(device: str, **changes) -> CIMConfig:
     ran them on NeuroSim V1.3, so its conventions are kept: multilevel sense amplifiers, novel mapping with weight
     duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
-    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles)."""
+    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles) and its H-tree
+    trips counted in 1 ns periods (``htree_cycle``); SRAM designs with its minimum-size mux decoder outputs
+    (``mux_decoder``; its eNVM designs' parallel read widens them 8×)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles")
+                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
+                         mux_decoder="minimum")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles")
+                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -443,7 +464,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
-        cmux = column_mux(t, cols, m, r_column=1e12)  # charge-domain read: no DC current through the mux
+        # charge-domain read: no DC current through the mux
+        cmux = column_mux(t, cols, m, r_column=1e12, decoder_outputs=cfg.mux_decoder)
         adc = _make_adc(cfg, t, v_fs, sigma)
         c_node = line.c_line + cmux.c_node + adc.c_in
         sense = discharge_sense(i_cell, rows_on, v_fs, bits, c_node)
@@ -458,7 +480,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
         cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
-                          cfg.mux_resistance_fraction)
+                          cfg.mux_resistance_fraction, decoder_outputs=cfg.mux_decoder)
         adc = mlsa.adc
         c_node = cmux.c_node + adc.c_in
         sense = clamp_sense(cell.read_voltage, cell.read_voltage * line.column_conductance(rows_on * g_on), v_fs,
@@ -476,7 +498,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
         g_avg_design = line.column_conductance(0.5 * rows_on * (g_off + 0.5 * (g_on - g_off)))
-        cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction)
+        cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction,
+                          decoder_outputs=cfg.mux_decoder)
         e_pre = 0.0
         if cfg.sensing == "current":
             adc = mlsa.adc if mlsa is not None else _make_adc(cfg, t, v_fs, sigma)
@@ -846,18 +869,18 @@ class _BufferTiming:
                     (min(lay.out_channels * c, p * cols) // c or 1) / self.n_pe_nm)
         return min(lay.rows, g * p * rows), min(lay.out_channels * c, g * p * cols) // c or 1
 
-    def ic_cycles(self, x: Placement, vectors: int, t_chip: float, t_tile: float, clock: float) -> float:
+    def ic_cycles(self, x: Placement, vectors: int, t_chip: float, t_tile: float, period: float) -> float:
         """Bus transfers × whole cycles per traversal (synchronous, at least one): the global bus carries the
         global buffer's bits, the tile's H-tree its buffers' (NeuroSim V1.3 HTree.cpp rounds every traversal up
-        to clock cycles)."""
+        to whole periods); ``period`` [s]: the clock, or CIMConfig.htree_cycle."""
         cfg, lay = self.cfg, x.layer
         bits = cfg.input_bits
         glob = (lay.rows * bits * vectors / (lay.kernel if x.novel else 1)
                 + lay.out_channels * bits * vectors / (4 if lay.pool > 1 else 1)) / self.global_bus
         rows_t, outs_t = self._tile_share(x)
         tile = (rows_t * bits * vectors + outs_t * (1 + self.acc_bits) * vectors) / self.tile_bus(x)
-        return (glob * max(1, math.ceil(t_chip / clock - 1e-9))
-                + tile * max(1, math.ceil(t_tile / clock - 1e-9)))
+        return (glob * max(1, math.ceil(t_chip / period - 1e-9))
+                + tile * max(1, math.ceil(t_tile / period - 1e-9)))
 
     def cycles(self, x: Placement, vectors: int, total_tiles: int) -> float:
         cfg, lay = self.cfg, x.layer
@@ -926,6 +949,14 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     pe_leak = (p * p * sub.leakage + lanes_pe * pe_tree.leakage + pe_buf.leakage
                + (0.0 if tiles_only else pe_ht.leakage))
 
+    t_wire = bus_wire_delay(t, BUS_DELAY_TOLERANCE)
+    t_rx = 0.0 if cfg.interconnect_swing is None else latch_comparator(t).cost.delay
+
+    def trip(unit: float, grid: int) -> float:
+        """One root-to-leaf trip [s] through an H-tree laid as NeuroSim lays it (its Manhattan path, its
+        repeaters shrunk for the bus delay tolerance, its wider bus wires), plus a low-swing receiver."""
+        return htree_trip_length(unit, unit, grid) * t_wire + t_rx
+
     def tile_kind(n_pes: int, pe_side: int, novel: bool) -> _TileKind:
         lanes = pe_side * p  # sub-array columns across the tile
         # one tree per output lane: a novel tile sums its K² PEs lane by lane (a PE's lanes), a conventional one
@@ -941,7 +972,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             bus = grid * rows
             ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0,
                                               BUS_DELAY_TOLERANCE),
-                      delay=ht.delay, energy=ht.energy, leakage=ht.leakage)
+                      delay=trip(math.sqrt(pe_area), grid), energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
         if not tiles_only:
@@ -955,11 +986,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
     chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
+    grid_chip = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
     if cfg.htree_area == "channels":
         tile_side = math.sqrt(max(k.area for k in kinds))
-        grid = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
+        grid = grid_chip
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
-                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=chip_ht.delay, energy=chip_ht.energy,
+                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=trip(tile_side, grid), energy=chip_ht.energy,
                        leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
@@ -1039,7 +1071,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             tree_cycles = (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
                            + reads * math.ceil(math.log2(max(1, tile_inputs))))
         buffer_cycles = timing.cycles(x, pix, n_tiles)
-        ic_cycles = timing.ic_cycles(x, pix, chip_ht.delay, tht.delay, clock)
+        # NeuroSim times the chip H-tree over the layer's own tile kind (Chip.cpp: NM or CM tile height and width)
+        t_chip = trip(math.sqrt(kind.area), grid_chip) if cfg.htree_area == "channels" else chip_ht.delay
+        ic_cycles = timing.ic_cycles(x, pix, t_chip, tht.delay, cfg.htree_cycle or clock)
         cycles = compute_cycles + tree_cycles + buffer_cycles + ic_cycles
         cycles_total += cycles
         parts["adc"] += compute_cycles * steps / per_bit if per_bit else 0.0
@@ -1180,6 +1214,7 @@ def ledger_energy(ledger: Ledger, energies: EventEnergies | CIMConfig, strict: b
 __all__ = [
     "CELL_PRESETS",
     "LU2021",
+    "NEUROSIM_HTREE_CYCLE",
     "RAW",
     "CIMConfig",
     "Calibration",

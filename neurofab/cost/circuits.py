@@ -179,19 +179,27 @@ def driver_chain(tech: Technology, c_load: float) -> tuple[Gate, Cost]:
     return inv, Cost(area=area, delay=delay, energy=energy, leakage=leak)
 
 
-def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0) -> Cost:
+def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0, outputs: str = "sized") -> Cost:
     """Address decoder to ``n_outputs`` lines, each driving ``c_load`` [F].
 
     k = ⌈log₂ n⌉ address bits with true/complement inverters; k ≤ 3: one NAND-k + inverter per output; larger:
     two predecoders of ⌈k/2⌉ and ⌊k/2⌋ bits (NAND + inverter per predecoded line) and one NAND2 + inverter per
-    output. Each output drives ``c_load`` through a tapered inverter chain of stage effort about 4
-    (:func:`driver_chain`).
+    output. ``outputs`` 'sized': each output drives ``c_load`` through a tapered inverter chain of stage effort
+    about 4 (:func:`driver_chain`); 'minimum': through one minimum inverter (delay ln 2·R·(C_d + c_load)), as
+    DNN+NeuroSim V1.3's mux decoder drives the mux gates (RowDecoder.cpp: minimum-size NAND/INV outputs
+    outside its parallel mode, which widens them 8×).
     One operation selects one line: the address inverters, one path and one output load switch.
     """
     n = _check_count("decoder outputs", n_outputs)
+    if outputs not in ("sized", "minimum"):
+        raise ConfigError(f"decoder outputs = {outputs!r}: must be 'sized' or 'minimum'")
     k = max(1, math.ceil(math.log2(n))) if n > 1 else 1
     inv = inverter(tech)
-    out_inv, chain = driver_chain(tech, c_load)
+    if outputs == "minimum":
+        out_inv = inv
+        chain = Cost(area=inv.area, delay=inv.delay(c_load), energy=inv.energy(c_load), leakage=inv.leakage)
+    else:
+        out_inv, chain = driver_chain(tech, c_load)
     addr_leak = k * inv.leakage
     addr_e = k * inv.energy(inv.c_in * (n if k <= 3 else 2 ** math.ceil(k / 2)) / 2)
     if k <= 3:
@@ -362,11 +370,8 @@ def repeated_wire(tech: Technology, length: float, bits: int = 1, swing: float |
     return Cost(area=area * b, delay=delay, energy=e_bit * b, leakage=leak * b)
 
 
-def bus_repeater_size(tech: Technology, delay_tolerance: float = 0.0) -> float:
-    """Repeater size (× a minimum inverter) of a bus wire: the Bakoglu optimum ⌊√(R₀·c_w/(C₀·r_w))⌋; with
-    ``delay_tolerance`` t > 0, DNN+NeuroSim V1.3's trade (HTree.cpp, Initialize): halve the size and shorten the
-    spacing by 0.9, repeatedly, until the delay per length reaches (1 + t) × the optimum (Param.cpp: t = 0.1).
-    Delay per length of size s at spacing L: 0.7·(R₀/s·(s·(C₀ + C_d) + c_w·L) + ½·r_w·c_w·L² + r_w·L·s·C₀)/L."""
+def _bus_repeater(tech: Technology, delay_tolerance: float) -> tuple[float, float]:
+    """(size × a minimum inverter, spacing [m]) of a bus repeater; see :func:`bus_repeater_size`."""
     if not (isinstance(delay_tolerance, int | float) and math.isfinite(delay_tolerance) and delay_tolerance >= 0):
         raise ConfigError(f"delay_tolerance = {delay_tolerance!r}: must be a finite number >= 0")
     inv = inverter(tech)
@@ -385,7 +390,56 @@ def bus_repeater_size(tech: Technology, delay_tolerance: float = 0.0) -> float:
         while d < target and size > 1e-3:
             size, spacing = size / 2, spacing * 0.9
             d = delay(size, spacing)
-    return max(1.0, size)
+    return max(1.0, size), spacing
+
+
+def bus_repeater_size(tech: Technology, delay_tolerance: float = 0.0) -> float:
+    """Repeater size (× a minimum inverter) of a bus wire: the Bakoglu optimum ⌊√(R₀·c_w/(C₀·r_w))⌋; with
+    ``delay_tolerance`` t > 0, DNN+NeuroSim V1.3's trade (HTree.cpp, Initialize): halve the size and shorten the
+    spacing by 0.9, repeatedly, until the delay per length reaches (1 + t) × the optimum (Param.cpp: t = 0.1).
+    Delay per length of size s at spacing L: 0.7·(R₀/s·(s·(C₀ + C_d) + c_w·L) + ½·r_w·c_w·L² + r_w·L·s·C₀)/L."""
+    return _bus_repeater(tech, delay_tolerance)[0]
+
+
+def bus_wire_delay(tech: Technology, delay_tolerance: float = 0.1, width_factor: float = 2.0,
+                   series_driver: bool = True) -> float:
+    """Delay per length [s/m] of a repeated bus wire, the Elmore form DNN+NeuroSim V1.3 times its H-trees with
+    (HTree.cpp, CalculateLatency): 0.7·(R_d·(C_in + C_d + c_w·L) + ½·r_b·c_w·L² + r_b·L·C_in)/L for repeaters of
+    :func:`bus_repeater_size` (size s, input C_in, drain C_d) every L [m] (the Bakoglu spacing shortened 0.9× per
+    halving for the ``delay_tolerance``). ``width_factor``: the bus wire is that many times the local wire's
+    width and thickness, r_b = r_w / width_factor² (NeuroSim widens H-tree wires 2× below 10⁵ F of length,
+    HTree.cpp GetUnitLengthRes); ``series_driver``: R_d = R_n + R_p of the repeater, NeuroSim's convention
+    (pull-down and pull-up resistances summed), else their mean (one transition)."""
+    if not (isinstance(width_factor, int | float) and math.isfinite(width_factor) and width_factor >= 1):
+        raise ConfigError(f"width_factor = {width_factor!r}: must be a finite number >= 1")
+    size, spacing = _bus_repeater(tech, delay_tolerance)
+    rep = inverter(tech, size)
+    r_d = rep.r_pull_down + rep.r_pull_up if series_driver else 0.5 * (rep.r_pull_down + rep.r_pull_up)
+    rb, cw = tech.wire_resistance / width_factor**2, tech.wire_capacitance
+    return 0.7 * (r_d * (rep.c_in + rep.c_self + cw * spacing) + 0.5 * rb * cw * spacing**2
+                  + rb * spacing * rep.c_in) / spacing
+
+
+def _htree_centre(n: int) -> int:
+    centre = math.floor(math.log2(n))
+    return centre - 1 if n - centre < 1 else centre
+
+
+def htree_trip_length(unit_height: float, unit_width: float, grid: int) -> float:
+    """Wire length [m] of one root-to-leaf trip through an H-tree over a ``grid`` × ``grid`` array of units,
+    as DNN+NeuroSim V1.3 routes it (HTree.cpp, CalculateLatency): over N = ⌈log₂ grid⌉ levels a vertical and a
+    horizontal branch each, of unit_height·2^(N−1−i) and unit_width·2^(N−1−i) at level i, so
+    (2^N − 1)·(unit_height + unit_width), plus the main bus from the edge, min(grid − c, c)·unit_width with
+    c = ⌊log₂ grid⌋ (moved in by one where it would leave the array)."""
+    n = _check_count("H-tree grid", grid)
+    for name, v in (("unit_height", unit_height), ("unit_width", unit_width)):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
+    if n == 1:
+        return 0.0
+    levels = math.ceil(math.log2(n))
+    c = _htree_centre(n)
+    return (2**levels - 1) * (unit_height + unit_width) + min(n - c, c) * unit_width
 
 
 def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, grid: int, bits: int,
@@ -423,9 +477,7 @@ def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, 
         wv += b * w_rep / fold
         wh += b * h_rep / fold
         area += wv * lv / 2 + wh * lh / 2
-    centre = math.floor(math.log2(n))
-    if n - centre < 1:
-        centre -= 1
+    centre = _htree_centre(n)
     return area + b * h_rep / fold * min(n - centre, centre) * unit_width
 
 
@@ -454,6 +506,7 @@ __all__ = [
     "accumulator",
     "adder_tree",
     "bus_repeater_size",
+    "bus_wire_delay",
     "decoder",
     "dff",
     "driver_chain",
@@ -461,6 +514,7 @@ __all__ = [
     "half_adder",
     "htree",
     "htree_channel_area",
+    "htree_trip_length",
     "latch_comparator",
     "mux",
     "register",

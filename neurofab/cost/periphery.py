@@ -123,13 +123,14 @@ class ColumnMux:
 
 
 def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_fraction: float = 0.1,
-               max_size: float = 64.0) -> ColumnMux:
+               max_size: float = 64.0, decoder_outputs: str = "sized") -> ColumnMux:
     """``n_columns`` columns share ``n_columns/ratio`` outputs through ``ratio``:1 transmission-gate muxes.
 
     Each gate is sized so its on-resistance is at most ``r_fraction`` × ``r_column`` [Ω], the *average* column
     resistance (Lu et al. 2021 size the mux by the average, not the all-on, column resistance), capped at
     ``max_size`` × the logic width. A mux step switches the control gates of all n_columns/ratio selected
-    devices (raw energy: each charges once) through a ratio-output decoder; delay = R_on·C_node. The switches do not
+    devices (raw energy: each charges once) through a ratio-output decoder (``decoder_outputs``: 'sized' or
+    'minimum', see :func:`~neurofab.cost.circuits.decoder`); delay = R_on·C_node. The switches do not
     leak: an off transmission gate sits between a column and an ADC input at the same potential when idle, so no
     subthreshold current flows through it (NeuroSim V1.3 Mux.cpp makes the same assumption); the decoder leaks."""
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
@@ -143,7 +144,7 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
     tg = transmission_gate(tech, size)
     n_out = n_columns // ratio
     c_node = ratio * tg.c_self
-    dec = decoder(tech, ratio, n_out * 2 * tg.c_in) if ratio > 1 else Cost()
+    dec = decoder(tech, ratio, n_out * 2 * tg.c_in, decoder_outputs) if ratio > 1 else Cost()
     if ratio == 1:
         cost = Cost()
     else:
