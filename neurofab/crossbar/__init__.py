@@ -28,6 +28,7 @@ from neurofab.crossbar.inference_kernels import (
     adc_finish,
     dac_codes,
     standard_normal_fill,
+    standard_normal_fill32,
 )
 from neurofab.crossbar.inference_tile import (
     InferenceTile,
@@ -120,6 +121,7 @@ __all__ = [
     "snr_prune_mask",
     "split_sizes",
     "standard_normal_fill",
+    "standard_normal_fill32",
     "stochastic_update",
     "symmetry_point",
     "weights_to_conductances",
