@@ -280,6 +280,27 @@ class _Neurons(_TimeLayer):
         low, high = self._clamps[name]
         return getattr(self, name).clamp(low, high)
 
+    def _take_lif(self, neuron: LIFConfig | None, dt: float | None, current: bool, learn_alpha: bool,
+                  learn_beta: bool, learn_threshold: bool) -> None:
+        """Adopt a leaky() (``current`` False) or synaptic() neuron: its dt, reset, snnTorch order and decays as
+        parameters (learnable where asked, clamped to their ranges)."""
+        who = type(self).__name__
+        if neuron is None:
+            step = 1e-3 if dt is None else dt
+            neuron = synaptic(0.9, 0.8, step) if current else leaky(0.95, step)
+        if not isinstance(neuron, LIFConfig):
+            made = "synaptic()" if current else "leaky()"
+            raise InputTypeError(f"{who} takes a LIFConfig (made by {made}), got {type(neuron).__name__}")
+        self.dt = resolve_dt(neuron, dt, who)
+        self.neuron = neuron
+        c = _leaky_config(neuron, self.dt, who, current=current)
+        self.reset_zero = c.reset_zero
+        _set_compat(self, c)
+        if current:
+            self._add("alpha", c.syn_decay, learn_alpha, 0.0, 1.0)
+        self._add("beta", c.decay, learn_beta, 0.0, 1.0)
+        self._add("threshold", 1.0, learn_threshold, 1e-6, None)
+
     def _check_params(self, x: torch.Tensor) -> None:
         if self.param_shape and tuple(x.shape[2:]) != self.param_shape:
             raise ShapeError(f"{type(self).__name__}: per-neuron parameters of shape {self.param_shape} do not fit "
@@ -359,17 +380,7 @@ class Synaptic(_TwoStage):
                  learn_beta: bool = False, learn_threshold: bool = False,
                  param_shape: tuple[int, ...] | None = None) -> None:
         super().__init__(surrogate, detach_reset, param_shape)
-        neuron = synaptic(0.9, 0.8, 1e-3 if dt is None else dt) if neuron is None else neuron
-        if not isinstance(neuron, LIFConfig):
-            raise InputTypeError(f"Synaptic takes a LIFConfig (made by synaptic()), got {type(neuron).__name__}")
-        self.dt = resolve_dt(neuron, dt, "Synaptic")
-        self.neuron = neuron
-        c = _leaky_config(neuron, self.dt, "Synaptic", current=True)
-        self.reset_zero = c.reset_zero
-        _set_compat(self, c)
-        self._add("alpha", c.syn_decay, learn_alpha, 0.0, 1.0)
-        self._add("beta", c.decay, learn_beta, 0.0, 1.0)
-        self._add("threshold", 1.0, learn_threshold, 1e-6, None)
+        self._take_lif(neuron, dt, True, learn_alpha, learn_beta, learn_threshold)
 
 
 class Alpha(_TwoStage):
@@ -450,16 +461,7 @@ class RLeaky(_Recurrent):
                  surrogate: Surrogate | str = "fast_sigmoid", detach_reset: bool = True, learn_beta: bool = False,
                  learn_threshold: bool = False, param_shape: tuple[int, ...] | None = None) -> None:
         super().__init__(surrogate, detach_reset, param_shape)
-        neuron = leaky(0.95, 1e-3 if dt is None else dt) if neuron is None else neuron
-        if not isinstance(neuron, LIFConfig):
-            raise InputTypeError(f"RLeaky takes a LIFConfig (made by leaky()), got {type(neuron).__name__}")
-        self.dt = resolve_dt(neuron, dt, "RLeaky")
-        self.neuron = neuron
-        c = _leaky_config(neuron, self.dt, "RLeaky", current=False)
-        self.reset_zero = c.reset_zero
-        _set_compat(self, c)
-        self._add("beta", c.decay, learn_beta, 0.0, 1.0)
-        self._add("threshold", 1.0, learn_threshold, 1e-6, None)
+        self._take_lif(neuron, dt, False, False, learn_beta, learn_threshold)
         self._init_recurrent(n, all_to_all, learn_recurrent, v)
 
     def _step(self, st: NeuronState, x: torch.Tensor, fb: torch.Tensor) -> NeuronState:
@@ -476,17 +478,7 @@ class RSynaptic(_Recurrent):
                  learn_beta: bool = False, learn_threshold: bool = False,
                  param_shape: tuple[int, ...] | None = None) -> None:
         super().__init__(surrogate, detach_reset, param_shape)
-        neuron = synaptic(0.9, 0.8, 1e-3 if dt is None else dt) if neuron is None else neuron
-        if not isinstance(neuron, LIFConfig):
-            raise InputTypeError(f"RSynaptic takes a LIFConfig (made by synaptic()), got {type(neuron).__name__}")
-        self.dt = resolve_dt(neuron, dt, "RSynaptic")
-        self.neuron = neuron
-        c = _leaky_config(neuron, self.dt, "RSynaptic", current=True)
-        self.reset_zero = c.reset_zero
-        _set_compat(self, c)
-        self._add("alpha", c.syn_decay, learn_alpha, 0.0, 1.0)
-        self._add("beta", c.decay, learn_beta, 0.0, 1.0)
-        self._add("threshold", 1.0, learn_threshold, 1e-6, None)
+        self._take_lif(neuron, dt, True, learn_alpha, learn_beta, learn_threshold)
         self._init_recurrent(n, all_to_all, learn_recurrent, v)
 
     def _step(self, st: NeuronState, x: torch.Tensor, fb: torch.Tensor) -> NeuronState:
