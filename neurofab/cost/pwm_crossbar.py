@@ -69,7 +69,8 @@ class PwmCrossbarConfig(Config):
     regulator_supply: float = Field(0.8, gt=0, description="supply of the column regulators [V]")
     regulator_bias: float = Field(1.0, ge=0, description="regulator quiescent current / column full-scale current")
     node_nm: int = Field(14, description="CMOS node of the PWM and the digital processor [nm]")
-    row_capacitance_per_device: float = Field(0.1e-15, ge=0, description="row-line capacitance per device [F]")
+    row_capacitance_per_device: float = Field(
+        0.1e-15, ge=0, description="row-line capacitance per device crossed [F]: ~0.5 µm of 0.2 fF/µm wire")
     output_bits: int = Field(10, ge=1, le=32, description="width of a column result in the digital processor [bits]")
     core_power: float = Field(0.0, ge=0, description="fixed power of the rest of the core, per MVM period [W]")
 
