@@ -53,7 +53,7 @@ KULL2017_AREA = 0.0016e-6  # [m²]
 
 class PwmCrossbarConfig(Config):
     """A PWM-input crossbar with its periphery. Defaults: Dazzi et al. 2021's 256×256 PCM core (seed 001 l. 2821–
-    2832 and l. 2747: differential pairs, 8-bit signed inputs, 2.5 µS, 0.2 V, the Kull et al. ADC, 14 nm at 0.8 V,
+    2832 and l. 2746: differential pairs, 8-bit signed inputs, 2.5 µS, 0.2 V, the Kull et al. ADC, 14 nm at 0.8 V,
     a 100-ns timestep); the parts the paper does not state carry the defaults argued in the module docstring."""
 
     rows: int = Field(256, ge=1, description="crossbar rows R (inputs)")

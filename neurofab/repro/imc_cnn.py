@@ -141,7 +141,7 @@ _ENERGY_RULE = ModelUncertainty(
 #: 8-bit signed magnitude range (mean |x| = 2^7 / 2) and shows both ends.
 MEAN_ABS_CODE = 64.0
 #: The rest of the core at its printed power: Input Memory + Dataflow Controller (Table 3: 10.544 mW) and the
-#: links (0.775 mW), seed 001 l. 2811 and l. 2820.
+#: links (0.775 mW), seed 001 l. 2812 and l. 2819.
 CORE_POWER = 10.544e-3 + 0.775e-3
 
 CLAIMS = Claims([
