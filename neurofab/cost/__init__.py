@@ -12,7 +12,9 @@ Modules:
 - :mod:`~neurofab.cost.device_energy` — the device registry's per-event energies (seed 003) as energy tables;
 - :mod:`~neurofab.cost.pricing` — one call from a torch model (digital, analog, inference) to its chip price,
   cross-checked with the ledger of the same forward pass;
-- :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
+- :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator;
+- :mod:`~neurofab.cost.pwm_crossbar` — a crossbar driven by pulse-width-modulated inputs (Dazzi et al. 2021):
+  energy per MVM by part (cells, column regulators, ADCs, PWM, digital processor).
 """
 
 from neurofab.cost import (
@@ -24,6 +26,7 @@ from neurofab.cost import (
     mapping,
     optoelectronic,
     periphery,
+    pwm_crossbar,
     sensing,
     technology,
 )
@@ -58,6 +61,7 @@ from neurofab.cost.optoelectronic import (
     make_platform,
 )
 from neurofab.cost.pricing import ModelPrice, chip_compute_from_ledger, price_ledger_as_simulated, price_model
+from neurofab.cost.pwm_crossbar import MvmEnergy, PwmCrossbarConfig, mvm_energy
 from neurofab.cost.technology import Technology
 
 __all__ = [
@@ -73,7 +77,9 @@ __all__ = [
     "EventEnergy",
     "LayerSpec",
     "ModelPrice",
+    "MvmEnergy",
     "OptoelectronicPlatform",
+    "PwmCrossbarConfig",
     "SemiconductorPlatform",
     "SuperconductingPlatform",
     "Technology",
@@ -93,11 +99,13 @@ __all__ = [
     "make_platform",
     "mapping",
     "measure_activity",
+    "mvm_energy",
     "optoelectronic",
     "periphery",
     "price_ledger",
     "price_ledger_as_simulated",
     "price_model",
+    "pwm_crossbar",
     "register_energy_table",
     "resnet18_imagenet",
     "sensing",
