@@ -129,8 +129,32 @@ def test_two_variable_model_state_and_layer():
     np.testing.assert_allclose(v[0].numpy(), net.state(pop, "v").numpy(), atol=1e-12)
     with pytest.raises(ConfigError, match="has v, u"):
         net.state(pop, "w")
-    with pytest.raises(ConfigError, match="records 'v'"):
+    with pytest.raises(ConfigError, match="has v, u"):
         net.state_monitor(pop, "w")
+
+
+def test_state_monitor_records_any_variable_of_a_custom_model():
+    m = AdaptiveQIF()
+    amps = torch.tensor([1e-10, 2e-10, 3e-10], dtype=torch.float64)
+    net = Network(dt=DT, seed=0)
+    pop = net.population(3, m)
+    net.dc(pop, amps)
+    u_mon = net.state_monitor(pop, "u", every=5)
+    v_mon = net.state_monitor(pop[1:], "v")
+    net.run(0.02)
+    net.population(2, QIF())  # a population added later moves no recorded variable
+    net.run(0.03)
+    layer = ModelNeurons(m, dt=DT, i_ext=amps)
+    x = torch.zeros(1, 1, 3, dtype=torch.float64)
+    st, us, vs = None, [], []
+    for _ in range(500):
+        _, st = layer.run(x, st)
+        us.append(st[1][0])
+        vs.append(st[0][0])
+    us, vs = torch.stack(us), torch.stack(vs)
+    assert u_mon.values.shape == (100, 3) and float(us[-1].abs().max()) > 0
+    torch.testing.assert_close(u_mon.values, us[0::5], rtol=1e-12, atol=1e-24)
+    torch.testing.assert_close(v_mon.values, vs[:, 1:], rtol=0, atol=1e-12)
 
 
 def test_layer_gradient_through_surrogate():
