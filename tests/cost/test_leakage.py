@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from neurofab.core import ConfigError
 from neurofab.cost import leakage as lk
-from neurofab.cost.cim import CELL_PRESETS, CIMConfig, CellConfig, build_subarray, estimate, table7_config
+from neurofab.cost.cim import CELL_PRESETS, CellConfig, CIMConfig, build_subarray, estimate, table7_config
 from neurofab.cost.mapping import vgg8_cifar10
 from neurofab.cost.technology import technology
 
