@@ -596,7 +596,8 @@ def _neurosim_subarray_leakage(cfg: CIMConfig, t: Technology, adc: Adc) -> dict[
     """One sub-array's leakage by block [W] as NeuroSim V1.3 counts it (SubArray.cpp; see
     :mod:`neurofab.cost.leakage`): switch-matrix flip-flops (WL per row; eNVM also SL per column), the mux decoder
     (eNVM), the MLSA encoders (its amplifiers do not leak; a flash or SAR ADC keeps our own leakage), the two
-    shift-add stages, and for SRAM the cells, precharge PMOS and write drivers."""
+    shift-add stages (with ``shift_add='lane'``, which NeuroSim does not have, our lanes' own leakage), and for
+    SRAM the cells, precharge PMOS and write drivers."""
     rows, cols, m = cfg.rows, cfg.cols, cfg.columns_per_adc
     n_adc, bits, c, n_in = cols // m, cfg.adc_bits, cfg.cells_per_weight, cfg.input_bits
     sram = cfg.cell.kind == "sram"
