@@ -6,6 +6,7 @@ Modules:
 - :mod:`~neurofab.cost.gates`, :mod:`~neurofab.cost.circuits`, :mod:`~neurofab.cost.periphery`,
   :mod:`~neurofab.cost.sensing` — gate models and the digital and analog modules built from them (area, energy,
   leakage, delay), bit-line sensing;
+- :mod:`~neurofab.cost.leakage` — DNN+NeuroSim V1.3's leakage count, block by block (``leakage_model='neurosim'``);
 - :mod:`~neurofab.cost.mapping`, :mod:`~neurofab.cost.cim` — a network mapped onto compute-in-memory sub-arrays,
   PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
 - :mod:`~neurofab.cost.energy` — per-event energy tables with sources; a ledger priced in joules;
@@ -23,6 +24,7 @@ from neurofab.cost import (
     device_energy,
     energy,
     gates,
+    leakage,
     mapping,
     optoelectronic,
     periphery,
@@ -95,6 +97,7 @@ __all__ = [
     "feasibility",
     "gates",
     "layers_from_model",
+    "leakage",
     "ledger_energy",
     "make_platform",
     "mapping",
