@@ -417,9 +417,12 @@ class _TwoStage(_Neurons):
         self._check_params(x)
         alpha, beta, theta = self._p("alpha"), self._p("beta"), self._p("threshold")
         gain = self._gain()
+        at_rest = state is None
         state = rest_state(x[0]) if state is None else state
         if kernel_applies(x):
-            j = decay_filter(x * gain, alpha, state.j)
+            # a unit gain and a current at rest add nothing: skipped (two passes over the input, forward and back)
+            j = decay_filter(x if isinstance(gain, float) and gain == 1.0 else x * gain, alpha,
+                             None if at_rest else state.j)
             drive = j if self.snntorch else torch.cat([state.j[None], j[:-1]])
             spikes, u = fused_leaky_scan(drive, beta, theta, state.u, self.surrogate, self.reset_zero,
                                          self.detach_reset, "synaptic" if self.snntorch else None)

@@ -8,8 +8,7 @@ entry, which matters for maps with equal values, e.g. a convolution's bias over 
 k ∈ {0, 1, 2, 3} is kept as one byte per output (``max_pool2d_with_indices`` keeps eight) and the backward writes
 ∂L/∂a_k = [k = index] ∂L/∂y into every entry of the input gradient in one pass (no zero fill, no scatter). A
 maximum rounds nothing, so a network using it gives the same numbers as with ``nn.MaxPool2d(2)`` (NaN inputs
-aside). One numba kernel each way over the (sample, channel) planes (:func:`pool_forward`,
-:func:`pool_backward`).
+aside). One numba kernel each way over the row pairs of all maps (:func:`pool_forward`, :func:`pool_backward`).
 
 Used by :class:`~neurofab.spiking.layers.SpikingSequential` for each ``nn.MaxPool2d`` with kernel 2, stride 2, no
 padding, dilation 1, no ceil mode and no hooks (:func:`pool_applies`), on all T · batch maps at once (CPU, float32 or
@@ -44,65 +43,61 @@ def pool_applies(module: nn.Module, x: torch.Tensor) -> bool:
             and pair(module.dilation, 1) and not module.ceil_mode and not module.return_indices)
 
 
-_PLANES = 256  # (sample, channel) planes per parallel work item
+_ROWS = 4096  # window rows per parallel work item
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def pool_forward(x, y, index):  # pragma: no cover - compiled
-    """x (P, H, W) → y (P, H//2, W//2) and index (P, H//2, W//2) uint8: the window maximum and the row-major position
-    (0–3) of its first occurrence (a later entry replaces the running maximum only when strictly greater)."""
-    n_planes, h2, w2 = y.shape
-    for c in numba.prange((n_planes + _PLANES - 1) // _PLANES):
-        for p in range(c * _PLANES, min(n_planes, (c + 1) * _PLANES)):
-            for i in range(h2):
-                for j in range(w2):
-                    best = x[p, 2 * i, 2 * j]
-                    k = 0
-                    v = x[p, 2 * i, 2 * j + 1]
-                    if v > best:
-                        best, k = v, 1
-                    v = x[p, 2 * i + 1, 2 * j]
-                    if v > best:
-                        best, k = v, 2
-                    v = x[p, 2 * i + 1, 2 * j + 1]
-                    if v > best:
-                        best, k = v, 3
-                    y[p, i, j] = best
-                    index[p, i, j] = k
+    """x (R, 2, W) (the row pairs of all maps) → y (R, W//2) and index (R, W//2) uint8: each window's maximum and the
+    row-major position (0–3) of its first occurrence (a later entry replaces the running maximum only when strictly
+    greater)."""
+    n_rows, w2 = y.shape
+    for c in numba.prange((n_rows + _ROWS - 1) // _ROWS):
+        for r in range(c * _ROWS, min(n_rows, (c + 1) * _ROWS)):
+            for j in range(w2):
+                best = x[r, 0, 2 * j]
+                k = 0
+                v = x[r, 0, 2 * j + 1]
+                if v > best:
+                    best, k = v, 1
+                v = x[r, 1, 2 * j]
+                if v > best:
+                    best, k = v, 2
+                v = x[r, 1, 2 * j + 1]
+                if v > best:
+                    best, k = v, 3
+                y[r, j] = best
+                index[r, j] = k
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def pool_backward(g, index, out, zero):  # pragma: no cover - compiled
-    """g (P, H//2, W//2) → out (P, H, W): each window's gradient at its indexed entry, ``zero`` (0 in the data's
-    dtype) elsewhere (a last row or column of odd-sized maps, outside every window, included)."""
-    n_planes, h, w = out.shape
-    h2, w2 = g.shape[1], g.shape[2]
-    for c in numba.prange((n_planes + _PLANES - 1) // _PLANES):
-        for p in range(c * _PLANES, min(n_planes, (c + 1) * _PLANES)):
-            for r in range(2 * h2, h):
-                for col in range(w):
-                    out[p, r, col] = zero
-            for r in range(2 * h2):
-                for col in range(2 * w2, w):
-                    out[p, r, col] = zero
-            for i in range(h2):
-                for j in range(w2):
-                    gv, k = g[p, i, j], index[p, i, j]
-                    out[p, 2 * i, 2 * j] = gv if k == 0 else zero
-                    out[p, 2 * i, 2 * j + 1] = gv if k == 1 else zero
-                    out[p, 2 * i + 1, 2 * j] = gv if k == 2 else zero
-                    out[p, 2 * i + 1, 2 * j + 1] = gv if k == 3 else zero
+    """g (R, W//2) → out (R, 2, W): each window's gradient at its indexed entry, ``zero`` (0 in the data's dtype)
+    elsewhere (the last column of odd-width maps, outside every window, included)."""
+    n_rows, w2 = g.shape
+    w = out.shape[2]
+    for c in numba.prange((n_rows + _ROWS - 1) // _ROWS):
+        for r in range(c * _ROWS, min(n_rows, (c + 1) * _ROWS)):
+            g_r, k_r, top, bottom = g[r], index[r], out[r, 0], out[r, 1]
+            for col in range(2 * w2):  # contiguous stores along each output row
+                gv, k, right = g_r[col >> 1], k_r[col >> 1], col & 1
+                top[col] = gv if k == right else zero
+                bottom[col] = gv if k == right + 2 else zero
+            if w > 2 * w2:
+                out[r, 0, w - 1] = zero
+                out[r, 1, w - 1] = zero
 
 
 class _MaxPool2x2(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
-        planes = x.detach().contiguous().reshape(n * c, h, w)
-        y = torch.empty((n, c, h // 2, w // 2), dtype=x.dtype)
-        index = torch.empty((n, c, h // 2, w // 2), dtype=torch.uint8)
+        h2, w2 = h // 2, w // 2
+        kept = x.detach()[:, :, : 2 * h2].contiguous()  # a view unless H is odd (its last row is in no window)
+        y = torch.empty((n, c, h2, w2), dtype=x.dtype)
+        index = torch.empty((n, c, h2, w2), dtype=torch.uint8)
         kernel_threads()
-        pool_forward(planes.numpy(), y.view(n * c, h // 2, w // 2).numpy(), index.view(n * c, h // 2, w // 2).numpy())
+        pool_forward(kept.view(n * c * h2, 2, w).numpy(), y.view(-1, w2).numpy(), index.view(-1, w2).numpy())
         ctx.save_for_backward(index)
         ctx.shape = (n, c, h, w)
         return y
@@ -111,11 +106,15 @@ class _MaxPool2x2(torch.autograd.Function):
     def backward(ctx, g: torch.Tensor) -> torch.Tensor:
         (index,) = ctx.saved_tensors
         n, c, h, w = ctx.shape
-        out = torch.empty((n, c, h, w), dtype=g.dtype)
+        h2, w2 = h // 2, w // 2
+        kept = torch.empty((n, c, 2 * h2, w), dtype=g.dtype)
         kernel_threads()
-        pool_backward(g.contiguous().reshape(n * c, h // 2, w // 2).numpy(),
-                      index.view(n * c, h // 2, w // 2).numpy(), out.view(n * c, h, w).numpy(),
-                      np.zeros(1, dtype=out.numpy().dtype)[0])
+        pool_backward(g.contiguous().view(-1, w2).numpy(), index.view(-1, w2).numpy(),
+                      kept.view(n * c * h2, 2, w).numpy(), np.zeros(1, dtype=kept.numpy().dtype)[0])
+        if h == 2 * h2:
+            return kept
+        out = torch.zeros((n, c, h, w), dtype=g.dtype)
+        out[:, :, : 2 * h2] = kept
         return out
 
 
