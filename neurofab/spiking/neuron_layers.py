@@ -226,7 +226,7 @@ def alpha_step(state: AlphaState, x: torch.Tensor, a, b, theta, sg: Surrogate,
     Below threshold a unit input at step 0 gives m_n = τ_α (a^n − b^n): our :func:`synaptic_step` with gain
     τ_α (a − b). The resets differ from ours: reset to zero clears both currents, and the subtraction takes θ from
     the excitatory current (not the membrane) and clears the inhibitory one, so the membrane of later steps falls
-    by τ_α a^n θ n steps on."""
+    by τ_α a^n θ n steps on. Needs a > b (snnTorch refuses a ≤ b; τ_α diverges at a = b)."""
     r = _snn_reset(state.u, theta)
     tau = alpha_tau(a, b)
     exc = a * state.exc + x
