@@ -244,8 +244,8 @@ def alif_step(state: NeuronState, x: torch.Tensor, beta, rho, theta0, q, sg: Sur
               reset_zero: bool = False, snntorch: bool = False) -> NeuronState:
     """One ALIF step: z = β u + x; θ_t = θ₀ + q a_{t−1}; s = H(z − θ_t); reset by θ_t; a_t = ρ a_{t−1} + s. Pure.
 
-    ``snntorch=True``: snnTorch's order (its ``Leaky`` with the adaptive threshold; also the order of Bellec et
-    al.'s LSNN): the reset r = s_{t−1} (detached) is applied after the decay with the threshold in force now,
+    ``snntorch=True``: snnTorch's order (its ``Leaky`` with the adaptive threshold; the reset of Bellec et al.'s
+    LSNN code): the reset r = s_{t−1} (detached) is applied after the decay with the threshold in force now,
     z = β u + x − θ_t r (subtract) or β (1 − r) u + x (zero), s = H(z − θ_t), u = z (the membrane before the reset);
     with q = 0 it is snnTorch's ``Leaky`` step for step."""
     theta = theta0 + q * state.a
