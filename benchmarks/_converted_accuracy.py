@@ -67,9 +67,10 @@ PEER = "import copy, json, sys\nimport numpy as np\nimport torch\nfrom torch imp
     from aihwkit.simulator.configs import InferenceRPUConfig, SingleRPUConfig
     from aihwkit.simulator.configs.devices import ConstantStepDevice
     from aihwkit.inference import GlobalDriftCompensation, PCMLikeNoiseModel
+    from aihwkit.optim.context import AnalogContext
     path, arch, optimizer = sys.argv[1], sys.argv[2], sys.argv[3]
     seed, lr, batch, repeats = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
-    times = json.loads(sys.argv[8])
+    times, analog_lr = json.loads(sys.argv[8]), float(sys.argv[9])
     torch.set_num_threads(1)
     data = np.load(path)
     xtr, ytr, xte, yte = (torch.from_numpy(data[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
@@ -100,10 +101,14 @@ PEER = "import copy, json, sys\nimport numpy as np\nimport torch\nfrom torch imp
     torch.manual_seed(seed)
     model = analog(SingleRPUConfig(device=ConstantStepDevice()), digital)
     opt = (AnalogSGD if optimizer == "sgd" else AnalogAdam)(model.parameters(), lr=lr)
-    opt.regroup_param_groups(model)
+    opt.regroup_param_groups(model)  # one group per analog tile, at the optimizer's lr
+    for group in opt.param_groups:  # the tiles' groups at their own rate: the pulsed update's
+        if any(isinstance(p, AnalogContext) for p in group["params"]):
+            group["lr"] = analog_lr
+    start = [group["lr"] for group in opt.param_groups]
     for epoch, perm in enumerate(perms):
-        for group in opt.param_groups:
-            group["lr"] = lr * (1 - 0.9 * epoch / max(len(perms) - 1, 1))
+        for group, lr0 in zip(opt.param_groups, start):
+            group["lr"] = lr0 * (1 - 0.9 * epoch / max(len(perms) - 1, 1))
         model.train()
         for i in range(0, len(perm), batch):
             idx = perm[i:i + batch]
@@ -141,11 +146,13 @@ namespace: dict = {"nn": nn}
 exec(MODELS, namespace)  # the same definitions the peer runs
 
 
-def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, batch: int, repeats: int) -> dict:
+def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, analog_lr: float, batch: int,
+                 repeats: int) -> dict:
     from neurofab.analog import (
         AnalogSGD,
         InferenceConfig,
         accuracy,
+        analog_param_groups,
         convert_to_analog,
         convert_to_digital,
         convert_to_inference,
@@ -160,11 +167,13 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, ba
     digital = namespace["build"](arch, xtr.shape[-1])
     digital.load_state_dict({k[5:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("init:")})
     model = convert_to_analog(digital, TileConfig(device=ConstantStep()), seed=seed)
-    opt = AnalogSGD(model.parameters(), lr=lr) if optimizer == "sgd" else torch.optim.Adam(model.parameters(), lr=lr)
+    groups = analog_param_groups(model, lr=lr, analog_lr=analog_lr)
+    opt = AnalogSGD(groups) if optimizer == "sgd" else torch.optim.Adam(groups)
     perms = torch.from_numpy(data["perms"])
+    start = [group["lr"] for group in opt.param_groups]
     for epoch, perm in enumerate(perms):
-        for group in opt.param_groups:
-            group["lr"] = lr * (1 - 0.9 * epoch / max(len(perms) - 1, 1))  # linear decay to lr/10
+        for group, lr0 in zip(opt.param_groups, start):
+            group["lr"] = lr0 * (1 - 0.9 * epoch / max(len(perms) - 1, 1))  # linear decay to a tenth
         model.train()
         for i in range(0, len(perm), batch):
             idx = perm[i : i + batch]
@@ -178,8 +187,10 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, ba
     return {"trained": trained, "inference": mc.values.tolist(), "report": str(model.conversion_report)}
 
 
-def peer_run(path: Path, arch: str, optimizer: str, seed: int, lr: float, batch: int, repeats: int) -> dict | None:
-    out = run_peer(*AIHWKIT, PEER, path, arch, optimizer, seed, lr, batch, repeats, json.dumps(TIMES), timeout=7200)
+def peer_run(path: Path, arch: str, optimizer: str, seed: int, lr: float, analog_lr: float, batch: int,
+             repeats: int) -> dict | None:
+    out = run_peer(*AIHWKIT, PEER, path, arch, optimizer, seed, lr, batch, repeats, json.dumps(TIMES), analog_lr,
+                   timeout=7200)
     return None if out is None else json.loads(out.strip().splitlines()[-1])
 
 
@@ -201,8 +212,12 @@ def _pct(values: list[float]) -> str:
 
 
 def run(split, archs: list[str], lrs: dict[str, float], seeds: list[int], epochs: int, batch: int,
-        repeats: int) -> None:
+        repeats: int, adam_tiles: str = "sgd-rate") -> None:
+    """``adam_tiles``: the tiles' pulsed-update rate under Adam: the network's analog-SGD rate in its own
+    parameter group ("sgd-rate"), or Adam's rate for every parameter ("adam-rate", one group as with a plain
+    AnalogAdam)."""
     print(f"converted whole: {', '.join(archs)}; learning rates {lrs} (linear decay to a tenth over the epochs); "
+          f"tiles under Adam at the {'network’s SGD' if adam_tiles == 'sgd-rate' else 'Adam'} rate; "
           f"{epochs} epochs, batch {batch}, "
           f"seeds {seeds}; PCM inference, {repeats} programmings per seed; accuracy in %, mean ± s.e. over seeds")
     rows = []
@@ -210,16 +225,17 @@ def run(split, archs: list[str], lrs: dict[str, float], seeds: list[int], epochs
         for arch in archs:
             for opt_name in ("sgd", "adam"):
                 lr = lrs[f"{arch}/{opt_name}"]
+                analog_lr = lrs[f"{arch}/sgd"] if adam_tiles == "sgd-rate" else lr
                 ours, peer, t_ours, t_peer = [], [], 0.0, 0.0
                 for seed in seeds:
                     data = _data(split, arch, seed, epochs)
                     path = Path(tmp) / f"{arch}_{seed}.npz"
                     np.savez(path, **data)
                     t = time.perf_counter()
-                    ours.append(neurofab_run(data, arch, opt_name, seed, lr, batch, repeats))
+                    ours.append(neurofab_run(data, arch, opt_name, seed, lr, analog_lr, batch, repeats))
                     t_ours += time.perf_counter() - t
                     t = time.perf_counter()
-                    got = peer_run(path, arch, opt_name, seed, lr, batch, repeats)
+                    got = peer_run(path, arch, opt_name, seed, lr, analog_lr, batch, repeats)
                     t_peer += time.perf_counter() - t
                     if got is not None:
                         peer.append(got)

@@ -133,6 +133,9 @@ def main() -> None:
     parser.add_argument("--archs", default="lenet,lstm", help="converted suite: networks")
     parser.add_argument("--lrs", default="lenet/sgd=0.05,lenet/adam=0.01,lstm/sgd=1.0,lstm/adam=0.05",
                         help="converted suite: learning rate per network/optimizer")
+    parser.add_argument("--adam-tiles", choices=("sgd-rate", "adam-rate"), default="sgd-rate",
+                        help="converted suite: under Adam the tiles' pulsed update runs at the network's SGD rate "
+                        "(own parameter group) or at Adam's rate")
     parser.add_argument("--repeats", type=int, default=5, help="converted suite: programmings per seed")
     parser.add_argument("--data-set", choices=("digits", "mnist"), default="digits", help="converted suite data")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default 10; converted suite 8)")
@@ -157,7 +160,7 @@ def main() -> None:
         split = digits(flatten=False)
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
-                                args.epochs, args.batch, args.repeats)
+                                args.epochs, args.batch, args.repeats, args.adam_tiles)
         return
 
     default_root = Path(__file__).resolve().parents[2] / "shared/data/mnist"
@@ -172,7 +175,7 @@ def main() -> None:
                                     x_test=split.x_test.reshape(-1, 1, 28, 28))
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
-                                args.epochs, args.batch, args.repeats)
+                                args.epochs, args.batch, args.repeats, args.adam_tiles)
         return
     print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
           f" {args.epochs} epochs, {args.seeds} seeds; bounds ±{args.bound}"
