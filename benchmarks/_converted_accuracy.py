@@ -3,11 +3,13 @@
 A LeNet (two Conv2d + BatchNorm2d + ReLU + max-pool stages, two Linear) and a row-by-row LSTM classifier
 (LSTM over the image rows, Linear head on the last hidden state) are built digitally from one seed, converted
 whole to analog training tiles (every Conv2d, Linear and the LSTM's W_ih/W_hh; BatchNorm digital), trained with
-analog SGD and with Adam (the pulsed update is the tile's at the group's learning rate; Adam drives the digital
-parameters: biases, BatchNorm), then converted to PCM inference tiles (aihwkit's PCM model at g_max 25 µS, 1/f
-read noise drawn at drift, global drift compensation) and read 1 s, 1 h, 1 day and 1 month after programming,
-averaged over independent programmings. Learning rates per network and optimizer decay linearly to a tenth
-over the epochs in both simulators (the group's learning rate is the analog update's too). aihwkit 1.1 runs the
+analog SGD and with Adam (the pulsed update is the tile's at its parameter group's learning rate, as with
+aihwkit's AnalogAdam: by default the tiles' groups run at the network's SGD rate and Adam drives the digital
+parameters, biases and BatchNorm, at its own), then converted to PCM inference tiles (aihwkit's PCM model at
+g_max 25 µS, 1/f read noise drawn at drift, the programmed weight re-split into a pair before it drifts as
+aihwkit does, global drift compensation) and read 1 s, 1 h, 1 day and 1 month after programming, averaged over
+independent programmings. Learning rates per network, optimizer and group decay linearly to a tenth over the
+epochs in both simulators. aihwkit 1.1 runs the
 same network from the same initial weights on the same data in the same order (its interpreter from
 ``AIHWKIT_PYTHON``); devices: ConstantStep with aihwkit's defaults, IO: aihwkit's default ``IOParameters``.
 """
@@ -181,7 +183,8 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, an
             nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
             opt.step()
     trained = accuracy(model, xte, yte)
-    cfg = InferenceConfig(tile=InferenceTileConfig(noise_model=PCMNoiseModel(read_noise="at_drift")))
+    pcm = PCMNoiseModel(read_noise="at_drift", drift_of="net")  # aihwkit: noise frozen at drift, the weight drifts
+    cfg = InferenceConfig(tile=InferenceTileConfig(noise_model=pcm))
     inf = convert_to_inference(convert_to_digital(model), cfg, seed=seed)
     mc = monte_carlo(inf, lambda m: accuracy(m, xte, yte), TIMES, repeats, seed=seed)
     return {"trained": trained, "inference": mc.values.tolist(), "report": str(model.conversion_report)}
