@@ -59,7 +59,8 @@ MODELS = textwrap.dedent(
     """
 )
 
-PEER = "import copy, json, sys\nimport numpy as np\nimport torch\nfrom torch import nn\n" + MODELS + textwrap.dedent(
+HEAD = "import copy, json, sys\nimport numpy as np\nimport torch\nfrom torch import nn\n"
+PEER = HEAD + MODELS + textwrap.dedent(
     """
     from aihwkit.nn import AnalogConv2d, AnalogLinear
     from aihwkit.nn.conversion import convert_to_analog
@@ -141,6 +142,57 @@ PEER = "import copy, json, sys\nimport numpy as np\nimport torch\nfrom torch imp
                     m.drift_analog_weights(t)
                 acc[r][j] = (inf(xte).argmax(1) == yte).float().mean().item()
     print(json.dumps({"trained": trained, "inference": acc}))
+    if len(sys.argv) > 10:  # the trained network as a digital state dict, for the drift check
+        dig = copy.deepcopy(digital)
+        mats = [m for m in dig.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        with torch.no_grad():
+            for d, a in zip(mats, tiles(model)):
+                w, b = a.get_weights()
+                d.weight.copy_(w.reshape(d.weight.shape))
+                d.bias.copy_(b)
+            for d, a in zip([m for m in dig.modules() if isinstance(m, nn.BatchNorm2d)],
+                            [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]):
+                d.load_state_dict(a.state_dict())
+        np.savez(sys.argv[10], **{"state:" + k: v.numpy() for k, v in dig.state_dict().items()})
+    """
+)
+
+#: inference only, on given trained LeNet weights: accuracy, and per tile the compensation α, the drift gain
+#: <W(t), W₀>/<W₀, W₀> of the read weights before compensation and the error |α W(t) − W₀| / |W₀|
+PEER_DRIFT = HEAD + MODELS + textwrap.dedent(
+    """
+    from aihwkit.nn.conversion import convert_to_analog
+    from aihwkit.simulator.configs import InferenceRPUConfig
+    from aihwkit.inference import GlobalDriftCompensation, PCMLikeNoiseModel
+    path, repeats, times, seed = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+    torch.set_num_threads(1)
+    data = np.load(path)
+    xte, yte = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"])
+    digital = build("lenet", xte.shape[-1])
+    digital.load_state_dict({k[6:]: torch.from_numpy(data[k]) for k in data.files if k.startswith("state:")})
+    cfg = InferenceRPUConfig()
+    cfg.noise_model = PCMLikeNoiseModel(g_max=25.0)
+    cfg.drift_compensation = GlobalDriftCompensation()
+    inf = convert_to_analog(copy.deepcopy(digital), cfg)
+    inf.eval()
+    tiles = list(inf.analog_tiles())
+    ref = [t.tile.get_weights().clone() for t in tiles]
+    out = []
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for r in range(repeats):
+            inf.program_analog_weights()
+            rec = []
+            for t in times:
+                inf.drift_analog_weights(t)
+                acc = (inf(xte).argmax(1) == yte).float().mean().item()
+                layers = []
+                for tile, w0 in zip(tiles, ref):
+                    wt, a, n0 = tile.tile.get_weights(), float(tile.alpha.reshape(-1)[0]), float((w0 * w0).sum())
+                    layers.append([a, float((wt * w0).sum()) / n0, float(((a * wt - w0) ** 2).sum() / n0) ** 0.5])
+                rec.append([acc, layers])
+            out.append(rec)
+    print(json.dumps(out))
     """
 )
 
@@ -170,7 +222,7 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, an
     digital.load_state_dict({k[5:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("init:")})
     model = convert_to_analog(digital, TileConfig(device=ConstantStep()), seed=seed)
     groups = analog_param_groups(model, lr=lr, analog_lr=analog_lr)
-    opt = AnalogSGD(groups) if optimizer == "sgd" else torch.optim.Adam(groups)
+    opt = torch.optim.Adam(groups) if optimizer == "adam" else AnalogSGD(groups)
     perms = torch.from_numpy(data["perms"])
     start = [group["lr"] for group in opt.param_groups]
     for epoch, perm in enumerate(perms):
@@ -183,6 +235,8 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, an
             nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
             opt.step()
     trained = accuracy(model, xte, yte)
+    if optimizer == "trained-only":
+        return {"digital": convert_to_digital(model)}
     pcm = PCMNoiseModel(read_noise="at_drift", drift_of="net")  # aihwkit: noise frozen at drift, the weight drifts
     cfg = InferenceConfig(tile=InferenceTileConfig(noise_model=pcm))
     inf = convert_to_inference(convert_to_digital(model), cfg, seed=seed)
@@ -191,9 +245,10 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, an
 
 
 def peer_run(path: Path, arch: str, optimizer: str, seed: int, lr: float, analog_lr: float, batch: int,
-             repeats: int) -> dict | None:
+             repeats: int, save: Path | None = None) -> dict | None:
+    extra = () if save is None else (save,)
     out = run_peer(*AIHWKIT, PEER, path, arch, optimizer, seed, lr, batch, repeats, json.dumps(TIMES), analog_lr,
-                   timeout=7200)
+                   *extra, timeout=7200)
     return None if out is None else json.loads(out.strip().splitlines()[-1])
 
 
@@ -259,3 +314,81 @@ def run(split, archs: list[str], lrs: dict[str, float], seeds: list[int], epochs
                 diffs = [x - y for x, y in zip(a, b, strict=True)]
                 line += f" {_pct(b):>14} {'+' if statistics.fmean(diffs) >= 0 else ''}{_pct(diffs):>13}"
             print(line)
+
+
+def _ours_drift(digital: nn.Module, xte, yte, repeats: int, seed: int, drift_of: str) -> list:
+    """The quantities of ``PEER_DRIFT``, read from neurofab's inference tiles."""
+    from neurofab.analog import InferenceConfig, accuracy, convert_to_inference, drift_to, inference_layers, program
+    from neurofab.core import child_seeds
+    from neurofab.crossbar.inference_tile import InferenceTileConfig
+    from neurofab.crossbar.noise_models import PCMNoiseModel
+
+    pcm = PCMNoiseModel(read_noise="at_drift", drift_of=drift_of)
+    inf = convert_to_inference(digital, InferenceConfig(tile=InferenceTileConfig(noise_model=pcm)), seed=seed)
+    layers = inference_layers(inf)
+    ref = [layer.weight.detach().reshape(layer.tile.out_size, -1).clone() for layer in layers]
+    out = []
+    for s in child_seeds(seed, repeats):
+        prog_seed, *drift_seeds = child_seeds(s, len(TIMES) + 1)
+        program(inf, prog_seed)
+        rec = []
+        for t, ds in zip(TIMES, drift_seeds):
+            drift_to(inf, t, ds)
+            quantities = []
+            for layer, w0 in zip(layers, ref):
+                a = float(layer.tile._arrays[0].alpha)
+                eff, n0 = layer.tile.effective_weights(), float((w0 * w0).sum())
+                quantities.append([a, float((eff / a * w0).sum()) / n0, float(((eff - w0) ** 2).sum() / n0) ** 0.5])
+            rec.append([accuracy(inf, xte, yte), quantities])
+        out.append(rec)
+    return out
+
+
+def drift_check(split, lr: float, seeds: list[int], epochs: int, batch: int, repeats: int, trained_by: str,
+                drift_of: str) -> None:
+    """Inference only: LeNet weights trained with analog SGD (by neurofab or by aihwkit) read by both simulators'
+    PCM inference, ``repeats`` programmings per seed; per tile the compensation α, the drift gain of the read
+    weights before compensation and the error of the compensated weights, each as neurofab − aihwkit."""
+    print(f"drift check: LeNet trained by {trained_by} (analog SGD, lr {lr}), seeds {seeds}, {repeats} programmings "
+          f"per seed, neurofab drift_of={drift_of!r}; neurofab − aihwkit, mean ± s.e.")
+    res = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            data = _data(split, "lenet", seed, epochs)
+            xte, yte = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"])
+            if trained_by == "neurofab":
+                digital = neurofab_run(data, "lenet", "trained-only", seed, lr, lr, batch, 1)["digital"]
+            else:
+                np.savez(Path(tmp) / "data.npz", **data)
+                got = peer_run(Path(tmp) / "data.npz", "lenet", "sgd", seed, lr, lr, batch, 1, Path(tmp) / "w.npz")
+                if got is None:
+                    print("aihwkit skipped (no interpreter; set AIHWKIT_PYTHON)")
+                    return
+                state = np.load(Path(tmp) / "w.npz")
+                digital = namespace["build"]("lenet", xte.shape[-1])
+                digital.load_state_dict({k[6:]: torch.from_numpy(state[k]) for k in state.files})
+            digital.eval()
+            path = Path(tmp) / "weights.npz"
+            np.savez(path, x_test=data["x_test"], y_test=data["y_test"],
+                     **{f"state:{k}": v.detach().numpy() for k, v in digital.state_dict().items()})
+            out = run_peer(*AIHWKIT, PEER_DRIFT, path, repeats, json.dumps(TIMES), seed, timeout=7200)
+            if out is None:
+                print("aihwkit skipped (no interpreter; set AIHWKIT_PYTHON)")
+                return
+            peer = json.loads(out.strip().splitlines()[-1])
+            res.append((_ours_drift(digital, xte, yte, repeats, seed, drift_of), peer))
+    ours = np.array([[[[r[0], *np.ravel(r[1])] for r in rep] for rep in o] for o, _ in res])  # seed, rep, t, q
+    peer = np.array([[[[r[0], *np.ravel(r[1])] for r in rep] for rep in p] for _, p in res])
+    n_layers = (ours.shape[-1] - 1) // 3
+    for j, name in enumerate(TIME_NAMES):
+        diff = 100 * (ours[:, :, j, 0].mean(1) - peer[:, :, j, 0].mean(1))
+        se = diff.std(ddof=1) / len(diff) ** 0.5
+        print(f"{name:8} accuracy neurofab {100 * ours[:, :, j, 0].mean():6.2f} %, "
+              f"aihwkit {100 * peer[:, :, j, 0].mean():6.2f} %, paired {diff.mean():+.2f} ± {se:.2f} points")
+        for layer in range(n_layers):
+            cells = []
+            for q, label in enumerate(("alpha", "drift gain", "error")):
+                o, p = ours[:, :, j, 1 + 3 * layer + q], peer[:, :, j, 1 + 3 * layer + q]
+                se = np.sqrt((o.var(axis=1, ddof=1).mean() + p.var(axis=1, ddof=1).mean()) / o.shape[1] / len(o))
+                cells.append(f"{label} {o.mean():.4f} / {p.mean():.4f} ({o.mean() - p.mean():+.4f} ± {se:.4f})")
+            print(f"    tile {layer}: " + ";  ".join(cells))

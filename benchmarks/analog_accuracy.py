@@ -12,6 +12,10 @@ standard error: in slow-learning regimes (soft bounds) one seed's difference spr
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
         [--devices soft_bounds,constant_step] [--bound 0.6]
 
+``--suite converted-drift``: inference only, on the same trained LeNet weights (trained by neurofab or by
+aihwkit, ``--trained-by``) in both simulators: accuracy, and per tile the drift-compensation factor, the drift
+gain of the read weights and the error of the compensated weights (the intermediate quantities of the PCM model).
+
 ``--suite converted``: a LeNet (Conv2d, BatchNorm, Linear) and a row-by-row LSTM converted whole, trained with
 analog SGD and with Adam, then PCM inference at 1 s / 1 h / 1 day / 1 month with global drift compensation, beside
 aihwkit on the same networks, initial weights and data order (benchmarks/_converted_accuracy.py). Quick default:
@@ -129,7 +133,11 @@ def _lrs(text: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=("mlp", "converted"), default="mlp")
+    parser.add_argument("--suite", choices=("mlp", "converted", "converted-drift"), default="mlp")
+    parser.add_argument("--trained-by", choices=("neurofab", "aihwkit"), default="neurofab",
+                        help="converted-drift suite: which simulator trains the LeNet whose weights both read")
+    parser.add_argument("--drift-of", choices=("net", "devices"), default="net",
+                        help="converted-drift suite: neurofab's PCM drift of the re-split weight or of each device")
     parser.add_argument("--archs", default="lenet,lstm", help="converted suite: networks")
     parser.add_argument("--lrs", default="lenet/sgd=0.05,lenet/adam=0.01,lstm/sgd=1.0,lstm/adam=0.05",
                         help="converted suite: learning rate per network/optimizer")
@@ -151,7 +159,7 @@ def main() -> None:
     torch.set_num_threads(1)
     from neurofab.data import digits, mnist_split
 
-    converted = args.suite == "converted"
+    converted = args.suite.startswith("converted")
     args.epochs = args.epochs or (8 if converted else 10)
     args.batch = args.batch or (32 if converted else 64)
     if converted and args.data_set == "digits":
@@ -159,6 +167,10 @@ def main() -> None:
 
         split = digits(flatten=False)
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        if args.suite == "converted-drift":
+            _converted_accuracy.drift_check(split, _lrs(args.lrs)["lenet/sgd"], seeds, args.epochs, args.batch,
+                                            args.repeats, args.trained_by, args.drift_of)
+            return
         _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
                                 args.epochs, args.batch, args.repeats, args.adam_tiles)
         return
