@@ -201,7 +201,9 @@ exec(MODELS, namespace)  # the same definitions the peer runs
 
 
 def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, analog_lr: float, batch: int,
-                 repeats: int) -> dict:
+                 repeats: int, trained_only: bool = False) -> dict:
+    """Train, then PCM inference over ``repeats`` programmings (``trained_only``: return the trained network,
+    converted to digital, as {"digital": model})."""
     from neurofab.analog import (
         AnalogSGD,
         InferenceConfig,
@@ -222,7 +224,7 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, an
     digital.load_state_dict({k[5:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("init:")})
     model = convert_to_analog(digital, TileConfig(device=ConstantStep()), seed=seed)
     groups = analog_param_groups(model, lr=lr, analog_lr=analog_lr)
-    opt = torch.optim.Adam(groups) if optimizer == "adam" else AnalogSGD(groups)
+    opt = AnalogSGD(groups) if optimizer == "sgd" else torch.optim.Adam(groups)
     perms = torch.from_numpy(data["perms"])
     start = [group["lr"] for group in opt.param_groups]
     for epoch, perm in enumerate(perms):
@@ -235,7 +237,7 @@ def neurofab_run(data: dict, arch: str, optimizer: str, seed: int, lr: float, an
             nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
             opt.step()
     trained = accuracy(model, xte, yte)
-    if optimizer == "trained-only":
+    if trained_only:
         return {"digital": convert_to_digital(model)}
     pcm = PCMNoiseModel(read_noise="at_drift", drift_of="net")  # aihwkit: noise frozen at drift, the weight drifts
     cfg = InferenceConfig(tile=InferenceTileConfig(noise_model=pcm))
@@ -357,7 +359,7 @@ def drift_check(split, lr: float, seeds: list[int], epochs: int, batch: int, rep
             data = _data(split, "lenet", seed, epochs)
             xte, yte = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"])
             if trained_by == "neurofab":
-                digital = neurofab_run(data, "lenet", "trained-only", seed, lr, lr, batch, 1)["digital"]
+                digital = neurofab_run(data, "lenet", "sgd", seed, lr, lr, batch, 1, trained_only=True)["digital"]
             else:
                 np.savez(Path(tmp) / "data.npz", **data)
                 got = peer_run(Path(tmp) / "data.npz", "lenet", "sgd", seed, lr, lr, batch, 1, Path(tmp) / "w.npz")
@@ -382,7 +384,7 @@ def drift_check(split, lr: float, seeds: list[int], epochs: int, batch: int, rep
     n_layers = (ours.shape[-1] - 1) // 3
     for j, name in enumerate(TIME_NAMES):
         diff = 100 * (ours[:, :, j, 0].mean(1) - peer[:, :, j, 0].mean(1))
-        se = diff.std(ddof=1) / len(diff) ** 0.5
+        se = diff.std(ddof=1) / len(diff) ** 0.5 if len(diff) > 1 else 0.0
         print(f"{name:8} accuracy neurofab {100 * ours[:, :, j, 0].mean():6.2f} %, "
               f"aihwkit {100 * peer[:, :, j, 0].mean():6.2f} %, paired {diff.mean():+.2f} ± {se:.2f} points")
         for layer in range(n_layers):

@@ -17,12 +17,16 @@ aihwkit, ``--trained-by``) in both simulators: accuracy, and per tile the drift-
 gain of the read weights and the error of the compensated weights (the intermediate quantities of the PCM model).
 
 ``--suite converted``: a LeNet (Conv2d, BatchNorm, Linear) and a row-by-row LSTM converted whole, trained with
-analog SGD and with Adam, then PCM inference at 1 s / 1 h / 1 day / 1 month with global drift compensation, beside
+analog SGD and with Adam (under Adam the tiles in their own parameter groups at the network's SGD rate, as
+aihwkit's AnalogAdam allows), then PCM inference at 1 s / 1 h / 1 day / 1 month with global drift compensation, beside
 aihwkit on the same networks, initial weights and data order (benchmarks/_converted_accuracy.py). Quick default:
 the bundled 8×8 digits, 8 epochs, seeds 0–2; ``--data-set mnist`` uses the MNIST split above.
 
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py --suite converted [--epochs 3] [--seeds 3] [--batch 32]
-        [--archs lenet,lstm] [--lrs lenet/sgd=0.05,...] [--repeats 5] [--data-set digits|mnist]
+        [--archs lenet,lstm] [--lrs lenet/sgd=0.05,...] [--adam-tiles sgd-rate|adam-rate] [--repeats 5]
+        [--data-set digits|mnist]
+    PYTHONPATH=$PWD python benchmarks/analog_accuracy.py --suite converted-drift [--seeds 6] [--repeats 20]
+        [--trained-by neurofab|aihwkit] [--drift-of net|devices]
 
 aihwkit's interpreter: ``AIHWKIT_PYTHON`` (default ``/tmp/anchors-aihw/bin/python``); skipped when absent.
 """
