@@ -105,7 +105,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
                      op_count="neurosim", leakage_energy="idle",
                      leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                     mux_decoder="minimum" if design == "sram" else "sized")
+                     mux_decoder="minimum" if design == "sram" else "sized", roadmap="lstp",
+                     sram_column_current="activated" if design == "sram" else "stored")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -29,7 +29,7 @@ Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
   :func:`~neurofab.cost.periphery.mlsa_adc`); window = max(word-line rise, mux decoder) + clamp + the amplifier's
   conversion + encoder. With a flash/SAR ADC the column current is converted on R_L = V_FS/I_FS at the ADC node
   (mux + comparator inputs); window =
-  max(word-line rise through driver and level shifter, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
+  max(word-line rise through the driver, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
   to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
   encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
 - eNVM, ``sensing='voltage'`` (the validated macro): the bit line, reset to 0, is a divider against a load
@@ -39,7 +39,12 @@ Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 - 8T SRAM: precharge (a PMOS restoring the read bit line to half an LSB), word-line rise, development of full scale
   (every read port of bit-cell width conducting swings V_FS: C·V_FS/I_FS), mux settling, ADC. Energy: the
   precharge restores C·V_DD·ΔV. The write path (write-word-line decoder, bit-line drivers) counts in the area.
-- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, adder trees).
+- eNVM level shifters serve the write path only (gated off during inference): area, no read delay, energy or
+  leakage.
+- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, an adder tree's widest level
+  + flip-flop with the two-stage shift-add (its trees take a cycle per level), else the whole tree + flip-flop).
+- Drive: every RC delay follows the technology card's effective resistance k·V_DD/(I_on·W); ``roadmap='lstp'``
+  is DNN+NeuroSim V1.3's PTM LP card (neurofab.cost.technology.LSTP).
 
 Calibration (the ``validated`` switch): the factors of Lu et al. 2021 — α = 1.44 level-shifter area, β = 1.4
 sensing latency, γ = 0.5 and δ = 0.15 activity of flip-flops and adders in shift-add/accumulators, η = 1.22
@@ -159,6 +164,10 @@ RAW = Calibration()
 #: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
 BUS_DELAY_TOLERANCE = 0.1
 
+#: k of the eNVM access transistor's sizing rule R_acc = k·V_DD/(I_on·W) (Rabaey eq. 3.43), kept at ¾ on every
+#: technology card (see build_subarray).
+ACCESS_R_FACTOR = 0.75
+
 #: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
 #: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
 NEUROSIM_HTREE_CYCLE = 1e-9
@@ -170,6 +179,11 @@ class CIMConfig(Config):
 
     node_nm: float = Field(22, description="technology node [nm], see neurofab.cost.technology")
     vdd: float | None = Field(None, gt=0, le=5, description="supply override [V]; None: the node's")
+    roadmap: Literal["lop", "lstp"] = Field(
+        "lop", description="transistor drive of the technology card: 'lop' (the table's) or 'lstp' (the PTM LP "
+        "cards DNN+NeuroSim V1.3 runs with: its on-currents and effective-resistance factor, so every RC delay "
+        "- repeated buses, decoders, mux switches, SRAM read ports - follows its drive; see "
+        "neurofab.cost.technology.LSTP)")
     cell: CellConfig = Field(description="memory cell")
     rows: int = Field(128, ge=1, le=4096, description="sub-array rows [1]")
     cols: int = Field(128, ge=1, le=4096, description="sub-array columns [1]")
@@ -230,6 +244,11 @@ class CIMConfig(Config):
         "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
+    sram_column_current: Literal["stored", "activated"] = Field(
+        "stored", description="SRAM column current behind the ADC energy: the read ports that conduct (input bit "
+        "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
+        "DNN+NeuroSim V1.3 SubArray.cpp, whose SRAM column resistance is the activated rows' access resistance "
+        "in parallel)")
     mux_decoder: Literal["sized", "minimum"] = Field(
         "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
         "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
@@ -268,7 +287,8 @@ class CIMConfig(Config):
         try:
             self.tech()  # an untabulated node or a vdd the node cannot take: refused here, not at estimate()
         except NeurofabError as err:
-            raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}: {err}") from None
+            raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}, roadmap = {self.roadmap!r}: "
+                             f"{err}") from None
         return self
 
     @property
@@ -282,7 +302,7 @@ class CIMConfig(Config):
         return LU2021 if self.validated else RAW
 
     def tech(self) -> Technology:
-        return technology(self.node_nm, vdd=self.vdd)
+        return technology(self.node_nm, vdd=self.vdd, roadmap=self.roadmap)
 
 
 def table7_config(device: str, **changes) -> CIMConfig:
@@ -292,17 +312,19 @@ def table7_config(device: str, **changes) -> CIMConfig:
     duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
     TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles) and its H-tree
-    trips counted in 1 ns periods (``htree_cycle``); SRAM designs with its minimum-size mux decoder outputs
-    (``mux_decoder``; its eNVM designs' parallel read widens them 8×)."""
+    trips counted in 1 ns periods (``htree_cycle``), its transistor drive (the PTM LP card, ``roadmap='lstp'``);
+    SRAM designs with its minimum-size mux decoder outputs (``mux_decoder``; its eNVM designs' parallel read widens
+    them 8×) and its column current (every activated row's read port, ``sram_column_current='activated'``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                         mux_decoder="minimum")
+                         mux_decoder="minimum", roadmap="lstp", sram_column_current="activated")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE)
+                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
+                         roadmap="lstp")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -331,7 +353,7 @@ class SubArray:
     g_on: float  # one conducting branch at the lowest resistance [S] (SRAM: read port at V_DD)
     g_off: float  # one branch at the highest resistance [S]
     e_adc: float  # one conversion, references included [J]
-    e_row: float  # one row activation: driver (+ level shifter) [J]
+    e_row: float  # one row activation for a read: the driver (the level shifter is gated off) [J]
     e_mux_step: float  # one mux step of all ADC inputs [J]
     e_shift_add: float  # one shift-add operation, raw [J]
     e_shift_add_dff: float  # flip-flop part of it, raw [J]
@@ -366,9 +388,11 @@ class SubArray:
     def column_current(self, active_rows: float, input_density: float, weight_level: float) -> float:
         """Mean column current of one conversion [A] with ``active_rows`` rows mapped and switched on."""
         cfg = self.config
-        if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1
+        if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1 (or, with
+            # sram_column_current='activated', every activated row's port: NeuroSim V1.3's count)
             v = cfg.cell.read_voltage if self.mlsa is not None else self.tech.vdd
-            return active_rows * input_density * weight_level * self.g_on * v
+            stored = weight_level if cfg.sram_column_current == "stored" else 1.0
+            return active_rows * input_density * stored * self.g_on * v
         g = self.column_conductance(active_rows, input_density, weight_level)
         if isinstance(self.sense, DividerSense):
             return self.sense.current(_series(g, self.r_mux))
@@ -425,13 +449,18 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
     # the programming current)
     w_acc = t.bitcell_width if is_sram else t.nmos_width
-    if not is_sram and cfg.access_resistance_fraction is not None:  # R_acc = ¾·V_DD/(I_on·W) = fraction·R_on,
-        # no narrower than a minimum device (a high-R_on cell then sees less than that fraction)
-        w_acc = max(t.bitcell_width, 0.75 * t.vdd / (t.i_on_n * cfg.access_resistance_fraction * cell.r_on))
+    r_acc = None  # the card's k·V_DD/(I_on·W)
+    if not is_sram and cfg.access_resistance_fraction is not None:  # sized so that R_acc = fraction·R_on, no
+        # narrower than a minimum device (a high-R_on cell then sees less than that fraction). A read leaves the
+        # access transistor in its linear region, so its resistance and width keep the sizing rule
+        # R_acc = ¾·V_DD/(I_on·W) on every card (NeuroSim V1.3: R_acc = 0.25·R_on whatever its card)
+        w_acc = max(t.bitcell_width, ACCESS_R_FACTOR * t.vdd / (t.i_on_n * cfg.access_resistance_fraction
+                                                                  * cell.r_on))
+        r_acc = ACCESS_R_FACTOR * t.vdd / (t.i_on_n * w_acc)
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
-    line = column_line(t, rows, pitch, w_acc)
+    line = column_line(t, rows, pitch, w_acc, r_acc)
     c_wl = cols * (t.c_gate * w_acc + t.wire_capacitance * pitch)
     r_wl = t.wire_resistance * cols * pitch
     v_fs = cfg.adc_full_scale * t.vdd
@@ -443,7 +472,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     t_row, e_row = driver.delay, driver.energy
     if not is_sram:
         ls = level_shifter(t, max(cell.write_voltage, t.vdd), c_wl, cfg.io_layout_scale, v_switch=t.vdd)
-        t_row, e_row = t_row + ls.delay, e_row + ls.energy
+        # (write path only: its high-voltage supply is gated off during inference, so a read neither waits for
+        # nor charges it; NeuroSim V1.3 SubArray.cpp counts the level shifters in area only)
     # ----- column, mux, ADC, sensing -----
     timing: dict[str, float] = {"row": t_row}
     e_reference = 0.0
@@ -588,6 +618,17 @@ class ShiftAddLanes:
     energy: float
     energy_dff: float
     out_bits: int
+
+
+def _tree_step(t: Technology, n_inputs: int, bits: int, per_level: bool) -> float:
+    """Time [s] one clock cycle must hold for an adder tree of ``n_inputs`` words of ``bits`` bits and the
+    flip-flop that catches its result: its slowest level, the widest ripple adder (``per_level``: the tree is
+    clocked a level per cycle, as NeuroSim V1.3 counts its synchronous adder trees), else the whole tree."""
+    if n_inputs < 2:
+        return 0.0
+    if per_level:
+        return ripple_adder(t, bits + math.ceil(math.log2(n_inputs)) - 1).delay + dff(t).delay
+    return adder_tree(t, n_inputs, bits).delay + dff(t).delay
 
 
 def _shift_add_lanes(cfg: CIMConfig, t: Technology) -> ShiftAddLanes:
@@ -1004,8 +1045,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     if not tiles_only:
         leakage += glob_buf.leakage + chip_ht.leakage
     # ----- clock -----
-    t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
-                    max(adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile)) + dff(t).delay)
+    two_stage_tree = cfg.shift_add == "two-stage"  # trees clocked a level per cycle (see tree_cycles below)
+    t_digital = max(sub.t_digital, _tree_step(t, p, sub.shift_add_bits, two_stage_tree),
+                    max(_tree_step(t, max(2, k.pes), w_acc, two_stage_tree) for k in (conv_tile, nm_tile)))
     clock = max(sub.t_sense * f.beta, t_digital)
     timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
     # ----- per layer -----

@@ -19,7 +19,7 @@ from typing import Literal
 
 from neurofab.core import ConfigError
 from neurofab.cost.circuits import Cost, decoder, dff, latch_comparator, register
-from neurofab.cost.gates import gate_area, inverter, nand, transmission_gate
+from neurofab.cost.gates import gate_area, inverter, nand, nor, transmission_gate
 from neurofab.cost.technology import Technology
 
 BOLTZMANN_T = 1.380649e-23 * 300.0  # k·T at 300 K [J]
@@ -345,7 +345,9 @@ def mlsa_encoder(tech: Technology, bits: int) -> Cost:
     """The MLSA's thermometer-to-binary encoder (the structure of NeuroSim V1.3 MultilevelSAEncoder.cpp):
     L − 1 rows of two inverters and a NAND2 feeding N = log2 L NAND gates of L/2 inputs. Area: the rows side by
     side with one wide NAND; raw energy per conversion: every gate of the rows and the N wide NANDs switch once;
-    delay: inverter → NAND2 → wide NAND → inverter."""
+    delay: inverter → NAND2 → wide NAND → inverter, the wide NAND timed as the ⌈log₂(L/2)⌉-level tree of
+    alternating NAND2/NOR2 gates a static L/2-input gate is built from (a single stack of L/2 series devices is
+    not; NeuroSim V1.3 times it as a two-device stack)."""
     n = _bits(bits)
     levels = 2**n
     inv, nand2 = inverter(tech), nand(tech, 2)
@@ -353,7 +355,10 @@ def mlsa_encoder(tech: Technology, bits: int) -> Cost:
     area = (levels - 1) * (2 * inv.area + nand2.area) + n * wide.area
     energy = ((levels - 1 + n) * (inv.energy(nand2.c_in) + nand2.energy(wide.c_in))
               + n * wide.energy(inv.c_in))
-    delay = inv.delay(2 * nand2.c_in) + nand2.delay(levels // 2 * wide.c_in) + wide.delay(inv.c_in) + inv.delay()
+    depth = max(1, math.ceil(math.log2(max(2, levels // 2))))
+    gates = [nand2 if i % 2 == 0 else nor(tech, 2) for i in range(depth)]
+    t_wide = sum(g.delay(gates[i + 1].c_in if i + 1 < depth else inv.c_in) for i, g in enumerate(gates))
+    delay = inv.delay(2 * nand2.c_in) + nand2.delay(levels // 2 * wide.c_in) + t_wide + inv.delay()
     leak = (levels - 1 + n) * (inv.leakage + nand2.leakage) + n * wide.leakage
     return Cost(area=area, delay=delay, energy=energy, leakage=leak)
 
