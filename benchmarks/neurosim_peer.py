@@ -45,7 +45,15 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofab.cost.cim import CELL_PRESETS, NEUROSIM_HTREE_CYCLE, CellConfig, ChipEstimate, CIMConfig, estimate
+from neurofab.cost.cim import (
+    CELL_PRESETS,
+    NEUROSIM_HTREE_CYCLE,
+    NEUROSIM_SRAM_MUX_FRACTION,
+    CellConfig,
+    ChipEstimate,
+    CIMConfig,
+    estimate,
+)
 from neurofab.cost.mapping import LayerActivity, LayerSpec, resnet18_imagenet, vgg8_cifar10
 
 WEIGHT_BITS = 8
@@ -106,7 +114,9 @@ def ours_config(design: str = "default") -> CIMConfig:
                      op_count="neurosim", leakage_energy="idle",
                      leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
                      mux_decoder="minimum" if design == "sram" else "sized", roadmap="lstp",
-                     sram_column_current="activated" if design == "sram" else "stored")
+                     sram_column_current="activated" if design == "sram" else "stored",
+                     mux_sizing="all-rows" if design == "sram" else "average",
+                     mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram" else 0.1)
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

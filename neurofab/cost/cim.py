@@ -103,7 +103,7 @@ from neurofab.cost.sensing import (
     precharger,
     read_port_current,
 )
-from neurofab.cost.technology import Technology, technology
+from neurofab.cost.technology import PASS_R_FACTOR, Technology, technology
 
 CellKind = Literal["sram", "rram", "pcm", "fefet"]
 
@@ -164,9 +164,9 @@ RAW = Calibration()
 #: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
 BUS_DELAY_TOLERANCE = 0.1
 
-#: k of the eNVM access transistor's sizing rule R_acc = k·V_DD/(I_on·W) (Rabaey eq. 3.43), kept at ¾ on every
-#: technology card (see build_subarray).
-ACCESS_R_FACTOR = 0.75
+#: DNN+NeuroSim V1.3's SRAM column-mux switch resistance as a fraction of all rows' access resistance in parallel:
+#: IR_DROP_TOLERANCE (0.25, constant.h) × ½ (SubArray.cpp: mux.Initialize(..., resCellAccess/numRow/2)).
+NEUROSIM_SRAM_MUX_FRACTION = 0.125
 
 #: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
 #: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
@@ -249,6 +249,11 @@ class CIMConfig(Config):
         "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
         "DNN+NeuroSim V1.3 SubArray.cpp, whose SRAM column resistance is the activated rows' access resistance "
         "in parallel)")
+    mux_sizing: Literal["average", "all-rows"] = Field(
+        "average", description="column-mux switches sized for mux_resistance_fraction × the average column "
+        "resistance ('average': half the rows on at mid level; SRAM a quarter of the read ports; Lu et al. 2021) "
+        "or × all rows' cells in parallel ('all-rows', DNN+NeuroSim V1.3 SubArray.cpp/Mux.cpp: SRAM R_access/rows "
+        "and eNVM R_avg/rows, with the fraction 0.125 and 0.25 it applies)")
     mux_decoder: Literal["sized", "minimum"] = Field(
         "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
         "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
@@ -314,12 +319,14 @@ def table7_config(device: str, **changes) -> CIMConfig:
     TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles) and its H-tree
     trips counted in 1 ns periods (``htree_cycle``), its transistor drive (the PTM LP card, ``roadmap='lstp'``);
     SRAM designs with its minimum-size mux decoder outputs (``mux_decoder``; its eNVM designs' parallel read widens
-    them 8×) and its column current (every activated row's read port, ``sram_column_current='activated'``)."""
+    them 8×), its mux switches (all rows' read ports in parallel × 0.125, ``mux_sizing``) and its column current
+    (every activated row's read port, ``sram_column_current='activated'``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                         mux_decoder="minimum", roadmap="lstp", sram_column_current="activated")
+                         mux_decoder="minimum", roadmap="lstp", sram_column_current="activated",
+                         mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
@@ -454,9 +461,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         # narrower than a minimum device (a high-R_on cell then sees less than that fraction). A read leaves the
         # access transistor in its linear region, so its resistance and width keep the sizing rule
         # R_acc = ¾·V_DD/(I_on·W) on every card (NeuroSim V1.3: R_acc = 0.25·R_on whatever its card)
-        w_acc = max(t.bitcell_width, ACCESS_R_FACTOR * t.vdd / (t.i_on_n * cfg.access_resistance_fraction
+        w_acc = max(t.bitcell_width, PASS_R_FACTOR * t.vdd / (t.i_on_n * cfg.access_resistance_fraction
                                                                   * cell.r_on))
-        r_acc = ACCESS_R_FACTOR * t.vdd / (t.i_on_n * w_acc)
+        r_acc = PASS_R_FACTOR * t.vdd / (t.i_on_n * w_acc)
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
@@ -509,7 +516,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     elif is_sram:  # precharged read bit line, read ports conducting, the column sensed by the MLSA
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
-        cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
+        on_design = rows_on if cfg.mux_sizing == "all-rows" else 0.25 * rows_on
+        cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(on_design * g_on),
                           cfg.mux_resistance_fraction, decoder_outputs=cfg.mux_decoder)
         adc = mlsa.adc
         c_node = cmux.c_node + adc.c_in
@@ -528,6 +536,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
         g_avg_design = line.column_conductance(0.5 * rows_on * (g_off + 0.5 * (g_on - g_off)))
+        if cfg.mux_sizing == "all-rows":
+            g_avg_design = line.column_conductance(rows_on * (g_off + 0.5 * (g_on - g_off)))
         cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction,
                           decoder_outputs=cfg.mux_decoder)
         e_pre = 0.0

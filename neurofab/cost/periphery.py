@@ -20,7 +20,7 @@ from typing import Literal
 from neurofab.core import ConfigError
 from neurofab.cost.circuits import Cost, decoder, dff, latch_comparator, register
 from neurofab.cost.gates import gate_area, inverter, nand, nor, transmission_gate
-from neurofab.cost.technology import Technology
+from neurofab.cost.technology import PASS_R_FACTOR, Technology
 
 BOLTZMANN_T = 1.380649e-23 * 300.0  # k·T at 300 K [J]
 
@@ -130,7 +130,10 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
     resistance (Lu et al. 2021 size the mux by the average, not the all-on, column resistance), capped at
     ``max_size`` × the logic width. A mux step switches the control gates of all n_columns/ratio selected
     devices (raw energy: each charges once) through a ratio-output decoder (``decoder_outputs``: 'sized' or
-    'minimum', see :func:`~neurofab.cost.circuits.decoder`); delay = R_on·C_node. The switches do not
+    'minimum', see :func:`~neurofab.cost.circuits.decoder`); delay = R_on·C_node. A conducting switch passes the
+    column's signal in its linear region, so its on-resistance (sizing, R_on, delay) keeps the ¾·V_DD/(I_on·W)
+    rule (:data:`PASS_R_FACTOR`) whatever the card's switching factor ``r_eff_factor``; its gates are driven
+    through the decoder at the card's drive. The switches do not
     leak: an off transmission gate sits between a column and an ADC input at the same potential when idle, so no
     subthreshold current flows through it (NeuroSim V1.3 Mux.cpp makes the same assumption); the decoder leaks."""
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
@@ -139,18 +142,20 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
         raise ConfigError(f"mux ratio = {ratio!r}: must be an integer >= 1 dividing n_columns = {n_columns}")
     _positive("r_column", r_column)
     _positive("r_fraction", r_fraction)
+    pass_scale = PASS_R_FACTOR / tech.r_eff_factor  # linear-region resistance / the card's switching resistance
     base = transmission_gate(tech)
-    size = min(max(1.0, base.r_drive / (r_fraction * r_column)), _positive("max_size", max_size))
+    size = min(max(1.0, pass_scale * base.r_drive / (r_fraction * r_column)), _positive("max_size", max_size))
     tg = transmission_gate(tech, size)
+    r_pass = pass_scale * tg.r_drive
     n_out = n_columns // ratio
     c_node = ratio * tg.c_self
     dec = decoder(tech, ratio, n_out * 2 * tg.c_in, decoder_outputs) if ratio > 1 else Cost()
     if ratio == 1:
         cost = Cost()
     else:
-        cost = Cost(area=n_columns * tg.area, delay=tg.r_drive * c_node,
+        cost = Cost(area=n_columns * tg.area, delay=r_pass * c_node,
                     energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=0.0)
-    return ColumnMux(cost=cost, decoder=dec, r_on=tg.r_drive if ratio > 1 else 0.0,
+    return ColumnMux(cost=cost, decoder=dec, r_on=r_pass if ratio > 1 else 0.0,
                      c_node=c_node if ratio > 1 else 0.0, size=size)
 
 

@@ -202,6 +202,11 @@ _TABLE: dict[int, tuple] = {
     7: ("finfet", 0.7, 18, 2, 2, 30, 52, 6, 78, 250, 0.80, 1000, 0.9, 40, 0.027),
 }
 I_OFF = 0.1e-9 / 1e-6  # 0.1 nA/µm [A/m]
+#: k of a pass transistor's on-resistance k·V_DD/(I_on·W) — an eNVM access transistor or a column-mux switch,
+#: which conduct a read's signal in their linear region and are sized for a target resistance with it: ¾ (the
+#: default card's rule) on every card, whatever its switching factor ``r_eff_factor`` (DNN+NeuroSim V1.3 too
+#: sizes these for their target resistance whatever its card: LINEAR_REGION_RATIO in constant.h).
+PASS_R_FACTOR = 0.75
 WIRE_CAPACITANCE = 0.2e-15 / 1e-6  # 0.2 fF/µm [F/m]
 
 #: The LSTP drive of a full node: (I_on,n [µA/µm], I_on,p [µA/µm], k of R_eq) — PTM LP cards at 300 K with CACTI's
