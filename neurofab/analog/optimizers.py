@@ -42,7 +42,7 @@ from neurofab.analog.chopped import ChoppedConfig, ChoppedTile
 from neurofab.analog.decomposition import NMFDecomposition, StreamingBatchPCA, transfer_components
 from neurofab.analog.layers import AnalogLayer
 from neurofab.analog.mixed_precision import MixedPrecisionAlgorithm, MixedPrecisionRule
-from neurofab.core import Config, InputTypeError, Seed, child_seeds, make_generator
+from neurofab.core import Config, ConfigError, InputTypeError, Seed, ShapeError, child_seeds, make_generator
 from neurofab.crossbar import AnalogTile
 from neurofab.crossbar.compound import CompoundConfig, CompoundTile
 
@@ -94,6 +94,43 @@ class DecompositionRule(nn.Module):
         self.nmf = NMFDecomposition(m, n, a.rank, a.iterations, s_dec) if a.method == "nmf" else None
         self.generator = make_generator(s_round)
         self.pulses = 0
+
+    def get_extra_state(self) -> dict:
+        """The rounding generator, the warm-started factors and the pulse count, so training resumes exactly."""
+        state: dict = {"generator": self.generator.get_state(), "generator_device": str(self.generator.device),
+                       "pulses": self.pulses}
+        if self.sbpca is not None:
+            p = self.sbpca
+            state["sbpca"] = {"x_factor": p.x_factor.clone(), "d_factor": p.d_factor.clone(),
+                              "sigma": p.sigma.clone(), "i": p.i}
+        if self.nmf is not None:
+            state["nmf"] = {"generator": self.nmf.generator.get_state(),
+                            "factors": {k: None if f is None else (f[0].clone(), f[1].clone())
+                                        for k, f in self.nmf.factors.items()}}
+        return state
+
+    def set_extra_state(self, state: dict) -> None:
+        for key, present in (("sbpca", self.sbpca is not None), ("nmf", self.nmf is not None)):
+            if (key in state) != present:
+                raise ConfigError(
+                    f"DecompositionRule: the checkpoint was written by method "
+                    f"{'sbpca' if 'sbpca' in state else 'nmf' if 'nmf' in state else 'mbgd'}, "
+                    f"this rule is {self.algorithm.method!r}"
+                )
+        self.generator = torch.Generator(device=state.get("generator_device", "cpu"))
+        self.generator.set_state(state["generator"])
+        self.pulses = int(state["pulses"])
+        if self.sbpca is not None:
+            s = state["sbpca"]
+            if tuple(s["x_factor"].shape) != tuple(self.sbpca.x_factor.shape) or \
+                    tuple(s["d_factor"].shape) != tuple(self.sbpca.d_factor.shape):
+                raise ShapeError("DecompositionRule: the checkpoint's SBPCA factors do not match this tile's shape")
+            self.sbpca.x_factor, self.sbpca.d_factor = s["x_factor"].clone(), s["d_factor"].clone()
+            self.sbpca.sigma, self.sbpca.i = s["sigma"].clone(), int(s["i"])
+        if self.nmf is not None:
+            self.nmf.generator.set_state(state["nmf"]["generator"])
+            self.nmf.factors = {k: None if f is None else (f[0].clone(), f[1].clone())
+                                for k, f in state["nmf"]["factors"].items()}
 
     def forward(self, tile: AnalogTile, x: torch.Tensor, d: torch.Tensor, lr: float) -> None:
         x64, d64 = x.to(torch.float64), d.to(torch.float64)

@@ -6,13 +6,16 @@ Modules:
 - :mod:`~neurofab.cost.gates`, :mod:`~neurofab.cost.circuits`, :mod:`~neurofab.cost.periphery`,
   :mod:`~neurofab.cost.sensing` — gate models and the digital and analog modules built from them (area, energy,
   leakage, delay), bit-line sensing;
+- :mod:`~neurofab.cost.leakage` — DNN+NeuroSim V1.3's leakage count, block by block (``leakage_model='neurosim'``);
 - :mod:`~neurofab.cost.mapping`, :mod:`~neurofab.cost.cim` — a network mapped onto compute-in-memory sub-arrays,
   PEs, tiles and a chip: area, latency, energy, TOPS/W (Lu et al. 2021);
 - :mod:`~neurofab.cost.energy` — per-event energy tables with sources; a ledger priced in joules;
 - :mod:`~neurofab.cost.device_energy` — the device registry's per-event energies (seed 003) as energy tables;
 - :mod:`~neurofab.cost.pricing` — one call from a torch model (digital, analog, inference) to its chip price,
   cross-checked with the ledger of the same forward pass;
-- :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator.
+- :mod:`~neurofab.cost.optoelectronic` — Primavera & Shainline's optoelectronic supercomputing calculator;
+- :mod:`~neurofab.cost.pwm_crossbar` — a crossbar driven by pulse-width-modulated inputs (Dazzi et al. 2021):
+  energy per MVM by part (cells, column regulators, ADCs, PWM, digital processor).
 """
 
 from neurofab.cost import (
@@ -21,9 +24,11 @@ from neurofab.cost import (
     device_energy,
     energy,
     gates,
+    leakage,
     mapping,
     optoelectronic,
     periphery,
+    pwm_crossbar,
     sensing,
     technology,
 )
@@ -58,6 +63,7 @@ from neurofab.cost.optoelectronic import (
     make_platform,
 )
 from neurofab.cost.pricing import ModelPrice, chip_compute_from_ledger, price_ledger_as_simulated, price_model
+from neurofab.cost.pwm_crossbar import MvmEnergy, PwmCrossbarConfig, mvm_energy
 from neurofab.cost.technology import Technology
 
 __all__ = [
@@ -73,7 +79,9 @@ __all__ = [
     "EventEnergy",
     "LayerSpec",
     "ModelPrice",
+    "MvmEnergy",
     "OptoelectronicPlatform",
+    "PwmCrossbarConfig",
     "SemiconductorPlatform",
     "SuperconductingPlatform",
     "Technology",
@@ -89,15 +97,18 @@ __all__ = [
     "feasibility",
     "gates",
     "layers_from_model",
+    "leakage",
     "ledger_energy",
     "make_platform",
     "mapping",
     "measure_activity",
+    "mvm_energy",
     "optoelectronic",
     "periphery",
     "price_ledger",
     "price_ledger_as_simulated",
     "price_model",
+    "pwm_crossbar",
     "register_energy_table",
     "resnet18_imagenet",
     "sensing",

@@ -62,6 +62,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from neurofab.core import Config, ConfigError, Ledger, NeurofabError, UnknownNameError
+from neurofab.cost import leakage as lk
 from neurofab.cost.circuits import (
     Cost,
     SramAccess,
@@ -222,7 +223,14 @@ class CIMConfig(Config):
         "2·H_in·W_in·C_in·K²·C_out per layer, which ignores the stride ('neurosim', main.cpp)")
     leakage_energy: Literal["chip", "idle"] = Field(
         "chip", description="leakage energy behind TOPS/W: the whole chip over the latency ('chip'), or NeuroSim "
-        "V1.3's count, the tiles of the other layers over each layer's latency ('idle', main.cpp)")
+        "V1.3's count, the tiles of the other layers over each layer's latency, each leaking as a tile of the "
+        "running layer ('idle', main.cpp)")
+    leakage_model: Literal["physical", "neurosim"] = Field(
+        "physical", description="how blocks leak: 'physical' (every gate of every block, sized as built: flip-flops "
+        "with their transmission gates, drivers sized for their loads, all buffer banks and adders) or "
+        "'neurosim' (DNN+NeuroSim V1.3's count, neurofab.cost.leakage: switch-matrix flip-flops only, minimum "
+        "decoder gates, eight-inverter flip-flops, its stack ratios, PE adder trees over the rows a layer "
+        "occupies, register-file buffers of which one core leaks)")
     leakage_scope: Literal["chip", "tiles"] = Field(
         "chip", description="blocks counted in the leakage power: all of them ('chip'), or NeuroSim V1.3's count "
         "('tiles', Chip.cpp/Tile.cpp/ProcessingUnit.cpp): the tiles' sub-arrays, adder trees and buffers only - no "
@@ -316,22 +324,24 @@ def table7_config(device: str, **changes) -> CIMConfig:
     ran them on NeuroSim V1.3, so its conventions are kept: multilevel sense amplifiers, novel mapping with weight
     duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
-    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles) and its H-tree
-    trips counted in 1 ns periods (``htree_cycle``), its transistor drive (the PTM LP card, ``roadmap='lstp'``);
+    TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles), its leakage count
+    (``leakage_scope='tiles'``, ``leakage_model='neurosim'``: :mod:`neurofab.cost.leakage`), its H-tree trips
+    counted in 1 ns periods (``htree_cycle``) and its transistor drive (the PTM LP card, ``roadmap='lstp'``);
     SRAM designs with its minimum-size mux decoder outputs (``mux_decoder``; its eNVM designs' parallel read widens
     them 8×), its mux switches (all rows' read ports in parallel × 0.125, ``mux_sizing``) and its column current
     (every activated row's read port, ``sram_column_current='activated'``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                         mux_decoder="minimum", roadmap="lstp", sram_column_current="activated",
-                         mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION)
+                         leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
+                         htree_cycle=NEUROSIM_HTREE_CYCLE, mux_decoder="minimum", roadmap="lstp",
+                         sram_column_current="activated", mux_sizing="all-rows",
+                         mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
-                         leakage_energy="idle", leakage_scope="tiles", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                         roadmap="lstp")
+                         leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
+                         htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -373,6 +383,7 @@ class SubArray:
     timing: dict[str, float] = field(default_factory=dict)
     e_reference: float = 0.0  # reference columns' share of one conversion (voltage mode), inside e_adc [J]
     mlsa: Mlsa | None = None  # the multilevel sense amplifier when adc = 'mlsa' (its column-current term)
+    leakage_parts: dict[str, float] = field(default_factory=dict)  # leakage by block [W], summing to leakage
 
     @property
     def total_area(self) -> float:
@@ -598,23 +609,54 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         "shift-add": n_adc * lanes.area,
     }
     area.update(extra_area)
-    leak = (rows * driver.leakage + cmux.cost.leakage + cmux.decoder.leakage
-            + n_adc * (adc.cost.leakage + lanes.leakage) + extra_leak)
+    leak_parts = {"row drivers": rows * driver.leakage, "mux": cmux.cost.leakage + cmux.decoder.leakage,
+                  "adc": n_adc * adc.cost.leakage, "shift-add": n_adc * lanes.leakage, "other": extra_leak}
+    if is_sram:
+        leak_parts["array"] = rows * cols * 4 * w_acc * t.i_off * t.vdd  # 6T core (3 off devices) + read port
+    if cfg.leakage_model == "neurosim":
+        leak_parts = _neurosim_subarray_leakage(cfg, t, adc)
+    leak = sum(leak_parts.values())
     if ls is not None:
         n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
         area["level shifters"] = n_ls * ls.area * f.alpha
         # the level shifters serve the write path: their high-voltage supply is gated off during inference, so
         # they do not leak (NeuroSim V1.3 SubArray.cpp counts them in area only)
-    if is_sram:
-        leak += rows * cols * 4 * w_acc * t.i_off * t.vdd  # 6T core (3 off devices) + read port
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
     return SubArray(
         config=cfg, tech=t, area=area, leakage=leak, t_sense=t_sense, t_current=t_current, t_digital=lanes.delay,
         c_bitline=line.c_line, c_node=c_node, i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=e_adc,
         e_row=e_row, e_mux_step=e_mux_step, e_shift_add=lanes.energy, e_shift_add_dff=lanes.energy_dff,
         shift_add_bits=lanes.out_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
-        e_reference=e_reference, mlsa=mlsa,
+        e_reference=e_reference, mlsa=mlsa, leakage_parts=leak_parts,
     )
+
+
+def _neurosim_subarray_leakage(cfg: CIMConfig, t: Technology, adc: Adc) -> dict[str, float]:
+    """One sub-array's leakage by block [W] as NeuroSim V1.3 counts it (SubArray.cpp; see
+    :mod:`neurofab.cost.leakage`): switch-matrix flip-flops (WL per row; eNVM also SL per column), the mux decoder
+    (eNVM), the MLSA encoders (its amplifiers do not leak; a flash or SAR ADC keeps our own leakage), the two
+    shift-add stages (with ``shift_add='lane'``, which NeuroSim does not have, our lanes' own leakage), and for
+    SRAM the cells, precharge PMOS and write drivers."""
+    rows, cols, m = cfg.rows, cfg.cols, cfg.columns_per_adc
+    n_adc, bits, c, n_in = cols // m, cfg.adc_bits, cfg.cells_per_weight, cfg.input_bits
+    sram = cfg.cell.kind == "sram"
+    parts = {"row drivers": lk.dff(t, rows if sram else rows + cols),
+             "mux": 0.0 if sram else lk.mux_decoder(t, m),
+             "adc": lk.mlsa_encoder(t, bits, n_adc) if cfg.adc == "mlsa" else n_adc * adc.cost.leakage}
+    sa = 0.0
+    if cfg.shift_add == "lane":
+        lanes = _shift_add_lanes(cfg, t)
+        sa = n_adc * lanes.leakage
+    else:
+        if c > 1:
+            sa += lk.shift_add(t, n_adc, bits, c)
+        if n_in > 1:
+            sa += lk.shift_add(t, n_adc, bits + c, n_in)
+    parts["shift-add"] = sa
+    if sram:
+        parts["array"] = rows * cols * lk.sram_cell(t)
+        parts["other"] = cols * lk.sram_column(t)
+    return parts
 
 
 @dataclass(frozen=True)
@@ -702,6 +744,7 @@ class LayerResult:
     energy: dict[str, float]  # [J] by part
     ops: float
     copies: int = 1  # weight copies (the layer's speed-up)
+    leakage: float = 0.0  # [W] of the layer's tiles
 
 
 @dataclass
@@ -735,7 +778,8 @@ class ChipEstimate:
     def leakage_energy(self) -> float:
         """Leakage energy of one inference [J]: the chip's leakage power × latency, or with
         ``leakage_energy='idle'`` NeuroSim V1.3's count (main.cpp): only the tiles of the other layers, over each
-        layer's latency."""
+        layer's latency, each counted at the leakage of one tile of the running layer: Σᵢ (N − nᵢ)·ℓᵢ·Tᵢ for N
+        tiles, layer i on nᵢ tiles leaking ℓᵢ each for Tᵢ."""
         if self.config.leakage_energy == "idle":
             return self.idle_leakage_energy
         return self.leakage_power * self.latency
@@ -857,6 +901,29 @@ class _TileKind:
     subarrays: int
     buf: SramAccess
     ht: Cost
+    outer_leakage: float = 0.0  # [W] H-trees and activation units (counted with leakage_scope='chip')
+
+
+def _neurosim_tile_leakage(cfg: CIMConfig, sub: SubArray, x: Placement, kind: _TileKind) -> float:
+    """Leakage of one tile holding layer ``x`` [W] as NeuroSim V1.3 counts it (Tile.cpp, ProcessingUnit.cpp; see
+    :mod:`neurofab.cost.leakage`): its PEs' sub-arrays, the PE adder trees over the sub-array rows the layer
+    occupies in a PE (adc + input + cells + 1 bits, one per ADC lane of a PE), the PE flip-flop buffers
+    (input_bits × rows in; per ADC the shift-add width + tree stages out), the tile's adder trees (K² or
+    tile_grid inputs, adc + input + cells + 1 + log₂ pe_grid bits, one per ADC lane of K² or tile_grid PEs) and
+    one register-file core of each tile buffer."""
+    t, p, g, rows = sub.tech, cfg.pe_grid, cfg.tile_grid, cfg.rows
+    n_adc, n_in = sub.n_adc, cfg.input_bits
+    stages = math.ceil(math.log2(p)) if p > 1 else 0
+    tree_bits = sub.shift_add_bits + 1
+    rows_in_pe = min(x.layer.in_channels if x.novel else x.layer.rows, p * rows)
+    used = min(p, math.ceil(rows_in_pe / rows))
+    pe = (p * p * sub.leakage + lk.adder_tree(t, used, tree_bits, p * n_adc)
+          + lk.dff(t, n_in * rows) + lk.dff(t, n_adc * (sub.shift_add_bits + stages)))
+    width = kind.pes if x.novel else g  # NeuroSim's numPENM (K²) or numPECM (PEs per tile side)
+    tile_bits = tree_bits + stages
+    tree = lk.adder_tree(t, width, tile_bits, width * n_adc)
+    buffers = lk.register_file_core(t, width * n_in * rows) + lk.register_file_core(t, width * n_adc * tile_bits)
+    return kind.pes * pe + tree + buffers
 
 
 def _global_bus(cfg: CIMConfig, plan: list[Placement], side_nm: int) -> float:
@@ -1026,11 +1093,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                       delay=trip(math.sqrt(pe_area), grid), energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
+        outer = lanes * act_unit.leakage + ht.leakage + n_pes * pe_ht.leakage
         if not tiles_only:
             leak += lanes * act_unit.leakage + ht.leakage
         return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
                          buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
-                         leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht)
+                         leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht, outer_leakage=outer)
 
     conv_tile = tile_kind(g * g, g, novel=False)
     nm_tile = tile_kind(n_pe_nm, side_nm, novel=True) if n_pe_nm else conv_tile
@@ -1051,7 +1119,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
     area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
     area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
-    leakage = sum(x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True))
+    if cfg.leakage_model == "neurosim":
+        per_tile = [_neurosim_tile_leakage(cfg, sub, x, k) + (0.0 if tiles_only else k.outer_leakage)
+                    for x, k in zip(plan, kinds, strict=True)]
+    else:
+        per_tile = [k.leakage for k in kinds]
+    leakage = sum(x.tiles * v for x, v in zip(plan, per_tile, strict=True))
     if not tiles_only:
         leakage += glob_buf.leakage + chip_ht.leakage
     # ----- clock -----
@@ -1066,7 +1139,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     cycles_total = 0.0
     parts = dict.fromkeys(("adc", "accumulation", "buffers", "interconnect"), 0.0)  # [cycles]
     two_stage = cfg.shift_add == "two-stage"
-    for x, kind in zip(plan, kinds, strict=True):
+    for x, kind, tile_leak in zip(plan, kinds, per_tile, strict=True):
         layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
         pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
         rho, wl = _activity(cfg, layer, activity)
@@ -1136,13 +1209,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             energy_total[k] = energy_total.get(k, 0.0) + v
         util = layer.weights * n_cw * x.copies / (x.tiles * kind.subarrays * rows * cols)
         results.append(LayerResult(layer.name, x.tiles, n_r * n_c, util, cycles, cycles * clock, e,
-                                   2.0 * layer.macs, x.copies))
+                                   2.0 * layer.macs, x.copies, x.tiles * tile_leak))
     if cfg.op_count == "neurosim":
         ops = 2.0 * sum(layer.in_pixels * layer.rows * layer.out_channels for layer in layers)
     else:
         ops = 2.0 * sum(layer.macs for layer in layers)
-    tile_leak = [x.tiles * k.leakage for x, k in zip(plan, kinds, strict=True)]
-    idle = sum((sum(tile_leak) - own) * r.latency for own, r in zip(tile_leak, results, strict=True))
+    idle = sum((n_tiles - x.tiles) * v * r.latency for x, v, r in zip(plan, per_tile, results, strict=True))
     return ChipEstimate(
         config=cfg, area=area, clock_period=clock, sensing_window=sub.t_sense, cycles=cycles_total,
         latency=cycles_total * clock, energy=energy_total, leakage_power=leakage, ops=ops,

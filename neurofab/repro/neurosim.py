@@ -110,14 +110,15 @@ CAUSES = {
               "counts every activated row whatever the weight); on NeuroSim's own run of a 22 nm SRAM design our ADC "
               "energy is 0.58× and the total 0.77×. RRAM [12]: ours 1.25× at our default input-bit density 0.5 (the "
               "paper's traces are not published); at 0.2, the density of post-ReLU 8-bit traces, 38.4 µJ (1.02×)",
-    "leakage": "ours 2.0–3.6× (eNVM 2.0–2.6×, SRAM 2.9–3.6×), counted as NeuroSim counts it (tiles only: "
-               "sub-arrays, adder trees, buffers; no H-trees, global buffer or activation units). NeuroSim V1.3 run "
-               "on its default design: its 128×128 sub-array leaks 0.162 µW (DFFs of the WL and SL switch matrices "
-               "0.040, shift-adders 0.095, encoders 0.027, mux decoder 0.001; no leakage for the sense amplifiers "
-               "and transmission gates) and its 512×512 PE 3.28 µW; ours 0.317 µW (shift-add lanes 0.142, row "
-               "drivers 0.086, mux decoder 0.051, encoders 0.038) and 6.06 µW: our row and mux-decoder drivers are "
-               "sized for their loads and our flip-flop leaks as 12 inverters where its leaks as 8; with both "
-               "runs' counts our chip is 1.89× its",
+    "leakage": "ours 1.18–1.57× (eNVM 1.18–1.27×, SRAM 1.32 at 22 nm and 1.57 at 7 nm), counted as NeuroSim V1.3 "
+               "counts it (leakage_scope='tiles', leakage_model='neurosim'). NeuroSim V1.3's release, run on the same "
+               "designs in benchmarks/neurosim_peer.py, itself leaks 1.25–1.40× the paper's Table 7 (0.850 vs 0.63 mW "
+               "for its default 6 kΩ RRAM design, 0.413 vs 0.33 for 4-bit RRAM, 2.42 vs 1.73 for 22 nm SRAM); ours "
+               "is 0.94× its run on all of them and on ResNet-18, block by block (sub-array switch-matrix flip-flops, "
+               "mux decoder, encoders, shift-adders; PE adder trees and buffers) and layer by layer: the one "
+               "difference left is our 22 nm V_DD of 0.80 V against its card's 0.85 V. 7 nm SRAM: not run in "
+               "NeuroSim; its own 7 nm gate and SRAM-cell leakage (a probe of its formula.cpp) equals ours (15.5 vs "
+               "15.4 pW per inverter, 23.2 vs 23.1 pW per cell), and the cells are 76 % of our sub-array's leakage",
     "latency": "high-R eNVMs: ours 0.73–0.83×; NeuroSim V1.3 run on two designs gives 1.36 and 1.25 ms where ours "
                "gives 1.33 and 1.07 ms (0.98×, 0.86×): our ADC cycles are 0.93–0.99× its ADC latency, our "
                "register-file buffer cycles 0.95–1.04× its buffer latency and our accumulation cycles 0.70–0.84× its, "
@@ -135,17 +136,17 @@ CAUSES = {
                "drives with R_n + R_p = 86 kΩ where ours has 8.6 kΩ, and its mux switches, the decoder's load, are "
                "sized for all rows' access resistance in parallel, halved (SubArray.cpp), where ours are sized for "
                "0.1 × the resistance of a quarter of the rows' cells",
-    "tops_per_w": "22 nm SRAM 1.20× and RRAM [12] 0.79×: follow the energy rows (0.78× and 1.25×), with "
-                  "NeuroSim's operation count and idle-tile leakage energy (table7_config)",
+    "tops_per_w": "SRAM 1.20× (7 nm) and 1.33× (22 nm), RRAM [12] 0.80×: the dynamic energy rows (0.82×, 0.78×, "
+                  "1.25×) and the idle tiles' leakage energy (NeuroSim's count, table7_config), which runs over our "
+                  "SRAM latency of 0.60× and 0.45× the paper's (clock, latency rows): on NeuroSim's own 22 nm SRAM "
+                  "run ours is 1.39× its TOPS/W with dynamic energy 0.77×, leakage power 0.94× and leakage energy "
+                  "0.43× (our latency 0.48× its)",
     "resnet_area": "RRAM [12]: ours 1.27× (79.0 vs 62.0 mm²): NeuroSim V1.3's own ResNet-18 run of its default "
                    "design (RRAM 6 kΩ, 48 F²) gives 79.5 mm², 1.28× the paper's; ours is 0.97× that",
-    "resnet_tpw": "RRAM [12]: ours 0.82× (22.0 vs 26.7): as its VGG-8 energy, our default input-bit density 0.5 "
-                  "(the paper's traces are not published) draws more column current through the 6 kΩ cells; at 0.2 "
-                  "ours is 24.9 (0.93×)",
-    "resnet_tpw_change": "ours −28 % (−13 … −32 per design), rounding to −30: our energy per NeuroSim-counted "
-                         "operation rises 1.16–1.46× from VGG-8 to ResNet-18 (the paper's ~1.25×), most in the "
-                         "interconnect moving ResNet-18's 112² and 56² maps through our H-trees (on NeuroSim's own "
-                         "ResNet-18 run of the default design our interconnect energy is 1.53× its)",
+    "resnet_tpw": "SRAM 1.25× (7 nm) and 1.31× (22 nm): as their VGG-8 TOPS/W (dynamic energy below the paper's "
+                  "and the idle tiles' leakage energy over our shorter SRAM latency); on NeuroSim's own ResNet-18 run "
+                  "of the default RRAM design ours is 0.86× its TOPS/W with leakage power 0.94× and leakage energy "
+                  "0.89×",
     "resnet_area_growth_max": "largest growth: ours +56 % (RRAM [13], PCM, FeFET; +26 … +34 % for the others): "
                               "ours keeps the VGG-8 floorplan NeuroSim picks (512×512 PEs, 1024×1024 tiles) for "
                               "ResNet-18, where NeuroSim re-optimizes per network; its own run of the default design "
@@ -165,9 +166,9 @@ _T7_QUANTITIES = (("area_mm2", "area", "mm²", "area"), ("dynamic_energy_uJ", "d
 T7_DEVIATING = frozenset(
     {("leakage_mW", d) for d in DESIGNS} | {("latency_ms", d) for d in DESIGNS if d != "rram_he2020"}
     | {("dynamic_energy_uJ", d) for d in ("7nm-sram", "22nm-sram", "rram_he2020")}
-    | {("tops_per_w", d) for d in ("22nm-sram", "rram_he2020")}
+    | {("tops_per_w", d) for d in ("7nm-sram", "22nm-sram", "rram_he2020")}
     | {("area_mm2", "rram_he2020")})
-RESNET_DEVIATING = frozenset({("tops_per_w", "rram_he2020"), ("area_mm2", "rram_he2020")})
+RESNET_DEVIATING = frozenset({("tops_per_w", "7nm-sram"), ("tops_per_w", "22nm-sram"), ("area_mm2", "rram_he2020")})
 
 CLAIMS = Claims([
     Claim("t3_ls_area", "T3 level shifters (768 × unit × α): ours vs chip", 31589, _T3, _MODEL, tolerance=_BAND,
@@ -219,7 +220,7 @@ CLAIMS = Claims([
           _RESNET_TREND, Qualitative(), tolerance=Within(25, 50), unit="%",
           deviation=CAUSES["resnet_area_growth_max"]),
     Claim("resnet_tpw_change", "ResNet-18 vs VGG-8 TOPS/W, mean change ('~20 %' lower)", -20, _RESNET_TREND,
-          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%", deviation=CAUSES["resnet_tpw_change"]),
+          PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%"),
     Claim("resnet_density_change", "ResNet-18 vs VGG-8 TOPS/mm², mean change ('~70 %' lower)", -70, _RESNET_TREND,
           PrintedPrecision(sig=1), tolerance=Rounded(sig=1), unit="%"),
 ])

@@ -100,6 +100,7 @@ VAR_SYN_EXC = 1
 VAR_SYN_INH = 2
 VAR_W = 3
 VAR_I_EXT = 4
+VAR_CUSTOM = 5  # a variable of a custom model: the monitor's index points into the flat custom state
 
 
 @njit(cache=True)
@@ -481,6 +482,8 @@ def simulate(
                         x = gi[i]
                     elif var == VAR_W:
                         x = w[i]
+                    elif var == VAR_CUSTOM:
+                        x = custom_state[i]
                     else:
                         x = i_ext[i]
                     mon_out[out + k - mon_ptr[m]] = x

@@ -26,6 +26,11 @@ validated pydantic fields with SI units in their descriptions) with four class a
 * ``input`` (optional, default the first state variable): the variable that the synaptic input of a step jumps
   (delta synapses: a presynaptic spike of weight w adds w to it, in that variable's unit).
 * ``substeps`` (optional, default 1): Euler sub-steps per time step for the ODE lines.
+* ``refractory`` (optional): an absolute refractory period [s], a number or an expression of the parameters
+  (``"t_ref"``). For round(t_ref/dt) steps after a spike the input variable is clamped at its value after the
+  reset, the input arriving for it is lost and the threshold is not tested, as the built-in neurons do (NEST's
+  ``iaf`` models); the other variables keep integrating. The count of steps left is carried as one more state
+  variable, ``_refractory`` (last in the state tuple, initially 0).
 
 Expressions use + − * / **, parentheses, numbers, the state variables, the float/int parameters of the model,
 ``I`` (the external current held over the step, e.g. a Network's ``dc`` source [A]), ``dt`` (the time step [s])
@@ -38,8 +43,8 @@ simulator's compiled loop calls through a function pointer (:func:`compiled_step
 (:func:`torch_step`) that the layer :class:`ModelNeurons` runs under autograd with a surrogate spike function.
 Both execute the same arithmetic in the same order, so a network population and a layer agree to round-off.
 Order within one step: the ODE/update lines, then the arriving input, then threshold and reset (as the
-built-in delta-synapse neurons). Custom models have no refractory period and no exponential synapses of their
-own (write a synaptic variable as a state variable if needed).
+built-in delta-synapse neurons). Custom models have no exponential synapses of their own (write a synaptic
+variable as a state variable if needed).
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ __all__ = ["FUNCTIONS", "ModelNeurons", "NeuronModel", "ParsedModel", "compiled_
 #: functions an expression may call
 FUNCTIONS = ("exp", "log", "sqrt", "tanh", "abs")
 _RESERVED = {"I", "dt", "carray", *FUNCTIONS}
+_REFRACTORY = "_refractory"  #: the hidden state variable of a model with a refractory period: steps left
 _ODE = re.compile(r"^\s*d\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$")
 _ASSIGN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)$")
 _ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.Call, ast.Add,
@@ -83,6 +89,7 @@ class ParsedModel(NamedTuple):
     reset: tuple[tuple[str, str], ...]  #: (variable, value) applied in order on a spike
     input: str  #: the variable the synaptic input jumps
     substeps: int
+    refractory: str | None = None  #: refractory period [s] as an expression of the parameters (None: none)
 
 
 def _expr(text: str, known: set[str], who: str) -> str:
@@ -186,8 +193,18 @@ def _parse(cls: type[NeuronModel]) -> ParsedModel:
     substeps = getattr(cls, "substeps", 1)
     if isinstance(substeps, bool) or not isinstance(substeps, int) or not 1 <= substeps <= 10_000:
         raise ConfigError(f"{name}.substeps = {substeps!r}: must be an integer in [1, 10000]")
-    return ParsedModel(names, tuple(state.values()), params, tuple(odes), tuple(updates), lhs, op, rhs,
-                       tuple(reset), inp, substeps)
+    refractory = getattr(cls, "refractory", None)
+    initial = tuple(state.values())
+    if refractory is not None:
+        if isinstance(refractory, bool) or not isinstance(refractory, str | int | float):
+            raise ConfigError(f"{name}.refractory = {refractory!r}: must be seconds, a number or an expression of "
+                              "the parameters")
+        if not isinstance(refractory, str) and not (math.isfinite(refractory) and 0 <= refractory <= 1.0):
+            raise ConfigError(f"{name}.refractory = {refractory!r} s: must be in [0, 1] [s]")
+        refractory = _expr(str(refractory), set(params), f"{name}.refractory")
+        names, initial = (*names, _REFRACTORY), (*initial, 0.0)
+    return ParsedModel(names, initial, params, tuple(odes), tuple(updates), lhs, op, rhs,
+                       tuple(reset), inp, substeps, refractory)
 
 
 class NeuronModel(Config):
@@ -203,6 +220,7 @@ class NeuronModel(Config):
     reset: ClassVar[tuple[str, ...] | str | None] = None
     input: ClassVar[str | None] = None
     substeps: ClassVar[int] = 1
+    refractory: ClassVar[str | float | None] = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -262,10 +280,21 @@ def _numba_source(pm: ParsedModel) -> str:
     src.append("    for _i in range(_n):")
     src += [f"        {v} = _X[{k}, _i]" for k, v in enumerate(pm.names)]
     src.append("        I = _ext * _Iext[_i]")
+    if pm.refractory is not None:
+        src.append(f"        _held = {pm.input}")
     src += _step_body(pm, "        ")
-    src += [f"        {pm.input} = {pm.input} + _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0",
-            f"        _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "        if _f:"]
-    src += [f"            {v} = {rhs}" for v, rhs in pm.reset]
+    if pm.refractory is None:
+        src += [f"        {pm.input} = {pm.input} + _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0",
+                f"        _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "        if _f:"]
+        src += [f"            {v} = {rhs}" for v, rhs in pm.reset]
+    else:
+        r = _REFRACTORY
+        src += ["        _E_i = _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0",
+                f"        if {r} > 0.5:", f"            {pm.input} = _held", f"            {r} = {r} - 1.0",
+                "            _f = False", "        else:", f"            {pm.input} = {pm.input} + _E_i",
+                f"            _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "            if _f:"]
+        src += [f"                {v} = {rhs}" for v, rhs in pm.reset]
+        src.append(f"                {r} = float(int(({pm.refractory}) / dt + 0.5))")
     src.append("        _F[_i] = _f")
     src += [f"        _X[{k}, _i] = {v}" for k, v in enumerate(pm.names)]
     src.append(f"        _V[_i] = {pm.names[0]}")
@@ -277,11 +306,23 @@ def _torch_source(pm: ParsedModel) -> str:
     src.append(f"    {', '.join(pm.names)}, = _state")
     src += [f"    {p} = _p[{k}]" for k, p in enumerate(pm.params)]
     src.append(f"    _h = dt / {pm.substeps}")
-    src += _step_body(pm, "    ")
-    src.append(f"    {pm.input} = {pm.input} + _x")
-    src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs}))")
+    if pm.refractory is None:
+        src += _step_body(pm, "    ")
+        src.append(f"    {pm.input} = {pm.input} + _x")
+        src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs}))")
+    else:
+        r = _REFRACTORY
+        src.append(f"    _held = {pm.input}")
+        src += _step_body(pm, "    ")
+        src.append(f"    _busy = {r} > 0.5")
+        src.append(f"    {pm.input} = _torch.where(_busy, _held, {pm.input} + _x)")
+        src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs})) * (~_busy).to(_x.dtype)")
+        src.append(f"    {r} = _torch.where(_busy, {r} - 1.0, {r})")
     src.append("    _r = _s.detach() if _detach else _s")
     src += [f"    {v} = {v} + _r * (({rhs}) - {v})" for v, rhs in pm.reset]
+    if pm.refractory is not None:
+        src.append(f"    {_REFRACTORY} = {_REFRACTORY} + _r.detach() * "
+                   f"(float(int(({pm.refractory}) / dt + 0.5)) - {_REFRACTORY})")
     src.append(f"    return ({', '.join(pm.names)},), _s")
     return "\n".join(src) + "\n"
 
@@ -324,7 +365,7 @@ def torch_step(model: NeuronModel | type[NeuronModel]) -> Callable:
     cls = model if isinstance(model, type) else type(model)
     pm = parsed(cls)
     if cls not in _TORCH:
-        scope: dict[str, Any] = dict(_TORCH_FUNCTIONS)
+        scope: dict[str, Any] = {**_TORCH_FUNCTIONS, "_torch": torch}
         exec(compile(_torch_source(pm), f"<{cls.__name__} torch step>", "exec"), scope)
         _TORCH[cls] = scope["_nf_torch_step"]
     return _TORCH[cls]

@@ -124,15 +124,19 @@ class StateMonitor(SampledMonitor):
 
     VARIABLES = ("v", "syn_exc", "syn_inh", "w", "i_ext")
 
-    def __init__(self, name: str, variable: str, global_indices: np.ndarray, every: int, dt: float) -> None:
-        if variable not in self.VARIABLES:
+    def __init__(self, name: str, variable: str, global_indices: np.ndarray, every: int, dt: float,
+                 custom_row: int | None = None) -> None:
+        if variable not in self.VARIABLES and custom_row is None:
             raise ConfigError(f"state monitor variable = {variable!r}: must be one of {', '.join(self.VARIABLES)}")
         if global_indices.ndim != 1 or len(global_indices) == 0:
             raise ShapeError("state monitor: indices must be a non-empty 1-D list of neurons")
         super().__init__(len(global_indices), every, dt, "state monitor")
         self.name = name
         self.variable = variable
-        self.var_code = self.VARIABLES.index(variable)
+        #: the row of a custom model's variable in its population's state block (None: a built-in variable)
+        self.custom_row = custom_row
+        self.population = None  #: the custom-model population whose variable this is (set by the network)
+        self.var_code = len(self.VARIABLES) if custom_row is not None else self.VARIABLES.index(variable)
         self.global_indices = global_indices.astype(np.int64)
 
     def __repr__(self) -> str:

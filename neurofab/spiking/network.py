@@ -560,19 +560,25 @@ class Network:
         self, target: Target, variable: str = "v", indices: torch.Tensor | None = None, every: int = 1
     ) -> StateMonitor:
         """Sample ``variable`` ('v', 'syn_exc', 'syn_inh', 'w', 'i_ext') of ``indices`` (local; all when None)
-        after every ``every``-th step. A custom model's 'v' is its first state variable (its others are read
-        with :meth:`state`)."""
+        after every ``every``-th step. A custom model's 'v' is its first state variable; any of its state
+        variables can be named."""
         self._check_neurons(target, "state_monitor")
+        custom_row = None
         if isinstance(target.params, NeuronModel) and variable not in ("v", "i_ext"):
-            first = parsed(target.params).names[0]
-            raise ConfigError(f"state_monitor: a {type(target.params).__name__} population records 'v' (its "
-                              f"{first!r}) or 'i_ext'; read other variables with Network.state")
+            names_c = parsed(target.params).names
+            if variable not in names_c:
+                raise ConfigError(f"state_monitor: variable = {variable!r}: a {type(target.params).__name__} "
+                                  f"population has {', '.join(names_c)} (and 'v', 'i_ext')")
+            custom_row = names_c.index(variable)
         idx = torch.arange(target.size) if indices is None else torch.as_tensor(indices).flatten()
         if idx.is_floating_point():
             raise InputTypeError("state_monitor: indices must be integers")
         if len(idx) and (idx.min() < 0 or idx.max() >= target.size):
             raise ShapeError(f"state_monitor: indices must lie in [0, {target.size})")
-        mon = StateMonitor(target.name, variable, idx.numpy().astype(np.int64) + target.start, every, self.dt)
+        mon = StateMonitor(target.name, variable, idx.numpy().astype(np.int64) + target.start, every, self.dt,
+                           custom_row=custom_row)
+        if custom_row is not None:
+            mon.population = target.population if isinstance(target, PopulationView) else target
         self.state_monitors.append(mon)
         return mon
 
@@ -626,6 +632,14 @@ class Network:
         off = self._custom_off[id(pop)]
         n_vars = len(parsed(pop.params).names)
         return self._custom_state[off : off + n_vars * pop.size].reshape(n_vars, pop.size)
+
+    def _monitor_index(self, mon: StateMonitor) -> np.ndarray:
+        """What the kernel reads for a monitor: global neuron indices, or for a custom model's variable the
+        positions in the flat custom state (computed per run: blocks move when populations are added)."""
+        if mon.custom_row is None:
+            return mon.global_indices
+        pop = mon.population
+        return self._custom_off[id(pop)] + mon.custom_row * pop.size + (mon.global_indices - pop.start)
 
     def _build_custom(self) -> None:
         """Flat state and parameter stores of the custom-model populations and their tuple of compiled steps;
@@ -900,7 +914,7 @@ class Network:
         mon_every = np.array([m.every for m in self.state_monitors], dtype=np.int64)
         mon_ptr = np.cumsum([0] + [len(m.global_indices) for m in self.state_monitors]).astype(np.int64)
         mon_index = (
-            np.concatenate([m.global_indices for m in self.state_monitors])
+            np.concatenate([self._monitor_index(m) for m in self.state_monitors])
             if self.state_monitors
             else np.zeros(0, dtype=np.int64)
         )

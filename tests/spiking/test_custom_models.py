@@ -129,8 +129,32 @@ def test_two_variable_model_state_and_layer():
     np.testing.assert_allclose(v[0].numpy(), net.state(pop, "v").numpy(), atol=1e-12)
     with pytest.raises(ConfigError, match="has v, u"):
         net.state(pop, "w")
-    with pytest.raises(ConfigError, match="records 'v'"):
+    with pytest.raises(ConfigError, match="has v, u"):
         net.state_monitor(pop, "w")
+
+
+def test_state_monitor_records_any_variable_of_a_custom_model():
+    m = AdaptiveQIF()
+    amps = torch.tensor([1e-10, 2e-10, 3e-10], dtype=torch.float64)
+    net = Network(dt=DT, seed=0)
+    pop = net.population(3, m)
+    net.dc(pop, amps)
+    u_mon = net.state_monitor(pop, "u", every=5)
+    v_mon = net.state_monitor(pop[1:], "v")
+    net.run(0.02)
+    net.population(2, QIF())  # a population added later moves no recorded variable
+    net.run(0.03)
+    layer = ModelNeurons(m, dt=DT, i_ext=amps)
+    x = torch.zeros(1, 1, 3, dtype=torch.float64)
+    st, us, vs = None, [], []
+    for _ in range(500):
+        _, st = layer.run(x, st)
+        us.append(st[1][0])
+        vs.append(st[0][0])
+    us, vs = torch.stack(us), torch.stack(vs)
+    assert u_mon.values.shape == (100, 3) and float(us[-1].abs().max()) > 0
+    torch.testing.assert_close(u_mon.values, us[0::5], rtol=1e-12, atol=1e-24)
+    torch.testing.assert_close(v_mon.values, vs[:, 1:], rtol=0, atol=1e-12)
 
 
 def test_layer_gradient_through_surrogate():
@@ -251,3 +275,77 @@ def test_custom_and_builtin_populations_share_a_network():
     assert net.spike_counts(lif).sum() > 0
     assert net.spike_counts(qif).sum() > 0
     assert math.isfinite(float(net.state(qif).sum()))
+
+
+class RefractoryLIF(NeuronModel):
+    """The built-in LIF with delta synapses written in the equation language, with an absolute refractory period."""
+
+    state = ("v = v_rest",)
+    equations = ("v = v_rest + (v - v_rest) * exp(-dt / tau) + (1 - exp(-dt / tau)) * tau / c * I",)
+    threshold = "v >= v_th"
+    reset = ("v = v_reset",)
+    refractory = "t_ref"
+    tau: float = Field(20e-3, gt=0, le=1.0, description="membrane time constant [s]")
+    c: float = Field(250e-12, gt=0, description="membrane capacitance [F]")
+    v_rest: float = Field(-70e-3, description="resting potential [V]")
+    v_th: float = Field(-55e-3, description="threshold [V]")
+    v_reset: float = Field(-70e-3, description="reset potential [V]")
+    t_ref: float = Field(2e-3, ge=0, le=1.0, description="absolute refractory period [s]")
+
+
+def test_refractory_model_matches_the_builtin_lif_spike_for_spike():
+    """Clamped membrane, lost input and round(t_ref/dt) steps: the custom model and LIFConfig(t_ref) agree exactly,
+    in the network and in the layer; without the refractory period the spikes come sooner."""
+    steps, n = 800, 5
+    gen = torch.Generator().manual_seed(7)
+    jumps = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.2).double() * 3e-3
+    jumps[0] = 0.0
+    amps = torch.linspace(2e-10, 6e-10, n, dtype=torch.float64)
+    t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
+
+    def run(params):
+        net = Network(dt=DT, seed=0)
+        pop = net.population(n, params)
+        net.dc(pop, amps)
+        src = net.spike_source(n, t_idx.double() * DT, k_idx)
+        net.connect(src, pop, 3e-3, rule="one_to_one")
+        sm = net.spike_monitor(pop)
+        net.run(steps * DT)
+        order = np.lexsort((sm.indices.numpy(), sm.steps.numpy()))
+        return sm.steps.numpy()[order].tolist(), sm.indices.numpy()[order].tolist(), net.state(pop).numpy()
+
+    custom = RefractoryLIF()
+    builtin = LIFConfig(tau_m=20e-3, c_m=250e-12, v_rest=-70e-3, v_th=-55e-3, v_reset=-70e-3, t_ref=2e-3,
+                        synapse="delta")
+    s_c, i_c, v_c = run(custom)
+    s_b, i_b, v_b = run(builtin)
+    assert len(s_c) > 20 and (s_c, i_c) == (s_b, i_b)
+    np.testing.assert_allclose(v_c, v_b, atol=1e-12)
+    gaps = np.diff([s for s, i in zip(s_c, i_c, strict=True) if i == n - 1])
+    assert gaps.min() > round(2e-3 / DT)  # at least 20 clamped steps after each spike
+    s_free, _, _ = run(custom.model_copy(update={"t_ref": 0.0}))
+    assert len(s_free) > len(s_c)
+    layer = ModelNeurons(custom, dt=DT, i_ext=amps)
+    spikes, (v_last, left) = layer.run(jumps[:, None, :])
+    k_l, t_l = np.nonzero(spikes[:, 0].numpy().T)
+    order = np.lexsort((k_l, t_l))
+    assert (t_l[order].tolist(), k_l[order].tolist()) == (s_c, i_c)
+    np.testing.assert_allclose(v_last[0].numpy(), v_c, atol=1e-12)
+    assert ((left >= 0) & (left <= 20)).all()
+
+
+def test_refractory_must_be_seconds_or_a_parameter():
+    with pytest.raises(ConfigError, match="refractory"):
+        class Bad(NeuronModel):
+            state = ("v = 0",)
+            equations = ("dv/dt = -v / 0.01",)
+            threshold = "v >= 1"
+            reset = ("v = 0",)
+            refractory = "t_dead"
+    with pytest.raises(ConfigError, match=r"refractory = -0.001"):
+        class Negative(NeuronModel):
+            state = ("v = 0",)
+            equations = ("dv/dt = -v / 0.01",)
+            threshold = "v >= 1"
+            reset = ("v = 0",)
+            refractory = -1e-3
