@@ -115,6 +115,7 @@ def ours_config(design: str = "default") -> CIMConfig:
                      leakage_scope="tiles", leakage_model="neurosim", htree_cycle=NEUROSIM_HTREE_CYCLE,
                      mux_decoder="minimum" if design == "sram" else "sized", roadmap="lstp",
                      sram_column_current="activated" if design == "sram" else "stored",
+                     sram_precharge="every-column" if design == "sram" else "sensed",
                      mux_sizing="all-rows" if design == "sram" else "average",
                      mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram" else 0.1)
 

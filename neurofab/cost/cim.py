@@ -257,6 +257,11 @@ class CIMConfig(Config):
         "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
         "DNN+NeuroSim V1.3 SubArray.cpp, whose SRAM column resistance is the activated rows' access resistance "
         "in parallel)")
+    sram_precharge: Literal["sensed", "every-column"] = Field(
+        "sensed", description="SRAM read bit lines recharged per conversion: the sensed column's ('sensed'), or "
+        "every column's at every mux step ('every-column': the word lines open all columns' read ports each "
+        "step, so a conversion recharges columns_per_adc bit lines; DNN+NeuroSim V1.3 Precharger.cpp also "
+        "recharges all columns each step, counting the bit line and its complement at full swing)")
     mux_sizing: Literal["average", "all-rows"] = Field(
         "average", description="column-mux switches sized for mux_resistance_fraction × the average column "
         "resistance ('average': half the rows on at mid level; SRAM a quarter of the read ports; Lu et al. 2021) "
@@ -328,14 +333,15 @@ def table7_config(device: str, **changes) -> CIMConfig:
     (``leakage_scope='tiles'``, ``leakage_model='neurosim'``: :mod:`neurofab.cost.leakage`), its H-tree trips
     counted in 1 ns periods (``htree_cycle``) and its transistor drive (the PTM LP card, ``roadmap='lstp'``);
     SRAM designs with its minimum-size mux decoder outputs (``mux_decoder``; its eNVM designs' parallel read widens
-    them 8×), its mux switches (all rows' read ports in parallel × 0.125, ``mux_sizing``) and its column current
-    (every activated row's read port, ``sram_column_current='activated'``)."""
+    them 8×), its mux switches (all rows' read ports in parallel × 0.125, ``mux_sizing``), its column current
+    (every activated row's read port, ``sram_column_current='activated'``) and its precharge of every column at
+    every mux step (``sram_precharge='every-column'``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, mux_decoder="minimum", roadmap="lstp",
-                         sram_column_current="activated", mux_sizing="all-rows",
+                         sram_column_current="activated", sram_precharge="every-column", mux_sizing="all-rows",
                          mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
@@ -422,7 +428,8 @@ class SubArray:
 
         SRAM: the precharge restores the swing, C·V_DD·ΔV. Current mode: V_DD·I·t_on (the read voltage is
         regulated from V_DD) + C_BL·V_DD·V_read. Voltage mode: V_DD·I·t_on + C_node·V_DD·V(G) (the node, reset to 0,
-        charges to the divider voltage). MLSA: C_BL·V_DD·V_read, and in 'adc' the fitted power of the amplifier
+        charges to the divider voltage). MLSA: C_BL·V_DD·V_read (SRAM with sram_precharge='every-column': × the
+        columns per ADC), and in 'adc' the fitted power of the amplifier
         (its column term, ∝ 1/R_column, carries the cell current) over its conversion time."""
         t = self.tech
         i_col = self.column_current(active_rows, input_density, weight_level)
@@ -430,7 +437,12 @@ class SubArray:
         if self.mlsa is not None:  # the fitted MLSA power holds the column current's (NeuroSim's split)
             v_read = self.config.cell.read_voltage
             r_col = v_read / i_col if i_col > 0 else math.inf
-            return {"array": self.c_bitline * t.vdd * v_read,
+            cfg = self.config
+            # SRAM, 'every-column': the word lines open every column's read port at each mux step, so each
+            # conversion recharges its own bit line and the columns_per_adc − 1 it does not sense
+            lines = (cfg.columns_per_adc if cfg.cell.kind == "sram" and cfg.sram_precharge == "every-column"
+                     else 1)
+            return {"array": lines * self.c_bitline * t.vdd * v_read,
                     "adc": self.e_adc + self.mlsa.column_energy(r_col, v_read)}
         if isinstance(sense, DischargeSense):
             e_array = self.c_node * t.vdd * sense.swing(i_col)

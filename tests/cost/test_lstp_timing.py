@@ -202,3 +202,19 @@ def test_sram_mux_sized_for_all_rows():
     assert sub.timing["mux"] > avg.timing["mux"]
     with pytest.raises(ConfigError, match="mux_sizing"):
         cfg.replace(mux_sizing="all")
+
+
+def test_sram_precharge_every_column():
+    """'every-column': a conversion recharges the bit lines of all columns_per_adc columns its mux steps over
+    (the word lines open every read port each step): the array term × 8, the amplifier's unchanged."""
+    cfg = table7_config("22nm-sram")
+    assert cfg.sram_precharge == "every-column"
+    every, sensed = build_subarray(cfg), build_subarray(cfg.replace(sram_precharge="sensed"))
+    e1, e0 = every.conversion_energy(128, 0.2, 0.5), sensed.conversion_energy(128, 0.2, 0.5)
+    assert e0["array"] == pytest.approx(sensed.c_bitline * sensed.tech.vdd * cfg.cell.read_voltage)
+    assert e1["array"] == pytest.approx(cfg.columns_per_adc * e0["array"]) and e1["adc"] == pytest.approx(e0["adc"])
+    rram = table7_config("rram_he2020")
+    assert build_subarray(rram.replace(sram_precharge="every-column")).conversion_energy(128, 0.2, 0.5) == \
+        build_subarray(rram).conversion_energy(128, 0.2, 0.5)  # eNVM: no effect
+    with pytest.raises(ConfigError, match="sram_precharge"):
+        cfg.replace(sram_precharge="all")
