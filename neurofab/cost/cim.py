@@ -28,10 +28,10 @@ Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
   and its current sensed by NeuroSim V1.3's multilevel current sense amplifier (SPICE-fitted power and latency,
   :func:`~neurofab.cost.periphery.mlsa_adc`); window = max(word-line rise, mux decoder) + clamp + the amplifier's
   conversion + encoder. With a flash/SAR ADC the column current is converted on R_L = V_FS/I_FS at the ADC node
-  (mux + comparator inputs); window =
-  max(word-line rise through the driver, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
-  to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
-  encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
+  (mux + comparator inputs); window = max(word-line rise through the driver (and the level shifter with
+  ``read_level_shifters``), mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled to half an LSB
+  ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch, encoder).
+  References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
 - eNVM, ``sensing='voltage'`` (the validated macro): the bit line, reset to 0, is a divider against a load
   G_L = √(G_top·G_top−1); its smallest code step (the top one) sizes the comparators and sets the settling
   (half a step); 2^N − 1 reference columns (shared by ``reference_sharing`` ADCs) draw their divider currents for
@@ -40,7 +40,7 @@ Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
   (every read port of bit-cell width conducting swings V_FS: C·V_FS/I_FS), mux settling, ADC. Energy: the
   precharge restores C·V_DD·ΔV. The write path (write-word-line decoder, bit-line drivers) counts in the area.
 - eNVM level shifters serve the write path only (gated off during inference): area, no read delay, energy or
-  leakage.
+  leakage; ``read_level_shifters=True`` puts them in the read path (a macro whose sensing path lists them).
 - Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, an adder tree's widest level
   + flip-flop with the two-stage shift-add (its trees take a cycle per level), else the whole tree + flip-flop).
 - Drive: every RC delay follows the technology card's effective resistance k·V_DD/(I_on·W); ``roadmap='lstp'``
@@ -252,6 +252,10 @@ class CIMConfig(Config):
         "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
+    read_level_shifters: bool = Field(
+        False, description="eNVM: a read word line rises through its level shifter (delay and energy in every "
+        "read; a macro whose sensing path lists it, e.g. Lu et al. 2021 Table 3), or the level shifters serve the "
+        "write path only, gated off during inference (False; NeuroSim V1.3's Table 7 chips): area only")
     sram_column_current: Literal["stored", "activated"] = Field(
         "stored", description="SRAM column current behind the ADC energy: the read ports that conduct (input bit "
         "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
@@ -376,7 +380,7 @@ class SubArray:
     g_on: float  # one conducting branch at the lowest resistance [S] (SRAM: read port at V_DD)
     g_off: float  # one branch at the highest resistance [S]
     e_adc: float  # one conversion, references included [J]
-    e_row: float  # one row activation for a read: the driver (the level shifter is gated off) [J]
+    e_row: float  # one row activation for a read: the driver (+ level shifter if read_level_shifters) [J]
     e_mux_step: float  # one mux step of all ADC inputs [J]
     e_shift_add: float  # one shift-add operation, raw [J]
     e_shift_add_dff: float  # flip-flop part of it, raw [J]
@@ -502,8 +506,10 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     t_row, e_row = driver.delay, driver.energy
     if not is_sram:
         ls = level_shifter(t, max(cell.write_voltage, t.vdd), c_wl, cfg.io_layout_scale, v_switch=t.vdd)
-        # (write path only: its high-voltage supply is gated off during inference, so a read neither waits for
-        # nor charges it; NeuroSim V1.3 SubArray.cpp counts the level shifters in area only)
+        if cfg.read_level_shifters:  # a read word line driven through the level shifter
+            t_row, e_row = t_row + ls.delay, e_row + ls.energy
+        # else write path only: its high-voltage supply is gated off during inference, so a read neither waits
+        # for nor charges it (NeuroSim V1.3 SubArray.cpp counts the level shifters in area only)
     # ----- column, mux, ADC, sensing -----
     timing: dict[str, float] = {"row": t_row}
     e_reference = 0.0

@@ -94,7 +94,7 @@ CAUSES = {
     "t3_array_latency": "ours 0.44 ns (×2.3): our 256-cell bit line + mux + 7 amplifier inputs (100 fF, τ = 0.13 ns "
                         "at mid-code) settle to half the smallest step in ≈ 3.5 τ; how NeuroSim defines its 0.19 ns "
                         "is not in the paper",
-    "t3_latency": "ours 2.27 ns (×0.23) = our 1.62 ns path × β: the ADC (1.04 vs 5 ns, NeuroSim V1.3's fixed 1 ns) "
+    "t3_latency": "ours 2.26 ns (×0.23) = our 1.61 ns path × β: the ADC (1.04 vs 5 ns, NeuroSim V1.3's fixed 1 ns) "
                   "and the level shifter (0.13 vs 1.12 ns, RC switching) are faster than the macro's SPICE fits",
     "t3_energy": "ours 2.0 pJ (×0.023): the ADC (0.94 vs 74.5 pJ) and array (0.24 vs 5.0 pJ) rows above",
     "t6_tops_w": "not computed: Table 6's 3,177.75 pJ does not decompose into Tables 3 and 5 (it is 33.1 × their "
@@ -376,7 +376,7 @@ def _part_b(report: Report) -> dict:
 #: Not published, assumed: the cell (6 kΩ, on/off 150: Table 7's RRAM [12]) and the 0.2 V read.
 MACRO = CIMConfig(
     node_nm=40, vdd=0.9, rows=256, cols=128, rows_parallel=7, adc_bits=3, columns_per_adc=8, sensing="voltage",
-    adc="mlsa", weight_bits=8, input_bits=1,
+    adc="mlsa", weight_bits=8, input_bits=1, read_level_shifters=True,  # Table 3's sensing path lists them
     cell=CellConfig(kind="rram", bits_per_cell=1, r_on=6e3, on_off_ratio=150, read_voltage=0.2,
                     label="40 nm macro cell: not published; 6 kΩ / 150 assumed (Table 7's RRAM [12])"),
 )

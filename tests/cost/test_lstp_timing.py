@@ -21,7 +21,7 @@ from neurofab.cost.cim import (
 from neurofab.cost.circuits import _bus_repeater, bus_wire_delay, decoder, dff, ripple_adder
 from neurofab.cost.gates import inverter, nand, nor
 from neurofab.cost.mapping import vgg8_cifar10
-from neurofab.cost.periphery import column_mux, mlsa_encoder, row_driver
+from neurofab.cost.periphery import column_mux, level_shifter, mlsa_encoder, row_driver
 from neurofab.cost.technology import LSTP, PASS_R_FACTOR, technology
 
 LOP, LSTP22 = technology(22), technology(22, roadmap="lstp")
@@ -218,3 +218,18 @@ def test_sram_precharge_every_column():
         build_subarray(rram).conversion_energy(128, 0.2, 0.5)  # eNVM: no effect
     with pytest.raises(ConfigError, match="sram_precharge"):
         cfg.replace(sram_precharge="all")
+
+
+def test_read_level_shifters_option_puts_them_back_in_the_read():
+    """read_level_shifters=True (a macro whose sensing path lists them): the word-line rise and the row energy
+    add the level shifter's delay and energy, nothing else changes."""
+    cfg = table7_config("rram_he2020")
+    off, on = build_subarray(cfg), build_subarray(cfg.replace(read_level_shifters=True))
+    t = cfg.tech()
+    pitch = math.sqrt(off.area["array"] / 128**2)
+    w_acc = max(t.bitcell_width, PASS_R_FACTOR * t.vdd / (t.i_on_n * 0.25 * cfg.cell.r_on))
+    c_wl = 128 * (t.c_gate * w_acc + t.wire_capacitance * pitch)
+    ls = level_shifter(t, max(cfg.cell.write_voltage, t.vdd), c_wl, cfg.io_layout_scale, v_switch=t.vdd)
+    assert on.timing["row"] == pytest.approx(off.timing["row"] + ls.delay)
+    assert on.e_row == pytest.approx(off.e_row + ls.energy)
+    assert on.area == off.area and on.leakage == off.leakage
