@@ -47,6 +47,7 @@ import numpy as np
 
 from neurofab.cost.cim import (
     CELL_PRESETS,
+    NEUROSIM_ENVM_MUX_FRACTION,
     NEUROSIM_HTREE_CYCLE,
     NEUROSIM_SRAM_MUX_FRACTION,
     CellConfig,
@@ -74,8 +75,9 @@ NOT_EXPRESSED = (
     "capacitances, wires and 0.80 V supply (its card: 0.85 V); the same off-current, 0.1 nA/µm; our logic "
     "inverter is its gate widened to the cell height (EnlargeSize: 198/262 nm at 22 nm); pass devices (mux "
     "switches, access transistors) sized for their target resistance as before",
-    "eNVM sensing cycle: its parallel-mode mux decoder (fixed 8x-minimum gates) takes 0.30 ns where ours, a chain "
-    "sized for the load, takes 0.11 ns: our cycle 1.27 ns before beta, its 1.46 ns",
+    "eNVM sensing cycle: with its mux conventions (switches for 0.25 x all rows' mean cell resistance, "
+    "mux_sizing='all-rows'; a 2x2F decoder driver, mux_decoder='minimum') ours is 1.40 ns before beta (mux decoder "
+    "and switch 0.23 ns), its 1.46 ns (0.30 ns)",
     "SRAM: counted as NeuroSim does (every activated row's read port, sram_column_current='activated'; every "
     "column's bit line recharged at each mux step, sram_precharge='every-column', at V_read on one line where it "
     "counts V_DD on two; mux switches for all rows' ports x 0.125, mux_sizing='all-rows'; a 2x2F mux-decoder "
@@ -118,11 +120,11 @@ def ours_config(design: str = "default") -> CIMConfig:
                      access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
                      op_count="neurosim", leakage_energy="idle",
                      leakage_scope="tiles", leakage_model="neurosim", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                     mux_decoder="minimum" if design == "sram" else "sized", roadmap="lstp",
+                     mux_decoder="minimum", roadmap="lstp", mux_sizing="all-rows",
+                     mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram"
+                     else NEUROSIM_ENVM_MUX_FRACTION,
                      sram_column_current="activated" if design == "sram" else "stored",
-                     sram_precharge="every-column" if design == "sram" else "sensed",
-                     mux_sizing="all-rows" if design == "sram" else "average",
-                     mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram" else 0.1)
+                     sram_precharge="every-column" if design == "sram" else "sensed")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -168,6 +168,9 @@ BUS_DELAY_TOLERANCE = 0.1
 #: DNN+NeuroSim V1.3's SRAM column-mux switch resistance as a fraction of all rows' access resistance in parallel:
 #: IR_DROP_TOLERANCE (0.25, constant.h) × ½ (SubArray.cpp: mux.Initialize(..., resCellAccess/numRow/2)).
 NEUROSIM_SRAM_MUX_FRACTION = 0.125
+#: Its eNVM column-mux switch resistance as a fraction of all rows' mean cell resistance in parallel,
+#: (R_acc + (R_on + R_off)/2)/rows: IR_DROP_TOLERANCE (SubArray.cpp: mux.Initialize(..., resMemCellAvg/numRow)).
+NEUROSIM_ENVM_MUX_FRACTION = 0.25
 
 #: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
 #: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
@@ -269,8 +272,8 @@ class CIMConfig(Config):
     mux_sizing: Literal["average", "all-rows"] = Field(
         "average", description="column-mux switches sized for mux_resistance_fraction × the average column "
         "resistance ('average': half the rows on at mid level; SRAM a quarter of the read ports; Lu et al. 2021) "
-        "or × all rows' cells in parallel ('all-rows', DNN+NeuroSim V1.3 SubArray.cpp/Mux.cpp: SRAM R_access/rows "
-        "and eNVM R_avg/rows, with the fraction 0.125 and 0.25 it applies)")
+        "or × all rows' cells in parallel ('all-rows', DNN+NeuroSim V1.3 SubArray.cpp/Mux.cpp: SRAM R_access/rows, "
+        "eNVM (R_acc + (R_on + R_off)/2)/rows, with the fractions 0.125 and 0.25 it applies)")
     mux_decoder: Literal["sized", "minimum"] = Field(
         "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
         "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
@@ -335,11 +338,11 @@ def table7_config(device: str, **changes) -> CIMConfig:
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
     TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles), its leakage count
     (``leakage_scope='tiles'``, ``leakage_model='neurosim'``: :mod:`neurofab.cost.leakage`), its H-tree trips
-    counted in 1 ns periods (``htree_cycle``) and its transistor drive (the PTM LP card, ``roadmap='lstp'``);
-    SRAM designs with its minimum-size mux decoder outputs (``mux_decoder``; its eNVM designs' parallel read widens
-    them 8×), its mux switches (all rows' read ports in parallel × 0.125, ``mux_sizing``), its column current
-    (every activated row's read port, ``sram_column_current='activated'``) and its precharge of every column at
-    every mux step (``sram_precharge='every-column'``)."""
+    counted in 1 ns periods (``htree_cycle``), its transistor drive (the PTM LP card, ``roadmap='lstp'``), its
+    minimum-size mux decoder outputs (``mux_decoder``) and its mux switches (``mux_sizing='all-rows'``: all rows'
+    mean cell resistance × 0.25, SRAM read ports × 0.125); SRAM designs with its column current (every activated
+    row's read port, ``sram_column_current='activated'``) and its precharge of every column at every mux step
+    (``sram_precharge='every-column'``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
@@ -351,7 +354,8 @@ def table7_config(device: str, **changes) -> CIMConfig:
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
-                         htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp")
+                         htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
+                         mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -565,8 +569,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
         g_avg_design = line.column_conductance(0.5 * rows_on * (g_off + 0.5 * (g_on - g_off)))
-        if cfg.mux_sizing == "all-rows":
-            g_avg_design = line.column_conductance(rows_on * (g_off + 0.5 * (g_on - g_off)))
+        if cfg.mux_sizing == "all-rows":  # NeuroSim: the cell's mean resistance, R_acc + (R_on + R_off)/2, per row
+            r_cell_mean = line.r_access + 0.5 * cell.r_on * (1 + cell.on_off_ratio)
+            g_avg_design = line.column_conductance(rows_on / r_cell_mean)
         cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction,
                           decoder_outputs=cfg.mux_decoder)
         e_pre = 0.0

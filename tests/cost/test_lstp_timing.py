@@ -233,3 +233,18 @@ def test_read_level_shifters_option_puts_them_back_in_the_read():
     assert on.timing["row"] == pytest.approx(off.timing["row"] + ls.delay)
     assert on.e_row == pytest.approx(off.e_row + ls.energy)
     assert on.area == off.area and on.leakage == off.leakage
+
+
+def test_envm_mux_sized_for_all_rows_mean_resistance():
+    """eNVM 'all-rows' with fraction 0.25 (NeuroSim's resMemCellAvg/rows × IR_DROP_TOLERANCE): the switch targets
+    0.25 × (R_acc + (R_on + R_off)/2)/rows, through the column line; a minimum switch where that is above it."""
+    cfg = table7_config("rram_he2020")
+    assert (cfg.mux_sizing, cfg.mux_resistance_fraction, cfg.mux_decoder) == ("all-rows", 0.25, "minimum")
+    sub = build_subarray(cfg)
+    r_mean = 1.5e3 + 0.5 * 6e3 * (1 + 150)
+    target = 0.25 / sub.line.column_conductance(128 / r_mean)
+    assert sub.mux.r_on == pytest.approx(target)  # 0.91 kΩ, NeuroSim's 0.89 kΩ without the wire
+    fefet = build_subarray(table7_config("fefet_ni2018"))
+    assert fefet.mux.size == 1.0
+    avg = build_subarray(cfg.replace(mux_sizing="average", mux_resistance_fraction=0.1, mux_decoder="sized"))
+    assert avg.mux.size > 10 * sub.mux.size  # the average-conductance rule sized it for the on cells
