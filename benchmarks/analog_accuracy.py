@@ -12,13 +12,21 @@ standard error: in slow-learning regimes (soft bounds) one seed's difference spr
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py [--epochs 10] [--seeds 3] [--lr 0.1] [--batch 64]
         [--devices soft_bounds,constant_step] [--bound 0.6]
 
+``--suite converted-drift``: inference only, on the same trained LeNet weights (trained by neurofab or by
+aihwkit, ``--trained-by``) in both simulators: accuracy, and per tile the drift-compensation factor, the drift
+gain of the read weights and the error of the compensated weights (the intermediate quantities of the PCM model).
+
 ``--suite converted``: a LeNet (Conv2d, BatchNorm, Linear) and a row-by-row LSTM converted whole, trained with
-analog SGD and with Adam, then PCM inference at 1 s / 1 h / 1 day / 1 month with global drift compensation, beside
+analog SGD and with Adam (under Adam the tiles in their own parameter groups at the network's SGD rate, as
+aihwkit's AnalogAdam allows), then PCM inference at 1 s / 1 h / 1 day / 1 month with global drift compensation, beside
 aihwkit on the same networks, initial weights and data order (benchmarks/_converted_accuracy.py). Quick default:
 the bundled 8×8 digits, 8 epochs, seeds 0–2; ``--data-set mnist`` uses the MNIST split above.
 
     PYTHONPATH=$PWD python benchmarks/analog_accuracy.py --suite converted [--epochs 3] [--seeds 3] [--batch 32]
-        [--archs lenet,lstm] [--lrs lenet/sgd=0.05,...] [--repeats 5] [--data-set digits|mnist]
+        [--archs lenet,lstm] [--lrs lenet/sgd=0.05,...] [--adam-tiles sgd-rate|adam-rate] [--repeats 5]
+        [--data-set digits|mnist]
+    PYTHONPATH=$PWD python benchmarks/analog_accuracy.py --suite converted-drift [--seeds 6] [--repeats 20]
+        [--trained-by neurofab|aihwkit] [--drift-of net|devices]
 
 aihwkit's interpreter: ``AIHWKIT_PYTHON`` (default ``/tmp/anchors-aihw/bin/python``); skipped when absent.
 """
@@ -129,10 +137,17 @@ def _lrs(text: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=("mlp", "converted"), default="mlp")
+    parser.add_argument("--suite", choices=("mlp", "converted", "converted-drift"), default="mlp")
+    parser.add_argument("--trained-by", choices=("neurofab", "aihwkit"), default="neurofab",
+                        help="converted-drift suite: which simulator trains the LeNet whose weights both read")
+    parser.add_argument("--drift-of", choices=("net", "devices"), default="net",
+                        help="converted-drift suite: neurofab's PCM drift of the re-split weight or of each device")
     parser.add_argument("--archs", default="lenet,lstm", help="converted suite: networks")
     parser.add_argument("--lrs", default="lenet/sgd=0.05,lenet/adam=0.01,lstm/sgd=1.0,lstm/adam=0.05",
                         help="converted suite: learning rate per network/optimizer")
+    parser.add_argument("--adam-tiles", choices=("sgd-rate", "adam-rate"), default="sgd-rate",
+                        help="converted suite: under Adam the tiles' pulsed update runs at the network's SGD rate "
+                        "(own parameter group) or at Adam's rate")
     parser.add_argument("--repeats", type=int, default=5, help="converted suite: programmings per seed")
     parser.add_argument("--data-set", choices=("digits", "mnist"), default="digits", help="converted suite data")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default 10; converted suite 8)")
@@ -148,7 +163,7 @@ def main() -> None:
     torch.set_num_threads(1)
     from neurofab.data import digits, mnist_split
 
-    converted = args.suite == "converted"
+    converted = args.suite.startswith("converted")
     args.epochs = args.epochs or (8 if converted else 10)
     args.batch = args.batch or (32 if converted else 64)
     if converted and args.data_set == "digits":
@@ -156,8 +171,12 @@ def main() -> None:
 
         split = digits(flatten=False)
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        if args.suite == "converted-drift":
+            _converted_accuracy.drift_check(split, _lrs(args.lrs)["lenet/sgd"], seeds, args.epochs, args.batch,
+                                            args.repeats, args.trained_by, args.drift_of)
+            return
         _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
-                                args.epochs, args.batch, args.repeats)
+                                args.epochs, args.batch, args.repeats, args.adam_tiles)
         return
 
     default_root = Path(__file__).resolve().parents[2] / "shared/data/mnist"
@@ -172,7 +191,7 @@ def main() -> None:
                                     x_test=split.x_test.reshape(-1, 1, 28, 28))
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         _converted_accuracy.run(split, args.archs.split(","), _lrs(args.lrs), seeds,
-                                args.epochs, args.batch, args.repeats)
+                                args.epochs, args.batch, args.repeats, args.adam_tiles)
         return
     print(f"MNIST test set split 8,000/2,000 (seed 0); MLP 784-256-128-10 sigmoid; batch {args.batch}, lr {args.lr},"
           f" {args.epochs} epochs, {args.seeds} seeds; bounds ±{args.bound}"

@@ -6,10 +6,13 @@ rate — the configured pulsed update, or whatever rule was installed with ``lay
 TTv2, SHD, gradient decomposition …) — and lets ``torch.optim.SGD`` update every other parameter (momentum,
 weight decay and the like apply to digital parameters only).
 
-Any other ``torch.optim`` optimizer works too, as in aihwkit: a global step pre-hook writes the queued analog
-updates through the tiles with the parameter group's learning rate (the pulsed update is the tile's; Adam's
-moments, momentum and weight decay apply to the digital parameters) and clears the handles' gradients before the
-optimizer's own step sees them.
+Any other ``torch.optim`` optimizer works too, with the semantics of aihwkit 1.1's ``AnalogOptimizerMixin``
+(``AnalogSGD``, ``AnalogAdam``, ``AnalogOptimizer(cls, …)``): a global step pre-hook writes the queued analog
+updates through the tiles with the parameter group's learning rate — the tile's pulsed update of the raw
+(x, δ), never the optimizer's rule (no Adam step size, moments, momentum or weight decay on the tiles) — and
+clears the handles' gradients before the optimizer's own step sees them; a group at lr 0 drops its layers'
+updates. (In aihwkit a plain torch optimizer leaves the tiles unchanged; here it trains them as AnalogAdam
+would.)
 
 The analog update and the optimizer's rule rarely want the same learning rate: a pulsed update of η·δxᵀ needs
 an η of SGD's size (0.1–1), Adam's steps want 1e-3–1e-2. :func:`analog_param_groups` gives the analog layers'

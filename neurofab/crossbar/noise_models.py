@@ -27,7 +27,12 @@ Models
     Q_s = min(0.0088 / max((g_prog/g_max)^0.65, 10⁻³), 0.2).
 
   ``read_noise="per_mvm"`` draws σ_nG on every MVM; ``"at_drift"`` draws it once in ``conductance_at`` and
-  freezes it (what aihwkit does).
+  freezes it (what aihwkit does). ``drift_of="devices"`` drifts each device of the pair from its own programmed
+  conductance; ``"net"`` is aihwkit 1.1's ``apply_drift_noise``: the programmed pair is read as one weight
+  d = g_prog,a − g_prog,b, re-split into a pair (g_min + k·max(±d, 0), k = (g_max − g_min)/max|d| over the
+  array), and that pair drifts and takes the read noise (Q_s of the re-split pair), with the drift exponents
+  drawn at programming; the weight is its difference over k. A device whose target was 0 then keeps no
+  programming noise of its own to drift and read.
 - :class:`GaussianNoiseModel` — programming and read noise, each a constant [S] plus a part proportional to g.
 - :class:`ReRAMPolynomialNoiseModel` — the deviation from target after 1 s, 1 day, 2 days fitted by 4th-order
   polynomials in ĝ (Wan et al. 2022 data, coefficients of aihwkit's ``ReRamWan2022NoiseModel``).
@@ -245,6 +250,11 @@ class PCMNoiseModel(NoiseModel):
     read_noise: Literal["per_mvm", "at_drift"] = Field(
         "per_mvm", description="1/f noise drawn on every MVM, or once at drift and frozen (aihwkit)"
     )
+    drift_of: Literal["devices", "net"] = Field(
+        "devices",
+        description="what drifts and reads noisy: each programmed device of the pair, or the programmed weight "
+        "re-split into a pair with its abs-max at g_max (aihwkit 1.1's apply_drift_noise) [module docstring]",
+    )
 
     @model_validator(mode="after")
     def _first_read_after_read_window(self) -> PCMNoiseModel:
@@ -252,6 +262,12 @@ class PCMNoiseModel(NoiseModel):
         if self.t_0 < self.t_read:
             raise ValueError(f"{type(self).__name__}.t_0 = {self.t_0!r}: must be >= t_read = {self.t_read!r} "
                              "(the first read cannot come before one read window)")
+        if self.drift_of == "net" and self.converter.scheme != "differential":
+            raise ValueError(f"{type(self).__name__}.drift_of = 'net' re-splits a differential pair: "
+                             f"converter.scheme must be 'differential', got {self.converter.scheme!r}")
+        if self.drift_of == "net" and self.faults.any:
+            raise ValueError(f"{type(self).__name__}.drift_of = 'net' re-splits every pair: it cannot keep stuck "
+                             "devices (set faults to none or drift_of = 'devices')")
         return self
 
     def programming_std(self, g_target: torch.Tensor) -> torch.Tensor:
@@ -280,14 +296,26 @@ class PCMNoiseModel(NoiseModel):
         nu = torch.clamp((mu + sig * _randn(g_t, gen)).abs(), min=0.0) * self.drift_scale
         return g_prog, nu
 
+    def _base(self, prog: Programmed) -> tuple[torch.Tensor, float | torch.Tensor]:
+        """(g, k): the pair [S] that drifts and its scale to the programmed one (conductances returned are g(t)/k).
+
+        ``drift_of="devices"``: the programmed pair, k = 1. ``"net"``: d = g_a − g_b re-split as
+        (g_min + k·max(d, 0), g_min + k·max(−d, 0)), k = (g_max − g_min)/max|d| (aihwkit's re-conversion)."""
+        if self.drift_of == "devices":
+            return prog.g_prog, 1.0
+        d = prog.g_prog[0] - prog.g_prog[1]
+        k = (self.g_max - self.g_min) / d.abs().amax().clamp(min=_ZERO_CLIP * self.g_max)
+        return self.g_min + torch.stack((torch.relu(d * k), torch.relu(-d * k))), k
+
     def _drifted(self, prog: Programmed, t: float) -> torch.Tensor:
-        if t <= 0:
-            return prog.g_prog
-        return prog.g_prog * ((t + self.t_0) / self.t_0) ** (-prog.params)
+        g, k = self._base(prog)
+        if t > 0:
+            g = g * ((t + self.t_0) / self.t_0) ** (-prog.params)
+        return g / k if self.drift_of == "net" else g
 
     def _read_std(self, prog: Programmed, g_drift: torch.Tensor, t: float) -> torch.Tensor:
         factor = float(pcm_read_noise_factor(t, self.t_0, self.t_read))
-        return (self.gamma * self.read_noise_scale * factor) * g_drift.abs() * self.q_s(prog.g_prog)
+        return (self.gamma * self.read_noise_scale * factor) * g_drift.abs() * self.q_s(self._base(prog)[0])
 
     def _at_time(self, prog: Programmed, t: float, gen: torch.Generator) -> torch.Tensor:
         g = self._drifted(prog, t)

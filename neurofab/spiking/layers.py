@@ -75,6 +75,7 @@ from neurofab.spiking.event_linear import event_linear, kernel_threads
 from neurofab.spiking.leaky_scan import fused_leaky_scan
 from neurofab.spiking.leaky_scan import kernel_applies as leaky_kernel_applies
 from neurofab.spiking.neurons import IFConfig, LIFConfig, LIFState, Propagators, SynapticInput, propagators, step
+from neurofab.spiking.pooling import max_pool2x2, pool_applies
 from neurofab.spiking.surrogate import SURROGATES, Surrogate, spike
 from neurofab.spiking.surrogate import surrogate as make_surrogate
 
@@ -716,7 +717,8 @@ class SpikingSequential(nn.Sequential):
     every other module (``nn.Linear``, ``nn.Conv2d``, ``nn.Flatten``, ``nn.AvgPool2d`` …) is applied to all T steps
     at once (time folded into the batch), which turns T small matrix products into one large one; an ``nn.Linear``
     whose input is sparse (spikes, rate-coded pixels) runs event-driven (:func:`~neurofab.spiking.event_linear.
-    event_linear`: only the nonzero inputs are visited, forward and for the weight gradient).
+    event_linear`: only the nonzero inputs are visited, forward and for the weight gradient), and an ``nn.MaxPool2d(2)``
+    by the compiled 2 × 2 pool of :mod:`neurofab.spiking.pooling` (same values and gradients, a fraction of the cost).
     When a ledger is open, synaptic operations of Linear/Conv2d layers fed by spikes are counted exactly
     (each input spike × its number of outgoing synapses, see :func:`fan_out`).
     """
@@ -752,7 +754,8 @@ class SpikingSequential(nn.Sequential):
                                          "and returns (output, state); SpikingSequential applies non-spiking modules "
                                          "to every step at once. Use a spiking layer (LIF, IF, LI) for the "
                                          "recursion, or run the RNN outside SpikingSequential")
-                y = module(x.reshape(n_steps * batch, *x.shape[2:]))
+                folded = x.reshape(n_steps * batch, *x.shape[2:])
+                y = max_pool2x2(folded) if pool_applies(module, folded) else module(folded)
                 if not isinstance(y, torch.Tensor):
                     raise InputTypeError(f"SpikingSequential: {type(module).__name__} returned a "
                                          f"{type(y).__name__}, not a tensor; every module must map a tensor to one")

@@ -30,6 +30,7 @@ backward sums the parameter gradients per neuron in the same pass as the adjoint
 from __future__ import annotations
 
 import numba
+import numpy as np
 import torch
 
 from neurofab.core import kernel_threads
@@ -59,48 +60,69 @@ def reset_mode(reset_zero: bool, snntorch: str | None) -> int:
     return SNN_ZERO_GATED if snntorch == "synaptic" else SNN_ZERO
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def leaky_forward(x, u, beta, theta, mode, code, consts, spikes, z_out, slope):  # pragma: no cover - compiled
     """x (T, M) → spikes, z and (unless ``code`` is NO_SLOPE) the surrogate slopes σ'(z_t − θ) (T, M); ``u`` (M,)
     holds the initial potential and is left holding the final one (after the reset for our modes, before it for
     snnTorch's); ``beta`` and ``theta`` have length M (one entry per neuron and sample); ``mode`` the reset
-    (:func:`reset_mode`); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the surrogate's kernel constants)."""
+    (:func:`reset_mode`); ``consts`` = [1, 0, a, b] in the data's dtype (a, b: the surrogate's kernel constants).
+    One branch-free loop over the neurons per mode and step (so that it vectorizes), then the slopes of the step."""
     n_steps, m_total = x.shape
     one, zero, a, b = consts[0], consts[1], consts[2], consts[3]
     n_chunks = (m_total + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         lo = c * _CHUNK
         hi = min(m_total, lo + _CHUNK)
+        uc, bc, thc = u[lo:hi], beta[lo:hi], theta[lo:hi]  # 1-D views: the loops below vectorize
         for t in range(n_steps):
-            for m in range(lo, hi):
-                bm, th = beta[m], theta[m]
-                um = u[m]
-                if mode == SUBTRACT or mode == ZERO:
-                    z = x[t, m] + bm * um
-                else:
+            xt, st, zt = x[t, lo:hi], spikes[t, lo:hi], z_out[t, lo:hi]
+            if mode == SUBTRACT:
+                for m in range(hi - lo):
+                    th = thc[m]
+                    z = xt[m] + bc[m] * uc[m]
+                    s = one if z >= th else zero
+                    st[m] = s
+                    zt[m] = z
+                    uc[m] = z - th * s
+            elif mode == ZERO:
+                for m in range(hi - lo):
+                    z = xt[m] + bc[m] * uc[m]
+                    s = one if z >= thc[m] else zero
+                    st[m] = s
+                    zt[m] = z
+                    uc[m] = z * (one - s)
+            elif mode == SNN_SUBTRACT:
+                for m in range(hi - lo):
+                    th, um = thc[m], uc[m]
                     r = one if um >= th else zero  # the previous step's spike
-                    if mode == SNN_SUBTRACT:
-                        z = x[t, m] + bm * um - th * r
-                    elif mode == SNN_ZERO:
-                        z = x[t, m] + bm * (um - um * r)
-                    else:
-                        z = (x[t, m] + bm * um) * (one - r)
-                s = one if z >= th else zero
-                spikes[t, m] = s
-                z_out[t, m] = z
-                if mode == SUBTRACT:
-                    u[m] = z - th * s
-                elif mode == ZERO:
-                    u[m] = z * (one - s)
-                else:
-                    u[m] = z
-                if code >= 0:
-                    slope[t, m] = z - th
+                    z = xt[m] + bc[m] * um - th * r
+                    st[m] = one if z >= th else zero
+                    zt[m] = z
+                    uc[m] = z
+            elif mode == SNN_ZERO:
+                for m in range(hi - lo):
+                    th, um = thc[m], uc[m]
+                    r = one if um >= th else zero
+                    z = xt[m] + bc[m] * (um - um * r)
+                    st[m] = one if z >= th else zero
+                    zt[m] = z
+                    uc[m] = z
+            else:
+                for m in range(hi - lo):
+                    th, um = thc[m], uc[m]
+                    r = one if um >= th else zero
+                    z = (xt[m] + bc[m] * um) * (one - r)
+                    st[m] = one if z >= th else zero
+                    zt[m] = z
+                    uc[m] = z
             if code >= 0:
-                _slopes_(code, slope[t, lo:hi], one, zero, a, b)
+                sl = slope[t, lo:hi]
+                for m in range(hi - lo):
+                    sl[m] = zt[m] - thc[m]
+                _slopes_(code, sl, one, zero, a, b)
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def leaky_backward(g, slope, spikes, z, u0, beta, theta, mode, detach, gz, g_beta, g_theta):  # pragma: no cover
     """g^z (T, M) into ``gz`` from ∂L/∂s (T, M) by the adjoint recursion of the module docstring, and per neuron
     the sums over steps of ∂L/∂β and ∂L/∂θ into ``g_beta`` and ``g_theta`` (M,). For ``SNN_ZERO_GATED`` ``gz``
@@ -110,15 +132,82 @@ def leaky_backward(g, slope, spikes, z, u0, beta, theta, mode, detach, gz, g_bet
     for c in numba.prange(n_chunks):
         lo = c * _CHUNK
         hi = min(m_total, lo + _CHUNK)
-        for m in range(lo, hi):
-            g_beta[m] = 0.0
-            g_theta[m] = 0.0
+        bc, thc, u0c, gbc, gtc = beta[lo:hi], theta[lo:hi], u0[lo:hi], g_beta[lo:hi], g_theta[lo:hi]
+        for m in range(hi - lo):
+            gbc[m] = 0.0
+            gtc[m] = 0.0
         for t in range(n_steps - 1, -1, -1):
-            for m in range(lo, hi):
-                bm, th = beta[m], theta[m]
-                sl, sp, zt = slope[t, m], spikes[t, m], z[t, m]
-                nx = gz[t + 1, m] if t < n_steps - 1 else 0.0
-                g_s = g[t, m]
+            # 1-D views of this step, the next (read when t < T − 1) and the previous (read when t > 0)
+            g_t, sl_t, sp_t, z_t, gz_t = g[t, lo:hi], slope[t, lo:hi], spikes[t, lo:hi], z[t, lo:hi], gz[t, lo:hi]
+            gz_n = gz[min(t + 1, n_steps - 1), lo:hi]
+            z_p, sp_p = z[max(t - 1, 0), lo:hi], spikes[max(t - 1, 0), lo:hi]
+            last, first = t == n_steps - 1, t == 0
+            if mode == SNN_SUBTRACT:  # the same arithmetic as the general loop below, without its branches
+                for m in range(hi - lo):
+                    th, sl, g_s = thc[m], sl_t[m], g_t[m]
+                    nx = gz_n[m] if not last else 0.0
+                    gzt = g_s * sl + bc[m] * nx
+                    zp = z_p[m] if not first else u0c[m]
+                    r = sp_p[m] if not first else (1.0 if zp >= th else 0.0)
+                    gz_t[m] = gzt
+                    gbc[m] += gzt * zp
+                    gtc[m] += -sl * g_s - r * gzt
+                continue
+            if mode == SNN_ZERO:
+                for m in range(hi - lo):
+                    th, sl, sp, g_s = thc[m], sl_t[m], sp_t[m], g_t[m]
+                    nx = gz_n[m] if not last else 0.0
+                    gzt = g_s * sl + bc[m] * (1.0 - sp) * nx
+                    zp = z_p[m] if not first else u0c[m]
+                    r = sp_p[m] if not first else (1.0 if zp >= th else 0.0)
+                    gz_t[m] = gzt
+                    gbc[m] += gzt * (zp - zp * r)
+                    gtc[m] += -sl * g_s
+                continue
+            if mode == SNN_ZERO_GATED:
+                for m in range(hi - lo):
+                    th, sl, g_s = thc[m], sl_t[m], g_t[m]
+                    nx = gz_n[m] if not last else 0.0
+                    gzt = g_s * sl + bc[m] * nx
+                    zp = z_p[m] if not first else u0c[m]
+                    r = sp_p[m] if not first else (1.0 if zp >= th else 0.0)
+                    gzt *= 1.0 - r
+                    gz_t[m] = gzt
+                    gbc[m] += gzt * zp
+                    gtc[m] += -sl * g_s
+                continue
+            if detach and mode == SUBTRACT:
+                for m in range(hi - lo):
+                    th, sl, sp, g_s = thc[m], sl_t[m], sp_t[m], g_t[m]
+                    nx = gz_n[m] if not last else 0.0
+                    gu = bc[m] * nx
+                    gzt = g_t[m] * sl + gu
+                    gz_t[m] = gzt
+                    u_prev = z_p[m] - th * sp_p[m] if not first else u0c[m]
+                    gbc[m] += gzt * u_prev
+                    gth = -sl * np.float64(g_s)  # in float64, as in the general loop (where g_s may be updated)
+                    gth -= sp * gu
+                    gtc[m] += gth
+                continue
+            if detach and mode == ZERO:
+                for m in range(hi - lo):
+                    sl, sp, g_s = sl_t[m], sp_t[m], g_t[m]
+                    nx = gz_n[m] if not last else 0.0
+                    gu = bc[m] * nx
+                    nxt = gu
+                    nxt *= 1.0 - sp
+                    gzt = g_t[m] * sl + nxt
+                    gz_t[m] = gzt
+                    u_prev = z_p[m] * (1.0 - sp_p[m]) if not first else u0c[m]
+                    gbc[m] += gzt * u_prev
+                    gth = -sl * np.float64(g_s)  # in float64, as in the general loop (where g_s may be updated)
+                    gtc[m] += gth
+                continue
+            for m in range(hi - lo):
+                bm, th = bc[m], thc[m]
+                sl, sp, zt = sl_t[m], sp_t[m], z_t[m]
+                nx = gz_n[m] if not last else 0.0
+                g_s = g_t[m]
                 if mode == SUBTRACT or mode == ZERO:
                     gu = bm * nx  # ∂L/∂u_t
                     nxt = gu
@@ -130,39 +219,39 @@ def leaky_backward(g, slope, spikes, z, u0, beta, theta, mode, detach, gz, g_bet
                     elif not detach:
                         nxt -= gu * th * sl
                         g_s -= gu * th
-                    gzt = g[t, m] * sl + nxt
-                    gz[t, m] = gzt
-                    if t > 0:
-                        zp, sp_prev = z[t - 1, m], spikes[t - 1, m]
+                    gzt = g_t[m] * sl + nxt
+                    gz_t[m] = gzt
+                    if not first:
+                        zp, sp_prev = z_p[m], sp_p[m]
                         u_prev = zp * (1.0 - sp_prev) if mode == ZERO else zp - th * sp_prev
                     else:
-                        u_prev = u0[m]
-                    g_beta[m] += gzt * u_prev
-                    gth = -sl * g_s
+                        u_prev = u0c[m]
+                    gbc[m] += gzt * u_prev
+                    gth = -sl * np.float64(g_s)  # in float64, as in the general loop (where g_s may be updated)
                     if mode == SUBTRACT:
                         gth -= sp * gu
-                    g_theta[m] += gth
+                    gtc[m] += gth
                     continue
                 # snnTorch's order: m_t depends on m_{t−1} through β (times 1 − r_t for the zero modes), r_t detached
                 nxt = bm * nx if mode != SNN_ZERO else bm * (1.0 - sp) * nx  # gated: gz holds (1 − r) g^z already
                 gzt = g_s * sl + nxt
-                if t > 0:
-                    zp, r = z[t - 1, m], spikes[t - 1, m]
+                if not first:
+                    zp, r = z_p[m], sp_p[m]
                 else:
-                    zp = u0[m]
+                    zp = u0c[m]
                     r = 1.0 if zp >= th else 0.0
                 if mode == SNN_ZERO_GATED:
                     gzt *= 1.0 - r
-                gz[t, m] = gzt
+                gz_t[m] = gzt
                 if mode == SNN_SUBTRACT:
-                    g_beta[m] += gzt * zp
-                    g_theta[m] += -sl * g_s - r * gzt
+                    gbc[m] += gzt * zp
+                    gtc[m] += -sl * g_s - r * gzt
                 elif mode == SNN_ZERO:
-                    g_beta[m] += gzt * (zp - zp * r)
-                    g_theta[m] += -sl * g_s
+                    gbc[m] += gzt * (zp - zp * r)
+                    gtc[m] += -sl * g_s
                 else:
-                    g_beta[m] += gzt * zp
-                    g_theta[m] += -sl * g_s
+                    gbc[m] += gzt * zp
+                    gtc[m] += -sl * g_s
 
 
 def kernel_applies(x: torch.Tensor) -> bool:

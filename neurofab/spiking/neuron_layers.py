@@ -11,7 +11,10 @@ differs from ours, ``u_t = β (u_{t−1} − θ s_{t−1}) + x_t``, by (1 − β
 With a neuron made by ``leaky(..., snntorch_compat=True)`` / ``synaptic(..., snntorch_compat=True)`` the Synaptic,
 RLeaky and RSynaptic layers (and LIF, alias Leaky) run snnTorch's order instead, the recursion in the docstring of
 :mod:`neurofab.spiking.layers`: reset from the previous step's membrane after the decay, the current of the same
-step, the state u the membrane before the reset.
+step, the state u the membrane before the reset. ``alpha_neuron(..., snntorch_compat=True)`` makes Alpha run
+snnTorch 1.0's ``Alpha`` (:func:`alpha_step`: excitatory and inhibitory currents, its own resets) and
+``ALIFConfig(snntorch_compat=True)`` makes ALIF run snnTorch's Leaky order with the adaptive threshold
+(:func:`alif_step`; snnTorch 1.0 has no adaptive-threshold neuron).
 
 - :class:`Synaptic` — current-based LIF, ``j_t = α j_{t−1} + x_t``, ``z_t = β u_{t−1} + j_{t−1}``: the neuron of
   ``LIF(synaptic(α, β, dt))`` (the membrane takes the current one step later than snnTorch's ``Synaptic``, unless
@@ -82,6 +85,8 @@ class AlphaConfig(Config):
     dt: float = Field(1e-3, gt=0, le=1e-2, description="time step [s]")
     threshold: float = Field(1.0, gt=0, description="threshold θ [normalized potential]")
     reset: Reset = Field("subtract", description="reset by subtraction of θ or to zero")
+    snntorch_compat: bool = Field(False, description="snnTorch 1.0's Alpha recursion (excitatory and inhibitory "
+                                  "currents, the previous step's reset; see Alpha) instead of ours")
 
     @model_validator(mode="after")
     def _check(self) -> AlphaConfig:
@@ -91,15 +96,16 @@ class AlphaConfig(Config):
 
 
 def alpha_neuron(alpha: float = 0.9, beta: float = 0.8, dt: float = 1e-3, threshold: float = 1.0,
-                 reset: Reset = "subtract") -> AlphaConfig:
-    """An :class:`AlphaConfig` from snnTorch's per-step decays ``alpha`` > ``beta`` (τ = −dt/ln decay)."""
+                 reset: Reset = "subtract", snntorch_compat: bool = False) -> AlphaConfig:
+    """An :class:`AlphaConfig` from snnTorch's per-step decays ``alpha`` > ``beta`` (τ = −dt/ln decay);
+    ``snntorch_compat=True`` runs snnTorch's ``Alpha`` recursion (whose own default reset is ``"zero"``)."""
     for name, v in (("alpha", alpha), ("beta", beta)):
         if not 0.0 < v < 1.0:
             raise ConfigError(f"{name} = {v!r}: must be in (0, 1)")
     if not alpha > beta:
         raise ConfigError(f"alpha = {alpha!r} must exceed beta = {beta!r} (alpha is the slower decay)")
     return AlphaConfig(tau_m=-dt / math.log(alpha), tau_syn=-dt / math.log(beta), dt=dt, threshold=threshold,
-                       reset=reset)
+                       reset=reset, snntorch_compat=snntorch_compat)
 
 
 class ALIFConfig(Config):
@@ -111,6 +117,8 @@ class ALIFConfig(Config):
     threshold: float = Field(1.0, gt=0, description="baseline threshold θ₀ [normalized potential]")
     dt: float = Field(1e-3, gt=0, le=1e-2, description="time step [s]")
     reset: Reset = Field("subtract", description="reset by subtraction of the threshold crossed, or to zero")
+    snntorch_compat: bool = Field(False, description="snnTorch's order (the reset of the previous step's spike "
+                                  "after the decay, state = membrane before the reset; see ALIF) instead of ours")
 
 
 # ----- state --------------------------------------------------------------------------------------------------------
@@ -121,6 +129,15 @@ class NeuronState(NamedTuple):
     j: torch.Tensor  #: synaptic current (zeros where the neuron has none)
     s: torch.Tensor  #: spikes of the last step
     a: torch.Tensor  #: ALIF spike trace (zeros for the others)
+
+
+class AlphaState(NamedTuple):
+    """State of snnTorch-order Alpha neurons (normalized units): snnTorch's three state variables."""
+
+    u: torch.Tensor  #: membrane potential m (before the reset of the next step)
+    exc: torch.Tensor  #: excitatory current I_exc
+    inh: torch.Tensor  #: inhibitory current I_inh
+    s: torch.Tensor  #: spikes of the last step
 
 
 class EulerState(NamedTuple):
@@ -135,6 +152,12 @@ def rest_state(like: torch.Tensor) -> NeuronState:
     """A population at rest of the shape of ``like`` (one step of input)."""
     z = torch.zeros_like(like)
     return NeuronState(z, z.clone(), z.clone(), z.clone())
+
+
+def alpha_rest_state(like: torch.Tensor) -> AlphaState:
+    """snnTorch-order Alpha neurons at rest of the shape of ``like`` (one step of input)."""
+    z = torch.zeros_like(like)
+    return AlphaState(z, z.clone(), z.clone(), z.clone())
 
 
 # ----- functional steps ---------------------------------------------------------------------------------------------
@@ -183,10 +206,54 @@ def leaky_step(state: NeuronState, x: torch.Tensor, beta, theta, sg: Surrogate, 
     return NeuronState(u, state.j, s, state.a)
 
 
+def alpha_tau(a, b):
+    """snnTorch's τ_α = ln b/(ln b − ln a) for membrane decay ``a`` > current decay ``b`` (its
+    ``log(α)/(log(β) − log(α)) + 1``)."""
+    la, lb = torch.log(torch.as_tensor(a)), torch.log(torch.as_tensor(b))
+    return lb / (lb - la)
+
+
+def alpha_step(state: AlphaState, x: torch.Tensor, a, b, theta, sg: Surrogate,
+               reset_zero: bool = False) -> AlphaState:
+    """One step of snnTorch 1.0's ``Alpha`` neuron (its docstring's equations; α = ``a`` the excitatory, slower
+    decay, β = ``b`` the inhibitory, faster one). Pure. With r = H(m_{t−1} − θ) (detached, = s_{t−1}):
+
+        E = a I_exc + x,   I = b I_inh − x,   U = τ_α (E + I)   (= τ_α (a I_exc + b I_inh): x reaches U a step later)
+        zero:      I_exc, I_inh, m = (1 − r)(E, I, U)
+        subtract:  I_exc = E − θ r,   I_inh = (1 − r) I,   m = U + r I_inh,{t−1}
+        s = H(m − θ)   (surrogate gradient)
+
+    Below threshold a unit input at step 0 gives m_n = τ_α (a^n − b^n): our :func:`synaptic_step` with gain
+    τ_α (a − b). The resets differ from ours: reset to zero clears both currents, and the subtraction takes θ from
+    the excitatory current (not the membrane) and clears the inhibitory one, so the membrane of later steps falls
+    by τ_α a^n θ n steps on. Needs a > b (snnTorch refuses a ≤ b; τ_α diverges at a = b)."""
+    r = _snn_reset(state.u, theta)
+    tau = alpha_tau(a, b)
+    exc = a * state.exc + x
+    inh = b * state.inh - x
+    m = tau * (exc + inh)
+    if reset_zero:
+        keep = 1.0 - r
+        exc, inh, m = exc * keep, inh * keep, m * keep
+    else:
+        exc, inh, m = exc - r * theta, inh * (1.0 - r), m + r * state.inh
+    return AlphaState(m, exc, inh, spike(m - theta, sg))
+
+
 def alif_step(state: NeuronState, x: torch.Tensor, beta, rho, theta0, q, sg: Surrogate, detach_reset: bool = True,
-              reset_zero: bool = False) -> NeuronState:
-    """One ALIF step: z = β u + x; θ_t = θ₀ + q a_{t−1}; s = H(z − θ_t); reset by θ_t; a_t = ρ a_{t−1} + s. Pure."""
+              reset_zero: bool = False, snntorch: bool = False) -> NeuronState:
+    """One ALIF step: z = β u + x; θ_t = θ₀ + q a_{t−1}; s = H(z − θ_t); reset by θ_t; a_t = ρ a_{t−1} + s. Pure.
+
+    ``snntorch=True``: snnTorch's order (its ``Leaky`` with the adaptive threshold; the reset of Bellec et al.'s
+    LSNN code): the reset r = s_{t−1} (detached) is applied after the decay with the threshold in force now,
+    z = β u + x − θ_t r (subtract) or β (1 − r) u + x (zero), s = H(z − θ_t), u = z (the membrane before the reset);
+    with q = 0 it is snnTorch's ``Leaky`` step for step."""
     theta = theta0 + q * state.a
+    if snntorch:
+        r = state.s.detach()
+        z = beta * (1.0 - r) * state.u + x if reset_zero else beta * state.u + x - r * theta
+        s = spike(z - theta, sg)
+        return NeuronState(z, state.j, s, rho * state.a + s)
     z = beta * state.u + x
     s, u = _fire(z, theta, sg, detach_reset, reset_zero)
     return NeuronState(u, state.j, s, rho * state.a + s)
@@ -329,8 +396,9 @@ def _leaky_config(neuron: LIFConfig, dt: float, who: str, current: bool):
 
 
 def _set_compat(layer: _Neurons, consts) -> None:
-    """Take the neuron config's snnTorch order; it has a detached reset only."""
-    layer.snntorch = consts.snntorch
+    """Take the neuron config's snnTorch order (``consts.snntorch`` or ``consts.snntorch_compat``); it has a detached
+    reset only."""
+    layer.snntorch = bool(getattr(consts, "snntorch", getattr(consts, "snntorch_compat", False)))
     if layer.snntorch and not layer.detach_reset:
         raise ConfigError(f"{type(layer).__name__}: detach_reset = False: snnTorch's order (snntorch_compat) has a "
                           "detached reset only")
@@ -349,9 +417,12 @@ class _TwoStage(_Neurons):
         self._check_params(x)
         alpha, beta, theta = self._p("alpha"), self._p("beta"), self._p("threshold")
         gain = self._gain()
+        at_rest = state is None
         state = rest_state(x[0]) if state is None else state
         if kernel_applies(x):
-            j = decay_filter(x * gain, alpha, state.j)
+            # a unit gain and a current at rest add nothing: skipped (two passes over the input, forward and back)
+            j = decay_filter(x if isinstance(gain, float) and gain == 1.0 else x * gain, alpha,
+                             None if at_rest else state.j)
             drive = j if self.snntorch else torch.cat([state.j[None], j[:-1]])
             spikes, u = fused_leaky_scan(drive, beta, theta, state.u, self.surrogate, self.reset_zero,
                                          self.detach_reset, "synaptic" if self.snntorch else None)
@@ -386,7 +457,11 @@ class Synaptic(_TwoStage):
 class Alpha(_TwoStage):
     """Alpha neurons over time (default ``alpha_neuron(0.9, 0.8, 1 ms)``): a Synaptic neuron with synaptic decay
     b = exp(−dt/τ_syn) (``alpha``: learnable as ``learn_alpha``), membrane decay a = exp(−dt/τ_m) (``beta``) and input
-    gain τ_α (a − b), τ_α = ln b/(ln b − ln a), so that a unit input gives u_n = τ_α (a^n − b^n) below threshold."""
+    gain τ_α (a − b), τ_α = ln b/(ln b − ln a), so that a unit input gives u_n = τ_α (a^n − b^n) below threshold.
+
+    With ``alpha_neuron(..., snntorch_compat=True)`` it runs snnTorch 1.0's ``Alpha`` instead (:func:`alpha_step`;
+    the same kernel below threshold, its resets, state :class:`AlphaState`), by a step loop in torch autograd. Note
+    the names: snnTorch's ``alpha`` (the slower decay) is this layer's ``beta`` = a, its ``beta`` this ``alpha`` = b."""
 
     def __init__(self, neuron: AlphaConfig | None = None, dt: float | None = None,
                  surrogate: Surrogate | str = "fast_sigmoid", detach_reset: bool = True, learn_alpha: bool = False,
@@ -399,6 +474,7 @@ class Alpha(_TwoStage):
         self.dt = resolve_dt(neuron, dt, "Alpha")
         self.neuron = neuron
         self.reset_zero = neuron.reset == "zero"
+        _set_compat(self, neuron)
         self._add("alpha", math.exp(-self.dt / neuron.tau_syn), learn_alpha, 0.0, 1.0)
         self._add("beta", math.exp(-self.dt / neuron.tau_m), learn_beta, 0.0, 1.0)
         self._add("threshold", neuron.threshold, learn_threshold, 1e-6, None)
@@ -411,6 +487,25 @@ class Alpha(_TwoStage):
         close = (la - lb).abs() < 1e-9
         safe = torch.where(close, torch.ones_like(la), lb - la)
         return torch.where(close, -a * la, lb * (a - b) / safe)
+
+    def run(self, x: torch.Tensor, state: NeuronState | AlphaState | None = None,
+            check: bool = True) -> tuple[torch.Tensor, NeuronState | AlphaState]:
+        """Spikes (T, batch, ...) and the final state (an :class:`AlphaState` in snnTorch's order)."""
+        if not self.snntorch:
+            return super().run(x, state, check)
+        _check_input(x, "Alpha", check)
+        self._check_params(x)
+        if state is not None and not isinstance(state, AlphaState):
+            raise InputTypeError(f"Alpha (snntorch_compat): state must be an AlphaState, got {type(state).__name__}")
+        a, b, theta = self._p("beta"), self._p("alpha"), self._p("threshold")
+        st = alpha_rest_state(x[0]) if state is None else state
+        out = []
+        for t in range(x.shape[0]):
+            st = alpha_step(st, x[t], a, b, theta, self.surrogate, self.reset_zero)
+            out.append(st.s)
+        spikes = torch.stack(out)
+        self._count(spikes)
+        return spikes, st
 
 
 class _Recurrent(_Neurons):
@@ -488,7 +583,8 @@ class RSynaptic(_Recurrent):
 
 class ALIF(_Neurons):
     """Adaptive-threshold LIF neurons over time (:class:`ALIFConfig`; Bellec et al. 2018). Learnable: β
-    (``learn_beta``), θ₀ (``learn_threshold``), the adaptation strength q and decay ρ (``learn_adaptation``)."""
+    (``learn_beta``), θ₀ (``learn_threshold``), the adaptation strength q and decay ρ (``learn_adaptation``).
+    ``ALIFConfig(snntorch_compat=True)``: snnTorch's order (:func:`alif_step`; snnTorch's ``Leaky`` where q = 0)."""
 
     def __init__(self, neuron: ALIFConfig | None = None, dt: float | None = None,
                  surrogate: Surrogate | str = "fast_sigmoid", detach_reset: bool = True, learn_beta: bool = False,
@@ -501,6 +597,7 @@ class ALIF(_Neurons):
         self.dt = resolve_dt(neuron, dt, "ALIF")
         self.neuron = neuron
         self.reset_zero = neuron.reset == "zero"
+        _set_compat(self, neuron)
         self._add("beta", math.exp(-self.dt / neuron.tau_m), learn_beta, 0.0, 1.0)
         self._add("rho", math.exp(-self.dt / neuron.tau_adapt), learn_adaptation, 0.0, 1.0)
         self._add("adaptation", neuron.adaptation, learn_adaptation, 0.0, None)
@@ -515,7 +612,8 @@ class ALIF(_Neurons):
         st = rest_state(x[0]) if state is None else state
         out = []
         for t in range(x.shape[0]):
-            st = alif_step(st, x[t], beta, rho, th, q, self.surrogate, self.detach_reset, self.reset_zero)
+            st = alif_step(st, x[t], beta, rho, th, q, self.surrogate, self.detach_reset, self.reset_zero,
+                           self.snntorch)
             out.append(st.s)
         spikes = torch.stack(out)
         self._count(spikes)

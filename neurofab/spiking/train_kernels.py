@@ -56,7 +56,7 @@ def surrogate_params(name: str, values: dict[str, float]) -> tuple[float, float,
     return 0.0, 0.0, 0.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _slopes_(code, d, one, zero, a, b):  # pragma: no cover - compiled
     """σ'(d) written over d (1-D), one loop per surrogate so that each loop vectorizes."""
     n = d.shape[0]

@@ -106,3 +106,17 @@ def test_adam_with_its_own_analog_lr_trains_an_lstm_like_sgd():
     mean = lambda v: sum(v) / len(v)  # noqa: E731
     assert mean(split_lr) >= mean(sgd) - 0.05
     assert mean(split_lr) > mean(one_lr) + 0.25
+
+
+def test_a_group_at_lr_zero_drops_its_analog_update():
+    # aihwkit's analog optimizers reset the tile's queued (x, δ) when the group's lr is 0: nothing is written
+    torch.manual_seed(0)
+    model = nn.Sequential(AnalogLinear(4, 3, seed=1), AnalogLinear(3, 2, seed=2))
+    opt = torch.optim.Adam([{"params": model[0].parameters(), "lr": 0.0}, {"params": model[1].parameters()}],
+                           lr=0.2)
+    w0, w1 = model[0].get_weights().clone(), model[1].get_weights().clone()
+    opt.zero_grad()
+    model(torch.randn(8, 4)).pow(2).sum().backward()
+    opt.step()
+    assert torch.equal(model[0].get_weights(), w0) and model[0]._pending == []
+    assert not torch.equal(model[1].get_weights(), w1)
