@@ -45,7 +45,16 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofab.cost.cim import CELL_PRESETS, NEUROSIM_HTREE_CYCLE, CellConfig, ChipEstimate, CIMConfig, estimate
+from neurofab.cost.cim import (
+    CELL_PRESETS,
+    NEUROSIM_ENVM_MUX_FRACTION,
+    NEUROSIM_HTREE_CYCLE,
+    NEUROSIM_SRAM_MUX_FRACTION,
+    CellConfig,
+    ChipEstimate,
+    CIMConfig,
+    estimate,
+)
 from neurofab.cost.mapping import LayerActivity, LayerSpec, resnet18_imagenet, vgg8_cifar10
 
 WEIGHT_BITS = 8
@@ -58,16 +67,22 @@ NOT_EXPRESSED = (
     "per cycle) but priced as our 6T SRAM banks",
     "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
     "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
-    "same transfers, each trip in whole 1 ns periods charged as clock cycles), but its repeated bus is 0.377 ns/mm "
-    "(its 22 nm LSTP transistors: R_n + R_p of a minimum inverter 86 kΩ) and ours 0.217 ns/mm (8.6 kΩ): a trip "
-    "on the default design through its novel tile's H-tree takes 6 periods and through its chip H-tree 6-9, "
-    "ours 4 and 4-6",
-    "transistors: NeuroSim's 22 nm LSTP card and its gate-area rules -> our technology table (same off-current, "
-    "0.1 nA/µm; our inverter cell equals its 212.8 F² minimum device)",
-    "SRAM: NeuroSim's column current counts every activated row whatever the stored bit; ours only the read ports "
-    "of stored ones; its mux decoder (minimum-size outputs onto the mux gates, as ours with mux_decoder='minimum') "
-    "takes 2.33 of its 3.47 ns sensing cycle, ours 0.39 of 1.66 ns (its minimum inverter drives with 86 kΩ, ours "
-    "8.6 kΩ; its mux switches are sized for all rows' access resistance, ours for a quarter of the rows' cells)",
+    "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same transistor drive "
+    "(roadmap='lstp'), but its repeated bus is 0.377 ns/mm and ours 0.316 ns/mm: its gate capacitance per width "
+    "is 1.43 fF/µm (ours 0.87) and its local wire 13.3 Ω/µm (ours 6.3), which also makes our repeaters 13 "
+    "logic inverters where its are 47 of its 2F devices (10.4 of ours): H-tree area 1.1-1.3x",
+    "transistors: NeuroSim's 22 nm LSTP drive (PTM LP I_on, R_eq factor 1.77: roadmap='lstp') on our geometry, "
+    "capacitances, wires and 0.80 V supply (its card: 0.85 V); the same off-current, 0.1 nA/µm; our logic "
+    "inverter is its gate widened to the cell height (EnlargeSize: 198/262 nm at 22 nm); pass devices (mux "
+    "switches, access transistors) sized for their target resistance as before",
+    "eNVM sensing cycle: with its mux conventions (switches for 0.25 x all rows' mean cell resistance, "
+    "mux_sizing='all-rows'; a 2x2F decoder driver, mux_decoder='minimum') ours is 1.40 ns before beta (mux decoder "
+    "and switch 0.23 ns), its 1.46 ns (0.30 ns)",
+    "SRAM: counted as NeuroSim does (every activated row's read port, sram_column_current='activated'; every "
+    "column's bit line recharged at each mux step, sram_precharge='every-column', at V_read on one line where it "
+    "counts V_DD on two; mux switches for all rows' ports x 0.125, mux_sizing='all-rows'; a 2x2F mux-decoder "
+    "driver, mux_decoder='minimum'): sensing cycle 3.36 ns against its 3.47 ns (mux decoder 1.80 vs 2.33 ns, "
+    "bit line 0.41 vs 0.04 ns)",
     "leakage: counted as NeuroSim counts it (leakage_model='neurosim', leakage_scope='tiles'), at our 22 nm "
     "V_DD of 0.80 V where its card has 0.85 V (every block leaks 0.94x)",
     "floorplan: NeuroSim picks PE and tile sizes per network; ours takes them from the configuration (the sizes it "
@@ -105,7 +120,11 @@ def ours_config(design: str = "default") -> CIMConfig:
                      access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
                      op_count="neurosim", leakage_energy="idle",
                      leakage_scope="tiles", leakage_model="neurosim", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                     mux_decoder="minimum" if design == "sram" else "sized")
+                     mux_decoder="minimum", roadmap="lstp", mux_sizing="all-rows",
+                     mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram"
+                     else NEUROSIM_ENVM_MUX_FRACTION,
+                     sram_column_current="activated" if design == "sram" else "stored",
+                     sram_precharge="every-column" if design == "sram" else "sensed")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -28,10 +28,10 @@ Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
   and its current sensed by NeuroSim V1.3's multilevel current sense amplifier (SPICE-fitted power and latency,
   :func:`~neurofab.cost.periphery.mlsa_adc`); window = max(word-line rise, mux decoder) + clamp + the amplifier's
   conversion + encoder. With a flash/SAR ADC the column current is converted on R_L = V_FS/I_FS at the ADC node
-  (mux + comparator inputs); window =
-  max(word-line rise through driver and level shifter, mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled
-  to half an LSB ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch,
-  encoder). References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
+  (mux + comparator inputs); window = max(word-line rise through the driver (and the level shifter with
+  ``read_level_shifters``), mux decoder) + clamp (C_BL·V_read/I_FS) + ADC node settled to half an LSB
+  ((R_L + R_mux)·C·ln 2^(N+1)) + the flash decision (regeneration from half an LSB, SR latch, encoder).
+  References: a resistor ladder per ADC. Energy per conversion: V_DD·I·t_on + C_BL·V_DD·V_read + ADC.
 - eNVM, ``sensing='voltage'`` (the validated macro): the bit line, reset to 0, is a divider against a load
   G_L = √(G_top·G_top−1); its smallest code step (the top one) sizes the comparators and sets the settling
   (half a step); 2^N − 1 reference columns (shared by ``reference_sharing`` ADCs) draw their divider currents for
@@ -39,7 +39,12 @@ Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 - 8T SRAM: precharge (a PMOS restoring the read bit line to half an LSB), word-line rise, development of full scale
   (every read port of bit-cell width conducting swings V_FS: C·V_FS/I_FS), mux settling, ADC. Energy: the
   precharge restores C·V_DD·ΔV. The write path (write-word-line decoder, bit-line drivers) counts in the area.
-- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, adder trees).
+- eNVM level shifters serve the write path only (gated off during inference): area, no read delay, energy or
+  leakage; ``read_level_shifters=True`` puts them in the read path (a macro whose sensing path lists them).
+- Clock period = max(sensing window × β, digital stage: shift-add adder + flip-flop, an adder tree's widest level
+  + flip-flop with the two-stage shift-add (its trees take a cycle per level), else the whole tree + flip-flop).
+- Drive: every RC delay follows the technology card's effective resistance k·V_DD/(I_on·W); ``roadmap='lstp'``
+  is DNN+NeuroSim V1.3's PTM LP card (neurofab.cost.technology.LSTP).
 
 Calibration (the ``validated`` switch): the factors of Lu et al. 2021 — α = 1.44 level-shifter area, β = 1.4
 sensing latency, γ = 0.5 and δ = 0.15 activity of flip-flops and adders in shift-add/accumulators, η = 1.22
@@ -99,7 +104,7 @@ from neurofab.cost.sensing import (
     precharger,
     read_port_current,
 )
-from neurofab.cost.technology import Technology, technology
+from neurofab.cost.technology import PASS_R_FACTOR, Technology, technology
 
 CellKind = Literal["sram", "rram", "pcm", "fefet"]
 
@@ -160,6 +165,13 @@ RAW = Calibration()
 #: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
 BUS_DELAY_TOLERANCE = 0.1
 
+#: DNN+NeuroSim V1.3's SRAM column-mux switch resistance as a fraction of all rows' access resistance in parallel:
+#: IR_DROP_TOLERANCE (0.25, constant.h) × ½ (SubArray.cpp: mux.Initialize(..., resCellAccess/numRow/2)).
+NEUROSIM_SRAM_MUX_FRACTION = 0.125
+#: Its eNVM column-mux switch resistance as a fraction of all rows' mean cell resistance in parallel,
+#: (R_acc + (R_on + R_off)/2)/rows: IR_DROP_TOLERANCE (SubArray.cpp: mux.Initialize(..., resMemCellAvg/numRow)).
+NEUROSIM_ENVM_MUX_FRACTION = 0.25
+
 #: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
 #: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
 NEUROSIM_HTREE_CYCLE = 1e-9
@@ -171,6 +183,11 @@ class CIMConfig(Config):
 
     node_nm: float = Field(22, description="technology node [nm], see neurofab.cost.technology")
     vdd: float | None = Field(None, gt=0, le=5, description="supply override [V]; None: the node's")
+    roadmap: Literal["lop", "lstp"] = Field(
+        "lop", description="transistor drive of the technology card: 'lop' (the table's) or 'lstp' (the PTM LP "
+        "cards DNN+NeuroSim V1.3 runs with: its on-currents and effective-resistance factor, so every RC delay "
+        "- repeated buses, decoders, mux switches, SRAM read ports - follows its drive; see "
+        "neurofab.cost.technology.LSTP)")
     cell: CellConfig = Field(description="memory cell")
     rows: int = Field(128, ge=1, le=4096, description="sub-array rows [1]")
     cols: int = Field(128, ge=1, le=4096, description="sub-array columns [1]")
@@ -238,6 +255,25 @@ class CIMConfig(Config):
         "this from one conducting cell before it is sensed [V] (NeuroSim V1.3 Param.cpp minSenseVoltage)")
     mux_resistance_fraction: float = Field(0.1, gt=0, le=1,
                                            description="mux on-resistance / average column resistance [1]")
+    read_level_shifters: bool = Field(
+        False, description="eNVM: a read word line rises through its level shifter (delay and energy in every "
+        "read; a macro whose sensing path lists it, e.g. Lu et al. 2021 Table 3), or the level shifters serve the "
+        "write path only, gated off during inference (False; NeuroSim V1.3's Table 7 chips): area only")
+    sram_column_current: Literal["stored", "activated"] = Field(
+        "stored", description="SRAM column current behind the ADC energy: the read ports that conduct (input bit "
+        "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
+        "DNN+NeuroSim V1.3 SubArray.cpp, whose SRAM column resistance is the activated rows' access resistance "
+        "in parallel)")
+    sram_precharge: Literal["sensed", "every-column"] = Field(
+        "sensed", description="SRAM read bit lines recharged per conversion: the sensed column's ('sensed'), or "
+        "every column's at every mux step ('every-column': the word lines open all columns' read ports each "
+        "step, so a conversion recharges columns_per_adc bit lines; DNN+NeuroSim V1.3 Precharger.cpp also "
+        "recharges all columns each step, counting the bit line and its complement at full swing)")
+    mux_sizing: Literal["average", "all-rows"] = Field(
+        "average", description="column-mux switches sized for mux_resistance_fraction × the average column "
+        "resistance ('average': half the rows on at mid level; SRAM a quarter of the read ports; Lu et al. 2021) "
+        "or × all rows' cells in parallel ('all-rows', DNN+NeuroSim V1.3 SubArray.cpp/Mux.cpp: SRAM R_access/rows, "
+        "eNVM (R_acc + (R_on + R_off)/2)/rows, with the fractions 0.125 and 0.25 it applies)")
     mux_decoder: Literal["sized", "minimum"] = Field(
         "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
         "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
@@ -276,7 +312,8 @@ class CIMConfig(Config):
         try:
             self.tech()  # an untabulated node or a vdd the node cannot take: refused here, not at estimate()
         except NeurofabError as err:
-            raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}: {err}") from None
+            raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}, roadmap = {self.roadmap!r}: "
+                             f"{err}") from None
         return self
 
     @property
@@ -290,7 +327,7 @@ class CIMConfig(Config):
         return LU2021 if self.validated else RAW
 
     def tech(self) -> Technology:
-        return technology(self.node_nm, vdd=self.vdd)
+        return technology(self.node_nm, vdd=self.vdd, roadmap=self.roadmap)
 
 
 def table7_config(device: str, **changes) -> CIMConfig:
@@ -300,20 +337,25 @@ def table7_config(device: str, **changes) -> CIMConfig:
     duplication, (H − K + 1)² input vectors, full-swing interconnect, eNVM access transistors at 0.25·R_on, the
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
     TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles), its leakage count
-    (``leakage_scope='tiles'``, ``leakage_model='neurosim'``: :mod:`neurofab.cost.leakage`) and its H-tree
-    trips counted in 1 ns periods (``htree_cycle``); SRAM designs with its minimum-size mux decoder outputs
-    (``mux_decoder``; its eNVM designs' parallel read widens them 8×)."""
+    (``leakage_scope='tiles'``, ``leakage_model='neurosim'``: :mod:`neurofab.cost.leakage`), its H-tree trips
+    counted in 1 ns periods (``htree_cycle``), its transistor drive (the PTM LP card, ``roadmap='lstp'``), its
+    minimum-size mux decoder outputs (``mux_decoder``) and its mux switches (``mux_sizing='all-rows'``: all rows'
+    mean cell resistance × 0.25, SRAM read ports × 0.125); SRAM designs with its column current (every activated
+    row's read port, ``sram_column_current='activated'``) and its precharge of every column at every mux step
+    (``sram_precharge='every-column'``)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
-                         htree_cycle=NEUROSIM_HTREE_CYCLE,
-                         mux_decoder="minimum")
+                         htree_cycle=NEUROSIM_HTREE_CYCLE, mux_decoder="minimum", roadmap="lstp",
+                         sram_column_current="activated", sram_precharge="every-column", mux_sizing="all-rows",
+                         mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
-                         htree_cycle=NEUROSIM_HTREE_CYCLE)
+                         htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
+                         mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -342,7 +384,7 @@ class SubArray:
     g_on: float  # one conducting branch at the lowest resistance [S] (SRAM: read port at V_DD)
     g_off: float  # one branch at the highest resistance [S]
     e_adc: float  # one conversion, references included [J]
-    e_row: float  # one row activation: driver (+ level shifter) [J]
+    e_row: float  # one row activation for a read: the driver (+ level shifter if read_level_shifters) [J]
     e_mux_step: float  # one mux step of all ADC inputs [J]
     e_shift_add: float  # one shift-add operation, raw [J]
     e_shift_add_dff: float  # flip-flop part of it, raw [J]
@@ -378,9 +420,11 @@ class SubArray:
     def column_current(self, active_rows: float, input_density: float, weight_level: float) -> float:
         """Mean column current of one conversion [A] with ``active_rows`` rows mapped and switched on."""
         cfg = self.config
-        if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1
+        if cfg.cell.kind == "sram":  # conducting read ports: input bit 1 and stored bit 1 (or, with
+            # sram_column_current='activated', every activated row's port: NeuroSim V1.3's count)
             v = cfg.cell.read_voltage if self.mlsa is not None else self.tech.vdd
-            return active_rows * input_density * weight_level * self.g_on * v
+            stored = weight_level if cfg.sram_column_current == "stored" else 1.0
+            return active_rows * input_density * stored * self.g_on * v
         g = self.column_conductance(active_rows, input_density, weight_level)
         if isinstance(self.sense, DividerSense):
             return self.sense.current(_series(g, self.r_mux))
@@ -392,7 +436,8 @@ class SubArray:
 
         SRAM: the precharge restores the swing, C·V_DD·ΔV. Current mode: V_DD·I·t_on (the read voltage is
         regulated from V_DD) + C_BL·V_DD·V_read. Voltage mode: V_DD·I·t_on + C_node·V_DD·V(G) (the node, reset to 0,
-        charges to the divider voltage). MLSA: C_BL·V_DD·V_read, and in 'adc' the fitted power of the amplifier
+        charges to the divider voltage). MLSA: C_BL·V_DD·V_read (SRAM with sram_precharge='every-column': × the
+        columns per ADC), and in 'adc' the fitted power of the amplifier
         (its column term, ∝ 1/R_column, carries the cell current) over its conversion time."""
         t = self.tech
         i_col = self.column_current(active_rows, input_density, weight_level)
@@ -400,7 +445,12 @@ class SubArray:
         if self.mlsa is not None:  # the fitted MLSA power holds the column current's (NeuroSim's split)
             v_read = self.config.cell.read_voltage
             r_col = v_read / i_col if i_col > 0 else math.inf
-            return {"array": self.c_bitline * t.vdd * v_read,
+            cfg = self.config
+            # SRAM, 'every-column': the word lines open every column's read port at each mux step, so each
+            # conversion recharges its own bit line and the columns_per_adc − 1 it does not sense
+            lines = (cfg.columns_per_adc if cfg.cell.kind == "sram" and cfg.sram_precharge == "every-column"
+                     else 1)
+            return {"array": lines * self.c_bitline * t.vdd * v_read,
                     "adc": self.e_adc + self.mlsa.column_energy(r_col, v_read)}
         if isinstance(sense, DischargeSense):
             e_array = self.c_node * t.vdd * sense.swing(i_col)
@@ -437,13 +487,18 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     # SRAM read port: bit-cell devices (one fin / 2·F); eNVM access transistor: one logic NMOS (it must also carry
     # the programming current)
     w_acc = t.bitcell_width if is_sram else t.nmos_width
-    if not is_sram and cfg.access_resistance_fraction is not None:  # R_acc = ¾·V_DD/(I_on·W) = fraction·R_on,
-        # no narrower than a minimum device (a high-R_on cell then sees less than that fraction)
-        w_acc = max(t.bitcell_width, 0.75 * t.vdd / (t.i_on_n * cfg.access_resistance_fraction * cell.r_on))
+    r_acc = None  # the card's k·V_DD/(I_on·W)
+    if not is_sram and cfg.access_resistance_fraction is not None:  # sized so that R_acc = fraction·R_on, no
+        # narrower than a minimum device (a high-R_on cell then sees less than that fraction). A read leaves the
+        # access transistor in its linear region, so its resistance and width keep the sizing rule
+        # R_acc = ¾·V_DD/(I_on·W) on every card (NeuroSim V1.3: R_acc = 0.25·R_on whatever its card)
+        w_acc = max(t.bitcell_width, PASS_R_FACTOR * t.vdd / (t.i_on_n * cfg.access_resistance_fraction
+                                                                  * cell.r_on))
+        r_acc = PASS_R_FACTOR * t.vdd / (t.i_on_n * w_acc)
     rows, cols, m, bits = cfg.rows, cfg.cols, cfg.columns_per_adc, cfg.adc_bits
     rows_on = cfg.rows_parallel or rows
     n_adc = cols // m
-    line = column_line(t, rows, pitch, w_acc)
+    line = column_line(t, rows, pitch, w_acc, r_acc)
     c_wl = cols * (t.c_gate * w_acc + t.wire_capacitance * pitch)
     r_wl = t.wire_resistance * cols * pitch
     v_fs = cfg.adc_full_scale * t.vdd
@@ -455,7 +510,10 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     t_row, e_row = driver.delay, driver.energy
     if not is_sram:
         ls = level_shifter(t, max(cell.write_voltage, t.vdd), c_wl, cfg.io_layout_scale, v_switch=t.vdd)
-        t_row, e_row = t_row + ls.delay, e_row + ls.energy
+        if cfg.read_level_shifters:  # a read word line driven through the level shifter
+            t_row, e_row = t_row + ls.delay, e_row + ls.energy
+        # else write path only: its high-voltage supply is gated off during inference, so a read neither waits
+        # for nor charges it (NeuroSim V1.3 SubArray.cpp counts the level shifters in area only)
     # ----- column, mux, ADC, sensing -----
     timing: dict[str, float] = {"row": t_row}
     e_reference = 0.0
@@ -491,7 +549,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     elif is_sram:  # precharged read bit line, read ports conducting, the column sensed by the MLSA
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
-        cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(0.25 * rows_on * g_on),
+        on_design = rows_on if cfg.mux_sizing == "all-rows" else 0.25 * rows_on
+        cmux = column_mux(t, cols, m, 1.0 / line.column_conductance(on_design * g_on),
                           cfg.mux_resistance_fraction, decoder_outputs=cfg.mux_decoder)
         adc = mlsa.adc
         c_node = cmux.c_node + adc.c_in
@@ -510,6 +569,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         g_on, g_off = line.branch_conductance(cell.r_on), line.branch_conductance(cell.r_on * cell.on_off_ratio)
         g_top = line.column_conductance(rows_on * g_on)
         g_avg_design = line.column_conductance(0.5 * rows_on * (g_off + 0.5 * (g_on - g_off)))
+        if cfg.mux_sizing == "all-rows":  # NeuroSim: the cell's mean resistance, R_acc + (R_on + R_off)/2, per row
+            r_cell_mean = line.r_access + 0.5 * cell.r_on * (1 + cell.on_off_ratio)
+            g_avg_design = line.column_conductance(rows_on / r_cell_mean)
         cmux = column_mux(t, cols, m, 1.0 / g_avg_design, cfg.mux_resistance_fraction,
                           decoder_outputs=cfg.mux_decoder)
         e_pre = 0.0
@@ -631,6 +693,17 @@ class ShiftAddLanes:
     energy: float
     energy_dff: float
     out_bits: int
+
+
+def _tree_step(t: Technology, n_inputs: int, bits: int, per_level: bool) -> float:
+    """Time [s] one clock cycle must hold for an adder tree of ``n_inputs`` words of ``bits`` bits and the
+    flip-flop that catches its result: its slowest level, the widest ripple adder (``per_level``: the tree is
+    clocked a level per cycle, as NeuroSim V1.3 counts its synchronous adder trees), else the whole tree."""
+    if n_inputs < 2:
+        return 0.0
+    if per_level:
+        return ripple_adder(t, bits + math.ceil(math.log2(n_inputs)) - 1).delay + dff(t).delay
+    return adder_tree(t, n_inputs, bits).delay + dff(t).delay
 
 
 def _shift_add_lanes(cfg: CIMConfig, t: Technology) -> ShiftAddLanes:
@@ -1078,8 +1151,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     if not tiles_only:
         leakage += glob_buf.leakage + chip_ht.leakage
     # ----- clock -----
-    t_digital = max(sub.t_digital, pe_tree.delay + dff(t).delay,
-                    max(adder_tree(t, max(2, k.pes), w_acc).delay for k in (conv_tile, nm_tile)) + dff(t).delay)
+    two_stage_tree = cfg.shift_add == "two-stage"  # trees clocked a level per cycle (see tree_cycles below)
+    t_digital = max(sub.t_digital, _tree_step(t, p, sub.shift_add_bits, two_stage_tree),
+                    max(_tree_step(t, max(2, k.pes), w_acc, two_stage_tree) for k in (conv_tile, nm_tile)))
     clock = max(sub.t_sense * f.beta, t_digital)
     timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
     # ----- per layer -----

@@ -21,6 +21,10 @@ from neurofab.core import ConfigError
 from neurofab.cost.gates import Gate, gate_area, inverter, nand, transmission_gate
 from neurofab.cost.technology import Technology
 
+#: Minimum devices (2·F wide at bulk nodes, one fin at FinFET nodes: Technology.bitcell_width) in the NMOS of a
+#: 'minimum' decoder output (DNN+NeuroSim V1.3 RowDecoder.cpp: widthDriverInvN = 2·MIN_NMOS_SIZE·F).
+MINIMUM_DRIVER_DEVICES = 2
+
 
 @dataclass(frozen=True)
 class Cost:
@@ -185,9 +189,11 @@ def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0, outputs: str 
     k = ⌈log₂ n⌉ address bits with true/complement inverters; k ≤ 3: one NAND-k + inverter per output; larger:
     two predecoders of ⌈k/2⌉ and ⌊k/2⌋ bits (NAND + inverter per predecoded line) and one NAND2 + inverter per
     output. ``outputs`` 'sized': each output drives ``c_load`` through a tapered inverter chain of stage effort
-    about 4 (:func:`driver_chain`); 'minimum': through one minimum inverter (delay ln 2·R·(C_d + c_load)), as
-    DNN+NeuroSim V1.3's mux decoder drives the mux gates (RowDecoder.cpp: minimum-size NAND/INV outputs
-    outside its parallel mode, which widens them 8×).
+    about 4 (:func:`driver_chain`); 'minimum': through one minimum-size inverter (delay ln 2·R·(C_d + c_load)),
+    as DNN+NeuroSim V1.3's mux decoder drives the mux gates (RowDecoder.cpp outside its parallel mode, which
+    widens them 8×: an output inverter of :data:`MINIMUM_DRIVER_DEVICES` minimum devices, 2·F wide each at bulk
+    nodes, one fin at FinFET nodes — narrower than a logic inverter, its only gate not widened to the cell
+    height), no wider than a logic inverter.
     One operation selects one line: the address inverters, one path and one output load switch.
     """
     n = _check_count("decoder outputs", n_outputs)
@@ -196,8 +202,9 @@ def decoder(tech: Technology, n_outputs: int, c_load: float = 0.0, outputs: str 
     k = max(1, math.ceil(math.log2(n))) if n > 1 else 1
     inv = inverter(tech)
     if outputs == "minimum":
-        out_inv = inv
-        chain = Cost(area=inv.area, delay=inv.delay(c_load), energy=inv.energy(c_load), leakage=inv.leakage)
+        out_inv = inverter(tech, min(1.0, MINIMUM_DRIVER_DEVICES * tech.bitcell_width / tech.nmos_width))
+        chain = Cost(area=out_inv.area, delay=out_inv.delay(c_load), energy=out_inv.energy(c_load),
+                     leakage=out_inv.leakage)
     else:
         out_inv, chain = driver_chain(tech, c_load)
     addr_leak = k * inv.leakage

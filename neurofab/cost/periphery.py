@@ -19,8 +19,8 @@ from typing import Literal
 
 from neurofab.core import ConfigError
 from neurofab.cost.circuits import Cost, decoder, dff, latch_comparator, register
-from neurofab.cost.gates import gate_area, inverter, nand, transmission_gate
-from neurofab.cost.technology import Technology
+from neurofab.cost.gates import gate_area, inverter, nand, nor, transmission_gate
+from neurofab.cost.technology import PASS_R_FACTOR, Technology
 
 BOLTZMANN_T = 1.380649e-23 * 300.0  # k·T at 300 K [J]
 
@@ -130,7 +130,10 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
     resistance (Lu et al. 2021 size the mux by the average, not the all-on, column resistance), capped at
     ``max_size`` × the logic width. A mux step switches the control gates of all n_columns/ratio selected
     devices (raw energy: each charges once) through a ratio-output decoder (``decoder_outputs``: 'sized' or
-    'minimum', see :func:`~neurofab.cost.circuits.decoder`); delay = R_on·C_node. The switches do not
+    'minimum', see :func:`~neurofab.cost.circuits.decoder`); delay = R_on·C_node. A conducting switch passes the
+    column's signal in its linear region, so its on-resistance (sizing, R_on, delay) keeps the ¾·V_DD/(I_on·W)
+    rule (:data:`PASS_R_FACTOR`) whatever the card's switching factor ``r_eff_factor``; its gates are driven
+    through the decoder at the card's drive. The switches do not
     leak: an off transmission gate sits between a column and an ADC input at the same potential when idle, so no
     subthreshold current flows through it (NeuroSim V1.3 Mux.cpp makes the same assumption); the decoder leaks."""
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
@@ -139,18 +142,20 @@ def column_mux(tech: Technology, n_columns: int, ratio: int, r_column: float, r_
         raise ConfigError(f"mux ratio = {ratio!r}: must be an integer >= 1 dividing n_columns = {n_columns}")
     _positive("r_column", r_column)
     _positive("r_fraction", r_fraction)
+    pass_scale = PASS_R_FACTOR / tech.r_eff_factor  # linear-region resistance / the card's switching resistance
     base = transmission_gate(tech)
-    size = min(max(1.0, base.r_drive / (r_fraction * r_column)), _positive("max_size", max_size))
+    size = min(max(1.0, pass_scale * base.r_drive / (r_fraction * r_column)), _positive("max_size", max_size))
     tg = transmission_gate(tech, size)
+    r_pass = pass_scale * tg.r_drive
     n_out = n_columns // ratio
     c_node = ratio * tg.c_self
     dec = decoder(tech, ratio, n_out * 2 * tg.c_in, decoder_outputs) if ratio > 1 else Cost()
     if ratio == 1:
         cost = Cost()
     else:
-        cost = Cost(area=n_columns * tg.area, delay=tg.r_drive * c_node,
+        cost = Cost(area=n_columns * tg.area, delay=r_pass * c_node,
                     energy=n_out * 2 * tg.c_in * tech.vdd**2, leakage=0.0)
-    return ColumnMux(cost=cost, decoder=dec, r_on=tg.r_drive if ratio > 1 else 0.0,
+    return ColumnMux(cost=cost, decoder=dec, r_on=r_pass if ratio > 1 else 0.0,
                      c_node=c_node if ratio > 1 else 0.0, size=size)
 
 
@@ -345,7 +350,9 @@ def mlsa_encoder(tech: Technology, bits: int) -> Cost:
     """The MLSA's thermometer-to-binary encoder (the structure of NeuroSim V1.3 MultilevelSAEncoder.cpp):
     L − 1 rows of two inverters and a NAND2 feeding N = log2 L NAND gates of L/2 inputs. Area: the rows side by
     side with one wide NAND; raw energy per conversion: every gate of the rows and the N wide NANDs switch once;
-    delay: inverter → NAND2 → wide NAND → inverter."""
+    delay: inverter → NAND2 → wide NAND → inverter, the wide NAND timed as the ⌈log₂(L/2)⌉-level tree of
+    alternating NAND2/NOR2 gates a static L/2-input gate is built from (a single stack of L/2 series devices is
+    not; NeuroSim V1.3 times it as a two-device stack)."""
     n = _bits(bits)
     levels = 2**n
     inv, nand2 = inverter(tech), nand(tech, 2)
@@ -353,7 +360,10 @@ def mlsa_encoder(tech: Technology, bits: int) -> Cost:
     area = (levels - 1) * (2 * inv.area + nand2.area) + n * wide.area
     energy = ((levels - 1 + n) * (inv.energy(nand2.c_in) + nand2.energy(wide.c_in))
               + n * wide.energy(inv.c_in))
-    delay = inv.delay(2 * nand2.c_in) + nand2.delay(levels // 2 * wide.c_in) + wide.delay(inv.c_in) + inv.delay()
+    depth = max(1, math.ceil(math.log2(max(2, levels // 2))))
+    gates = [nand2 if i % 2 == 0 else nor(tech, 2) for i in range(depth)]
+    t_wide = sum(g.delay(gates[i + 1].c_in if i + 1 < depth else inv.c_in) for i, g in enumerate(gates))
+    delay = inv.delay(2 * nand2.c_in) + nand2.delay(levels // 2 * wide.c_in) + t_wide + inv.delay()
     leak = (levels - 1 + n) * (inv.leakage + nand2.leakage) + n * wide.leakage
     return Cost(area=area, delay=delay, energy=energy, leakage=leak)
 

@@ -99,14 +99,17 @@ class ColumnLine:
         return 1.0 / (1.0 / g_sum + 0.5 * self.r_wire)
 
 
-def column_line(tech: Technology, rows: int, cell_pitch: float, access_width: float) -> ColumnLine:
+def column_line(tech: Technology, rows: int, cell_pitch: float, access_width: float,
+                r_access: float | None = None) -> ColumnLine:
     """The bit line of ``rows`` cells of pitch ``cell_pitch`` [m] whose access (read-port) transistors are
-    ``access_width`` [m] wide: C_BL = rows·(c_drain·W + c_wire·p), R_wire = r_wire·rows·p, R_acc = ¾·V_DD/(I_on·W)."""
+    ``access_width`` [m] wide: C_BL = rows·(c_drain·W + c_wire·p), R_wire = r_wire·rows·p, R_acc the card's
+    k·V_DD/(I_on·W), or ``r_access`` [Ω] where the transistor was sized for a given resistance."""
     n = _count("rows", rows)
     p = _positive("cell_pitch", cell_pitch)
     w = _positive("access_width", access_width)
+    r_acc = tech.r_on_n(w) if r_access is None else _positive("r_access", r_access)
     return ColumnLine(rows=n, c_line=n * (tech.c_drain * w + tech.wire_capacitance * p),
-                      r_wire=tech.wire_resistance * n * p, r_access=tech.r_on_n(w))
+                      r_wire=tech.wire_resistance * n * p, r_access=r_acc)
 
 
 # ----- voltage mode: a divider against a load, reference columns ------------------------------------------

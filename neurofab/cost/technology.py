@@ -12,8 +12,10 @@ Derived quantities (all SI):
   the inversion-layer and gate depletion thickness to the equivalent oxide thickness);
 - diffusion capacitance per width ``c_drain = c_gate`` (the logical-effort convention p_inv = 1, Weste & Harris,
   *CMOS VLSI Design*, 4th ed., §4.3);
-- effective switching resistance ``R_eq = ¾·V_DD/I_on`` (Rabaey, *Digital Integrated Circuits*, 2nd ed., eq. 3.43,
-  channel-length modulation neglected);
+- effective switching resistance ``R_eq = k·V_DD/(I_on·W)``: k = ¾ (Rabaey, *Digital Integrated Circuits*, 2nd
+  ed., eq. 3.43, channel-length modulation neglected) on the default card; the ``roadmap="lstp"`` card carries the
+  PTM low-power (LSTP) on-currents and CACTI's effective-resistance multiplier k that DNN+NeuroSim V1.3 runs with
+  (Technology.cpp, formula.cpp CalculateOnResistance), see :data:`LSTP`;
 - wire resistance per length ``ρ_eff/(w·t)`` with ``w = pitch/2``, ``t = 2w`` and the thin-wire size effect
   ``ρ_eff = ρ_Cu·(1 + ⅜·λ·(1/w + 1/t))`` (Fuchs–Sondheimer limit for diffuse surfaces, λ = 39 nm in Cu);
 - Pelgrom mismatch coefficient ``A_VT ≈ 1 mV·µm per nm`` of (EOT + 0.4 nm) (Tuinhout; Kuhn, IEEE TED 2011).
@@ -57,6 +59,14 @@ SOURCES: dict[str, str] = {
     "i_on_p": "NMOS × 0.5 (unstrained bulk), × 0.6 (strained bulk 45–22 nm), × 0.9 (FinFET); textbook ratios",
     "i_off": "0.1 nA/µm of electrical width: the PTM-MG LSTP target (header of the PTM-MG 2011 cards: "
     "'LSTP nodes target Ioff = 0.1 nA/um where Weff = 2*fin_height+fin_width'), used at every node, ±50 %",
+    "r_eff_factor": "k of R_eq = k·V_DD/(I_on·W): 3/4 (Rabaey eq. 3.43) on the default card; LSTP card: CACTI's "
+    "effectiveResistanceMultiplier for the PTM LP cards as DNN+NeuroSim V1.3 Technology.cpp lists it (1.77 at "
+    "22 nm, 1.76 at 14 nm, 1.73 at 10 and 7 nm)",
+    "lstp": "PTM low-power model cards (22nm_LP.pm; 14/10/7nfet_LP.pm, 14/10/7pfet_LP.pm, ptm.asu.edu) at 300 K "
+    "as DNN+NeuroSim V1.3 Technology.cpp tabulates them (its default deviceroadmap = 2, LSTP): I_on,n / I_on,p "
+    "791.9 / 600.2 µA/µm (22 nm), 893 / 820 (14 nm), 862 / 775 (10 nm), 822 / 737 (7 nm); I_off 100 pA/µm "
+    "(= the default card's 0.1 nA/µm); V_DD 0.85 V at 22 nm where the default card has 0.8 V (kept: the card "
+    "changes the drive only)",
     "wire_pitch": "published first-metal pitches of leading logic processes (IEDM disclosures), rounded",
     "wire_capacitance": "0.2 fF/µm: the nearly node-independent on-chip wire capacitance (Weste & Harris §6.2)",
     "sram_6t_area": "published high-density 6T bit cells: 130 nm 2.45, 90 nm 1.0, 65 nm 0.57, 45 nm 0.346, "
@@ -89,6 +99,11 @@ class Technology(Config):
     i_on_n: float = Field(gt=0, description="NMOS saturation current per electrical width at V_DD [A/m]")
     i_on_p: float = Field(gt=0, description="PMOS saturation current per electrical width at V_DD [A/m]")
     i_off: float = Field(gt=0, description="off-state leakage per electrical width at V_DD, N and P [A/m]")
+    r_eff_factor: float = Field(0.75, gt=0, le=5, description="k of the effective switching resistance "
+                                "R_eq = k·V_DD/(I_on·W) [1]")
+    roadmap: Literal["lop", "lstp"] = Field("lop", description="transistor flavour of the drive: 'lop' (the "
+                                            "table's representative low-power card) or 'lstp' (the PTM LP cards "
+                                            "DNN+NeuroSim V1.3 runs with, see LSTP)")
     wire_pitch: float = Field(gt=0, description="local metal pitch [m]")
     wire_capacitance: float = Field(gt=0, description="wire capacitance per length [F/m]")
     sram_6t_area: float = Field(gt=0, description="6T SRAM bit-cell area [m²]")
@@ -118,12 +133,19 @@ class Technology(Config):
         return self.c_gate
 
     def r_on_n(self, width: float) -> float:
-        """Effective switching resistance of an NMOS of electrical ``width`` [Ω]: ¾·V_DD/(I_on·W)."""
-        return 0.75 * self.vdd / (self.i_on_n * width)
+        """Effective switching resistance of an NMOS of electrical ``width`` [Ω]: k·V_DD/(I_on·W), k =
+        :attr:`r_eff_factor`."""
+        return self.r_eff_factor * self.vdd / (self.i_on_n * width)
 
     def r_on_p(self, width: float) -> float:
-        """Effective switching resistance of a PMOS of electrical ``width`` [Ω]."""
-        return 0.75 * self.vdd / (self.i_on_p * width)
+        """Effective switching resistance of a PMOS of electrical ``width`` [Ω]: k·V_DD/(I_on,p·W)."""
+        return self.r_eff_factor * self.vdd / (self.i_on_p * width)
+
+    def width_for_resistance(self, r: float) -> float:
+        """Electrical width [m] of an NMOS whose effective switching resistance is ``r`` [Ω]."""
+        if not (isinstance(r, int | float) and math.isfinite(r) and r > 0):
+            raise ConfigError(f"resistance = {r!r}: must be a positive number of ohms")
+        return self.r_eff_factor * self.vdd / (self.i_on_n * r)
 
     @property
     def pelgrom_avt(self) -> float:
@@ -180,7 +202,22 @@ _TABLE: dict[int, tuple] = {
     7: ("finfet", 0.7, 18, 2, 2, 30, 52, 6, 78, 250, 0.80, 1000, 0.9, 40, 0.027),
 }
 I_OFF = 0.1e-9 / 1e-6  # 0.1 nA/µm [A/m]
+#: k of a pass transistor's on-resistance k·V_DD/(I_on·W) — an eNVM access transistor or a column-mux switch,
+#: which conduct a read's signal in their linear region and are sized for a target resistance with it: ¾ (the
+#: default card's rule) on every card, whatever its switching factor ``r_eff_factor`` (DNN+NeuroSim V1.3 too
+#: sizes these for their target resistance whatever its card: LINEAR_REGION_RATIO in constant.h).
+PASS_R_FACTOR = 0.75
 WIRE_CAPACITANCE = 0.2e-15 / 1e-6  # 0.2 fF/µm [F/m]
+
+#: The LSTP drive of a full node: (I_on,n [µA/µm], I_on,p [µA/µm], k of R_eq) — PTM LP cards at 300 K with CACTI's
+#: effective-resistance multiplier, as DNN+NeuroSim V1.3 (Technology.cpp) runs them; see SOURCES["lstp"]. Their
+#: off-current, 100 pA/µm, is the default card's, so the LSTP card changes the drive only.
+LSTP: dict[int, tuple[float, float, float]] = {
+    22: (791.9, 600.2, 1.77),
+    14: (893.0, 820.0, 1.76),
+    10: (862.0, 775.0, 1.73),
+    7: (822.0, 737.0, 1.73),
+}
 
 #: Nodes of Table 1 (full nodes) and the half nodes derived from them by an optical shrink.
 FULL_NODES_NM: tuple[int, ...] = tuple(sorted(_TABLE, reverse=True))
@@ -205,9 +242,14 @@ def _full_node(node: int) -> Technology:
     )
 
 
-def technology(node_nm: float, vdd: float | None = None) -> Technology:
+def technology(node_nm: float, vdd: float | None = None, roadmap: str = "lop") -> Technology:
     """The :class:`Technology` of a node in nm: 130, 90, 65, 45, 32, 22 (bulk), 14, 10, 7 (FinFET), or a half node
-    40, 28, 20, 16, 12 (optical shrink of 45, 32, 22, 22, 14). ``vdd`` overrides the supply [V]."""
+    40, 28, 20, 16, 12 (optical shrink of 45, 32, 22, 22, 14). ``vdd`` overrides the supply [V]. ``roadmap``
+    'lop' (default) or 'lstp': the PTM LP drive DNN+NeuroSim V1.3 runs with (:data:`LSTP`: on-currents and the
+    effective-resistance factor; geometry, capacitances, supply and off-current stay the node's), tabulated at
+    22, 14, 10 and 7 nm and their half nodes."""
+    if roadmap not in ("lop", "lstp"):
+        raise ConfigError(f"roadmap = {roadmap!r}: must be 'lop' or 'lstp'")
     if isinstance(node_nm, bool) or not isinstance(node_nm, int | float) or not math.isfinite(node_nm):
         raise ConfigError(f"technology node must be a number of nanometres, got {node_nm!r}")
     node = round(node_nm)
@@ -227,6 +269,13 @@ def technology(node_nm: float, vdd: float | None = None) -> Technology:
         )
     else:
         raise UnknownNameError(f"technology node {node_nm} nm is not tabulated; known: {_known()}")
+    if roadmap == "lstp":
+        full = node if node in _TABLE else HALF_NODES_NM[node]
+        if full not in LSTP:
+            raise UnknownNameError(f"roadmap = 'lstp' is tabulated at {', '.join(map(str, LSTP))} nm and their "
+                                   f"half nodes, not at {node_nm} nm")
+        ion, iop, k = LSTP[full]
+        tech = tech.replace(name=tech.name + "-lstp", i_on_n=ion, i_on_p=iop, r_eff_factor=k, roadmap="lstp")
     if vdd is not None:
         if not (isinstance(vdd, int | float) and math.isfinite(vdd) and vdd > 0):
             raise ConfigError(f"vdd = {vdd!r}: must be a positive number of volts")

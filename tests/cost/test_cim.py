@@ -119,8 +119,12 @@ def test_access_transistor_sized_to_a_fraction_of_r_on():
     assert sub.line.r_access == pytest.approx(0.25 * 6e3)
     assert sub.g_on == pytest.approx(1 / 7.5e3) and sub.g_off == pytest.approx(1 / (900e3 + 1.5e3))
     high = build_subarray(RRAM)  # 100 kΩ: 0.25·R_on would need a device narrower than the minimum
-    t = RRAM.tech()
-    assert high.line.r_access == pytest.approx(t.r_on_n(t.bitcell_width)) and high.line.r_access < 25e3
+    t = RRAM.tech()  # the sizing rule's ¾·V_DD/(I_on·W) on every card (a read leaves it in its linear region)
+    assert high.line.r_access == pytest.approx(0.75 * t.vdd / (t.i_on_n * t.bitcell_width))
+    assert high.line.r_access < 25e3
+    # the drive card does not move the access transistor
+    lop = build_subarray(table7_config("rram_he2020", roadmap="lop"))
+    assert lop.line.r_access == pytest.approx(sub.line.r_access) and lop.line.c_line == pytest.approx(sub.line.c_line)
 
 
 def test_mlsa_conversion_energy_closed_form():

@@ -26,7 +26,7 @@ from neurofab.cost.circuits import (
     driver_chain,
     htree_trip_length,
 )
-from neurofab.cost.gates import inverter
+from neurofab.cost.gates import inverter, nand
 from neurofab.cost.mapping import vgg8_cifar10
 from neurofab.cost.technology import technology
 
@@ -121,13 +121,17 @@ def test_htree_cycle_rejects_bad_input():
 
 
 def test_minimum_decoder_output_closed_form():
-    """'minimum' outputs: the sized chain replaced by one minimum inverter driving the load, so the delay differs
-    by exactly ln 2·R·(C_d + C_load) − the chain's delay, and grows linearly with the load."""
+    """'minimum' outputs: the sized chain replaced by one minimum-size inverter (an NMOS of two 2·F devices, 88 nm
+    at 22 nm, below the 198 nm logic width) driving the load, so the delay differs by exactly
+    ln 2·R·(C_d + C_load) − the chain's delay, and grows linearly with the load."""
     c = 200e-15
-    inv = inverter(T22)
+    inv = inverter(T22, 2 * 2 * 22e-9 / T22.nmos_width)
+    assert inv.r_pull_down == pytest.approx(T22.r_on_n(88e-9))
     sized, small = decoder(T22, 8, c), decoder(T22, 8, c, "minimum")
     _, chain = driver_chain(T22, c)
-    assert small.delay - sized.delay == pytest.approx(math.log(2) * inv.r_drive * (inv.c_self + c) - chain.delay)
+    g, unit = nand(T22, 3), inverter(T22)  # 8 outputs: a NAND3 per output before its driver
+    assert small.delay - sized.delay == pytest.approx(math.log(2) * inv.r_drive * (inv.c_self + c) - chain.delay
+                                                      + g.delay(inv.c_in) - g.delay(unit.c_in))
     assert small.delay > sized.delay
     d1, d2 = decoder(T22, 8, c, "minimum").delay, decoder(T22, 8, 2 * c, "minimum").delay
     assert d2 - d1 == pytest.approx(math.log(2) * inv.r_drive * c)
@@ -137,7 +141,7 @@ def test_minimum_decoder_output_closed_form():
 
 def test_mux_decoder_option_slows_the_sram_sensing_cycle_only_through_the_mux():
     cfg = table7_config("22nm-sram")
-    assert cfg.mux_decoder == "minimum" and table7_config("rram_he2020").mux_decoder == "sized"
+    assert cfg.mux_decoder == "minimum" and table7_config("rram_he2020").mux_decoder == "minimum"
     small, sized = build_subarray(cfg), build_subarray(cfg.replace(mux_decoder="sized"))
     assert small.timing["mux"] > sized.timing["mux"]
     assert small.timing["adc"] == pytest.approx(sized.timing["adc"])
