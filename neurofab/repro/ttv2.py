@@ -86,9 +86,8 @@ CLAIMS = Claims([
                     "1.0 at 1,200, sd over the last 4 epochs, yet digital inference from the last epoch's averaged "
                     "weights, info row, leaves a gap of 0.5 / 4.4 points at run seeds 0 / 1). Left: the 15-state "
                     "step itself, one C pulse = 0.08 (1/15 of the range, c2c 0.3), not separated further. Fig. 4 "
-                    "reports the 50th epoch of an "
-                    "LSTM trained on 2.9 M characters (≈ 3,800 reads per column per epoch; here 210 reads per "
-                    "first-layer column in the whole 15-state run)"),
+                    "reports the 50th epoch of an LSTM trained on 2.9 M characters (≈ 3,800 reads per column per "
+                    "epoch; here 210 reads per first-layer column in the whole 15-state run)"),
     Claim("tt_degrades_more", "accuracy lost from most to fewest states: TTv2 < Tiki-Taka",
           "Tiki-Taka degrades, TTv2 does not", "seed 001 l. 3714, Fig. 4", Qualitative(), order="<"),
     Claim("extraction_std", "weight-extraction error std, 512×512 tile, 10,240 random MVMs", 0.002,
@@ -101,9 +100,10 @@ CLAIMS = Claims([
           "1.331 vs 3.42 ± 0.26 (cross-entropy, Table 2)", "seed 001 l. 3821, Table 2", Qualitative(), order=">"),
 ])
 
-#: (η_a, η_c, columns read per transfer) per algorithm and number of states, tuned on digits (seeds 0–1, quick
-#: mode's epochs); η_c in weight units. The paper tuned every point's hyper-parameters (l. 3714), n_s among them
-#: (l. 3746); reading k columns per sample is n_s = 1/k.
+#: (η_a, η_c, columns read per transfer) per algorithm and number of states, tuned on digits at 6 epochs (60 and 15
+#: states: seeds 0–1; 1,200 states: run seed 0's three networks, plain SGD there only η_a ∈ {0.01, 0.03}); η_c in
+#: weight units. The paper tuned every point's hyper-parameters (l. 3714), n_s among them (l. 3746); reading k
+#: columns per sample is n_s = 1/k.
 TUNED = {
     ("SGD, symmetric device", 1200.0): (0.05, None, 1),
     ("SGD, symmetric device", 60.0): (0.1, None, 1),
