@@ -124,7 +124,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram"
                      else NEUROSIM_ENVM_MUX_FRACTION,
                      sram_column_current="activated" if design == "sram" else "stored",
-                     sram_precharge="every-column" if design == "sram" else "sensed")
+                     sram_precharge="every-column" if design == "sram" else "sensed",
+                     level_shifter_sizing="neurosim", source_line_switches=design != "sram")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -79,13 +79,14 @@ from neurofab.cost.circuits import (
     shift_add,
     sram_buffer,
 )
-from neurofab.cost.gates import inverter, nand
+from neurofab.cost.gates import inverter, nand, transmission_gate
 from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
 from neurofab.cost.periphery import (
     Adc,
     ColumnMux,
     Mlsa,
     column_mux,
+    fixed_level_shifter_area,
     flash_adc,
     level_shifter,
     mlsa_adc,
@@ -259,6 +260,15 @@ class CIMConfig(Config):
         False, description="eNVM: a read word line rises through its level shifter (delay and energy in every "
         "read; a macro whose sensing path lists it, e.g. Lu et al. 2021 Table 3), or the level shifters serve the "
         "write path only, gated off during inference (False; NeuroSim V1.3's Table 7 chips): area only")
+    level_shifter_sizing: Literal["load", "neurosim"] = Field(
+        "load", description="eNVM level shifters (WL per row, BL and SL per column): output stage sized for the "
+        "word line it drives ('load', neurofab.cost.periphery.level_shifter), or DNN+NeuroSim V1.3's fixed device "
+        "sizes whatever the cell ('neurosim', LevelShifter.cpp; periphery.fixed_level_shifter_area): with a "
+        "minimum access transistor (a high-R_on cell) the sized shifter is 2.4x smaller")
+    source_line_switches: bool = Field(
+        False, description="eNVM: a source-line switch per column (a flip-flop and two transmission gates that "
+        "select the line's write bias; DNN+NeuroSim V1.3 SubArray.cpp slSwitchMatrix, whose flip-flops its leakage "
+        "count already holds), or none (the source lines held at ground by the array's own wiring)")
     sram_column_current: Literal["stored", "activated"] = Field(
         "stored", description="SRAM column current behind the ADC energy: the read ports that conduct (input bit "
         "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
@@ -342,7 +352,9 @@ def table7_config(device: str, **changes) -> CIMConfig:
     minimum-size mux decoder outputs (``mux_decoder``) and its mux switches (``mux_sizing='all-rows'``: all rows'
     mean cell resistance × 0.25, SRAM read ports × 0.125); SRAM designs with its column current (every activated
     row's read port, ``sram_column_current='activated'``) and its precharge of every column at every mux step
-    (``sram_precharge='every-column'``)."""
+    (``sram_precharge='every-column'``). Its fixed-size level shifters and source-line switches
+    (``level_shifter_sizing='neurosim'``, ``source_line_switches``) are left out: the public V1.3 code with them
+    prices the 4-bit 100 kΩ RRAM chip at 32.8 mm² where the paper prints 25.57 mm² (ours without them 25.6)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
@@ -632,6 +644,10 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         "shift-add": n_adc * lanes.area,
     }
     area.update(extra_area)
+    if not is_sram and cfg.source_line_switches:  # write-bias select per source line: flip-flop + two TGs
+        sl = dff(t)
+        area["source-line switches"] = cols * (sl.area + 2 * transmission_gate(t).area)
+        extra_leak += cols * sl.leakage
     leak_parts = {"row drivers": rows * driver.leakage, "mux": cmux.cost.leakage + cmux.decoder.leakage,
                   "adc": n_adc * adc.cost.leakage, "shift-add": n_adc * lanes.leakage, "other": extra_leak}
     if is_sram:
@@ -641,7 +657,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     leak = sum(leak_parts.values())
     if ls is not None:
         n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
-        area["level shifters"] = n_ls * ls.area * f.alpha
+        a_ls = fixed_level_shifter_area(t, cfg.io_layout_scale) if cfg.level_shifter_sizing == "neurosim" else ls.area
+        area["level shifters"] = n_ls * a_ls * f.alpha
         # the level shifters serve the write path: their high-voltage supply is gated off during inference, so
         # they do not leak (NeuroSim V1.3 SubArray.cpp counts them in area only)
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
