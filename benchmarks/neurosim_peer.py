@@ -67,10 +67,11 @@ NOT_EXPRESSED = (
     "per cycle) but priced as our 6T SRAM banks",
     "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
     "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
-    "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same transistor drive "
-    "(roadmap='lstp'), but its repeated bus is 0.377 ns/mm and ours 0.316 ns/mm: its gate capacitance per width "
-    "is 1.43 fF/µm (ours 0.87) and its local wire 13.3 Ω/µm (ours 6.3), which also makes our repeaters 13 "
-    "logic inverters where its are 47 of its 2F devices (10.4 of ours): H-tree area 1.1-1.3x",
+    "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same drive and, "
+    "htree_rc='neurosim', its bus parameters (repeaters sized for its 13.3 Ω/µm local wire and 1.43 fF/µm gate "
+    "capacitance, its 2.46 Ω/µm bus wire): 0.367 ns/mm against its 0.377 (10 of our inverters every 108 µm, its "
+    "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy per "
+    "transfer: ours a straight repeated path at full activity, its the Manhattan trip at activity 0.25",
     "transistors: NeuroSim's 22 nm LSTP drive (PTM LP I_on, R_eq factor 1.77: roadmap='lstp') on our geometry, "
     "capacitances, wires and 0.80 V supply (its card: 0.85 V); the same off-current, 0.1 nA/µm; our logic "
     "inverter is its gate widened to the cell height (EnlargeSize: 198/262 nm at 22 nm); pass devices (mux "
@@ -124,7 +125,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram"
                      else NEUROSIM_ENVM_MUX_FRACTION,
                      sram_column_current="activated" if design == "sram" else "stored",
-                     sram_precharge="every-column" if design == "sram" else "sensed")
+                     sram_precharge="every-column" if design == "sram" else "sensed",
+                     level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

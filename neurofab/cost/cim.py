@@ -64,6 +64,7 @@ from pydantic import Field, model_validator
 from neurofab.core import Config, ConfigError, Ledger, NeurofabError, UnknownNameError
 from neurofab.cost import leakage as lk
 from neurofab.cost.circuits import (
+    NEUROSIM_22NM_BUS,
     Cost,
     SramAccess,
     adder_tree,
@@ -79,13 +80,14 @@ from neurofab.cost.circuits import (
     shift_add,
     sram_buffer,
 )
-from neurofab.cost.gates import inverter, nand
+from neurofab.cost.gates import inverter, nand, transmission_gate
 from neurofab.cost.mapping import LayerActivity, LayerSpec, check_layers
 from neurofab.cost.periphery import (
     Adc,
     ColumnMux,
     Mlsa,
     column_mux,
+    fixed_level_shifter_area,
     flash_adc,
     level_shifter,
     mlsa_adc,
@@ -259,6 +261,15 @@ class CIMConfig(Config):
         False, description="eNVM: a read word line rises through its level shifter (delay and energy in every "
         "read; a macro whose sensing path lists it, e.g. Lu et al. 2021 Table 3), or the level shifters serve the "
         "write path only, gated off during inference (False; NeuroSim V1.3's Table 7 chips): area only")
+    level_shifter_sizing: Literal["load", "neurosim"] = Field(
+        "load", description="eNVM level shifters (WL per row, BL and SL per column): output stage sized for the "
+        "word line it drives ('load', neurofab.cost.periphery.level_shifter), or DNN+NeuroSim V1.3's fixed device "
+        "sizes whatever the cell ('neurosim', LevelShifter.cpp; periphery.fixed_level_shifter_area): with a "
+        "minimum access transistor (a high-R_on cell) the sized shifter is 2.4x smaller")
+    source_line_switches: bool = Field(
+        False, description="eNVM: a source-line switch per column (a flip-flop and two transmission gates that "
+        "select the line's write bias; DNN+NeuroSim V1.3 SubArray.cpp slSwitchMatrix, whose flip-flops its leakage "
+        "count already holds), or none (the source lines held at ground by the array's own wiring)")
     sram_column_current: Literal["stored", "activated"] = Field(
         "stored", description="SRAM column current behind the ADC energy: the read ports that conduct (input bit "
         "1 and stored bit 1, 'stored'), or every activated row's port whatever its stored bit ('activated': "
@@ -288,6 +299,10 @@ class CIMConfig(Config):
         "chip clock cycle; None: the chip's clock. DNN+NeuroSim V1.3 rounds to 1 ns: its H-trees are initialized "
         "with Param.cpp's clkFreq = 1 GHz (HTree.cpp, Initialize; Chip.cpp, Tile.cpp) before main.cpp sets the "
         "clock from the sensing path, and their cycle counts are then charged at that clock")
+    htree_rc: Literal["card", "neurosim"] = Field(
+        "card", description="electrical parameters the H-tree buses are sized and timed with: the card's ('card') "
+        "or DNN+NeuroSim V1.3's at 22 nm ('neurosim', neurofab.cost.circuits.NEUROSIM_22NM_BUS: repeaters sized "
+        "for its 13.3 Ω/µm local wire, its 1.43 fF/µm gate capacitance, its 2.46 Ω/µm bus wire; 22 nm only)")
     input_density: float = Field(0.5, ge=0, le=1, description="fraction of ones among input bits when no "
                                  "measured activity is given [1]")
     weight_level: float = Field(0.5, ge=0, le=1, description="mean stored level of a weight slice in [0, 1] "
@@ -314,6 +329,8 @@ class CIMConfig(Config):
         except NeurofabError as err:
             raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}, roadmap = {self.roadmap!r}: "
                              f"{err}") from None
+        if self.htree_rc == "neurosim" and self.node_nm != 22:
+            raise ValueError(f"htree_rc = 'neurosim' is tabulated at 22 nm only, not node_nm = {self.node_nm}")
         return self
 
     @property
@@ -342,23 +359,32 @@ def table7_config(device: str, **changes) -> CIMConfig:
     minimum-size mux decoder outputs (``mux_decoder``) and its mux switches (``mux_sizing='all-rows'``: all rows'
     mean cell resistance × 0.25, SRAM read ports × 0.125); SRAM designs with its column current (every activated
     row's read port, ``sram_column_current='activated'``) and its precharge of every column at every mux step
-    (``sram_precharge='every-column'``)."""
+    (``sram_precharge='every-column'``); the 22 nm designs with its bus wire and repeater parameters
+    (``htree_rc='neurosim'``: :data:`~neurofab.cost.circuits.NEUROSIM_22NM_BUS`; tabulated at 22 nm only, so the
+    7 nm SRAM, and a design moved to another node, keeps the card's). Its fixed-size level shifters and
+    source-line switches (``level_shifter_sizing='neurosim'``, ``source_line_switches``) are left out: the public
+    V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at 32.8 mm² where the paper prints 25.57 mm² (ours
+    without them 25.6)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, mux_decoder="minimum", roadmap="lstp",
                          sram_column_current="activated", sram_precharge="every-column", mux_sizing="all-rows",
-                         mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION)
+                         mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION,
+                         htree_rc="neurosim" if device == "22nm-sram" else "card")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
-                         mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION)
+                         mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION,
+                         htree_rc="neurosim")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
+    if changes.get("node_nm", base.node_nm) != 22 and "htree_rc" not in changes:  # NeuroSim's bus: 22 nm only
+        changes = {**changes, "htree_rc": "card"}
     return base.replace(**changes) if changes else base
 
 
@@ -632,6 +658,10 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         "shift-add": n_adc * lanes.area,
     }
     area.update(extra_area)
+    if not is_sram and cfg.source_line_switches:  # write-bias select per source line: flip-flop + two TGs
+        sl = dff(t)
+        area["source-line switches"] = cols * (sl.area + 2 * transmission_gate(t).area)
+        extra_leak += cols * sl.leakage
     leak_parts = {"row drivers": rows * driver.leakage, "mux": cmux.cost.leakage + cmux.decoder.leakage,
                   "adc": n_adc * adc.cost.leakage, "shift-add": n_adc * lanes.leakage, "other": extra_leak}
     if is_sram:
@@ -641,7 +671,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
     leak = sum(leak_parts.values())
     if ls is not None:
         n_ls = rows + 2 * (cols + n_ref_cols)  # WL, and BL + SL of every data and reference column
-        area["level shifters"] = n_ls * ls.area * f.alpha
+        a_ls = fixed_level_shifter_area(t, cfg.io_layout_scale) if cfg.level_shifter_sizing == "neurosim" else ls.area
+        area["level shifters"] = n_ls * a_ls * f.alpha
         # the level shifters serve the write path: their high-voltage supply is gated off during inference, so
         # they do not leak (NeuroSim V1.3 SubArray.cpp counts them in area only)
     e_mux_step = cmux.cost.energy + cmux.decoder.energy
@@ -1090,7 +1121,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     pe_leak = (p * p * sub.leakage + lanes_pe * pe_tree.leakage + pe_buf.leakage
                + (0.0 if tiles_only else pe_ht.leakage))
 
-    t_wire = bus_wire_delay(t, BUS_DELAY_TOLERANCE)
+    bus_rc = NEUROSIM_22NM_BUS if cfg.htree_rc == "neurosim" else None
+    t_wire = bus_wire_delay(t, BUS_DELAY_TOLERANCE, rc=bus_rc)
     t_rx = 0.0 if cfg.interconnect_swing is None else latch_comparator(t).cost.delay
 
     def trip(unit: float, grid: int) -> float:
@@ -1112,7 +1144,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             grid = n_pes if novel else pe_side
             bus = grid * rows
             ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0,
-                                              BUS_DELAY_TOLERANCE),
+                                              BUS_DELAY_TOLERANCE, bus_rc),
                       delay=trip(math.sqrt(pe_area), grid), energy=ht.energy, leakage=ht.leakage)
         acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
@@ -1133,7 +1165,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tile_side = math.sqrt(max(k.area for k in kinds))
         grid = grid_chip
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
-                       side_nm)), 4.0, BUS_DELAY_TOLERANCE), delay=trip(tile_side, grid), energy=chip_ht.energy,
+                       side_nm)), 4.0, BUS_DELAY_TOLERANCE, bus_rc), delay=trip(tile_side, grid), energy=chip_ht.energy,
                        leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))

@@ -377,15 +377,49 @@ def repeated_wire(tech: Technology, length: float, bits: int = 1, swing: float |
     return Cost(area=area * b, delay=delay, energy=e_bit * b, leakage=leak * b)
 
 
-def _bus_repeater(tech: Technology, delay_tolerance: float) -> tuple[float, float]:
+@dataclass(frozen=True)
+class BusRC:
+    """Electrical parameters a repeated bus is sized and timed with in place of the card's (SI per metre).
+
+    ``r_sizing`` [Ω/m]: the wire resistance the repeater size and spacing are optimised for; ``r_bus`` [Ω/m]:
+    the resistance of the bus wire itself; ``c_wire`` [F/m]; ``c_gate`` [F/m]: repeater input capacitance per
+    gate width (NMOS + PMOS); ``c_drain`` [F/m]: a sized (folded) repeater's output capacitance per gate width.
+    The spacing keeps the card's minimum-inverter drain; driver resistances are the card's, summed (R_n + R_p)."""
+
+    r_sizing: float
+    r_bus: float
+    c_wire: float
+    c_gate: float
+    c_drain: float
+
+
+#: DNN+NeuroSim V1.3's bus at 22 nm (its PTM LSTP card): repeaters sized for its local wire, Param.cpp's
+#: ρ/(AR·w²) = 4.03e-8 Ω·m / (1.9 · (40 nm)²) = 13.26 Ω/µm; H-tree wires twice as wide, HTree.cpp
+#: GetUnitLengthRes: 2.52e-8 Ω·m / (1.6 · (80 nm)²) = 2.46 Ω/µm (its ×4 width above 10⁵ F of stage length is
+#: not modelled); 0.2 fF/µm of wire (HTree.cpp); gate capacitance 1.430 fF/µm (formula.cpp CalculateGateCap:
+#: ideal gate + fringe, 0.525 + 0.800 fF/µm, plus overlap); its 47 × minimum repeater's folded output
+#: 0.714 fF over 4.80 µm of gate width, 0.149 fF/µm (CalculateGateCapacitance).
+NEUROSIM_22NM_BUS = BusRC(r_sizing=4.03e-8 / (1.9 * 40e-9**2), r_bus=2.52e-8 / (1.6 * 80e-9**2), c_wire=0.2e-9,
+                          c_gate=1.430e-9, c_drain=0.714e-15 / (47 * (44e-9 + 58.05e-9)))
+
+
+def _bus_parts(tech: Technology, rc: BusRC | None) -> tuple[float, float, float, float, float, float]:
+    """(R₀, C_in, C_d of a minimum repeater, C_d per size of a sized one, r_w for sizing, c_w)."""
+    inv = inverter(tech)
+    if rc is None:
+        r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
+        return r0, inv.c_in, inv.c_self, inv.c_self, tech.wire_resistance, tech.wire_capacitance
+    w = tech.nmos_width + tech.pmos_width
+    return (inv.r_pull_down + inv.r_pull_up, rc.c_gate * w, inv.c_self, rc.c_drain * w, rc.r_sizing, rc.c_wire)
+
+
+def _bus_repeater(tech: Technology, delay_tolerance: float, rc: BusRC | None = None) -> tuple[float, float]:
     """(size × a minimum inverter, spacing [m]) of a bus repeater; see :func:`bus_repeater_size`."""
     if not (isinstance(delay_tolerance, int | float) and math.isfinite(delay_tolerance) and delay_tolerance >= 0):
         raise ConfigError(f"delay_tolerance = {delay_tolerance!r}: must be a finite number >= 0")
-    inv = inverter(tech)
-    r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
-    c0, cd, rw, cw = inv.c_in, inv.c_self, tech.wire_resistance, tech.wire_capacitance
+    r0, c0, cd_min, cd, rw, cw = _bus_parts(tech, rc)
     size = max(1.0, math.floor(math.sqrt(r0 * cw / (c0 * rw))))
-    spacing = math.sqrt(2 * r0 * (c0 + cd) / (rw * cw))
+    spacing = math.sqrt(2 * r0 * (c0 + cd_min) / (rw * cw))
 
     def delay(s: float, length: float) -> float:
         wire = 0.5 * rw * cw * length**2 + rw * length * s * c0
@@ -400,31 +434,36 @@ def _bus_repeater(tech: Technology, delay_tolerance: float) -> tuple[float, floa
     return max(1.0, size), spacing
 
 
-def bus_repeater_size(tech: Technology, delay_tolerance: float = 0.0) -> float:
+def bus_repeater_size(tech: Technology, delay_tolerance: float = 0.0, rc: BusRC | None = None) -> float:
     """Repeater size (× a minimum inverter) of a bus wire: the Bakoglu optimum ⌊√(R₀·c_w/(C₀·r_w))⌋; with
     ``delay_tolerance`` t > 0, DNN+NeuroSim V1.3's trade (HTree.cpp, Initialize): halve the size and shorten the
     spacing by 0.9, repeatedly, until the delay per length reaches (1 + t) × the optimum (Param.cpp: t = 0.1).
-    Delay per length of size s at spacing L: 0.7·(R₀/s·(s·(C₀ + C_d) + c_w·L) + ½·r_w·c_w·L² + r_w·L·s·C₀)/L."""
-    return _bus_repeater(tech, delay_tolerance)[0]
+    Delay per length of size s at spacing L: 0.7·(R₀/s·(s·(C₀ + C_d) + c_w·L) + ½·r_w·c_w·L² + r_w·L·s·C₀)/L.
+    ``rc``: :class:`BusRC` parameters in place of the card's (R₀ then R_n + R_p, NeuroSim's convention)."""
+    return _bus_repeater(tech, delay_tolerance, rc)[0]
 
 
 def bus_wire_delay(tech: Technology, delay_tolerance: float = 0.1, width_factor: float = 2.0,
-                   series_driver: bool = True) -> float:
+                   series_driver: bool = True, rc: BusRC | None = None) -> float:
     """Delay per length [s/m] of a repeated bus wire, the Elmore form DNN+NeuroSim V1.3 times its H-trees with
     (HTree.cpp, CalculateLatency): 0.7·(R_d·(C_in + C_d + c_w·L) + ½·r_b·c_w·L² + r_b·L·C_in)/L for repeaters of
     :func:`bus_repeater_size` (size s, input C_in, drain C_d) every L [m] (the Bakoglu spacing shortened 0.9× per
     halving for the ``delay_tolerance``). ``width_factor``: the bus wire is that many times the local wire's
     width and thickness, r_b = r_w / width_factor² (NeuroSim widens H-tree wires 2× below 10⁵ F of length,
     HTree.cpp GetUnitLengthRes); ``series_driver``: R_d = R_n + R_p of the repeater, NeuroSim's convention
-    (pull-down and pull-up resistances summed), else their mean (one transition)."""
+    (pull-down and pull-up resistances summed), else their mean (one transition). ``rc``: :class:`BusRC`
+    parameters in place of the card's (then r_b = rc.r_bus, and ``width_factor`` is not used)."""
     if not (isinstance(width_factor, int | float) and math.isfinite(width_factor) and width_factor >= 1):
         raise ConfigError(f"width_factor = {width_factor!r}: must be a finite number >= 1")
-    size, spacing = _bus_repeater(tech, delay_tolerance)
+    size, spacing = _bus_repeater(tech, delay_tolerance, rc)
     rep = inverter(tech, size)
     r_d = rep.r_pull_down + rep.r_pull_up if series_driver else 0.5 * (rep.r_pull_down + rep.r_pull_up)
-    rb, cw = tech.wire_resistance / width_factor**2, tech.wire_capacitance
-    return 0.7 * (r_d * (rep.c_in + rep.c_self + cw * spacing) + 0.5 * rb * cw * spacing**2
-                  + rb * spacing * rep.c_in) / spacing
+    if rc is None:
+        c_in, c_d, rb, cw = rep.c_in, rep.c_self, tech.wire_resistance / width_factor**2, tech.wire_capacitance
+    else:
+        w = size * (tech.nmos_width + tech.pmos_width)
+        c_in, c_d, rb, cw = rc.c_gate * w, rc.c_drain * w, rc.r_bus, rc.c_wire
+    return 0.7 * (r_d * (c_in + c_d + cw * spacing) + 0.5 * rb * cw * spacing**2 + rb * spacing * c_in) / spacing
 
 
 def _htree_centre(n: int) -> int:
@@ -450,7 +489,7 @@ def htree_trip_length(unit_height: float, unit_width: float, grid: int) -> float
 
 
 def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, grid: int, bits: int,
-                       fold: float = 4.0, delay_tolerance: float = 0.0) -> float:
+                       fold: float = 4.0, delay_tolerance: float = 0.0, rc: BusRC | None = None) -> float:
     """Area [m²] of the routing channels a ``bits``-wide H-tree bus occupies over a ``grid`` × ``grid`` array of
     units (``unit_height`` × ``unit_width`` [m]), as DNN+NeuroSim V1.3 accounts it (HTree.cpp, CalculateArea):
     from the centre out, level by level, the channel of the vertical (horizontal) branches widens by
@@ -458,7 +497,8 @@ def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, 
     level below the root, halving per level; the last level lies over the units), plus a main bus
     bits × cell height / ``fold`` wide from the centre to the nearest edge. Repeaters of the Bakoglu size of
     :func:`repeated_wire`, or shrunk for a ``delay_tolerance`` as :func:`bus_repeater_size` says (NeuroSim: 0.1);
-    ``fold``: layout folding of the bus (NeuroSim: 4 at chip level, 16 inside tiles)."""
+    ``fold``: layout folding of the bus (NeuroSim: 4 at chip level, 16 inside tiles); ``rc``: repeaters sized
+    with :class:`BusRC` parameters (:func:`bus_repeater_size`)."""
     n = _check_count("H-tree grid", grid)
     b = _check_count("H-tree bits", bits)
     if not (isinstance(fold, int | float) and math.isfinite(fold) and fold > 0):
@@ -468,8 +508,8 @@ def htree_channel_area(tech: Technology, unit_height: float, unit_width: float, 
             raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
     if n == 1:
         return 0.0
-    if delay_tolerance:
-        size = bus_repeater_size(tech, delay_tolerance)
+    if delay_tolerance or rc is not None:
+        size = bus_repeater_size(tech, delay_tolerance, rc)
     else:
         inv = inverter(tech)
         r0 = 0.5 * (inv.r_pull_down + inv.r_pull_up)
@@ -507,6 +547,8 @@ def htree(tech: Technology, side: float, n_leaves: int, bits: int, swing: float 
 
 
 __all__ = [
+    "NEUROSIM_22NM_BUS",
+    "BusRC",
     "Comparator",
     "Cost",
     "SramAccess",

@@ -85,6 +85,45 @@ def level_shifter(tech: Technology, v_high: float, c_load: float, io_scale: floa
     return Cost(area=core.area + area_io, delay=delay, energy=e_core + e_io, leakage=leak)
 
 
+#: DNN+NeuroSim V1.3's eNVM level shifter (LevelShifter.cpp, ``validated`` layout): its three stages' NMOS and
+#: PMOS widths in multiples of its minimum NMOS, 2·F — input inverter, cross-coupled latch, high-voltage pull-up —
+#: fixed whatever the line it drives (each width doubled in that layout, as listed here).
+NEUROSIM_LEVEL_SHIFTER_WIDTHS = ((30.0, 40.0), (64.0, 20.0), (128.0, 164.0))
+
+
+def folded_columns(tech: Technology, w_n: float, w_p: float, height_factor: float = 1.0) -> int:
+    """Poly columns of an inverter with an NMOS of width ``w_n`` and a PMOS of ``w_p`` [m] in a cell row
+    ``height_factor`` × the standard height: the diffusion height the row leaves (its height less the fixed
+    overhead of rails, N–P gap and poly extensions, which a logic inverter's two devices fill exactly) is shared
+    by the two devices in proportion to their widths, so both fold into ⌈(W_n + W_p)/diffusion⌉ fingers."""
+    _positive("w_n", w_n)
+    _positive("w_p", w_p)
+    h = _positive("height_factor", height_factor) * tech.cell_height
+    diffusion = h - (tech.cell_height - tech.nmos_width - tech.pmos_width)
+    if diffusion <= 0:
+        raise ConfigError(f"height_factor = {height_factor}: a row of {h * 1e9:.0f} nm leaves no diffusion height")
+    return max(1, math.ceil((w_n + w_p) / diffusion - 1e-9))
+
+
+def fixed_level_shifter_area(tech: Technology, io_scale: float = 2.5,
+                             widths: tuple[tuple[float, float], ...] = NEUROSIM_LEVEL_SHIFTER_WIDTHS) -> float:
+    """Layout area [m²] of one level shifter of fixed device sizes, whatever its load (DNN+NeuroSim V1.3's eNVM
+    level shifter, :data:`NEUROSIM_LEVEL_SHIFTER_WIDTHS`, in multiples of a 2·F NMOS).
+
+    The three stages (input inverter, latch, high-voltage pull-up) sit side by side in one row ``io_scale`` × the
+    cell height; each folds as :func:`folded_columns` says and takes ``cell_width·(columns + 1)/2`` of width; the
+    latch (counted twice: its two halves) and the pull-up are I/O devices, ``io_scale`` × wider per column:
+    area = io·h_cell · ½·w_cell · [(k_in + 1) + io·(2·(k_latch + 1) + (k_high + 1))]. A wiring factor (alpha)
+    is the caller's."""
+    s_io = _positive("io_scale", io_scale)
+    if len(widths) != 3:
+        raise ConfigError(f"widths = {widths!r}: three (NMOS, PMOS) stages expected (input, latch, high)")
+    w_min = 2 * tech.feature_size
+    k_in, k_latch, k_high = (folded_columns(tech, wn * w_min, wp * w_min, s_io) for wn, wp in widths)
+    pitches = (k_in + 1) + s_io * (2 * (k_latch + 1) + (k_high + 1))
+    return s_io * tech.cell_height * tech.cell_width / 2 * pitches
+
+
 def row_driver(tech: Technology, c_load: float, r_wire: float = 0.0) -> Cost:
     """One word-line driver of the input switch matrix: an input-bit flip-flop and a two-stage inverter buffer
     (stage effort √(C_load/C_in)) onto a word line of capacitance ``c_load`` [F] and resistance ``r_wire`` [Ω]
@@ -410,11 +449,14 @@ __all__ = [
     "MLSA_POWER_LP",
     "MLSA_POWER_LP_VOLTAGE",
     "MLSA_VOLTAGE_DEVICES_PER_LEVEL",
+    "NEUROSIM_LEVEL_SHIFTER_WIDTHS",
     "Adc",
     "ColumnMux",
     "Mlsa",
     "column_mux",
+    "fixed_level_shifter_area",
     "flash_adc",
+    "folded_columns",
     "level_shifter",
     "mlsa_adc",
     "mlsa_encoder",
