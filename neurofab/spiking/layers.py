@@ -71,6 +71,7 @@ from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
 from neurofab.spiking import train_kernels as kern
+from neurofab.spiking.event_conv import event_conv2d
 from neurofab.spiking.event_linear import event_linear, kernel_threads
 from neurofab.spiking.leaky_scan import fused_leaky_scan
 from neurofab.spiking.leaky_scan import kernel_applies as leaky_kernel_applies
@@ -744,6 +745,8 @@ class SpikingSequential(nn.Sequential):
                                precision_tag(module.weight.dtype))
                     spikes_in, chain = None, []
             y = event_linear(x, module, check=unchecked) if _plain_linear(module) else None  # (T, batch, out)
+            if isinstance(module, nn.Conv2d):
+                y = event_conv2d(x, module)  # None unless a plain Conv2d on sparse input and small maps
             if unchecked:
                 if y is None:
                     _check_input(x, "SpikingSequential")
