@@ -1,7 +1,7 @@
 """Event-driven 2-D convolution on small feature maps: the convolution as the linear map it is, applied from the
 input's nonzeros.
 
-A convolution (any stride, padding, dilation, groups; zero or other padding modes) maps one sample's input of
+A convolution (any stride, zero padding, dilation, groups) maps one sample's input of
 K = C·H·W values linearly to its N = O·H'·W' outputs: y = A x + b with a fixed N × K matrix A whose column k is the
 convolution (without bias) of the k-th unit image, and b the bias repeated over the output pixels. Each entry of A
 is one weight or zero: :func:`map_index` finds once per geometry which weight sits where, and A is then gathered
@@ -80,7 +80,8 @@ def _conv_applies(conv: nn.Module, x: torch.Tensor) -> bool:
         return False
     w = conv.weight
     return (x.dim() == 5 and x.device.type == "cpu" and w.device.type == "cpu" and w.dtype == x.dtype
-            and x.dtype in (torch.float32, torch.float64) and x.shape[2] == w.shape[1] * conv.groups)
+            and x.dtype in (torch.float32, torch.float64) and x.shape[2] == w.shape[1] * conv.groups
+            and conv.padding_mode == "zeros")  # other modes repeat pixels: one input may meet a weight twice
 
 
 class _EventConv(torch.autograd.Function):
@@ -97,7 +98,7 @@ class _EventConv(torch.autograd.Function):
              else torch.zeros(n, dtype=x.dtype))
         out = torch.empty(x.shape[0] * x.shape[1], n, dtype=x.dtype)
         kern.event_matmul(*events, a_t.numpy(), b.numpy(), out.numpy())
-        ctx.events, ctx.conv_args = events, (conv.stride, conv.padding, conv.dilation, conv.groups, conv.padding_mode)
+        ctx.events, ctx.conv_args = events, (conv.stride, conv.padding, conv.dilation, conv.groups)
         ctx.sample, ctx.out_shape, ctx.index, ctx.has_bias = sample, out_shape, index, bias is not None
         ctx.save_for_backward(x, weight)
         return out.reshape(x.shape[0], x.shape[1], *out_shape)
@@ -108,16 +109,16 @@ class _EventConv(torch.autograd.Function):
         g = grad_out.reshape(x.shape[0] * x.shape[1], -1).contiguous()
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            stride, padding, dilation, groups, mode = ctx.conv_args
+            stride, padding, dilation, groups = ctx.conv_args
             g4 = g.reshape(-1, *ctx.out_shape)
             shape = (g4.shape[0], *ctx.sample)
-            if mode == "zeros" and not isinstance(padding, str) and tuple(stride) == (1, 1):
+            if not isinstance(padding, str) and tuple(stride) == (1, 1):
                 grad_x = F.conv_transpose2d(g4, weight.detach(), None, 1, padding, 0, groups, dilation)
-            elif mode == "zeros" and not isinstance(padding, str):
+            elif not isinstance(padding, str):
                 grad_x = torch.nn.grad.conv2d_input(shape, weight.detach(), g4, stride, padding, dilation, groups)
-            else:  # another padding mode: the dense transposed product with A
-                grad_x = g @ torch.cat([weight.detach().reshape(-1), weight.new_zeros(1)])[ctx.index.reshape(-1)]\
-                    .reshape(ctx.index.shape).t()
+            else:  # padding "same"/"valid": the dense transposed product with A
+                w_all = torch.cat([weight.detach().reshape(-1), weight.new_zeros(1)])
+                grad_x = g @ w_all.index_select(0, ctx.index.reshape(-1)).reshape(ctx.index.shape).t()
             grad_x = grad_x.reshape(x.shape)
         if ctx.needs_input_grad[1]:
             grad_a_t = torch.empty(ctx.index.shape, dtype=g.dtype)
