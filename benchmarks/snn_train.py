@@ -17,7 +17,8 @@ is absent the peer is skipped. Last line: ``ratio vs snntorch: X`` (our samples/
 ``conv``: the snnTorch convolutional tutorial's workflow on the bundled digits (8×8, 1,347 train / 450 test images,
 stratified split): Conv2d(1, 12, 3) → MaxPool 2 → Leaky (learnable β) → Conv2d(12, 32, 3) → MaxPool 2 →
 Synaptic (α 0.5, learnable β) → Linear(128, 10) → Leaky (learnable β); initial β 0.5 (rate) or 0.9 (latency);
-T = 25, batch 128, Adam (lr 1e-2 rate, 2e-3 latency), the tutorial's spike-count MSE loss (target counts 0.8 T
+T = 25, batch 128, Adam (lr 1e-2 rate, 2e-3 latency; torch's fused implementation, ``fused=True``, on both
+sides), the tutorial's spike-count MSE loss (target counts 0.8 T
 for the correct class, 0.2 T for the others), fast-sigmoid surrogate (slope 25) on both sides, ``--epochs``
 epochs (default 6) and ``--seeds`` seeds per code (default 2); rate coding (a spike per step with probability =
 pixel) and latency coding (one spike at step round((1 − x)(T − 1)); the first convolution's initial weights × 8).
@@ -274,7 +275,8 @@ def conv_main(threads: int, epochs: int, seeds: int, codings: list[str], clock_n
     torch.set_num_threads(threads)
     clock = getattr(time, clock_name)
     print(f"workload: conv SNN (Leaky, Synaptic, learnable β) on digits 8×8, T = {CONV_T}, batch {CONV_BATCH}, "
-          f"Adam lr {CONV_LR}, {epochs} epochs, seeds 0..{seeds - 1}, {threads} threads, "
+          f"{'fused ' if CONV_FUSED_ADAM else ''}Adam lr {CONV_LR}, {epochs} epochs, seeds 0..{seeds - 1}, "
+          f"{threads} threads, "
           f"{'wall' if clock_name == 'perf_counter' else 'cpu'} clock, "
           f"neurons in {'snnTorch' if compat else 'our'} order")
     acc_ours: list[float] = []
