@@ -18,6 +18,7 @@ from neurofab.spiking.conversion import (
     evaluate,
 )
 from neurofab.spiking.encoders import delta, latency, poisson_rate, regular_rate
+from neurofab.spiking.event_conv import event_conv2d
 from neurofab.spiking.event_linear import event_linear
 from neurofab.spiking.layers import (
     IF,
@@ -219,6 +220,7 @@ __all__ = [
     "delta",
     "euler_step",
     "evaluate",
+    "event_conv2d",
     "event_linear",
     "fan_out",
     "firing_rates",

@@ -60,9 +60,27 @@ def event_linear(x: torch.Tensor, linear: nn.Linear, check: bool = False) -> tor
     the event-driven product does not apply (see the module docstring) and the caller should use the dense one.
     ``check=True``: NaN or infinite input raises :class:`~neurofab.core.NumericalError` (found in the same pass
     that finds the events; when ``None`` is returned the caller checks its input itself)."""
-    w = linear.weight
-    if (x.dim() != 3 or x.device.type != "cpu" or w.device.type != "cpu" or x.dtype not in (torch.float32,
-            torch.float64) or w.dtype != x.dtype or w.shape[0] < MIN_OUTPUTS or x.shape[2] != w.shape[1]
+    return event_product(x, linear.weight, linear.bias, check)
+
+
+def event_product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, check: bool = False,
+                  max_density: float = MAX_DENSITY) -> torch.Tensor | None:
+    """x Wᵀ + b for x (T, batch, K) and ``weight`` (N, K) from the input events (gradients reach x, ``weight`` and
+    ``bias``, which may be results of other differentiable operations), or ``None`` when it does not apply (the
+    module docstring; ``max_density`` replaces :data:`MAX_DENSITY`). ``check`` as in :func:`event_linear`."""
+    w = weight
+    if (w.device.type != "cpu" or w.dtype != x.dtype or w.shape[0] < MIN_OUTPUTS or x.dim() != 3
+            or x.shape[2] != w.shape[1]):
+        return None
+    events = find_events(x, check, max_density)
+    return None if events is None else apply_events(x, w, bias, events)
+
+
+def find_events(x: torch.Tensor, check: bool = False, max_density: float = MAX_DENSITY) -> tuple | None:
+    """The events of x (T, batch, K) for :func:`apply_events`, or ``None`` where the event-driven product does not
+    apply to x (not a CPU float32/float64 tensor with unit stride along K, empty, or more than ``max_density`` of
+    it nonzero). ``check`` as in :func:`event_linear`."""
+    if (x.dim() != 3 or x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64)
             or x.stride(2) != 1 or x.numel() == 0):
         return None
     kernel_threads()
@@ -73,6 +91,12 @@ def event_linear(x: torch.Tensor, linear: nn.Linear, check: bool = False) -> tor
     masks, nnz, binary, finite = kern.block_masks(storage, *layout, n_steps, batch, k_in)
     if check and not finite:
         raise NumericalError("SpikingSequential: input holds NaN or infinite values")
-    if nnz > MAX_DENSITY * x.numel():
+    if nnz > max_density * x.numel():
         return None
-    return _EventLinear.apply(x, w, linear.bias, (masks, binary, storage, *layout, batch))
+    return (masks, binary, storage, *layout, batch)
+
+
+def apply_events(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, events: tuple) -> torch.Tensor:
+    """x Wᵀ + b (T, batch, N) from the ``events`` of x found by :func:`find_events` (``weight`` (N, K) of x's dtype
+    on the CPU)."""
+    return _EventLinear.apply(x, weight, bias, events)

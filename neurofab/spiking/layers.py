@@ -71,6 +71,7 @@ from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
 from neurofab.spiking import train_kernels as kern
+from neurofab.spiking.event_conv import event_conv2d
 from neurofab.spiking.event_linear import event_linear, kernel_threads
 from neurofab.spiking.leaky_scan import fused_leaky_scan
 from neurofab.spiking.leaky_scan import kernel_applies as leaky_kernel_applies
@@ -717,8 +718,10 @@ class SpikingSequential(nn.Sequential):
     every other module (``nn.Linear``, ``nn.Conv2d``, ``nn.Flatten``, ``nn.AvgPool2d`` …) is applied to all T steps
     at once (time folded into the batch), which turns T small matrix products into one large one; an ``nn.Linear``
     whose input is sparse (spikes, rate-coded pixels) runs event-driven (:func:`~neurofab.spiking.event_linear.
-    event_linear`: only the nonzero inputs are visited, forward and for the weight gradient), and an ``nn.MaxPool2d(2)``
-    by the compiled 2 × 2 pool of :mod:`neurofab.spiking.pooling` (same values and gradients, a fraction of the cost).
+    event_linear`: only the nonzero inputs are visited, forward and for the weight gradient), so does an ``nn.Conv2d``
+    on small maps with sparse input (:func:`~neurofab.spiking.event_conv.event_conv2d`: the convolution as its
+    unrolled linear map; same sums, another order), and an ``nn.MaxPool2d(2)`` runs by the compiled 2 × 2 pool of
+    :mod:`neurofab.spiking.pooling` (same values and gradients, a fraction of the cost).
     When a ledger is open, synaptic operations of Linear/Conv2d layers fed by spikes are counted exactly
     (each input spike × its number of outgoing synapses, see :func:`fan_out`).
     """
@@ -744,6 +747,8 @@ class SpikingSequential(nn.Sequential):
                                precision_tag(module.weight.dtype))
                     spikes_in, chain = None, []
             y = event_linear(x, module, check=unchecked) if _plain_linear(module) else None  # (T, batch, out)
+            if isinstance(module, nn.Conv2d):
+                y = event_conv2d(x, module)  # None unless a plain Conv2d on sparse input and small maps
             if unchecked:
                 if y is None:
                     _check_input(x, "SpikingSequential")

@@ -6,7 +6,8 @@ gradient goes to one entry only, the first (row-major) that attains the maximum 
 index names (its CPU kernel replaces the running maximum only on a strictly greater value; a tie keeps the earlier
 entry, which matters for maps with equal values, e.g. a convolution's bias over empty input). The index
 k ∈ {0, 1, 2, 3} is kept as one byte per output (``max_pool2d_with_indices`` keeps eight) and the backward writes
-∂L/∂a_k = [k = index] ∂L/∂y into every entry of the input gradient in one pass (no zero fill, no scatter). A
+∂L/∂a_k = [k = index] ∂L/∂y into every entry of the input gradient in one pass (no zero fill, no scatter; the
+selection by a bit mask on the gradient's bit pattern, so that the copy is exact and the others are +0). A
 maximum rounds nothing, so a network using it gives the same numbers as with ``nn.MaxPool2d(2)`` (NaN inputs
 aside). One numba kernel each way over the row pairs of all maps (:func:`pool_forward`, :func:`pool_backward`).
 
@@ -72,21 +73,32 @@ def pool_forward(x, y, index):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def pool_backward(g, index, out, zero):  # pragma: no cover - compiled
-    """g (R, W//2) → out (R, 2, W): each window's gradient at its indexed entry, ``zero`` (0 in the data's dtype)
-    elsewhere (the last column of odd-width maps, outside every window, included)."""
+def pool_backward(g, index, out):  # pragma: no cover - compiled
+    """g (R, W//2) → out (R, 2, W): each window's gradient at its indexed entry, +0 elsewhere (the last column of
+    odd-width maps, outside every window, included). ``g`` and ``out`` are integer views (int32 for float32, int64
+    for float64) of the float data: each entry is the gradient's bit pattern ANDed with an all-ones or all-zeros
+    mask, which copies it exactly (NaN and ±inf included) or writes +0, in branch-free loops over the windows."""
     n_rows, w2 = g.shape
     w = out.shape[2]
+    nil = np.zeros(1, dtype=g.dtype)[0]
     for c in numba.prange((n_rows + _ROWS - 1) // _ROWS):
-        for r in range(c * _ROWS, min(n_rows, (c + 1) * _ROWS)):
-            g_r, k_r, top, bottom = g[r], index[r], out[r, 0], out[r, 1]
-            for col in range(2 * w2):  # contiguous stores along each output row
-                gv, k, right = g_r[col >> 1], k_r[col >> 1], col & 1
-                top[col] = gv if k == right else zero
-                bottom[col] = gv if k == right + 2 else zero
+        lo, hi = c * _ROWS, min(n_rows, (c + 1) * _ROWS)
+        g_c, k_c = g[lo:hi].reshape(-1), index[lo:hi].reshape(-1)
+        for r in range(hi - lo):
+            top, bottom = out[lo + r, 0], out[lo + r, 1]
+            base = r * w2
+            for j in range(w2):
+                gv, k = g_c[base + j], k_c[base + j]
+                top[2 * j] = gv & (nil - (k == 0))
+                top[2 * j + 1] = gv & (nil - (k == 1))
+                bottom[2 * j] = gv & (nil - (k == 2))
+                bottom[2 * j + 1] = gv & (nil - (k == 3))
             if w > 2 * w2:
-                out[r, 0, w - 1] = zero
-                out[r, 1, w - 1] = zero
+                top[w - 1] = nil
+                bottom[w - 1] = nil
+
+
+_BITS = {torch.float32: np.int32, torch.float64: np.int64}  #: the integer view of each float dtype's bit patterns
 
 
 class _MaxPool2x2(torch.autograd.Function):
@@ -110,8 +122,9 @@ class _MaxPool2x2(torch.autograd.Function):
         h2, w2 = h // 2, w // 2
         kept = torch.empty((n, c, 2 * h2, w), dtype=g.dtype)
         kernel_threads()
-        pool_backward(g.contiguous().view(-1, w2).numpy(), index.view(-1, w2).numpy(),
-                      kept.view(n * c * h2, 2, w).numpy(), np.zeros(1, dtype=kept.numpy().dtype)[0])
+        bits = _BITS[g.dtype]
+        pool_backward(g.contiguous().view(-1, w2).numpy().view(bits), index.view(-1, w2).numpy(),
+                      kept.view(n * c * h2, 2, w).numpy().view(bits))
         if h == 2 * h2:
             return kept
         out = torch.zeros((n, c, h, w), dtype=g.dtype)
