@@ -1,0 +1,229 @@
+"""A batch's stochastic pulse trains in torch, composed in closed form per device (any torch device).
+
+The torch counterpart of :mod:`neurofab.crossbar.composed_pulses`, vectorised over samples *and* devices. For
+devices whose step is constant or affine in w with additive c2c noise, one pulse is
+
+    w ← clip(w + a₀ + a₁w + σ·a₀·ξ, lo, hi),   ξ ~ N(0, 1)
+
+(up: a₀ = Δw⁺, a₁ = slope⁺; down: a₀ = −Δw⁻, a₁ = −slope⁻; a₁ = 0 for a constant step), and, while no clip
+binds, a visit of n same-sign pulses maps N(m, v) to N(qⁿm + a₀Sₙ, q²ⁿv + (σa₀)²Vₙ) with q = 1 + a₁,
+Sₙ = Σ_{k<n} qᵏ = expm1(n·log q)/a₁ and Vₙ = Σ_{k<n} q²ᵏ = expm1(2n·log q)/expm1(2·log q) (both n when a₁ = 0).
+
+Samples are visits in order. With ℓ_s = n_s·log q_{u_s} (u_s the visit's direction) and the prefix sums
+F_s = Σ_{t≤s} ℓ_t, the state after visit s is
+
+    m_s = e^{F_s}·(m₀ + Σ_{t≤s} a₀Sₙ|_t·e^{−F_t}),      v_s = e^{2F_s}·(v₀ + Σ_{t≤s} (σa₀)²Vₙ|_t·e^{−2F_t})
+
+— two cumulative sums over the sample axis for every device at once (for a constant step F ≡ 0 and these are
+plain cumulative sums). The exponentials are kept in range by splitting a chunk of samples in two whenever
+|F| would exceed ``_F_MAX``; the state is carried from chunk to chunk.
+
+Clipping: the check of :mod:`~neurofab.crossbar.composed_pulses` for every visit with n > 0 — the mean path from
+m_{s−1} to m_s and K = 8 standard deviations of max(1, q²ⁿ)·(v_{s−1} + (σa₀)²n) inside [lo, hi]. A device that
+fails it anywhere in a chunk has its state drawn at the chunk's start (the chain is Markov: exact) and that
+chunk's pulses applied one at a time, in sample order, with their own noise and clips
+(:func:`pulses_in_order`); it re-enters the closed form with the next chunk. Devices with q ≤ 0 always take
+that path. At the end of the batch each touched device's state is drawn once and clipped; write noise is
+redrawn for the touched devices.
+
+Trains: for a chunk of samples, all Bernoulli bits at once — B × BL for δ and for x — and the coincidence
+counts as one batched product bd[s]ᵀ·bx[s]; their sign is −sign(δ_i x_j). Same distribution of weights as
+:func:`~neurofab.crossbar.update.stochastic_update`'s per-sample loop, not the same random numbers.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from neurofab.devices import DeviceArray, LinearStep, PulsedDevice, SoftBounds
+
+__all__ = ["composable", "composed_update", "pulses_in_order"]
+
+#: squared number of standard deviations an intermediate state must keep from a bound (K = 8)
+_K2 = 64.0
+#: largest |Σ n·log q| inside one chunk (e^{±2F} stays finite: float64 to ~e^709, float32 to ~e^88)
+_F_MAX = {torch.float64: 300.0, torch.float32: 40.0}
+#: elements of the largest (samples × devices) and (samples × slots × lines) tensor of one chunk
+_CHUNK_ELEMENTS = 1 << 20
+
+
+def composable(array) -> bool:
+    """Whether ``array``'s pulses have the Gaussian closure: a 2-D :class:`DeviceArray` of a constant-step
+    family, or of :class:`LinearStep`/:class:`SoftBounds` with additive c2c noise (``mult_noise=False``)."""
+    if not isinstance(array, DeviceArray) or array.w.dim() != 2:
+        return False
+    model = array.model
+    if isinstance(model, LinearStep | SoftBounds):
+        return not model.mult_noise
+    kind = type(model)
+    return kind.steps is PulsedDevice.steps and kind.noise_std is PulsedDevice.noise_std
+
+
+def _work_dtype(device: torch.device) -> torch.dtype:
+    return torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
+
+
+def _signed_counts(x, d, bl, a, b, generator) -> torch.Tensor:
+    """Signed coincidence counts n[s, i·in + j] of a chunk of samples: (S, out·in), up where > 0."""
+    n_s, n_in = x.shape
+    slots = int(bl.max())
+    dev, dt = x.device, x.dtype
+    live_slot = torch.arange(slots, device=dev).unsqueeze(0) < bl.to(dev).unsqueeze(1)  # (S, BL)
+    q = torch.clamp(b.to(device=dev, dtype=dt).unsqueeze(1) * x.abs(), max=1.0)
+    p = torch.clamp(a.to(device=dev, dtype=dt).unsqueeze(1) * d.abs(), max=1.0)
+    bx = torch.rand((n_s, slots, n_in), generator=generator, device=dev, dtype=dt) < q.unsqueeze(1)
+    bx &= live_slot.unsqueeze(2)
+    bd = torch.rand((n_s, slots, d.shape[1]), generator=generator, device=dev, dtype=dt) < p.unsqueeze(1)
+    counts = torch.bmm(bd.transpose(1, 2).to(dt), bx.to(dt))  # (S, out, in), exact small integers
+    sign = torch.sign(d).unsqueeze(2) * torch.sign(x).unsqueeze(1)
+    return (counts * sign).neg_().round_().to(torch.int64).view(n_s, -1)
+
+
+class _Visits:
+    """Per-device constants of the two directions (index 0: down, 1: up), flattened over devices."""
+
+    def __init__(self, array: DeviceArray, wd: torch.dtype) -> None:
+        p = {k: v.reshape(-1).to(wd) for k, v in array.params.items()}
+        model = array.model
+        self.affine = "slope_up" in p
+        zero = torch.zeros_like(p["dw_up"])
+        a1_up = p["slope_up"] if self.affine else zero
+        a1_down = -p["slope_down"] if self.affine else zero
+        self.a0 = torch.stack([-p["dw_down"], p["dw_up"]])  # (2, D)
+        self.a1 = torch.stack([a1_down, a1_up])
+        self.c2 = (model.dw_min_std * self.a0) ** 2
+        q = 1.0 + self.a1
+        self.closed = (q > 0).all(dim=0)  # (D,): q ≤ 0 in either direction → pulses one at a time
+        self.log_q = torch.log1p(torch.where(q > 0, self.a1, torch.zeros_like(self.a1)))
+        self.lo, self.hi = p["w_min"], p["w_max"]
+
+
+def _compose_chunk(n: torch.Tensor, m0, v0, c: _Visits, f_max: float):
+    """Closed form over a chunk of visits n (S, D): (m, v) after it and which devices fail the clip check.
+
+    Returns None when |Σ n·log q| exceeds ``f_max`` somewhere (the caller splits the chunk).
+    """
+    wd = m0.dtype
+    na = n.abs().to(wd)
+    up = (n > 0).long()
+    a0 = torch.gather(c.a0, 0, up)
+    c2 = torch.gather(c.c2, 0, up)
+    if c.affine:
+        a1 = torch.gather(c.a1, 0, up)
+        lq = torch.gather(c.log_q, 0, up)
+        ell = na * lq
+        f = torch.cumsum(ell, 0)
+        if not bool(torch.isfinite(f).all()) or float(f.abs().max()) > f_max:
+            return None
+        flat = a1 == 0
+        one = torch.ones_like(a1)
+        s_n = torch.where(flat, na, torch.expm1(ell) / torch.where(flat, one, a1))
+        v_n = torch.where(flat, na, torch.expm1(2 * ell) / torch.where(flat, one, torch.expm1(2 * lq)))
+        growth = torch.exp(f)
+        m_after = growth * (m0 + torch.cumsum(a0 * s_n * torch.exp(-f), 0))
+        v_after = growth.square() * (v0 + torch.cumsum(c2 * v_n * torch.exp(-2 * f), 0))
+        p2 = torch.exp(2 * ell)
+    else:
+        m_after = m0 + torch.cumsum(a0 * na, 0)
+        v_after = v0 + torch.cumsum(c2 * na, 0)
+        p2 = None
+    m_before = torch.cat([m0.unsqueeze(0), m_after[:-1]])
+    v_before = torch.cat([v0.unsqueeze(0), v_after[:-1]])
+    s2 = _K2 * (v_before + c2 * na)
+    if p2 is not None:
+        s2 = s2 * torch.clamp(p2, min=1.0)
+    d_lo = torch.minimum(m_before, m_after) - c.lo
+    d_hi = c.hi - torch.maximum(m_before, m_after)
+    safe = (d_lo >= 0) & (d_hi >= 0) & (d_lo.square() >= s2) & (d_hi.square() >= s2)
+    fails = ((na > 0) & ~safe).any(dim=0) | ~c.closed
+    return m_after[-1], v_after[-1], fails
+
+
+def pulses_in_order(array: DeviceArray, index: torch.Tensor, n: torch.Tensor, w: torch.Tensor, gen) -> torch.Tensor:
+    """Apply signed pulse counts ``n`` (S, K) — sample by sample, one pulse at a time — to the devices at flat
+    ``index`` (K,) starting from states ``w`` (K,); returns their states (as :meth:`DeviceArray.pulse`: each
+    pulse draws its own c2c noise and is clipped). Vectorised over the devices: step r applies every device's
+    r-th pulse, so the loop runs max_k Σ_s |n_sk| times."""
+    model = array.model
+    if index.numel() == 0:
+        return w
+    per_visit = n.T.reshape(-1)  # device-major, samples in order
+    runs = per_visit.abs()
+    signs = torch.repeat_interleave(per_visit > 0, runs)
+    totals = runs.view(n.shape[1], n.shape[0]).sum(dim=1)
+    start = torch.cumsum(totals, 0) - totals
+    p = {k: v.reshape(-1)[index].to(w.dtype) for k, v in array.params.items()}
+    w = w.clone()
+    live = (totals > 0).nonzero().flatten()
+    r = 0
+    while live.numel() > 0:
+        pl = {k: v[live] for k, v in p.items()}
+        wl = w[live]
+        pos = signs[start[live] + r]
+        up, down = model.steps(wl, pl)
+        step = torch.where(pos, up, down)
+        if model.has_c2c:
+            n_up, n_down = model.noise_std(wl, pl, up, down)
+            noise = torch.randn(wl.shape, generator=gen, device=wl.device, dtype=wl.dtype)
+            step = step + torch.where(pos, n_up, n_down) * noise
+        wl = torch.where(pos, wl + step, wl - step)
+        w[live] = torch.minimum(torch.maximum(wl, pl["w_min"]), pl["w_max"])
+        r += 1
+        live = live[totals[live] > r]
+    return w
+
+
+def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generator) -> int:
+    """The stochastic update of a batch (x: (B, in), δ: (B, out); per-sample train length ``bl`` and the δ and x
+    probability scales ``a``, ``b``) on a :func:`composable` array; returns the pulses written."""
+    dev = array.w.device
+    wd = _work_dtype(dev)
+    c = _Visits(array, wd)
+    n_dev = array.w.numel()
+    m = array.w.reshape(-1).to(wd)
+    v = torch.zeros_like(m)
+    touched = torch.zeros(n_dev, dtype=torch.bool, device=dev)
+    total = 0
+    active = torch.nonzero(bl).flatten()
+    x, d, bl, a, b = x[active], d[active], bl[active].to(dev), a[active], b[active]
+    per_sample = max(n_dev, int(bl.max()) * (x.shape[1] + d.shape[1])) if active.numel() else 1
+    step = max(1, _CHUNK_ELEMENTS // per_sample)
+    f_max = _F_MAX[wd]
+    for s0 in range(0, x.shape[0], step):
+        sl = slice(s0, s0 + step)
+        n = _signed_counts(x[sl], d[sl], bl[sl], a[sl], b[sl], generator)
+        total += int(n.abs().sum())
+        touched |= (n != 0).any(dim=0)
+        m, v = _advance(array, n, m, v, c, f_max, generator)
+    if total == 0:
+        return 0
+    xi = torch.randn(m.shape, generator=generator, device=dev, dtype=wd)
+    w_new = torch.minimum(torch.maximum(m + v.sqrt() * xi, c.lo), c.hi)
+    index = touched.nonzero().flatten()
+    w_flat = array.w.view(-1)
+    w_flat[index] = w_new[index].to(array.w.dtype)
+    array._refresh_read(index, generator)
+    return total
+
+
+def _advance(array, n, m, v, c: _Visits, f_max, generator):
+    """(m, v) after the visits n (S, D): closed form, a chunk split while its exponents are out of range,
+    devices failing the clip check drawn and pulsed one at a time."""
+    out = _compose_chunk(n, m, v, c, f_max)
+    if out is None:
+        if n.shape[0] == 1:  # one visit: n·|log q| itself is huge — every device of the sample pulse by pulse
+            out = (m, v, torch.ones_like(c.closed))
+        else:
+            half = n.shape[0] // 2
+            m, v = _advance(array, n[:half], m, v, c, f_max, generator)
+            return _advance(array, n[half:], m, v, c, f_max, generator)
+    m_new, v_new, fails = out
+    bad = (fails & (n != 0).any(dim=0)).nonzero().flatten()
+    if bad.numel():
+        start = m[bad] + v[bad].sqrt() * torch.randn(bad.shape, generator=generator, device=m.device, dtype=m.dtype)
+        start = torch.minimum(torch.maximum(start, c.lo[bad]), c.hi[bad])
+        m_new = m_new.clone()
+        v_new = v_new.clone()
+        m_new[bad] = pulses_in_order(array, bad, n[:, bad], start, generator)
+        v_new[bad] = 0.0
+    return m_new, v_new
