@@ -80,26 +80,53 @@ def _signed_counts(x, d, bl, a, b, generator) -> torch.Tensor:
 
 
 class _Visits:
-    """Per-device constants of the two directions (index 0: down, 1: up), flattened over devices."""
+    """Per-device constants of the two directions (row 0: down, 1: up), flattened over devices."""
 
-    def __init__(self, array: DeviceArray, wd: torch.dtype) -> None:
+    def __init__(self, array: DeviceArray | None, wd: torch.dtype = torch.float64) -> None:
+        if array is None:
+            return
         p = {k: v.reshape(-1).to(wd) for k, v in array.params.items()}
-        model = array.model
         self.affine = "slope_up" in p
         zero = torch.zeros_like(p["dw_up"])
         a1_up = p["slope_up"] if self.affine else zero
         a1_down = -p["slope_down"] if self.affine else zero
         self.a0 = torch.stack([-p["dw_down"], p["dw_up"]])  # (2, D)
         self.a1 = torch.stack([a1_down, a1_up])
-        self.c2 = (model.dw_min_std * self.a0) ** 2
+        self.c2 = (array.model.dw_min_std * self.a0) ** 2
         q = 1.0 + self.a1
         self.closed = (q > 0).all(dim=0)  # (D,): q ≤ 0 in either direction → pulses one at a time
         self.log_q = torch.log1p(torch.where(q > 0, self.a1, torch.zeros_like(self.a1)))
         self.lo, self.hi = p["w_min"], p["w_max"]
 
+    def take(self, index: torch.Tensor) -> _Visits:
+        """The constants of the devices at ``index`` only."""
+        out = _Visits(None)
+        out.affine = self.affine
+        for name in ("a0", "a1", "c2", "log_q"):
+            setattr(out, name, getattr(self, name)[:, index])
+        for name in ("closed", "lo", "hi"):
+            setattr(out, name, getattr(self, name)[index])
+        return out
+
+
+def _pack(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each device's non-zero visits moved to the front, in sample order: (visits (V, K), device index (K,))
+    with K the devices visited at all and V the most visits of one device (zero-padded at the end)."""
+    nz = n.T.nonzero()  # (device, sample) pairs, device-major, samples ascending
+    dev, smp = nz[:, 0], nz[:, 1]
+    per_device = torch.bincount(dev, minlength=n.shape[1])
+    index = per_device.nonzero().flatten()
+    column = torch.cumsum(per_device > 0, 0) - 1
+    start = torch.cumsum(per_device, 0) - per_device
+    rank = torch.arange(dev.numel(), device=n.device) - start[dev]
+    longest = int(per_device.max()) if dev.numel() else 0
+    packed = torch.zeros((longest, index.numel()), dtype=n.dtype, device=n.device)
+    packed[rank, column[dev]] = n[smp, dev]
+    return packed, index
+
 
 def _compose_chunk(n: torch.Tensor, m0, v0, c: _Visits, f_max: float):
-    """Closed form over a chunk of visits n (S, D): (m, v) after it and which devices fail the clip check.
+    """Closed form over visits n (V, K) in order: (m, v) after them and which devices fail the clip check.
 
     Returns None when |Σ n·log q| exceeds ``f_max`` somewhere (the caller splits the chunk).
     """
@@ -191,10 +218,12 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     f_max = _F_MAX[wd]
     for s0 in range(0, x.shape[0], step):
         sl = slice(s0, s0 + step)
-        n = _signed_counts(x[sl], d[sl], bl[sl], a[sl], b[sl], generator)
+        n, idx = _pack(_signed_counts(x[sl], d[sl], bl[sl], a[sl], b[sl], generator))
+        if idx.numel() == 0:
+            continue
         total += int(n.abs().sum())
-        touched |= (n != 0).any(dim=0)
-        m, v = _advance(array, n, m, v, c, f_max, generator)
+        touched[idx] = True
+        m[idx], v[idx] = _advance(array, n, m[idx], v[idx], c.take(idx), idx, f_max, generator)
     if total == 0:
         return 0
     xi = torch.randn(m.shape, generator=generator, device=dev, dtype=wd)
@@ -206,17 +235,17 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     return total
 
 
-def _advance(array, n, m, v, c: _Visits, f_max, generator):
-    """(m, v) after the visits n (S, D): closed form, a chunk split while its exponents are out of range,
-    devices failing the clip check drawn and pulsed one at a time."""
+def _advance(array, n, m, v, c: _Visits, index, f_max, generator):
+    """(m, v) after the visits n (V, K) of the devices at flat ``index``: closed form, the visits split in two
+    while the exponents are out of range, devices failing the clip check drawn and pulsed one at a time."""
     out = _compose_chunk(n, m, v, c, f_max)
     if out is None:
         if n.shape[0] == 1:  # one visit: n·|log q| itself is huge — every device of the sample pulse by pulse
             out = (m, v, torch.ones_like(c.closed))
         else:
             half = n.shape[0] // 2
-            m, v = _advance(array, n[:half], m, v, c, f_max, generator)
-            return _advance(array, n[half:], m, v, c, f_max, generator)
+            m, v = _advance(array, n[:half], m, v, c, index, f_max, generator)
+            return _advance(array, n[half:], m, v, c, index, f_max, generator)
     m_new, v_new, fails = out
     bad = (fails & (n != 0).any(dim=0)).nonzero().flatten()
     if bad.numel():
@@ -224,6 +253,6 @@ def _advance(array, n, m, v, c: _Visits, f_max, generator):
         start = torch.minimum(torch.maximum(start, c.lo[bad]), c.hi[bad])
         m_new = m_new.clone()
         v_new = v_new.clone()
-        m_new[bad] = pulses_in_order(array, bad, n[:, bad], start, generator)
+        m_new[bad] = pulses_in_order(array, index[bad], n[:, bad], start, generator)
         v_new[bad] = 0.0
     return m_new, v_new
