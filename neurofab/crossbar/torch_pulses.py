@@ -64,7 +64,11 @@ def _work_dtype(device: torch.device) -> torch.dtype:
 
 
 def _signed_counts(x, d, bl, a, b, generator) -> torch.Tensor:
-    """Signed coincidence counts n[s, i·in + j] of a chunk of samples: (S, out·in), up where > 0."""
+    """Signed coincidence counts n[s, i·in + j] of a chunk of samples: (S, out·in), up where > 0.
+
+    The signs ride on the bits (−sign δ_i on the δ side, sign x_j on the x side), so one batched product
+    gives the signed counts; the values are small integers, exact in floating point.
+    """
     n_s, n_in = x.shape
     slots = int(bl.max())
     dev, dt = x.device, x.dtype
@@ -74,9 +78,9 @@ def _signed_counts(x, d, bl, a, b, generator) -> torch.Tensor:
     bx = torch.rand((n_s, slots, n_in), generator=generator, device=dev, dtype=dt) < q.unsqueeze(1)
     bx &= live_slot.unsqueeze(2)
     bd = torch.rand((n_s, slots, d.shape[1]), generator=generator, device=dev, dtype=dt) < p.unsqueeze(1)
-    counts = torch.bmm(bd.transpose(1, 2).to(dt), bx.to(dt))  # (S, out, in), exact small integers
-    sign = torch.sign(d).unsqueeze(2) * torch.sign(x).unsqueeze(1)
-    return (counts * sign).neg_().round_().to(torch.int64).view(n_s, -1)
+    sx = torch.where(bx, torch.sign(x).unsqueeze(1), 0.0)
+    sd = torch.where(bd, torch.sign(d).neg().unsqueeze(1), 0.0)
+    return torch.bmm(sd.transpose(1, 2), sx).view(n_s, -1)
 
 
 class _Visits:
@@ -120,8 +124,8 @@ def _pack(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     start = torch.cumsum(per_device, 0) - per_device
     rank = torch.arange(dev.numel(), device=n.device) - start[dev]
     longest = int(per_device.max()) if dev.numel() else 0
-    packed = torch.zeros((longest, index.numel()), dtype=n.dtype, device=n.device)
-    packed[rank, column[dev]] = n[smp, dev]
+    packed = torch.zeros((longest, index.numel()), dtype=torch.int64, device=n.device)
+    packed[rank, column[dev]] = n[smp, dev].to(torch.int64)
     return packed, index
 
 
