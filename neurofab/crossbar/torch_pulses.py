@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import torch
 
+from neurofab.core import InputTypeError, NumericalError, ShapeError
 from neurofab.devices import DeviceArray, LinearStep, PulsedDevice, SoftBounds
 
 __all__ = ["composable", "composed_update", "pulses_in_order"]
@@ -206,8 +207,14 @@ def pulses_in_order(array: DeviceArray, index: torch.Tensor, n: torch.Tensor, w:
 
 def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generator) -> int:
     """The stochastic update of a batch (x: (B, in), δ: (B, out); per-sample train length ``bl`` and the δ and x
-    probability scales ``a``, ``b``) on a :func:`composable` array; returns the pulses written."""
+    probability scales ``a``, ``b``) on a :func:`composable` array; returns the pulses written.
+
+    Raises ``ShapeError``, ``InputTypeError`` (tensors or generator on another device than the array) or
+    ``NumericalError`` (NaN or inf in x or δ) before anything is written."""
+    _check_inputs(array, x, d, generator)
     dev = array.w.device
+    dt = x.dtype if x.is_floating_point() and x.dtype != torch.float16 else array.w.dtype
+    x, d = x.to(dt), d.to(dt)
     wd = _work_dtype(dev)
     c = _Visits(array, wd)
     n_dev = array.w.numel()
@@ -237,6 +244,20 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     w_flat[index] = w_new[index].to(array.w.dtype)
     array._refresh_read(index, generator)
     return total
+
+
+def _check_inputs(array: DeviceArray, x: torch.Tensor, d: torch.Tensor, generator: torch.Generator) -> None:
+    out, n_in = array.w.shape
+    if x.dim() != 2 or d.dim() != 2 or x.shape[0] != d.shape[0] or x.shape[1] != n_in or d.shape[1] != out:
+        raise ShapeError(f"stochastic update: x must be (B, {n_in}) and d (B, {out}) for a {out}×{n_in} array, "
+                         f"got x {tuple(x.shape)} and d {tuple(d.shape)}")
+    dev = array.w.device
+    for name, t in (("x", x), ("d", d), ("generator", generator)):
+        other = t.device
+        if other.type != dev.type or (other.index is not None and dev.index is not None and other.index != dev.index):
+            raise InputTypeError(f"stochastic update: {name} is on {t.device} but the array is on {dev}")
+    if not (torch.isfinite(x).all() and torch.isfinite(d).all()):
+        raise NumericalError("stochastic update: x or d contains NaN or inf")
 
 
 def _advance(array, n, m, v, c: _Visits, index, f_max, generator):
