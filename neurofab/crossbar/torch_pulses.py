@@ -117,8 +117,10 @@ class _Visits:
 def _pack(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each device's non-zero visits moved to the front, in sample order: (visits (V, K), device index (K,))
     with K the devices visited at all and V the most visits of one device (zero-padded at the end)."""
-    nz = n.T.nonzero()  # (device, sample) pairs, device-major, samples ascending
-    dev, smp = nz[:, 0], nz[:, 1]
+    smp, dev = n.nonzero(as_tuple=True)  # sample-major
+    values = n[smp, dev].to(torch.int64)
+    dev, order = torch.sort(dev, stable=True)  # device-major, samples still ascending
+    values = values[order]
     per_device = torch.bincount(dev, minlength=n.shape[1])
     index = per_device.nonzero().flatten()
     column = torch.cumsum(per_device > 0, 0) - 1
@@ -126,7 +128,7 @@ def _pack(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     rank = torch.arange(dev.numel(), device=n.device) - start[dev]
     longest = int(per_device.max()) if dev.numel() else 0
     packed = torch.zeros((longest, index.numel()), dtype=torch.int64, device=n.device)
-    packed[rank, column[dev]] = n[smp, dev].to(torch.int64)
+    packed[rank, column[dev]] = values
     return packed, index
 
 
