@@ -44,6 +44,8 @@ __all__ = ["composable", "composed_update", "pulses_in_order"]
 _K2 = 64.0
 #: largest |Σ n·log q| inside one chunk (e^{±2F} stays finite: float64 to ~e^709, float32 to ~e^88)
 _F_MAX = {torch.float64: 300.0, torch.float32: 40.0}
+#: coincidences listed one by one while fewer than this fraction of (samples × devices), else counted densely
+_SPARSE_BELOW = 0.25
 #: elements of the largest (samples × devices) and (samples × slots × lines) tensor of one chunk
 _CHUNK_ELEMENTS = 1 << 20
 
@@ -64,12 +66,8 @@ def _work_dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
 
 
-def _signed_counts(x, d, bl, a, b, generator) -> torch.Tensor:
-    """Signed coincidence counts n[s, i·in + j] of a chunk of samples: (S, out·in), up where > 0.
-
-    The signs ride on the bits (−sign δ_i on the δ side, sign x_j on the x side), so one batched product
-    gives the signed counts; the values are small integers, exact in floating point.
-    """
+def _draw_bits(x, d, bl, a, b, generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The trains of a chunk of samples: bits (S, BL, in) for x and (S, BL, out) for δ; slots ≥ BL_s are off."""
     n_s, n_in = x.shape
     slots = int(bl.max())
     dev, dt = x.device, x.dtype
@@ -79,9 +77,50 @@ def _signed_counts(x, d, bl, a, b, generator) -> torch.Tensor:
     bx = torch.rand((n_s, slots, n_in), generator=generator, device=dev, dtype=dt) < q.unsqueeze(1)
     bx &= live_slot.unsqueeze(2)
     bd = torch.rand((n_s, slots, d.shape[1]), generator=generator, device=dev, dtype=dt) < p.unsqueeze(1)
-    sx = torch.where(bx, torch.sign(x).unsqueeze(1), 0.0)
-    sd = torch.where(bd, torch.sign(d).neg().unsqueeze(1), 0.0)
-    return torch.bmm(sd.transpose(1, 2), sx).view(n_s, -1)
+    return bx, bd
+
+
+def _chunk_visits(x, d, bl, a, b, generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A chunk's trains as packed visits (:func:`_pack_sorted`): (signed counts (V, K), device index (K,)).
+
+    Sparse trains (fewer coincidences than ``_SPARSE_BELOW`` × samples × devices): the coincidences are listed from
+    the fired bits — every fired δ line joined with the fired x lines of the same sample and slot — and
+    counted per (device, sample). Dense trains: one batched product of the bits, the signs riding on them
+    (−sign δ_i on the δ side, sign x_j on the x side), gives the signed counts of every (sample, device).
+    Both give the same counts from the same bits.
+    """
+    bx, bd = _draw_bits(x, d, bl, a, b, generator)
+    n_s, slots, n_in = bx.shape
+    n_dev = n_in * bd.shape[2]
+    s_x, k_x, j_x = bx.nonzero(as_tuple=True)  # ascending (sample, slot, line)
+    s_d, k_d, i_d = bd.nonzero(as_tuple=True)
+    per_slot = torch.bincount(s_x * slots + k_x, minlength=n_s * slots)
+    partners = per_slot[s_d * slots + k_d]  # fired x lines in each fired δ line's slot
+    events = int(partners.sum())
+    if events == 0:
+        empty = torch.zeros(0, dtype=torch.int64, device=x.device)
+        return torch.zeros((0, 0), dtype=torch.int64, device=x.device), empty
+    if events > _SPARSE_BELOW * n_s * n_dev:
+        sx = torch.where(bx, torch.sign(x).unsqueeze(1), 0.0)
+        sd = torch.where(bd, torch.sign(d).neg().unsqueeze(1), 0.0).transpose(1, 2)
+        piece = max(1, _CHUNK_ELEMENTS // n_dev)
+        found = []
+        for s0 in range(0, n_s, piece):  # (samples × devices) counts a piece at a time
+            n = torch.bmm(sd[s0 : s0 + piece], sx[s0 : s0 + piece]).view(-1, n_dev)  # small integers, exact
+            smp, dev = n.nonzero(as_tuple=True)  # sample-major
+            found.append((dev, n[smp, dev].to(torch.int64)))
+        dev, values = (torch.cat(t) for t in zip(*found, strict=True))
+        dev, order = torch.sort(dev, stable=True)  # device-major, samples still ascending
+        return _pack_sorted(dev, values[order], n_dev)
+    slot_start = torch.cumsum(per_slot, 0) - per_slot
+    of_d = torch.repeat_interleave(torch.arange(partners.numel(), device=x.device), partners)
+    first = torch.cumsum(partners, 0) - partners
+    of_x = slot_start[s_d * slots + k_d][of_d] + torch.arange(events, device=x.device) - first[of_d]
+    key = (i_d[of_d] * n_in + j_x[of_x]) * n_s + s_d[of_d]
+    key, counts = torch.unique(key, sorted=True, return_counts=True)  # device-major, samples ascending
+    dev, smp = key // n_s, key % n_s
+    sign = torch.sign(d)[smp, dev // n_in] * torch.sign(x)[smp, dev % n_in]
+    return _pack_sorted(dev, counts * sign.neg().to(torch.int64), n_dev)
 
 
 class _Visits:
@@ -114,20 +153,27 @@ class _Visits:
         return out
 
 
-def _pack(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each device's non-zero visits moved to the front, in sample order: (visits (V, K), device index (K,))
-    with K the devices visited at all and V the most visits of one device (zero-padded at the end)."""
-    smp, dev = n.nonzero(as_tuple=True)  # sample-major
-    values = n[smp, dev].to(torch.int64)
-    dev, order = torch.sort(dev, stable=True)  # device-major, samples still ascending
-    values = values[order]
-    per_device = torch.bincount(dev, minlength=n.shape[1])
+def _constants(array: DeviceArray, wd: torch.dtype) -> _Visits:
+    """:class:`_Visits` of ``array``, kept on the array until a parameter buffer changes (storage or version)."""
+    key = [wd, array.w.device] + [(b.data_ptr(), b._version) for b in array.params.values()]
+    cached = array.__dict__.get("_torch_pulse_constants")
+    if cached is None or cached[0] != key:
+        cached = (key, _Visits(array, wd))
+        array.__dict__["_torch_pulse_constants"] = cached
+    return cached[1]
+
+
+def _pack_sorted(dev: torch.Tensor, values: torch.Tensor, n_dev: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Visits listed device-major, samples ascending (device ``dev``, signed count ``values``) packed per device:
+    (visits (V, K), device index (K,)) with K the devices visited and V the most visits of one device — each
+    device's visits in sample order from the top, zero-padded below."""
+    per_device = torch.bincount(dev, minlength=n_dev)
     index = per_device.nonzero().flatten()
     column = torch.cumsum(per_device > 0, 0) - 1
     start = torch.cumsum(per_device, 0) - per_device
-    rank = torch.arange(dev.numel(), device=n.device) - start[dev]
+    rank = torch.arange(dev.numel(), device=dev.device) - start[dev]
     longest = int(per_device.max()) if dev.numel() else 0
-    packed = torch.zeros((longest, index.numel()), dtype=torch.int64, device=n.device)
+    packed = torch.zeros((longest, index.numel()), dtype=torch.int64, device=dev.device)
     packed[rank, column[dev]] = values
     return packed, index
 
@@ -218,7 +264,7 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     dt = x.dtype if x.is_floating_point() and x.dtype != torch.float16 else array.w.dtype
     x, d = x.to(dt), d.to(dt)
     wd = _work_dtype(dev)
-    c = _Visits(array, wd)
+    c = _constants(array, wd)
     n_dev = array.w.numel()
     m = array.w.reshape(-1).to(wd)
     v = torch.zeros_like(m)
@@ -226,12 +272,12 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     total = 0
     active = torch.nonzero(bl).flatten()
     x, d, bl, a, b = x[active], d[active], bl[active].to(dev), a[active], b[active]
-    per_sample = max(n_dev, int(bl.max()) * (x.shape[1] + d.shape[1])) if active.numel() else 1
+    per_sample = int(bl.max()) * (x.shape[1] + d.shape[1]) if active.numel() else 1  # bits of one sample
     step = max(1, _CHUNK_ELEMENTS // per_sample)
     f_max = _F_MAX[wd]
     for s0 in range(0, x.shape[0], step):
         sl = slice(s0, s0 + step)
-        n, idx = _pack(_signed_counts(x[sl], d[sl], bl[sl], a[sl], b[sl], generator))
+        n, idx = _chunk_visits(x[sl], d[sl], bl[sl], a[sl], b[sl], generator)
         if idx.numel() == 0:
             continue
         total += int(n.abs().sum())
@@ -239,11 +285,10 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
         m[idx], v[idx] = _advance(array, n, m[idx], v[idx], c.take(idx), idx, f_max, generator)
     if total == 0:
         return 0
-    xi = torch.randn(m.shape, generator=generator, device=dev, dtype=wd)
-    w_new = torch.minimum(torch.maximum(m + v.sqrt() * xi, c.lo), c.hi)
     index = touched.nonzero().flatten()
-    w_flat = array.w.view(-1)
-    w_flat[index] = w_new[index].to(array.w.dtype)
+    xi = torch.randn(index.shape, generator=generator, device=dev, dtype=wd)
+    w_new = torch.minimum(torch.maximum(m[index] + v[index].sqrt() * xi, c.lo[index]), c.hi[index])
+    array.w.view(-1)[index] = w_new.to(array.w.dtype)
     array._refresh_read(index, generator)
     return total
 
