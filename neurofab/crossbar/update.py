@@ -427,7 +427,12 @@ def _workspace(n_batch: int, n_in: int, n_out: int, n_words: int) -> tuple[np.nd
 def stochastic_update(
     array, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, generator: torch.Generator
 ) -> int:
-    """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses."""
+    """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses.
+
+    Compiled (CPU) or torch (any device). On torch, devices with a Gaussian closure (a constant step, or an
+    affine step with additive noise; ``compose_pulses``) take :mod:`~neurofab.crossbar.torch_pulses`,
+    vectorised over samples and devices; others the per-sample loop.
+    """
     backend = up.backend
     if backend == "auto":
         compiled = use_compiled(array.w, x, d) and hasattr(array, "kernel_args")
@@ -496,7 +501,7 @@ def _composed_total(w, w_read, prm, sigma, mult, wn, d, columns, *rest) -> int:
 
 
 def _torch_update(array, x, d, bl, a, b, generator) -> int:
-    """Same trains with torch ops: per sample, bits → signed coincidence counts → ``array.pulse``."""
+    """Same trains with torch ops: per sample, bits → signed coincidence counts → ``array._apply_runs``."""
     total = 0
     dev = x.device
     for s in torch.nonzero(bl).flatten().tolist():
