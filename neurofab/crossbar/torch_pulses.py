@@ -9,14 +9,15 @@ devices whose step is constant or affine in w with additive c2c noise, one pulse
 binds, a visit of n same-sign pulses maps N(m, v) to N(qⁿm + a₀Sₙ, q²ⁿv + (σa₀)²Vₙ) with q = 1 + a₁,
 Sₙ = Σ_{k<n} qᵏ = expm1(n·log q)/a₁ and Vₙ = Σ_{k<n} q²ᵏ = expm1(2n·log q)/expm1(2·log q) (both n when a₁ = 0).
 
-Samples are visits in order. With ℓ_s = n_s·log q_{u_s} (u_s the visit's direction) and the prefix sums
-F_s = Σ_{t≤s} ℓ_t, the state after visit s is
+Each device's visits are the samples whose trains coincide on it, in sample order (packed per device, so
+only visited (sample, device) pairs are computed). With ℓ_s = n_s·log q_{u_s} (u_s the visit's direction)
+and the prefix sums F_s = Σ_{t≤s} ℓ_t, the state after visit s is
 
     m_s = e^{F_s}·(m₀ + Σ_{t≤s} a₀Sₙ|_t·e^{−F_t}),      v_s = e^{2F_s}·(v₀ + Σ_{t≤s} (σa₀)²Vₙ|_t·e^{−2F_t})
 
-— two cumulative sums over the sample axis for every device at once (for a constant step F ≡ 0 and these are
-plain cumulative sums). The exponentials are kept in range by splitting a chunk of samples in two whenever
-|F| would exceed ``_F_MAX``; the state is carried from chunk to chunk.
+— two cumulative sums over the visit axis for every device at once (for a constant step F ≡ 0 and these are
+plain cumulative sums). The exponentials are kept in range by splitting the visits in two whenever |F|
+would exceed ``_F_MAX``; the state is carried from part to part and from chunk to chunk.
 
 Clipping: the check of :mod:`~neurofab.crossbar.composed_pulses` for every visit with n > 0 — the mean path from
 m_{s−1} to m_s and K = 8 standard deviations of max(1, q²ⁿ)·(v_{s−1} + (σa₀)²n) inside [lo, hi]. A device that
@@ -26,9 +27,11 @@ chunk's pulses applied one at a time, in sample order, with their own noise and 
 that path. At the end of the batch each touched device's state is drawn once and clipped; write noise is
 redrawn for the touched devices.
 
-Trains: for a chunk of samples, all Bernoulli bits at once — B × BL for δ and for x — and the coincidence
-counts as one batched product bd[s]ᵀ·bx[s]; their sign is −sign(δ_i x_j). Same distribution of weights as
-:func:`~neurofab.crossbar.update.stochastic_update`'s per-sample loop, not the same random numbers.
+Trains: for a chunk of samples, all Bernoulli bits at once — B × BL for δ and for x. Sparse trains: the
+coincidences are listed by joining each fired δ line with the fired x lines of its sample and slot, then
+counted per (device, sample); dense trains: one batched product bd[s]ᵀ·bx[s] with the signs −sign(δ_i) and
+sign(x_j) on the bits. Same distribution of weights as :func:`~neurofab.crossbar.update.stochastic_update`'s
+per-sample loop, not the same random numbers.
 """
 
 from __future__ import annotations
@@ -261,7 +264,7 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     ``NumericalError`` (NaN or inf in x or δ) before anything is written."""
     _check_inputs(array, x, d, generator)
     dev = array.w.device
-    dt = x.dtype if x.is_floating_point() and x.dtype != torch.float16 else array.w.dtype
+    dt = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32  # counts exact to 2²⁴
     x, d = x.to(dt), d.to(dt)
     wd = _work_dtype(dev)
     c = _constants(array, wd)
