@@ -86,11 +86,11 @@ def _draw_bits(x, d, bl, a, b, generator) -> tuple[torch.Tensor, torch.Tensor]:
 def _chunk_visits(x, d, bl, a, b, generator) -> tuple[torch.Tensor, torch.Tensor]:
     """A chunk's trains as packed visits (:func:`_pack_sorted`): (signed counts (V, K), device index (K,)).
 
-    Sparse trains (fewer coincidences than ``_SPARSE_BELOW`` × samples × devices): the coincidences are listed from
-    the fired bits — every fired δ line joined with the fired x lines of the same sample and slot — and
-    counted per (device, sample). Dense trains: one batched product of the bits, the signs riding on them
-    (−sign δ_i on the δ side, sign x_j on the x side), gives the signed counts of every (sample, device).
-    Both give the same counts from the same bits.
+    Sparse trains (fewer coincidences than ``_SPARSE_BELOW`` × samples × devices and 4·``_CHUNK_ELEMENTS``):
+    the coincidences are listed from the fired bits — every fired δ line joined with the fired x lines of
+    the same sample and slot — and counted per (device, sample). Dense trains: batched products of the bits,
+    the signs riding on them (−sign δ_i on the δ side, sign x_j on the x side), give the signed counts of
+    every (sample, device), a piece of samples at a time. Both give the same counts from the same bits.
     """
     bx, bd = _draw_bits(x, d, bl, a, b, generator)
     n_s, slots, n_in = bx.shape
@@ -103,7 +103,7 @@ def _chunk_visits(x, d, bl, a, b, generator) -> tuple[torch.Tensor, torch.Tensor
     if events == 0:
         empty = torch.zeros(0, dtype=torch.int64, device=x.device)
         return torch.zeros((0, 0), dtype=torch.int64, device=x.device), empty
-    if events > _SPARSE_BELOW * n_s * n_dev:
+    if events > _SPARSE_BELOW * n_s * n_dev or events > 4 * _CHUNK_ELEMENTS:
         sx = torch.where(bx, torch.sign(x).unsqueeze(1), 0.0)
         sd = torch.where(bd, torch.sign(d).neg().unsqueeze(1), 0.0).transpose(1, 2)
         piece = max(1, _CHUNK_ELEMENTS // n_dev)
@@ -275,7 +275,8 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
     total = 0
     active = torch.nonzero(bl).flatten()
     x, d, bl, a, b = x[active], d[active], bl[active].to(dev), a[active], b[active]
-    per_sample = int(bl.max()) * (x.shape[1] + d.shape[1]) if active.numel() else 1  # bits of one sample
+    # bits of one sample, or (dense trains) a sixteenth of its possible visits, per chunk element
+    per_sample = max(int(bl.max()) * (x.shape[1] + d.shape[1]), n_dev // 16) if active.numel() else 1
     step = max(1, _CHUNK_ELEMENTS // per_sample)
     f_max = _F_MAX[wd]
     for s0 in range(0, x.shape[0], step):
@@ -285,7 +286,11 @@ def composed_update(array: DeviceArray, x, d, bl, a, b, generator: torch.Generat
             continue
         total += int(n.abs().sum())
         touched[idx] = True
-        m[idx], v[idx] = _advance(array, n, m[idx], v[idx], c.take(idx), idx, f_max, generator)
+        cols = max(1, _CHUNK_ELEMENTS // n.shape[0])  # devices are independent: compose them in blocks
+        for k0 in range(0, idx.numel(), cols):
+            sub = idx[k0 : k0 + cols]
+            m[sub], v[sub] = _advance(array, n[:, k0 : k0 + cols], m[sub], v[sub], c.take(sub), sub, f_max,
+                                      generator)
     if total == 0:
         return 0
     index = touched.nonzero().flatten()

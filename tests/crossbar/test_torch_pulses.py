@@ -125,6 +125,18 @@ def test_splitting_a_chunk_when_the_exponent_grows_changes_only_rounding(monkeyp
     torch.testing.assert_close(split, ref, rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("sparse_below", [0.0, float("inf")], ids=["dense", "sparse"])
+def test_one_sample_per_chunk_and_small_device_blocks_keep_the_distribution(sparse_below, monkeypatch):
+    """Chunks of one sample (the state carried from chunk to chunk) and blocks of a few hundred devices."""
+    monkeypatch.setattr(tp, "_CHUNK_ELEMENTS", 512)
+    monkeypatch.setattr(tp, "_SPARSE_BELOW", sparse_below)
+    device = DEVICES["linear-step"]
+    chunked, _ = final_weights(device, "composed", 0.0, reps=16)
+    monkeypatch.undo()
+    loop, _ = final_weights(device, "loop", 0.0, reps=16)
+    assert_same_distribution(chunked, loop)
+
+
 def test_sparse_and_dense_coincidence_counting_give_the_same_visits():
     """The same bits counted by joining fired lines and by the batched product: identical packed visits."""
     x, d = batch()
