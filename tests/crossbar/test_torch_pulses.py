@@ -108,6 +108,20 @@ def test_near_a_bound_the_failing_devices_fall_back_to_pulses_and_stay_in_bounds
     assert_same_distribution(composed, loop)
 
 
+def test_a_slope_steeper_than_the_range_always_pulses_one_at_a_time(monkeypatch):
+    """q = 1 + a₁ ≤ 0 (step 0.5, soft bound at 0.4: q⁺ = −0.25) has no closed form: every visited device takes
+    the per-pulse path and matches the loop."""
+    device = SoftBounds(mult_noise=False, dw_min=0.5, w_min=-0.4, w_max=0.4, **NO_D2D)
+    seen = []
+    original = tp.pulses_in_order
+    monkeypatch.setattr(tp, "pulses_in_order", lambda ar, i, *rest: seen.append(i.numel()) or original(ar, i, *rest))
+    assert not tp._Visits(device.build((2, 2))).closed.any()
+    composed, pulses = final_weights(device, "composed", 0.0, reps=16, lr=5.0)
+    assert pulses > 0 and sum(seen) > 0.5 * ROWS * COLS * 16
+    loop, _ = final_weights(device, "loop", 0.0, reps=16, lr=5.0)
+    assert_same_distribution(composed, loop)
+
+
 def test_splitting_a_chunk_when_the_exponent_grows_changes_only_rounding(monkeypatch):
     """The same random numbers with |Σ n log q| capped at 0.06 (the visits split many times; one visit's
     n·|log q| stays below it) and at the default: the same weights to rounding, nothing pulsed one by one."""
