@@ -45,11 +45,12 @@ __all__ = ["composable", "composed_update", "pulses_in_order"]
 
 #: squared number of standard deviations an intermediate state must keep from a bound (K = 8)
 _K2 = 64.0
-#: largest |Σ n·log q| inside one chunk (e^{±2F} stays finite: float64 to ~e^709, float32 to ~e^88)
+#: largest |Σ n·log q| over the visits composed at once (e^{±2F} stays finite: float64 ~e^709, float32 ~e^88)
 _F_MAX = {torch.float64: 300.0, torch.float32: 40.0}
 #: coincidences listed one by one while fewer than this fraction of (samples × devices), else counted densely
 _SPARSE_BELOW = 0.25
-#: elements of the largest (samples × devices) and (samples × slots × lines) tensor of one chunk
+#: bound on the elements of a chunk's bits (samples × slots × lines), of a dense count piece (samples × devices)
+#: and of one composition (visits × devices)
 _CHUNK_ELEMENTS = 1 << 20
 
 
