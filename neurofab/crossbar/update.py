@@ -37,6 +37,7 @@ from neurofab.core import Config, InputTypeError, record, recording, seed_from
 from neurofab.core.backend import use_compiled
 from neurofab.crossbar.affine_pulses import apply_trains_affine
 from neurofab.crossbar.composed_pulses import apply_trains_composed, column_masks
+from neurofab.crossbar.torch_pulses import composable, composed_update
 from neurofab.devices.kernels import abs_max, popcount, pulse_run
 from neurofab.devices.rng import (
     normal,
@@ -69,9 +70,9 @@ class UpdateConfig(Config):
     backend: Literal["auto", "numba", "torch"] = Field("auto", description="stochastic mode: compiled (CPU) or torch")
     compose_pulses: bool = Field(
         True,
-        description="compiled stochastic mode, constant/affine steps with additive noise: compose each device's "
-        "pulses of a batch in closed form (same weight distribution, crossbar.composed_pulses); False: draw "
-        "and clip every pulse",
+        description="stochastic mode, constant/affine steps with additive noise: compose each device's pulses "
+        "of a batch in closed form (same weight distribution; compiled: crossbar.composed_pulses, torch: "
+        "crossbar.torch_pulses); False: draw and clip every pulse",
     )
 
 
@@ -426,7 +427,12 @@ def _workspace(n_batch: int, n_in: int, n_out: int, n_words: int) -> tuple[np.nd
 def stochastic_update(
     array, x: torch.Tensor, d: torch.Tensor, lr: float, up: UpdateConfig, generator: torch.Generator
 ) -> int:
-    """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses."""
+    """Stochastic pulse-train update of ``array`` for a batch (x: (B, in), δ: (B, out)); returns the pulses.
+
+    Compiled (CPU) or torch (any device). On torch, devices with a Gaussian closure (a constant step, or an
+    affine step with additive noise; ``compose_pulses``) take :mod:`~neurofab.crossbar.torch_pulses`,
+    vectorised over samples and devices; others the per-sample loop.
+    """
     backend = up.backend
     if backend == "auto":
         compiled = use_compiled(array.w, x, d) and hasattr(array, "kernel_args")
@@ -437,7 +443,12 @@ def stochastic_update(
         total = _numba_update(array, x, d, lr, up, seed_from(generator))
     else:
         bl, a, b = pulse_train_parameters(x.abs().amax(dim=1), d.abs().amax(dim=1), lr, array.model.dw_min, up)
-        total = _torch_update(array, x, d, bl, a, b, generator) if int(bl.sum()) else 0
+        if not int(bl.sum()):
+            total = 0
+        elif up.compose_pulses and composable(array):
+            total = composed_update(array, x.detach(), d.detach(), bl, a, b, generator)
+        else:
+            total = _torch_update(array, x, d, bl, a, b, generator)
     if recording():
         record("write_pulse", total)
     return total
@@ -490,7 +501,7 @@ def _composed_total(w, w_read, prm, sigma, mult, wn, d, columns, *rest) -> int:
 
 
 def _torch_update(array, x, d, bl, a, b, generator) -> int:
-    """Same trains with torch ops: per sample, bits → signed coincidence counts → ``array.pulse``."""
+    """Same trains with torch ops: per sample, bits → signed coincidence counts → ``array._apply_runs``."""
     total = 0
     dev = x.device
     for s in torch.nonzero(bl).flatten().tolist():
