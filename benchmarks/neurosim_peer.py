@@ -126,7 +126,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      else NEUROSIM_ENVM_MUX_FRACTION,
                      sram_column_current="activated" if design == "sram" else "stored",
                      sram_precharge="every-column" if design == "sram" else "sensed",
-                     level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim")
+                     level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
+                     word_line_pulses="per-mux-step")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------
