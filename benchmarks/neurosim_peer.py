@@ -47,6 +47,7 @@ import numpy as np
 
 from neurofab.cost.cim import (
     CELL_PRESETS,
+    NEUROSIM_ADDER_STAGE_CYCLES,
     NEUROSIM_ENVM_MUX_FRACTION,
     NEUROSIM_HTREE_CYCLE,
     NEUROSIM_SRAM_MUX_FRACTION,
@@ -131,7 +132,7 @@ def ours_config(design: str = "default") -> CIMConfig:
                      sram_column_current="activated" if design == "sram" else "stored",
                      sram_precharge="every-column" if design == "sram" else "sensed",
                      level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
-                     word_line_pulses="per-mux-step")
+                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -181,6 +181,10 @@ NEUROSIM_ENVM_MUX_FRACTION = 0.25
 #: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
 #: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
 NEUROSIM_HTREE_CYCLE = 1e-9
+#: Clock cycles a PE or tile adder-tree stage takes in DNN+NeuroSim V1.3 at 22 nm: its 16-24-bit ripple adders
+#: take 1.01-1.52 ns on its LSTP card (Adder.cpp, Horowitz timing of the carry NANDs at fan-out 2-3; ours
+#: 0.64-0.93 ns), rounded up to whole periods of its 1 GHz initialization clock; see CIMConfig.adder_stage_cycles.
+NEUROSIM_ADDER_STAGE_CYCLES = 2
 
 
 class CIMConfig(Config):
@@ -208,6 +212,12 @@ class CIMConfig(Config):
         "weight shift-adder of adc_bits over the cell slices, then an input shift-adder of adc_bits + cells per "
         "weight over the input bits, NeuroSim's widths) or 'lane' (one shift-add lane per ADC of adc + input + "
         "weight bits, wide enough for the exact sum)")
+    adder_stage_cycles: int = Field(
+        1, ge=1, le=8, description="clock cycles each stage of the PE and tile adder trees takes with "
+        "shift_add='two-stage' (synchronous trees, one stage a cycle). DNN+NeuroSim V1.3 rounds each stage's ripple "
+        "delay up to whole periods of the 1 GHz clock its adders are initialized with (Adder.cpp, "
+        "CalculateLatency) and charges each as a cycle of the chip clock; its 16-24-bit adders take 1.01-1.52 ns "
+        "on its 22 nm LSTP card (printed from its Adder.cpp), so 2 (NEUROSIM_ADDER_STAGE_CYCLES)")
     sensing: Literal["current", "voltage"] = Field(
         "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
         "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
@@ -1280,8 +1290,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             pe_rows = (min(math.ceil(layer.in_channels / rows), p) if x.novel
                        else min(math.ceil(layer.rows / rows), p))
             tile_inputs = n_pe_nm if x.novel else g
-            tree_cycles = (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
-                           + reads * math.ceil(math.log2(max(1, tile_inputs))))
+            tree_cycles = cfg.adder_stage_cycles * (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
+                                                    + reads * math.ceil(math.log2(max(1, tile_inputs))))
         buffer_cycles = timing.cycles(x, pix, n_tiles)
         # NeuroSim times the chip H-tree over the layer's own tile kind (Chip.cpp: NM or CM tile height and width)
         t_chip = trip(math.sqrt(kind.area), grid_chip) if cfg.htree_area == "channels" else chip_ht.delay
@@ -1427,6 +1437,8 @@ def ledger_energy(ledger: Ledger, energies: EventEnergies | CIMConfig, strict: b
 __all__ = [
     "CELL_PRESETS",
     "LU2021",
+    "NEUROSIM_ADDER_STAGE_CYCLES",
+    "NEUROSIM_BUS_ACTIVITY",
     "NEUROSIM_HTREE_CYCLE",
     "RAW",
     "CIMConfig",

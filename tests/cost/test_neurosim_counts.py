@@ -1,5 +1,6 @@
-"""Word lines pulsed once per mux step (CIMConfig.word_line_pulses, DNN+NeuroSim V1.3's count) and H-tree
-energy priced as DNN+NeuroSim V1.3 prices it (CIMConfig.htree_energy, circuits.htree_trip_energy)."""
+"""DNN+NeuroSim V1.3's counts as options: word lines pulsed once per mux step (CIMConfig.word_line_pulses),
+adder-tree stages of two cycles (CIMConfig.adder_stage_cycles) and H-tree energy priced as it prices it
+(CIMConfig.htree_energy, circuits.htree_trip_energy)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from neurofab.core import ConfigError
 from neurofab.cost.cim import (
     BUS_DELAY_TOLERANCE,
     CELL_PRESETS,
+    NEUROSIM_ADDER_STAGE_CYCLES,
     NEUROSIM_BUS_ACTIVITY,
+    NEUROSIM_HTREE_CYCLE,
     CIMConfig,
     build_subarray,
     estimate,
@@ -21,7 +24,7 @@ from neurofab.cost.cim import (
     table7_config,
 )
 from neurofab.cost.circuits import NEUROSIM_22NM_BUS, htree_trip_energy
-from neurofab.cost.mapping import LayerSpec
+from neurofab.cost.mapping import LayerSpec, vgg8_cifar10
 from neurofab.cost.technology import technology
 
 T22 = technology(22)
@@ -134,3 +137,31 @@ def test_htree_energy_option_changes_interconnect_only():
     assert b["interconnect"] != a["interconnect"]
     for part in ("array", "adc", "row drive", "mux", "shift-add", "accumulation", "buffers"):
         assert b[part] == pytest.approx(a[part], rel=1e-12)
+
+
+# ----- adder-tree stages ----------------------------------------------------------------------------------------
+#: NeuroSim V1.3's ripple adder on its 22 nm LSTP card, printed from its Adder.cpp (a probe linking its objects,
+#: asynchronous): 16 bits 1.0068 ns, 17 bits 1.0707 ns, 24 bits 1.5186 ns.
+NS_ADDER_DELAY = {16: 1.0068e-9, 17: 1.0707e-9, 24: 1.5186e-9}
+
+
+def test_neurosim_stage_cycles_from_its_adders():
+    """Its stages of 16-24 bits round up to two periods of its 1 GHz initialization clock."""
+    assert {math.ceil(d / NEUROSIM_HTREE_CYCLE) for d in NS_ADDER_DELAY.values()} == {NEUROSIM_ADDER_STAGE_CYCLES}
+
+
+def test_adder_stage_cycles_scale_the_tree_time_only():
+    """Accumulation time = shift-add cycles + k × tree cycles: linear in k; ADC time and energy unchanged."""
+    base = table7_config("rram_he2020")
+    est = {k: estimate(base.replace(adder_stage_cycles=k), vgg8_cifar10()) for k in (1, 2, 3)}
+    acc = {k: e.latency_parts["accumulation"] for k, e in est.items()}
+    assert acc[2] - acc[1] > 0
+    assert acc[3] - acc[2] == pytest.approx(acc[2] - acc[1], rel=1e-9)
+    assert est[2].latency - est[1].latency == pytest.approx(acc[2] - acc[1], rel=1e-9)
+    assert est[2].latency_parts["adc"] == pytest.approx(est[1].latency_parts["adc"], rel=1e-12)
+    assert est[2].dynamic_energy == pytest.approx(est[1].dynamic_energy, rel=1e-12)
+
+
+def test_bad_stage_cycles_raise():
+    with pytest.raises(ConfigError, match="adder_stage_cycles"):
+        _envm().replace(adder_stage_cycles=0)
