@@ -47,6 +47,7 @@ import numpy as np
 
 from neurofab.cost.cim import (
     CELL_PRESETS,
+    NEUROSIM_ADDER_STAGE_CYCLES,
     NEUROSIM_ENVM_MUX_FRACTION,
     NEUROSIM_HTREE_CYCLE,
     NEUROSIM_SRAM_MUX_FRACTION,
@@ -71,7 +72,11 @@ NOT_EXPRESSED = (
     "htree_rc='neurosim', its bus parameters (repeaters sized for its 13.3 Ω/µm local wire and 1.43 fF/µm gate "
     "capacitance, its 2.46 Ω/µm bus wire): 0.367 ns/mm against its 0.377 (10 of our inverters every 108 µm, its "
     "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy per "
-    "transfer: ours a straight repeated path at full activity, its the Manhattan trip at activity 0.25",
+    "transfer: ours a straight repeated path at full activity, its the Manhattan trip at activity 0.25 "
+    "(htree_energy='neurosim' prices tile and chip trees as it does; not used: its PE buses and per-layer "
+    "transfer counts differ from ours)",
+    "word lines: pulsed at every mux step as NeuroSim counts them (word_line_pulses='per-mux-step'), an eNVM "
+    "line's charge with the array read: 8.31 pJ per 27-row 128-column read against its 8.36 pJ",
     "transistors: NeuroSim's 22 nm LSTP drive (PTM LP I_on, R_eq factor 1.77: roadmap='lstp') on our geometry, "
     "capacitances, wires and 0.80 V supply (its card: 0.85 V); the same off-current, 0.1 nA/µm; our logic "
     "inverter is its gate widened to the cell height (EnlargeSize: 198/262 nm at 22 nm); pass devices (mux "
@@ -126,7 +131,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      else NEUROSIM_ENVM_MUX_FRACTION,
                      sram_column_current="activated" if design == "sram" else "stored",
                      sram_precharge="every-column" if design == "sram" else "sensed",
-                     level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim")
+                     level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
+                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

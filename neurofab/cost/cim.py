@@ -73,6 +73,7 @@ from neurofab.cost.circuits import (
     dff,
     htree,
     htree_channel_area,
+    htree_trip_energy,
     htree_trip_length,
     latch_comparator,
     register,
@@ -166,6 +167,9 @@ RAW = Calibration()
 #: Delay tolerance of the H-tree buses in the 'channels' accounting: repeaters shrunk until the wire is 10 % slower
 #: than its optimum (NeuroSim V1.3 Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1).
 BUS_DELAY_TOLERANCE = 0.1
+#: Share of transferred bits that charge an H-tree line in DNN+NeuroSim V1.3's bus energy (HTree.cpp
+#: CalculatePower: a random bit charges its line a quarter of the time); see CIMConfig.htree_energy.
+NEUROSIM_BUS_ACTIVITY = 0.25
 
 #: DNN+NeuroSim V1.3's SRAM column-mux switch resistance as a fraction of all rows' access resistance in parallel:
 #: IR_DROP_TOLERANCE (0.25, constant.h) × ½ (SubArray.cpp: mux.Initialize(..., resCellAccess/numRow/2)).
@@ -177,6 +181,10 @@ NEUROSIM_ENVM_MUX_FRACTION = 0.25
 #: The period [s] DNN+NeuroSim V1.3 rounds an H-tree trip to (Param.cpp clkFreq = 1e9, the value its H-trees are
 #: initialized with before the clock is set from the sensing path); see CIMConfig.htree_cycle.
 NEUROSIM_HTREE_CYCLE = 1e-9
+#: Clock cycles a PE or tile adder-tree stage takes in DNN+NeuroSim V1.3 at 22 nm: its 16-24-bit ripple adders
+#: take 1.01-1.52 ns on its LSTP card (Adder.cpp, Horowitz timing of the carry NANDs at fan-out 2-3; ours
+#: 0.64-0.93 ns), rounded up to whole periods of its 1 GHz initialization clock; see CIMConfig.adder_stage_cycles.
+NEUROSIM_ADDER_STAGE_CYCLES = 2
 
 
 class CIMConfig(Config):
@@ -204,6 +212,12 @@ class CIMConfig(Config):
         "weight shift-adder of adc_bits over the cell slices, then an input shift-adder of adc_bits + cells per "
         "weight over the input bits, NeuroSim's widths) or 'lane' (one shift-add lane per ADC of adc + input + "
         "weight bits, wide enough for the exact sum)")
+    adder_stage_cycles: int = Field(
+        1, ge=1, le=8, description="clock cycles each stage of the PE and tile adder trees takes with "
+        "shift_add='two-stage' (synchronous trees, one stage a cycle). DNN+NeuroSim V1.3 rounds each stage's ripple "
+        "delay up to whole periods of the 1 GHz clock its adders are initialized with (Adder.cpp, "
+        "CalculateLatency) and charges each as a cycle of the chip clock; its 16-24-bit adders take 1.01-1.52 ns "
+        "on its 22 nm LSTP card (printed from its Adder.cpp), so 2 (NEUROSIM_ADDER_STAGE_CYCLES)")
     sensing: Literal["current", "voltage"] = Field(
         "current", description="eNVM read scheme: 'current' (bit line clamped at the read voltage, current "
         "converted on a load; NeuroSim V1.3's default MLSA mode) or 'voltage' (bit line as a divider against a "
@@ -280,6 +294,18 @@ class CIMConfig(Config):
         "every column's at every mux step ('every-column': the word lines open all columns' read ports each "
         "step, so a conversion recharges columns_per_adc bit lines; DNN+NeuroSim V1.3 Precharger.cpp also "
         "recharges all columns each step, counting the bit line and its complement at full swing)")
+    htree_energy: Literal["straight", "neurosim"] = Field(
+        "straight", description="energy of a word sent through a tile's or the chip's H-tree (htree_area = "
+        "'channels'): one straight repeated wire across the tree, every bit a full charge ('straight'), or as "
+        "DNN+NeuroSim V1.3 prices it ('neurosim', HTree.cpp CalculatePower: its Manhattan branches, at half the "
+        "length its timing walks, plus the main bus, at activity 0.25 per bit with the bus repeaters; "
+        "circuits.htree_trip_energy)")
+    word_line_pulses: Literal["per-input", "per-mux-step"] = Field(
+        "per-input", description="how often an input bit's word lines are pulsed: once for all the mux steps that "
+        "read it ('per-input'), or once per mux step ('per-mux-step': the rows are switched off while the mux moves "
+        "on, so each activated line is charged columns_per_adc times per input bit, as DNN+NeuroSim V1.3 counts it "
+        "in SubArray.cpp; there an eNVM line's charge C_WL·V_DD² is booked with the array read, the driver's with "
+        "the switch matrix)")
     mux_sizing: Literal["average", "all-rows"] = Field(
         "average", description="column-mux switches sized for mux_resistance_fraction × the average column "
         "resistance ('average': half the rows on at mid level; SRAM a quarter of the read ports; Lu et al. 2021) "
@@ -360,11 +386,13 @@ def table7_config(device: str, **changes) -> CIMConfig:
     mean cell resistance × 0.25, SRAM read ports × 0.125); SRAM designs with its column current (every activated
     row's read port, ``sram_column_current='activated'``) and its precharge of every column at every mux step
     (``sram_precharge='every-column'``); the 22 nm designs with its bus wire and repeater parameters
-    (``htree_rc='neurosim'``: :data:`~neurofab.cost.circuits.NEUROSIM_22NM_BUS`; tabulated at 22 nm only, so the
-    7 nm SRAM, and a design moved to another node, keeps the card's). Its fixed-size level shifters and
-    source-line switches (``level_shifter_sizing='neurosim'``, ``source_line_switches``) are left out: the public
-    V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at 32.8 mm² where the paper prints 25.57 mm² (ours
-    without them 25.6)."""
+    (``htree_rc='neurosim'``: :data:`~neurofab.cost.circuits.NEUROSIM_22NM_BUS`) and its adder-tree stages of two
+    cycles (``adder_stage_cycles``: its 22 nm adders rounded to its 1 GHz initialization clock); both measured at
+    22 nm only, so the 7 nm SRAM, and a design moved to another node, keeps the card's bus and one cycle a stage.
+    Its fixed-size level shifters and source-line switches (``level_shifter_sizing='neurosim'``,
+    ``source_line_switches``) are left out: the public V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at
+    32.8 mm² where the paper prints 25.57 mm² (ours without them 25.6). So are its word lines pulsed at every mux
+    step (``word_line_pulses``): with them the 6 kΩ RRAM chip's energy is 59.6 µJ where the paper prints 37.75."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
@@ -372,19 +400,20 @@ def table7_config(device: str, **changes) -> CIMConfig:
                          htree_cycle=NEUROSIM_HTREE_CYCLE, mux_decoder="minimum", roadmap="lstp",
                          sram_column_current="activated", sram_precharge="every-column", mux_sizing="all-rows",
                          mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION,
-                         htree_rc="neurosim" if device == "22nm-sram" else "card")
+                         htree_rc="neurosim" if device == "22nm-sram" else "card",
+                         adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES if device == "22nm-sram" else 1)
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
                          mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION,
-                         htree_rc="neurosim")
+                         htree_rc="neurosim", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
-    if changes.get("node_nm", base.node_nm) != 22 and "htree_rc" not in changes:  # NeuroSim's bus: 22 nm only
-        changes = {**changes, "htree_rc": "card"}
+    if changes.get("node_nm", base.node_nm) != 22:  # NeuroSim's bus and adder timing: measured at 22 nm only
+        changes = {"htree_rc": "card", "adder_stage_cycles": 1, **changes}
     return base.replace(**changes) if changes else base
 
 
@@ -424,6 +453,7 @@ class SubArray:
     e_reference: float = 0.0  # reference columns' share of one conversion (voltage mode), inside e_adc [J]
     mlsa: Mlsa | None = None  # the multilevel sense amplifier when adc = 'mlsa' (its column-current term)
     leakage_parts: dict[str, float] = field(default_factory=dict)  # leakage by block [W], summing to leakage
+    e_wordline: float = 0.0  # the word line's own charge in one activation, C_WL·V_DD², inside e_row [J]
 
     @property
     def total_area(self) -> float:
@@ -681,7 +711,7 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         c_bitline=line.c_line, c_node=c_node, i_full_scale=i_fs, g_on=g_on, g_off=g_off, e_adc=e_adc,
         e_row=e_row, e_mux_step=e_mux_step, e_shift_add=lanes.energy, e_shift_add_dff=lanes.energy_dff,
         shift_add_bits=lanes.out_bits, line=line, sense=sense, r_mux=cmux.r_on, mux=cmux, adc=adc, timing=timing,
-        e_reference=e_reference, mlsa=mlsa, leakage_parts=leak_parts,
+        e_reference=e_reference, mlsa=mlsa, leakage_parts=leak_parts, e_wordline=c_wl * t.vdd**2,
     )
 
 
@@ -1130,6 +1160,13 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         repeaters shrunk for the bus delay tolerance, its wider bus wires), plus a low-swing receiver."""
         return htree_trip_length(unit, unit, grid) * t_wire + t_rx
 
+    def trip_energy(unit: float, grid: int, straight: float) -> float:
+        """One word's trip [J]: ``straight`` (one straight repeated wire, a full charge per bit), or with
+        htree_energy='neurosim' NeuroSim's Manhattan branches at its activity (htree_trip_energy)."""
+        if cfg.htree_energy == "straight":
+            return straight
+        return word * htree_trip_energy(t, unit, unit, grid, BUS_DELAY_TOLERANCE, NEUROSIM_BUS_ACTIVITY, bus_rc)
+
     def tile_kind(n_pes: int, pe_side: int, novel: bool) -> _TileKind:
         lanes = pe_side * p  # sub-array columns across the tile
         # one tree per output lane: a novel tile sums its K² PEs lane by lane (a PE's lanes), a conventional one
@@ -1145,7 +1182,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             bus = grid * rows
             ht = Cost(area=htree_channel_area(t, math.sqrt(pe_area), math.sqrt(pe_area), grid, bus, 16.0,
                                               BUS_DELAY_TOLERANCE, bus_rc),
-                      delay=trip(math.sqrt(pe_area), grid), energy=ht.energy, leakage=ht.leakage)
+                      delay=trip(math.sqrt(pe_area), grid), energy=trip_energy(math.sqrt(pe_area), grid, ht.energy),
+                      leakage=ht.leakage)
         acc = n_pes * lanes_pe * pe_tree.area + n_tree * tree.area + lanes * act_unit.area
         leak = n_pes * pe_leak + n_tree * tree.leakage + buf.leakage
         outer = lanes * act_unit.leakage + ht.leakage + n_pes * pe_ht.leakage
@@ -1165,8 +1203,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tile_side = math.sqrt(max(k.area for k in kinds))
         grid = grid_chip
         chip_ht = Cost(area=htree_channel_area(t, tile_side, tile_side, grid, round(_global_bus(cfg, plan,
-                       side_nm)), 4.0, BUS_DELAY_TOLERANCE, bus_rc), delay=trip(tile_side, grid), energy=chip_ht.energy,
-                       leakage=chip_ht.leakage)
+                       side_nm)), 4.0, BUS_DELAY_TOLERANCE, bus_rc), delay=trip(tile_side, grid),
+                       energy=trip_energy(tile_side, grid, chip_ht.energy), leakage=chip_ht.leakage)
     area: dict[str, float] = {}
     n_sub = sum(x.tiles * k.subarrays for x, k in zip(plan, kinds, strict=True))
     for part, a in sub.area.items():
@@ -1194,6 +1232,9 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     cycles_total = 0.0
     parts = dict.fromkeys(("adc", "accumulation", "buffers", "interconnect"), 0.0)  # [cycles]
     two_stage = cfg.shift_add == "two-stage"
+    per_step = cfg.word_line_pulses == "per-mux-step"
+    # per-mux-step pulses on eNVM: the line's own charge counted with the array read (NeuroSim V1.3's split)
+    e_line_array = sub.e_wordline if per_step and cfg.cell.kind != "sram" else 0.0
     for x, kind, tile_leak in zip(plan, kinds, per_tile, strict=True):
         layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
         pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
@@ -1217,7 +1258,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                 e["array"] += conv * ce["array"]
                 e["adc"] += conv * ce["adc"]
                 e["shift-add"] += conv * e_sa
-                e["row drive"] += pix * in_bits * n_c * active * rho * sub.e_row
+                lines = pix * in_bits * n_c * active * rho  # word-line activations (once per input bit)
+                if per_step:  # pulsed again at every mux step
+                    lines *= steps
+                e["array"] += lines * e_line_array
+                e["row drive"] += lines * (sub.e_row - e_line_array)
                 e["mux"] += pix * in_bits * n_c * steps * sub.e_mux_step
         outputs = pix * layer.out_channels
         extra_groups = max(0, groups_max - 1)
@@ -1248,8 +1293,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             pe_rows = (min(math.ceil(layer.in_channels / rows), p) if x.novel
                        else min(math.ceil(layer.rows / rows), p))
             tile_inputs = n_pe_nm if x.novel else g
-            tree_cycles = (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
-                           + reads * math.ceil(math.log2(max(1, tile_inputs))))
+            tree_cycles = cfg.adder_stage_cycles * (reads * math.ceil(math.log2(max(1, pe_rows))) / x.copies
+                                                    + reads * math.ceil(math.log2(max(1, tile_inputs))))
         buffer_cycles = timing.cycles(x, pix, n_tiles)
         # NeuroSim times the chip H-tree over the layer's own tile kind (Chip.cpp: NM or CM tile height and width)
         t_chip = trip(math.sqrt(kind.area), grid_chip) if cfg.htree_area == "channels" else chip_ht.delay
@@ -1343,8 +1388,10 @@ def event_energies(cfg: CIMConfig, input_density: float | None = None, weight_le
     groups = math.ceil(cfg.rows / sub.rows_on)
     e_sa = (sub.e_shift_add - sub.e_shift_add_dff) * f.delta + sub.e_shift_add_dff * f.gamma
     conversions = groups * cfg.input_bits * cfg.cols
+    pulses = cfg.columns_per_adc if cfg.word_line_pulses == "per-mux-step" else 1  # word-line pulses per input bit
     e_mvm = (conversions * (ce["array"] + ce["adc"] + e_sa)
-             + groups * cfg.input_bits * (sub.rows_on * rho * sub.e_row + cfg.columns_per_adc * sub.e_mux_step))
+             + groups * cfg.input_bits * (sub.rows_on * rho * sub.e_row * pulses
+                                          + cfg.columns_per_adc * sub.e_mux_step))
     buf = sram_buffer(t, 1 << 20, cfg.bus_bits)
     per_kind = {
         "mvm": e_mvm,
@@ -1393,6 +1440,8 @@ def ledger_energy(ledger: Ledger, energies: EventEnergies | CIMConfig, strict: b
 __all__ = [
     "CELL_PRESETS",
     "LU2021",
+    "NEUROSIM_ADDER_STAGE_CYCLES",
+    "NEUROSIM_BUS_ACTIVITY",
     "NEUROSIM_HTREE_CYCLE",
     "RAW",
     "CIMConfig",

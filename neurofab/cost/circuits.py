@@ -466,6 +466,37 @@ def bus_wire_delay(tech: Technology, delay_tolerance: float = 0.1, width_factor:
     return 0.7 * (r_d * (c_in + c_d + cw * spacing) + 0.5 * rb * cw * spacing**2 + rb * spacing * c_in) / spacing
 
 
+def htree_trip_energy(tech: Technology, unit_height: float, unit_width: float, grid: int,
+                      delay_tolerance: float = 0.1, activity: float = 0.25, rc: BusRC | None = None) -> float:
+    """Energy [J] of one bit sent root to leaf through an H-tree over a ``grid`` × ``grid`` array of units, as
+    DNN+NeuroSim V1.3 prices it (HTree.cpp, CalculatePower): per length of repeated wire
+    ``activity``·(C_in + C_d + c_w·L)·V_DD²/L for the bus repeaters of :func:`bus_repeater_size` (size s, input
+    C_in, drain C_d) every L [m], over the branches it charges — each level's vertical and horizontal branch
+    at half the length its timing walks (its energy loop starts from half the first stage), so
+    (2^N − 1)·(unit_height + unit_width)/2 over N = ⌈log₂ grid⌉ levels — plus the main bus of
+    :func:`htree_trip_length`. ``activity``: the share of transfers that charge a line (NeuroSim: 0.25)."""
+    n = _check_count("H-tree grid", grid)
+    if not (isinstance(activity, int | float) and 0 < activity <= 1):
+        raise ConfigError(f"activity = {activity!r}: must be in (0, 1]")
+    for name, v in (("unit_height", unit_height), ("unit_width", unit_width)):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
+    if n == 1:
+        return 0.0
+    size, spacing = _bus_repeater(tech, delay_tolerance, rc)
+    if rc is None:
+        rep = inverter(tech, size)
+        c_in, c_d, cw = rep.c_in, rep.c_self, tech.wire_capacitance
+    else:
+        w = size * (tech.nmos_width + tech.pmos_width)
+        c_in, c_d, cw = rc.c_gate * w, rc.c_drain * w, rc.c_wire
+    per_m = activity * (c_in + c_d + cw * spacing) * tech.vdd**2 / spacing
+    levels = math.ceil(math.log2(n))
+    c = _htree_centre(n)
+    length = (2**levels - 1) * (unit_height + unit_width) / 2 + min(n - c, c) * unit_width
+    return length * per_m
+
+
 def _htree_centre(n: int) -> int:
     centre = math.floor(math.log2(n))
     return centre - 1 if n - centre < 1 else centre
@@ -563,6 +594,7 @@ __all__ = [
     "half_adder",
     "htree",
     "htree_channel_area",
+    "htree_trip_energy",
     "htree_trip_length",
     "latch_comparator",
     "mux",
