@@ -64,8 +64,10 @@ CELL_BITS = 2  # NeuroSim's default cellBit
 
 #: Where our model of the same design still differs from NeuroSim's (printed with the table).
 NOT_EXPRESSED = (
-    "buffers: NeuroSim's register files (globalBufferType = false) are timed as NeuroSim times them (one core line "
-    "per cycle) but priced as our 6T SRAM banks",
+    "buffers: NeuroSim's register files (globalBufferType = false) and PE flip-flops timed as it times them (one "
+    "core line per cycle) and, buffer_energy='neurosim', counted and priced as it does (every PE's input bits and "
+    "output words through flip-flops, tile and global register files both ways; our flip-flop 5.12 fJ against "
+    "its 5.10); only the register-file decoders are ours",
     "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
     "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
     "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same drive and, "
@@ -132,7 +134,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      sram_column_current="activated" if design == "sram" else "stored",
                      sram_precharge="every-column" if design == "sram" else "sensed",
                      level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
-                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
+                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
+                     buffer_energy="neurosim")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -300,6 +300,12 @@ class CIMConfig(Config):
         "DNN+NeuroSim V1.3 prices it ('neurosim', HTree.cpp CalculatePower: its Manhattan branches, at half the "
         "length its timing walks, plus the main bus, at activity 0.25 per bit with the bus repeaters; "
         "circuits.htree_trip_energy)")
+    buffer_energy: Literal["banks", "neurosim"] = Field(
+        "banks", description="dynamic energy of the buffers: SRAM banks holding the input vectors a layer's tiles "
+        "and PEs take ('banks'), or as DNN+NeuroSim V1.3 counts and prices them ('neurosim', :func:`neurosim_buffer_"
+        "bits`: PE flip-flops clocked by every input bit of every PE and every PE output word, tile and global "
+        "register files of flip-flops read and written in both directions; a flip-flop bit clocked or read costs one "
+        "circuits.dff, a register-file line written or read one decoder operation)")
     word_line_pulses: Literal["per-input", "per-mux-step"] = Field(
         "per-input", description="how often an input bit's word lines are pulsed: once for all the mux steps that "
         "read it ('per-input'), or once per mux step ('per-mux-step': the rows are switched off while the mux moves "
@@ -1023,6 +1029,72 @@ def _global_bus(cfg: CIMConfig, plan: list[Placement], side_nm: int) -> float:
 
 
 @dataclass(frozen=True)
+class NeuroSimBufferBits:
+    """Bits one layer moves through DNN+NeuroSim V1.3's buffers (per inference) [bit].
+
+    ``pe_dff``: bits clocked through the PE flip-flop buffers (input and output); ``tile_rf``: bits written to the
+    tile register files (each is read once too); ``global_read`` / ``global_write``: bits read from / written to the
+    global register file."""
+
+    pe_dff: float
+    tile_rf: float
+    global_read: float
+    global_write: float
+
+
+def neurosim_buffer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: int) -> NeuroSimBufferBits:
+    """Buffer traffic of one layer as DNN+NeuroSim V1.3 counts it (``vectors`` input vectors, V; b input bits;
+    R = K²·C_in weight rows; C_out outputs; weight copies do not change it):
+
+    - PE flip-flops (ProcessingUnit.cpp bufferInput/bufferOutput): every PE takes its rows of every input bit,
+      R · b · V over a layer's PE columns, ⌈C_out·cells / PE columns⌉ of them; every PE clocks out its adder
+      tree's words, C_out · (adc + b + cells + 1) · V per PE row (⌈R / PE rows⌉ conventional; a novel tile's K²
+      PEs each give every output of its ⌈C_in / PE rows⌉ tile rows);
+    - tile register files (Tile.cpp numBitToLoadOut / numBitToLoadIn, each written and read): the tile's inputs,
+      R · b · V over the tile columns (÷ √K² novel), and its outputs at the accumulation width + 1,
+      C_out · (1 + adc + b + cells + 1 + log₂ pe_grid) · V over the tile rows (÷ K² novel);
+    - global register file (Chip.cpp): R · b · V read (÷ K novel), C_out · b · V written (÷ 4 after pooling).
+    """
+    cfg_rows, cols, p, g = cfg.rows, cfg.cols, cfg.pe_grid, cfg.tile_grid
+    lay, n_cw, b = x.layer, cfg.cells_per_weight, cfg.input_bits
+    used_cols = lay.out_channels * n_cw
+    pe_cols = math.ceil(used_cols / (p * cols))
+    pe_word = cfg.adc_bits + b + n_cw + 1
+    acc = pe_word + math.ceil(math.log2(max(1, p)))
+    vb = vectors * b
+    if x.novel:
+        tile_rows = math.ceil(lay.in_channels / (p * cfg_rows))
+        pe_dff = lay.rows * pe_cols * vb + n_pe_nm * lay.out_channels * tile_rows * pe_word * vectors
+        tile_rf = (lay.rows * pe_cols * vb / math.sqrt(n_pe_nm)
+                   + lay.out_channels * tile_rows * (1 + acc) * vectors / n_pe_nm)
+        g_read = lay.rows * vb / lay.kernel
+    else:
+        pe_rows = math.ceil(lay.rows / (p * cfg_rows))
+        tile_cols = math.ceil(used_cols / (g * p * cols))
+        tile_rows = math.ceil(lay.rows / (g * p * cfg_rows))
+        pe_dff = lay.rows * pe_cols * vb + lay.out_channels * pe_rows * pe_word * vectors
+        tile_rf = lay.rows * tile_cols * vb + lay.out_channels * tile_rows * (1 + acc) * vectors
+        g_read = lay.rows * vb
+    g_write = lay.out_channels * vb / (4 if lay.pool > 1 else 1)
+    return NeuroSimBufferBits(pe_dff, tile_rf, g_read, g_write)
+
+
+def neurosim_buffer_energy(t: Technology, bits: NeuroSimBufferBits) -> float:
+    """Dynamic energy [J] of :func:`neurosim_buffer_bits`' traffic, priced as DNN+NeuroSim V1.3 prices its
+    flip-flop buffers (DFF.cpp, Buffer.cpp): a PE flip-flop bit E_dff (clocked with its data); a register-file bit
+    read E_dff + E_dec/w (the core's flip-flops clocked out, one decoder operation per line of w bits), written
+    E_dec/w (the decoder only). Tile cores 32 lines × 32 bits, global cores 128 × 128; a line's decoder output
+    drives the line's w flip-flop enables (w minimum inverter inputs)."""
+    e_dff = dff(t).energy
+    c_in = inverter(t).c_in
+    e_dec_tile = decoder(t, _BufferTiming.TILE_CORE, _BufferTiming.TILE_CORE * c_in).energy / _BufferTiming.TILE_CORE
+    e_dec_glob = (decoder(t, _BufferTiming.GLOBAL_CORE, _BufferTiming.GLOBAL_CORE * c_in).energy
+                  / _BufferTiming.GLOBAL_CORE)
+    return (bits.pe_dff * e_dff + bits.tile_rf * (e_dff + 2 * e_dec_tile)
+            + bits.global_read * (e_dff + e_dec_glob) + bits.global_write * e_dec_glob)
+
+
+@dataclass(frozen=True)
 class _BufferTiming:
     """Synchronous register-file buffers (NeuroSim V1.3 Buffer.cpp: one core line per clock cycle; Param.cpp: cores
     of 128 × 128 bits at chip level and 32 × 32 in the tiles; Chip.cpp and Tile.cpp for their sizes, counts and
@@ -1278,9 +1350,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         ifm_bits = layer.ifm_values * in_bits
         ofm_bits = layer.ofm_values * in_bits
         tbuf, tht = kind.buf, kind.ht
-        e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
-                         + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
-                         + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
+        if cfg.buffer_energy == "neurosim":
+            e["buffers"] += neurosim_buffer_energy(t, neurosim_buffer_bits(cfg, x, pix, n_pe_nm))
+        else:
+            e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
+                             + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
+                             + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
         e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
                               + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
         per_bit = steps
@@ -1451,11 +1526,14 @@ __all__ = [
     "EventEnergies",
     "LayerResult",
     "LedgerEnergy",
+    "NeuroSimBufferBits",
     "SubArray",
     "build_subarray",
     "digital_mac",
     "estimate",
     "event_energies",
     "ledger_energy",
+    "neurosim_buffer_bits",
+    "neurosim_buffer_energy",
     "table7_config",
 ]
