@@ -47,9 +47,11 @@ import numpy as np
 
 from neurofab.cost.cim import (
     CELL_PRESETS,
+    NEUROSIM_1T1R_ASPECT,
     NEUROSIM_ADDER_STAGE_CYCLES,
     NEUROSIM_ENVM_MUX_FRACTION,
     NEUROSIM_HTREE_CYCLE,
+    NEUROSIM_SRAM_ASPECT,
     NEUROSIM_SRAM_MUX_FRACTION,
     CellConfig,
     ChipEstimate,
@@ -135,7 +137,9 @@ def ours_config(design: str = "default") -> CIMConfig:
                      sram_precharge="every-column" if design == "sram" else "sensed",
                      level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
                      word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
-                     buffer_energy="neurosim")
+                     buffer_energy="neurosim", htree_energy="neurosim", transfer_count="neurosim",
+                     pe_bus_cell_aspect=NEUROSIM_SRAM_ASPECT if design == "sram" else NEUROSIM_1T1R_ASPECT,
+                     row_flip_flops="active" if design == "sram" else "all")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

@@ -68,6 +68,7 @@ from neurofab.cost.circuits import (
     Cost,
     SramAccess,
     adder_tree,
+    bus_energy_per_metre,
     bus_wire_delay,
     decoder,
     dff,
@@ -170,6 +171,11 @@ BUS_DELAY_TOLERANCE = 0.1
 #: Share of transferred bits that charge an H-tree line in DNN+NeuroSim V1.3's bus energy (HTree.cpp
 #: CalculatePower: a random bit charges its line a quarter of the time); see CIMConfig.htree_energy.
 NEUROSIM_BUS_ACTIVITY = 0.25
+
+#: Cell height over width in DNN+NeuroSim V1.3's layout (Param.cpp: 1T1R 4F × 12F, SRAM 10F × 28F), for
+#: CIMConfig.pe_bus_cell_aspect.
+NEUROSIM_1T1R_ASPECT = 4 / 12
+NEUROSIM_SRAM_ASPECT = 10 / 28
 
 #: DNN+NeuroSim V1.3's SRAM column-mux switch resistance as a fraction of all rows' access resistance in parallel:
 #: IR_DROP_TOLERANCE (0.25, constant.h) × ½ (SubArray.cpp: mux.Initialize(..., resCellAccess/numRow/2)).
@@ -306,6 +312,24 @@ class CIMConfig(Config):
         "bits`: PE flip-flops clocked by every input bit of every PE and every PE output word, tile and global "
         "register files of flip-flops read and written in both directions; a flip-flop bit clocked or read costs one "
         "circuits.dff, a register-file line written or read one decoder operation)")
+    transfer_count: Literal["maps", "neurosim"] = Field(
+        "maps", description="data an inference sends through the H-trees and PE buses: the input map once down "
+        "the chip tree, each tile's input vectors and the output map back, partial sums between row-split tiles, "
+        "the input vectors through the PE trees ('maps'), or as DNN+NeuroSim V1.3 counts it ('neurosim', "
+        ":func:`neurosim_transfer_bits`: the global buffer's unrolled input vectors and outputs through the chip "
+        "tree, each tile buffer's traffic through its tree, every PE's input bits along its input bus and its ADC "
+        "codes along its output bus, the buses a sub-array pitch × (pe_grid − 1) long)")
+    row_flip_flops: Literal["active", "all"] = Field(
+        "active", description="input flip-flops of the word-line switch matrix clocked at a pulse: the activated "
+        "rows' only ('active', inside each row activation), or every row's of the sub-array ('all': DNN+NeuroSim "
+        "V1.3 SwitchMatrix.cpp clocks all its rows' flip-flops at every read, numOutput per call)")
+    pe_bus_cell_aspect: float | None = Field(
+        None, gt=0, le=100, description="PE buses (transfer_count='neurosim') one sub-array pitch √(sub-array area) "
+        "long per step (None), or as DNN+NeuroSim V1.3 lays them (its SubArray.cpp bounding box, Bus.cpp): the "
+        "array of cells this tall over wide [1] (its 1T1R 4F × 12F: 1/3; its SRAM 10F × 28F), the row-side "
+        "periphery (row drivers, word- and bit-line level shifters) beside it at the array's height, the column "
+        "periphery below it at the array's width; the input bus crosses pe_grid − 1 box widths, the output bus "
+        "pe_grid − 1 heights")
     word_line_pulses: Literal["per-input", "per-mux-step"] = Field(
         "per-input", description="how often an input bit's word lines are pulsed: once for all the mux steps that "
         "read it ('per-input'), or once per mux step ('per-mux-step': the rows are switched off while the mux moves "
@@ -395,6 +419,8 @@ def table7_config(device: str, **changes) -> CIMConfig:
     (``htree_rc='neurosim'``: :data:`~neurofab.cost.circuits.NEUROSIM_22NM_BUS`) and its adder-tree stages of two
     cycles (``adder_stage_cycles``: its 22 nm adders rounded to its 1 GHz initialization clock); both measured at
     22 nm only, so the 7 nm SRAM, and a design moved to another node, keeps the card's bus and one cycle a stage.
+    Every design counts and prices its buffers as it does (``buffer_energy='neurosim'``: flip-flops and register
+    files; every Table 7 energy moves by under 1 %).
     Its fixed-size level shifters and source-line switches (``level_shifter_sizing='neurosim'``,
     ``source_line_switches``) are left out: the public V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at
     32.8 mm² where the paper prints 25.57 mm² (ours without them 25.6). So are its word lines pulsed at every mux
@@ -407,14 +433,16 @@ def table7_config(device: str, **changes) -> CIMConfig:
                          sram_column_current="activated", sram_precharge="every-column", mux_sizing="all-rows",
                          mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION,
                          htree_rc="neurosim" if device == "22nm-sram" else "card",
-                         adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES if device == "22nm-sram" else 1)
+                         adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES if device == "22nm-sram" else 1,
+                         buffer_energy="neurosim")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
                          mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION,
-                         htree_rc="neurosim", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
+                         htree_rc="neurosim", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
+                         buffer_energy="neurosim")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -1079,6 +1107,56 @@ def neurosim_buffer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: in
     return NeuroSimBufferBits(pe_dff, tile_rf, g_read, g_write)
 
 
+@dataclass(frozen=True)
+class NeuroSimTransfers:
+    """Bits one layer sends through DNN+NeuroSim V1.3's interconnect (per inference) [bit]: ``chip`` through the
+    chip H-tree, ``tile`` through the tile H-trees, ``pe_input`` / ``pe_output`` along the PE input and output
+    buses."""
+
+    chip: float
+    tile: float
+    pe_input: float
+    pe_output: float
+
+
+def neurosim_transfer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: int) -> NeuroSimTransfers:
+    """Interconnect traffic of one layer as DNN+NeuroSim V1.3 counts it: the chip H-tree carries the global
+    buffer's reads and writes (Chip.cpp: numBitToLoadOut + numBitToLoadIn), a tile's H-tree its buffers' traffic
+    one way (Tile.cpp, the same bits as its register files), a PE's input bus the rows of every input bit,
+    R · b · V over the layer's PE columns (ProcessingUnit.cpp busInput), its output bus the ADC codes,
+    C_out · adc_bits · V per PE row (busOutput; every PE of a novel tile); see :func:`neurosim_buffer_bits`."""
+    buf = neurosim_buffer_bits(cfg, x, vectors, n_pe_nm)
+    lay, p = x.layer, cfg.pe_grid
+    pe_cols = math.ceil(lay.out_channels * cfg.cells_per_weight / (p * cfg.cols))
+    if x.novel:
+        pe_rows = n_pe_nm * math.ceil(lay.in_channels / (p * cfg.rows))
+    else:
+        pe_rows = math.ceil(lay.rows / (p * cfg.rows))
+    return NeuroSimTransfers(chip=buf.global_read + buf.global_write, tile=buf.tile_rf,
+                             pe_input=lay.rows * pe_cols * vectors * cfg.input_bits,
+                             pe_output=lay.out_channels * pe_rows * cfg.adc_bits * vectors)
+
+
+#: Sub-array area parts laid beside the array (at its height) in NeuroSim V1.3's SubArray.cpp bounding box; the
+#: level shifters count 2/3 here (word and bit line; the source line's sits below).
+_ROW_SIDE = {"row drivers": 1.0, "level shifters": 2 / 3}
+
+
+def _subarray_box(cfg: CIMConfig, sub: SubArray) -> tuple[float, float]:
+    """(width, height) [m] of a sub-array: √area each (``pe_bus_cell_aspect`` None), or NeuroSim V1.3's bounding
+    box: the array rows·h × cols·w with cells of area A, h/w = aspect (h = √(A·aspect)); width = its width +
+    the row-side periphery area / its height; height = its height + the rest of the periphery / its width."""
+    aspect = cfg.pe_bus_cell_aspect
+    if aspect is None:
+        side = math.sqrt(sub.total_area)
+        return side, side
+    a_cell = sub.area["array"] / (cfg.rows * cfg.cols)
+    h_arr, w_arr = cfg.rows * math.sqrt(a_cell * aspect), cfg.cols * math.sqrt(a_cell / aspect)
+    row_side = sum(a * _ROW_SIDE.get(k, 0.0) for k, a in sub.area.items())
+    col_side = sub.total_area - sub.area["array"] - row_side
+    return w_arr + row_side / h_arr, h_arr + col_side / w_arr
+
+
 def neurosim_buffer_energy(t: Technology, bits: NeuroSimBufferBits) -> float:
     """Dynamic energy [J] of :func:`neurosim_buffer_bits`' traffic, priced as DNN+NeuroSim V1.3 prices its
     flip-flop buffers (DFF.cpp, Buffer.cpp): a PE flip-flop bit E_dff (clocked with its data); a register-file bit
@@ -1298,6 +1376,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                     max(_tree_step(t, max(2, k.pes), w_acc, two_stage_tree) for k in (conv_tile, nm_tile)))
     clock = max(sub.t_sense * f.beta, t_digital)
     timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
+    # one bit along a PE bus (NeuroSim V1.3 Bus.cpp: repeated at the optimum, pe_grid − 1 sub-arrays long)
+    bus_activity = NEUROSIM_BUS_ACTIVITY if cfg.htree_energy == "neurosim" else 1.0
+    box_w, box_h = _subarray_box(cfg, sub)
+    e_bus = bus_energy_per_metre(t, 0.0, bus_activity, bus_rc) * (p - 1)
+    e_pe_in, e_pe_out = e_bus * box_w, e_bus * box_h
     # ----- per layer -----
     results: list[LayerResult] = []
     energy_total: dict[str, float] = {}
@@ -1307,6 +1390,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     per_step = cfg.word_line_pulses == "per-mux-step"
     # per-mux-step pulses on eNVM: the line's own charge counted with the array read (NeuroSim V1.3's split)
     e_line_array = sub.e_wordline if per_step and cfg.cell.kind != "sram" else 0.0
+    e_row_dff = dff(t).energy
     for x, kind, tile_leak in zip(plan, kinds, per_tile, strict=True):
         layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
         pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
@@ -1330,11 +1414,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                 e["array"] += conv * ce["array"]
                 e["adc"] += conv * ce["adc"]
                 e["shift-add"] += conv * e_sa
-                lines = pix * in_bits * n_c * active * rho  # word-line activations (once per input bit)
-                if per_step:  # pulsed again at every mux step
-                    lines *= steps
+                pulses = pix * in_bits * n_c * (steps if per_step else 1)  # once per input bit, or per mux step
+                lines = pulses * active * rho  # word-line activations
                 e["array"] += lines * e_line_array
                 e["row drive"] += lines * (sub.e_row - e_line_array)
+                if cfg.row_flip_flops == "all":  # the idle rows' flip-flops clocked too, at every pulse
+                    e["row drive"] += pulses * max(0.0, rows - active * rho) * e_row_dff
                 e["mux"] += pix * in_bits * n_c * steps * sub.e_mux_step
         outputs = pix * layer.out_channels
         extra_groups = max(0, groups_max - 1)
@@ -1356,8 +1441,16 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
                              + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
                              + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
-        e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
-                              + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
+        if cfg.transfer_count == "neurosim":
+            moved = neurosim_transfer_bits(cfg, x, pix, n_pe_nm)
+            # the chip tree over the layer's own tile kind, as NeuroSim prices it (Chip.cpp: NM or CM tile)
+            e_chip = (trip_energy(math.sqrt(kind.area), grid_chip, chip_ht.energy) if cfg.htree_area == "channels"
+                      else chip_ht.energy)
+            e["interconnect"] += (moved.chip / word * e_chip + moved.tile / word * tht.energy
+                                  + moved.pe_input * e_pe_in + moved.pe_output * e_pe_out)
+        else:
+            e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
+                                  + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
         per_bit = steps
         if two_stage:
             per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
@@ -1515,9 +1608,11 @@ def ledger_energy(ledger: Ledger, energies: EventEnergies | CIMConfig, strict: b
 __all__ = [
     "CELL_PRESETS",
     "LU2021",
+    "NEUROSIM_1T1R_ASPECT",
     "NEUROSIM_ADDER_STAGE_CYCLES",
     "NEUROSIM_BUS_ACTIVITY",
     "NEUROSIM_HTREE_CYCLE",
+    "NEUROSIM_SRAM_ASPECT",
     "RAW",
     "CIMConfig",
     "Calibration",
@@ -1527,6 +1622,7 @@ __all__ = [
     "LayerResult",
     "LedgerEnergy",
     "NeuroSimBufferBits",
+    "NeuroSimTransfers",
     "SubArray",
     "build_subarray",
     "digital_mac",
@@ -1535,5 +1631,6 @@ __all__ = [
     "ledger_energy",
     "neurosim_buffer_bits",
     "neurosim_buffer_energy",
+    "neurosim_transfer_bits",
     "table7_config",
 ]
