@@ -1,7 +1,13 @@
-"""Buffer traffic counted and priced as DNN+NeuroSim V1.3 does (CIMConfig.buffer_energy='neurosim',
-cim.neurosim_buffer_bits, cim.neurosim_buffer_energy)."""
+"""Buffer and interconnect traffic counted and priced as DNN+NeuroSim V1.3 does (CIMConfig.buffer_energy,
+transfer_count, pe_bus_cell_aspect, row_flip_flops; cim.neurosim_buffer_bits, neurosim_buffer_energy,
+neurosim_transfer_bits; circuits.bus_energy_per_metre)."""
 
 from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,17 +21,33 @@ from neurofab.cost.cim import (
     estimate,
     neurosim_buffer_bits,
     neurosim_buffer_energy,
+    neurosim_transfer_bits,
     place,
     table7_config,
 )
-from neurofab.cost.circuits import decoder, dff
+from neurofab.cost.cim import _subarray_box as _subarray_box
+from neurofab.cost.circuits import NEUROSIM_22NM_BUS, bus_energy_per_metre, decoder, dff, htree_trip_energy
 from neurofab.cost.gates import inverter
-from neurofab.cost.mapping import LayerSpec
+from neurofab.cost.mapping import LayerSpec, vgg8_cifar10
 from neurofab.cost.technology import technology
 
 #: 16 → 32 channels, 3×3 on an 8×8 map: 144 weight rows, 36 valid output pixels.
 LAYER = LayerSpec(name="c", in_channels=16, out_channels=32, kernel=3, in_pixels=64, out_pixels=64)
 POOLED = LayerSpec(name="p", in_channels=16, out_channels=32, kernel=3, in_pixels=64, out_pixels=64, pool=2)
+
+
+_PEER = "neurosim_peer_designs"
+
+
+def _peer():
+    """The peer benchmark's module (benchmarks/neurosim_peer.py), for its designs."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "neurosim_peer.py"
+    if _PEER not in sys.modules:
+        spec = importlib.util.spec_from_file_location(_PEER, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[_PEER] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[_PEER]
 
 
 def _cfg(**kw) -> CIMConfig:
@@ -147,3 +169,109 @@ def test_weight_copies_do_not_change_the_count():
 def test_bad_option_raises():
     with pytest.raises(ConfigError, match="buffer_energy"):
         _cfg(buffer_energy="registers")
+
+
+# ----- interconnect traffic and its pricing ------------------------------------------------------------------
+def test_transfer_bits_closed_form():
+    """The chip tree carries the global buffer's traffic, the tile trees the tile buffers' (one way), the PE
+    input bus R·b·V per PE column, the output bus C_out · adc_bits · V per PE row (every PE of a novel tile)."""
+    cfg = _cfg()
+    for novel, n_pe, pe_rows in ((False, 0, 1), (True, 9, 9)):
+        x = _placement(cfg, LAYER, novel)
+        moved = neurosim_transfer_bits(cfg, x, 36, n_pe)
+        buf = neurosim_buffer_bits(cfg, x, 36, n_pe)
+        assert moved.chip == buf.global_read + buf.global_write
+        assert moved.tile == buf.tile_rf
+        assert moved.pe_input == 144 * 288
+        assert moved.pe_output == 32 * pe_rows * 5 * 36
+
+
+def test_vgg8_conv2_interconnect_at_neurosim_prices():
+    """NeuroSim V1.3's default design, VGG-8 conv2 (novel 9-PE tiles): its per-bit prices printed from its
+    objects (a probe linking its HTree.cpp and Bus.cpp: tile tree 0.38835 pJ, chip tree over a novel tile
+    0.64148 pJ, PE input bus 49.597 fJ, output bus 46.598 fJ) times our counts give the interconnect energy its
+    run printed for the layer, 3.75245 µJ."""
+    cfg = table7_config("rram_he2020", tile_grid=2)
+    assert (cfg.pe_grid, cfg.cells_per_weight, cfg.adc_bits, cfg.input_bits) == (4, 4, 5, 8)
+    layers = vgg8_cifar10()
+    x = place(cfg, layers)[1]
+    assert x.novel
+    moved = neurosim_transfer_bits(cfg, x, x.layer.valid_out_pixels, 9)
+    e = (moved.tile * 0.38835e-12 + moved.chip * 0.64148e-12 + moved.pe_input * 49.597e-15
+         + moved.pe_output * 46.598e-15)
+    assert e == pytest.approx(3.75245e-6, rel=2e-3)
+
+
+def test_bus_energy_per_metre_closed_form():
+    """activity·(C_in + C_d + c_w·L)·V_DD²/L; an H-tree trip is its length times it; against NeuroSim's PE
+    input bus (49.597 fJ over 3 × 282.72 µm at 0.85 V) within 3 % once our 0.80 V supply is scaled to its."""
+    t = technology(22, roadmap="lstp")
+    per_m = bus_energy_per_metre(t, 0.1, 0.25, NEUROSIM_22NM_BUS)
+    assert bus_energy_per_metre(t, 0.1, 1.0, NEUROSIM_22NM_BUS) == pytest.approx(4 * per_m, rel=1e-12)
+    h, w = 300e-6, 200e-6
+    length = (2**2 - 1) * (h + w) / 2 + 2 * w  # grid 4 (see tests/cost/test_neurosim_counts.py)
+    assert htree_trip_energy(t, h, w, 4, 0.1, 0.25, NEUROSIM_22NM_BUS) == pytest.approx(length * per_m, rel=1e-12)
+    ours = bus_energy_per_metre(t, 0.0, 0.25, NEUROSIM_22NM_BUS) * (0.85 / t.vdd) ** 2
+    assert ours == pytest.approx(49.597e-15 / (3 * 282.72e-6), rel=0.03)
+    with pytest.raises(ConfigError, match="activity"):
+        bus_energy_per_metre(t, 0.1, 0.0)
+
+
+def test_subarray_box_closed_form():
+    """Cells of area A, h/w = a: the array rows·√(A·a) tall, cols·√(A/a) wide; beside it the row drivers and
+    two thirds of the level shifters at its height, the rest of the periphery below at its width. None: √area."""
+    cfg = table7_config("rram_he2020")
+    sub = build_subarray(cfg)
+    side = math.sqrt(sub.total_area)
+    assert _subarray_box(cfg, sub) == (pytest.approx(side), pytest.approx(side))
+    boxed = cfg.replace(pe_bus_cell_aspect=1 / 3)
+    a = sub.area["array"] / (128 * 128)
+    h, w = 128 * math.sqrt(a / 3), 128 * math.sqrt(3 * a)
+    row = sub.area["row drivers"] + 2 / 3 * sub.area["level shifters"]
+    col = sub.total_area - sub.area["array"] - row
+    assert _subarray_box(boxed, sub) == (pytest.approx(w + row / h, rel=1e-12), pytest.approx(h + col / w, rel=1e-12))
+
+
+def test_neurosim_default_subarray_box():
+    """NeuroSim V1.3's default sub-array (printed from its SubArray.cpp: 282.72 µm wide, 265.62 µm tall); ours on
+    the peer benchmark's default design within 10 %."""
+    cfg = _peer().ours_config("default")
+    w, h = _subarray_box(cfg, build_subarray(cfg))
+    assert w == pytest.approx(282.72e-6, rel=0.10)
+    assert h == pytest.approx(265.62e-6, rel=0.10)
+
+
+def test_transfer_count_changes_interconnect_only():
+    cfg = _cfg(htree_energy="neurosim")
+    a = estimate(cfg, [LAYER]).layers[0].energy
+    b = estimate(cfg.replace(transfer_count="neurosim"), [LAYER]).layers[0].energy
+    c = estimate(cfg.replace(transfer_count="neurosim", pe_bus_cell_aspect=1 / 3), [LAYER]).layers[0].energy
+    assert b["interconnect"] != a["interconnect"] and c["interconnect"] != b["interconnect"]
+    for part in a:
+        if part != "interconnect":
+            assert b[part] == pytest.approx(a[part], rel=1e-12)
+            assert c[part] == pytest.approx(a[part], rel=1e-12)
+
+
+def test_row_flip_flops_closed_form():
+    """'all': at every pulse the idle rows' flip-flops of the sub-array are clocked too, (rows − active·ρ) · E_dff
+    per pulse; conventional mapping of 144 rows: row blocks of 128 and 16, one pulse per input bit and column
+    block."""
+    cfg = _cfg(mapping="conventional", input_density=0.25)
+    x = place(cfg, [LAYER])[0]
+    a = estimate(cfg, [LAYER]).layers[0].energy
+    b = estimate(cfg.replace(row_flip_flops="all"), [LAYER]).layers[0].energy
+    e_ff = dff(build_subarray(cfg).tech).energy
+    pulses = 36 * 8 * x.col_blocks
+    expected = pulses * ((128 - 128 * 0.25) + (128 - 16 * 0.25)) * e_ff
+    assert b["row drive"] - a["row drive"] == pytest.approx(expected, rel=1e-9)
+    for part in a:
+        if part != "row drive":
+            assert b[part] == pytest.approx(a[part], rel=1e-12)
+
+
+@pytest.mark.parametrize(("field", "value"), [("transfer_count", "bits"), ("row_flip_flops", "none"),
+                                              ("pe_bus_cell_aspect", 0.0), ("pe_bus_cell_aspect", -1.0)])
+def test_bad_interconnect_options_raise(field, value):
+    with pytest.raises(ConfigError, match=field):
+        _cfg(**{field: value})
