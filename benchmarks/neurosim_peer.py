@@ -75,10 +75,13 @@ NOT_EXPRESSED = (
     "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same drive and, "
     "htree_rc='neurosim', its bus parameters (repeaters sized for its 13.3 Ω/µm local wire and 1.43 fF/µm gate "
     "capacitance, its 2.46 Ω/µm bus wire): 0.367 ns/mm against its 0.377 (10 of our inverters every 108 µm, its "
-    "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy per "
-    "transfer: ours a straight repeated path at full activity, its the Manhattan trip at activity 0.25 "
-    "(htree_energy='neurosim' prices tile and chip trees as it does; not used: its PE buses and per-layer "
-    "transfer counts differ from ours)",
+    "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy: its "
+    "transfers (transfer_count='neurosim': global and tile buffer traffic through the trees, every PE's input "
+    "bits and ADC codes along its buses) at its prices (htree_energy='neurosim': the Manhattan trip at activity "
+    "0.25; PE buses over its sub-array bounding box, pe_bus_cell_aspect), on our 0.80 V supply (its 0.85 V)",
+    "switch matrix: on eNVM every row's flip-flop clocked at each read pulse as NeuroSim clocks them "
+    "(row_flip_flops='all'); on SRAM the activated rows' only, since its SRAM read charges no word line and ours "
+    "charges each activated one",
     "word lines: pulsed at every mux step as NeuroSim counts them (word_line_pulses='per-mux-step'), an eNVM "
     "line's charge with the array read: 8.31 pJ per 27-row 128-column read against its 8.36 pJ",
     "transistors: NeuroSim's 22 nm LSTP drive (PTM LP I_on, R_eq factor 1.77: roadmap='lstp') on our geometry, "
