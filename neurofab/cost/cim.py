@@ -19,6 +19,12 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
   cycles (or whole ``htree_cycle`` periods), layer by layer (``_BufferTiming``); with the 'channels' layout a
   traversal takes NeuroSim's root-to-leaf path at its repeated-bus delay per length
   (:func:`~neurofab.cost.circuits.htree_trip_length` × :func:`~neurofab.cost.circuits.bus_wire_delay`).
+- **Data movement energy**: by default the input map down the chip H-tree, each tile's input vectors through its
+  tree, buffers and PEs, the output map back, priced as SRAM bank accesses and straight repeated wires; or as
+  DNN+NeuroSim V1.3 counts it — ``buffer_energy='neurosim'`` (:func:`neurosim_buffer_bits`: PE flip-flops, tile
+  and global register files), ``transfer_count='neurosim'`` (:func:`neurosim_transfer_bits`: the same traffic
+  through the chip and tile H-trees, every PE's bits along its buses), ``htree_energy='neurosim'`` (its price per
+  trip), ``pe_bus_cell_aspect`` (its sub-array bounding box), ``row_flip_flops='all'`` (its switch matrix).
 
 Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
