@@ -69,7 +69,8 @@ NOT_EXPRESSED = (
     "buffers: NeuroSim's register files (globalBufferType = false) and PE flip-flops timed as it times them (one "
     "core line per cycle) and, buffer_energy='neurosim', counted and priced as it does (every PE's input bits and "
     "output words through flip-flops, tile and global register files both ways; our flip-flop 5.12 fJ against "
-    "its 5.10); only the register-file decoders are ours",
+    "its 5.10) and laid as it lays them (buffer_area='neurosim': PE flip-flops, 32x32 and 128x128 register-file "
+    "cores); only the register-file decoders are ours",
     "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
     "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
     "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same drive and, "
@@ -140,7 +141,8 @@ def ours_config(design: str = "default") -> CIMConfig:
                      sram_precharge="every-column" if design == "sram" else "sensed",
                      level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
                      word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
-                     buffer_energy="neurosim", htree_energy="neurosim", transfer_count="neurosim",
+                     buffer_energy="neurosim", buffer_area="neurosim", htree_energy="neurosim",
+                     transfer_count="neurosim",
                      pe_bus_cell_aspect=NEUROSIM_SRAM_ASPECT if design == "sram" else NEUROSIM_1T1R_ASPECT,
                      row_flip_flops="active" if design == "sram" else "all")
 

@@ -318,6 +318,12 @@ class CIMConfig(Config):
         "bits`: PE flip-flops clocked by every input bit of every PE and every PE output word, tile and global "
         "register files of flip-flops read and written in both directions; a flip-flop bit clocked or read costs one "
         "circuits.dff, a register-file line written or read one decoder operation)")
+    buffer_area: Literal["banks", "neurosim"] = Field(
+        "banks", description="area of the buffers: 6T SRAM banks holding two vectors of a PE's or tile's inputs and "
+        "outputs and the largest layer's input and output maps ('banks'), or as DNN+NeuroSim V1.3 lays them "
+        "('neurosim', :func:`neurosim_buffer_areas`: flip-flops for a PE's input bits and output words, register-file "
+        "cores of 32 × 32 flip-flops for a tile, of 128 × 128 for the global buffer holding the largest input map; "
+        "their leakage stays the banks' with leakage_model='physical')")
     transfer_count: Literal["maps", "neurosim"] = Field(
         "maps", description="data an inference sends through the H-trees and PE buses: the input map once down "
         "the chip tree, each tile's input vectors and the output map back, partial sums between row-split tiles, "
@@ -1163,6 +1169,27 @@ def _subarray_box(cfg: CIMConfig, sub: SubArray) -> tuple[float, float]:
     return w_arr + row_side / h_arr, h_arr + col_side / w_arr
 
 
+def neurosim_buffer_areas(cfg: CIMConfig, t: Technology, layers: list[LayerSpec]) -> tuple[float, float, float]:
+    """(PE, tile, global) buffer areas [m²] as DNN+NeuroSim V1.3 lays them (ProcessingUnit.cpp, Tile.cpp,
+    Chip.cpp, Buffer.cpp with its register files): a PE's input_bits · rows input flip-flops and
+    (cols / columns_per_adc) · (adc + input + cells + log₂ pe_grid) output flip-flops; a tile's register-file cores
+    of 32 × 32 flip-flops and a 32-line decoder, ⌈tile_grid · input_bits · rows / 1024⌉ for inputs and
+    ⌈(adc + input + cells + 1 + log₂ pe_grid) · tile_grid · cols / columns_per_adc / 1024⌉ for outputs (sized by the
+    conventional tile for both kinds, as it does); the global buffer's cores of 128 × 128 flip-flops and a
+    128-line decoder, enough for the largest layer's input map at input_bits."""
+    ff = dff(t).area
+    p, g, b = cfg.pe_grid, cfg.tile_grid, cfg.input_bits
+    stages = math.ceil(math.log2(max(1, p)))
+    word = cfg.adc_bits + b + cfg.cells_per_weight
+    pe = (b * cfg.rows + cfg.cols // cfg.columns_per_adc * (word + stages)) * ff
+    tc, gc = _BufferTiming.TILE_CORE, _BufferTiming.GLOBAL_CORE
+    cores = (math.ceil(g * b * cfg.rows / tc**2)
+             + math.ceil((word + 1 + stages) * g * cfg.cols / cfg.columns_per_adc / tc**2))
+    tile = cores * (tc**2 * ff + decoder(t, tc).area)
+    g_cores = math.ceil(max(layer.ifm_values for layer in layers) * b / gc**2)
+    return pe, tile, g_cores * (gc**2 * ff + decoder(t, gc).area)
+
+
 def neurosim_buffer_energy(t: Technology, bits: NeuroSimBufferBits) -> float:
     """Dynamic energy [J] of :func:`neurosim_buffer_bits`' traffic, priced as DNN+NeuroSim V1.3 prices its
     flip-flop buffers (DFF.cpp, Buffer.cpp): a PE flip-flop bit E_dff (clocked with its data); a register-file bit
@@ -1300,7 +1327,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     # one adder tree per ADC output lane of a PE column of sub-arrays: p columns × n_adc lanes (NeuroSim V1.3
     # ProcessingUnit.cpp: numSubArrayCol·numCol/numColMuxed trees), each summing the p sub-array rows
     lanes_pe = p * sub.n_adc
-    pe_area = p * p * sa_area + lanes_pe * pe_tree.area + pe_buf.area
+    if cfg.buffer_area == "neurosim":
+        a_pe_buf, a_tile_buf, a_glob_buf = neurosim_buffer_areas(cfg, t, layers)
+    else:
+        a_pe_buf, a_glob_buf = pe_buf.area, glob_buf.area
+        a_tile_buf = None
+    pe_area = p * p * sa_area + lanes_pe * pe_tree.area + a_pe_buf
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
     tiles_only = cfg.leakage_scope == "tiles"  # NeuroSim's count: no H-trees, global buffer or activation units
@@ -1330,7 +1362,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tree = adder_tree(t, n_pes if novel else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
         n_tree = (lanes_pe if novel else g * lanes_pe) if n_pes > 1 else 0
         buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
-        core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
+        buf_area = buf.area if a_tile_buf is None else a_tile_buf
+        core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf_area
         ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
         if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs, a bus of
             # K² PE rows wide (Tile.cpp: hTreeNM over numPENM × numPENM, numPENM·numRowSubArray bits)
@@ -1346,13 +1379,13 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         if not tiles_only:
             leak += lanes * act_unit.leakage + ht.leakage
         return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
-                         buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
+                         buffers=n_pes * a_pe_buf + buf_area, interconnect=n_pes * pe_ht.area + ht.area,
                          leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht, outer_leakage=outer)
 
     conv_tile = tile_kind(g * g, g, novel=False)
     nm_tile = tile_kind(n_pe_nm, side_nm, novel=True) if n_pe_nm else conv_tile
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
-    chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
+    chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + a_glob_buf
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
     grid_chip = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
     if cfg.htree_area == "channels":
@@ -1366,7 +1399,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     for part, a in sub.area.items():
         area[part] = n_sub * a
     area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
-    area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
+    area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + a_glob_buf
     area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
     if cfg.leakage_model == "neurosim":
         per_tile = [_neurosim_tile_leakage(cfg, sub, x, k) + (0.0 if tiles_only else k.outer_leakage)
@@ -1635,6 +1668,7 @@ __all__ = [
     "estimate",
     "event_energies",
     "ledger_energy",
+    "neurosim_buffer_areas",
     "neurosim_buffer_bits",
     "neurosim_buffer_energy",
     "neurosim_transfer_bits",

@@ -19,6 +19,7 @@ from neurofab.cost.cim import (
     NeuroSimBufferBits,
     build_subarray,
     estimate,
+    neurosim_buffer_areas,
     neurosim_buffer_bits,
     neurosim_buffer_energy,
     neurosim_transfer_bits,
@@ -275,3 +276,38 @@ def test_row_flip_flops_closed_form():
 def test_bad_interconnect_options_raise(field, value):
     with pytest.raises(ConfigError, match=field):
         _cfg(**{field: value})
+
+
+# ----- buffer area ------------------------------------------------------------------------------------------
+def test_buffer_areas_closed_form():
+    """NeuroSim V1.3's SRAM design (4-bit ADC, 1-bit cells: 8 columns a weight): a PE's 8 · 128 input and
+    16 · (4 + 8 + 8 + 2) = 352 output flip-flops; a tile's ⌈2 · 8 · 128 / 1024⌉ = 2 input and
+    ⌈23 · 2 · 128 / 8 / 1024⌉ = 1 output cores of 1,024 flip-flops; VGG-8's largest input map (32 · 32 · 128 values
+    of 8 bits) in 64 global cores of 16,384. Its own areas (a probe of its objects on that design): a global core
+    2.040e-8 m², a tile input core 2.592e-9 / 2 = 1.296e-9 m²; ours within 5 %."""
+    cfg = _peer().ours_config("sram")
+    t = build_subarray(cfg).tech
+    pe, tile, glob = neurosim_buffer_areas(cfg, t, vgg8_cifar10())
+    ff = dff(t).area
+    assert pe == pytest.approx((1024 + 352) * ff, rel=1e-12)
+    assert tile == pytest.approx(3 * (1024 * ff + decoder(t, 32).area), rel=1e-12)
+    assert glob == pytest.approx(64 * (16384 * ff + decoder(t, 128).area), rel=1e-12)
+    assert glob / 64 == pytest.approx(2.0397e-8, rel=0.05)
+    assert tile / 3 == pytest.approx(2.5917e-9 / 2, rel=0.05)
+
+
+def test_buffer_area_option_moves_buffers_and_leaves_leakage():
+    cfg = _peer().ours_config("sram").replace(buffer_area="banks")
+    layers = vgg8_cifar10()
+    a = estimate(cfg, layers)
+    b = estimate(cfg.replace(buffer_area="neurosim"), layers)
+    t = build_subarray(cfg).tech
+    pe, tile, glob = neurosim_buffer_areas(cfg, t, layers)
+    tiles = sum(r.tiles for r in b.layers)
+    pes = sum(r.tiles * (9 if i in (1, 2, 3, 4, 5) else 4) for i, r in enumerate(b.layers))  # novel: 9 PEs
+    assert b.area["buffers"] == pytest.approx(pes * pe + tiles * tile + glob, rel=1e-9)
+    for part in ("array", "adc", "shift-add", "accumulation"):
+        assert b.area[part] == pytest.approx(a.area[part], rel=1e-12)
+    assert b.leakage_power == pytest.approx(a.leakage_power, rel=1e-12)
+    with pytest.raises(ConfigError, match="buffer_area"):
+        cfg.replace(buffer_area="flops")
