@@ -1196,11 +1196,18 @@ def neurosim_buffer_energy(t: Technology, bits: NeuroSimBufferBits) -> float:
     read E_dff + E_dec/w (the core's flip-flops clocked out, one decoder operation per line of w bits), written
     E_dec/w (the decoder only). Tile cores 32 lines × 32 bits, global cores 128 × 128; a line's decoder output
     drives the line's w flip-flop enables (w minimum inverter inputs)."""
-    e_dff = dff(t).energy
+    return _price_buffer_bits(bits, _buffer_bit_prices(t))
+
+
+def _buffer_bit_prices(t: Technology) -> tuple[float, float, float]:
+    """(E_dff, tile decoder per bit, global decoder per bit) [J] of :func:`neurosim_buffer_energy`."""
     c_in = inverter(t).c_in
-    e_dec_tile = decoder(t, _BufferTiming.TILE_CORE, _BufferTiming.TILE_CORE * c_in).energy / _BufferTiming.TILE_CORE
-    e_dec_glob = (decoder(t, _BufferTiming.GLOBAL_CORE, _BufferTiming.GLOBAL_CORE * c_in).energy
-                  / _BufferTiming.GLOBAL_CORE)
+    tc, gc = _BufferTiming.TILE_CORE, _BufferTiming.GLOBAL_CORE
+    return dff(t).energy, decoder(t, tc, tc * c_in).energy / tc, decoder(t, gc, gc * c_in).energy / gc
+
+
+def _price_buffer_bits(bits: NeuroSimBufferBits, prices: tuple[float, float, float]) -> float:
+    e_dff, e_dec_tile, e_dec_glob = prices
     return (bits.pe_dff * e_dff + bits.tile_rf * (e_dff + 2 * e_dec_tile)
             + bits.global_read * (e_dff + e_dec_glob) + bits.global_write * e_dec_glob)
 
@@ -1430,6 +1437,10 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     # per-mux-step pulses on eNVM: the line's own charge counted with the array read (NeuroSim V1.3's split)
     e_line_array = sub.e_wordline if per_step and cfg.cell.kind != "sram" else 0.0
     e_row_dff = dff(t).energy
+    buffer_prices = _buffer_bit_prices(t) if cfg.buffer_energy == "neurosim" else (0.0, 0.0, 0.0)
+    # a word through the chip tree over each tile kind, as NeuroSim prices it (Chip.cpp: the NM or CM tile)
+    chip_trip = ({k.pes: trip_energy(math.sqrt(k.area), grid_chip, chip_ht.energy) for k in (conv_tile, nm_tile)}
+                 if cfg.htree_area == "channels" else dict.fromkeys((conv_tile.pes, nm_tile.pes), chip_ht.energy))
     for x, kind, tile_leak in zip(plan, kinds, per_tile, strict=True):
         layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
         pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
@@ -1475,17 +1486,14 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         ofm_bits = layer.ofm_values * in_bits
         tbuf, tht = kind.buf, kind.ht
         if cfg.buffer_energy == "neurosim":
-            e["buffers"] += neurosim_buffer_energy(t, neurosim_buffer_bits(cfg, x, pix, n_pe_nm))
+            e["buffers"] += _price_buffer_bits(neurosim_buffer_bits(cfg, x, pix, n_pe_nm), buffer_prices)
         else:
             e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
                              + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
                              + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
         if cfg.transfer_count == "neurosim":
             moved = neurosim_transfer_bits(cfg, x, pix, n_pe_nm)
-            # the chip tree over the layer's own tile kind, as NeuroSim prices it (Chip.cpp: NM or CM tile)
-            e_chip = (trip_energy(math.sqrt(kind.area), grid_chip, chip_ht.energy) if cfg.htree_area == "channels"
-                      else chip_ht.energy)
-            e["interconnect"] += (moved.chip / word * e_chip + moved.tile / word * tht.energy
+            e["interconnect"] += (moved.chip / word * chip_trip[kind.pes] + moved.tile / word * tht.energy
                                   + moved.pe_input * e_pe_in + moved.pe_output * e_pe_out)
         else:
             e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
