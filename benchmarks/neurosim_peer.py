@@ -47,9 +47,11 @@ import numpy as np
 
 from neurofab.cost.cim import (
     CELL_PRESETS,
+    NEUROSIM_1T1R_ASPECT,
     NEUROSIM_ADDER_STAGE_CYCLES,
     NEUROSIM_ENVM_MUX_FRACTION,
     NEUROSIM_HTREE_CYCLE,
+    NEUROSIM_SRAM_ASPECT,
     NEUROSIM_SRAM_MUX_FRACTION,
     CellConfig,
     ChipEstimate,
@@ -64,17 +66,23 @@ CELL_BITS = 2  # NeuroSim's default cellBit
 
 #: Where our model of the same design still differs from NeuroSim's (printed with the table).
 NOT_EXPRESSED = (
-    "buffers: NeuroSim's register files (globalBufferType = false) are timed as NeuroSim times them (one core line "
-    "per cycle) but priced as our 6T SRAM banks",
+    "buffers: NeuroSim's register files (globalBufferType = false) and PE flip-flops timed as it times them (one "
+    "core line per cycle) and, buffer_energy='neurosim', counted and priced as it does (every PE's input bits and "
+    "output words through flip-flops, tile and global register files both ways; our flip-flop 5.12 fJ against "
+    "its 5.10) and laid as it lays them (buffer_area='neurosim': PE flip-flops, 32x32 and 128x128 register-file "
+    "cores); only the register-file decoders are ours",
     "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
     "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
     "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same drive and, "
     "htree_rc='neurosim', its bus parameters (repeaters sized for its 13.3 Ω/µm local wire and 1.43 fF/µm gate "
     "capacitance, its 2.46 Ω/µm bus wire): 0.367 ns/mm against its 0.377 (10 of our inverters every 108 µm, its "
-    "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy per "
-    "transfer: ours a straight repeated path at full activity, its the Manhattan trip at activity 0.25 "
-    "(htree_energy='neurosim' prices tile and chip trees as it does; not used: its PE buses and per-layer "
-    "transfer counts differ from ours)",
+    "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy: its "
+    "transfers (transfer_count='neurosim': global and tile buffer traffic through the trees, every PE's input "
+    "bits and ADC codes along its buses) at its prices (htree_energy='neurosim': the Manhattan trip at activity "
+    "0.25; PE buses over its sub-array bounding box, pe_bus_cell_aspect), on our 0.80 V supply (its 0.85 V)",
+    "switch matrix: on eNVM every row's flip-flop clocked at each read pulse as NeuroSim clocks them "
+    "(row_flip_flops='all'); on SRAM the activated rows' only, since its SRAM read charges no word line and ours "
+    "charges each activated one",
     "word lines: pulsed at every mux step as NeuroSim counts them (word_line_pulses='per-mux-step'), an eNVM "
     "line's charge with the array read: 8.31 pJ per 27-row 128-column read against its 8.36 pJ",
     "transistors: NeuroSim's 22 nm LSTP drive (PTM LP I_on, R_eq factor 1.77: roadmap='lstp') on our geometry, "
@@ -132,7 +140,11 @@ def ours_config(design: str = "default") -> CIMConfig:
                      sram_column_current="activated" if design == "sram" else "stored",
                      sram_precharge="every-column" if design == "sram" else "sensed",
                      level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
-                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
+                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
+                     buffer_energy="neurosim", buffer_area="neurosim", htree_energy="neurosim",
+                     transfer_count="neurosim",
+                     pe_bus_cell_aspect=NEUROSIM_SRAM_ASPECT if design == "sram" else NEUROSIM_1T1R_ASPECT,
+                     row_flip_flops="active" if design == "sram" else "all")
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------

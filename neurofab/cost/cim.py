@@ -19,6 +19,12 @@ Architecture (the hierarchy of Lu et al. 2021 / DNN+NeuroSim, with our own model
   cycles (or whole ``htree_cycle`` periods), layer by layer (``_BufferTiming``); with the 'channels' layout a
   traversal takes NeuroSim's root-to-leaf path at its repeated-bus delay per length
   (:func:`~neurofab.cost.circuits.htree_trip_length` × :func:`~neurofab.cost.circuits.bus_wire_delay`).
+- **Data movement energy**: by default the input map down the chip H-tree, each tile's input vectors through its
+  tree, buffers and PEs, the output map back, priced as SRAM bank accesses and straight repeated wires; or as
+  DNN+NeuroSim V1.3 counts it — ``buffer_energy='neurosim'`` (:func:`neurosim_buffer_bits`: PE flip-flops, tile
+  and global register files), ``transfer_count='neurosim'`` (:func:`neurosim_transfer_bits`: the same traffic
+  through the chip and tile H-trees, every PE's bits along its buses), ``htree_energy='neurosim'`` (its price per
+  trip), ``pe_bus_cell_aspect`` (its sub-array bounding box), ``row_flip_flops='all'`` (its switch matrix).
 
 Sensing (what sets the clock; the circuits are in :mod:`neurofab.cost.sensing`):
 
@@ -68,6 +74,7 @@ from neurofab.cost.circuits import (
     Cost,
     SramAccess,
     adder_tree,
+    bus_energy_per_metre,
     bus_wire_delay,
     decoder,
     dff,
@@ -170,6 +177,11 @@ BUS_DELAY_TOLERANCE = 0.1
 #: Share of transferred bits that charge an H-tree line in DNN+NeuroSim V1.3's bus energy (HTree.cpp
 #: CalculatePower: a random bit charges its line a quarter of the time); see CIMConfig.htree_energy.
 NEUROSIM_BUS_ACTIVITY = 0.25
+
+#: Cell height over width in DNN+NeuroSim V1.3's layout (Param.cpp: 1T1R 4F × 12F, SRAM 10F × 28F), for
+#: CIMConfig.pe_bus_cell_aspect.
+NEUROSIM_1T1R_ASPECT = 4 / 12
+NEUROSIM_SRAM_ASPECT = 10 / 28
 
 #: DNN+NeuroSim V1.3's SRAM column-mux switch resistance as a fraction of all rows' access resistance in parallel:
 #: IR_DROP_TOLERANCE (0.25, constant.h) × ½ (SubArray.cpp: mux.Initialize(..., resCellAccess/numRow/2)).
@@ -300,6 +312,36 @@ class CIMConfig(Config):
         "DNN+NeuroSim V1.3 prices it ('neurosim', HTree.cpp CalculatePower: its Manhattan branches, at half the "
         "length its timing walks, plus the main bus, at activity 0.25 per bit with the bus repeaters; "
         "circuits.htree_trip_energy)")
+    buffer_energy: Literal["banks", "neurosim"] = Field(
+        "banks", description="dynamic energy of the buffers: SRAM banks holding the input vectors a layer's tiles "
+        "and PEs take ('banks'), or as DNN+NeuroSim V1.3 counts and prices them ('neurosim', :func:`neurosim_buffer_"
+        "bits`: PE flip-flops clocked by every input bit of every PE and every PE output word, tile and global "
+        "register files of flip-flops read and written in both directions; a flip-flop bit clocked or read costs one "
+        "circuits.dff, a register-file line written or read one decoder operation)")
+    buffer_area: Literal["banks", "neurosim"] = Field(
+        "banks", description="area of the buffers: 6T SRAM banks holding two vectors of a PE's or tile's inputs and "
+        "outputs and the largest layer's input and output maps ('banks'), or as DNN+NeuroSim V1.3 lays them "
+        "('neurosim', :func:`neurosim_buffer_areas`: flip-flops for a PE's input bits and output words, register-file "
+        "cores of 32 × 32 flip-flops for a tile, of 128 × 128 for the global buffer holding the largest input map; "
+        "their leakage stays the banks' with leakage_model='physical')")
+    transfer_count: Literal["maps", "neurosim"] = Field(
+        "maps", description="data an inference sends through the H-trees and PE buses: the input map once down "
+        "the chip tree, each tile's input vectors and the output map back, partial sums between row-split tiles, "
+        "the input vectors through the PE trees ('maps'), or as DNN+NeuroSim V1.3 counts it ('neurosim', "
+        ":func:`neurosim_transfer_bits`: the global buffer's unrolled input vectors and outputs through the chip "
+        "tree, each tile buffer's traffic through its tree, every PE's input bits along its input bus and its ADC "
+        "codes along its output bus, the buses a sub-array pitch × (pe_grid − 1) long)")
+    row_flip_flops: Literal["active", "all"] = Field(
+        "active", description="input flip-flops of the word-line switch matrix clocked at a pulse: the activated "
+        "rows' only ('active', inside each row activation), or every row's of the sub-array ('all': DNN+NeuroSim "
+        "V1.3 SwitchMatrix.cpp clocks all its rows' flip-flops at every read, numOutput per call)")
+    pe_bus_cell_aspect: float | None = Field(
+        None, gt=0, le=100, description="PE buses (transfer_count='neurosim') one sub-array pitch √(sub-array area) "
+        "long per step (None), or as DNN+NeuroSim V1.3 lays them (its SubArray.cpp bounding box, Bus.cpp): the "
+        "array of cells this tall over wide [1] (its 1T1R 4F × 12F: 1/3; its SRAM 10F × 28F), the row-side "
+        "periphery (row drivers, word- and bit-line level shifters) beside it at the array's height, the column "
+        "periphery below it at the array's width; the input bus crosses pe_grid − 1 box widths, the output bus "
+        "pe_grid − 1 heights")
     word_line_pulses: Literal["per-input", "per-mux-step"] = Field(
         "per-input", description="how often an input bit's word lines are pulsed: once for all the mux steps that "
         "read it ('per-input'), or once per mux step ('per-mux-step': the rows are switched off while the mux moves "
@@ -389,6 +431,8 @@ def table7_config(device: str, **changes) -> CIMConfig:
     (``htree_rc='neurosim'``: :data:`~neurofab.cost.circuits.NEUROSIM_22NM_BUS`) and its adder-tree stages of two
     cycles (``adder_stage_cycles``: its 22 nm adders rounded to its 1 GHz initialization clock); both measured at
     22 nm only, so the 7 nm SRAM, and a design moved to another node, keeps the card's bus and one cycle a stage.
+    Every design counts and prices its buffers as it does (``buffer_energy='neurosim'``: flip-flops and register
+    files; every Table 7 energy moves by under 1 %).
     Its fixed-size level shifters and source-line switches (``level_shifter_sizing='neurosim'``,
     ``source_line_switches``) are left out: the public V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at
     32.8 mm² where the paper prints 25.57 mm² (ours without them 25.6). So are its word lines pulsed at every mux
@@ -401,14 +445,16 @@ def table7_config(device: str, **changes) -> CIMConfig:
                          sram_column_current="activated", sram_precharge="every-column", mux_sizing="all-rows",
                          mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION,
                          htree_rc="neurosim" if device == "22nm-sram" else "card",
-                         adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES if device == "22nm-sram" else 1)
+                         adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES if device == "22nm-sram" else 1,
+                         buffer_energy="neurosim")
     elif device in CELL_PRESETS and device != "sram_8t":
         base = CIMConfig(node_nm=22, cell=CELL_PRESETS[device], adc_bits=5, access_resistance_fraction=0.25,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
                          mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION,
-                         htree_rc="neurosim", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES)
+                         htree_rc="neurosim", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
+                         buffer_energy="neurosim")
     else:
         raise UnknownNameError(f"unknown Table 7 design {device!r}; known: 7nm-sram, 22nm-sram, "
                                + ", ".join(k for k in CELL_PRESETS if k != "sram_8t"))
@@ -1023,6 +1069,150 @@ def _global_bus(cfg: CIMConfig, plan: list[Placement], side_nm: int) -> float:
 
 
 @dataclass(frozen=True)
+class NeuroSimBufferBits:
+    """Bits one layer moves through DNN+NeuroSim V1.3's buffers (per inference) [bit].
+
+    ``pe_dff``: bits clocked through the PE flip-flop buffers (input and output); ``tile_rf``: bits written to the
+    tile register files (each is read once too); ``global_read`` / ``global_write``: bits read from / written to the
+    global register file."""
+
+    pe_dff: float
+    tile_rf: float
+    global_read: float
+    global_write: float
+
+
+def neurosim_buffer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: int) -> NeuroSimBufferBits:
+    """Buffer traffic of one layer as DNN+NeuroSim V1.3 counts it (``vectors`` input vectors, V; b input bits;
+    R = K²·C_in weight rows; C_out outputs; weight copies do not change it):
+
+    - PE flip-flops (ProcessingUnit.cpp bufferInput/bufferOutput): every PE takes its rows of every input bit,
+      R · b · V over a layer's PE columns, ⌈C_out·cells / PE columns⌉ of them; every PE clocks out its adder
+      tree's words, C_out · (adc + b + cells + 1) · V per PE row (⌈R / PE rows⌉ conventional; a novel tile's K²
+      PEs each give every output of its ⌈C_in / PE rows⌉ tile rows);
+    - tile register files (Tile.cpp numBitToLoadOut / numBitToLoadIn, each written and read): the tile's inputs,
+      R · b · V over the tile columns (÷ √K² novel), and its outputs at the accumulation width + 1,
+      C_out · (1 + adc + b + cells + 1 + log₂ pe_grid) · V over the tile rows (÷ K² novel);
+    - global register file (Chip.cpp): R · b · V read (÷ K novel), C_out · b · V written (÷ 4 after pooling).
+    """
+    cfg_rows, cols, p, g = cfg.rows, cfg.cols, cfg.pe_grid, cfg.tile_grid
+    lay, n_cw, b = x.layer, cfg.cells_per_weight, cfg.input_bits
+    used_cols = lay.out_channels * n_cw
+    pe_cols = math.ceil(used_cols / (p * cols))
+    pe_word = cfg.adc_bits + b + n_cw + 1
+    acc = pe_word + math.ceil(math.log2(max(1, p)))
+    vb = vectors * b
+    if x.novel:
+        tile_rows = math.ceil(lay.in_channels / (p * cfg_rows))
+        pe_dff = lay.rows * pe_cols * vb + n_pe_nm * lay.out_channels * tile_rows * pe_word * vectors
+        tile_rf = (lay.rows * pe_cols * vb / math.sqrt(n_pe_nm)
+                   + lay.out_channels * tile_rows * (1 + acc) * vectors / n_pe_nm)
+        g_read = lay.rows * vb / lay.kernel
+    else:
+        pe_rows = math.ceil(lay.rows / (p * cfg_rows))
+        tile_cols = math.ceil(used_cols / (g * p * cols))
+        tile_rows = math.ceil(lay.rows / (g * p * cfg_rows))
+        pe_dff = lay.rows * pe_cols * vb + lay.out_channels * pe_rows * pe_word * vectors
+        tile_rf = lay.rows * tile_cols * vb + lay.out_channels * tile_rows * (1 + acc) * vectors
+        g_read = lay.rows * vb
+    g_write = lay.out_channels * vb / (4 if lay.pool > 1 else 1)
+    return NeuroSimBufferBits(pe_dff, tile_rf, g_read, g_write)
+
+
+@dataclass(frozen=True)
+class NeuroSimTransfers:
+    """Bits one layer sends through DNN+NeuroSim V1.3's interconnect (per inference) [bit]: ``chip`` through the
+    chip H-tree, ``tile`` through the tile H-trees, ``pe_input`` / ``pe_output`` along the PE input and output
+    buses."""
+
+    chip: float
+    tile: float
+    pe_input: float
+    pe_output: float
+
+
+def neurosim_transfer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: int) -> NeuroSimTransfers:
+    """Interconnect traffic of one layer as DNN+NeuroSim V1.3 counts it: the chip H-tree carries the global
+    buffer's reads and writes (Chip.cpp: numBitToLoadOut + numBitToLoadIn), a tile's H-tree its buffers' traffic
+    one way (Tile.cpp, the same bits as its register files), a PE's input bus the rows of every input bit,
+    R · b · V over the layer's PE columns (ProcessingUnit.cpp busInput), its output bus the ADC codes,
+    C_out · adc_bits · V per PE row (busOutput; every PE of a novel tile); see :func:`neurosim_buffer_bits`."""
+    buf = neurosim_buffer_bits(cfg, x, vectors, n_pe_nm)
+    lay, p = x.layer, cfg.pe_grid
+    pe_cols = math.ceil(lay.out_channels * cfg.cells_per_weight / (p * cfg.cols))
+    if x.novel:
+        pe_rows = n_pe_nm * math.ceil(lay.in_channels / (p * cfg.rows))
+    else:
+        pe_rows = math.ceil(lay.rows / (p * cfg.rows))
+    return NeuroSimTransfers(chip=buf.global_read + buf.global_write, tile=buf.tile_rf,
+                             pe_input=lay.rows * pe_cols * vectors * cfg.input_bits,
+                             pe_output=lay.out_channels * pe_rows * cfg.adc_bits * vectors)
+
+
+#: Sub-array area parts laid beside the array (at its height) in NeuroSim V1.3's SubArray.cpp bounding box; the
+#: level shifters count 2/3 here (word and bit line; the source line's sits below).
+_ROW_SIDE = {"row drivers": 1.0, "level shifters": 2 / 3}
+
+
+def _subarray_box(cfg: CIMConfig, sub: SubArray) -> tuple[float, float]:
+    """(width, height) [m] of a sub-array: √area each (``pe_bus_cell_aspect`` None), or NeuroSim V1.3's bounding
+    box: the array rows·h × cols·w with cells of area A, h/w = aspect (h = √(A·aspect)); width = its width +
+    the row-side periphery area / its height; height = its height + the rest of the periphery / its width."""
+    aspect = cfg.pe_bus_cell_aspect
+    if aspect is None:
+        side = math.sqrt(sub.total_area)
+        return side, side
+    a_cell = sub.area["array"] / (cfg.rows * cfg.cols)
+    h_arr, w_arr = cfg.rows * math.sqrt(a_cell * aspect), cfg.cols * math.sqrt(a_cell / aspect)
+    row_side = sum(a * _ROW_SIDE.get(k, 0.0) for k, a in sub.area.items())
+    col_side = sub.total_area - sub.area["array"] - row_side
+    return w_arr + row_side / h_arr, h_arr + col_side / w_arr
+
+
+def neurosim_buffer_areas(cfg: CIMConfig, t: Technology, layers: list[LayerSpec]) -> tuple[float, float, float]:
+    """(PE, tile, global) buffer areas [m²] as DNN+NeuroSim V1.3 lays them (ProcessingUnit.cpp, Tile.cpp,
+    Chip.cpp, Buffer.cpp with its register files): a PE's input_bits · rows input flip-flops and
+    (cols / columns_per_adc) · (adc + input + cells + log₂ pe_grid) output flip-flops; a tile's register-file cores
+    of 32 × 32 flip-flops and a 32-line decoder, ⌈tile_grid · input_bits · rows / 1024⌉ for inputs and
+    ⌈(adc + input + cells + 1 + log₂ pe_grid) · tile_grid · cols / columns_per_adc / 1024⌉ for outputs (sized by the
+    conventional tile for both kinds, as it does); the global buffer's cores of 128 × 128 flip-flops and a
+    128-line decoder, enough for the largest layer's input map at input_bits."""
+    ff = dff(t).area
+    p, g, b = cfg.pe_grid, cfg.tile_grid, cfg.input_bits
+    stages = math.ceil(math.log2(max(1, p)))
+    word = cfg.adc_bits + b + cfg.cells_per_weight
+    pe = (b * cfg.rows + cfg.cols // cfg.columns_per_adc * (word + stages)) * ff
+    tc, gc = _BufferTiming.TILE_CORE, _BufferTiming.GLOBAL_CORE
+    cores = (math.ceil(g * b * cfg.rows / tc**2)
+             + math.ceil((word + 1 + stages) * g * cfg.cols / cfg.columns_per_adc / tc**2))
+    tile = cores * (tc**2 * ff + decoder(t, tc).area)
+    g_cores = math.ceil(max(layer.ifm_values for layer in layers) * b / gc**2)
+    return pe, tile, g_cores * (gc**2 * ff + decoder(t, gc).area)
+
+
+def neurosim_buffer_energy(t: Technology, bits: NeuroSimBufferBits) -> float:
+    """Dynamic energy [J] of :func:`neurosim_buffer_bits`' traffic, priced as DNN+NeuroSim V1.3 prices its
+    flip-flop buffers (DFF.cpp, Buffer.cpp): a PE flip-flop bit E_dff (clocked with its data); a register-file bit
+    read E_dff + E_dec/w (the core's flip-flops clocked out, one decoder operation per line of w bits), written
+    E_dec/w (the decoder only). Tile cores 32 lines × 32 bits, global cores 128 × 128; a line's decoder output
+    drives the line's w flip-flop enables (w minimum inverter inputs)."""
+    return _price_buffer_bits(bits, _buffer_bit_prices(t))
+
+
+def _buffer_bit_prices(t: Technology) -> tuple[float, float, float]:
+    """(E_dff, tile decoder per bit, global decoder per bit) [J] of :func:`neurosim_buffer_energy`."""
+    c_in = inverter(t).c_in
+    tc, gc = _BufferTiming.TILE_CORE, _BufferTiming.GLOBAL_CORE
+    return dff(t).energy, decoder(t, tc, tc * c_in).energy / tc, decoder(t, gc, gc * c_in).energy / gc
+
+
+def _price_buffer_bits(bits: NeuroSimBufferBits, prices: tuple[float, float, float]) -> float:
+    e_dff, e_dec_tile, e_dec_glob = prices
+    return (bits.pe_dff * e_dff + bits.tile_rf * (e_dff + 2 * e_dec_tile)
+            + bits.global_read * (e_dff + e_dec_glob) + bits.global_write * e_dec_glob)
+
+
+@dataclass(frozen=True)
 class _BufferTiming:
     """Synchronous register-file buffers (NeuroSim V1.3 Buffer.cpp: one core line per clock cycle; Param.cpp: cores
     of 128 × 128 bits at chip level and 32 × 32 in the tiles; Chip.cpp and Tile.cpp for their sizes, counts and
@@ -1144,7 +1334,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     # one adder tree per ADC output lane of a PE column of sub-arrays: p columns × n_adc lanes (NeuroSim V1.3
     # ProcessingUnit.cpp: numSubArrayCol·numCol/numColMuxed trees), each summing the p sub-array rows
     lanes_pe = p * sub.n_adc
-    pe_area = p * p * sa_area + lanes_pe * pe_tree.area + pe_buf.area
+    if cfg.buffer_area == "neurosim":
+        a_pe_buf, a_tile_buf, a_glob_buf = neurosim_buffer_areas(cfg, t, layers)
+    else:
+        a_pe_buf, a_glob_buf = pe_buf.area, glob_buf.area
+        a_tile_buf = None
+    pe_area = p * p * sa_area + lanes_pe * pe_tree.area + a_pe_buf
     pe_ht = htree(t, math.sqrt(pe_area), p * p, min(word, cols), cfg.interconnect_swing)
     pe_area += pe_ht.area
     tiles_only = cfg.leakage_scope == "tiles"  # NeuroSim's count: no H-trees, global buffer or activation units
@@ -1174,7 +1369,8 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         tree = adder_tree(t, n_pes if novel else g, sub.shift_add_bits + math.ceil(math.log2(max(2, p))))
         n_tree = (lanes_pe if novel else g * lanes_pe) if n_pes > 1 else 0
         buf = sram_buffer(t, 2 * (lanes * rows * in_bits + lanes * (cols // n_cw) * w_acc), min(word, cols))
-        core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf.area
+        buf_area = buf.area if a_tile_buf is None else a_tile_buf
+        core = n_pes * pe_area + n_tree * tree.area + lanes * act_unit.area + buf_area
         ht = htree(t, math.sqrt(core), n_pes, word, cfg.interconnect_swing)
         if cfg.htree_area == "channels":  # NeuroSim lays a novel tile's tree over a K² × K² grid of PEs, a bus of
             # K² PE rows wide (Tile.cpp: hTreeNM over numPENM × numPENM, numPENM·numRowSubArray bits)
@@ -1190,13 +1386,13 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         if not tiles_only:
             leak += lanes * act_unit.leakage + ht.leakage
         return _TileKind(pes=n_pes, area=core + ht.area, core=core, accumulation=acc,
-                         buffers=n_pes * pe_buf.area + buf.area, interconnect=n_pes * pe_ht.area + ht.area,
+                         buffers=n_pes * a_pe_buf + buf_area, interconnect=n_pes * pe_ht.area + ht.area,
                          leakage=leak, subarrays=n_pes * p * p, buf=buf, ht=ht, outer_leakage=outer)
 
     conv_tile = tile_kind(g * g, g, novel=False)
     nm_tile = tile_kind(n_pe_nm, side_nm, novel=True) if n_pe_nm else conv_tile
     kinds = [nm_tile if x.novel else conv_tile for x in plan]
-    chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
+    chip_core = sum(x.tiles * k.area for x, k in zip(plan, kinds, strict=True)) + a_glob_buf
     chip_ht = htree(t, math.sqrt(chip_core), n_tiles, word, cfg.interconnect_swing)
     grid_chip = math.isqrt(n_tiles - 1) + 1 if n_tiles > 1 else 1
     if cfg.htree_area == "channels":
@@ -1210,7 +1406,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     for part, a in sub.area.items():
         area[part] = n_sub * a
     area["accumulation"] = sum(x.tiles * k.accumulation for x, k in zip(plan, kinds, strict=True))
-    area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + glob_buf.area
+    area["buffers"] = sum(x.tiles * k.buffers for x, k in zip(plan, kinds, strict=True)) + a_glob_buf
     area["interconnect"] = sum(x.tiles * k.interconnect for x, k in zip(plan, kinds, strict=True)) + chip_ht.area
     if cfg.leakage_model == "neurosim":
         per_tile = [_neurosim_tile_leakage(cfg, sub, x, k) + (0.0 if tiles_only else k.outer_leakage)
@@ -1226,6 +1422,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                     max(_tree_step(t, max(2, k.pes), w_acc, two_stage_tree) for k in (conv_tile, nm_tile)))
     clock = max(sub.t_sense * f.beta, t_digital)
     timing = _BufferTiming.of(cfg, plan, n_pe_nm, side_nm)
+    # one bit along a PE bus (NeuroSim V1.3 Bus.cpp: repeated at the optimum, pe_grid − 1 sub-arrays long)
+    bus_activity = NEUROSIM_BUS_ACTIVITY if cfg.htree_energy == "neurosim" else 1.0
+    box_w, box_h = _subarray_box(cfg, sub)
+    e_bus = bus_energy_per_metre(t, 0.0, bus_activity, bus_rc) * (p - 1)
+    e_pe_in, e_pe_out = e_bus * box_w, e_bus * box_h
     # ----- per layer -----
     results: list[LayerResult] = []
     energy_total: dict[str, float] = {}
@@ -1235,6 +1436,11 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     per_step = cfg.word_line_pulses == "per-mux-step"
     # per-mux-step pulses on eNVM: the line's own charge counted with the array read (NeuroSim V1.3's split)
     e_line_array = sub.e_wordline if per_step and cfg.cell.kind != "sram" else 0.0
+    e_row_dff = dff(t).energy
+    buffer_prices = _buffer_bit_prices(t) if cfg.buffer_energy == "neurosim" else (0.0, 0.0, 0.0)
+    # a word through the chip tree over each tile kind, as NeuroSim prices it (Chip.cpp: the NM or CM tile)
+    chip_trip = ({k.pes: trip_energy(math.sqrt(k.area), grid_chip, chip_ht.energy) for k in (conv_tile, nm_tile)}
+                 if cfg.htree_area == "channels" else dict.fromkeys((conv_tile.pes, nm_tile.pes), chip_ht.energy))
     for x, kind, tile_leak in zip(plan, kinds, per_tile, strict=True):
         layer, n_r, n_c = x.layer, x.row_blocks, x.col_blocks
         pix = layer.valid_out_pixels if cfg.output_pixels == "valid" else layer.out_pixels
@@ -1258,11 +1464,12 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
                 e["array"] += conv * ce["array"]
                 e["adc"] += conv * ce["adc"]
                 e["shift-add"] += conv * e_sa
-                lines = pix * in_bits * n_c * active * rho  # word-line activations (once per input bit)
-                if per_step:  # pulsed again at every mux step
-                    lines *= steps
+                pulses = pix * in_bits * n_c * (steps if per_step else 1)  # once per input bit, or per mux step
+                lines = pulses * active * rho  # word-line activations
                 e["array"] += lines * e_line_array
                 e["row drive"] += lines * (sub.e_row - e_line_array)
+                if cfg.row_flip_flops == "all":  # the idle rows' flip-flops clocked too, at every pulse
+                    e["row drive"] += pulses * max(0.0, rows - active * rho) * e_row_dff
                 e["mux"] += pix * in_bits * n_c * steps * sub.e_mux_step
         outputs = pix * layer.out_channels
         extra_groups = max(0, groups_max - 1)
@@ -1278,11 +1485,19 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
         ifm_bits = layer.ifm_values * in_bits
         ofm_bits = layer.ofm_values * in_bits
         tbuf, tht = kind.buf, kind.ht
-        e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
-                         + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
-                         + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
-        e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
-                              + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
+        if cfg.buffer_energy == "neurosim":
+            e["buffers"] += _price_buffer_bits(neurosim_buffer_bits(cfg, x, pix, n_pe_nm), buffer_prices)
+        else:
+            e["buffers"] += (ifm_bits / word * glob_buf.read.energy + ofm_bits / word * glob_buf.write.energy
+                             + vec_bits / word * (tbuf.write.energy + tbuf.read.energy)
+                             + vec_bits / min(word, cols) * (pe_buf.write.energy + pe_buf.read.energy))
+        if cfg.transfer_count == "neurosim":
+            moved = neurosim_transfer_bits(cfg, x, pix, n_pe_nm)
+            e["interconnect"] += (moved.chip / word * chip_trip[kind.pes] + moved.tile / word * tht.energy
+                                  + moved.pe_input * e_pe_in + moved.pe_output * e_pe_out)
+        else:
+            e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
+                                  + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
         per_bit = steps
         if two_stage:
             per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
@@ -1440,9 +1655,11 @@ def ledger_energy(ledger: Ledger, energies: EventEnergies | CIMConfig, strict: b
 __all__ = [
     "CELL_PRESETS",
     "LU2021",
+    "NEUROSIM_1T1R_ASPECT",
     "NEUROSIM_ADDER_STAGE_CYCLES",
     "NEUROSIM_BUS_ACTIVITY",
     "NEUROSIM_HTREE_CYCLE",
+    "NEUROSIM_SRAM_ASPECT",
     "RAW",
     "CIMConfig",
     "Calibration",
@@ -1451,11 +1668,17 @@ __all__ = [
     "EventEnergies",
     "LayerResult",
     "LedgerEnergy",
+    "NeuroSimBufferBits",
+    "NeuroSimTransfers",
     "SubArray",
     "build_subarray",
     "digital_mac",
     "estimate",
     "event_energies",
     "ledger_energy",
+    "neurosim_buffer_areas",
+    "neurosim_buffer_bits",
+    "neurosim_buffer_energy",
+    "neurosim_transfer_bits",
     "table7_config",
 ]

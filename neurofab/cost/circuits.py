@@ -466,6 +466,24 @@ def bus_wire_delay(tech: Technology, delay_tolerance: float = 0.1, width_factor:
     return 0.7 * (r_d * (c_in + c_d + cw * spacing) + 0.5 * rb * cw * spacing**2 + rb * spacing * c_in) / spacing
 
 
+def bus_energy_per_metre(tech: Technology, delay_tolerance: float = 0.1, activity: float = 0.25,
+                         rc: BusRC | None = None) -> float:
+    """Energy [J/m] of one bit sent along a repeated bus wire, as DNN+NeuroSim V1.3 prices its H-trees and PE
+    buses (HTree.cpp, Bus.cpp CalculatePower): ``activity``·(C_in + C_d + c_w·L)·V_DD²/L for repeaters of
+    :func:`bus_repeater_size` (size s, input C_in, drain C_d) every L [m]. ``activity``: the share of transfers
+    that charge a line (NeuroSim: 0.25); ``rc``: :class:`BusRC` parameters in place of the card's."""
+    if not (isinstance(activity, int | float) and 0 < activity <= 1):
+        raise ConfigError(f"activity = {activity!r}: must be in (0, 1]")
+    size, spacing = _bus_repeater(tech, delay_tolerance, rc)
+    if rc is None:
+        rep = inverter(tech, size)
+        c_in, c_d, cw = rep.c_in, rep.c_self, tech.wire_capacitance
+    else:
+        w = size * (tech.nmos_width + tech.pmos_width)
+        c_in, c_d, cw = rc.c_gate * w, rc.c_drain * w, rc.c_wire
+    return activity * (c_in + c_d + cw * spacing) * tech.vdd**2 / spacing
+
+
 def htree_trip_energy(tech: Technology, unit_height: float, unit_width: float, grid: int,
                       delay_tolerance: float = 0.1, activity: float = 0.25, rc: BusRC | None = None) -> float:
     """Energy [J] of one bit sent root to leaf through an H-tree over a ``grid`` × ``grid`` array of units, as
@@ -483,14 +501,7 @@ def htree_trip_energy(tech: Technology, unit_height: float, unit_width: float, g
             raise ConfigError(f"{name} = {v!r}: must be a finite number of metres >= 0")
     if n == 1:
         return 0.0
-    size, spacing = _bus_repeater(tech, delay_tolerance, rc)
-    if rc is None:
-        rep = inverter(tech, size)
-        c_in, c_d, cw = rep.c_in, rep.c_self, tech.wire_capacitance
-    else:
-        w = size * (tech.nmos_width + tech.pmos_width)
-        c_in, c_d, cw = rc.c_gate * w, rc.c_drain * w, rc.c_wire
-    per_m = activity * (c_in + c_d + cw * spacing) * tech.vdd**2 / spacing
+    per_m = bus_energy_per_metre(tech, delay_tolerance, activity, rc)
     levels = math.ceil(math.log2(n))
     c = _htree_centre(n)
     length = (2**levels - 1) * (unit_height + unit_width) / 2 + min(n - c, c) * unit_width
@@ -585,6 +596,7 @@ __all__ = [
     "SramAccess",
     "accumulator",
     "adder_tree",
+    "bus_energy_per_metre",
     "bus_repeater_size",
     "bus_wire_delay",
     "decoder",
