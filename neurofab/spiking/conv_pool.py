@@ -4,7 +4,7 @@ convolutional spiking network on images.
 For ``nn.Conv2d(C, O, (kh, kw), padding=(ph, pw))`` (stride 1, dilation 1, one group, zero padding) on input that
 needs no gradient (the encoded data) and ``nn.MaxPool2d(2)`` after it,
 
-    c_{r,o,h,w} = b_o + Σ_{c,i,j} W_{o,c,i,j} x_{r,c,h+i−ph,w+j−pw},     y_{r,o,p,q} = max_{a,b∈{0,1}} c_{r,o,2p+a,2q+b},
+    c_{r,o,h,w} = b_o + Σ_{c,i,j} W_{o,c,i,j} x_{r,c,h+i−ph,w+j−pw},     y_{r,o,p,q} = max_{a,b∈{0,1}} c_{r,o,2p+a,2q+b}
 
 :func:`conv_pool_forward` computes y and the position (0–3, row-major; the first of equal maxima, as
 :func:`neurofab.spiking.pooling.pool_forward`) of each window's maximum without writing the convolution's output

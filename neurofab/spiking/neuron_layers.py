@@ -55,6 +55,7 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from neurofab.core import Config, ConfigError, InputTypeError, ShapeError, record, recording
+from neurofab.spiking.filter_scan import filter_applies, fused_decay_filter
 from neurofab.spiking.layers import (
     LIF,
     SteppedLIFConfig,
@@ -66,7 +67,6 @@ from neurofab.spiking.layers import (
     resolve_dt,
     synaptic,
 )
-from neurofab.spiking.filter_scan import filter_applies, fused_decay_filter
 from neurofab.spiking.leaky_scan import fused_leaky_scan, kernel_applies
 from neurofab.spiking.neurons import AdExConfig, IzhikevichConfig, LIFConfig
 from neurofab.spiking.surrogate import Surrogate, spike
