@@ -76,15 +76,19 @@ def conv_pool_forward(xt, n_h, n_w, weight, bias, ph, pw, y, index):  # pragma: 
                     top = (2 * p * wo + 2 * q) * _BLOCK
                     at = ((o * h2 + p) * w2 + q) * _BLOCK
                     yr, kr = yb[at:at + _BLOCK], kb[at:at + _BLOCK]
-                    for lane in range(_BLOCK):
-                        e = top + lane
-                        best, k = buf[e], 0
-                        if buf[e + _BLOCK] > best:
-                            best, k = buf[e + _BLOCK], 1
-                        if buf[e + down] > best:
-                            best, k = buf[e + down], 2
-                        if buf[e + down + _BLOCK] > best:
-                            best, k = buf[e + down + _BLOCK], 3
+                    b0, b1 = buf[top:top + _BLOCK], buf[top + _BLOCK:top + 2 * _BLOCK]
+                    b2, b3 = buf[top + down:top + down + _BLOCK], buf[top + down + _BLOCK:top + down + 2 * _BLOCK]
+                    for lane in range(_BLOCK):  # selects, no branches: the loop vectorizes
+                        best, k = b0[lane], np.uint8(0)
+                        v = b1[lane]
+                        up = v > best
+                        best, k = (v if up else best), (np.uint8(1) if up else k)
+                        v = b2[lane]
+                        up = v > best
+                        best, k = (v if up else best), (np.uint8(2) if up else k)
+                        v = b3[lane]
+                        up = v > best
+                        best, k = (v if up else best), (np.uint8(3) if up else k)
                         yr[lane] = best
                         kr[lane] = k
 
