@@ -14,11 +14,12 @@ gradient and those positions,
     ∂L/∂W_{o,c,i,j} = Σ_{r,p,q} ∂L/∂y_{r,o,p,q} x_{r,c,h*+i−ph,w*+j−pw}     ((h*, w*) the maximum of window (p, q)),
 
 with ∂L/∂b_o = Σ_{r,p,q} ∂L/∂y_{r,o,p,q} — the gradient the pool would route back and the convolution's backward
-would reduce, with no (R, O, H, W) gradient in between. Both kernels keep the samples innermost (x is transposed
-to (C, H, W, R) once per call): every multiply-add of a weight tap runs over a block of :data:`_BLOCK` samples in
-one vectorized loop, where a convolution with C·kh·kw ≤ :data:`MAX_TAPS` gives a dense kernel too short a
-reduction to run well. Blocks of samples run in parallel; the weight gradient is summed per block and the blocks
-added in a fixed order, so it does not depend on the thread count. The sums are the convolution's, added in
+would reduce, with no (R, O, H, W) gradient in between. Both kernels keep the samples innermost (x is rearranged
+once per call into blocks of :data:`_BLOCK` samples, (blocks, C, H, W, B)): every multiply-add of a weight tap runs
+over a row of a block's map in one vectorized loop — where a convolution with C·kh·kw ≤ :data:`MAX_TAPS` gives a
+dense kernel too short a reduction to run well — and each window's maximum is picked by selects, not branches.
+Blocks of samples run in parallel; the weight gradient is summed per block and the blocks added in a fixed order,
+so it does not depend on the thread count. The sums are the convolution's, added in
 another order: values and gradients agree with ``nn.Conv2d`` + ``nn.MaxPool2d(2)`` to float rounding (a maximum
 tied to rounding may go to another entry of its window).
 """
