@@ -71,6 +71,7 @@ from torch import nn
 
 from neurofab.core import ConfigError, InputTypeError, NumericalError, ShapeError, record, recording
 from neurofab.spiking import train_kernels as kern
+from neurofab.spiking.conv_pool import conv_pool, conv_pool_applies
 from neurofab.spiking.event_conv import event_conv2d
 from neurofab.spiking.event_linear import event_linear, kernel_threads
 from neurofab.spiking.leaky_scan import fused_leaky_scan
@@ -721,7 +722,9 @@ class SpikingSequential(nn.Sequential):
     event_linear`: only the nonzero inputs are visited, forward and for the weight gradient), so does an ``nn.Conv2d``
     on small maps with sparse input (:func:`~neurofab.spiking.event_conv.event_conv2d`: the convolution as its
     unrolled linear map; same sums, another order), and an ``nn.MaxPool2d(2)`` runs by the compiled 2 × 2 pool of
-    :mod:`neurofab.spiking.pooling` (same values and gradients, a fraction of the cost).
+    :mod:`neurofab.spiking.pooling` (same values and gradients, a fraction of the cost) — fused with the
+    convolution before it where that convolution has few input channels and its input needs no gradient
+    (:mod:`neurofab.spiking.conv_pool`: the first layer on encoded images).
     When a ledger is open, synaptic operations of Linear/Conv2d layers fed by spikes are counted exactly
     (each input spike × its number of outgoing synapses, see :func:`fan_out`).
     """
@@ -733,7 +736,12 @@ class SpikingSequential(nn.Sequential):
         n_steps, batch = x.shape[0], x.shape[1]
         spikes_in: torch.Tensor | None = None  # the last spiking layer's output, while no weights have acted on it
         chain: list[nn.Module] = []
-        for module in self:
+        modules = list(self)
+        fused_next = False  # the module after a convolution run fused with it (conv_pool)
+        for k, module in enumerate(modules):
+            if fused_next:
+                fused_next = False
+                continue
             if isinstance(module, _TimeLayer):
                 x = module(x, check=False)  # the input was checked on entry
                 spikes_in, chain = (x, []) if module.emits_spikes else (None, [])
@@ -749,6 +757,12 @@ class SpikingSequential(nn.Sequential):
             y = event_linear(x, module, check=unchecked) if _plain_linear(module) else None  # (T, batch, out)
             if isinstance(module, nn.Conv2d):
                 y = event_conv2d(x, module)  # None unless a plain Conv2d on sparse input and small maps
+                if y is None and k + 1 < len(modules):  # a first layer with few input channels, then MaxPool2d(2)
+                    folded = x.reshape(n_steps * batch, *x.shape[2:])
+                    if conv_pool_applies(module, modules[k + 1], folded):
+                        y = conv_pool(folded, module)
+                        y = y.reshape(n_steps, batch, *y.shape[1:])
+                        fused_next = True
             if unchecked:
                 if y is None:
                     _check_input(x, "SpikingSequential")

@@ -55,6 +55,7 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from neurofab.core import Config, ConfigError, InputTypeError, ShapeError, record, recording
+from neurofab.spiking.filter_scan import filter_applies, fused_decay_filter
 from neurofab.spiking.layers import (
     LIF,
     SteppedLIFConfig,
@@ -300,8 +301,12 @@ def euler_step(state: EulerState, current: torch.Tensor, neuron: IzhikevichConfi
 def decay_filter(x: torch.Tensor, decay: torch.Tensor, j0: torch.Tensor | None = None) -> torch.Tensor:
     """j_t = decay · j_{t−1} + x_t over all steps of ``x`` (T, batch, ...), j_{−1} = ``j0`` (default 0).
 
-    A decay of shape () is one (T × T) matrix product, L[t, k] = decay^(t−k) (k ≤ t), differentiable in x and the
-    decay; a per-neuron decay runs the recursion step by step."""
+    On the CPU (float32/float64, a decay of shape () or of one sample's neurons) the recursion runs compiled,
+    forward and backward (:mod:`neurofab.spiking.filter_scan`). Elsewhere a decay of shape () is one (T × T) matrix
+    product, L[t, k] = decay^(t−k) (k ≤ t), differentiable in x and the decay, and a per-neuron decay runs the
+    recursion step by step."""
+    if filter_applies(x, decay):
+        return fused_decay_filter(x, decay, j0)
     n = x.shape[0]
     if decay.dim() == 0:
         t = torch.arange(n, dtype=x.dtype, device=x.device)

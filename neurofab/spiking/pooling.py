@@ -13,8 +13,9 @@ aside). One numba kernel each way over the row pairs of all maps (:func:`pool_fo
 
 Used by :class:`~neurofab.spiking.layers.SpikingSequential` for each ``nn.MaxPool2d`` with kernel 2, stride 2, no
 padding, dilation 1, no ceil mode and no hooks (:func:`pool_applies`), on all T · batch maps at once (CPU, float32 or
-float64). Cost on one thread, (3200, 12, 8, 8) float32 (the first pool of the digits network of
-``benchmarks/snn_train.py --workload conv``), process CPU time, min of 20: forward 0.6 ms, forward and backward 2.3 ms;
+float64), unless it runs fused with the convolution before it (:mod:`neurofab.spiking.conv_pool`). Cost on one
+thread, (3200, 12, 8, 8) float32 (the first pool of the digits network of ``benchmarks/snn_train.py --workload
+conv``), process CPU time, min of 20: forward 0.6 ms, forward and backward 2.3 ms;
 torch's ``max_pool2d`` 12–15 ms forward, 16–18 ms both (docs/spiking.md).
 """
 
