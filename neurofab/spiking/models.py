@@ -27,9 +27,10 @@ validated pydantic fields with SI units in their descriptions) with four class a
   (delta synapses: a presynaptic spike of weight w adds w to it, in that variable's unit).
 * ``substeps`` (optional, default 1): Euler sub-steps per time step for the ODE lines.
 * ``refractory`` (optional): an absolute refractory period [s], a number or an expression of the parameters
-  (``"t_ref"``). For round(t_ref/dt) steps after a spike the input variable is clamped at its value after the
-  reset, the input arriving for it is lost and the threshold is not tested, as the built-in neurons do (NEST's
-  ``iaf`` models); the other variables keep integrating. The count of steps left is carried as one more state
+  (``"t_ref"``). For round(t_ref/dt) steps after a spike the membrane (the first state variable) is clamped at
+  its value after the reset and the threshold is not tested, as the built-in neurons do (NEST's ``iaf`` models):
+  input arriving for the membrane is lost, input for another ``input`` variable (a synaptic current) arrives as
+  usual, and the other variables keep integrating. The count of steps left is carried as one more state
   variable, ``_refractory`` (last in the state tuple, initially 0).
 
 Expressions use + − * / **, parentheses, numbers, the state variables, the float/int parameters of the model,
@@ -281,18 +282,22 @@ def _numba_source(pm: ParsedModel) -> str:
     src += [f"        {v} = _X[{k}, _i]" for k, v in enumerate(pm.names)]
     src.append("        I = _ext * _Iext[_i]")
     if pm.refractory is not None:
-        src.append(f"        _held = {pm.input}")
+        src.append(f"        _held = {pm.names[0]}")
     src += _step_body(pm, "        ")
     if pm.refractory is None:
         src += [f"        {pm.input} = {pm.input} + _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0",
                 f"        _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "        if _f:"]
         src += [f"            {v} = {rhs}" for v, rhs in pm.reset]
     else:
-        r = _REFRACTORY
-        src += ["        _E_i = _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0",
-                f"        if {r} > 0.5:", f"            {pm.input} = _held", f"            {r} = {r} - 1.0",
-                "            _f = False", "        else:", f"            {pm.input} = {pm.input} + _E_i",
-                f"            _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "            if _f:"]
+        r, v0 = _REFRACTORY, pm.names[0]
+        src += ["        _E_i = _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0"]
+        if pm.input != v0:  # input to another variable (a synaptic current) arrives during refractoriness too
+            src.append(f"        {pm.input} = {pm.input} + _E_i")
+        src += [f"        if {r} > 0.5:", f"            {v0} = _held", f"            {r} = {r} - 1.0",
+                "            _f = False", "        else:"]
+        if pm.input == v0:
+            src.append(f"            {v0} = {v0} + _E_i")
+        src += [f"            _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "            if _f:"]
         src += [f"                {v} = {rhs}" for v, rhs in pm.reset]
         src.append(f"                {r} = float(int(({pm.refractory}) / dt + 0.5))")
     src.append("        _F[_i] = _f")
@@ -311,11 +316,15 @@ def _torch_source(pm: ParsedModel) -> str:
         src.append(f"    {pm.input} = {pm.input} + _x")
         src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs}))")
     else:
-        r = _REFRACTORY
-        src.append(f"    _held = {pm.input}")
+        r, v0 = _REFRACTORY, pm.names[0]
+        src.append(f"    _held = {v0}")
         src += _step_body(pm, "    ")
         src.append(f"    _busy = {r} > 0.5")
-        src.append(f"    {pm.input} = _torch.where(_busy, _held, {pm.input} + _x)")
+        if pm.input == v0:
+            src.append(f"    {v0} = _torch.where(_busy, _held, {v0} + _x)")
+        else:
+            src.append(f"    {pm.input} = {pm.input} + _x")
+            src.append(f"    {v0} = _torch.where(_busy, _held, {v0})")
         src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs})) * (~_busy).to(_x.dtype)")
         src.append(f"    {r} = _torch.where(_busy, {r} - 1.0, {r})")
     src.append("    _r = _s.detach() if _detach else _s")

@@ -349,3 +349,58 @@ def test_refractory_must_be_seconds_or_a_parameter():
             threshold = "v >= 1"
             reset = ("v = 0",)
             refractory = -1e-3
+
+
+class RefractoryCurrentLIF(NeuronModel):
+    """LIF with an exponential synaptic current i as its input variable, exact propagators, refractory period."""
+
+    state = ("v = v_rest", "i = 0")
+    equations = ("v = v_rest + (v - v_rest) * exp(-dt / tau) + (1 - exp(-dt / tau)) * tau / c * I"
+                 " + exp(-dt / tau) * (1 - exp(-dt * (1 / tau_s - 1 / tau))) / (1 / tau_s - 1 / tau) / c * i",
+                 "i = i * exp(-dt / tau_s)")
+    threshold = "v >= v_th"
+    reset = ("v = v_reset",)
+    input = "i"
+    refractory = "t_ref"
+    tau: float = Field(20e-3, gt=0, le=1.0, description="membrane time constant [s]")
+    tau_s: float = Field(2e-3, gt=0, le=1.0, description="synaptic time constant [s]")
+    c: float = Field(250e-12, gt=0, description="membrane capacitance [F]")
+    v_rest: float = Field(-70e-3, description="resting potential [V]")
+    v_th: float = Field(-55e-3, description="threshold [V]")
+    v_reset: float = Field(-70e-3, description="reset potential [V]")
+    t_ref: float = Field(2e-3, ge=0, le=1.0, description="absolute refractory period [s]")
+
+
+def test_refractory_clamps_the_membrane_while_the_synaptic_current_integrates():
+    """With a current as the input variable, the membrane is clamped and the current keeps its input during the
+    refractory period: spike for spike with LIFConfig(synapse='current', t_ref)."""
+    steps, n = 800, 5
+    gen = torch.Generator().manual_seed(11)
+    jumps = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.3).double() * 150e-12
+    jumps[0] = 0.0
+    amps = torch.linspace(1e-10, 4e-10, n, dtype=torch.float64)
+    t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
+
+    def run(params):
+        net = Network(dt=DT, seed=0)
+        pop = net.population(n, params)
+        net.dc(pop, amps)
+        src = net.spike_source(n, t_idx.double() * DT, k_idx)
+        net.connect(src, pop, 150e-12, rule="one_to_one")
+        sm = net.spike_monitor(pop)
+        net.run(steps * DT)
+        order = np.lexsort((sm.indices.numpy(), sm.steps.numpy()))
+        return sm.steps.numpy()[order].tolist(), sm.indices.numpy()[order].tolist(), net.state(pop).numpy()
+
+    custom = RefractoryCurrentLIF()
+    builtin = LIFConfig(tau_m=20e-3, c_m=250e-12, v_rest=-70e-3, v_th=-55e-3, v_reset=-70e-3, t_ref=2e-3,
+                        synapse="current", tau_syn_exc=2e-3, tau_syn_inh=2e-3)
+    s_c, i_c, v_c = run(custom)
+    s_b, i_b, v_b = run(builtin)
+    assert len(s_c) > 20 and (s_c, i_c) == (s_b, i_b)
+    np.testing.assert_allclose(v_c, v_b, atol=1e-12)
+    layer = ModelNeurons(custom, dt=DT, i_ext=amps)
+    spikes, _ = layer.run(jumps[:, None, :])
+    k_l, t_l = np.nonzero(spikes[:, 0].numpy().T)
+    order = np.lexsort((k_l, t_l))
+    assert (t_l[order].tolist(), k_l[order].tolist()) == (s_c, i_c)
