@@ -24,7 +24,9 @@ validated pydantic fields with SI units in their descriptions) with four class a
   the update and the input. The torch step feeds ``a − b`` to the surrogate spike function.
 * ``reset``: assignments ``"x = g"`` applied in order when the neuron fires.
 * ``input`` (optional, default the first state variable): the variable that the synaptic input of a step jumps
-  (delta synapses: a presynaptic spike of weight w adds w to it, in that variable's unit).
+  (delta synapses: a presynaptic spike of weight w adds w to it, in that variable's unit); or two variables
+  ``("g_e", "g_i")``: a network's ``receptor="exc"`` projections jump the first, ``"inh"`` the second (each by
+  its weight as given, e.g. a conductance [S] ≥ 0), as a Brian2 ``on_pre`` per synapse type would.
 * ``substeps`` (optional, default 1): Euler sub-steps per time step for the ODE lines.
 * ``refractory`` (optional): an absolute refractory period [s], a number or an expression of the parameters
   (``"t_ref"``). For round(t_ref/dt) steps after a spike the membrane (the first state variable) is clamped at
@@ -88,9 +90,10 @@ class ParsedModel(NamedTuple):
     op: str  #: ">=" or ">"
     rhs: str
     reset: tuple[tuple[str, str], ...]  #: (variable, value) applied in order on a spike
-    input: str  #: the variable the synaptic input jumps
+    input: str  #: the variable the synaptic input jumps (excitatory receptor when input_inh is set)
     substeps: int
     refractory: str | None = None  #: refractory period [s] as an expression of the parameters (None: none)
+    input_inh: str | None = None  #: the variable the inhibitory receptor jumps (None: the same as ``input``)
 
 
 def _expr(text: str, known: set[str], who: str) -> str:
@@ -189,8 +192,15 @@ def _parse(cls: type[NeuronModel]) -> ParsedModel:
             raise ConfigError(f"{name}.reset: {line!r} must assign a state variable ('v = v_reset')")
         reset.append((m.group(1), _expr(m.group(2), known, f"{name}.reset")))
     inp = getattr(cls, "input", None) or names[0]
-    if inp not in names:
-        raise ConfigError(f"{name}.input = {inp!r}: must be a state variable {names}")
+    inp_inh = None
+    if isinstance(inp, tuple | list):
+        if len(inp) != 2 or not all(isinstance(x, str) for x in inp) or inp[0] == inp[1]:
+            raise ConfigError(f"{name}.input = {inp!r}: one state variable, or two different ones "
+                              "(excitatory, inhibitory)")
+        inp, inp_inh = inp
+    for x in (inp, inp_inh):
+        if x is not None and x not in names:
+            raise ConfigError(f"{name}.input = {x!r}: must be a state variable {names}")
     substeps = getattr(cls, "substeps", 1)
     if isinstance(substeps, bool) or not isinstance(substeps, int) or not 1 <= substeps <= 10_000:
         raise ConfigError(f"{name}.substeps = {substeps!r}: must be an integer in [1, 10000]")
@@ -205,7 +215,7 @@ def _parse(cls: type[NeuronModel]) -> ParsedModel:
         refractory = _expr(str(refractory), set(params), f"{name}.refractory")
         names, initial = (*names, _REFRACTORY), (*initial, 0.0)
     return ParsedModel(names, initial, params, tuple(odes), tuple(updates), lhs, op, rhs,
-                       tuple(reset), inp, substeps, refractory)
+                       tuple(reset), inp, substeps, refractory, inp_inh)
 
 
 class NeuronModel(Config):
@@ -219,7 +229,7 @@ class NeuronModel(Config):
     equations: ClassVar[tuple[str, ...] | str | None] = None
     threshold: ClassVar[str | None] = None
     reset: ClassVar[tuple[str, ...] | str | None] = None
-    input: ClassVar[str | None] = None
+    input: ClassVar[str | tuple[str, str] | None] = None
     substeps: ClassVar[int] = 1
     refractory: ClassVar[str | float | None] = None
 
@@ -254,14 +264,14 @@ def _sub_lines(pm: ParsedModel, indent: str, h: str) -> list[str]:
 
 
 def _step_body(pm: ParsedModel, indent: str) -> list[str]:
-    lines = []
+    # explicit updates are evaluated from the state at the start of the step, before the ODE lines move it
+    lines = [f"{indent}_u_{v} = {rhs}" for v, rhs in pm.updates]
     if pm.odes:
         if pm.substeps == 1:
             lines += _sub_lines(pm, indent, "dt")
         else:
             lines.append(f"{indent}for _k in range({pm.substeps}):")
             lines += _sub_lines(pm, indent + "    ", "_h")
-    lines += [f"{indent}_u_{v} = {rhs}" for v, rhs in pm.updates]
     lines += [f"{indent}{v} = _u_{v}" for v, _ in pm.updates]
     return lines
 
@@ -284,19 +294,22 @@ def _numba_source(pm: ParsedModel) -> str:
     if pm.refractory is not None:
         src.append(f"        _held = {pm.names[0]}")
     src += _step_body(pm, "        ")
+    # (variable, arriving amount) of each receptor
+    arrivals = ([(pm.input, "_E[_i] + _In[_i]")] if pm.input_inh is None
+                else [(pm.input, "_E[_i]"), (pm.input_inh, "_In[_i]")])
+    src += [f"        _a{k} = {amount}" for k, (_, amount) in enumerate(arrivals)]
+    src += ["        _E[_i] = 0.0", "        _In[_i] = 0.0"]
     if pm.refractory is None:
-        src += [f"        {pm.input} = {pm.input} + _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0",
-                f"        _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "        if _f:"]
+        src += [f"        {var} = {var} + _a{k}" for k, (var, _) in enumerate(arrivals)]
+        src += [f"        _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "        if _f:"]
         src += [f"            {v} = {rhs}" for v, rhs in pm.reset]
     else:
         r, v0 = _REFRACTORY, pm.names[0]
-        src += ["        _E_i = _E[_i] + _In[_i]", "        _E[_i] = 0.0", "        _In[_i] = 0.0"]
-        if pm.input != v0:  # input to another variable (a synaptic current) arrives during refractoriness too
-            src.append(f"        {pm.input} = {pm.input} + _E_i")
+        # input to another variable (a synaptic current or conductance) arrives during refractoriness too
+        src += [f"        {var} = {var} + _a{k}" for k, (var, _) in enumerate(arrivals) if var != v0]
         src += [f"        if {r} > 0.5:", f"            {v0} = _held", f"            {r} = {r} - 1.0",
                 "            _f = False", "        else:"]
-        if pm.input == v0:
-            src.append(f"            {v0} = {v0} + _E_i")
+        src += [f"            {var} = {var} + _a{k}" for k, (var, _) in enumerate(arrivals) if var == v0]
         src += [f"            _f = ({pm.lhs}) {pm.op} ({pm.rhs})", "            if _f:"]
         src += [f"                {v} = {rhs}" for v, rhs in pm.reset]
         src.append(f"                {r} = float(int(({pm.refractory}) / dt + 0.5))")
@@ -307,24 +320,23 @@ def _numba_source(pm: ParsedModel) -> str:
 
 
 def _torch_source(pm: ParsedModel) -> str:
-    src = ["def _nf_torch_step(_state, _p, _x, I, dt, _spike_fn, _detach):"]
+    src = ["def _nf_torch_step(_state, _p, _x, I, dt, _spike_fn, _detach, _xi=0.0):"]
     src.append(f"    {', '.join(pm.names)}, = _state")
     src += [f"    {p} = _p[{k}]" for k, p in enumerate(pm.params)]
     src.append(f"    _h = dt / {pm.substeps}")
+    arrivals = [(pm.input, "_x")] + ([] if pm.input_inh is None else [(pm.input_inh, "_xi")])
     if pm.refractory is None:
         src += _step_body(pm, "    ")
-        src.append(f"    {pm.input} = {pm.input} + _x")
+        src += [f"    {var} = {var} + {x}" for var, x in arrivals]
         src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs}))")
     else:
         r, v0 = _REFRACTORY, pm.names[0]
         src.append(f"    _held = {v0}")
         src += _step_body(pm, "    ")
         src.append(f"    _busy = {r} > 0.5")
-        if pm.input == v0:
-            src.append(f"    {v0} = _torch.where(_busy, _held, {v0} + _x)")
-        else:
-            src.append(f"    {pm.input} = {pm.input} + _x")
-            src.append(f"    {v0} = _torch.where(_busy, _held, {v0})")
+        src += [f"    {var} = {var} + {x}" for var, x in arrivals if var != v0]
+        own = " + ".join(x for var, x in arrivals if var == v0)
+        src.append(f"    {v0} = _torch.where(_busy, _held, {v0}{' + ' + own if own else ''})")
         src.append(f"    _s = _spike_fn(({pm.lhs}) - ({pm.rhs})) * (~_busy).to(_x.dtype)")
         src.append(f"    {r} = _torch.where(_busy, {r} - 1.0, {r})")
     src.append("    _r = _s.detach() if _detach else _s")
@@ -423,18 +435,26 @@ class ModelNeurons(_TimeLayer):
         """Every variable at its initial value, of the shape, dtype and device of ``like`` (one step of input)."""
         return tuple(torch.full_like(like, x0) for x0 in self.model.initial_values())
 
-    def run(self, x: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
-            ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        """Spikes (T, batch, ...) and the final state (a tuple in the order of the model's ``state``)."""
+    def run(self, x: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None,
+            x_inh: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Spikes (T, batch, ...) and the final state (a tuple in the order of the model's ``state``).
+        ``x_inh``: the jumps of the inhibitory input variable, same shape as ``x``, for a model with two."""
         if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 2:
             raise InputTypeError("ModelNeurons: input must be a floating tensor (T, batch, ...)")
+        if x_inh is not None:
+            if parsed(self.model).input_inh is None:
+                raise ConfigError(f"ModelNeurons: {type(self.model).__name__} has one input variable; x_inh "
+                                  "needs input = (excitatory, inhibitory)")
+            if not isinstance(x_inh, torch.Tensor) or x_inh.shape != x.shape:
+                raise ShapeError(f"ModelNeurons: x_inh must be a tensor of the input's shape {tuple(x.shape)}")
         st = self.initial_state(x[0]) if state is None else tuple(state)
         if len(st) != len(parsed(self.model).names) or any(s.shape != x[0].shape for s in st):
             raise ShapeError(f"ModelNeurons: state must be {len(parsed(self.model).names)} tensors of shape "
                              f"{tuple(x[0].shape)}")
         out = []
         for t in range(x.shape[0]):
-            st, s = self._step(st, self._params, x[t], self.i_ext, self.dt, self.spike_fn, self.detach_reset)
+            st, s = self._step(st, self._params, x[t], self.i_ext, self.dt, self.spike_fn, self.detach_reset,
+                               0.0 if x_inh is None else x_inh[t])
             out.append(s)
         spikes = torch.stack(out)
         if recording():

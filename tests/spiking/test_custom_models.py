@@ -404,3 +404,97 @@ def test_refractory_clamps_the_membrane_while_the_synaptic_current_integrates():
     k_l, t_l = np.nonzero(spikes[:, 0].numpy().T)
     order = np.lexsort((k_l, t_l))
     assert (t_l[order].tolist(), k_l[order].tolist()) == (s_c, i_c)
+
+
+class CondLIF(NeuronModel):
+    """Conductance-based LIF (Brian2's COBA form): excitatory and inhibitory conductances as two input variables."""
+
+    state = ("v = v_rest", "g_e = 0", "g_i = 0")
+    equations = ("dv/dt = (v_rest - v + (g_e * (e_e - v) + g_i * (e_i - v) + I) / g_l) / tau",
+                 "g_e = g_e * exp(-dt / tau_e)", "g_i = g_i * exp(-dt / tau_i)")
+    threshold = "v > v_th"
+    reset = ("v = v_rest",)
+    input = ("g_e", "g_i")
+    refractory = 5e-3
+    tau: float = Field(20e-3, gt=0, le=1.0, description="membrane time constant [s]")
+    tau_e: float = Field(5e-3, gt=0, le=1.0, description="excitatory conductance time constant [s]")
+    tau_i: float = Field(10e-3, gt=0, le=1.0, description="inhibitory conductance time constant [s]")
+    g_l: float = Field(10e-9, gt=0, description="leak conductance [S]")
+    v_rest: float = Field(-60e-3, description="resting potential [V]")
+    v_th: float = Field(-50e-3, description="threshold [V]")
+    e_e: float = Field(0.0, description="excitatory reversal potential [V]")
+    e_i: float = Field(-80e-3, description="inhibitory reversal potential [V]")
+
+
+def test_two_input_variables_take_the_two_receptors():
+    """receptor='exc' jumps g_e, 'inh' jumps g_i, in the network and in the layer (x, x_inh), spike for spike with a
+    plain-Python reference."""
+    m = CondLIF()
+    steps, n = 600, 3
+    gen = torch.Generator().manual_seed(5)
+    exc = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.3).double() * 6e-9
+    inh = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.2).double() * 4e-9
+    exc[0] = inh[0] = 0.0
+    net = Network(dt=DT, seed=0)
+    pop = net.population(n, m)
+    for jumps, receptor, w in ((exc, "exc", 6e-9), (inh, "inh", 4e-9)):
+        t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
+        net.connect(net.spike_source(n, t_idx.double() * DT, k_idx), pop, w, rule="one_to_one", receptor=receptor)
+    sm = net.spike_monitor(pop)
+    gi_mon = net.state_monitor(pop, "g_i")
+    net.run(steps * DT)
+    # reference: the same order in plain Python
+    ref = np.zeros((steps, n), dtype=bool)
+    v, ge, gi, left = np.full(n, m.v_rest), np.zeros(n), np.zeros(n), np.zeros(n)
+    gi_ref = np.zeros((steps, n))
+    for t in range(steps):
+        held = v.copy()
+        dv = (m.v_rest - v + (ge * (m.e_e - v) + gi * (m.e_i - v)) / m.g_l) / m.tau
+        v = v + DT * dv
+        ge, gi = ge * math.exp(-DT / m.tau_e), gi * math.exp(-DT / m.tau_i)
+        ge, gi = ge + exc[t].numpy(), gi + inh[t].numpy()
+        busy = left > 0.5
+        v = np.where(busy, held, v)
+        left = np.where(busy, left - 1, left)
+        fire = ~busy & (v > m.v_th)
+        v = np.where(fire, m.v_rest, v)
+        left = np.where(fire, 50.0, left)
+        ref[t], gi_ref[t] = fire, gi
+    order = np.lexsort((sm.indices.numpy(), sm.steps.numpy()))
+    t_ref, k_ref = np.nonzero(ref)
+    assert ref.sum() > 5 and sm.steps.numpy()[order].tolist() == t_ref.tolist()
+    assert sm.indices.numpy()[order].tolist() == k_ref.tolist()
+    np.testing.assert_allclose(gi_mon.values.numpy(), gi_ref, rtol=1e-12, atol=1e-24)
+    layer = ModelNeurons(m, dt=DT)
+    spikes, (_, _, gi_last, _) = layer.run(exc[:, None, :], x_inh=inh[:, None, :])
+    assert torch.equal(spikes[:, 0].bool(), torch.from_numpy(ref))
+    np.testing.assert_allclose(gi_last[0].numpy(), gi_ref[-1], rtol=1e-12)
+    with pytest.raises(ConfigError, match="one input variable"):
+        ModelNeurons(QIF(), dt=DT).run(exc[:, None, :], x_inh=inh[:, None, :])
+    with pytest.raises(ConfigError, match="two different"):
+        class Same(NeuronModel):
+            state = ("v = 0",)
+            equations = ("dv/dt = -v / 0.01",)
+            threshold = "v >= 1"
+            reset = ("v = 0",)
+            input = ("v", "v")
+
+
+class Mixed(NeuronModel):
+    """An explicit update that reads an ODE variable: it must see the start-of-step value."""
+
+    state = ("v = 0", "w = 0")
+    equations = ("dv/dt = 1 / tau", "w = v")
+    threshold = "v >= 10"
+    reset = ("v = 0",)
+    tau: float = Field(1e-3, gt=0, le=1.0, description="time scale [s]")
+
+
+def test_explicit_updates_read_the_start_of_step_state():
+    layer = ModelNeurons(Mixed(), dt=DT)
+    _, (v, w) = layer.run(torch.zeros(3, 1, 1, dtype=torch.float64))
+    assert float(v) == pytest.approx(0.3) and float(w) == pytest.approx(0.2)  # w lags v by one step
+    net = Network(dt=DT)
+    pop = net.population(1, Mixed())
+    net.run(3 * DT)
+    assert float(net.state(pop, "w")[0]) == pytest.approx(0.2)
