@@ -12,6 +12,11 @@ one input row, one per cached column). Three layouts:
   layout Algorithm 2 addresses.
 
 A cycle is one word access; the cycles of an access are the words its bit range touches.
+
+Memory is counted two ways. ``memory_kb`` allocates whole words (what an SRAM must provide). ``extent_kb`` is the
+memory the layout's data spans: from the first bit to the end of the last cached pixel, so the empty bits that
+interleaving leaves after the last pixel are not counted (nothing follows them). Table 1 of the paper counts the
+extent: it gives 1.344 kB for IWAP at WL = 160 (67.2 words) and, with the same count, its KLIP and PLIP cells.
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ class LayoutMetrics:
     word_bits: int
     pixel_bits: int
     words: int
+    extent_bits: int
     write_cycles: torch.Tensor
     read_cycles: torch.Tensor
 
@@ -103,6 +109,16 @@ class LayoutMetrics:
     def empty_fraction(self) -> float:
         """Share of the allocated bits that hold no pixel data."""
         return 1.0 - self.height * self.kernel * self.pixel_bits / self.memory_bits
+
+    @property
+    def extent_kb(self) -> float:
+        """Memory the data spans, first bit to the end of the last pixel, in kB (1 kB = 1,000 bytes)."""
+        return self.extent_bits / 8 / 1000
+
+    @property
+    def extent_empty_fraction(self) -> float:
+        """Share of the spanned bits that hold no pixel data: 1 − H·F·p / extent (Table 1's % empty)."""
+        return 1.0 - self.height * self.kernel * self.pixel_bits / self.extent_bits
 
     @property
     def read_cycle_values(self) -> tuple[int, ...]:
@@ -130,7 +146,9 @@ def layout_metrics(layout: str, channels: int, height: int, kernel: int = 3, wor
     else:
         reads = words_spanned(addr[:, 0], kernel * pixel_bits, word_bits)
     words = memory_words(layout, height, kernel, pixel_bits, word_bits)
-    return LayoutMetrics(_check_layout(layout), channels, height, kernel, word_bits, pixel_bits, words, writes, reads)
+    extent = int(addr.max()) + pixel_bits
+    return LayoutMetrics(_check_layout(layout), channels, height, kernel, word_bits, pixel_bits, words, extent,
+                         writes, reads)
 
 
 def input_memory_words(layout: str, channels: int, height: int, kernel: int, word_bits: int = 128,

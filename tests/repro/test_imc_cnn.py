@@ -18,6 +18,11 @@ def test_imc_cnn_quick_passes(tmp_path):
     claims = {r.claim.key: r for r in report.rows if r.claim is not None}
     assert claims["cores"].ours == 43 and claims["t1_cycles"].ours == 18
     assert rows["IMC cores, Table 2 as printed"].ours == 44
+    # Table 1 counted as the bits the data spans: 8 of 9 memory and % empty cells; whole words gave 2 of 9
+    assert claims["t1_memory"].ours == 8 and claims["t1_empty"].ours == 8
+    assert rows["Table 1 N=56 H=8 WL=160 KLIP: memory / % empty / reads / writes"].ours.startswith("1.428 / 5.88")
+    assert "whole words, 1000 B/kB: 2 of 9" in rows[
+        "Table 1 memory cells equal under other counts (whole words; 1 kB = 1,024 B)"].ours
     latency = claims["latency"].ours
     assert isinstance(latency, int) and latency == len(report.extra["curves_normal"]["FC"])
     assert report.extra["curves_normal"]["FC"][-1] == 1

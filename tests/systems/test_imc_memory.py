@@ -48,6 +48,29 @@ def test_memory_hand_values():
     assert layout_metrics("IWAP", 56, 8).empty_fraction == 0.0
 
 
+def test_spanned_memory_hand_values():
+    # the data spans up to the end of the last pixel: the empty bits after it are not counted
+    klip = layout_metrics("KLIP", 3, 32)  # 31 rows of one 128-bit word + a 72-bit kernel row
+    assert klip.extent_bits == 31 * 128 + 72 and klip.extent_kb == 0.505
+    plip = layout_metrics("PLIP", 56, 8, word_bits=160)  # 23 pixels of 3 words of 160 bit + 448 bit
+    assert plip.extent_bits == 23 * 480 + 448
+    assert plip.extent_empty_fraction == 1 - 24 * 448 / (23 * 480 + 448)
+    iwap = layout_metrics("IWAP", 56, 8, word_bits=160)  # 67.2 words: the span is the bits, the SRAM 68 words
+    assert iwap.extent_kb == 1.344 and iwap.words == 68 and iwap.extent_empty_fraction == 0.0
+
+
+@given(n=st.integers(1, 128), h=st.integers(1, 40), f=st.integers(1, 5), wl=st.sampled_from([32, 64, 128, 160, 256]))
+def test_spanned_memory_bounds(n, h, f, wl):
+    # the span holds all the data and lies within the allocated words; it leaves out only the empty bits of the
+    # last word, fewer than one word
+    p = n * 8
+    for lay in LAYOUTS:
+        m = layout_metrics(lay, n, h, f, wl)
+        assert h * f * p <= m.extent_bits <= m.memory_bits < m.extent_bits + wl
+        assert 0.0 <= m.extent_empty_fraction <= m.empty_fraction
+    assert layout_metrics("IWAP", n, h, f, wl).extent_bits == h * f * p
+
+
 @given(n=st.integers(1, 128), h=st.integers(1, 40), f=st.integers(1, 5), wl=st.sampled_from([32, 64, 128, 160, 256]))
 def test_memory_ordering_and_cycle_bounds(n, h, f, wl):
     iwap, klip, plip = (layout_metrics(lay, n, h, f, wl) for lay in LAYOUTS)
