@@ -26,6 +26,7 @@ def test_imc_cnn_quick_passes(tmp_path):
     latency = claims["latency"].ours
     assert isinstance(latency, int) and latency == len(report.extra["curves_normal"]["FC"])
     assert report.extra["curves_normal"]["FC"][-1] == 1
+    assert rows["latency, identity shortcuts over one link hop (not two)"].ours == latency == 1661
     # the paper's hardware (256×256 crossbars, 448-bit links) caps the speed-up below the paper's
     assert claims["su_throughput"].ours < 38600 and claims["su_latency"].ours > 526
     # section 3.2 from the PWM-crossbar model: finite, judged, and the 512×512 array more efficient
