@@ -383,6 +383,16 @@ class _Neurons(_TimeLayer):
             record("spike", spikes.detach().sum())
             record("neuron_update", spikes[0].numel() * spikes.shape[0])
 
+    def _unroll(self, x: torch.Tensor, state, step):
+        """Run ``state = step(state, x[t])`` over the T steps of ``x``: (spikes (T, ...), final state), counted."""
+        out = []
+        for t in range(x.shape[0]):
+            state = step(state, x[t])
+            out.append(state.s)
+        spikes = torch.stack(out)
+        self._count(spikes)
+        return spikes, state
+
     def time_constants(self) -> dict[str, torch.Tensor]:
         """The time constants [s] of the decays in use at the layer's dt: τ = −dt/ln(decay)."""
         names = [n for n in ("alpha", "beta", "rho") if n in self._clamps]
@@ -424,24 +434,18 @@ class _TwoStage(_Neurons):
         gain = self._gain()
         at_rest = state is None
         state = rest_state(x[0]) if state is None else state
-        if kernel_applies(x):
-            # a unit gain and a current at rest add nothing: skipped (two passes over the input, forward and back)
-            j = decay_filter(x if isinstance(gain, float) and gain == 1.0 else x * gain, alpha,
-                             None if at_rest else state.j)
-            drive = j if self.snntorch else torch.cat([state.j[None], j[:-1]])
-            spikes, u = fused_leaky_scan(drive, beta, theta, state.u, self.surrogate, self.reset_zero,
-                                         self.detach_reset, "synaptic" if self.snntorch else None)
-            final = NeuronState(u, j[-1], spikes[-1], state.a)
-        else:
-            out = []
-            st = state
-            for t in range(x.shape[0]):
-                st = synaptic_step(st, x[t] * gain, alpha, beta, theta, self.surrogate, self.detach_reset,
-                                   self.reset_zero, snntorch=self.snntorch)
-                out.append(st.s)
-            spikes, final = torch.stack(out), st
+        if not kernel_applies(x):
+            return self._unroll(x, state, lambda st, xt: synaptic_step(
+                st, xt * gain, alpha, beta, theta, self.surrogate, self.detach_reset, self.reset_zero,
+                snntorch=self.snntorch))
+        # a unit gain and a current at rest add nothing: skipped (two passes over the input, forward and back)
+        j = decay_filter(x if isinstance(gain, float) and gain == 1.0 else x * gain, alpha,
+                         None if at_rest else state.j)
+        drive = j if self.snntorch else torch.cat([state.j[None], j[:-1]])
+        spikes, u = fused_leaky_scan(drive, beta, theta, state.u, self.surrogate, self.reset_zero,
+                                     self.detach_reset, "synaptic" if self.snntorch else None)
         self._count(spikes)
-        return spikes, final
+        return spikes, NeuronState(u, j[-1], spikes[-1], state.a)
 
     def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
         return self.run(x, check=check)[0]
@@ -504,13 +508,7 @@ class Alpha(_TwoStage):
             raise InputTypeError(f"Alpha (snntorch_compat): state must be an AlphaState, got {type(state).__name__}")
         a, b, theta = self._p("beta"), self._p("alpha"), self._p("threshold")
         st = alpha_rest_state(x[0]) if state is None else state
-        out = []
-        for t in range(x.shape[0]):
-            st = alpha_step(st, x[t], a, b, theta, self.surrogate, self.reset_zero)
-            out.append(st.s)
-        spikes = torch.stack(out)
-        self._count(spikes)
-        return spikes, st
+        return self._unroll(x, st, lambda st, xt: alpha_step(st, xt, a, b, theta, self.surrogate, self.reset_zero))
 
 
 class _Recurrent(_Neurons):
@@ -540,13 +538,7 @@ class _Recurrent(_Neurons):
             raise ShapeError(f"{type(self).__name__}: input must have shape (T, batch, {self.n}), got "
                              f"{tuple(x.shape)}")
         st = rest_state(x[0]) if state is None else state
-        out = []
-        for t in range(x.shape[0]):
-            st = self._step(st, x[t], self._feedback(st.s))
-            out.append(st.s)
-        spikes = torch.stack(out)
-        self._count(spikes)
-        return spikes, st
+        return self._unroll(x, st, lambda st, xt: self._step(st, xt, self._feedback(st.s)))
 
     def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
         return self.run(x, check=check)[0]
@@ -615,14 +607,8 @@ class ALIF(_Neurons):
         self._check_params(x)
         beta, rho, q, th = self._p("beta"), self._p("rho"), self._p("adaptation"), self._p("threshold")
         st = rest_state(x[0]) if state is None else state
-        out = []
-        for t in range(x.shape[0]):
-            st = alif_step(st, x[t], beta, rho, th, q, self.surrogate, self.detach_reset, self.reset_zero,
-                           self.snntorch)
-            out.append(st.s)
-        spikes = torch.stack(out)
-        self._count(spikes)
-        return spikes, st
+        return self._unroll(x, st, lambda st, xt: alif_step(st, xt, beta, rho, th, q, self.surrogate,
+                                                            self.detach_reset, self.reset_zero, self.snntorch))
 
     def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
         return self.run(x, check=check)[0]
@@ -654,14 +640,8 @@ class _EulerNeurons(_Neurons):
         """Spikes (T, batch, ...) for input ``x`` (current x · input_unit [A] held over each step)."""
         _check_input(x, type(self).__name__, check)
         st = self.rest(x[0]) if state is None else state
-        out = []
-        for t in range(x.shape[0]):
-            st = euler_step(st, x[t] * self.input_unit, self.neuron, self.dt, self.substeps, self.surrogate,
-                            self.detach_reset)
-            out.append(st.s)
-        spikes = torch.stack(out)
-        self._count(spikes)
-        return spikes, st
+        return self._unroll(x, st, lambda st, xt: euler_step(st, xt * self.input_unit, self.neuron, self.dt,
+                                                             self.substeps, self.surrogate, self.detach_reset))
 
     def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
         return self.run(x, check=check)[0]
