@@ -293,6 +293,21 @@ class RefractoryLIF(NeuronModel):
     t_ref: float = Field(2e-3, ge=0, le=1.0, description="absolute refractory period [s]")
 
 
+def run_driven(params, jumps: torch.Tensor, weight: float, amps: torch.Tensor):
+    """A population of ``params`` driven by ``amps`` and one spike source per neuron at the nonzero entries of
+    ``jumps`` [steps, n] (one-to-one, ``weight``): sorted spike (steps, indices) and the final membrane."""
+    steps, n = jumps.shape
+    t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
+    net = Network(dt=DT, seed=0)
+    pop = net.population(n, params)
+    net.dc(pop, amps)
+    net.connect(net.spike_source(n, t_idx.double() * DT, k_idx), pop, weight, rule="one_to_one")
+    sm = net.spike_monitor(pop)
+    net.run(steps * DT)
+    order = np.lexsort((sm.indices.numpy(), sm.steps.numpy()))
+    return sm.steps.numpy()[order].tolist(), sm.indices.numpy()[order].tolist(), net.state(pop).numpy()
+
+
 def test_refractory_model_matches_the_builtin_lif_spike_for_spike():
     """Clamped membrane, lost input and round(t_ref/dt) steps: the custom model and LIFConfig(t_ref) agree exactly,
     in the network and in the layer; without the refractory period the spikes come sooner."""
@@ -301,18 +316,9 @@ def test_refractory_model_matches_the_builtin_lif_spike_for_spike():
     jumps = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.2).double() * 3e-3
     jumps[0] = 0.0
     amps = torch.linspace(2e-10, 6e-10, n, dtype=torch.float64)
-    t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
 
     def run(params):
-        net = Network(dt=DT, seed=0)
-        pop = net.population(n, params)
-        net.dc(pop, amps)
-        src = net.spike_source(n, t_idx.double() * DT, k_idx)
-        net.connect(src, pop, 3e-3, rule="one_to_one")
-        sm = net.spike_monitor(pop)
-        net.run(steps * DT)
-        order = np.lexsort((sm.indices.numpy(), sm.steps.numpy()))
-        return sm.steps.numpy()[order].tolist(), sm.indices.numpy()[order].tolist(), net.state(pop).numpy()
+        return run_driven(params, jumps, 3e-3, amps)
 
     custom = RefractoryLIF()
     builtin = LIFConfig(tau_m=20e-3, c_m=250e-12, v_rest=-70e-3, v_th=-55e-3, v_reset=-70e-3, t_ref=2e-3,
@@ -379,18 +385,9 @@ def test_refractory_clamps_the_membrane_while_the_synaptic_current_integrates():
     jumps = (torch.rand(steps, n, generator=gen, dtype=torch.float64) < 0.3).double() * 150e-12
     jumps[0] = 0.0
     amps = torch.linspace(1e-10, 4e-10, n, dtype=torch.float64)
-    t_idx, k_idx = torch.nonzero(jumps, as_tuple=True)
 
     def run(params):
-        net = Network(dt=DT, seed=0)
-        pop = net.population(n, params)
-        net.dc(pop, amps)
-        src = net.spike_source(n, t_idx.double() * DT, k_idx)
-        net.connect(src, pop, 150e-12, rule="one_to_one")
-        sm = net.spike_monitor(pop)
-        net.run(steps * DT)
-        order = np.lexsort((sm.indices.numpy(), sm.steps.numpy()))
-        return sm.steps.numpy()[order].tolist(), sm.indices.numpy()[order].tolist(), net.state(pop).numpy()
+        return run_driven(params, jumps, 150e-12, amps)
 
     custom = RefractoryCurrentLIF()
     builtin = LIFConfig(tau_m=20e-3, c_m=250e-12, v_rest=-70e-3, v_th=-55e-3, v_reset=-70e-3, t_ref=2e-3,
