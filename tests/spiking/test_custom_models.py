@@ -10,7 +10,7 @@ import pytest
 import torch
 from pydantic import Field
 
-from neurofab.core import ConfigError, InputTypeError
+from neurofab.core import ConfigError, InputTypeError, ShapeError
 from neurofab.spiking import LIF, LIFConfig, Network, leaky, propagators
 from neurofab.spiking.models import ModelNeurons, NeuronModel
 
@@ -468,6 +468,8 @@ def test_two_input_variables_take_the_two_receptors():
     np.testing.assert_allclose(gi_last[0].numpy(), gi_ref[-1], rtol=1e-12)
     with pytest.raises(ConfigError, match="one input variable"):
         ModelNeurons(QIF(), dt=DT).run(exc[:, None, :], x_inh=inh[:, None, :])
+    with pytest.raises(ShapeError, match="x_inh"):
+        layer.run(exc[:, None, :], x_inh=inh[:-1, None, :])
     with pytest.raises(ConfigError, match="two different"):
         class Same(NeuronModel):
             state = ("v = 0",)
