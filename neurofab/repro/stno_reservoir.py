@@ -52,17 +52,18 @@ CLAIMS = Claims([
           "perfect separation (≈ 0)", "seed 004 l. 49, l. 51", Qualitative("'perfect separation': error ≤ 1 %"),
           tolerance=Within(None, 0.01),
           deviation="the oscillator's own state does not carry the preceding point in a form a linear readout can "
-                    "use: at p_T = 1e-7 the error (0.095–0.128, means of 5 masks at run seeds 0–2) sits at the floor "
-                    "of a readout that sees the present point only (0.122–0.136: every sine ±1 point called square). "
-                    "Not the node spacing: θ/τ_p from 0.01 to 1 gives 0.071–0.141 (best at 0.1–0.25). Not the "
-                    "threshold crossings of our drive: a drive that keeps every node above threshold (6 ± 1.9 mA, "
-                    "θ = 0.5 τ_p) gives 0.099–0.128. The oscillator does respond to the preceding point: the same "
-                    "readout given that point's 24 nodes as well reaches 0.008–0.019 (0.008–0.020 above threshold). "
-                    "What survives into the present nodes is the relaxation of one number, p, from its previous "
-                    "value, to first order odd in the preceding input, while sine's ±1 points (preceded by ±0.707) "
-                    "and square's (preceded by ±1) differ by an even function of it; without noise the curvature of "
-                    "that trace separates some masks (p_T = 0: 0.032–0.077, 4 of 15 masks at 0), p_T = 1e-7 erases "
-                    "it"),
+                    "use: at p_T = 1e-7 the error (0.095–0.128, means of 5 masks at run seeds 0–2; full run 0.137) "
+                    "sits at the floor of a readout that sees the present point only (0.122–0.136; 0.124: every "
+                    "sine ±1 point called square). Not the node spacing: θ/τ_p from 0.01 to 1 gives 0.071–0.141 "
+                    "(best at 0.1–0.25; θ/τ_p ≤ 0.04, an input step N·θ within τ_p, 0.095–0.141). Not the threshold "
+                    "crossings of our drive: a drive that keeps every node above threshold (6 ± 1.9 mA, θ = 0.5 τ_p) "
+                    "gives 0.097–0.128. The oscillator does respond to the preceding point: the same readout given "
+                    "that point's 24 nodes as well reaches 0.007–0.020 with the drive above threshold (0.008–0.041 "
+                    "with ours, whose sub-threshold nodes regrow from thermal noise). What survives into the present "
+                    "nodes is the relaxation of one number, p, from its previous value, to first order odd in the "
+                    "preceding input, while sine's ±1 points (preceded by ±0.707) and square's (preceded by ±1) "
+                    "differ by an even function of it; noise-free the curvature of that trace separates some masks "
+                    "(p_T = 0: 0.032–0.077, 4 of 15 masks at 0), p_T = 1e-7 erases it"),
     Claim("memory", "error without memory (input step ≫ relaxation time) vs with memory", "memory needed: worse "
           "without", "seed 004 l. 51", RunSpread(2, "s.e. of the per-seed paired difference"), order=">"),
     Claim("noise", f"error at thermal power p_T = {NOISY:g} vs noise-free", "noise degrades (higher error)",
