@@ -63,7 +63,7 @@ CLAIMS = Claims([
                     "nodes is the relaxation of one number, p, from its previous value, to first order odd in the "
                     "preceding input, while sine's ±1 points (preceded by ±0.707) and square's (preceded by ±1) "
                     "differ by an even function of it; noise-free the curvature of that trace separates some masks "
-                    "(p_T = 0: 0.032–0.077, 4 of 15 masks at 0), p_T = 1e-7 erases it"),
+                    "(p_T = 0: 0.032–0.077, 3 of 15 masks at 0), p_T = 1e-7 erases it"),
     Claim("memory", "error without memory (input step ≫ relaxation time) vs with memory", "memory needed: worse "
           "without", "seed 004 l. 51", RunSpread(2, "s.e. of the per-seed paired difference"), order=">"),
     Claim("noise", f"error at thermal power p_T = {NOISY:g} vs noise-free", "noise degrades (higher error)",
