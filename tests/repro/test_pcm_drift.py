@@ -20,3 +20,8 @@ def test_pcm_drift_quick_passes(seed):
     # INT4 is the contrast: it loses accuracy where INT6 does not
     ints = report.extra["int_attention"]
     assert sum(d["INT4"] - d["FP32"] for d in ints) < sum(d["INT6"] - d["FP32"] for d in ints)
+    # on PCM at 1 month as well (HWA models trained alike): INT4 below INT6, each with its own programmings
+    assert sum(sum(d["PCM INT4"]) for d in ints) < sum(sum(d["PCM INT6"]) for d in ints)
+    assert all(len(d["PCM INT6"]) == len(d["PCM INT6 paired"]) == len(d["PCM INT4"]) == 3 for d in ints)
+    # the 1-month FP32 reference of the INT6 claim is the HWA, GDC, γ = 1 condition
+    assert report.extra["transformer"]["HWA, GDC, γ=1"]["times_s"][-1] == 2592000.0
