@@ -170,7 +170,7 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
     sweep_acc: dict[int, float] = {}
     sweep_drop: dict[int, float] = {}
     synops, events, n_test = [], [], 0
-    sweep_slots, spk_design, spk_high = [], [], []
+    sweep_slots, spk_design, spk_high, load_low = [], [], [], []
     epochs = 20 if quick else 10
     for i, s in enumerate(child_seeds(seed, N_SEEDS)):
         s_data, s_init, s_fit = child_seeds(s, 3)
@@ -205,6 +205,7 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
             if th == TH_LOW:
                 low.append(a)
                 d_low.append(dr)
+                load_low.append(float(r.requests[:, 1].double().mean()) / slots)
             elif th == TH_HIGH:
                 high.append(a)
                 spk_high.append(spk)
@@ -233,7 +234,9 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
         diffs = [a - b for a, b in zip(lhs, design, strict=True)]
         return max(rms(res), statistics.stdev(diffs) / math.sqrt(len(diffs)))
 
-    report.judge("th_low", lhs=low, rhs=design, spread=spread(low, res_low))
+    report.judge("th_low", lhs=low, rhs=design, spread=spread(low, res_low),
+                 note=f"first hidden layer at TH1 = {TH_LOW}: {statistics.fmean(load_low):.2f}× the arbiter's slots "
+                      f"(per network {min(load_low):.2f}–{max(load_low):.2f}); the seed starves below TH1 ≈ 5")
     report.judge("th_high", lhs=high, rhs=design, spread=spread(high, res_high))
     report.judge("drops_low", lhs=d_low, rhs=d_design)
     report.add("TH1 sweep premise (Fig. 7B): counts, TH2 / TH3, arbiter slots per frame",
@@ -243,6 +246,9 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
                             f"count of the {N_SWEEP} images (one input spike per slot at most), l. 2188, l. 2248")
     report.add(f"TH1 = {TH_LOW} / 32 / {TH_HIGH}: accuracy per network", None,
                " · ".join(f"{a:.1f}/{b:.1f}/{c:.1f}" for a, b, c in zip(low, design, high, strict=True)), Info(), "%")
+    report.add(f"first hidden layer at TH1 = {TH_LOW}: requests per frame / arbiter slots (Eq. 1 / Eq. 2), per network",
+               None, " · ".join(f"{v:.2f}" for v in load_low), Info(),
+               note="starvation needs a ratio above 1 (l. 2188); the seed's Fig. 7B starves below TH1 ≈ 5")
     report.add(f"first hidden layer: spikes per neuron per frame at TH1 = 32 / {TH_HIGH} (mean over networks)",
                None, f"{statistics.fmean(spk_design):.1f} / {statistics.fmean(spk_high):.1f}", Info())
     for th in SWEEP:
@@ -283,5 +289,5 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
     report.extra.update(bnn_accuracy=bnn_acc, snn_accuracy=snn_acc, sweep_accuracy=sweep_acc,
                         sweep_dropped=sweep_drop, sweep_slots=sweep_slots, th_low_accuracy=low,
                         th_design_accuracy=design, th_high_accuracy=high, spikes_per_neuron_design=spk_design,
-                        spikes_per_neuron_high=spk_high)
+                        spikes_per_neuron_high=spk_high, load_low=load_low)
     return report
