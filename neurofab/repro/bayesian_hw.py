@@ -119,7 +119,7 @@ CLAIMS = Claims([
           "seed 001 l. 4851", RunSpread(3, "s.e. of the paired purity difference over 3 seeds"), order="≈",
           deviation="4 devices' switching noise, not their 5 levels: purity 0.53 / 0.67 / 0.73 (M = 1 / 4 / 64, "
                     "3 seeds, run seed 0; 0.56 / 0.65 / 0.71 at seed 1; full run, 6 epochs: 0.59 / 0.70 / 0.80) on "
-                    "8×8 binarised digits. M = 64's learned counts rounded to 5 levels move its purity by −1 to +2 "
+                    "8×8 binarised digits. M = 64's learned counts rounded to 5 levels move its purity by −1.2 to +2.4 "
                     "points (run seeds 0–3); drawn as Binomial(4, m/64), the state 4 independent binary devices "
                     "hold at the same fixed point, they lose 5–7 points (0.66 / 0.65 at seeds 0 / 1, the trained "
                     "M = 4 purity; full run 0.76): a 4-device weight carries sd √(q(1 − q)/4), up to 0.25; the rest "
