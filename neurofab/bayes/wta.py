@@ -88,6 +88,25 @@ class CompoundWTA:
                 record("write_pulse", int(delta.abs().sum()))
         return self
 
+    def held_by(self, devices: int, stochastic: bool = True, seed: Seed = 0) -> CompoundWTA:
+        """The learned state with ``devices`` binary memristors per synapse instead of M, same settings otherwise.
+
+        Each device of a compound synapse is an independent two-state chain, so at the STDP fixed point the count of
+        ON devices is Binomial(M, q) with q ≈ m/M: ``stochastic`` draws m' ~ Binomial(devices, m/M) (what ``devices``
+        devices in the same state would hold); otherwise m' = round(devices · m/M) (the resolution alone, no
+        switching noise). The bias is kept."""
+        config = self.config.replace(devices=devices)  # validates: ConfigError naming 'devices'
+        out = CompoundWTA.__new__(CompoundWTA)
+        out.config = config
+        out.gen = make_generator(seed)
+        q = self.m.double() / self.config.devices
+        if stochastic:
+            out.m = torch.binomial(torch.full_like(q, float(devices)), q, generator=out.gen).long()
+        else:
+            out.m = torch.round(q * devices).long()
+        out.bias = self.bias.clone()
+        return out
+
     def winners(self, y: torch.Tensor, sample: bool = False) -> torch.Tensor:
         """The winning output per input: argmax of u, or a softmax draw with ``sample``."""
         u = self.potentials(y)

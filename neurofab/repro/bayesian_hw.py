@@ -15,7 +15,8 @@ Judged:
   entropy) on rotated digits than on test digits (l. 4504–4506);
 - a WTA of 20 outputs with compound synapses of M = 4 binary memristors learns clusters of binarised digits by STDP
   (purity above the untrained network's); the review's "M = 4 suffices" (l. 4851), judged as purity(M = 4) ≈
-  purity(M = 64), deviates here by 6 points (declared).
+  purity(M = 64), deviates on the 64-pixel digits by 6 points (declared: the Binomial switching noise of 4 devices,
+  shown by holding M = 64's learned state on 4 devices) and holds on MNIST's 784 pixels (full runs only).
 
 Then one query, P(R = T | W = T), through every style: error, draws, ledger events and energy (table ``bayes45nm``,
 whose stochastic and analog entries are stated assumptions).
@@ -44,7 +45,7 @@ from neurofab.bayes.stochastic import bitstreams, c_element, c_element_std, fusi
 from neurofab.bayes.wta import CompoundWTA, WTAConfig, purity
 from neurofab.core import Ledger, child_seeds, one_thread
 from neurofab.cost.energy import price_ledger
-from neurofab.data import digits
+from neurofab.data import digits, mnist_split
 from neurofab.repro.claims import (
     Arithmetic,
     Claim,
@@ -68,6 +69,7 @@ SC_GRID = (0.1, 0.26, 0.42, 0.58, 0.74, 0.9)
 NOISE_LEVELS = (0.0, 0.05, 0.1, 0.2, 0.4)
 ROTATIONS = tuple(range(30, 360, 30))
 WTA_DEVICES = (1, 4, 64)
+MNIST_TRAIN, MNIST_W_MAX = 6000, 0.12  #: full-only WTA run on MNIST: training images, weight of a full synapse
 
 _SPRINKLER = "Murphy 1998 tutorial's CPTs [ext] on the review's running example (seed 001 l. 4421–4430, Fig. 1)"
 _SLOPE = "seed 001 l. 4642–4646 (precision grows with stream length) and l. 4494 (spike count per window)"
@@ -115,10 +117,19 @@ CLAIMS = Claims([
           "seed 001 l. 4836–4851", Qualitative(), order=">"),
     Claim("wta_m4", "WTA purity with M = 4 devices per synapse ≈ with M = 64", "M = 4 suffices",
           "seed 001 l. 4851", RunSpread(3, "s.e. of the paired purity difference over 3 seeds"), order="≈",
-          deviation="purity rises with the weight resolution M + 1: measured 0.53 / 0.67 / 0.73 (M = 1 / 4 / 64, "
-                    "seed 0; 0.56 / 0.65 / 0.71 at seed 1): M = 4 is 6 points below M = 64 on 8×8 binarised digits "
-                    "with complement-coded inputs and 3 epochs (the review's statement is for Bill & Legenstein's "
-                    "MNIST mixture-of-Gaussians set-up); the full run (6 epochs) measures 0.70 / 0.80 (M = 4 / 64)"),
+          deviation="4 devices' switching noise, not their 5 levels: purity 0.53 / 0.67 / 0.73 (M = 1 / 4 / 64, "
+                    "3 seeds, run seed 0; 0.56 / 0.65 / 0.71 at seed 1; full run, 6 epochs: 0.59 / 0.70 / 0.80) on "
+                    "8×8 binarised digits. M = 64's learned counts rounded to 5 levels move its purity by −1.2 to +2.4 "
+                    "points (run seeds 0–3); drawn as Binomial(4, m/64), the state 4 independent binary devices "
+                    "hold at the same fixed point, they lose 5–7 points (0.66 / 0.65 at seeds 0 / 1, the trained "
+                    "M = 4 purity; full run 0.76): a 4-device weight carries sd √(q(1 − q)/4), up to 0.25; the rest "
+                    "of the 6–12 point gap (seeds 2, 3, full run) is learning on the noisier weights. On MNIST's 784 "
+                    "pixels (full-only row, 6,000 images, one pass) the trained M = 4 is within 3 s.e. of M = 64 "
+                    "(0.48 vs 0.50 at seed 0, 0.52 vs 0.53 at seed 1) although the same draw of M = 64's state "
+                    "costs 2 / 6 points there"),
+    Claim("wta_m4_mnist", "WTA purity with M = 4 devices per synapse ≈ with M = 64, MNIST (784 pixels)",
+          "M = 4 suffices", "seed 001 l. 4851 (Bill & Legenstein 2014 [ext], Fig. 4B: handwritten-digit images)",
+          RunSpread(3, "s.e. of the paired purity difference over 3 seeds"), order="≈", full_only=True),
 ])
 
 
@@ -254,6 +265,7 @@ def _wta(report: Report, seeds: list[int], epochs: int) -> None:
     d = digits(seed=0)
     ytr, yte = binarise(d.x_train), binarise(d.x_test)
     pur: dict[str, list[float]] = {"untrained": [], **{f"M={m}": [] for m in WTA_DEVICES}}
+    held: dict[str, list[float]] = {"M=64 rounded to 5 levels": [], "M=64 drawn on 4 devices": []}
     for seed in seeds:
         for m in WTA_DEVICES:
             cfg = WTAConfig(devices=m, epochs=epochs)
@@ -262,12 +274,54 @@ def _wta(report: Report, seeds: list[int], epochs: int) -> None:
                 pur["untrained"].append(purity(w.winners(ytr), d.y_train, w.winners(yte), d.y_test, cfg.n_outputs))
             w.fit(ytr)
             pur[f"M={m}"].append(purity(w.winners(ytr), d.y_train, w.winners(yte), d.y_test, cfg.n_outputs))
+            if m == 64:  # the learned state of M = 64 held by 4 devices: resolution alone, then switching noise too
+                for key, stochastic in zip(held, (False, True)):
+                    h = w.held_by(4, stochastic=stochastic, seed=seed + 1)
+                    held[key].append(purity(h.winners(ytr), d.y_train, h.winners(yte), d.y_test, cfg.n_outputs))
     report.judge("wta_learns", lhs=pur["M=4"], rhs=pur["untrained"],
                  note=f"20 outputs, {epochs} epochs of binarised digits, [y, 1 − y] inputs; purity on 450 test digits")
     report.judge("wta_m4", lhs=pur["M=4"], rhs=pur["M=64"])
-    report.add("WTA purity by devices per synapse M (mean of 3 seeds)", None,
-               ", ".join(f"{k}: {sum(v) / len(v):.3f}" for k, v in pur.items()), Info())
+    mean = {k: sum(v) / len(v) for k, v in {**pur, **held}.items()}
+    report.add(f"WTA purity by devices per synapse M (mean of {len(seeds)} seeds)", None,
+               ", ".join(f"{k}: {mean[k]:.3f}" for k in pur), Info())
+    report.add("M = 64's learned counts m held by 4 devices: round(4m/64) / Binomial(4, m/64) draw", None,
+               f"{mean['M=64 rounded to 5 levels']:.3f} / {mean['M=64 drawn on 4 devices']:.3f} "
+               f"(M = 64 itself {mean['M=64']:.3f}, M = 4 trained {mean['M=4']:.3f})", Info(),
+               note="rounding keeps M = 64's 5 levels without switching noise; the draw adds the Binomial spread of "
+                    "4 stochastic devices (sd √(q(1 − q)/4) ≤ 0.25 per weight)")
     report.extra["wta_purity"] = pur
+    report.extra["wta_held"] = held
+
+
+def _wta_mnist(report: Report, seeds: list[int], data_root: str | None) -> None:
+    """The M = 4 vs 64 comparison on MNIST's 784 pixels (the 10,000-image test set split 6,000 / 4,000)."""
+    d = mnist_split(data_root, n_train=MNIST_TRAIN, seed=0)
+    ytr, yte = binarise(d.x_train), binarise(d.x_test)
+    pur: dict[str, list[float]] = {f"M={m}": [] for m in WTA_DEVICES}
+    held: dict[str, list[float]] = {"M=64 drawn on 4 devices": [], "M=64 drawn on 1 device": []}
+    for seed in seeds:
+        for m in WTA_DEVICES:
+            cfg = WTAConfig(devices=m, epochs=1, w_max=MNIST_W_MAX)
+            w = CompoundWTA(ytr.shape[1], cfg, seed=seed).fit(ytr)
+            pur[f"M={m}"].append(purity(w.winners(ytr), d.y_train, w.winners(yte), d.y_test, cfg.n_outputs))
+            if m == 64:
+                for key, n in zip(held, (4, 1)):
+                    h = w.held_by(n, seed=seed + 1)
+                    held[key].append(purity(h.winners(ytr), d.y_train, h.winners(yte), d.y_test, cfg.n_outputs))
+    report.judge("wta_m4_mnist", lhs=pur["M=4"], rhs=pur["M=64"],
+                 note=f"20 outputs, one pass over {len(ytr):,} binarised MNIST images, w_max = {MNIST_W_MAX}; purity "
+                      f"on {len(yte):,}")
+    report.add(f"WTA purity on MNIST by M (mean of {len(seeds)} seeds)", None,
+               ", ".join(f"{k}: {sum(v) / len(v):.3f}" for k, v in pur.items()), Info(),
+               note=f"w_max = {MNIST_W_MAX} on 1,568 coded inputs (1.0 on the digits' 128); one seed on 3,000 "
+                    "images: at 1.0 one output wins every image for every M, at 0.2 for M = 4; 0.08 learns less")
+    mean = {k: sum(v) / len(v) for k, v in {**pur, **held}.items()}
+    report.add("MNIST: M = 64's learned counts drawn on 4 / 1 devices (Binomial(n, m/64))", None,
+               f"{mean['M=64 drawn on 4 devices']:.3f} / {mean['M=64 drawn on 1 device']:.3f} "
+               f"(M = 64 itself {mean['M=64']:.3f})", Info(),
+               note="the same networks as M = 64; compare the networks trained on 4 devices (row above)")
+    report.extra["wta_purity_mnist"] = pur
+    report.extra["wta_held_mnist"] = held
 
 
 def _hmm(report: Report, seed: int, steps: int) -> None:
@@ -352,12 +406,12 @@ def _styles_table(report: Report, seed: int, exact: float) -> None:
 @reproduction("bayesian-hw", paper=PAPER,
               summary="sprinkler posteriors; samplers, p-bits, MTJ spikes converge as 1/√N; C-element = Eq. 15; "
                       "crossbar naive Bayes = software; BNN uncertainty on tiles; one query through every style")
-def run(quick: bool = True, seed: int = 0) -> Report:
+def run(quick: bool = True, seed: int = 0, data_root: str | None = None) -> Report:
     with one_thread():
-        return _run(quick, seed)
+        return _run(quick, seed, data_root)
 
 
-def _run(quick: bool, seed: int) -> Report:
+def _run(quick: bool, seed: int, data_root: str | None) -> Report:
     report = Report("bayesian-hw", "Bayesian-network inference hardware, every style on one core", PAPER,
                     quick=quick, seed=seed, claims=CLAIMS)
     seeds = child_seeds(seed, SEEDS)
@@ -374,6 +428,8 @@ def _run(quick: bool, seed: int) -> Report:
     _naive_bayes(report, seed)
     _bnn(report, seeds, epochs=100 if quick else 300)
     _wta(report, seeds, epochs=3 if quick else 6)
+    if not quick:
+        _wta_mnist(report, seeds, data_root)
     _hmm(report, seed, 300 if quick else 2000)
     _styles_table(report, seed, p_r)
     report.notes.append("Energies use the bayes45nm table: Horowitz's 45 nm digital figures, and stated assumptions "

@@ -119,6 +119,28 @@ def test_compound_synapse_stdp_fixed_point_and_purity():
     assert purity(a_tr, l_tr, torch.tensor([0]), torch.tensor([3]), 2) == 1.0
 
 
+def test_compound_synapse_held_by_fewer_devices():
+    from neurofab.bayes.wta import CompoundWTA, WTAConfig
+    from neurofab.core import ConfigError
+
+    w = CompoundWTA(50, WTAConfig(n_outputs=4, devices=64), seed=3)
+    w.m = torch.arange(4 * 100).reshape(4, 100) % 65
+    q = w.m.double() / 64
+    r = w.held_by(4, stochastic=False)
+    assert r.config.devices == 4 and r.config.w_max == w.config.w_max
+    assert torch.equal(r.m, torch.round(4 * q).long())
+    assert torch.equal(r.bias, w.bias) and r.bias is not w.bias
+    # m' ~ Binomial(4, m/64): the count stays in {0 … 4}, q = 0 and q = 1 are exact, and the mean over draws is 4q
+    draws = torch.stack([w.held_by(4, seed=s).m for s in range(400)]).double()
+    assert draws.min() >= 0 and draws.max() <= 4
+    assert (draws[:, q == 0] == 0).all() and (draws[:, q == 1] == 4).all()
+    se = (4 * q * (1 - q) / 400).sqrt().clamp_min(1e-9)
+    assert ((draws.mean(0) - 4 * q).abs() <= 5 * se + 1e-9).all()
+    assert torch.equal(w.held_by(4, seed=7).m, w.held_by(4, seed=7).m)
+    with pytest.raises(ConfigError, match="devices"):
+        w.held_by(0)
+
+
 def test_hmm_exact_filter_and_spiking_smc():
     import itertools
 
