@@ -51,6 +51,22 @@ def test_fit_level_set_finds_an_exact_grid():
     assert torch.allclose(ls.quantize(w), w)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 9), st.integers(1, 400), st.floats(0.01, 3.0), st.integers(0, 10_000))
+def test_fit_level_set_is_the_grid_search_minimum(n, size, scale, seed):
+    """The running-sums fit picks the same Δ as rounding every weight at every candidate Δ."""
+    gen = torch.Generator().manual_seed(seed)
+    w = scale * torch.randn(size, generator=gen, dtype=torch.float64) ** 3
+    amax = float(w.abs().max())
+    steps = torch.linspace(1 / 200, 1.0, 200, dtype=torch.float64) * amax / (n - 1)
+    k = torch.clamp(torch.round(w[None, :] / steps[:, None]), -(n - 1), n - 1)
+    err = ((k * steps[:, None] - w[None, :]) ** 2).mean(dim=1)
+    fitted = fit_level_set(w, n)
+    best = float(err.min())
+    got = float(((fitted.quantize(w) - w) ** 2).mean())
+    assert got <= best * (1 + 1e-9) + 1e-300
+
+
 def test_fit_level_set_beats_the_abs_max_grid_on_heavy_tails():
     gen = torch.Generator().manual_seed(0)
     w = torch.randn(5000, generator=gen, dtype=torch.float64)
