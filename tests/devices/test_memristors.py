@@ -174,6 +174,22 @@ def test_pulse_schemes_adapted_is_linear_and_identical_is_not():
         potentiation_schemes(VTEAM(window=Window(kind="joglekar")))
 
 
+@pytest.mark.parametrize("counter", [(-0.12, 0.05), (-0.1, 0.03), (-0.2, 0.1)])
+def test_pulse_pair_is_affine_towards_a_floor(counter):
+    """Xu window, p = 1: a potentiating pulse maps x → a_p x, the cancelling one x → 1 − a_c (1 − x), so a pair is
+    x → x* + a_p a_c (x − x*) with x* = (1 − a_c)/(1 − a_p a_c): geometric, faster than the potentiating pulse alone."""
+    from neurofab.devices.pulse_response import potentiation_schemes
+
+    model, width, n = VTEAM(), 1e-3, 40
+    x = model.state_of_resistance(1.0 / potentiation_schemes(model, n_pulses=n, width=width, counter=counter)[
+        "compensated"])
+    a_p, a_c = (math.exp(-abs(float(model.rate(torch.tensor(v)))) * width * model.window.j) for v in counter)
+    floor, ratio = (1 - a_c) / (1 - a_p * a_c), a_p * a_c
+    expected = floor + ratio ** torch.arange(n + 1, dtype=torch.float64) * (1 - floor)
+    torch.testing.assert_close(x, expected, rtol=1e-9, atol=1e-12)
+    assert ratio < a_p and floor > 0
+
+
 @settings(max_examples=15, deadline=None)
 @given(amps=st.lists(st.floats(-1.6, 1.6), min_size=1, max_size=5), width=st.floats(1e-9, 1e-5),
        g0=st.floats(0.2e-9, 1.7e-9))

@@ -19,6 +19,13 @@ def test_review_devices_quick_passes(seed, tmp_path):
     assert areas["10000"] > areas["1e+06"] > areas["1e+08"] > 0
     nl = report.extra["nonlinearity"]
     assert nl["adapted"] < 1e-9 < nl["identical"]
+    b = report.extra["scheme_b"]  # the declared cause of scheme_a_vs_b, as measured
+    assert b["step_growth_identical"] > 1  # ours changes most at the end of LTP, the review's device at the start
+    assert min(b["grid_nonlinearity"]) > nl["identical"] and max(b["grid_range_fraction"]) < 1
+    lin = b["linear_g_nonlinearity"]  # read with the review's saturating shape, the pairs still lose
+    assert b["linear_g_first_over_last"] > 1 and min(lin[1:]) > lin[0]
+    ns = report.extra["ns_below_1v"]  # the declared cause of ns_below_1v
+    assert 1.5 < ns["v_full_set_10ns"] < 1.6 and ns["field_0p99V"] < ns["stanford_f_min"]
     bcnn = report.extra["bcnn"]
     assert min(bcnn["float"]) > 95 and min(bcnn["software"]) > 75  # digits, 3 networks each
     synops = bcnn["ledger"]["synop"]["int1"]
