@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from neurofab.repro import get
+from neurofab.repro.ubrain import N_BITS
 
 
 @pytest.mark.slow
@@ -14,7 +15,7 @@ def test_ubrain_quick_passes(seed):
     assert report.passed, [f"{r.quantity}: paper {r.paper}, ours {r.ours}" for r in report.failures]
     acc = report.extra["snn_accuracy"]
     assert min(acc["4"]) > 85.0  # the 4-bit chip classifies digits
-    assert len(acc["4"]) == len(acc["3"]) == 8 and len(acc["2"]) == 3  # bit-width orderings over 8 networks
+    assert len(acc["4"]) == len(acc["3"]) == N_BITS and len(acc["2"]) == 3  # bit-width orderings over N_BITS
     assert sum(acc["2"]) < sum(acc["4"])
     window = report.extra["window"]
     assert abs(window["inputs"][0] - 6400) < 100  # the presentation holds the seed's 6,400 input events
