@@ -17,3 +17,34 @@ def test_gradient_decomposition_quick_passes(seed):
     assert counts["claims"] == sum(not c.full_only for c in CLAIMS)
     assert counts["not_run"] == sum(c.full_only for c in CLAIMS)
     assert counts["consistency"] == 2 and counts["inconsistent"] == 0
+    ex = report.extra
+    assert ex["big_batch"] == 1024 and ex["big_writes"] == 120  # the paper's B, every write a full batch
+    for rounding in ("nearest", "stochastic"):  # each rounding judged at its best η of the grid, per network
+        runs = [ex["mbgd"][f"{lr:g} {rounding}"] for lr in ex["eta_grid"]]
+        assert ex["best"][rounding] == [max(v) for v in zip(*runs)]
+
+
+def test_large_batch_writes_are_full_batches(monkeypatch):
+    """Every write of a `writes=` run is the mean gradient of exactly B images (no partial last batch)."""
+    import torch
+
+    from neurofab.analog.optimizers import DecompositionAlgorithm, DecompositionRule
+    from neurofab.repro import gradient_decomposition as gd
+
+    seen: list[int] = []
+    forward = DecompositionRule.forward
+
+    def spy(self, tile, x, d, lr):
+        seen.append(int(x.shape[0]))
+        return forward(self, tile, x, d, lr)
+
+    monkeypatch.setattr(DecompositionRule, "forward", spy)
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(250, 16, generator=g) > 0.5).float()
+    y = torch.randint(0, 10, (250,), generator=g)
+    alg = DecompositionAlgorithm(method="mbgd", rounding="nearest")
+    gd._device_run([16, 4, 10], alg, x, y, x, y, 0, 1.0, 100, 1, writes=3)
+    assert seen == [100] * 6  # 3 writes × 2 layers, each of B = 100 images
+    seen.clear()
+    gd._device_run([16, 4, 10], alg, x, y, x, y, 1, 1.0, 100, 1)  # a pass over 250 images: 100, 100, then 50
+    assert sorted(set(seen)) == [50, 100]
