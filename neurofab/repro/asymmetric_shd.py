@@ -11,7 +11,8 @@ Four parts, all computed in this run:
 3. Fig. 3 style — a 2-parameter regression y = w₁x₁ + w₂x₂ on asymmetric devices: SHD (3 devices, A_ref
    found by zero-shifting) converges to the target, SGD stays biased.
 4. A small network (the paper's 2×64 LSTM on War and Peace is out of reach: MLP on digits or the MNIST test
-   split): SGD fails on the asymmetric device, SHD trains, SHD on a perfectly symmetric device does not settle.
+   split): SGD fails on the asymmetric device, SHD trains; Fig. 4B's perfectly symmetric device (the one SHD fails
+   on in the paper) on the asymmetric device's range, states and noise.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from neurofab.core import child_seeds
 from neurofab.crossbar import AnalogTile, IOConfig, TileConfig, UpdateConfig
 from neurofab.crossbar.compound import CompoundTile
 from neurofab.data import digits, mnist_split
-from neurofab.devices import ConstantStep, SoftBounds
+from neurofab.devices import ConstantStep, LinearStep, SoftBounds
 from neurofab.repro._analog_training import analog_mlp, evaluate, fit_epoch, one_thread
 from neurofab.repro.claims import Claim, Claims, ModelUncertainty, Qualitative
 from neurofab.repro.registry import reproduction
@@ -68,14 +69,24 @@ CLAIMS = Claims([
     Claim("fig4a_shd_beats_sgd", "network on the asymmetric device: test accuracy SHD > SGD",
           "SGD's penalty severe even for minimally asymmetric devices; SHD trains them all", f"{_S} l. 6158, Fig. 4A",
           Qualitative(), order=">"),
-    Claim("fig4b_symmetric_fails", "network, SHD: test loss on a perfectly symmetric device > on the asymmetric one",
-          "SHD on perfectly symmetric devices does not converge", f"{_S} l. 6158, Fig. 4B", Qualitative(), order=">",
-          deviation="measured: our symmetric device clips A at its ±0.6 bounds (6 % of the A devices sit at a bound "
-                    "after training, info row) and the clipping drops the velocity pushed past the bound, a drag; "
-                    "the same run with bounds ±6 (no device at a bound) stops converging after epoch 3 (test loss "
-                    "0.37 → 0.50 at seed 0, 0.41 → 0.55 at seed 1, info rows), as Fig. 4B; but within our 6 epochs "
-                    "the asymmetric device's loss is still falling (0.61, 0.59), so the end-point ordering the paper "
-                    "shows after a long LSTM run is not reached"),
+    Claim("fig4b_symmetric_fails", "network, SHD: test loss at the end of training on a perfectly symmetric device > "
+          "on the asymmetric one", "all devices trained successfully, the sole exception the perfectly symmetric "
+          "ones (black trace)", f"{_S} l. 6158, Fig. 4B", Qualitative(), order=">",
+          deviation="measured on the paper's premise (the symmetric device has the asymmetric one's ±0.6 range, "
+                    "120 states, 30 % d2d step spread and 30 % c2c noise, l. 6158, 6215-6217): SHD on it ends at "
+                    "0.29 against 0.61 (seed 0; 0.29 vs 0.59 at seed 1), and the ordering holds over 24 epochs "
+                    "(0.25 vs 0.46 at seed 0, 0.25 vs 0.44 at seed 1, outside the run): not the run's length. "
+                    "Two mechanisms, "
+                    "measured: (1) within that range our A walks to its bounds (7.7 % of the A devices at a bound "
+                    "after training, info row; how far A walks depends on η_a and the task, which Fig. 4B does not "
+                    "state) and clipping there is a drag; with bounds ±6 (none at a bound) the loss turns "
+                    "up after epoch 2 (0.28 → 0.35 at seed 0, 0.35 → 0.37 at seed 1, info rows), the "
+                    "non-convergence the paper expects, yet still below the asymmetric device's; (2) our asymmetric "
+                    "C is a soft-bounds device with 120 states (the paper's have 1,200, l. 6217) whose drift towards "
+                    "its symmetry point costs SHD 0.25 in loss: the same asymmetric A with C on the symmetric device "
+                    "ends at 0.36 / 0.35 (info rows), where the paper finds C's asymmetry much less critical "
+                    "(l. 6148). At 1,200 states our η (tuned at 120) trains both devices too slowly to compare "
+                    "(1.70 vs 1.67 after 6 epochs, seed 0, outside the run)"),
 ])
 
 
@@ -163,10 +174,27 @@ def _regression(report: Report, quick: bool, seed: int) -> None:
     report.judge("fig3_shd_beats_sgd", lhs=err_shd, rhs=err_sgd)
 
 
-#: η_a, η_c per network configuration (tuned on digits, seeds 0–1)
+#: η_a, η_c per network configuration (tuned on digits, seeds 0–1); the last two are diagnostics of Fig. 4B's
+#: deviation with the η of the configuration they vary (a premise changed by choice, info rows only)
 WIDE = "SHD, symmetric, bounds ±6"
+SYM_C = "SHD, asymmetric A, symmetric C"
 NETWORK_LR = {"SGD, asymmetric": (0.03, None), "SHD, asymmetric": (0.1, 0.1), "SHD, symmetric": (0.1, 0.1),
-              "SGD, symmetric": (0.1, None), WIDE: (0.1, 0.1)}
+              "SGD, symmetric": (0.1, None), WIDE: (0.1, 0.1), SYM_C: (0.1, 0.1)}
+
+
+def symmetric_device(asym: LinearStep, bound: float | None = None) -> ConstantStep:
+    """Fig. 4B's perfectly symmetric device on the asymmetric device's premise (seed 001 l. 6215-6217, 6158).
+
+    Every simulated device of Fig. 4 has the same mean number of states within the same full range (±2 a.u.,
+    l. 6217: here the TTv2 model's ±0.6 weight units, 120 states) and carries d2d variation of its parameters
+    and c2c variation of every pulse (l. 6158, 6215). The symmetric one differs only in having no asymmetry:
+    equal up and down steps (no up/down spread), constant over its range (Fig. 1B), to hard bounds at the
+    asymmetric device's ±0.6 (or ``bound``) with its step d2d spread and c2c noise.
+    """
+    b = asym.w_max if bound is None else bound
+    return ConstantStep(dw_min=asym.dw_min, dw_min_dtod=asym.dw_min_dtod, dw_min_std=asym.dw_min_std,
+                        up_down=0.0, up_down_dtod=0.0, w_min=-b, w_max=b, w_min_dtod=asym.w_min_dtod,
+                        w_max_dtod=asym.w_max_dtod)
 
 
 def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> dict:
@@ -177,8 +205,8 @@ def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> di
     sizes = [sp.x_train.shape[1], 32, 10]
     epochs = 6 if quick else 15
     asym = ttv2_device(120)
-    sym = ConstantStep(dw_min=asym.dw_min, w_min=-0.6, w_max=0.6, **QUIET)
-    wide = ConstantStep(dw_min=asym.dw_min, w_min=-6.0, w_max=6.0, **QUIET)  # A never reaches its bounds
+    sym = symmetric_device(asym)
+    wide = symmetric_device(asym, bound=6.0)  # A never reaches its bounds
     io = IOConfig()
     result = {}
     for label in NETWORK_LR:
@@ -187,7 +215,8 @@ def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> di
         bound = 6.0 if label == WIDE else 0.6
         tile = TileConfig(device=device, forward=io, backward=IOConfig(bound_management="none"),
                           update=UpdateConfig(mode="stochastic"))
-        alg = SGDAlgorithm() if lr_c is None else shd_config(lr_c=lr_c, every=1, io=io)
+        alg = SGDAlgorithm() if lr_c is None else shd_config(lr_c=lr_c, every=1, io=io,
+                                                             c_device=sym if label == SYM_C else None)
         accs, losses, a_rms, a_bound = [], [], [], []
         for s in child_seeds(seed, N_SEEDS):
             s = s % 2**31
@@ -206,10 +235,15 @@ def _network(report: Report, quick: bool, seed: int, data_dir: str | None) -> di
                 raw = torch.cat([t.array.get_weights().flatten() for t in tiles])
                 a_bound.append(float((raw.abs() >= 0.99 * bound).double().mean()))
         loss_curve = [statistics.fmean(v) for v in zip(*losses, strict=True)]
-        result[label] = dict(acc=accs, loss=[c[-1] for c in losses], curve=loss_curve, a_rms=a_rms, a_bound=a_bound)
+        result[label] = dict(acc=accs, loss=[c[-1] for c in losses], curve=loss_curve, a_rms=a_rms, a_bound=a_bound,
+                             rise=[c[-1] - min(c) for c in losses])
         note = f"η_a = {lr_a}" + (f", η_c = {lr_c}" if lr_c is not None else "") + f", mean of {N_SEEDS} seeds"
         report.add(f"{label}: test accuracy ({name})", None, round(statistics.fmean(accs), 4), Info(), "", note)
         report.add(f"{label}: test loss per epoch (mean)", None, ", ".join(f"{v:.3f}" for v in loss_curve), Info())
+        if lr_c is not None:
+            report.add(f"{label}: test loss at the end − its minimum during training (mean)", None,
+                       round(statistics.fmean(result[label]["rise"]), 4), Info(), "",
+                       "0 for a curve still falling at the end; > 0 once the loss has turned up")
         if a_rms:
             report.add(f"{label}: rms of A − A_ref after training", None, round(statistics.fmean(a_rms), 4), Info(),
                        "weight units", "the velocity left in the accumulator")
