@@ -26,7 +26,7 @@ by layer (l. 5807) under three schedules:
 - ``"sequential"`` — schedule (b), one IFM at a time through all steps (Figure 8B) with the update applied when a
   neuron fires (the cross-depth winner): the order bias of l. 5725 (IFMs early in the raster order shape the
   filters, later ones meet weights already changed; measured: the first winner keeps winning and takes the updates,
-  :meth:`LearnStats.effective_filters`);
+  :meth:`LearnStats.effective_filters`; which IFM positions control the updates, :meth:`LearnStats.early_share`);
 - ``"pim"`` — schedule (b) with the central filter-update table (l. 5727, 5775; Type 2): an inference pass records,
   per filter, the IFM that gave its largest V; an update pass re-fetches only those IFMs and runs each filter alone
   on its IFM for all steps, updating it whenever it fires.
