@@ -26,7 +26,7 @@ by layer (l. 5807) under three schedules:
 - ``"sequential"`` — schedule (b), one IFM at a time through all steps (Figure 8B) with the update applied when a
   neuron fires (the cross-depth winner): the order bias of l. 5725 (IFMs early in the raster order shape the
   filters, later ones meet weights already changed; measured: the first winner keeps winning and takes the updates,
-  :meth:`LearnStats.effective_filters`);
+  :meth:`LearnStats.effective_filters`; which IFM positions control the updates, :meth:`LearnStats.early_share`);
 - ``"pim"`` — schedule (b) with the central filter-update table (l. 5727, 5775; Type 2): an inference pass records,
   per filter, the IFM that gave its largest V; an update pass re-fetches only those IFMs and runs each filter alone
   on its IFM for all steps, updating it whenever it fires.
@@ -247,12 +247,31 @@ class LearnStats:
     neuron_steps: float = 0.0
     cycles: float = 0.0
     filter_updates: torch.Tensor | None = None  #: updates per filter, summed over images and IFMs
+    #: updates per controlling IFM (raster index y·w + x in the processing order), summed over images and filters
+    position_updates: torch.Tensor | None = None
     ledger: Ledger = field(default_factory=Ledger)
 
-    def count_updates(self, fired: torch.Tensor) -> None:
-        """Add the updates of the firing rows ``fired`` (N, F) to :attr:`filter_updates`."""
+    def count_updates(self, fired: torch.Tensor, ifm: int | torch.Tensor, positions: int) -> None:
+        """Add the updates of the firing rows ``fired`` (N, F) to :attr:`filter_updates` and, by the IFM that
+        controls each of them — ``ifm`` one raster index for all, or one per row (N, F) — out of ``positions``
+        IFMs, to :attr:`position_updates`."""
         counts = fired.double().sum(0)
         self.filter_updates = counts if self.filter_updates is None else self.filter_updates + counts
+        if self.position_updates is None:
+            self.position_updates = torch.zeros(positions, dtype=torch.float64)
+        if isinstance(ifm, int):
+            self.position_updates[ifm] += float(counts.sum())
+        else:
+            self.position_updates.index_add_(0, ifm[fired], torch.ones(int(fired.sum()), dtype=torch.float64))
+
+    def early_share(self, fraction: float = 0.25) -> float:
+        """Share of the updates controlled by IFMs in the first ``fraction`` of the processing order (raster index
+        < fraction · positions): ``fraction`` when every IFM position controls as many updates, more when the
+        earliest IFMs take the updates (the sequential bias of l. 5591, 5725); nan with no update."""
+        if self.position_updates is None or float(self.position_updates.sum()) == 0:
+            return float("nan")
+        first = max(1, round(fraction * len(self.position_updates)))
+        return float(self.position_updates[:first].sum() / self.position_updates.sum())
 
     def effective_filters(self) -> float:
         """exp(entropy) of how the updates spread over the filters: F when every filter learns equally, 1 when one
@@ -430,7 +449,7 @@ class ConvSNN:
             if fired.any():
                 h = torch.gather(hist[t], 2, pos.unsqueeze(1).expand(n, k, la.filters)).transpose(1, 2)
                 w = self._update(layer, w, h, fired, state)
-                stats.count_updates(fired)
+                stats.count_updates(fired, pos, npos)
             stats.output_spikes += float(spikes.sum())
             stats.neuron_steps += spikes.numel()
         if recording():
@@ -454,7 +473,7 @@ class ConvSNN:
                 fired = spikes > 0
                 if fired.any():
                     w = self._update(layer, w, hist[t, :, :, p].unsqueeze(1).expand(n, la.filters, k), fired, state)
-                    stats.count_updates(fired)
+                    stats.count_updates(fired, p, npos)
                 stats.output_spikes += float(spikes.sum())
                 stats.neuron_steps += spikes.numel()
         if recording():
@@ -489,7 +508,7 @@ class ConvSNN:
             if fired.any():
                 h = torch.gather(hist[t], 2, idx).transpose(1, 2)
                 w = self._update(layer, w, h, fired, state)
-                stats.count_updates(fired)
+                stats.count_updates(fired, table, npos)
             if recording():
                 record("array_row_read", float(mine.sum()))
                 record("clock_cycle", n * la.filters * x.shape[2])

@@ -14,9 +14,7 @@ def test_moneta_learning_quick_passes(seed):
     report = get("moneta-learning").run(quick=True, seed=seed)
     assert report.passed, [f"{r.quantity}: paper {r.paper}, ours {r.ours}" for r in report.failures]
     counts = report.counts()
-    assert (counts["claims"], counts["reproduce"], counts["not_run"]) == (3, 2, 1)
-    # the declared ordering (b without the table worse) is a tie on digits: declared, or not resolved by the run
-    assert counts["deviate_declared"] + counts["inconclusive"] == 1
+    assert (counts["claims"], counts["reproduce"], counts["not_run"]) == (3, 3, 1)
     acc = report.extra["accuracy"]
     assert all(len(v) == 3 for v in acc.values())
     assert min(min(v) for v in acc.values()) > 75  # every network reads digits well above chance
@@ -28,5 +26,12 @@ def test_moneta_learning_quick_passes(seed):
     # the order bias: without the table the first winners take the updates; the table spreads them over the filters
     eff = report.extra["effective_filters"]
     assert max(e[0] for e in eff["sequential"]) < 2 < 10 < min(e[0] for e in eff["pim"])
+    # the sequential bias on IFM positions: without the table the first quarter of the processing order controls a
+    # larger share of the updates than with it, at every inner seed; shares over the four quarters add up to 1
+    early = report.extra["early_share"]
+    assert all(a > b for a, b in zip(early["sequential"], early["pim"]))
+    assert all(0 <= e < 1 for v in early.values() for e in v)
+    for k, v in report.extra["quarter_shares"].items():
+        assert all(abs(sum(q) - 1) < 1e-9 and q[0] == pytest.approx(e) for q, e in zip(v, early[k]))
     r_out = report.extra["r_out"]
     assert all(0 < r[0] <= 1 / 16 for v in r_out.values() for r in v)

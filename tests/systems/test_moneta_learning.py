@@ -15,6 +15,7 @@ from neurofab.systems.moneta_learning import (
     ConvSNNConfig,
     ConvSpec,
     EncoderConfig,
+    LearnStats,
     cross_depth_step,
     encode,
     fit_readout,
@@ -134,6 +135,24 @@ def test_learning_is_reproducible_and_counted(schedule):
     assert stats.cycles >= 6 * steps * positions + 17 * stats.updates
     assert 0 < stats.output_rate <= 1 / filters
     assert 1 <= stats.effective_filters() <= filters
+    # every update is counted once, at the IFM that controlled it
+    assert stats.position_updates.shape == (positions,)
+    assert float(stats.position_updates.sum()) == stats.updates
+    assert 0 <= stats.early_share() <= 1
+
+
+def test_updates_counted_by_controlling_ifm():
+    stats = LearnStats()
+    assert stats.early_share() != stats.early_share()  # nan: no update yet
+    fired = torch.tensor([[True, False, True], [True, True, False]])
+    stats.count_updates(fired, 5, 8)  # schedule (b) without the table: every update at the IFM being processed
+    assert stats.position_updates.tolist() == [0, 0, 0, 0, 0, 4, 0, 0]
+    ifm = torch.tensor([[0, 7, 1], [1, 3, 6]])  # one controlling IFM per (image, filter): the table, or (a)'s argmax
+    stats.count_updates(fired, ifm, 8)
+    assert stats.position_updates.tolist() == [1, 2, 0, 1, 0, 4, 0, 0]
+    assert stats.filter_updates.tolist() == [4, 2, 2]
+    assert stats.early_share() == pytest.approx(3 / 8)  # IFMs 0 and 1: the first quarter of 8
+    assert stats.early_share(0.5) == pytest.approx(4 / 8)
 
 
 def test_learning_with_the_chip_lfsr():
