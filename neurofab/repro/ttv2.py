@@ -6,9 +6,9 @@ digits (quick) or the MNIST test split 8,000/2,000 (full, 784-64-10) — built f
 every weight on the paper's simulated array (:func:`~neurofab.analog.tiki_taka.ttv2_device`: slopes μ_s = 1.66,
 σ_s = 0.2, Δw_min d2d 0.3, c2c 0.3) and the paper's periphery (7-bit DAC, 9-bit ADC, output noise σ_MV = 0.06,
 bound ±12, noise and bound management; the transfer reads through the same periphery, σ_MV = 0.06 as in
-l. 3710). The A (or SGD) array is written by stochastic pulse trains, one pulse at a time (BL ≤ 31, update
-management); TTv2 transfers columns into its digital buffer H (one pulse on C per threshold crossing, Alg. 2),
-Tiki-Taka by a pulsed outer product.
+l. 3710). The A (or SGD) array is written by stochastic pulse trains, one pulse at a time (update management;
+BL = n_pulse = ⌈η max|δ| max|x| / μ_Δw⌉ as in l. 3607, not capped at 31); TTv2 transfers columns into its digital
+buffer H (one pulse on C per threshold crossing, Alg. 2), Tiki-Taka by a pulsed outer product.
 
 The judged rows keep the paper's premises: the "more states" point is Fig. 3's 1,200 states (μ_Δw = 0.001),
 the "fewest states" point 15 (Fig. 5's μ_Δw = 0.08). η_a (the optimizer's learning rate, weight units: the
@@ -143,11 +143,20 @@ def _symmetric_device(states: float) -> ConstantStep:
     )
 
 
+def _pulse_bound(lr: float, dw_min: float) -> int:
+    """The longest pulse train a sample can need, n_pulse = ⌈η max|δ| max|x| / μ_Δw⌉ (l. 3607) with
+    max|x| ≤ 1 (pixels in [0, 1], sigmoid activations) and max|δ| ≤ 1 (softmax − one-hot at the output; below
+    it after a sigmoid's derivative ≤ 1/4): the paper bounds the train by n_pulse and by nothing else, so the
+    periphery's cap (BL = 31 by default) is raised to it and no sample's update is clipped."""
+    return max(31, math.ceil(lr / dw_min))
+
+
 def _setup(name: str, states: float):
     """(tile configuration, algorithm, η_a) of one point."""
     lr_a, lr_c, cols = _tuned(name, states)
     device = _symmetric_device(states) if name == "SGD, symmetric device" else ttv2_device(states)
-    tile = TileConfig(device=device, forward=FORWARD_IO, backward=BACKWARD_IO, update=UpdateConfig(mode="stochastic"))
+    update = UpdateConfig(mode="stochastic", desired_bl=_pulse_bound(lr_a, device.dw_min))
+    tile = TileConfig(device=device, forward=FORWARD_IO, backward=BACKWARD_IO, update=update)
     if name == "Tiki-Taka":
         alg = tiki_taka_config(lr_c, every=1, io=FORWARD_IO, columns_per_transfer=cols)
     elif name == QUIET_TT:
@@ -186,6 +195,11 @@ def _digital_accuracy(weights, biases, x, y) -> float:
         z = h @ w.double().T + b.double()
         h = torch.sigmoid(z) if i < len(weights) - 1 else z
     return float((h.argmax(1) == y).double().mean())
+
+
+def _on_grid(w: torch.Tensor, step: float, bound: float = 1 / 1.66) -> torch.Tensor:
+    """``w`` rounded to the nearest multiple of ``step`` within ±``bound`` (a device with that step, no variation)."""
+    return (torch.round(w.double() / step) * step).clamp(-bound, bound)
 
 
 def _extraction_std(n_mvm: int, seed: int, inputs: str, scale: float = 0.3) -> float:
@@ -288,6 +302,13 @@ def _run(quick: bool, seed: int, data_dir: str | None) -> Report:
                "paper: cross-entropy, Table 1 (l. 3786, 3792); here the two differ by about one of the 450 test "
                "images, below what the test set resolves, and the sign changes from seed to seed")
     report.judge("table1_avg_digital", lhs=avg_dig, rhs=analog)
+    step = ttv2_device(low).dw_min
+    grid_dig = [_digital_accuracy([_on_grid(w, step) for w in final], biases, sp.x_test, sp.y_test)
+                for _, final, biases, _, _ in nets]
+    report.add(f"TTv2, {top:g}-state networks: digital inference on the {low:g}-state grid − unrounded (mean)", None,
+               round(statistics.fmean(grid_dig) - statistics.fmean(final_dig), 4), Info(), "",
+               f"final weights rounded to multiples of one {low:g}-state step ({step:.3f}) within ±0.6: what a "
+               f"{low:g}-state C costs a network of this size by its resolution alone")
     report.add("accuracy gained over the last epoch (analog, TTv2, mean)", None,
                round(statistics.fmean(n[4] for n in nets), 4), Info(), "",
                "the averaging window is this last epoch; the paper averages epochs 180–200 of a converged run")
