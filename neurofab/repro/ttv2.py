@@ -109,7 +109,7 @@ CLAIMS = Claims([
 #: states: seeds 0–1; 1,200 states: run seed 0's three networks, plain SGD there only η_a ∈ {0.01, 0.03}); η_c in
 #: weight units. The paper tuned every point's hyper-parameters (l. 3714), n_s among them (l. 3746); reading k
 #: columns per sample is n_s = 1/k. Tuned while the pulse trains were capped at BL = 31 (which shortened the 1,200-state
-#: trains of η_a ≥ 0.032) and kept when the cap was lifted (l. 3607), not re-tuned.
+#: trains of η_a > 0.031) and kept when the cap was lifted (l. 3607), not re-tuned.
 TUNED = {
     ("SGD, symmetric device", 1200.0): (0.05, None, 1),
     ("SGD, symmetric device", 60.0): (0.1, None, 1),
