@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import math
 
-from neurofab.repro.ttv2 import CLAIMS, QUIET_TT, TUNED, _setup, _tuned, run
+import pytest
+import torch
+
+from neurofab.crossbar.update import pulse_train_parameters
+from neurofab.repro.ttv2 import CLAIMS, QUIET_TT, TUNED, _on_grid, _setup, _tuned, run
 
 
 def test_untuned_state_counts_take_the_nearest_tuned_point():
@@ -21,6 +25,27 @@ def test_the_1200_state_point_uses_the_paper_device_and_read_noise():
     assert lr_a == TUNED[("TTv2", 1200.0)][0]
     _, quiet, _ = _setup(QUIET_TT, 1200.0)
     assert quiet.transfer.io.out_noise == pytest.approx(0.006)
+
+
+@pytest.mark.parametrize(("name", "states"), sorted(TUNED))
+def test_no_sample_update_is_clipped_by_the_train_length(name, states):
+    # l. 3607: the trains are bounded by n_pulse = ceil(η max|δ| max|x| / μ_Δw) and nothing else; with
+    # max|x| = max|δ| = 1 (the largest a sample reaches here) the tile must allow that many pulses
+    tile, _, lr_a = _setup(name, states)
+    n_pulse = math.ceil(lr_a / tile.device.dw_min)
+    bl, a, b = pulse_train_parameters(torch.ones(1), torch.ones(1), lr_a, tile.device.dw_min, tile.update)
+    assert int(bl[0]) == max(n_pulse, 1)
+    # the expected update of the largest pair is η (Eq. 3): BL·p·q·μ_Δw = η with the probabilities p, q ≤ 1
+    # (a cap on BL shortens the train and saturates the probabilities, so the pair gets BL·μ_Δw < η)
+    p, q = min(float(a[0]), 1.0), min(float(b[0]), 1.0)
+    assert int(bl[0]) * p * q * tile.device.dw_min == pytest.approx(lr_a)
+
+
+def test_grid_rounding():
+    w = torch.tensor([[0.03, -0.05, 0.7], [0.0, 0.13, -0.9]])
+    b = 1 / 1.66  # the array's nominal bound
+    expected = torch.tensor([[0.0, -0.08, b], [0.0, 0.16, -b]], dtype=torch.float64)
+    assert torch.allclose(_on_grid(w, 0.08), expected)
 
 
 @pytest.mark.slow
