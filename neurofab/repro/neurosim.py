@@ -154,9 +154,10 @@ CAUSES = {
                "release, so a factor 0.93–0.96 of these two designs' gap is that version change, if it carries "
                "over to them (neither was run on either version)",
     "resnet_area": "RRAM [12]: ours 1.23× (76.3 vs 62.0 mm²): NeuroSim V1.3's own ResNet-18 run of its default design "
-                   "(RRAM 6 kΩ, 48 F²) gives 79.5 mm², 1.28× the paper's; ours is 0.95× that. On VGG-8 the "
-                   "first commit (9bff361) gives the paper's area to the printed digits and the release 1.29× "
-                   "it (see the VGG-8 area row); ResNet-18 was not run on the first commit",
+                   "(RRAM 6 kΩ, 48 F²) gives 79.5 mm², 1.28× the paper's; ours is 0.95× that. NeuroSim's first "
+                   "commit (9bff361, 2021-04-07), run here on the same ResNet-18 traces, gives 62.04 mm², the "
+                   "paper's to the printed digits (and 26.64 vs 26.68 TOPS/W): the release's 2021-09 shift-add "
+                   "and accumulation widths and its 2023 sense-amplifier area fix (docs/reproductions/neurosim.md)",
     "resnet_area_growth_max": "largest growth: ours +56 % (RRAM [13], PCM, FeFET; +27 … +35 % for the others): "
                               "ours keeps the VGG-8 floorplan NeuroSim picks (512×512 PEs, 1024×1024 tiles) for "
                               "ResNet-18, where NeuroSim re-optimizes per network; its own run of the default design "
