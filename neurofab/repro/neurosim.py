@@ -111,7 +111,8 @@ CAUSES = {
             "first commit (9bff361, 2021-04-07), built and run here on the same designs: 45.55 and 61.92 mm², to the "
             "printed digits; the release's extra area is its 2021-09 weight shift-adder and wider accumulation "
             "(accumulation 3.13 → 5.31 mm²) and its 2023 sense-amplifier fix that counts the 48 NMOS devices per "
-            "level the first commit leaves out (ADC 14.6 → 24.5 mm²), docs/reproductions/neurosim.md",
+            "level the first commit leaves out (ADC 14.6 → 24.5 mm²; the wires around the larger sub-arrays, "
+            "interconnect 6.2 → 7.1 mm²), docs/reproductions/neurosim.md",
     "energy": "22 nm SRAM: ours 0.84× (49.3 vs 58.7 µJ) at our default activity (input-bit density 0.5; 45.4 µJ at "
               "0.2), where NeuroSim's own run of a 22 nm SRAM design gives 59.7 µJ on post-ReLU traces (density 0.2) "
               "and ours 0.92× that with its word lines pulsed at every mux step and its buffer and interconnect "
