@@ -397,6 +397,9 @@ def main() -> None:
     ap.add_argument("--design", choices=tuple(DESIGNS), default="default",
                     help="design (NeuroSim must be built with the matching Param.cpp: see DESIGNS)")
     ap.add_argument("--network", choices=("vgg8", "resnet18"), default="vgg8")
+    ap.add_argument("--first-commit", action="store_true",
+                    help="ours with NeuroSim V1.3's first-commit accounting (weight_shift_add='per-column', "
+                    "sense_amp_area='first-release'), to compare with a 9bff361 build")
     ap.add_argument("--repeats", type=int, default=20, help="timed calls of our estimate")
     ap.add_argument("--keep", type=Path, default=None, help="write the traces here and keep them")
     ap.add_argument("--log", type=Path, default=None, help="save NeuroSim's output here")
@@ -408,6 +411,8 @@ def main() -> None:
 
     layers = vgg8_cifar10() if opt.network == "vgg8" else resnet18_imagenet()
     cfg = ours_config(opt.design)
+    if opt.first_commit:
+        cfg = cfg.replace(weight_shift_add="per-column", sense_amp_area="first-release")
     folder = opt.keep or Path(tempfile.mkdtemp(prefix="neurosim_traces_"))
     folder.mkdir(parents=True, exist_ok=True)
     try:

@@ -224,6 +224,19 @@ class CIMConfig(Config):
         "weight shift-adder of adc_bits over the cell slices, then an input shift-adder of adc_bits + cells per "
         "weight over the input bits, NeuroSim's widths) or 'lane' (one shift-add lane per ADC of adc + input + "
         "weight bits, wide enough for the exact sum)")
+    weight_shift_add: Literal["per-weight", "per-column"] = Field(
+        "per-weight", description="how shift_add='two-stage' combines the cells of one weight: 'per-weight' (the "
+        "current DNN+NeuroSim V1.3, since its 2021-09 changes: a weight shift-adder per ADC joins a weight's "
+        "cells before the input shift-adder, so the adder trees, accumulators and output buffers above it are "
+        "cells_per_weight bits wider, adc + input + cells + 1, and work once per weight read) or 'per-column' "
+        "(V1.3's first commit 9bff361, the version Lu et al. 2021's Table 7 ran: no weight stage, one input "
+        "shift-adder per ADC, adc_bits + 1 bits wide, trees and buffers adc + input + 1 bits wide and working "
+        "once per column read)")
+    sense_amp_area: Literal["all-devices", "first-release"] = Field(
+        "all-devices", description="area of the MLSA current sense amplifiers: 'all-devices' (every device of a "
+        "level, neurofab.cost.periphery.MLSA_DEVICES_PER_LEVEL; DNN+NeuroSim V1.3 since its 2023 fix) or "
+        "'first-release' (without the 48 NMOS of each level, which V1.3's first commit 9bff361 - the version "
+        "behind Lu et al. 2021's Table 7 - left out of its area; current-mode MLSA only)")
     adder_stage_cycles: int = Field(
         1, ge=1, le=8, description="clock cycles each stage of the PE and tile adder trees takes with "
         "shift_add='two-stage' (synchronous trees, one stage a cycle). DNN+NeuroSim V1.3 rounds each stage's ripple "
@@ -397,6 +410,9 @@ class CIMConfig(Config):
         except NeurofabError as err:
             raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}, roadmap = {self.roadmap!r}: "
                              f"{err}") from None
+        if self.weight_shift_add == "per-column" and self.shift_add != "two-stage":
+            raise ValueError("weight_shift_add = 'per-column' describes shift_add = 'two-stage', not "
+                             f"shift_add = {self.shift_add!r}")
         if self.htree_rc == "neurosim" and self.node_nm != 22:
             raise ValueError(f"htree_rc = 'neurosim' is tabulated at 22 nm only, not node_nm = {self.node_nm}")
         return self
@@ -632,7 +648,8 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
         else:
             g_design = line.column_conductance(0.25 * rows_on * g_ref)
         mlsa = mlsa_adc(t, bits, r_column=1.0 / g_design, encoder_activity=f.epsilon,
-                        mode="voltage" if not is_sram and cfg.sensing == "voltage" else "current")
+                        mode="voltage" if not is_sram and cfg.sensing == "voltage" else "current",
+                        amplifier_nmos=cfg.sense_amp_area == "all-devices")
     if is_sram and mlsa is None:
         i_cell = read_port_current(t, w_acc)
         g_on, g_off = i_cell / t.vdd, t.i_off * w_acc / t.vdd
@@ -778,10 +795,11 @@ def _neurosim_subarray_leakage(cfg: CIMConfig, t: Technology, adc: Adc) -> dict[
         lanes = _shift_add_lanes(cfg, t)
         sa = n_adc * lanes.leakage
     else:
-        if c > 1:
+        per_column = cfg.weight_shift_add == "per-column"
+        if c > 1 and not per_column:
             sa += lk.shift_add(t, n_adc, bits, c)
         if n_in > 1:
-            sa += lk.shift_add(t, n_adc, bits + c, n_in)
+            sa += lk.shift_add(t, n_adc, bits + 1 if per_column else bits + c, n_in)
     parts["shift-add"] = sa
     if sram:
         parts["array"] = rows * cols * lk.sram_cell(t)
@@ -825,6 +843,13 @@ def _shift_add_lanes(cfg: CIMConfig, t: Technology) -> ShiftAddLanes:
     'lane': one shift-add of adc + input + weight bits per ADC, plus a register per extra weight the mux
     serves."""
     bits, c, n_in, m = cfg.adc_bits, cfg.cells_per_weight, cfg.input_bits, cfg.columns_per_adc
+    if cfg.weight_shift_add == "per-column":  # the first commit: the input stage alone, once per conversion
+        if n_in == 1:
+            return ShiftAddLanes(area=0.0, leakage=0.0, delay=0.0, energy=0.0, energy_dff=0.0, out_bits=bits)
+        add, reg = ripple_adder(t, bits + 1), register(t, bits + 1 + n_in)
+        return ShiftAddLanes(area=add.area + reg.area, leakage=add.leakage + reg.leakage,
+                             delay=add.delay + dff(t).delay, energy=add.energy + reg.energy,
+                             energy_dff=reg.energy, out_bits=bits + n_in)
     if cfg.shift_add == "lane":
         w = bits + n_in + cfg.weight_bits
         sa, reg = shift_add(t, w), register(t, w)
@@ -1099,7 +1124,7 @@ def neurosim_buffer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: in
     lay, n_cw, b = x.layer, cfg.cells_per_weight, cfg.input_bits
     used_cols = lay.out_channels * n_cw
     pe_cols = math.ceil(used_cols / (p * cols))
-    pe_word = cfg.adc_bits + b + n_cw + 1
+    pe_word = cfg.adc_bits + b + (0 if cfg.weight_shift_add == "per-column" else n_cw) + 1
     acc = pe_word + math.ceil(math.log2(max(1, p)))
     vb = vectors * b
     if x.novel:
@@ -1433,6 +1458,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     cycles_total = 0.0
     parts = dict.fromkeys(("adc", "accumulation", "buffers", "interconnect"), 0.0)  # [cycles]
     two_stage = cfg.shift_add == "two-stage"
+    per_column = cfg.weight_shift_add == "per-column"
     per_step = cfg.word_line_pulses == "per-mux-step"
     # per-mux-step pulses on eNVM: the line's own charge counted with the array read (NeuroSim V1.3's split)
     e_line_array = sub.e_wordline if per_step and cfg.cell.kind != "sram" else 0.0
@@ -1499,12 +1525,14 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
             e["interconnect"] += ((ifm_bits + ofm_bits + psum_bits) / word * chip_ht.energy
                                   + vec_bits / word * tht.energy + vec_bits / min(word, cols) * pe_ht.energy)
         per_bit = steps
-        if two_stage:
+        if two_stage and per_column:  # the first commit: an input-stage step per conversion, no weight stage
+            per_bit += steps if in_bits > 1 else 0
+        elif two_stage:
             per_bit += (steps if n_cw > 1 else 0) + (math.ceil(steps / min(n_cw, m)) if in_bits > 1 else 0)
         compute_cycles = pix * in_bits * groups_max * per_bit / x.copies
         tree_cycles = 0.0
         if two_stage:  # NeuroSim's synchronous adder trees: one cycle per stage, per vector and weight per mux
-            reads = pix * math.ceil(m / n_cw)
+            reads = pix * (m if per_column else math.ceil(m / n_cw))  # trees work per column or per weight read
             pe_rows = (min(math.ceil(layer.in_channels / rows), p) if x.novel
                        else min(math.ceil(layer.rows / rows), p))
             tile_inputs = n_pe_nm if x.novel else g

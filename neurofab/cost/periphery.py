@@ -309,6 +309,9 @@ def sar_adc(tech: Technology, bits: int, v_full_scale: float, offset_sigma_lsb: 
 #: (NeuroSim V1.3 CurrentSenseAmp.cpp, CalculateUnitArea) and 9 NMOS + 9 PMOS of reference and latch
 #: (MultilevelSenseAmp.cpp, CalculateArea), each a minimum device drawn in its own gate-height slice.
 MLSA_DEVICES_PER_LEVEL = 48 + 40 + 9 + 9
+#: The NMOS devices of one level's current sense amplifier, which DNN+NeuroSim V1.3's first commit (9bff361) left
+#: out of the amplifier's area (``amplifier_nmos=False``; the 2023 release counts them).
+MLSA_AMPLIFIER_NMOS = 48
 #: Transistors of one MLSA level in voltage mode: 52 NMOS + 60 PMOS minimum devices (NeuroSim V1.3
 #: MultilevelSenseAmp.cpp, CalculateArea, currentMode = false; its references are inside the amplifier).
 MLSA_VOLTAGE_DEVICES_PER_LEVEL = 52 + 60
@@ -408,7 +411,7 @@ def mlsa_encoder(tech: Technology, bits: int) -> Cost:
 
 
 def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activity: float = 1.0,
-             mode: Literal["current", "voltage"] = "current") -> Mlsa:
+             mode: Literal["current", "voltage"] = "current", amplifier_nmos: bool = True) -> Mlsa:
     """NeuroSim V1.3's multilevel sense amplifier (MLSA) in current mode, the default ADC of its CIM arrays:
     L − 1 = 2^N − 1 current sense amplifiers compare the column current with reference currents at once; an
     encoder turns the thermometer code into N bits.
@@ -422,7 +425,9 @@ def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activit
     column resistance ``r_column`` [Ω]. Energy per conversion: the level term of the fitted power,
     P_level·(L − 1) × time (:data:`MLSA_POWER_LP`), plus the encoder's × ``encoder_activity`` (NeuroSim scales
     it by its control-logic activity ε); the column-current term is :meth:`Mlsa.column_energy`. Leakage: the
-    encoder's (the amplifiers' bias is inside the fitted power and flows only while converting)."""
+    encoder's (the amplifiers' bias is inside the fitted power and flows only while converting).
+    ``amplifier_nmos=False`` (current mode): the area without each level's :data:`MLSA_AMPLIFIER_NMOS` amplifier
+    NMOS, as NeuroSim V1.3's first commit counted it."""
     n = _bits(bits)
     if not 0 < encoder_activity <= 1:
         raise ConfigError(f"encoder_activity = {encoder_activity!r}: must be in (0, 1]")
@@ -436,6 +441,8 @@ def mlsa_adc(tech: Technology, bits: int, r_column: float = 1e3, encoder_activit
     p_level = (MLSA_POWER_LP_VOLTAGE if voltage else MLSA_POWER_LP)[node][0]
     dev = inverter(tech)
     per_level = MLSA_VOLTAGE_DEVICES_PER_LEVEL if voltage else MLSA_DEVICES_PER_LEVEL
+    if not amplifier_nmos and not voltage:
+        per_level -= MLSA_AMPLIFIER_NMOS
     area = levels * per_level * dev.area + enc.area
     energy = p_level * levels * t_conv + enc.energy * encoder_activity
     c_in = levels * tech.c_gate * tech.nmos_width  # the mirror gates the column current feeds
