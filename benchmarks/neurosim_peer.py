@@ -26,6 +26,7 @@ are given to ``estimate`` as the layer's activity, so both see the same activity
         PYTHONPATH=. python benchmarks/neurosim_peer.py [--design default|rram4|sram] [--network vgg8|resnet18] \\
         [--seed 0] [--repeats 20] [--keep DIR] [--log FILE]
     PYTHONPATH=. python benchmarks/neurosim_peer.py --from-log FILE [--neurosim-seconds S]   # re-tabulate a run
+    PYTHONPATH=. python benchmarks/neurosim_peer.py --first-commit --from-log FILE   # ours on 9bff361's accounting
 
 NeuroSim's run takes minutes (it parses tens of MB of traces and simulates every sub-array); it is run once.
 """

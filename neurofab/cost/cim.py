@@ -452,7 +452,9 @@ def table7_config(device: str, **changes) -> CIMConfig:
     Its fixed-size level shifters and source-line switches (``level_shifter_sizing='neurosim'``,
     ``source_line_switches``) are left out: the public V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at
     32.8 mm² where the paper prints 25.57 mm² (ours without them 25.6). So are its word lines pulsed at every mux
-    step (``word_line_pulses``): with them the 6 kΩ RRAM chip's energy is 59.6 µJ where the paper prints 37.75."""
+    step (``word_line_pulses``): with them the 6 kΩ RRAM chip's energy is 59.6 µJ where the paper prints 37.75.
+    The accounting is the current release's; ``weight_shift_add='per-column'`` and ``sense_amp_area='first-release'``
+    give that of V1.3's first commit, the version the paper ran (the neurosim reproduction judges Table 7 on it)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
