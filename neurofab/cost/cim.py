@@ -410,7 +410,7 @@ class CIMConfig(Config):
         except NeurofabError as err:
             raise ValueError(f"node_nm = {self.node_nm!r}, vdd = {self.vdd!r}, roadmap = {self.roadmap!r}: "
                              f"{err}") from None
-        if self.weight_shift_add == "per-column" and self.shift_add != "two-stage":
+        if self.per_column_shift_add and self.shift_add != "two-stage":
             raise ValueError("weight_shift_add = 'per-column' describes shift_add = 'two-stage', not "
                              f"shift_add = {self.shift_add!r}")
         if self.htree_rc == "neurosim" and self.node_nm != 22:
@@ -420,6 +420,12 @@ class CIMConfig(Config):
     @property
     def cells_per_weight(self) -> int:
         return math.ceil(self.weight_bits / self.cell.bits_per_cell)
+
+    @property
+    def per_column_shift_add(self) -> bool:
+        """The first commit's two-stage accounting (``weight_shift_add='per-column'``): no weight stage, the trees
+        and buffers above the input stage cells_per_weight bits narrower and working once per column read."""
+        return self.weight_shift_add == "per-column"
 
     @property
     def factors(self) -> Calibration:
@@ -797,7 +803,7 @@ def _neurosim_subarray_leakage(cfg: CIMConfig, t: Technology, adc: Adc) -> dict[
         lanes = _shift_add_lanes(cfg, t)
         sa = n_adc * lanes.leakage
     else:
-        per_column = cfg.weight_shift_add == "per-column"
+        per_column = cfg.per_column_shift_add
         if c > 1 and not per_column:
             sa += lk.shift_add(t, n_adc, bits, c)
         if n_in > 1:
@@ -845,7 +851,7 @@ def _shift_add_lanes(cfg: CIMConfig, t: Technology) -> ShiftAddLanes:
     'lane': one shift-add of adc + input + weight bits per ADC, plus a register per extra weight the mux
     serves."""
     bits, c, n_in, m = cfg.adc_bits, cfg.cells_per_weight, cfg.input_bits, cfg.columns_per_adc
-    if cfg.weight_shift_add == "per-column":  # the first commit: the input stage alone, once per conversion
+    if cfg.per_column_shift_add:  # the first commit: the input stage alone, once per conversion
         if n_in == 1:
             return ShiftAddLanes(area=0.0, leakage=0.0, delay=0.0, energy=0.0, energy_dff=0.0, out_bits=bits)
         add, reg = ripple_adder(t, bits + 1), register(t, bits + 1 + n_in)
@@ -1126,7 +1132,7 @@ def neurosim_buffer_bits(cfg: CIMConfig, x: Placement, vectors: int, n_pe_nm: in
     lay, n_cw, b = x.layer, cfg.cells_per_weight, cfg.input_bits
     used_cols = lay.out_channels * n_cw
     pe_cols = math.ceil(used_cols / (p * cols))
-    pe_word = cfg.adc_bits + b + (0 if cfg.weight_shift_add == "per-column" else n_cw) + 1
+    pe_word = cfg.adc_bits + b + (0 if cfg.per_column_shift_add else n_cw) + 1
     acc = pe_word + math.ceil(math.log2(max(1, p)))
     vb = vectors * b
     if x.novel:
@@ -1460,7 +1466,7 @@ def estimate(cfg: CIMConfig, layers: list[LayerSpec], activity: dict[str, LayerA
     cycles_total = 0.0
     parts = dict.fromkeys(("adc", "accumulation", "buffers", "interconnect"), 0.0)  # [cycles]
     two_stage = cfg.shift_add == "two-stage"
-    per_column = cfg.weight_shift_add == "per-column"
+    per_column = cfg.per_column_shift_add
     per_step = cfg.word_line_pulses == "per-mux-step"
     # per-mux-step pulses on eNVM: the line's own charge counted with the array read (NeuroSim V1.3's split)
     e_line_array = sub.e_wordline if per_step and cfg.cell.kind != "sram" else 0.0
