@@ -11,9 +11,9 @@ and without either (or when the file is missing) prints our estimate alone and s
 The binary must be built from ``Param.cpp`` as :data:`DESIGNS` says for ``--design``: "default" is the file as
 shipped (22 nm, RRAM 1T1R of 48 F², 2-bit cells, 6 kΩ on-resistance, on/off 150, 0.5 V read, 128×128 sub-arrays,
 8 columns per 5-bit ADC (multilevel current sense amplifier), all rows in parallel, calibration factors on);
-"rram4" and "sram" change the lines listed there (one build each). Our ``CIMConfig`` is set to the same (see
+the others change the lines listed there (one build each). Our ``CIMConfig`` is set to the same (see
 ``ours_config``); where our model still differs is printed with the table. ``--network resnet18`` writes ImageNet
-ResNet-18 traces (364 MB; NeuroSim takes about 20 minutes on them).
+ResNet-18 traces (364 MB; NeuroSim takes 3–8 minutes on them here).
 
 Workload: synthetic VGG-8 (CIFAR-10) traces written in the layout of the repository's ``utee/hook.py`` — per layer a
 weight file (K²·C_in rows × C_out columns of weights quantized to 8 bits in [-1, 1), uniform over the 256 levels)
@@ -69,9 +69,9 @@ CELL_BITS = 2  # NeuroSim's default cellBit
 NOT_EXPRESSED = (
     "buffers: NeuroSim's register files (globalBufferType = false) and PE flip-flops timed as it times them (one "
     "core line per cycle) and, buffer_energy='neurosim', counted and priced as it does (every PE's input bits and "
-    "output words through flip-flops, tile and global register files both ways; our flip-flop 5.12 fJ against "
-    "its 5.10) and laid as it lays them (buffer_area='neurosim': PE flip-flops, 32x32 and 128x128 register-file "
-    "cores); only the register-file decoders are ours",
+    "output words through flip-flops, tile and global register files both ways; our flip-flop 5.78 fJ against "
+    "its 5.10 at the same 0.85 V) and laid as it lays them (buffer_area='neurosim': PE flip-flops, 32x32 and "
+    "128x128 register-file cores); only the register-file decoders are ours",
     "interconnect: both lay and time a novel tile's H-tree over a K² x K² PE grid and the chip's over the layer's "
     "tile kind (Tile.cpp, Chip.cpp, HTree.cpp: the same path, repeaters shrunk for a 10 % delay tolerance, the "
     "same transfers, each trip in whole 1 ns periods charged as clock cycles) with the same drive and, "
@@ -80,26 +80,29 @@ NOT_EXPRESSED = (
     "47 of its 2F devices every 109 µm); its 4x-wide wire on stages over 10^5 F is not modelled. Energy: its "
     "transfers (transfer_count='neurosim': global and tile buffer traffic through the trees, every PE's input "
     "bits and ADC codes along its buses) at its prices (htree_energy='neurosim': the Manhattan trip at activity "
-    "0.25; PE buses over its sub-array bounding box, pe_bus_cell_aspect), on our 0.80 V supply (its 0.85 V)",
+    "0.25; PE buses over its sub-array bounding box, pe_bus_cell_aspect), at its card's 0.85 V supply",
     "switch matrix: on eNVM every row's flip-flop clocked at each read pulse as NeuroSim clocks them "
     "(row_flip_flops='all'); on SRAM the activated rows' only, since its SRAM read charges no word line and ours "
     "charges each activated one",
     "word lines: pulsed at every mux step as NeuroSim counts them (word_line_pulses='per-mux-step'), an eNVM "
-    "line's charge with the array read: 8.31 pJ per 27-row 128-column read against its 8.36 pJ",
-    "transistors: NeuroSim's 22 nm LSTP drive (PTM LP I_on, R_eq factor 1.77: roadmap='lstp') on our geometry, "
-    "capacitances, wires and 0.80 V supply (its card: 0.85 V); the same off-current, 0.1 nA/µm; our logic "
+    "line's charge with the array read: 9.93 pJ per 27-row 128-column read against its 8.36 pJ (our access "
+    "transistor, sized for 0.25 x R_on at 3/4 V_DD/(I_on W), is 2.1x wider than its, at 0.61x its gate "
+    "capacitance per width)",
+    "transistors: NeuroSim's 22 nm LSTP card (PTM LP I_on, R_eq factor 1.77, 0.85 V: roadmap='lstp') on our "
+    "geometry, capacitances and wires; the same off-current, 0.1 nA/µm; our logic "
     "inverter is its gate widened to the cell height (EnlargeSize: 198/262 nm at 22 nm); pass devices (mux "
     "switches, access transistors) sized for their target resistance as before",
     "eNVM sensing cycle: with its mux conventions (switches for 0.25 x all rows' mean cell resistance, "
-    "mux_sizing='all-rows'; a 2x2F decoder driver, mux_decoder='minimum') ours is 1.40 ns before beta (mux decoder "
-    "and switch 0.23 ns), its 1.46 ns (0.30 ns)",
+    "mux_sizing='all-rows'; a 2x2F decoder driver, mux_decoder='minimum') and its bit-line delay (0.2 x the "
+    "column's RC at the mean cell, bitline_delay='neurosim') ours is 1.51 ns before beta (mux decoder and switch "
+    "0.26 ns, bit line 0.09 ns), its 1.46 ns (0.30 ns); FeFET 1.63 ns (bit line 0.33 ns), its 1.64 ns",
     "SRAM: counted as NeuroSim does (every activated row's read port, sram_column_current='activated'; every "
     "column's bit line recharged at each mux step, sram_precharge='every-column', at V_read on one line where it "
     "counts V_DD on two; mux switches for all rows' ports x 0.125, mux_sizing='all-rows'; a 2x2F mux-decoder "
-    "driver, mux_decoder='minimum'): sensing cycle 3.36 ns against its 3.47 ns (mux decoder 1.80 vs 2.33 ns, "
-    "bit line 0.41 vs 0.04 ns)",
-    "leakage: counted as NeuroSim counts it (leakage_model='neurosim', leakage_scope='tiles'), at our 22 nm "
-    "V_DD of 0.80 V where its card has 0.85 V (every block leaks 0.94x)",
+    "driver, mux_decoder='minimum'): sensing cycle 3.51 ns against its 3.47 ns (mux decoder and switch 1.93 vs "
+    "2.33 ns, bit line 0.41 vs 0.04 ns)",
+    "leakage: counted as NeuroSim counts it (leakage_model='neurosim', leakage_scope='tiles'; --first-commit: "
+    "sram_cell_fins='as-drawn'), at its card's 0.85 V (1.00x on the four 22 nm designs run)",
     "floorplan: NeuroSim picks PE and tile sizes per network; ours takes them from the configuration (the sizes it "
     "picked for VGG-8: 512x512 PEs, 1024x1024 tiles)",
 )
@@ -111,41 +114,48 @@ DESIGNS = {
     "default": "Param.cpp as shipped",
     "rram4": "cellBit = 4, resistanceOn = 100e3, resistanceOff = 100e3*10 (Table 7's RRAM [13])",
     "sram": "memcelltype = 1 (SRAM, 10x28 F² cells), levelOutput = 16 (4-bit ADC)",
+    "fefet": "memcelltype = 3, cellBit = 4, resistanceOn = 240e3, resistanceOff = 240e3*100 (Table 7's FeFET)",
+    "sram7": "as 'sram', with technode = 7, wireWidth = 18 (Table 7's 7 nm SRAM)",
 }
 
 
 def ours_config(design: str = "default") -> CIMConfig:
     """Our configuration of NeuroSim V1.3's Param.cpp for ``design`` (a key of :data:`DESIGNS`)."""
-    if design == "sram":
+    sram = design in ("sram", "sram7")
+    if sram:
         cell = CellConfig(kind="sram", area_f2=10 * 28, read_voltage=0.5,
                           label="NeuroSim V1.3 SRAM: 10x28 F², 0.5 V read")
         bits = 4
     else:
-        base = "rram_wu2018" if design == "rram4" else "rram_he2020"
+        base = {"rram4": "rram_wu2018", "fefet": "fefet_ni2018"}.get(design, "rram_he2020")
         cell = CELL_PRESETS[base].replace(area_f2=48.0, read_voltage=0.5, write_voltage=2.0)
-        cell = cell.replace(label=f"NeuroSim V1.3 RRAM 1T1R 4x12 F², {cell.bits_per_cell} bit, "
+        kind = "FeFET" if design == "fefet" else "RRAM 1T1R"
+        cell = cell.replace(label=f"NeuroSim V1.3 {kind} 4x12 F², {cell.bits_per_cell} bit, "
                                   f"{cell.r_on / 1e3:g} kΩ, on/off {cell.on_off_ratio:g}, 0.5 V read")
         bits = 5
     if design not in DESIGNS:
         raise ValueError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
     # pe_grid, tile_grid: the PE (512×512) and tile (1024×1024) NeuroSim's floorplan picks for VGG-8
-    return CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=bits, adc="mlsa",
-                     sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
-                     pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
-                     access_resistance_fraction=None if design == "sram" else 0.25, interconnect_swing=None,
-                     op_count="neurosim", leakage_energy="idle",
-                     leakage_scope="tiles", leakage_model="neurosim", htree_cycle=NEUROSIM_HTREE_CYCLE,
-                     mux_decoder="minimum", roadmap="lstp", mux_sizing="all-rows",
-                     mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if design == "sram"
-                     else NEUROSIM_ENVM_MUX_FRACTION,
-                     sram_column_current="activated" if design == "sram" else "stored",
-                     sram_precharge="every-column" if design == "sram" else "sensed",
-                     level_shifter_sizing="neurosim", source_line_switches=design != "sram", htree_rc="neurosim",
-                     word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
-                     buffer_energy="neurosim", buffer_area="neurosim", htree_energy="neurosim",
-                     transfer_count="neurosim",
-                     pe_bus_cell_aspect=NEUROSIM_SRAM_ASPECT if design == "sram" else NEUROSIM_1T1R_ASPECT,
-                     row_flip_flops="active" if design == "sram" else "all")
+    cfg = CIMConfig(node_nm=22, cell=cell, rows=128, cols=128, rows_parallel=None, adc_bits=bits, adc="mlsa",
+                  sensing="current", columns_per_adc=8, weight_bits=WEIGHT_BITS, input_bits=INPUT_BITS,
+                  pe_grid=4, tile_grid=2, output_pixels="valid", validated=True,
+                  access_resistance_fraction=None if sram else 0.25, interconnect_swing=None,
+                  op_count="neurosim", leakage_energy="idle",
+                  leakage_scope="tiles", leakage_model="neurosim", htree_cycle=NEUROSIM_HTREE_CYCLE,
+                  mux_decoder="minimum", roadmap="lstp", mux_sizing="all-rows", bitline_delay="neurosim",
+                  bitline_energy="neurosim",
+                  mux_resistance_fraction=NEUROSIM_SRAM_MUX_FRACTION if sram
+                  else NEUROSIM_ENVM_MUX_FRACTION,
+                  sram_column_current="activated" if sram else "stored",
+                  sram_precharge="every-column" if sram else "sensed",
+                  level_shifter_sizing="neurosim", source_line_switches=not sram, htree_rc="neurosim",
+                  word_line_pulses="per-mux-step", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
+                  buffer_energy="neurosim", buffer_area="neurosim", htree_energy="neurosim",
+                  transfer_count="neurosim",
+                  pe_bus_cell_aspect=NEUROSIM_SRAM_ASPECT if sram else NEUROSIM_1T1R_ASPECT,
+                  row_flip_flops="active" if sram else "all")
+    # 7 nm: NeuroSim's bus wire and adder timing were measured at 22 nm only (see table7_config)
+    return cfg.replace(node_nm=7, htree_rc="card", adder_stage_cycles=1) if design == "sram7" else cfg
 
 
 # ----- traces in the layout of utee/hook.py -------------------------------------------------------------------
@@ -400,7 +410,7 @@ def main() -> None:
     ap.add_argument("--network", choices=("vgg8", "resnet18"), default="vgg8")
     ap.add_argument("--first-commit", action="store_true",
                     help="ours with NeuroSim V1.3's first-commit accounting (weight_shift_add='per-column', "
-                    "sense_amp_area='first-release'), to compare with a 9bff361 build")
+                    "sense_amp_area='first-release', sram_cell_fins='as-drawn'), to compare with a 9bff361 build")
     ap.add_argument("--repeats", type=int, default=20, help="timed calls of our estimate")
     ap.add_argument("--keep", type=Path, default=None, help="write the traces here and keep them")
     ap.add_argument("--log", type=Path, default=None, help="save NeuroSim's output here")
@@ -413,7 +423,7 @@ def main() -> None:
     layers = vgg8_cifar10() if opt.network == "vgg8" else resnet18_imagenet()
     cfg = ours_config(opt.design)
     if opt.first_commit:
-        cfg = cfg.replace(weight_shift_add="per-column", sense_amp_area="first-release")
+        cfg = cfg.replace(weight_shift_add="per-column", sense_amp_area="first-release", sram_cell_fins="as-drawn")
     folder = opt.keep or Path(tempfile.mkdtemp(prefix="neurosim_traces_"))
     folder.mkdir(parents=True, exist_ok=True)
     try:

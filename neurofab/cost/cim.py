@@ -237,6 +237,10 @@ class CIMConfig(Config):
         "level, neurofab.cost.periphery.MLSA_DEVICES_PER_LEVEL; DNN+NeuroSim V1.3 since its 2023 fix) or "
         "'first-release' (without the 48 NMOS of each level, which V1.3's first commit 9bff361 - the version "
         "behind Lu et al. 2021's Table 7 - left out of its area; current-mode MLSA only)")
+    sram_cell_fins: Literal["doubled", "as-drawn"] = Field(
+        "doubled", description="SRAM bit-cell leakage at FinFET nodes (leakage_model='neurosim'): DNN+NeuroSim "
+        "V1.3's release doubles the cell's F-widths at ≤ 14 nm, two fins and one ('doubled'); its first commit "
+        "9bff361, behind Lu et al. 2021's Table 7, rounds 2·F and F to one fin each ('as-drawn'). Bulk: the same")
     adder_stage_cycles: int = Field(
         1, ge=1, le=8, description="clock cycles each stage of the PE and tile adder trees takes with "
         "shift_add='two-stage' (synchronous trees, one stage a cycle). DNN+NeuroSim V1.3 rounds each stage's ripple "
@@ -319,6 +323,10 @@ class CIMConfig(Config):
         "every column's at every mux step ('every-column': the word lines open all columns' read ports each "
         "step, so a conversion recharges columns_per_adc bit lines; DNN+NeuroSim V1.3 Precharger.cpp also "
         "recharges all columns each step, counting the bit line and its complement at full swing)")
+    bitline_energy: Literal["supply", "neurosim"] = Field(
+        "supply", description="eNVM MLSA read: charge of the bit line clamped at read_voltage, drawn from V_DD "
+        "through the clamp, C_BL·V_DD·V_read ('supply'), or from an ideal read-voltage rail, C_BL·V_read² "
+        "('neurosim', DNN+NeuroSim V1.3 SubArray.cpp: capBL·readVoltage²); SRAM ignores it")
     htree_energy: Literal["straight", "neurosim"] = Field(
         "straight", description="energy of a word sent through a tile's or the chip's H-tree (htree_area = "
         "'channels'): one straight repeated wire across the tree, every bit a full charge ('straight'), or as "
@@ -366,6 +374,11 @@ class CIMConfig(Config):
         "resistance ('average': half the rows on at mid level; SRAM a quarter of the read ports; Lu et al. 2021) "
         "or × all rows' cells in parallel ('all-rows', DNN+NeuroSim V1.3 SubArray.cpp/Mux.cpp: SRAM R_access/rows, "
         "eNVM (R_acc + (R_on + R_off)/2)/rows, with the fractions 0.125 and 0.25 it applies)")
+    bitline_delay: Literal["settle", "neurosim"] = Field(
+        "settle", description="eNVM current-mode read: time for the clamped bit line to settle to half the smallest "
+        "step ('settle') or DNN+NeuroSim V1.3's fixed fraction of the column's RC with the cells' mean resistance, "
+        "0.2·C_BL·(R_acc + (R_on + R_off)/2)/(rows/2) ('neurosim', SubArray.cpp CalculateLatency: 'the 15~20 % "
+        "voltage drop is enough for sensing'), which grows with the cell's off-resistance")
     mux_decoder: Literal["sized", "minimum"] = Field(
         "sized", description="outputs of the column-mux decoder: 'sized' (a tapered chain for the mux gates' load) "
         "or 'minimum' (one minimum inverter driving them, DNN+NeuroSim V1.3's SRAM mux decoder, RowDecoder.cpp)")
@@ -445,9 +458,11 @@ def table7_config(device: str, **changes) -> CIMConfig:
     floorplan it picks for VGG-8 (512 × 512 PEs, 1024 × 1024 tiles: pe_grid = 4) on every design we ran, and its
     TOPS/W accounting (operations 2·H_in·W_in·C_in·K²·C_out, leakage energy of the idle tiles), its leakage count
     (``leakage_scope='tiles'``, ``leakage_model='neurosim'``: :mod:`neurofab.cost.leakage`), its H-tree trips
-    counted in 1 ns periods (``htree_cycle``), its transistor drive (the PTM LP card, ``roadmap='lstp'``), its
-    minimum-size mux decoder outputs (``mux_decoder``) and its mux switches (``mux_sizing='all-rows'``: all rows'
-    mean cell resistance × 0.25, SRAM read ports × 0.125); SRAM designs with its column current (every activated
+    counted in 1 ns periods (``htree_cycle``), its transistors and supply (the PTM LP card, ``roadmap='lstp'``:
+    0.85 V at 22 nm), its minimum-size mux decoder outputs (``mux_decoder``) and its mux switches
+    (``mux_sizing='all-rows'``: all rows' mean cell resistance × 0.25, SRAM read ports × 0.125); eNVM designs with
+    its bit-line read delay (``bitline_delay``: 0.2 × the column's RC at the mean cell) and bit-line charge from
+    the read rail (``bitline_energy``); SRAM designs with its column current (every activated
     row's read port, ``sram_column_current='activated'``) and its precharge of every column at every mux step
     (``sram_precharge='every-column'``); the 22 nm designs with its bus wire and repeater parameters
     (``htree_rc='neurosim'``: :data:`~neurofab.cost.circuits.NEUROSIM_22NM_BUS`) and its adder-tree stages of two
@@ -459,8 +474,9 @@ def table7_config(device: str, **changes) -> CIMConfig:
     ``source_line_switches``) are left out: the public V1.3 code with them prices the 4-bit 100 kΩ RRAM chip at
     32.8 mm² where the paper prints 25.57 mm² (ours without them 25.6). So are its word lines pulsed at every mux
     step (``word_line_pulses``): with them the 6 kΩ RRAM chip's energy is 59.6 µJ where the paper prints 37.75.
-    The accounting is the current release's; ``weight_shift_add='per-column'`` and ``sense_amp_area='first-release'``
-    give that of V1.3's first commit, the version the paper ran (the neurosim reproduction judges Table 7 on it)."""
+    The accounting is the current release's; ``weight_shift_add='per-column'``, ``sense_amp_area='first-release'``
+    and ``sram_cell_fins='as-drawn'`` give that of V1.3's first commit, the version the paper ran (the neurosim
+    reproduction judges Table 7 on it)."""
     if device in ("7nm-sram", "22nm-sram"):
         base = CIMConfig(node_nm=int(device.split("nm")[0]), cell=CELL_PRESETS["sram_8t"], adc_bits=4,
                          output_pixels="valid", interconnect_swing=None, pe_grid=4, op_count="neurosim",
@@ -477,6 +493,7 @@ def table7_config(device: str, **changes) -> CIMConfig:
                          leakage_energy="idle", leakage_scope="tiles", leakage_model="neurosim",
                          htree_cycle=NEUROSIM_HTREE_CYCLE, roadmap="lstp", mux_decoder="minimum",
                          mux_sizing="all-rows", mux_resistance_fraction=NEUROSIM_ENVM_MUX_FRACTION,
+                         bitline_delay="neurosim", bitline_energy="neurosim",
                          htree_rc="neurosim", adder_stage_cycles=NEUROSIM_ADDER_STAGE_CYCLES,
                          buffer_energy="neurosim")
     else:
@@ -485,6 +502,11 @@ def table7_config(device: str, **changes) -> CIMConfig:
     if changes.get("node_nm", base.node_nm) != 22:  # NeuroSim's bus and adder timing: measured at 22 nm only
         changes = {"htree_rc": "card", "adder_stage_cycles": 1, **changes}
     return base.replace(**changes) if changes else base
+
+
+#: DNN+NeuroSim V1.3's eNVM bit-line delay: this fraction of the column's RC time constant (SubArray.cpp: "assume the
+#: 15~20% voltage drop is enough for sensing"), used with ``bitline_delay='neurosim'``.
+NEUROSIM_BITLINE_DROP = 0.2
 
 
 # ===== the sub-array ========================================================================================
@@ -562,8 +584,8 @@ class SubArray:
 
         SRAM: the precharge restores the swing, C·V_DD·ΔV. Current mode: V_DD·I·t_on (the read voltage is
         regulated from V_DD) + C_BL·V_DD·V_read. Voltage mode: V_DD·I·t_on + C_node·V_DD·V(G) (the node, reset to 0,
-        charges to the divider voltage). MLSA: C_BL·V_DD·V_read (SRAM with sram_precharge='every-column': × the
-        columns per ADC), and in 'adc' the fitted power of the amplifier
+        charges to the divider voltage). MLSA: C_BL·V_DD·V_read (``bitline_energy='neurosim'``: C_BL·V_read²; SRAM
+        with sram_precharge='every-column': × the columns per ADC), and in 'adc' the fitted power of the amplifier
         (its column term, ∝ 1/R_column, carries the cell current) over its conversion time."""
         t = self.tech
         i_col = self.column_current(active_rows, input_density, weight_level)
@@ -576,7 +598,8 @@ class SubArray:
             # conversion recharges its own bit line and the columns_per_adc − 1 it does not sense
             lines = (cfg.columns_per_adc if cfg.cell.kind == "sram" and cfg.sram_precharge == "every-column"
                      else 1)
-            return {"array": lines * self.c_bitline * t.vdd * v_read,
+            v_source = v_read if cfg.bitline_energy == "neurosim" and cfg.cell.kind != "sram" else t.vdd
+            return {"array": lines * self.c_bitline * v_source * v_read,
                     "adc": self.e_adc + self.mlsa.column_energy(r_col, v_read)}
         if isinstance(sense, DischargeSense):
             e_array = self.c_node * t.vdd * sense.swing(i_col)
@@ -710,6 +733,9 @@ def build_subarray(cfg: CIMConfig) -> SubArray:
             i_fs = sense.i_full_scale
             # the MLSA's fitted conversion time includes its input settling; a voltage ADC waits for its node
             timing["bit line"] = (sense.t_bitline if mlsa is not None else sense.t_settle) + line.settle_time(bits)
+            if cfg.bitline_delay == "neurosim":  # its column RC at the mean cell, to a 20 % drop
+                r_cell_mean = line.r_access + 0.5 * cell.r_on * (1 + cell.on_off_ratio)
+                timing["bit line"] = NEUROSIM_BITLINE_DROP * line.c_line * r_cell_mean / (rows / 2)
         elif mlsa is not None:  # voltage-mode MLSA: the divided bit line sensed against its internal references
             g_hi = _series(g_top, cmux.r_on)
             adc = mlsa.adc
@@ -810,7 +836,7 @@ def _neurosim_subarray_leakage(cfg: CIMConfig, t: Technology, adc: Adc) -> dict[
             sa += lk.shift_add(t, n_adc, bits + 1 if per_column else bits + c, n_in)
     parts["shift-add"] = sa
     if sram:
-        parts["array"] = rows * cols * lk.sram_cell(t)
+        parts["array"] = rows * cols * lk.sram_cell(t, cfg.sram_cell_fins)
         parts["other"] = cols * lk.sram_column(t)
     return parts
 

@@ -36,7 +36,8 @@ collected here with the file each comes from (the public repository ``neurosim/D
   tileBufferCoreSizeRow/Col) of which NeuroSim counts the leakage of one core, min(bits, 1024) flip-flops
   (Tile.cpp, Buffer.cpp; its row decoder, under 1 % of it, is left out here).
 - **SRAM sub-array** (SubArray.cpp, Precharger.cpp, SRAMWriteDriver.cpp): each cell leaks as two inverters of the
-  bit-cell devices (Param.cpp widthSRAMCellNMOS = 2 F, widthSRAMCellPMOS = 1 F; at ≤ 14 nm two fins and one);
+  bit-cell devices (Param.cpp widthSRAMCellNMOS = 2 F, widthSRAMCellPMOS = 1 F; at ≤ 14 nm two fins and one in
+  the release, one and one in V1.3's first commit);
   a precharge PMOS per column that fills the cell row (counted here as W_n + W_p, the row less its P–N gap);
   three minimum inverters per column of write driver.
 - **What does not leak**: level shifters (gated with the write supply, as in our model), sense amplifiers,
@@ -150,13 +151,17 @@ def mlsa_encoder(t: Technology, bits: int, n: int = 1) -> float:
     return _count("encoders", n) * per
 
 
-def sram_cell(t: Technology) -> float:
+def sram_cell(t: Technology, finfet_widths: str = "doubled") -> float:
     """One SRAM bit cell [W]: two inverters of the bit-cell devices, (W_pd + W_pu)·I_off·V_DD, W_pd = 2·F and
-    W_pu = F in bulk; two fins and one at FinFET nodes (NeuroSim doubles the F-widths at ≤ 14 nm and rounds up
-    to whole fins)."""
+    W_pu = F in bulk. At FinFET nodes NeuroSim rounds each device up to whole fins: ``finfet_widths='doubled'``
+    (its release, which doubles the F-widths at ≤ 14 nm: two fins and one) or ``'as-drawn'`` (V1.3's first commit
+    9bff361: 2·F and F are each one fin)."""
+    if finfet_widths not in ("doubled", "as-drawn"):
+        raise ConfigError(f"finfet_widths = {finfet_widths!r}: must be 'doubled' or 'as-drawn'")
     pd, pu = SRAM_CELL_WIDTHS_F
     if t.device == "finfet":
-        w = (pd + pu) * t.fin_electrical_width
+        fins = pd + pu if finfet_widths == "doubled" else 2
+        w = fins * t.fin_electrical_width
     else:
         w = (pd + pu) * t.feature_size
     return w * t.i_off * t.vdd

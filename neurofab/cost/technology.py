@@ -14,8 +14,8 @@ Derived quantities (all SI):
   *CMOS VLSI Design*, 4th ed., §4.3);
 - effective switching resistance ``R_eq = k·V_DD/(I_on·W)``: k = ¾ (Rabaey, *Digital Integrated Circuits*, 2nd
   ed., eq. 3.43, channel-length modulation neglected) on the default card; the ``roadmap="lstp"`` card carries the
-  PTM low-power (LSTP) on-currents and CACTI's effective-resistance multiplier k that DNN+NeuroSim V1.3 runs with
-  (Technology.cpp, formula.cpp CalculateOnResistance), see :data:`LSTP`;
+  PTM low-power (LSTP) on-currents, supply and CACTI's effective-resistance multiplier k that DNN+NeuroSim V1.3
+  runs with (Technology.cpp, formula.cpp CalculateOnResistance), see :data:`LSTP`;
 - wire resistance per length ``ρ_eff/(w·t)`` with ``w = pitch/2``, ``t = 2w`` and the thin-wire size effect
   ``ρ_eff = ρ_Cu·(1 + ⅜·λ·(1/w + 1/t))`` (Fuchs–Sondheimer limit for diffuse surfaces, λ = 39 nm in Cu);
 - Pelgrom mismatch coefficient ``A_VT ≈ 1 mV·µm per nm`` of (EOT + 0.4 nm) (Tuinhout; Kuhn, IEEE TED 2011).
@@ -65,8 +65,8 @@ SOURCES: dict[str, str] = {
     "lstp": "PTM low-power model cards (22nm_LP.pm; 14/10/7nfet_LP.pm, 14/10/7pfet_LP.pm, ptm.asu.edu) at 300 K "
     "as DNN+NeuroSim V1.3 Technology.cpp tabulates them (its default deviceroadmap = 2, LSTP): I_on,n / I_on,p "
     "791.9 / 600.2 µA/µm (22 nm), 893 / 820 (14 nm), 862 / 775 (10 nm), 822 / 737 (7 nm); I_off 100 pA/µm "
-    "(= the default card's 0.1 nA/µm); V_DD 0.85 V at 22 nm where the default card has 0.8 V (kept: the card "
-    "changes the drive only)",
+    "(= the default card's 0.1 nA/µm); V_DD 0.85 V at 22 nm (the default card: 0.8 V), 0.8 / 0.75 / 0.7 V at "
+    "14 / 10 / 7 nm (as the default card)",
     "wire_pitch": "published first-metal pitches of leading logic processes (IEDM disclosures), rounded",
     "wire_capacitance": "0.2 fF/µm: the nearly node-independent on-chip wire capacitance (Weste & Harris §6.2)",
     "sram_6t_area": "published high-density 6T bit cells: 130 nm 2.45, 90 nm 1.0, 65 nm 0.57, 45 nm 0.346, "
@@ -209,14 +209,15 @@ I_OFF = 0.1e-9 / 1e-6  # 0.1 nA/µm [A/m]
 PASS_R_FACTOR = 0.75
 WIRE_CAPACITANCE = 0.2e-15 / 1e-6  # 0.2 fF/µm [F/m]
 
-#: The LSTP drive of a full node: (I_on,n [µA/µm], I_on,p [µA/µm], k of R_eq) — PTM LP cards at 300 K with CACTI's
-#: effective-resistance multiplier, as DNN+NeuroSim V1.3 (Technology.cpp) runs them; see SOURCES["lstp"]. Their
-#: off-current, 100 pA/µm, is the default card's, so the LSTP card changes the drive only.
-LSTP: dict[int, tuple[float, float, float]] = {
-    22: (791.9, 600.2, 1.77),
-    14: (893.0, 820.0, 1.76),
-    10: (862.0, 775.0, 1.73),
-    7: (822.0, 737.0, 1.73),
+#: The LSTP card of a full node: (I_on,n [µA/µm], I_on,p [µA/µm], k of R_eq, V_DD [V]) — PTM LP cards at 300 K with
+#: CACTI's effective-resistance multiplier, as DNN+NeuroSim V1.3 (Technology.cpp) runs them; see SOURCES["lstp"].
+#: Their off-current, 100 pA/µm, is the default card's; their supply is the default card's except at 22 nm (0.85 V
+#: against 0.8 V), so the LSTP card changes the drive, and the supply at 22 nm and its half nodes.
+LSTP: dict[int, tuple[float, float, float, float]] = {
+    22: (791.9, 600.2, 1.77, 0.85),
+    14: (893.0, 820.0, 1.76, 0.8),
+    10: (862.0, 775.0, 1.73, 0.75),
+    7: (822.0, 737.0, 1.73, 0.7),
 }
 
 #: Nodes of Table 1 (full nodes) and the half nodes derived from them by an optical shrink.
@@ -245,9 +246,9 @@ def _full_node(node: int) -> Technology:
 def technology(node_nm: float, vdd: float | None = None, roadmap: str = "lop") -> Technology:
     """The :class:`Technology` of a node in nm: 130, 90, 65, 45, 32, 22 (bulk), 14, 10, 7 (FinFET), or a half node
     40, 28, 20, 16, 12 (optical shrink of 45, 32, 22, 22, 14). ``vdd`` overrides the supply [V]. ``roadmap``
-    'lop' (default) or 'lstp': the PTM LP drive DNN+NeuroSim V1.3 runs with (:data:`LSTP`: on-currents and the
-    effective-resistance factor; geometry, capacitances, supply and off-current stay the node's), tabulated at
-    22, 14, 10 and 7 nm and their half nodes."""
+    'lop' (default) or 'lstp': the PTM LP card DNN+NeuroSim V1.3 runs with (:data:`LSTP`: on-currents, the
+    effective-resistance factor and the supply, 0.85 V at 22 nm; geometry, capacitances and off-current stay the
+    node's), tabulated at 22, 14, 10 and 7 nm and their half nodes. ``vdd`` overrides the card's supply too."""
     if roadmap not in ("lop", "lstp"):
         raise ConfigError(f"roadmap = {roadmap!r}: must be 'lop' or 'lstp'")
     if isinstance(node_nm, bool) or not isinstance(node_nm, int | float) or not math.isfinite(node_nm):
@@ -274,8 +275,8 @@ def technology(node_nm: float, vdd: float | None = None, roadmap: str = "lop") -
         if full not in LSTP:
             raise UnknownNameError(f"roadmap = 'lstp' is tabulated at {', '.join(map(str, LSTP))} nm and their "
                                    f"half nodes, not at {node_nm} nm")
-        ion, iop, k = LSTP[full]
-        tech = tech.replace(name=tech.name + "-lstp", i_on_n=ion, i_on_p=iop, r_eff_factor=k, roadmap="lstp")
+        ion, iop, k, v = LSTP[full]
+        tech = tech.replace(name=tech.name + "-lstp", i_on_n=ion, i_on_p=iop, r_eff_factor=k, vdd=v, roadmap="lstp")
     if vdd is not None:
         if not (isinstance(vdd, int | float) and math.isfinite(vdd) and vdd > 0):
             raise ConfigError(f"vdd = {vdd!r}: must be a positive number of volts")

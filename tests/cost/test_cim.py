@@ -275,8 +275,8 @@ def test_more_adc_bits_cost_more_in_both_schemes(sensing):
 
 @pytest.mark.parametrize("sensing", ["current", "voltage"])
 def test_more_rows_on_more_current_faster_settling(sensing):
-    few, many = (build_subarray(RRAM.replace(sensing=sensing, adc="flash", rows_parallel=n, adc_bits=4))
-                 for n in (16, 64))
+    few, many = (build_subarray(RRAM.replace(sensing=sensing, adc="flash", rows_parallel=n, adc_bits=4,
+                                             bitline_delay="settle")) for n in (16, 64))
     assert many.i_full_scale > few.i_full_scale
     assert many.timing["bit line"] < few.timing["bit line"]  # a larger full-scale conductance settles faster
     assert many.column_current(64, 0.5, 0.5) > few.column_current(16, 0.5, 0.5)

@@ -106,7 +106,8 @@ def test_leakage_model_rejects_unknown():
 
 
 def test_subarray_blocks_match_neurosim_run():
-    """Each block of NeuroSim's default sub-array, at our V_DD (0.80 V against its 0.85 V: every block 0.94x)."""
+    """Each block of NeuroSim's default sub-array, on the default card's V_DD (0.80 V against its 0.85 V: every block
+    0.94x; the LSTP card, roadmap='lstp', carries its 0.85 V)."""
     sub = build_subarray(_ns_default())
     parts, scale = sub.leakage_parts, T22.vdd / NS_VDD_22
     assert sum(parts.values()) == pytest.approx(sub.leakage, rel=1e-12)

@@ -27,33 +27,35 @@ from neurofab.cost.technology import LSTP, PASS_R_FACTOR, technology
 LOP, LSTP22 = technology(22), technology(22, roadmap="lstp")
 
 
-def test_lstp_card_is_the_ptm_lp_drive_and_nothing_else():
-    """I_on 791.9 / 600.2 µA/µm and k = 1.77 (Technology.cpp, 22 nm LSTP); geometry, capacitance, supply and
+def test_lstp_card_is_the_ptm_lp_drive_and_supply():
+    """I_on 791.9 / 600.2 µA/µm, k = 1.77 and V_DD 0.85 V (Technology.cpp, 22 nm LSTP); geometry, capacitance and
     off-current (100 pA/µm, the default card's) unchanged."""
     t = LSTP22
-    assert (t.i_on_n, t.i_on_p, t.r_eff_factor, t.roadmap) == (791.9, 600.2, 1.77, "lstp")
-    for name in ("vdd", "nmos_width", "pmos_width", "c_gate", "c_drain", "i_off", "wire_resistance",
+    assert (t.i_on_n, t.i_on_p, t.r_eff_factor, t.vdd, t.roadmap) == (791.9, 600.2, 1.77, 0.85, "lstp")
+    assert LOP.vdd == 0.8
+    for name in ("nmos_width", "pmos_width", "c_gate", "c_drain", "i_off", "wire_resistance",
                  "wire_capacitance", "cell_width", "cell_height"):
         assert getattr(t, name) == getattr(LOP, name), name
     assert LOP.r_eff_factor == 0.75 and LOP.roadmap == "lop"
     # R = k·V_DD/(I_on·W): NeuroSim's minimum inverter (2F = 44 nm NMOS, 58 nm PMOS at its 0.85 V) is 86.4 kΩ
-    # in series; at our logic widths and 0.8 V the card gives 18.0 kΩ, 2.1× the default card's 8.6 kΩ
-    ns = technology(22, vdd=0.85, roadmap="lstp")
-    r_ns = ns.r_on_n(44e-9) + ns.r_on_p(44e-9 * 791.9 / 600.2)
+    # in series; at our logic widths the card gives 19.1 kΩ, 2.2× the default card's 8.6 kΩ at 0.8 V
+    r_ns = t.r_on_n(44e-9) + t.r_on_p(44e-9 * 791.9 / 600.2)
     assert r_ns == pytest.approx(86.4e3, rel=2e-3)
     inv_lop, inv_lstp = inverter(LOP), inverter(LSTP22)
     assert inv_lstp.r_pull_down + inv_lstp.r_pull_up == pytest.approx(
-        1.77 * 0.8 / 791.9 / 198e-9 + 1.77 * 0.8 / 600.2 / 262e-9)
+        1.77 * 0.85 / 791.9 / 198e-9 + 1.77 * 0.85 / 600.2 / 262e-9)
     assert inv_lop.r_pull_down + inv_lop.r_pull_up == pytest.approx(8.56e3, rel=2e-3)
-    assert inv_lstp.c_in == inv_lop.c_in and inv_lstp.leakage == inv_lop.leakage
+    assert inv_lstp.c_in == inv_lop.c_in
+    assert inv_lstp.leakage == pytest.approx(inv_lop.leakage * 0.85 / 0.8, rel=1e-12)  # V_DD·I_off·W
     assert t.width_for_resistance(t.r_on_n(300e-9)) == pytest.approx(300e-9)
+    assert technology(22, vdd=0.8, roadmap="lstp").vdd == 0.8  # an explicit supply overrides the card's
 
 
 @pytest.mark.parametrize("node", [22, 20, 16, 14, 12, 10, 7])
 def test_lstp_nodes_and_half_nodes(node):
     t = technology(node, roadmap="lstp")
     full = {20: 22, 16: 22, 12: 14}.get(node, node)
-    assert (t.i_on_n, t.i_on_p, t.r_eff_factor) == LSTP[full]
+    assert (t.i_on_n, t.i_on_p, t.r_eff_factor, t.vdd) == LSTP[full]
     assert t.i_off == technology(node).i_off
 
 

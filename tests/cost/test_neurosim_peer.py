@@ -109,7 +109,7 @@ def test_the_three_designs(peer):
 
 
 #: Chip leakage power [W] NeuroSim V1.3 printed for VGG-8 on the benchmark's designs (seed-0 traces; main.cpp
-#: "Chip total leakage Power"); its 22 nm card runs at 0.85 V, ours at 0.80 V, and leakage scales with V_DD.
+#: "Chip total leakage Power"); its 22 nm card runs at 0.85 V, and so does ours (the LSTP card).
 NS_LEAKAGE = {"default": 0.8498e-3, "rram4": 0.4129e-3, "sram": 2.419e-3}
 
 
