@@ -13,7 +13,7 @@ from neurofab.spiking.neurons import LIFConfig
 
 def test_strings_become_si():
     assert LIFConfig(tau_m="20 ms").tau_m == pytest.approx(0.02)
-    assert LIFConfig(c_m="250 pF").c_m == pytest.approx(250e-12)
+    assert LIFConfig(c_m="250 pF").c_m == pytest.approx(250e-12, rel=1e-6, abs=0)
     assert LIFConfig(v_th="-50 mV").v_th == pytest.approx(-0.05)
     assert parse_quantity("5 kHz") == (5e3, "Hz") and parse_quantity("1e3Ohm") == (1e3, "Ω")
     assert parse_quantity("2 µS")[1] == "S" and parse_quantity("3 mm") == (pytest.approx(3e-3), "m")
@@ -32,4 +32,4 @@ def test_wrong_dimension_or_unknown_unit_names_the_field():
 @given(st.floats(min_value=1e-6, max_value=1e3), st.sampled_from(["", "m", "u", "µ", "n"]))
 def test_round_trip_through_strings(value, prefix):  # v_th: a field without an upper bound
     scale = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9}[prefix]
-    assert LIFConfig(v_th=f"{value!r} {prefix}V").v_th == pytest.approx(value * scale, rel=1e-12)
+    assert LIFConfig(v_th=f"{value!r} {prefix}V").v_th == pytest.approx(value * scale, rel=1e-12, abs=0)

@@ -25,7 +25,7 @@ def test_bitline_delay_closed_form(device):
     sub, settle = build_subarray(cfg), build_subarray(cfg.replace(bitline_delay="settle"))
     r_mean = sub.line.r_access + 0.5 * cfg.cell.r_on * (1 + cfg.cell.on_off_ratio)
     assert NEUROSIM_BITLINE_DROP == 0.2
-    assert sub.timing["bit line"] == pytest.approx(0.2 * sub.line.c_line * r_mean / (cfg.rows / 2), rel=1e-12)
+    assert sub.timing["bit line"] == pytest.approx(0.2 * sub.line.c_line * r_mean / (cfg.rows / 2), rel=1e-12, abs=0)
     for part in ("row", "mux", "adc"):
         assert sub.timing[part] == settle.timing[part], part
     assert sub.total_area == settle.total_area and sub.e_adc == settle.e_adc
@@ -41,7 +41,7 @@ def test_bitline_delay_grows_with_the_off_resistance():
     high = build_subarray(cfg.replace(cell=cfg.cell.replace(on_off_ratio=1000)))
     assert high.timing["bit line"] == pytest.approx(
         fefet.timing["bit line"] * (high.line.r_access + 0.5 * 240e3 * 1001) / (fefet.line.r_access + 0.5 * 240e3
-                                                                                 * 101), rel=1e-9)
+                                                                                 * 101), rel=1e-9, abs=0)
     rram = build_subarray(table7_config("rram_he2020"))
     rram_settle = build_subarray(table7_config("rram_he2020", bitline_delay="settle"))
     assert abs(rram.timing["bit line"] - rram_settle.timing["bit line"]) < 0.07e-9
@@ -55,7 +55,7 @@ def test_bitline_energy_from_the_read_rail():
     a, b = rail.conversion_energy(128, 0.5, 0.5), supply.conversion_energy(128, 0.5, 0.5)
     v_read, vdd = cfg.cell.read_voltage, rail.tech.vdd
     assert a["array"] == pytest.approx(rail.c_bitline * v_read**2, rel=1e-12, abs=0.0)
-    assert a["array"] / b["array"] == pytest.approx(v_read / vdd, rel=1e-12)
+    assert a["array"] / b["array"] == pytest.approx(v_read / vdd, rel=1e-12, abs=0)
     assert a["adc"] == b["adc"]
     sram = table7_config("22nm-sram")
     x = build_subarray(sram).conversion_energy(128, 0.5, 0.5)

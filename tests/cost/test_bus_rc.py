@@ -29,8 +29,8 @@ def test_neurosim_bus_parameters_from_its_wire_tables():
     # 2x-wide bus wire: 2.52e-8 Ω·m, AR 1.6, 80 nm → 2.46 Ω/µm
     assert RC.r_sizing * 1e-6 == pytest.approx(13.26, rel=1e-3)
     assert RC.r_bus * 1e-6 == pytest.approx(2.461, rel=1e-3)
-    assert RC.c_wire == pytest.approx(0.2e-15 / 1e-6)
-    assert RC.c_drain == pytest.approx(0.714e-15 / 4.797e-6, rel=1e-3)
+    assert RC.c_wire == pytest.approx(0.2e-15 / 1e-6, rel=1e-6, abs=0)
+    assert RC.c_drain == pytest.approx(0.714e-15 / 4.797e-6, rel=1e-3, abs=0)
 
 
 def test_repeater_size_and_spacing_closed_form():
@@ -62,7 +62,7 @@ def test_repeater_size_and_spacing_closed_form():
     c_in, c_d = RC.c_gate * w, RC.c_drain * w
     want = 0.7 * (r_d * (c_in + c_d + RC.c_wire * spacing) + 0.5 * RC.r_bus * RC.c_wire * spacing**2
                   + RC.r_bus * spacing * c_in) / spacing
-    assert bus_wire_delay(T, 0.1, rc=RC) == pytest.approx(want, rel=1e-9)
+    assert bus_wire_delay(T, 0.1, rc=RC) == pytest.approx(want, rel=1e-9, abs=0)
     # NeuroSim's own HTree on its 22 nm LSTP card: 0.377 ns/mm, repeaters every 108.8 µm
     assert bus_wire_delay(T, 0.1, rc=RC) * 1e-3 * 1e9 == pytest.approx(0.377, rel=0.05)
     assert spacing == pytest.approx(108.8e-6, rel=0.05)

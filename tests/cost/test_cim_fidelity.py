@@ -56,10 +56,12 @@ def test_mlsa_area_energy_latency_closed_form(bits):
     m = mlsa_adc(T22, bits, encoder_activity=0.05)
     enc = mlsa_encoder(T22, bits)
     levels = 2**bits - 1
-    assert m.adc.cost.area == pytest.approx(levels * MLSA_DEVICES_PER_LEVEL * inverter(T22).area + enc.area)
-    assert m.t_conversion == pytest.approx(1e-9)  # flat 1 ns at 22 nm and below
-    assert m.adc.cost.energy == pytest.approx(1.7e-6 * levels * 1e-9 + 0.05 * enc.energy)
-    assert m.adc.cost.leakage == pytest.approx(enc.leakage)  # the amplifiers' bias is inside the fitted power
+    assert m.adc.cost.area == pytest.approx(
+        levels * MLSA_DEVICES_PER_LEVEL * inverter(T22).area + enc.area, rel=1e-6, abs=0)
+    assert m.t_conversion == pytest.approx(1e-9, rel=1e-6, abs=0)  # flat 1 ns at 22 nm and below
+    assert m.adc.cost.energy == pytest.approx(1.7e-6 * levels * 1e-9 + 0.05 * enc.energy, rel=1e-6, abs=0)
+    assert m.adc.cost.leakage == pytest.approx(
+        enc.leakage, rel=1e-6, abs=0)  # the amplifiers' bias is inside the fitted power
 
 
 def test_mlsa_area_near_neurosim_per_adc():
@@ -74,22 +76,22 @@ def test_mlsa_column_term_is_the_fit(r, v):
     m = mlsa_adc(T22, 5)
     _, b, c = MLSA_POWER_LP[22]
     expected = b * math.exp(-c * math.log10(r * 0.5 / v)) * 1e-9
-    assert m.column_energy(r, v) == pytest.approx(expected)
+    assert m.column_energy(r, v) == pytest.approx(expected, rel=1e-6, abs=0)
     assert m.column_energy(math.inf, v) == 0.0
 
 
 def test_mlsa_latency_above_22nm_follows_the_fit_and_clamps():
     # 45 nm: T = 0.0714·ln(R/1 kΩ) + 0.7651 ns, clamped to [1, 10] ns
-    assert mlsa_latency(T45, 1e3) == pytest.approx(1e-9)  # 0.765 ns → clamped up
+    assert mlsa_latency(T45, 1e3) == pytest.approx(1e-9, rel=1e-6, abs=0)  # 0.765 ns → clamped up
     r = 1e3 * math.exp((2.0 - 0.7651) / 0.0714)
-    assert mlsa_latency(T45, r) == pytest.approx(2e-9)
-    assert mlsa_latency(T45, 1e60) == pytest.approx(10e-9)  # 0.0714·ln(1e57) + 0.77 > 10 ns → clamped
+    assert mlsa_latency(T45, r) == pytest.approx(2e-9, rel=1e-6, abs=0)
+    assert mlsa_latency(T45, 1e60) == pytest.approx(10e-9, rel=1e-6, abs=0)  # 0.0714·ln(1e57) + 0.77 > 10 ns → clamped
 
 
 def test_mlsa_encoder_structure():
     enc = mlsa_encoder(T22, 5)
     inv, n2, wide = inverter(T22), nand(T22, 2), nand(T22, 16)
-    assert enc.area == pytest.approx(31 * (2 * inv.area + n2.area) + 5 * wide.area)
+    assert enc.area == pytest.approx(31 * (2 * inv.area + n2.area) + 5 * wide.area, rel=1e-6, abs=0)
 
 
 def test_mlsa_bad_input():
@@ -110,9 +112,9 @@ def test_driver_chain_closed_form(fanout):
     sizes = [step**i for i in range(n)]
     delay = sum(inverter(T22, s).delay(load if i == n - 1 else inverter(T22, sizes[i + 1]).c_in)
                 for i, s in enumerate(sizes))
-    assert first.c_in == pytest.approx(inv.c_in)
-    assert chain.delay == pytest.approx(delay)
-    assert chain.area == pytest.approx(sum(inverter(T22, s).area for s in sizes))
+    assert first.c_in == pytest.approx(inv.c_in, rel=1e-6, abs=0)
+    assert chain.delay == pytest.approx(delay, rel=1e-6, abs=0)
+    assert chain.area == pytest.approx(sum(inverter(T22, s).area for s in sizes), rel=1e-6, abs=0)
 
 
 def test_driver_chain_beats_one_big_inverter():
@@ -130,7 +132,7 @@ def test_htree_channel_area_closed_form():
     w_rep, h_rep = inverter(T22, size).area / T22.cell_height, T22.cell_height
     level = bits * w_rep / fold * (u * 4 / 4) / 2 + bits * h_rep / fold * (u * 4 / 4) / 2
     main = bits * h_rep / fold * 2 * u
-    assert htree_channel_area(T22, u, u, 4, bits, fold) == pytest.approx(level + main)
+    assert htree_channel_area(T22, u, u, 4, bits, fold) == pytest.approx(level + main, rel=1e-6, abs=0)
     assert htree_channel_area(T22, u, u, 1, bits, fold) == 0.0
     assert htree_channel_area(T22, u, u, 8, bits, 4.0) > htree_channel_area(T22, u, u, 8, bits, 16.0)
 
@@ -214,11 +216,11 @@ def test_voltage_mode_mlsa_closed_form(node):
     v = mlsa_adc(t, bits, r_column=20e3, encoder_activity=1.0, mode="voltage")
     enc = mlsa_encoder(t, bits)
     assert MLSA_VOLTAGE_DEVICES_PER_LEVEL == 112
-    assert v.adc.cost.area == pytest.approx(7 * 112 * inverter(t).area + enc.area, rel=1e-12)
+    assert v.adc.cost.area == pytest.approx(7 * 112 * inverter(t).area + enc.area, rel=1e-12, abs=0)
     assert v.t_conversion == 1e-9
     p_level, b, c = MLSA_POWER_LP_VOLTAGE[v.node]
-    assert v.adc.cost.energy == pytest.approx(p_level * 7 * 1e-9 + enc.energy, rel=1e-12)
-    assert v.column_power(20e3, 0.5) == pytest.approx(b * math.exp(-c * math.log10(20e3)), rel=1e-12)
+    assert v.adc.cost.energy == pytest.approx(p_level * 7 * 1e-9 + enc.energy, rel=1e-12, abs=0)
+    assert v.column_power(20e3, 0.5) == pytest.approx(b * math.exp(-c * math.log10(20e3)), rel=1e-12, abs=0)
     cur = mlsa_adc(t, bits, r_column=20e3, encoder_activity=1.0)
     assert cur.t_conversion >= v.t_conversion and v.adc.cost.area > cur.adc.cost.area
     with pytest.raises(ConfigError, match="mode"):
@@ -230,7 +232,7 @@ def test_voltage_sensed_subarray_uses_the_voltage_mlsa_without_reference_columns
     sub = build_subarray(cfg)
     assert sub.mlsa is not None and sub.mlsa.mode == "voltage"
     assert "reference columns" not in sub.area and sub.e_reference == 0.0
-    assert sub.timing["adc"] == pytest.approx(1e-9 + mlsa_encoder(cfg.tech(), 4).delay)
+    assert sub.timing["adc"] == pytest.approx(1e-9 + mlsa_encoder(cfg.tech(), 4).delay, rel=1e-6, abs=0)
 
 
 def test_mlsa_is_the_default_and_flash_sar_remain():
@@ -258,7 +260,7 @@ def test_price_model_gives_accuracy_and_the_chip_driven_by_the_measured_activity
     assert out.accuracy == pytest.approx(float((model(x).argmax(1) == y).float().mean()))
     act = measure_activity(model, x, input_bits=8, weight_bits=8, bits_per_cell=4)
     ref = estimate(cfg, layers_from_model(model, (1, 8, 8)), act)
-    assert out.chip.dynamic_energy == pytest.approx(ref.dynamic_energy)
+    assert out.chip.dynamic_energy == pytest.approx(ref.dynamic_energy, rel=1e-6, abs=0)
     assert out.chip.latency == pytest.approx(ref.latency) and out.chip.total_area == pytest.approx(ref.total_area)
     assert price_model(model, x, cfg).accuracy is None
     with pytest.raises(ShapeError, match="targets"):
@@ -277,7 +279,7 @@ def test_neurosim_tops_accounting():
     per_tile = [r.tiles for r in ns.layers]
     assert ns.leakage_energy < ns.leakage_power * ns.latency  # the running layer's tiles do not count
     assert ns.leakage_energy > 0 and sum(per_tile) == ns.tiles
-    assert macs.leakage_energy == pytest.approx(macs.leakage_power * macs.latency)
+    assert macs.leakage_energy == pytest.approx(macs.leakage_power * macs.latency, rel=1e-6, abs=0)
 
 
 def test_leakage_scope_tiles_closed_form():
@@ -292,10 +294,10 @@ def test_leakage_scope_tiles_closed_form():
     w_acc = sub.shift_add_bits + 1  # one row block: ceil(log2(max(2, 1)))
     buf = sram_buffer(t, 2 * (cfg.rows * cfg.input_bits + (cfg.cols // cfg.cells_per_weight) * w_acc),
                       min(cfg.bus_bits, cfg.cols))
-    assert est.leakage_power == pytest.approx(sub.leakage + 2 * buf.leakage, rel=1e-12)
+    assert est.leakage_power == pytest.approx(sub.leakage + 2 * buf.leakage, rel=1e-12, abs=0)
     whole = estimate(cfg.replace(leakage_scope="chip"), [layer])
     assert whole.leakage_power > est.leakage_power
-    assert whole.area == pytest.approx(est.area)  # the scope changes the count, not the design
+    assert whole.area == pytest.approx(est.area, rel=1e-6, abs=0)  # the scope changes the count, not the design
 
 
 def test_leakage_scope_rejects_unknown():
@@ -316,7 +318,7 @@ def test_pe_adder_trees_one_per_adc_lane_closed_form():
     w_acc = sub.shift_add_bits + 1  # two row blocks
     act = Cost.parallel(ripple_adder(t, w_acc), register(t, w_acc))
     expect = lanes * adder_tree(t, 2, sub.shift_add_bits).area + 2 * act.area
-    assert est.area["accumulation"] == pytest.approx(expect, rel=1e-12)
+    assert est.area["accumulation"] == pytest.approx(expect, rel=1e-12, abs=0)
 
 
 def test_bus_repeater_size_delay_tolerance_closed_form():

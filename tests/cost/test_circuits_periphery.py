@@ -32,8 +32,8 @@ def test_level_shifter_area_uses_io_scale_squared():
     ls25 = level_shifter(T40, 2.0, 0.0, io_scale=2.5)
     core = inverter(T40).area
     io1 = gate_area(T40, 4) + gate_area(T40, 1)  # cross-coupled stage (2 × 2 fingers) + output inverter
-    assert ls1.area == pytest.approx(core + io1)
-    assert ls25.area == pytest.approx(core + 6.25 * io1)
+    assert ls1.area == pytest.approx(core + io1, rel=1e-6, abs=0)
+    assert ls25.area == pytest.approx(core + 6.25 * io1, rel=1e-6, abs=0)
 
 
 def test_level_shifter_energy_and_checks():
@@ -61,7 +61,7 @@ def test_column_mux_sizing():
     m = column_mux(T22, 128, 8, r_column=tg.r_drive * 5, r_fraction=0.1)  # needs R ≤ R_tg/2 → size 2
     assert m.size == pytest.approx(2.0)
     assert m.r_on == pytest.approx(tg.r_drive / 2)
-    assert m.cost.area == pytest.approx(128 * transmission_gate(T22, 2.0).area)
+    assert m.cost.area == pytest.approx(128 * transmission_gate(T22, 2.0).area, rel=1e-6, abs=0)
     low_r = column_mux(T22, 128, 8, r_column=1.0)
     assert low_r.size == 64.0  # capped
     assert column_mux(T22, 128, 1, 1e4).cost.area == 0.0
@@ -76,7 +76,8 @@ def test_flash_adc_by_hand():
     adc = flash_adc(T22, bits, vfs, offset_sigma_lsb=0.5)
     comp = latch_comparator(T22, 0.5 * vfs / 2**bits)
     sr = sr_latch(T22)
-    assert adc.c_in == pytest.approx(15 * comp.c_in) and adc.comparator_c_in == pytest.approx(comp.c_in)
+    assert adc.c_in == pytest.approx(
+        15 * comp.c_in, rel=1e-6, abs=0) and adc.comparator_c_in == pytest.approx(comp.c_in, rel=1e-6, abs=0)
     assert adc.step == pytest.approx(vfs / 16)
     ladder = vfs**2 * 15 * comp.c_in * math.log(2 ** (bits + 1))
     decisions = 15 * (comp.cost.energy + sr.energy)
@@ -86,15 +87,15 @@ def test_flash_adc_by_hand():
     # decision time: regeneration from half an LSB, then the SR latch (+ encoder)
     assert adc.cost.delay > comp.tau * math.log(T22.vdd / (vfs / 32)) + sr.delay
     no_ladder = flash_adc(T22, bits, vfs, ladder=False)
-    assert adc.cost.energy - no_ladder.cost.energy == pytest.approx(ladder)
+    assert adc.cost.energy - no_ladder.cost.energy == pytest.approx(ladder, rel=1e-6, abs=0)
 
 
 def test_sr_latch_by_hand():
     g = nand(T22, 2)
     sr = sr_latch(T22)
-    assert sr.area == pytest.approx(2 * g.area)
-    assert sr.energy == pytest.approx((g.c_self + 2 * g.c_in) * T22.vdd**2)
-    assert sr.delay == pytest.approx(2 * g.delay(2 * g.c_in))
+    assert sr.area == pytest.approx(2 * g.area, rel=1e-6, abs=0)
+    assert sr.energy == pytest.approx((g.c_self + 2 * g.c_in) * T22.vdd**2, rel=1e-6, abs=0)
+    assert sr.delay == pytest.approx(2 * g.delay(2 * g.c_in), rel=1e-6, abs=0)
 
 
 def test_flash_step_sizes_the_comparators():
@@ -123,7 +124,7 @@ def test_sar_adc_by_hand():
     adc = sar_adc(T22, 8, 0.4)
     lsb = 0.4 / 256
     c_total = max(12 * 1.380649e-23 * 300 / lsb**2, 256 * 0.5e-15)
-    assert adc.c_in == pytest.approx(c_total)
+    assert adc.c_in == pytest.approx(c_total, rel=1e-6, abs=0)
     assert adc.cost.area > c_total / mom_capacitance_density(T22)
     assert flash_adc(T22, 8, 0.4).cost.area > adc.cost.area  # 255 comparators vs one
 

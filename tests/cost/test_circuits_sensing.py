@@ -29,12 +29,12 @@ T40 = technology(40, vdd=0.9)
 def test_column_line_by_hand():
     t, pitch, w = T22, 0.19e-6, T22.nmos_width
     line = column_line(t, 128, pitch, w)
-    assert line.c_line == pytest.approx(128 * (t.c_drain * w + t.wire_capacitance * pitch))
+    assert line.c_line == pytest.approx(128 * (t.c_drain * w + t.wire_capacitance * pitch), rel=1e-6, abs=0)
     assert line.r_wire == pytest.approx(t.wire_resistance * 128 * pitch)
     assert line.r_access == pytest.approx(0.75 * t.vdd / (t.i_on_n * w))
     # 22 nm: c_drain ≈ 0.87 fF/µm × 0.198 µm + 0.2 fF/µm × 0.19 µm ≈ 0.21 fF per cell
-    assert line.c_line / 128 == pytest.approx(0.869e-15 * 0.198 + 0.2e-15 * 0.19, rel=2e-3)
-    assert column_line(t, 256, pitch, w).c_line == pytest.approx(2 * line.c_line)
+    assert line.c_line / 128 == pytest.approx(0.869e-15 * 0.198 + 0.2e-15 * 0.19, rel=2e-3, abs=0)
+    assert column_line(t, 256, pitch, w).c_line == pytest.approx(2 * line.c_line, rel=1e-6, abs=0)
 
 
 def test_branch_and_column_conductance_by_hand():
@@ -88,7 +88,7 @@ def test_divider_settling_by_hand():
         return cap / (g + d.g_load) * math.log(d.v_bitline(g) / half) if d.v_bitline(g) > half else 0.0
 
     expected = max(max(t(c, g) for g in centres), t(50e-15, 0.5 * g_max))
-    assert d.t_settle == pytest.approx(expected)
+    assert d.t_settle == pytest.approx(expected, rel=1e-6, abs=0)
 
 
 def test_divider_monotonicity():
@@ -109,8 +109,8 @@ def test_clamp_by_hand():
     s = clamp_sense(0.2, 256e-6, 0.4, 5, 30e-15, 60e-15, r_series=500.0)
     assert s.r_load == pytest.approx(0.4 / 256e-6)
     assert s.step == pytest.approx(0.4 / 32)
-    assert s.t_bitline == pytest.approx(30e-15 * 0.2 / 256e-6)
-    assert s.t_settle == pytest.approx(s.t_bitline + (0.4 / 256e-6 + 500) * 60e-15 * math.log(64))
+    assert s.t_bitline == pytest.approx(30e-15 * 0.2 / 256e-6, rel=1e-6, abs=0)
+    assert s.t_settle == pytest.approx(s.t_bitline + (0.4 / 256e-6 + 500) * 60e-15 * math.log(64), rel=1e-6, abs=0)
     # more rows on: more full-scale current, a smaller load, faster settling
     assert clamp_sense(0.2, 512e-6, 0.4, 5, 30e-15, 60e-15).t_settle < s.t_settle
 
@@ -120,12 +120,12 @@ def test_discharge_by_hand():
     assert i == pytest.approx(T22.vdd / (2 * T22.r_on_n(T22.nmos_width)))
     s = discharge_sense(i, 128, 0.4, 4, 40e-15)
     assert s.i_full_scale == pytest.approx(128 * i)
-    assert s.t_develop == pytest.approx(40e-15 * 0.4 / (128 * i))
+    assert s.t_develop == pytest.approx(40e-15 * 0.4 / (128 * i), rel=1e-6, abs=0)
     assert s.step == pytest.approx(0.025)
     assert s.swing(64 * i) == pytest.approx(0.2)
     assert s.swing(1.0) == pytest.approx(0.4)  # clipped at full scale
     # fewer rows at full scale → longer pulse for the same swing
-    assert discharge_sense(i, 16, 0.4, 4, 40e-15).t_develop == pytest.approx(8 * s.t_develop)
+    assert discharge_sense(i, 16, 0.4, 4, 40e-15).t_develop == pytest.approx(8 * s.t_develop, rel=1e-6, abs=0)
 
 
 def test_precharger_by_hand():
@@ -134,9 +134,10 @@ def test_precharger_by_hand():
     unit = inverter(T22)
     size = max(1.0, c / (4 * unit.c_in))
     p = inverter(T22, size)
-    assert pre.delay == pytest.approx(p.r_pull_up * (c + T22.c_drain * size * T22.pmos_width) * math.log(32))
-    assert pre.energy == pytest.approx(T22.c_gate * size * T22.pmos_width * T22.vdd**2)
-    assert pre.area == pytest.approx(p.area)
+    assert pre.delay == pytest.approx(
+        p.r_pull_up * (c + T22.c_drain * size * T22.pmos_width) * math.log(32), rel=1e-6, abs=0)
+    assert pre.energy == pytest.approx(T22.c_gate * size * T22.pmos_width * T22.vdd**2, rel=1e-6, abs=0)
+    assert pre.area == pytest.approx(p.area, rel=1e-6, abs=0)
     assert precharger(T22, c, 6).delay > pre.delay  # finer LSB: restore closer
 
 

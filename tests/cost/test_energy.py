@@ -24,16 +24,16 @@ from neurofab.cost.energy import (
 def test_registered_tables_and_printed_figures():
     assert {"horowitz45nm", "loihi", "truenorth", "ubrain", "always_on", "chen18", "neurogrid"} <= set(
         energy_table_names())
-    assert energy_table("loihi").energy("synop") == pytest.approx(23.6e-12)
-    assert energy_table("truenorth").energy("synop", "int8") == pytest.approx(26e-12)
-    assert energy_table("ubrain").energy("spike") == pytest.approx(26e-12)
-    assert energy_table("always_on").energy("synop") == pytest.approx(1.5e-12)
+    assert energy_table("loihi").energy("synop") == pytest.approx(23.6e-12, rel=1e-6, abs=0)
+    assert energy_table("truenorth").energy("synop", "int8") == pytest.approx(26e-12, rel=1e-6, abs=0)
+    assert energy_table("ubrain").energy("spike") == pytest.approx(26e-12, rel=1e-6, abs=0)
+    assert energy_table("always_on").energy("synop") == pytest.approx(1.5e-12, rel=1e-6, abs=0)
     h = energy_table("horowitz45nm")
-    assert h.energy("mac", "fp32") == pytest.approx(4.6e-12)  # 3.7 mult + 0.9 add
-    assert h.energy("ac", "fp32") == pytest.approx(0.9e-12)
-    assert h.energy("mac", "int8") == pytest.approx(0.23e-12)
-    assert h.energy("ac", "8b") == pytest.approx(0.03e-12)
-    assert h.energy("ac", "int32") == pytest.approx(0.1e-12)
+    assert h.energy("mac", "fp32") == pytest.approx(4.6e-12, rel=1e-6, abs=0)  # 3.7 mult + 0.9 add
+    assert h.energy("ac", "fp32") == pytest.approx(0.9e-12, rel=1e-6, abs=0)
+    assert h.energy("mac", "int8") == pytest.approx(0.23e-12, rel=1e-6, abs=0)
+    assert h.energy("ac", "8b") == pytest.approx(0.03e-12, rel=1e-6, abs=0)
+    assert h.energy("ac", "int32") == pytest.approx(0.1e-12, rel=1e-6, abs=0)
     assert h.energy("synop", "fp32") == h.energy("ac", "fp32")
     for name in energy_table_names():
         for e in energy_table(name).entries:
@@ -47,16 +47,16 @@ def test_ledger_energy_hand_computed():
         record("synop", 200, "fp32")
     br = price_ledger(led, "horowitz45nm")
     expected_mac = 1000 * 4.6 * PJ + 500 * 0.23 * PJ
-    assert br.by_kind["mac"] == pytest.approx(expected_mac)
-    assert br.by_kind["synop"] == pytest.approx(200 * 0.9 * PJ)
-    assert br.total == pytest.approx(expected_mac + 200 * 0.9 * PJ)
-    assert br.by_event[("mac", "8b")] == pytest.approx(500 * 0.23 * PJ)
+    assert br.by_kind["mac"] == pytest.approx(expected_mac, rel=1e-6, abs=0)
+    assert br.by_kind["synop"] == pytest.approx(200 * 0.9 * PJ, rel=1e-6, abs=0)
+    assert br.total == pytest.approx(expected_mac + 200 * 0.9 * PJ, rel=1e-6, abs=0)
+    assert br.by_event[("mac", "8b")] == pytest.approx(500 * 0.23 * PJ, rel=1e-6, abs=0)
     assert br.to_dict()["total_J"] == br.total
 
 
 def test_precision_independent_entry_applies_to_every_precision():
     led = Ledger({("synop", "int8"): 10, ("synop", ""): 5})
-    assert price_ledger(led, "loihi").total == pytest.approx(15 * 23.6 * PJ)
+    assert price_ledger(led, "loihi").total == pytest.approx(15 * 23.6 * PJ, rel=1e-6, abs=0)
 
 
 def test_unknown_kind_raises_unless_ignored():
@@ -64,7 +64,7 @@ def test_unknown_kind_raises_unless_ignored():
     with pytest.raises(UnknownNameError, match="adc_conversion"):
         price_ledger(led, "loihi")
     br = price_ledger(led, "loihi", ignore_unknown=True)
-    assert br.total == pytest.approx(100 * 23.6 * PJ)
+    assert br.total == pytest.approx(100 * 23.6 * PJ, rel=1e-6, abs=0)
     assert br.ignored == {("adc_conversion", "8b"): 3}
     br = price_ledger(led, "loihi", ignore_unknown={"adc_conversion"})
     assert br.ignored == {("adc_conversion", "8b"): 3}
@@ -102,7 +102,7 @@ def test_bad_arguments():
 def test_table_round_trips_through_json(tmp_path):
     t = energy_table("horowitz45nm")
     assert EnergyTable.load(t.dump(tmp_path / "t.json")) == t
-    assert energy_per_event(t)[("mac", "fp32")] == pytest.approx(4.6e-12)
+    assert energy_per_event(t)[("mac", "fp32")] == pytest.approx(4.6e-12, rel=1e-6, abs=0)
 
 
 @pytest.mark.parametrize(("tag", "canonical"), [

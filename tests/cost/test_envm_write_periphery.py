@@ -47,9 +47,9 @@ def test_neurosim_level_shifter_area_closed_form_at_22nm():
     assert cols == [3, 3, 10]
     pitches = (3 + 1) + 2.5 * (2 * (3 + 1) + (10 + 1))  # 51.5 half-cell-width pitches
     expected = 2.5 * T22.cell_height * T22.cell_width / 2 * pitches
-    assert fixed_level_shifter_area(T22) == pytest.approx(expected, rel=1e-12)
+    assert fixed_level_shifter_area(T22) == pytest.approx(expected, rel=1e-12, abs=0)
     # NeuroSim V1.3's own layout of the same devices: 1281.43 µm² for 128 shifters with alpha = 1.44
-    assert fixed_level_shifter_area(T22) * 1.44 == pytest.approx(1281.43e-12 / 128, rel=0.06)
+    assert fixed_level_shifter_area(T22) * 1.44 == pytest.approx(1281.43e-12 / 128, rel=0.06, abs=0)
 
 
 def test_fixed_level_shifter_bad_input():
@@ -74,7 +74,8 @@ def test_subarray_level_shifters_fixed_or_sized_for_the_word_line():
     sized = {c: build_subarray(_cfg(c)) for c in ("rram_he2020", "rram_wu2018")}
     alpha = fixed["rram_he2020"].config.factors.alpha
     for sub in fixed.values():
-        assert sub.area["level shifters"] == pytest.approx(n_ls * fixed_level_shifter_area(sub.tech) * alpha)
+        assert sub.area["level shifters"] == pytest.approx(
+            n_ls * fixed_level_shifter_area(sub.tech) * alpha, rel=1e-6, abs=0)
     # sized for its load, the 6 kΩ cell's wide access devices need a larger shifter than the 100 kΩ cell's
     assert sized["rram_he2020"].area["level shifters"] > 2 * sized["rram_wu2018"].area["level shifters"]
     ls = level_shifter(T22, 2.0, 0.0, 2.5, v_switch=T22.vdd)
@@ -87,8 +88,9 @@ def test_subarray_level_shifters_fixed_or_sized_for_the_word_line():
 def test_source_line_switches_one_per_column():
     off, on = build_subarray(_cfg("rram_wu2018")), build_subarray(_cfg("rram_wu2018", source_line_switches=True))
     assert "source-line switches" not in off.area
-    assert on.area["source-line switches"] == pytest.approx(128 * (dff(T22).area + 2 * transmission_gate(T22).area))
-    assert on.leakage - off.leakage == pytest.approx(128 * dff(T22).leakage)
+    assert on.area["source-line switches"] == pytest.approx(
+        128 * (dff(T22).area + 2 * transmission_gate(T22).area), rel=1e-6, abs=0)
+    assert on.leakage - off.leakage == pytest.approx(128 * dff(T22).leakage, rel=1e-6, abs=0)
     # SRAM has no source lines: the option changes nothing
     sram = CIMConfig(node_nm=22, cell=CELL_PRESETS["sram_8t"], adc="mlsa", adc_bits=4)
     assert build_subarray(sram.replace(source_line_switches=True)).area == build_subarray(sram).area

@@ -68,7 +68,7 @@ def test_bus_wire_delay_closed_form():
     rb, c = t.wire_resistance / 4, t.wire_capacitance
     want = 0.7 * (rd * (rep.c_in + rep.c_self + c * spacing) + 0.5 * rb * c * spacing**2
                   + rb * spacing * rep.c_in) / spacing
-    assert bus_wire_delay(t, 0.1) == pytest.approx(want)
+    assert bus_wire_delay(t, 0.1) == pytest.approx(want, rel=1e-6, abs=0)
     # the mean of the two transitions drives with half the series resistance: faster, never by more than 2×
     mean = bus_wire_delay(t, 0.1, series_driver=False)
     assert bus_wire_delay(t, 0.1) / 2 < mean < bus_wire_delay(t, 0.1)
@@ -131,10 +131,10 @@ def test_minimum_decoder_output_closed_form():
     _, chain = driver_chain(T22, c)
     g, unit = nand(T22, 3), inverter(T22)  # 8 outputs: a NAND3 per output before its driver
     assert small.delay - sized.delay == pytest.approx(math.log(2) * inv.r_drive * (inv.c_self + c) - chain.delay
-                                                      + g.delay(inv.c_in) - g.delay(unit.c_in))
+                                                      + g.delay(inv.c_in) - g.delay(unit.c_in), rel=1e-6, abs=0)
     assert small.delay > sized.delay
     d1, d2 = decoder(T22, 8, c, "minimum").delay, decoder(T22, 8, 2 * c, "minimum").delay
-    assert d2 - d1 == pytest.approx(math.log(2) * inv.r_drive * c)
+    assert d2 - d1 == pytest.approx(math.log(2) * inv.r_drive * c, rel=1e-6, abs=0)
     with pytest.raises(ConfigError, match="decoder outputs"):
         decoder(T22, 8, c, "tiny")
 
@@ -144,8 +144,8 @@ def test_mux_decoder_option_slows_the_sram_sensing_cycle_only_through_the_mux():
     assert cfg.mux_decoder == "minimum" and table7_config("rram_he2020").mux_decoder == "minimum"
     small, sized = build_subarray(cfg), build_subarray(cfg.replace(mux_decoder="sized"))
     assert small.timing["mux"] > sized.timing["mux"]
-    assert small.timing["adc"] == pytest.approx(sized.timing["adc"])
+    assert small.timing["adc"] == pytest.approx(sized.timing["adc"], rel=1e-6, abs=0)
     assert small.t_sense - sized.t_sense == pytest.approx(
-        max(small.timing["row"], small.timing["mux"]) - max(sized.timing["row"], sized.timing["mux"]))
+        max(small.timing["row"], small.timing["mux"]) - max(sized.timing["row"], sized.timing["mux"]), rel=1e-6, abs=0)
     with pytest.raises(ConfigError, match="mux_decoder"):
         cfg.replace(mux_decoder="tiny")

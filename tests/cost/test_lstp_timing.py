@@ -46,8 +46,8 @@ def test_lstp_card_is_the_ptm_lp_drive_and_supply():
         1.77 * 0.85 / 791.9 / 198e-9 + 1.77 * 0.85 / 600.2 / 262e-9)
     assert inv_lop.r_pull_down + inv_lop.r_pull_up == pytest.approx(8.56e3, rel=2e-3)
     assert inv_lstp.c_in == inv_lop.c_in
-    assert inv_lstp.leakage == pytest.approx(inv_lop.leakage * 0.85 / 0.8, rel=1e-12)  # V_DD·I_off·W
-    assert t.width_for_resistance(t.r_on_n(300e-9)) == pytest.approx(300e-9)
+    assert inv_lstp.leakage == pytest.approx(inv_lop.leakage * 0.85 / 0.8, rel=1e-12, abs=0)  # V_DD·I_off·W
+    assert t.width_for_resistance(t.r_on_n(300e-9)) == pytest.approx(300e-9, rel=1e-6, abs=0)
     assert technology(22, vdd=0.8, roadmap="lstp").vdd == 0.8  # an explicit supply overrides the card's
 
 
@@ -78,10 +78,11 @@ def test_bus_delay_per_mm_from_r_c_and_spacing(tech):
     rep = inverter(tech, s)
     r_d = tech.r_on_n(s * tech.nmos_width) + tech.r_on_p(s * tech.pmos_width)
     c_in = tech.c_gate * s * (tech.nmos_width + tech.pmos_width)
-    assert rep.c_in == pytest.approx(c_in) and rep.c_self == pytest.approx(c_in)  # c_drain = c_gate per width
+    # c_drain = c_gate per width
+    assert rep.c_in == pytest.approx(c_in, rel=1e-6, abs=0) and rep.c_self == pytest.approx(c_in, rel=1e-6, abs=0)
     rb, c = tech.wire_resistance / 4, tech.wire_capacitance
     want = 0.7 * (r_d * (2 * c_in + c * spacing) + 0.5 * rb * c * spacing**2 + rb * spacing * c_in) / spacing
-    assert bus_wire_delay(tech, 0.1) == pytest.approx(want)
+    assert bus_wire_delay(tech, 0.1) == pytest.approx(want, rel=1e-6, abs=0)
 
 
 def test_lstp_bus_is_slower_by_the_square_root_law():
@@ -111,7 +112,7 @@ def test_minimum_decoder_rc_follows_the_card(c_load):
         assert inv.r_drive == pytest.approx(r)
         d1 = decoder(t, 8, c_load, "minimum").delay
         d2 = decoder(t, 8, 2 * c_load, "minimum").delay
-        assert d2 - d1 == pytest.approx(math.log(2) * r * c_load)
+        assert d2 - d1 == pytest.approx(math.log(2) * r * c_load, rel=1e-6, abs=0)
     slope = [decoder(t, 8, 2 * c_load, "minimum").delay - decoder(t, 8, c_load, "minimum").delay
              for t in (LOP, LSTP22)]
     r_ratio = max(LSTP22.r_on_n(w), LSTP22.r_on_p(w / 198e-9 * 262e-9)) / max(LOP.r_on_n(w),
@@ -127,10 +128,10 @@ def test_mlsa_encoder_wide_nand_as_a_gate_tree():
     wide = nand(t, 16)
     want = (inv.delay(2 * n2.c_in) + n2.delay(16 * wide.c_in) + n2.delay(o2.c_in) + o2.delay(n2.c_in)
             + n2.delay(o2.c_in) + o2.delay(inv.c_in) + inv.delay())
-    assert mlsa_encoder(t, 5).delay == pytest.approx(want)
+    assert mlsa_encoder(t, 5).delay == pytest.approx(want, rel=1e-6, abs=0)
     # 1 bit: a one-input "tree" is one NAND2 level
     assert mlsa_encoder(t, 1).delay == pytest.approx(inv.delay(2 * n2.c_in) + n2.delay(n2.c_in) + n2.delay(inv.c_in)
-                                                     + inv.delay())
+                                                     + inv.delay(), rel=1e-6, abs=0)
 
 
 def test_pass_devices_keep_their_sizing_rule_on_every_card():
@@ -153,14 +154,15 @@ def test_level_shifters_are_off_the_read_path():
     sub = build_subarray(table7_config("rram_he2020"))
     assert sub.area["level shifters"] > 0
     assert sub.t_sense == pytest.approx(max(sub.timing["row"], sub.timing["mux"]) + sub.timing["bit line"]
-                                        + sub.timing["adc"])
+                                        + sub.timing["adc"], rel=1e-6, abs=0)
     t = sub.tech
     cell = sub.config.cell
     pitch = math.sqrt(sub.area["array"] / 128**2)
     w_acc = max(t.bitcell_width, PASS_R_FACTOR * t.vdd / (t.i_on_n * 0.25 * cell.r_on))
     c_wl = 128 * (t.c_gate * w_acc + t.wire_capacitance * pitch)
     drv = row_driver(t, c_wl, t.wire_resistance * 128 * pitch)
-    assert sub.timing["row"] == pytest.approx(drv.delay) and sub.e_row == pytest.approx(drv.energy)
+    assert sub.timing["row"] == pytest.approx(drv.delay, rel=1e-6, abs=0) and sub.e_row == pytest.approx(
+        drv.energy, rel=1e-6, abs=0)
 
 
 def test_two_stage_adder_trees_clock_a_level_per_cycle():
@@ -213,8 +215,9 @@ def test_sram_precharge_every_column():
     assert cfg.sram_precharge == "every-column"
     every, sensed = build_subarray(cfg), build_subarray(cfg.replace(sram_precharge="sensed"))
     e1, e0 = every.conversion_energy(128, 0.2, 0.5), sensed.conversion_energy(128, 0.2, 0.5)
-    assert e0["array"] == pytest.approx(sensed.c_bitline * sensed.tech.vdd * cfg.cell.read_voltage)
-    assert e1["array"] == pytest.approx(cfg.columns_per_adc * e0["array"]) and e1["adc"] == pytest.approx(e0["adc"])
+    assert e0["array"] == pytest.approx(sensed.c_bitline * sensed.tech.vdd * cfg.cell.read_voltage, rel=1e-6, abs=0)
+    assert e1["array"] == pytest.approx(
+        cfg.columns_per_adc * e0["array"], rel=1e-6, abs=0) and e1["adc"] == pytest.approx(e0["adc"], rel=1e-6, abs=0)
     rram = table7_config("rram_he2020")
     assert build_subarray(rram.replace(sram_precharge="every-column")).conversion_energy(128, 0.2, 0.5) == \
         build_subarray(rram).conversion_energy(128, 0.2, 0.5)  # eNVM: no effect
@@ -232,8 +235,8 @@ def test_read_level_shifters_option_puts_them_back_in_the_read():
     w_acc = max(t.bitcell_width, PASS_R_FACTOR * t.vdd / (t.i_on_n * 0.25 * cfg.cell.r_on))
     c_wl = 128 * (t.c_gate * w_acc + t.wire_capacitance * pitch)
     ls = level_shifter(t, max(cfg.cell.write_voltage, t.vdd), c_wl, cfg.io_layout_scale, v_switch=t.vdd)
-    assert on.timing["row"] == pytest.approx(off.timing["row"] + ls.delay)
-    assert on.e_row == pytest.approx(off.e_row + ls.energy)
+    assert on.timing["row"] == pytest.approx(off.timing["row"] + ls.delay, rel=1e-6, abs=0)
+    assert on.e_row == pytest.approx(off.e_row + ls.energy, rel=1e-6, abs=0)
     assert on.area == off.area and on.leakage == off.leakage
 
 

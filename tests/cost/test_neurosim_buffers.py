@@ -114,10 +114,10 @@ def test_energy_closed_form():
     c = inverter(t).c_in
     d32 = decoder(t, 32, 32 * c).energy / 32
     d128 = decoder(t, 128, 128 * c).energy / 128
-    assert neurosim_buffer_energy(t, NeuroSimBufferBits(1, 0, 0, 0)) == pytest.approx(e_ff, rel=1e-12)
-    assert neurosim_buffer_energy(t, NeuroSimBufferBits(0, 1, 0, 0)) == pytest.approx(e_ff + 2 * d32, rel=1e-12)
-    assert neurosim_buffer_energy(t, NeuroSimBufferBits(0, 0, 1, 0)) == pytest.approx(e_ff + d128, rel=1e-12)
-    assert neurosim_buffer_energy(t, NeuroSimBufferBits(0, 0, 0, 1)) == pytest.approx(d128, rel=1e-12)
+    assert neurosim_buffer_energy(t, NeuroSimBufferBits(1, 0, 0, 0)) == pytest.approx(e_ff, rel=1e-12, abs=0)
+    assert neurosim_buffer_energy(t, NeuroSimBufferBits(0, 1, 0, 0)) == pytest.approx(e_ff + 2 * d32, rel=1e-12, abs=0)
+    assert neurosim_buffer_energy(t, NeuroSimBufferBits(0, 0, 1, 0)) == pytest.approx(e_ff + d128, rel=1e-12, abs=0)
+    assert neurosim_buffer_energy(t, NeuroSimBufferBits(0, 0, 0, 1)) == pytest.approx(d128, rel=1e-12, abs=0)
 
 
 def test_per_bit_prices_against_neurosim():
@@ -155,10 +155,10 @@ def test_option_changes_buffer_energy_only_and_equals_the_count():
     t = build_subarray(cfg).tech
     expected = neurosim_buffer_energy(t, neurosim_buffer_bits(cfg, x, LAYER.valid_out_pixels, 0 if not x.novel
                                                               else LAYER.kernel**2))
-    assert b.layers[0].energy["buffers"] == pytest.approx(expected, rel=1e-12)
+    assert b.layers[0].energy["buffers"] == pytest.approx(expected, rel=1e-12, abs=0)
     for part, v in a.layers[0].energy.items():
         if part != "buffers":
-            assert b.layers[0].energy[part] == pytest.approx(v, rel=1e-12)
+            assert b.layers[0].energy[part] == pytest.approx(v, rel=1e-12, abs=0)
     assert b.latency == a.latency
     assert b.area == a.area
 
@@ -169,7 +169,7 @@ def test_weight_copies_do_not_change_the_count():
     a = estimate(cfg.replace(duplicate=False), [LAYER]).layers[0]
     b = estimate(cfg.replace(duplicate=True), [LAYER]).layers[0]
     assert b.copies > a.copies
-    assert b.energy["buffers"] == pytest.approx(a.energy["buffers"], rel=1e-12)
+    assert b.energy["buffers"] == pytest.approx(a.energy["buffers"], rel=1e-12, abs=0)
 
 
 def test_bad_option_raises():
@@ -213,10 +213,11 @@ def test_bus_energy_per_metre_closed_form():
     input bus (49.597 fJ over 3 × 282.72 µm at 0.85 V, its card's supply and ours) within 3 %."""
     t = technology(22, roadmap="lstp")
     per_m = bus_energy_per_metre(t, 0.1, 0.25, NEUROSIM_22NM_BUS)
-    assert bus_energy_per_metre(t, 0.1, 1.0, NEUROSIM_22NM_BUS) == pytest.approx(4 * per_m, rel=1e-12)
+    assert bus_energy_per_metre(t, 0.1, 1.0, NEUROSIM_22NM_BUS) == pytest.approx(4 * per_m, rel=1e-12, abs=0)
     h, w = 300e-6, 200e-6
     length = (2**2 - 1) * (h + w) / 2 + 2 * w  # grid 4 (see tests/cost/test_neurosim_counts.py)
-    assert htree_trip_energy(t, h, w, 4, 0.1, 0.25, NEUROSIM_22NM_BUS) == pytest.approx(length * per_m, rel=1e-12)
+    assert htree_trip_energy(t, h, w, 4, 0.1, 0.25, NEUROSIM_22NM_BUS) == pytest.approx(
+        length * per_m, rel=1e-12, abs=0)
     assert t.vdd == 0.85
     ours = bus_energy_per_metre(t, 0.0, 0.25, NEUROSIM_22NM_BUS)
     assert ours == pytest.approx(49.597e-15 / (3 * 282.72e-6), rel=0.03)
@@ -236,7 +237,8 @@ def test_subarray_box_closed_form():
     h, w = 128 * math.sqrt(a / 3), 128 * math.sqrt(3 * a)
     row = sub.area["row drivers"] + 2 / 3 * sub.area["level shifters"]
     col = sub.total_area - sub.area["array"] - row
-    assert _subarray_box(boxed, sub) == (pytest.approx(w + row / h, rel=1e-12), pytest.approx(h + col / w, rel=1e-12))
+    assert _subarray_box(boxed, sub) == (pytest.approx(w + row / h, rel=1e-12, abs=0), pytest.approx(
+        h + col / w, rel=1e-12, abs=0))
 
 
 def test_neurosim_default_subarray_box():
@@ -256,8 +258,8 @@ def test_transfer_count_changes_interconnect_only():
     assert b["interconnect"] != a["interconnect"] and c["interconnect"] != b["interconnect"]
     for part in a:
         if part != "interconnect":
-            assert b[part] == pytest.approx(a[part], rel=1e-12)
-            assert c[part] == pytest.approx(a[part], rel=1e-12)
+            assert b[part] == pytest.approx(a[part], rel=1e-12, abs=0)
+            assert c[part] == pytest.approx(a[part], rel=1e-12, abs=0)
 
 
 def test_row_flip_flops_closed_form():
@@ -271,10 +273,10 @@ def test_row_flip_flops_closed_form():
     e_ff = dff(build_subarray(cfg).tech).energy
     pulses = 36 * 8 * x.col_blocks
     expected = pulses * ((128 - 128 * 0.25) + (128 - 16 * 0.25)) * e_ff
-    assert b["row drive"] - a["row drive"] == pytest.approx(expected, rel=1e-9)
+    assert b["row drive"] - a["row drive"] == pytest.approx(expected, rel=1e-9, abs=0)
     for part in a:
         if part != "row drive":
-            assert b[part] == pytest.approx(a[part], rel=1e-12)
+            assert b[part] == pytest.approx(a[part], rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize(("field", "value"), [("transfer_count", "bits"), ("row_flip_flops", "none"),
@@ -295,9 +297,9 @@ def test_buffer_areas_closed_form():
     t = build_subarray(cfg).tech
     pe, tile, glob = neurosim_buffer_areas(cfg, t, vgg8_cifar10())
     ff = dff(t).area
-    assert pe == pytest.approx((1024 + 352) * ff, rel=1e-12)
-    assert tile == pytest.approx(3 * (1024 * ff + decoder(t, 32).area), rel=1e-12)
-    assert glob == pytest.approx(64 * (16384 * ff + decoder(t, 128).area), rel=1e-12)
+    assert pe == pytest.approx((1024 + 352) * ff, rel=1e-12, abs=0)
+    assert tile == pytest.approx(3 * (1024 * ff + decoder(t, 32).area), rel=1e-12, abs=0)
+    assert glob == pytest.approx(64 * (16384 * ff + decoder(t, 128).area), rel=1e-12, abs=0)
     assert glob / 64 == pytest.approx(2.0397e-8, rel=0.05)
     assert tile / 3 == pytest.approx(2.5917e-9 / 2, rel=0.05)
 
@@ -311,9 +313,9 @@ def test_buffer_area_option_moves_buffers_and_leaves_leakage():
     pe, tile, glob = neurosim_buffer_areas(cfg, t, layers)
     tiles = sum(r.tiles for r in b.layers)
     pes = sum(r.tiles * (9 if i in (1, 2, 3, 4, 5) else 4) for i, r in enumerate(b.layers))  # novel: 9 PEs
-    assert b.area["buffers"] == pytest.approx(pes * pe + tiles * tile + glob, rel=1e-9)
+    assert b.area["buffers"] == pytest.approx(pes * pe + tiles * tile + glob, rel=1e-9, abs=0)
     for part in ("array", "adc", "shift-add", "accumulation"):
-        assert b.area[part] == pytest.approx(a.area[part], rel=1e-12)
-    assert b.leakage_power == pytest.approx(a.leakage_power, rel=1e-12)
+        assert b.area[part] == pytest.approx(a.area[part], rel=1e-12, abs=0)
+    assert b.leakage_power == pytest.approx(a.leakage_power, rel=1e-12, abs=0)
     with pytest.raises(ConfigError, match="buffer_area"):
         cfg.replace(buffer_area="flops")

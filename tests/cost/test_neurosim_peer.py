@@ -65,11 +65,11 @@ def test_parse_summary_and_floorplan(peer):
     ])
     ns = peer.parse_neurosim(text)
     assert ns["area"] == pytest.approx(55e-6)
-    assert ns["area array"] == pytest.approx(1234.5e-12)
+    assert ns["area array"] == pytest.approx(1234.5e-12, rel=1e-6, abs=0)
     assert ns["area adc"] == pytest.approx(20e-6)
     assert ns["area accumulation"] == pytest.approx(5.3e-6)  # a colon inside the label's parentheses
     assert ns["latency accumulation"] == pytest.approx(125.18e-6)
-    assert ns["clock"] == pytest.approx(2.5e-9)
+    assert ns["clock"] == pytest.approx(2.5e-9, rel=1e-6, abs=0)
     assert ns["latency"] == pytest.approx(1.2e-3)
     assert ns["energy"] == pytest.approx(41e-6)
     assert ns["leakage"] == pytest.approx(850e-6)

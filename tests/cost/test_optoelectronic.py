@@ -20,7 +20,7 @@ HNU_1500 = H * C / 1.5e-6  # 1.3243e-19 J
 
 # ----- receivers --------------------------------------------------------------------------------------------------
 def test_photon_energy_at_1500_nm():
-    assert oe.photon_energy(1.5e-6) == pytest.approx(1.3243e-19, rel=1e-4)
+    assert oe.photon_energy(1.5e-6) == pytest.approx(1.3243e-19, rel=1e-4, abs=0)
 
 
 def test_photons_for_99_percent_detection():
@@ -28,7 +28,7 @@ def test_photons_for_99_percent_detection():
 
 
 def test_detection_probability_of_seven_photons():
-    assert oe.detection_probability(7.0, 0.7) == pytest.approx(1 - math.exp(-4.9), rel=1e-12)
+    assert oe.detection_probability(7.0, 0.7) == pytest.approx(1 - math.exp(-4.9), rel=1e-12, abs=0)
 
 
 @given(p=st.floats(1e-6, 1 - 1e-6), eta=st.floats(1e-3, 1.0))
@@ -39,16 +39,16 @@ def test_eq1_inverts(p, eta):
 
 
 def test_source_energy_eq2():
-    assert oe.source_energy(7.0, 1.5e-6, 0.01) == pytest.approx(7 * HNU_1500 / 0.01, rel=1e-12)
+    assert oe.source_energy(7.0, 1.5e-6, 0.01) == pytest.approx(7 * HNU_1500 / 0.01, rel=1e-12, abs=0)
 
 
 def test_snspd_half_l_i_squared():
-    assert oe.snspd_energy(100e-9, 10e-6) == pytest.approx(0.5 * 100e-9 * (10e-6) ** 2, rel=1e-12)  # 5 aJ
+    assert oe.snspd_energy(100e-9, 10e-6) == pytest.approx(0.5 * 100e-9 * (10e-6) ** 2, rel=1e-12, abs=0)  # 5 aJ
 
 
 def test_photodiode_energy_eq3():
-    assert oe.photodiode_energy(1e-15, 0.8, 1.0) == pytest.approx(0.8e-15, rel=1e-12)
-    assert oe.photodiode_energy(1e-15, 0.8, 1.0, 0.01) == pytest.approx(0.8e-13, rel=1e-12)
+    assert oe.photodiode_energy(1e-15, 0.8, 1.0) == pytest.approx(0.8e-15, rel=1e-12, abs=0)
+    assert oe.photodiode_energy(1e-15, 0.8, 1.0, 0.01) == pytest.approx(0.8e-13, rel=1e-12, abs=0)
 
 
 def test_ideal_responsivity_is_one_electron_per_photon():
@@ -64,7 +64,7 @@ def test_leakage_crossover():
 # ----- transmitters, memory --------------------------------------------------------------------------------------
 def test_optical_power_per_neuron_and_inverse():
     p = oe.optical_power_per_neuron(0.8e-15, 1e3, 1e6)
-    assert p == pytest.approx(1e3 * 0.8e-15 * 1e6, rel=1e-12)
+    assert p == pytest.approx(1e3 * 0.8e-15 * 1e6, rel=1e-12, abs=0)
     assert oe.max_rate_for_source_power(p, 1e3, 0.8e-15) == pytest.approx(1e6, rel=1e-12)
 
 
@@ -73,11 +73,11 @@ def test_lifetime_updates_eq4():
 
 
 def test_max_update_energy_eq5():
-    assert oe.max_update_energy(1e3, 100e-15) == pytest.approx(math.sqrt(1000) * 100e-15, rel=1e-12)
+    assert oe.max_update_energy(1e3, 100e-15) == pytest.approx(math.sqrt(1000) * 100e-15, rel=1e-12, abs=0)
 
 
 def test_max_update_time():
-    assert oe.max_update_time(1e7) == pytest.approx(1e-7, rel=1e-12)
+    assert oe.max_update_time(1e7) == pytest.approx(1e-7, rel=1e-12, abs=0)
 
 
 # ----- graph and area --------------------------------------------------------------------------------------------
@@ -94,8 +94,8 @@ def test_eq6_inverts(n, k):
 
 
 def test_areas_eq7_eq8():
-    assert oe.photonic_area(750.0, 2e-6, 5.0) == pytest.approx((750 * 2e-6 / 5) ** 2, rel=1e-12)
-    assert oe.electronic_area(750.0, 30e-6, 8.0) == pytest.approx(750 * (30e-6) ** 2 / 8, rel=1e-12)
+    assert oe.photonic_area(750.0, 2e-6, 5.0) == pytest.approx((750 * 2e-6 / 5) ** 2, rel=1e-12, abs=0)
+    assert oe.electronic_area(750.0, 30e-6, 8.0) == pytest.approx(750 * (30e-6) ** 2 / 8, rel=1e-12, abs=0)
 
 
 def test_planes_needed():
@@ -142,26 +142,26 @@ def test_power_density_and_limits():
     e, f, w = 8.7e-15, 1e9, 30e-6
     assert oe.power_density(e, f, w) == pytest.approx(e * f / w**2, rel=1e-12)
     assert oe.density_limited_rate(1e4, e, w) == pytest.approx(1e4 * w**2 / e, rel=1e-12)
-    assert oe.density_limited_width(1e4, e, f) == pytest.approx(math.sqrt(e * f / 1e4), rel=1e-12)
+    assert oe.density_limited_width(1e4, e, f) == pytest.approx(math.sqrt(e * f / 1e4), rel=1e-12, abs=0)
 
 
 # ----- platforms --------------------------------------------------------------------------------------------------
 def test_superconducting_preset():
     sc = oe.SUPERCONDUCTING
     e_rx = math.log(100) / 0.7 * HNU_1500
-    assert sc.receiver_energy() == pytest.approx(e_rx, rel=1e-12)
-    assert sc.source_energy() == pytest.approx(e_rx / 0.01, rel=1e-12)
-    assert sc.heat_per_synapse_event() == pytest.approx(e_rx / 0.01 + 5e-18, rel=1e-12)
-    assert sc.energy_per_synapse_event() == pytest.approx((e_rx / 0.01 + 5e-18) * 1001, rel=1e-12)
+    assert sc.receiver_energy() == pytest.approx(e_rx, rel=1e-12, abs=0)
+    assert sc.source_energy() == pytest.approx(e_rx / 0.01, rel=1e-12, abs=0)
+    assert sc.heat_per_synapse_event() == pytest.approx(e_rx / 0.01 + 5e-18, rel=1e-12, abs=0)
+    assert sc.energy_per_synapse_event() == pytest.approx((e_rx / 0.01 + 5e-18) * 1001, rel=1e-12, abs=0)
     assert sc.static_power_per_synapse() == 0.0
-    assert sc.power_density(1e6) == pytest.approx((e_rx / 0.01 + 5e-18) * 1e6 / (30e-6) ** 2, rel=1e-12)
+    assert sc.power_density(1e6) == pytest.approx((e_rx / 0.01 + 5e-18) * 1e6 / (30e-6) ** 2, rel=1e-12, abs=0)
 
 
 def test_semiconductor_preset():
     semi = oe.SEMICONDUCTOR
-    assert semi.receiver_energy() == pytest.approx(0.8e-15, rel=1e-12)
-    assert semi.energy_per_synapse_event() == pytest.approx(0.8e-13, rel=1e-12)
-    assert semi.static_power_per_synapse() == pytest.approx(1e-9)
+    assert semi.receiver_energy() == pytest.approx(0.8e-15, rel=1e-12, abs=0)
+    assert semi.energy_per_synapse_event() == pytest.approx(0.8e-13, rel=1e-12, abs=0)
+    assert semi.static_power_per_synapse() == pytest.approx(1e-9, rel=1e-6, abs=0)
     # density limit 1 kW/cm² = 1e7 W/m², minus the leakage's share, over the event energy
     expected = (1e7 - 1e-9 / 1e-10) * 1e-10 / 0.8e-13
     assert semi.density_limited_rate() == pytest.approx(expected, rel=1e-12)
@@ -216,7 +216,7 @@ def test_vectorized_calls_agree_with_scalar_calls(fn, kwargs):
     for i in range(3):
         scalar = fn(**{k: v[i] if isinstance(v, list) else v for k, v in kwargs.items()})
         assert isinstance(scalar, float)
-        assert float(vector[i]) == pytest.approx(scalar, rel=1e-12)
+        assert float(vector[i]) == pytest.approx(scalar, rel=1e-12, abs=0)
 
 
 def test_grid_broadcasting_and_numpy_input():
@@ -278,7 +278,7 @@ def test_wrong_types_raise_input_type_error():
 def test_feasibility_by_hand():
     out = oe.feasibility("semiconductor", n_neurons=1e10, efficiency=1e-3, fan_out=1e4, rate_hz=1e4, power_w=1e7)
     synapses, event, leak = 1e14, 0.8e-15 / 1e-3, 1e-9
-    assert out["energy_per_synapse_event_j"] == pytest.approx(event, rel=1e-12)
+    assert out["energy_per_synapse_event_j"] == pytest.approx(event, rel=1e-12, abs=0)
     assert out["power_w"] == pytest.approx(synapses * (event * 1e4 + leak), rel=1e-12)
     assert out["within_budget"] == 1.0
     assert out["max_mean_rate_hz"] == pytest.approx((1e7 - synapses * leak) / (synapses * event), rel=1e-12)

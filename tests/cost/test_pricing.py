@@ -47,8 +47,8 @@ def test_chip_and_ledger_agree_where_they_model_the_same_thing():
     comparison = price.comparison()
     assert set(comparison) == set(names)
     for table, counted in comparison.values():
-        assert counted == pytest.approx(table, rel=1e-9) and table > 0
-    assert price.ledger_energy.total / 3 == pytest.approx(price.chip_compute_energy, rel=1e-9)
+        assert counted == pytest.approx(table, rel=1e-9, abs=0) and table > 0
+    assert price.ledger_energy.total / 3 == pytest.approx(price.chip_compute_energy, rel=1e-9, abs=0)
     assert 0 < price.chip_compute_energy < price.chip.dynamic_energy  # buffers, interconnect: not in the ledger
 
 
@@ -73,8 +73,8 @@ def test_ledger_tags_follow_the_tile_config_and_the_gap_is_the_adc():
                                                                ("adc_conversion", "5b")}
     sub5, sub9 = build_subarray(cfg), build_subarray(cfg.replace(adc_bits=9))
     outputs = wide.ledger.count("adc_conversion")
-    assert wide.as_simulated.by_kind["adc_conversion"] == pytest.approx(outputs * sub9.e_adc)
-    assert narrow.as_simulated.by_kind["adc_conversion"] == pytest.approx(outputs * sub5.e_adc)
+    assert wide.as_simulated.by_kind["adc_conversion"] == pytest.approx(outputs * sub9.e_adc, rel=1e-6, abs=0)
+    assert narrow.as_simulated.by_kind["adc_conversion"] == pytest.approx(outputs * sub5.e_adc, rel=1e-6, abs=0)
     # the simulated periphery converts each output once at 9 bits, the chip every input bit and weight slice at
     # 5 bits. With the multilevel sense amplifier (energy ~ levels) the two land within a few ×; with a flash ADC
     # sized for a ½-LSB offset one 9-bit conversion costs more than the chip's 8 × 2 = 16 five-bit ones by far
@@ -125,6 +125,7 @@ def test_chip_compute_from_ledger_by_hand():
     empty, none = chip_compute_from_ledger(Ledger({("mvm", ""): 5}), cfg)  # ideal periphery: no conversions
     assert sum(empty.values()) == 0 and none.count("mvm") == 0
     priced = price_ledger_as_simulated(Ledger({("spike", ""): 3, ("adc_conversion", "5b"): 2}), cfg)
-    assert priced.unpriced == ["spike"] and priced.total == pytest.approx(2 * build_subarray(cfg).e_adc)
+    assert priced.unpriced == ["spike"] and priced.total == pytest.approx(
+        2 * build_subarray(cfg).e_adc, rel=1e-6, abs=0)
     ideal_adc = price_ledger_as_simulated(Ledger({("adc_conversion", "analog"): 4}), cfg)
     assert ideal_adc.unpriced == ["adc_conversion[analog]"] and ideal_adc.total == 0

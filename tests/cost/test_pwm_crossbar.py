@@ -26,7 +26,7 @@ from neurofab.cost.pwm_crossbar import (
 
 
 def test_cell_energy_is_v_squared_g_t():
-    assert cell_energy(2.5e-6, 0.2, 1e-9) == pytest.approx(0.04 * 2.5e-6 * 1e-9)  # 0.1 fJ
+    assert cell_energy(2.5e-6, 0.2, 1e-9) == pytest.approx(0.04 * 2.5e-6 * 1e-9, rel=1e-6, abs=0)  # 0.1 fJ
     with pytest.raises(ConfigError, match="g"):
         cell_energy(-1e-6, 0.2, 1e-9)
 
@@ -38,21 +38,21 @@ def test_analog_energy_is_the_sum_over_cells_of_v2_g_t():
     g = torch.rand(5, 6, generator=gen, dtype=torch.float64) * 5e-6
     got = analog_energy_of(cfg, codes, g)
     step = cfg.step
-    assert step == pytest.approx(1e-9)
+    assert step == pytest.approx(1e-9, rel=1e-6, abs=0)
     for b in range(4):  # the explicit double sum over devices
         want = sum(cell_energy(float(g[i, j]), cfg.v_read, abs(int(codes[b, i])) * step)
                    for i in range(5) for j in range(6))
-        assert float(got[b]) == pytest.approx(want, rel=1e-12)
+        assert float(got[b]) == pytest.approx(want, rel=1e-12, abs=0)
     # at uniform conductance the batch mean equals the closed form at the measured mean |x|
     uniform = analog_energy_of(cfg, codes)
-    assert float(uniform.mean()) == pytest.approx(analog_energy(cfg, mean_abs_code(codes)), rel=1e-12)
+    assert float(uniform.mean()) == pytest.approx(analog_energy(cfg, mean_abs_code(codes)), rel=1e-12, abs=0)
 
 
 def test_adc_energy_is_power_over_rate():
     e = adc_energy_per_conversion(KULL2017_POWER, KULL2017_RATE)
-    assert e == pytest.approx(4.6133e-12, rel=1e-4)  # 6.92 mW / 1.5 GS/s
+    assert e == pytest.approx(4.6133e-12, rel=1e-4, abs=0)  # 6.92 mW / 1.5 GS/s
     cfg = PwmCrossbarConfig()
-    assert mvm_energy(cfg, 10).adc == pytest.approx(256 * e)
+    assert mvm_energy(cfg, 10).adc == pytest.approx(256 * e, rel=1e-6, abs=0)
     with pytest.raises(ConfigError, match="ADC power"):
         adc_energy_per_conversion(0.0, 1e9)
 
@@ -61,14 +61,14 @@ def test_regulators_and_throughput_closed_forms():
     cfg = PwmCrossbarConfig()
     i_fs = 256 * 2 * 2.5e-6 * 0.2  # 256 µA
     assert column_full_scale_current(cfg) == pytest.approx(i_fs)
-    assert regulator_energy(cfg) == pytest.approx(256 * 0.8 * i_fs * 100e-9)
+    assert regulator_energy(cfg) == pytest.approx(256 * 0.8 * i_fs * 100e-9, rel=1e-6, abs=0)
     assert cfg.ops_per_second == pytest.approx(2 * 256**2 / 100e-9)
-    assert cfg.step == pytest.approx(100e-9 / 128)
+    assert cfg.step == pytest.approx(100e-9 / 128, rel=1e-6, abs=0)
     e = mvm_energy(cfg, 64)
-    assert e.total == pytest.approx(sum(e.parts.values()))
+    assert e.total == pytest.approx(sum(e.parts.values()), rel=1e-6, abs=0)
     assert e.tops_per_watt == pytest.approx(2 * 256**2 / e.total / 1e12)
     assert e.power == pytest.approx(e.total / 100e-9)
-    assert mvm_energy(cfg.replace(core_power=1e-3), 64).core == pytest.approx(1e-3 * 100e-9)
+    assert mvm_energy(cfg.replace(core_power=1e-3), 64).core == pytest.approx(1e-3 * 100e-9, rel=1e-6, abs=0)
 
 
 @settings(max_examples=25, deadline=None)
@@ -77,16 +77,16 @@ def test_scaling_with_the_array(rows, cols, m):
     small = mvm_energy(PwmCrossbarConfig(rows=rows, columns=cols, core_power=1e-3), m)
     big = mvm_energy(PwmCrossbarConfig(rows=2 * rows, columns=2 * cols, core_power=1e-3), m)
     assert big.analog == pytest.approx(4 * small.analog, abs=1e-30)  # per cell
-    assert big.regulators == pytest.approx(4 * small.regulators)  # columns × full-scale current ∝ rows
+    assert big.regulators == pytest.approx(4 * small.regulators, rel=1e-6, abs=0)  # columns × full-scale current ∝ rows
     for part in ("adc", "digital"):  # per column
-        assert big.parts[part] == pytest.approx(2 * small.parts[part])
+        assert big.parts[part] == pytest.approx(2 * small.parts[part], rel=1e-6, abs=0)
     cfg = small.config  # PWM per row, plus a row line that grows with the columns it crosses
     extra_line = 2 * rows * cols * cfg.devices_per_weight * cfg.row_capacitance_per_device * cfg.v_read**2
-    assert big.pwm == pytest.approx(2 * small.pwm + extra_line)
-    assert big.core == pytest.approx(small.core)
+    assert big.pwm == pytest.approx(2 * small.pwm + extra_line, rel=1e-6, abs=0)
+    assert big.core == pytest.approx(small.core, rel=1e-6, abs=0)
     wide = mvm_energy(PwmCrossbarConfig(rows=rows, columns=2 * cols, core_power=1e-3), m)
     assert wide.pwm > small.pwm  # the row line grows with the columns it crosses
-    assert wide.adc == pytest.approx(2 * small.adc)
+    assert wide.adc == pytest.approx(2 * small.adc, rel=1e-6, abs=0)
 
 
 def test_energy_grows_with_the_mean_input():

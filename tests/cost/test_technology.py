@@ -23,21 +23,21 @@ FINFET = {14: (3, 48, 37, 8), 10: (3, 36, 42, 6), 7: (2, 30, 52, 6)}  # fins, pi
 def test_table1_geometry(node):
     t = technology(node)
     lg, cw, ch = TABLE1[node]
-    assert t.gate_length == pytest.approx(lg * NM)
-    assert t.cell_width == pytest.approx(cw * NM)
-    assert t.cell_height == pytest.approx(ch * NM)
-    assert t.feature_size == pytest.approx(node * NM)
+    assert t.gate_length == pytest.approx(lg * NM, rel=1e-6, abs=0)
+    assert t.cell_width == pytest.approx(cw * NM, rel=1e-6, abs=0)
+    assert t.cell_height == pytest.approx(ch * NM, rel=1e-6, abs=0)
+    assert t.feature_size == pytest.approx(node * NM, rel=1e-6, abs=0)
     if node in BULK_WIDTHS:
         assert t.device == "bulk"
-        assert t.nmos_width == pytest.approx(BULK_WIDTHS[node][0] * NM)
-        assert t.pmos_width == pytest.approx(BULK_WIDTHS[node][1] * NM)
+        assert t.nmos_width == pytest.approx(BULK_WIDTHS[node][0] * NM, rel=1e-6, abs=0)
+        assert t.pmos_width == pytest.approx(BULK_WIDTHS[node][1] * NM, rel=1e-6, abs=0)
     else:
         fins, pitch, height, width = FINFET[node]
         assert t.device == "finfet"
         assert (t.fins_nmos, t.fins_pmos) == (fins, fins)
-        assert t.fin_pitch == pytest.approx(pitch * NM)
-        assert t.fin_electrical_width == pytest.approx((2 * height + width) * NM)
-        assert t.nmos_width == pytest.approx(fins * (2 * height + width) * NM)
+        assert t.fin_pitch == pytest.approx(pitch * NM, rel=1e-6, abs=0)
+        assert t.fin_electrical_width == pytest.approx((2 * height + width) * NM, rel=1e-6, abs=0)
+        assert t.nmos_width == pytest.approx(fins * (2 * height + width) * NM, rel=1e-6, abs=0)
 
 
 def test_supplies_are_ptm_nominal():
@@ -47,23 +47,23 @@ def test_supplies_are_ptm_nominal():
 def test_derived_electrical_quantities_by_hand():
     t = technology(22)
     c_gate = EPS_OX * 26e-9 / (1.05e-9 + 0.4e-9) + 0.25e-9
-    assert t.c_gate == pytest.approx(c_gate, rel=1e-12)
+    assert t.c_gate == pytest.approx(c_gate, rel=1e-12, abs=0)
     assert t.c_gate * 1e9 == pytest.approx(0.869, abs=0.001)  # ≈ 0.87 fF/µm
     assert t.c_drain == t.c_gate
     assert t.r_on_n(198e-9) == pytest.approx(0.75 * 0.8 / (800.0 * 198e-9))
     assert t.r_on_p(262e-9) == pytest.approx(0.75 * 0.8 / (480.0 * 262e-9))
-    assert t.pelgrom_avt == pytest.approx(1e-3 * 1e-6 * 1.45)  # 1.45 mV·µm
+    assert t.pelgrom_avt == pytest.approx(1e-3 * 1e-6 * 1.45, rel=1e-6, abs=0)  # 1.45 mV·µm
     w, th = 45e-9, 90e-9
     rho = 1.72e-8 * (1 + 0.375 * 39e-9 * (1 / w + 1 / th))
     assert t.wire_resistance == pytest.approx(rho / (w * th))
-    assert t.sram_8t_area == pytest.approx(1.3 * 0.092e-12)
+    assert t.sram_8t_area == pytest.approx(1.3 * 0.092e-12, rel=1e-6, abs=0)
 
 
 def test_half_node_is_an_optical_shrink():
     t40, t45 = technology(40), technology(45)
     s = 40 / 45
-    assert t40.cell_width == pytest.approx(t45.cell_width * s)
-    assert t40.nmos_width == pytest.approx(t45.nmos_width * s)
+    assert t40.cell_width == pytest.approx(t45.cell_width * s, rel=1e-6, abs=0)
+    assert t40.nmos_width == pytest.approx(t45.nmos_width * s, rel=1e-6, abs=0)
     assert t40.i_on_n == t45.i_on_n and t40.vdd == t45.vdd
     # the 0.3404 µm² inverter of the paper's Table 5 (1,336 µm² / 2,133 / 1.84)
     assert t40.inverter_area * 1e12 == pytest.approx(1336 / 2133 / 1.84, rel=2e-3)
@@ -115,8 +115,8 @@ def test_switching_resistance_scales_with_supply(node, vdd):
 
 
 def test_bitcell_width():
-    assert technology(22).bitcell_width == pytest.approx(44e-9)  # 2·F in bulk
-    assert technology(7).bitcell_width == pytest.approx((2 * 52 + 6) * 1e-9)  # one fin
+    assert technology(22).bitcell_width == pytest.approx(44e-9, rel=1e-6, abs=0)  # 2·F in bulk
+    assert technology(7).bitcell_width == pytest.approx((2 * 52 + 6) * 1e-9, rel=1e-6, abs=0)  # one fin
     for node in FULL_NODES_NM:
         t = technology(node)
         assert t.bitcell_width <= t.nmos_width  # never wider than the standard-cell logic device

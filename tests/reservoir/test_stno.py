@@ -37,7 +37,7 @@ def test_relaxation_rate_is_two_gamma_g_times_supercriticality():
     p = integrate_power(OSC, cur, t, p0=torch.tensor([p0 * 1.001]), noise=False)
     ratio = (float(p[0, 0]) - p0) / (p0 * 0.001)
     assert ratio == pytest.approx(math.exp(-0.5), rel=2e-3)
-    assert OSC.relaxation_time(current) == pytest.approx(1 / (2 * OSC.gamma_g * 0.5))
+    assert OSC.relaxation_time(current) == pytest.approx(1 / (2 * OSC.gamma_g * 0.5), rel=1e-6, abs=0)
 
 
 def test_thermal_power_below_threshold():

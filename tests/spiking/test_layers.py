@@ -102,9 +102,9 @@ def test_current_synapse_closed_form():
     spikes, state = IF(neuron).run(x)
     assert spikes.sum() == 0
     expected = 0.25 * sum(alpha**k for k in range(4))  # steps 1..4 see j_0..j_3
-    assert state.u.item() == pytest.approx(expected, rel=1e-12)
+    assert state.u.item() == pytest.approx(expected, rel=1e-12, abs=0)
     consts = neuron_constants(neuron, 1e-3)
-    assert consts.input_unit == pytest.approx(1.0 / propagators(neuron, 1e-3).coupling_exc)
+    assert consts.input_unit == pytest.approx(1.0 / propagators(neuron, 1e-3).coupling_exc, rel=1e-6, abs=0)
 
 
 def test_gradient_closed_form_two_steps():

@@ -76,11 +76,11 @@ def test_binary_mlp_matches_the_count_model():
 
 
 def test_power_model_and_gating():
-    assert power(0.0) == pytest.approx(75e-9) and power(1.0) == pytest.approx(220e-9)
-    assert power(0.5) == pytest.approx(147.5e-9)
+    assert power(0.0) == pytest.approx(75e-9, rel=1e-6, abs=0) and power(1.0) == pytest.approx(220e-9, rel=1e-6, abs=0)
+    assert power(0.5) == pytest.approx(147.5e-9, rel=1e-6, abs=0)
     clock, both = gated_power(GatingFigures())
-    assert clock == pytest.approx(1.16e-9 * 0.254)
-    assert both == pytest.approx(1.16e-9 * 0.254 * 0.8232)
+    assert clock == pytest.approx(1.16e-9 * 0.254, rel=1e-6, abs=0)
+    assert both == pytest.approx(1.16e-9 * 0.254 * 0.8232, rel=1e-6, abs=0)
     assert 1.16e-9 / both == pytest.approx(4.8, abs=0.05)
     assert break_even_sleep(1e-12, 2e-9, 1e-9) == pytest.approx(1e-3)
 
