@@ -118,10 +118,10 @@ def quantization_regularizer(model: nn.Module, level_sets: Sequence[LevelSet], s
         raise ConfigError(f"quantization_regularizer: strength = {strength}: must be >= 0")
     layers = quantizable_layers(model)
     _check_sets(layers, level_sets)
-    total = torch.zeros(())
-    for m, ls in zip(layers, level_sets):
-        total = total + (m.weight - ls.quantize(m.weight.detach())).abs().sum()
-    return strength * total
+    terms = [(m.weight - ls.quantize(m.weight.detach())).abs().sum() for m, ls in zip(layers, level_sets)]
+    if not terms:
+        return torch.zeros(())
+    return strength * torch.stack(terms).sum()  # on the weights' device, in their dtype
 
 
 def apply_levels(model: nn.Module, level_sets: Sequence[LevelSet]) -> nn.Module:
