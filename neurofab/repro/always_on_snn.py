@@ -17,7 +17,7 @@ one that holds the largest input count of the swept images, one input spike per 
 input core does not starve (l. 2188) and dropping happens in the hidden layers the sweep is about.
 
 Data: quick mode the bundled ``digits`` (8×8 upsampled to 16×16); the full run the MNIST test split (8,000 train /
-2,000 test, downsampled to 16×16) via ``NEUROFAB_DATA`` or ``data_root``.
+2,000 test, padded to 32×32 and 2×2 max-pooled to 16×16, l. 2248) via ``NEUROFAB_DATA`` or ``data_root``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import torch
 from matplotlib.figure import Figure
 
 from neurofab.analog.hwa import fit
-from neurofab.core import Ledger, child_seeds, one_thread
+from neurofab.core import Ledger, ShapeError, child_seeds, one_thread
 from neurofab.data import digits, mnist_split
 from neurofab.data.keywords import keyword_counts
 from neurofab.repro.claims import Claim, Claims, Qualitative, RunSpread
@@ -85,9 +85,17 @@ CLAIMS = Claims([
 
 
 def _resample(x: torch.Tensor, side: int) -> torch.Tensor:
+    """Images of ``side`` × ``side`` pixels to the chip's 16 × 16 inputs. MNIST (28 × 28) as the seed does it, by 2×2
+    max-pooling (l. 2248), after zero-padding to 32 × 32 (two blank pixels per side, which the seed leaves unstated:
+    28 / 2 is 14); smaller images (the 8 × 8 digits) upsampled bilinearly."""
     img = x.reshape(len(x), 1, side, side)
-    out = torch.nn.functional.interpolate(img, size=(16, 16), mode="bilinear", align_corners=False,
-                                          antialias=side > 16)
+    if side > 16:
+        pad = (32 - side) // 2
+        if side + 2 * pad != 32:
+            raise ShapeError(f"always-on-snn: {side} × {side} images do not pad evenly to 32 × 32")
+        out = torch.nn.functional.max_pool2d(torch.nn.functional.pad(img, (pad, pad, pad, pad)), 2)
+    else:
+        out = torch.nn.functional.interpolate(img, size=(16, 16), mode="bilinear", align_corners=False)
     return out.reshape(len(x), 256).clamp(0.0, 1.0)
 
 
@@ -217,7 +225,8 @@ def _run(quick: bool, seed: int, data_root: str | None) -> Report:
             discordant = int(((preds[th] == y_sub) != (preds[32] == y_sub)).sum())
             out.append(100.0 * math.sqrt(max(discordant, 1)) / len(y_sub))
     data = ("digits (8×8 → 16×16, 6-bit counts; 1,347 train / 450 test)" if quick else
-            "MNIST test split (28×28 → 16×16, 6-bit counts; 8,000 train / 2,000 test)")
+            "MNIST test split (28×28 padded to 32×32, 2×2 max-pooled to 16×16, 6-bit counts; 8,000 train / "
+            "2,000 test)")
     report.add("data", "MNIST 16×16, 8-bit counts, T_frame 0.5 s", data, Info(),
                note="quick mode substitutes the bundled digits; 6-bit input counts (see the module docstring)")
     report.add("arbiter slots per frame N_serve = 70 kHz · 0.5 s / 4", None, cfg.slots, Info())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from neurofab.core import ShapeError
 from neurofab.repro import get
 
 
@@ -25,3 +27,17 @@ def test_always_on_snn_quick_passes(seed):
         assert 0.4 < high / design < 0.6
     rows = {r.quantity: r.ours for r in report.rows}
     assert rows["overall reduction 1.16 nW / (clock × (1 − 0.1768))"] == pytest.approx(4.7826, abs=1e-4)
+
+
+def test_mnist_is_padded_and_max_pooled_to_16_by_16():
+    from neurofab.repro.always_on_snn import _resample
+
+    img = torch.zeros(1, 28, 28)
+    img[0, 0, 0], img[0, 0, 1], img[0, 27, 27] = 0.3, 0.9, 0.5  # padded by 2: (2, 2), (2, 3) and (29, 29)
+    out = _resample(img.reshape(1, 784), 28).reshape(16, 16)
+    assert out[1, 1] == pytest.approx(0.9, rel=1e-6, abs=0) and out[14, 14] == pytest.approx(0.5, rel=1e-6, abs=0)
+    assert int((out > 0).sum()) == 2  # a block's maximum, nothing spread to its neighbours
+    small = _resample(torch.rand(3, 64), 8)  # the 8 × 8 digits are still upsampled
+    assert small.shape == (3, 256)
+    with pytest.raises(ShapeError, match="pad evenly"):
+        _resample(torch.zeros(1, 27 * 27), 27)
