@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# the suite spread over the machine's cores (pytest-xdist); `$(BIN)/pytest -q` runs it in one process
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
