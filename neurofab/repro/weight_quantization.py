@@ -26,7 +26,7 @@ is the paper's one-level precision {−Δ, 0, Δ}.
   the nearest level of the level set refitted to the current weights at every epoch (the rule of "none" when alone,
   of DAQ when combined), then rounding to the level set of the trained weights;
 - BT (bias tuning): after rounding, only the biases are trained;
-- all: DAQ levels, QR fine-tuning, rounding, BT.
+- all: QR training towards DAQ levels, rounding to them, BT.
 
 The claims are judged on the mean over :data:`N_SEEDS` independent networks (seeds derived from ``seed``), at
 N = 2; N = 5 and the device-range mapping of "none" (largest weight ↔ g_max) follow as info rows. The drop with all
@@ -67,6 +67,7 @@ from neurofab.repro.report import Absolute, Info, Report
 LEVELS = (2, 5)
 METHODS = ("none", "DAQ", "QR", "BT", "all")
 N_SEEDS = 8
+BATCH = 64  # training batch of every fit (float, QR, BT)
 _SRC = "seed 004 l. 72"
 _SPREAD = RunSpread(2, f"s.e. over the run's {N_SEEDS} seeds")
 
@@ -152,8 +153,8 @@ def level_sets(net: nn.Module, n_levels: int) -> dict[str, list[LevelSet]]:
 
 @dataclass(frozen=True)
 class Trained:
-    """A float network and what trained it: its data split, the seeds of its initial weights and data order, and
-    the seed of what follows (QR's and BT's)."""
+    """A float network and what trained it: its data split, the seeds of its initial weights and data order (which
+    QR's training reuses), and the seed of the quantized networks' bias tuning."""
 
     net: nn.Sequential
     split: object
@@ -165,7 +166,7 @@ class Trained:
 def _train(split, st: dict, seed_init: int, seed_fit: int, extra_loss=None) -> nn.Sequential:
     torch.manual_seed(seed_init)
     net = mlp(split.x_train.shape[1], st["hidden"])
-    fit(net, split.x_train, split.y_train, epochs=st["epochs"], lr=2e-3, batch_size=64, seed=seed_fit,
+    fit(net, split.x_train, split.y_train, epochs=st["epochs"], lr=2e-3, batch_size=BATCH, seed=seed_fit,
         extra_loss=extra_loss)
     return net
 
@@ -175,7 +176,7 @@ def train_with_qr(trained: Trained, st: dict, n_levels: int, rule: str, strength
     added to its loss from the first step; q is the nearest level of ``rule``'s level set, refitted to the current
     weights at the start of every epoch."""
     x = trained.split.x_train
-    steps_per_epoch = math.ceil(x.shape[0] / 64)
+    steps_per_epoch = math.ceil(x.shape[0] / BATCH)
     state = {"step": 0, "sets": None}
 
     def penalty(model: nn.Module) -> torch.Tensor:
@@ -199,7 +200,7 @@ def _quantize(trained: Trained, method: str, sets_by_rule: dict[str, list[LevelS
         sets = rule_sets(model, n_levels, rule)
     model = apply_levels(model, sets)
     if method in ("BT", "all"):
-        fit(model, split.x_train, split.y_train, epochs=st["bt_epochs"], lr=1e-2, batch_size=64, seed=s_bt,
+        fit(model, split.x_train, split.y_train, epochs=st["bt_epochs"], lr=1e-2, batch_size=BATCH, seed=s_bt,
             parameters=bias_parameters(model))
     return model
 
