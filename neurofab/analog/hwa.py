@@ -184,11 +184,13 @@ def fit(
     extra_loss: Callable[[nn.Module], torch.Tensor] | None = None,
     parameters: list[nn.Parameter] | None = None,
     progress: bool | None = None,
+    epoch_start: Callable[[nn.Module, int], None] | None = None,
 ) -> list[float]:
     """Train ``model`` on (x, y) with Adam; after every step each module's ``post_step()`` runs (clip, remap).
 
     ``loss_fn`` defaults to cross-entropy on logits; ``extra_loss(model)`` is added (regularisers);
-    ``parameters`` restricts what is trained; ``progress``: a bar over the epochs (None: when standard error is a
+    ``parameters`` restricts what is trained; ``epoch_start(model, epoch)`` runs before each epoch (e.g. to refit
+    what a regulariser pulls towards); ``progress``: a bar over the epochs (None: when standard error is a
     terminal). Returns the mean loss of every epoch.
     """
     if x.shape[0] != y.shape[0]:
@@ -204,7 +206,9 @@ def fit(
     model.train()
     n = x.shape[0]
     with progress_bar(epochs, "fit", enabled=progress, unit="epochs") as advance:
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            if epoch_start is not None:
+                epoch_start(model, epoch)
             history.append(_epoch(model, x, y, n, batch_size, gen, loss_fn, extra_loss, opt, hooks, lr))
             advance(1)
     model.eval()

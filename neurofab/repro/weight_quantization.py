@@ -40,7 +40,6 @@ Data: quick mode the bundled ``digits``; the full run the MNIST test split (8,00
 from __future__ import annotations
 
 import itertools
-import math
 import statistics
 from dataclasses import dataclass
 
@@ -163,11 +162,11 @@ class Trained:
     seed_quantize: int
 
 
-def _train(split, st: dict, seed_init: int, seed_fit: int, extra_loss=None) -> nn.Sequential:
+def _train(split, st: dict, seed_init: int, seed_fit: int, **hooks) -> nn.Sequential:
+    """The float network of ``split`` (``hooks``: fit's ``extra_loss`` and ``epoch_start``, for QR)."""
     torch.manual_seed(seed_init)
     net = mlp(split.x_train.shape[1], st["hidden"])
-    fit(net, split.x_train, split.y_train, epochs=st["epochs"], lr=2e-3, batch_size=BATCH, seed=seed_fit,
-        extra_loss=extra_loss)
+    fit(net, split.x_train, split.y_train, epochs=st["epochs"], lr=2e-3, batch_size=BATCH, seed=seed_fit, **hooks)
     return net
 
 
@@ -175,17 +174,13 @@ def train_with_qr(trained: Trained, st: dict, n_levels: int, rule: str, strength
     """The float network's training (same initial weights, data order, epochs, learning rate) with λ Σ|w − q(w)|
     added to its loss from the first step; q is the nearest level of ``rule``'s level set, refitted to the current
     weights at the start of every epoch."""
-    x = trained.split.x_train
-    steps_per_epoch = math.ceil(x.shape[0] / BATCH)
-    state = {"step": 0, "sets": None}
+    sets: list[list[LevelSet]] = []
 
-    def penalty(model: nn.Module) -> torch.Tensor:
-        if state["step"] % steps_per_epoch == 0:
-            state["sets"] = rule_sets(model, n_levels, rule)
-        state["step"] += 1
-        return quantization_regularizer(model, state["sets"], strength)
+    def refit(model: nn.Module, epoch: int) -> None:
+        sets[:] = [rule_sets(model, n_levels, rule)]
 
-    return _train(trained.split, st, trained.seed_init, trained.seed_fit, extra_loss=penalty)
+    return _train(trained.split, st, trained.seed_init, trained.seed_fit, epoch_start=refit,
+                  extra_loss=lambda model: quantization_regularizer(model, sets[0], strength))
 
 
 def _quantize(trained: Trained, method: str, sets_by_rule: dict[str, list[LevelSet]], st: dict, n_levels: int,

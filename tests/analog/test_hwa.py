@@ -171,3 +171,17 @@ def test_fit_learns_and_checks_input():
     assert history[-1] < 0.5 * history[0]
     with pytest.raises(ShapeError):
         fit(model, x, y[:10], epochs=1)
+
+
+def test_fit_runs_epoch_start_before_each_epoch_and_nothing_else_changes():
+    x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    torch.manual_seed(0)
+    plain, hooked = nn.Linear(3, 2), nn.Linear(3, 2)
+    hooked.load_state_dict(plain.state_dict())
+    seen = []
+    fit(plain, x, y, epochs=3, batch_size=16, seed=5)
+    fit(hooked, x, y, epochs=3, batch_size=16, seed=5,
+        epoch_start=lambda m, e: seen.append((e, m.weight.detach().clone())))
+    assert [e for e, _ in seen] == [0, 1, 2]
+    assert not torch.equal(seen[0][1], seen[1][1])  # called between epochs, on the model being trained
+    assert torch.equal(plain.weight, hooked.weight)
