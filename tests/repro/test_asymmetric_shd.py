@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from neurofab.analog.tiki_taka import ttv2_device
-from neurofab.repro.asymmetric_shd import CLAIMS, run, symmetric_device
+from neurofab.repro.asymmetric_shd import CLAIMS, NETWORK_STATES, run, symmetric_device
 
 
 def test_symmetric_device_on_the_asymmetric_premise():
     """Fig. 4B's symmetric device: the asymmetric device's range, step, d2d and c2c, and no asymmetry at all."""
-    asym = ttv2_device(120)
+    asym = ttv2_device(NETWORK_STATES)
     sym = symmetric_device(asym)
     assert (sym.w_min, sym.w_max) == (asym.w_min, asym.w_max)
     assert sym.dw_min == asym.dw_min and sym.dw_min_dtod == asym.dw_min_dtod and sym.dw_min_std == asym.dw_min_std
