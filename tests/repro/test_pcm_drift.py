@@ -25,3 +25,18 @@ def test_pcm_drift_quick_passes(seed):
     assert all(len(d["PCM INT6"]) == len(d["PCM INT6 paired"]) == len(d["PCM INT4"]) == 3 for d in ints)
     # the 1-month FP32 reference of the INT6 claim is the HWA, GDC, γ = 1 condition
     assert report.extra["transformer"]["HWA, GDC, γ=1"]["times_s"][-1] == 2592000.0
+
+
+@pytest.mark.slow
+def test_gap_vs_width_side_experiment():
+    """The side experiment behind the HWA-gap deviation runs at any width, gives every (γ, time) gap in points, and
+    gives the same numbers for the same seed (its figures are quoted in the claims table)."""
+    import math
+
+    from neurofab.repro.pcm_drift import gap_vs_width
+
+    first = gap_vs_width(seed=3, widths=((8, 16),), repeats=1)
+    assert set(first) == {(8, 16)}
+    assert set(first[(8, 16)]) == {f"γ={g}, {t}" for g in ("1", "0.5") for t in ("1 s", "1 month")}
+    assert all(math.isfinite(v) and -100 <= v <= 100 for v in first[(8, 16)].values())
+    assert gap_vs_width(seed=3, widths=((8, 16),), repeats=1) == first
