@@ -212,7 +212,7 @@ def _draw_slot(v, s, scale, p_max, word, bit, mask, fired, n_fired, z):  # pragm
 
     Returns (n_fired, RNG counter). When every probability is small (p_max < 0.1) candidates are drawn by
     geometric skips at rate p_max and accepted with probability p_j/p_max (thinning) — the same distribution
-    for far fewer random numbers — and indices whose mask was empty are appended to ``fired`` (ascending
+    for far fewer random numbers — and indices not yet fired in any word are appended to ``fired`` (ascending
     within the slot). Otherwise every element takes one uniform in a branch-free loop that vectorizes
     (counter-based draws, :func:`~neurofab.devices.rng.uniform_ahead`); that loop keeps no list, and
     n_fired = −1 tells the caller to list the fired indices from the masks.
@@ -224,20 +224,33 @@ def _draw_slot(v, s, scale, p_max, word, bit, mask, fired, n_fired, z):  # pragm
             hit = uniform_ahead(z, j) < scale * abs(v[s, j])  # never for v = 0, always for a probability ≥ 1
             mask[word, j] |= bit if hit else zero
         return -1, skip_ahead(z, n)
+    if not p_max > 0.0:  # every probability underflowed to 0 (or nan): nothing fires
+        return n_fired, z
     log_q = math.log1p(-p_max)
     j = -1
     while True:
         u, z = uniform_from(z)
-        j += 1 + int(math.log(1.0 - u) / log_q)
-        if j >= n:
+        skip = math.log(1.0 - u) / log_q  # geometric gap ≥ 0; inf or nan when p_max underflows to 0 or is nan
+        if not skip < n - 1 - j:  # past the last element (compared as a float: int() of inf or nan is undefined)
             return n_fired, z
+        j += 1 + int(skip)
         val = v[s, j]
         u, z = uniform_from(z)
         if val != 0.0 and u * p_max < scale * abs(val):
-            if n_fired >= 0 and mask[word, j] == 0:
+            if n_fired >= 0 and _unfired(mask, word, j):
                 fired[n_fired] = j
                 n_fired += 1
             mask[word, j] |= bit
+
+
+@numba.njit(cache=True, inline="always")
+def _unfired(mask, word, j):  # pragma: no cover - compiled
+    """No slot of j's train so far has fired: ``mask[q, j]`` is empty in every word up to ``word`` (slots fill the
+    words in order). A train longer than 64 slots spans several words; j is listed once, not once per word."""
+    for q in range(word + 1):
+        if mask[q, j] != 0:
+            return False
+    return True
 
 
 @numba.njit(cache=True, inline="always")

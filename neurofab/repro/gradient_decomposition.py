@@ -49,8 +49,16 @@ _S = "seed 001"
 _SEEDS = RunSpread(2, f"s.e. over the run's {N_SEEDS} seeds")
 
 
-def _full(key: str, quantity: str, paper: float, where: str) -> Claim:
-    return Claim(key, quantity, paper, f"{_S} {where}", _SEEDS, tolerance=Absolute(0.0), unit="%", full_only=True)
+def _full(key: str, quantity: str, paper: float, where: str, deviation: str | None = None) -> Claim:
+    return Claim(key, quantity, paper, f"{_S} {where}", _SEEDS, tolerance=Absolute(0.0), unit="%", full_only=True,
+                 deviation=deviation)
+
+
+_TRAIN_SET = ("MNIST here is its 10,000-image test set, so training sees 8,000 distinct images; the paper's NeuroSim "
+              "draws 8,000 per epoch from the 60,000 training images (125 epochs). Measured: the same floating-point "
+              "SGD, 80,000 steps each, on 2,000 / 4,000 / 8,000 distinct images reaches 91.2 / 93.5 / 95.1 % (first "
+              "network of seed 0): +2.3 and +1.6 points per doubling, so the 1.5-point gap lies within one more "
+              "doubling of the training set")
 
 
 CLAIMS = Claims([
@@ -66,7 +74,7 @@ CLAIMS = Claims([
           order="≈"),
     Claim("nmf_seq_beats_pca_seq", "rank-seq, rank 10: NMF > SBPCA: test accuracy", "88.87 % vs 71.78 %",
           f"{_S} l. 4229, Table 2", Qualitative(), order=">"),
-    _full("fp_sgd", "floating-point SGD test accuracy (MNIST)", 96.81, "l. 4147, Table 1"),
+    _full("fp_sgd", "floating-point SGD test accuracy (MNIST)", 96.81, "l. 4147, Table 1", deviation=_TRAIN_SET),
     _full("device_sgd", "real-device SGD test accuracy, B = 1 (MNIST)", 48.17, "l. 4149, Table 1"),
     _full("mbgd_4096", "MBGD B = 4,096 test accuracy (MNIST)", 91.94, "l. 4223, Table 2"),
     _full("sbpca_sum_r10", "SBPCA rank-sum rank 10, B = 4,096, b = 32 (MNIST)", 90.65, "l. 4229, Table 2"),

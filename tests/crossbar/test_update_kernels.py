@@ -102,3 +102,53 @@ def test_compiled_update_matches_torch_backend_in_distribution(device, desired_b
     m_n, m_t = finals["numba"].mean(0), finals["torch"].mean(0)
     s = finals["numba"].std(0) + finals["torch"].std(0) + 1e-6
     assert ((m_n - m_t).abs() < 2.5 * s).float().mean() > 0.97
+
+
+def test_sparse_slots_list_each_fired_index_once_across_mask_words():
+    """A train longer than 64 slots spans two mask words; on the sparse (thinning) path an index that fired in the
+    first word is not listed again when it fires in the second (the list is sized for one entry per index)."""
+    import numpy as np
+
+    n = 400
+    v = np.full((1, n), 0.05)  # every probability 0.05 < 0.1: the geometric-skip path
+    mask = np.zeros((2, n), np.uint64)
+    fired = np.zeros(2 * n, np.int64)  # room for the duplicates the list must not contain
+    n_fired, z = 0, np.uint64(7)
+    for k in range(100):
+        n_fired, z = update_module._draw_slot(v, 0, 1.0, 0.05, k // 64, np.uint64(1) << np.uint64(k % 64), mask,
+                                              fired, n_fired, z)
+    listed = fired[:n_fired]
+    assert len(set(listed.tolist())) == n_fired  # no index twice
+    assert set(listed.tolist()) == set(np.flatnonzero((mask != 0).any(axis=0)).tolist())
+    assert ((mask[0] != 0) & (mask[1] != 0)).sum() > 100  # many indices fire in both words: the case tested
+
+
+@pytest.mark.parametrize("p_max", [0.0, 1e-300, float("nan")])
+def test_sparse_slot_with_a_vanishing_probability_touches_nothing(p_max):
+    """p_max that underflowed to 0 (or is tiny, or nan) makes the geometric gap inf or nan: the slot must end
+    without an index, not convert the gap to an integer (undefined for inf and nan) and write out of bounds."""
+    import numpy as np
+
+    v = np.zeros((1, 50))
+    mask = np.zeros((1, 50), np.uint64)
+    fired = np.zeros(50, np.int64)
+    n_fired, _ = update_module._draw_slot(v, 0, 1.0, p_max, 0, np.uint64(1), mask, fired, 0, np.uint64(3))
+    assert n_fired == 0 and not mask.any()
+
+
+def test_update_with_a_denormal_error_sample_completes():
+    """A sample whose δ is denormal (a saturated sigmoid's derivative, 4e-40 in float32) makes its pulse
+    probabilities ≈ 1e-19 under update management: the compiled draw once turned the resulting gap into an
+    out-of-range index and crashed (MNIST, BL 100). Now that sample writes nothing and the update completes."""
+    torch.set_num_threads(1)
+    tile = AnalogTile(32, 392, TileConfig(device=ConstantStep(dw_min=0.001), update=UpdateConfig(
+        desired_bl=100, backend="numba")), seed=0)
+    x = torch.rand(16, 392, generator=torch.Generator().manual_seed(1))
+    d = rand(16, 32, seed=2, scale=1e-3)
+    d[10] = 4.1e-40  # denormal
+    d[12] = 2.9e-27
+    before = tile.get_weights().clone()
+    for _ in range(20):
+        tile.update(x, d, 0.03)
+    after = tile.get_weights()
+    assert torch.isfinite(after).all() and not torch.equal(after, before)  # the other samples did write
