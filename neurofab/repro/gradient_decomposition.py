@@ -61,6 +61,11 @@ _TRAIN_SET = ("MNIST here is its 10,000-image test set, so training sees 8,000 d
               "doubling of the training set")
 
 
+_SGD_ETA = ("device SGD's η = 1/8 was chosen on digits; on MNIST it is past the best: the first network of seed 0 "
+            "reaches 0.342 at 1/8, 0.428 at 1/16 and 0.402 at 1/32 (the paper's best, 10^-1.4, lies between the last "
+            "two), so the η accounts for 9 of that network's 14 points; the other 5 are not measured apart (the "
+            "training set, 8,000 distinct images against the paper's 60,000, is the other premise that differs)")
+
 CLAIMS = Claims([
     Claim("mbgd_beats_sgd", "MBGD (large B, stochastic rounding) > real-device SGD (B = 1): test accuracy",
           "91.94 % vs 48.17 %", f"{_S} l. 4149, 4223, Table 1", Qualitative(), order=">"),
@@ -75,7 +80,8 @@ CLAIMS = Claims([
     Claim("nmf_seq_beats_pca_seq", "rank-seq, rank 10: NMF > SBPCA: test accuracy", "88.87 % vs 71.78 %",
           f"{_S} l. 4229, Table 2", Qualitative(), order=">"),
     _full("fp_sgd", "floating-point SGD test accuracy (MNIST)", 96.81, "l. 4147, Table 1", deviation=_TRAIN_SET),
-    _full("device_sgd", "real-device SGD test accuracy, B = 1 (MNIST)", 48.17, "l. 4149, Table 1"),
+    _full("device_sgd", "real-device SGD test accuracy, B = 1 (MNIST)", 48.17, "l. 4149, Table 1",
+          deviation=_SGD_ETA),
     _full("mbgd_4096", "MBGD B = 4,096 test accuracy (MNIST)", 91.94, "l. 4223, Table 2"),
     _full("sbpca_sum_r10", "SBPCA rank-sum rank 10, B = 4,096, b = 32 (MNIST)", 90.65, "l. 4229, Table 2"),
     _full("sbpca_seq_r10", "SBPCA rank-seq rank 10, B = 4,096, b = 32 (MNIST)", 71.78, "l. 4229, Table 2"),
