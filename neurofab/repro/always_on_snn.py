@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from neurofab.analog.hwa import fit
 from neurofab.core import Ledger, ShapeError, child_seeds, one_thread
 from neurofab.data import digits, mnist_split
+from neurofab.data.images import resample
 from neurofab.data.keywords import keyword_counts
 from neurofab.repro.claims import Claim, Claims, Qualitative, RunSpread
 from neurofab.repro.registry import reproduction
@@ -90,15 +91,14 @@ def _resample(x: torch.Tensor, side: int) -> torch.Tensor:
     """Images of ``side`` × ``side`` pixels to the chip's 16 × 16 inputs. MNIST (28 × 28) as the seed does it, by 2×2
     max-pooling (l. 2248), after zero-padding to 32 × 32 (two blank pixels per side, which the seed leaves unstated:
     28 / 2 is 14); smaller images (the 8 × 8 digits) upsampled bilinearly."""
-    img = x.reshape(len(x), 1, side, side)
     if side > 16:
+        img = x.reshape(len(x), 1, side, side)
         pad = (32 - side) // 2
         if side + 2 * pad != 32:
             raise ShapeError(f"always-on-snn: {side} × {side} images do not pad evenly to 32 × 32")
         out = torch.nn.functional.max_pool2d(torch.nn.functional.pad(img, (pad, pad, pad, pad)), 2)
-    else:
-        out = torch.nn.functional.interpolate(img, size=(16, 16), mode="bilinear", align_corners=False)
-    return out.reshape(len(x), 256).clamp(0.0, 1.0)
+        return out.reshape(len(x), 256).clamp(0.0, 1.0)
+    return resample(x, side, 16).clamp(0.0, 1.0)
 
 
 def _counts(x: torch.Tensor, bits: int = 6) -> torch.Tensor:

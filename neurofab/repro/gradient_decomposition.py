@@ -34,6 +34,7 @@ from neurofab.analog.optimizers import DecompositionAlgorithm
 from neurofab.core import child_seeds
 from neurofab.crossbar import IOConfig, TileConfig
 from neurofab.data import digits, mnist_split
+from neurofab.data.images import center_crop, resample
 from neurofab.devices import NeuroSimNonlinear
 from neurofab.repro._analog_training import analog_mlp, evaluate, fit_epoch, one_thread
 from neurofab.repro.claims import Claim, Claims, Qualitative, RunSpread, SeedSpread
@@ -95,13 +96,7 @@ SIDE = 20  # the paper's input: MNIST 20×20, 400 inputs
 def _to_side(x: torch.Tensor, side: int) -> torch.Tensor:
     """N×s×s images (flattened) to N×SIDE² pixels: the central SIDE×SIDE crop of a larger image, a bilinear
     resampling of a smaller one."""
-    img = x.reshape(x.shape[0], 1, side, side)
-    if side >= SIDE:
-        lo = (side - SIDE) // 2
-        img = img[:, :, lo : lo + SIDE, lo : lo + SIDE]
-    else:
-        img = torch.nn.functional.interpolate(img, size=(SIDE, SIDE), mode="bilinear", align_corners=False)
-    return img.reshape(x.shape[0], -1)
+    return center_crop(x, side, SIDE) if side >= SIDE else resample(x, side, SIDE)
 
 
 def _data(quick: bool, seed: int, data_dir: str | None):

@@ -27,6 +27,7 @@ from neurofab.analog.hwa import fit
 from neurofab.core import Ledger, child_seeds, one_thread
 from neurofab.cost.energy import price_ledger
 from neurofab.data import digits, mnist_split
+from neurofab.data.images import resample
 from neurofab.data.micro_doppler import micro_doppler
 from neurofab.repro.claims import Arithmetic, Claim, Claims, ModelUncertainty, Qualitative, RunSpread
 from neurofab.repro.registry import reproduction
@@ -120,10 +121,7 @@ CLAIMS = Claims([
 
 
 def _upsample(x: torch.Tensor, side: int) -> torch.Tensor:
-    img = x.reshape(len(x), 1, side, side)
-    out = torch.nn.functional.interpolate(img, size=(16, 16), mode="bilinear", align_corners=False,
-                                          antialias=side > 16)
-    return out.reshape(len(x), 256).clamp(0.0, 1.0)
+    return resample(x, side, 16, antialias=side > 16).clamp(0.0, 1.0)
 
 
 def _data(quick: bool, seed: int, data_root: str | None):
