@@ -75,11 +75,11 @@ _NOT = ("Not the training set (MBGD at η = 1/2: 0.849 / 0.860 / 0.859 on 2,000 
 
 _WRITES = ("in part, the writes: the runs are not converged at 400 writes of B = 4,096 at the η the grid picks (1/2; "
            "1 is no better, 2 and above at chance). The three networks of seed 0 reach 0.895 / 0.891 / 0.895 after "
-           "1,600 writes (0.866 / 0.860 / 0.850 at 400); the first reaches 0.903 after 6,400, 3.7 of its 5.3 missing "
-           "points (the same set-up with another device noise stream: 0.887 and 0.915, so about ±1 point); the other "
-           "1.6 are not measured apart. On NeuroSim's default periphery and initial weights at the paper's η ≈ 4 the "
-           "first network reaches 0.906 after 1,600 writes. " + _NOT + ". NeuroSim's default 125 epochs of 8,000 "
-           "images would be ≈ 244 writes; how the paper's run converges in so few is not stated")
+           "1,600 writes and 0.903 / 0.911 / 0.909 after 6,400 (0.866 / 0.860 / 0.850 at 400): the mean gains 4.9 of "
+           "its 6.0 missing points; the other 1.2 are not measured apart. On NeuroSim's default periphery and initial "
+           "weights at the paper's η ≈ 4 the first network reaches 0.906 after 1,600 writes. " + _NOT + ". "
+           "NeuroSim's default 125 epochs of 8,000 images would be ≈ 244 writes; how the paper's run converges in so "
+           "few is not stated")
 
 _WRITES_SBPCA = ("in part, the writes, as for MBGD (mbgd_4096): the first network of seed 0 reaches 0.869 / 0.884 / "
                  "0.890 after 400 / 1,600 / 6,400 writes, 2.1 of its 3.8 missing points, level with MBGD on the same "
