@@ -81,9 +81,10 @@ _WRITES = ("in part, the writes: the runs are not converged at 400 writes of B =
            "NeuroSim's default 125 epochs of 8,000 images would be ≈ 244 writes; how the paper's run converges in so "
            "few is not stated")
 
-_WRITES_SBPCA = ("in part, the writes, as for MBGD (mbgd_4096): the first network of seed 0 reaches 0.869 / 0.884 / "
-                 "0.890 after 400 / 1,600 / 6,400 writes, 2.1 of its 3.8 missing points, level with MBGD on the same "
-                 "network (0.866 / 0.895 / 0.903); the other 1.7 are not measured apart. " + _NOT)
+_WRITES_SBPCA = ("in part, the writes, as for MBGD (mbgd_4096): the three networks of seed 0 reach 0.890 / 0.886 / "
+                 "0.898 after 6,400 writes (first network 0.869 / 0.884 at 400 / 1,600), level with MBGD (0.903 / "
+                 "0.911 / 0.909): the mean gains 3.5 of its 5.1 missing points (0.856 → 0.891); the other 1.6 are not "
+                 "measured apart. " + _NOT)
 
 _WRITES_NMF = ("in part, the writes, as for MBGD (mbgd_4096): the first network of seed 0 reaches 0.826 / 0.855 after "
                "400 / 1,600 writes (MBGD 0.866 / 0.895), 2.9 of its 6.3 missing points; its 6,400-write point (≈ 50 "
