@@ -14,8 +14,10 @@ mode takes scikit-learn's digits (1,347 training images) resampled bilinearly fr
 MNIST test split (8,000/2,000) cropped to its central 20×20 (the box MNIST size-normalises its digits into), when
 NEUROFAB_DATA is set. The large-batch runs use B = 1,024 (quick, 120 writes) or 4,096 (full, 400 writes), every
 write the batch-mean gradient of B distinct training images drawn at random (no partial batches). The network is
-built from ``AnalogLinear`` layers (perfect periphery: the paper's read noise is 0); the decomposition rules are
-installed through the tiles' update hook (:func:`~neurofab.analog.optimizers.use_algorithm`).
+built from ``AnalogLinear`` layers (perfect periphery: the paper's read noise is 0; NeuroSim's default 8-bit column
+ADC, 1-bit hidden layer and {0, ±1/3, ±2/3, ±1} initial weights are not modelled — measured on MNIST, they do not
+move MBGD's accuracy, docs/reproductions/gradient-decomposition.md); the decomposition rules are installed through
+the tiles' update hook (:func:`~neurofab.analog.optimizers.use_algorithm`).
 """
 
 from __future__ import annotations
