@@ -18,6 +18,8 @@ def _squares(x: torch.Tensor, side: int) -> torch.Tensor:
 def resample(x: torch.Tensor, side: int, out_side: int, antialias: bool = False) -> torch.Tensor:
     """N flattened ``side`` × ``side`` images resampled bilinearly (pixel centres, ``align_corners=False``) to
     N flattened ``out_side`` × ``out_side`` images; ``antialias`` low-pass filters a reduction first."""
+    if out_side < 1:
+        raise ShapeError(f"cannot resample to {out_side} × {out_side} images")
     img = torch.nn.functional.interpolate(_squares(x, side), size=(out_side, out_side), mode="bilinear",
                                           align_corners=False, antialias=antialias)
     return img.reshape(x.shape[0], out_side * out_side)

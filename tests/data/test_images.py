@@ -31,6 +31,7 @@ def test_resample_keeps_constants_and_edges():
     lambda x: resample(x, 7, 16),  # 64 pixels are not 7 × 7
     lambda x: center_crop(x, 8, 9),  # crop larger than the image
     lambda x: center_crop(x, 8, 0),
+    lambda x: resample(x, 8, 0),  # an empty output image
     lambda x: resample(x.reshape(-1), 8, 16),  # not N × pixels
 ])
 def test_bad_shapes_are_refused(call):
