@@ -75,18 +75,33 @@ _NOT = ("Not the training set (MBGD at η = 1/2: 0.849 / 0.860 / 0.859 on 2,000 
         "η of 1/2 … 8 after 400 writes, first network), not the epoch read (the best of test evaluations every 2 "
         "writes is ≤ 0.9 points above the last)")
 
+_C2C_MBGD = ("The device's cycle-to-cycle noise (3.5 % of the range per pulse, l. 4120), measured: the "
+             "first network with it off (c2c 0, all else the same) reaches 0.880 / 0.917 / 0.945 after 400 / 1,600 / "
+             "6,400 writes (0.866 / 0.895 / 0.903 with it), so the noise costs it 1.3 / 2.2 / 4.2 points; why the "
+             "paper's run, with the same noise, loses less is not known")
+
 _WRITES = ("in part, the writes: the runs are not converged at 400 writes of B = 4,096 at the η the grid picks (1/2; "
            "1 is no better, 2 and above at chance). The three networks of seed 0 reach 0.895 / 0.891 / 0.895 after "
            "1,600 writes and 0.903 / 0.911 / 0.909 after 6,400 (0.866 / 0.860 / 0.850 at 400): the mean gains 4.9 of "
-           "its 6.0 missing points; the other 1.2 are not measured apart. On NeuroSim's default periphery and initial "
+           "its 6.0 missing points; the other 1.2 lie within what the device's noise costs (below). On NeuroSim's "
+           "default periphery and initial "
            "weights at the paper's η ≈ 4 the first network reaches 0.906 after 1,600 writes. " + _NOT + ". "
            "NeuroSim's default 125 epochs of 8,000 images would be ≈ 244 writes; how the paper's run converges in so "
-           "few is not stated")
+           "few is not stated. " + _C2C_MBGD)
 
 _WRITES_SBPCA = ("in part, the writes, as for MBGD (mbgd_4096): the three networks of seed 0 reach 0.890 / 0.886 / "
                  "0.898 after 6,400 writes (first network 0.869 / 0.884 at 400 / 1,600), level with MBGD (0.903 / "
                  "0.911 / 0.909): the mean gains 3.5 of its 5.1 missing points (0.856 → 0.891); the other 1.6 are not "
                  "measured apart. " + _NOT)
+
+_NMF_SEQ = ("MBGD's gap (mbgd_4096), and the noise with more writes: NMF rank-seq trails our MBGD by 2.8 points "
+            "(83.1 vs 85.9, the run's 3 networks), the paper's by 3.1 (88.87 vs 91.94), so its gap at 400 writes is "
+            "the one our MBGD has. More writes do not close it as they do MBGD's: the first network reaches 0.826 / "
+            "0.855 / 0.857 / 0.776 after 400 / 1,600 / 3,200 / 6,400 writes, and with the device's cycle-to-cycle "
+            "noise off (c2c 0, all else the same) 0.860 / 0.905 / 0.914 / 0.9175 — above the paper's 88.87 from 800 "
+            "writes (0.8925). The noise costs it 3.4 / 5.0 / 5.7 / 14.2 points where it costs MBGD 1.3 / 2.2 / 3.3 / "
+            "4.2 (MBGD writes 0.78× NMF rank-seq's pulses to the first layer at 1,600 writes, 429 vs 548 per write); "
+            "why the paper's run, with the same noise, loses less is not known")
 
 CLAIMS = Claims([
     Claim("mbgd_beats_sgd", "MBGD (large B, stochastic rounding) > real-device SGD (B = 1): test accuracy",
@@ -108,7 +123,8 @@ CLAIMS = Claims([
     _full("sbpca_sum_r10", "SBPCA rank-sum rank 10, B = 4,096, b = 32 (MNIST)", 90.65, "l. 4229, Table 2",
           deviation=_WRITES_SBPCA),
     _full("sbpca_seq_r10", "SBPCA rank-seq rank 10, B = 4,096, b = 32 (MNIST)", 71.78, "l. 4229, Table 2"),
-    _full("nmf_seq_r10", "NMF rank-seq rank 10, B = 4,096, b = 32 (MNIST)", 88.87, "l. 4229, Table 2"),
+    _full("nmf_seq_r10", "NMF rank-seq rank 10, B = 4,096, b = 32 (MNIST)", 88.87, "l. 4229, Table 2",
+          deviation=_NMF_SEQ),
 ])
 
 
