@@ -84,8 +84,8 @@ _WRITES = ("in part, the writes: the runs are not converged at 400 writes of B =
            "1 is no better, 2 and above at chance). The three networks of seed 0 reach 0.895 / 0.891 / 0.895 after "
            "1,600 writes and 0.903 / 0.911 / 0.909 after 6,400 (0.866 / 0.860 / 0.850 at 400): the mean gains 4.9 of "
            "its 6.0 missing points; the other 1.2 lie within what the device's noise costs (below). On NeuroSim's "
-           "default periphery and initial "
-           "weights at the paper's η ≈ 4 the first network reaches 0.906 after 1,600 writes. " + _NOT + ". "
+           "default periphery and initial weights at the paper's η ≈ 4 the first network reaches 0.906 after 1,600 "
+           "writes. " + _NOT + ". "
            "NeuroSim's default 125 epochs of 8,000 images would be ≈ 244 writes; how the paper's run converges in so "
            "few is not stated. " + _C2C_MBGD)
 
