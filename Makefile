@@ -27,7 +27,7 @@ lint: $(STAMP)
 
 # the suite spread over the machine's cores (pytest-xdist); `$(BIN)/pytest -q` runs it in one process
 test: lint
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -1,7 +1,7 @@
-"""Shared fixtures: where the MNIST test set is (skip cleanly when it is not), a temporary output folder; the
-hypothesis profiles: ``ci`` (default: derandomized, so a run is repeatable) and ``medium``/``long`` for more
-examples on demand (``HYPOTHESIS_PROFILE=long``); and a ``pytest.approx`` that refuses a relative tolerance its
-default absolute floor would override."""
+"""Shared fixtures and the run order (tests marked ``slow`` first): where the MNIST test set is (skip cleanly
+when it is not), a temporary output folder; the hypothesis profiles: ``ci`` (default: derandomized, so a run is
+repeatable) and ``medium``/``long`` for more examples on demand (``HYPOTHESIS_PROFILE=long``); and a
+``pytest.approx`` that refuses a relative tolerance its default absolute floor would override."""
 
 from __future__ import annotations
 
@@ -75,3 +75,9 @@ def mnist_dir() -> Path:
     if path is None:
         pytest.skip("MNIST test set not found (set NEUROFAB_DATA or place it in ../shared/data/mnist)")
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the tests marked ``slow`` first (otherwise in collection order): with the suite spread over workers
+    (``-n auto``), a minute-long reproduction started last would leave the other workers idle at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
