@@ -4,7 +4,12 @@ Each reproduction lists its claims once, as a module-level :class:`Claims` table
 value it computed (:meth:`neurofab.repro.Report.judge`); the verdict is one of
 
 - ``reproduces`` — inside the tolerance;
-- ``deviates (declared)`` — outside, and the claim declares the deviation with its measured cause;
+- ``deviates (declared)`` — outside, and the claim declares the deviation with its cause, of one of three kinds
+  (:data:`DeviationKind`): ``measured`` (our set-up differs from the paper's and the difference is measured),
+  ``paper`` (the paper's printed value does not follow from its own printed inputs; the declaration shows the
+  arithmetic, and no model can reproduce it) or ``inputs`` (computing it needs inputs that neither the seed nor
+  the releases it cites give: a SPICE fit, an array's area, a supplementary figure). The kind is reported apart;
+  the deviation counts against the reproduction whatever its kind;
 - ``DEVIATES`` — outside, undeclared: a regression, the run fails;
 - ``REPRODUCES, declared as deviating`` — strict like pytest's xfail: a declared deviation that now holds fails
   the run until the declaration is removed;
@@ -198,6 +203,12 @@ class Qualitative(Rule):
 
 
 OrderOp = Literal[">", ">=", "<", "<=", "≈"]
+DeviationKind = Literal["measured", "paper", "inputs"]
+DEVIATION_KINDS: dict[str, str] = {  # kind → how the summary names it
+    "paper": "the paper's own arithmetic",
+    "inputs": "inputs the paper does not give",
+    "measured": "measured",
+}
 
 
 @dataclass(frozen=True)
@@ -207,8 +218,10 @@ class Claim:
     ``paper`` is the printed value (or the claim in words, for orderings); ``source`` its place in the seed text
     (``"seed 001 l. 4420, Table 3"``). A numeric claim has a ``tolerance``; an ordering claim has ``order`` (the
     operator between the two values the run computes) and, with a :class:`RunSpread` rule, gets its margin when
-    judged. ``deviation`` declares a known deviation with its measured cause. ``full_only`` claims are judged only
-    in full runs (they need data or sizes quick mode does not have); quick runs list them as not run.
+    judged. ``deviation`` declares a known deviation with its cause, ``deviation_kind`` the kind of cause
+    (:data:`DeviationKind`; ``"measured"`` unless the paper contradicts itself or withholds an input).
+    ``full_only`` claims are judged only in full runs (they need data or sizes quick mode does not have); quick
+    runs list them as not run.
     ``consistency`` marks a row that redoes the paper's arithmetic from its own inputs: counted apart.
     """
 
@@ -221,6 +234,7 @@ class Claim:
     order: OrderOp | None = None
     unit: str = ""
     deviation: str | None = None
+    deviation_kind: DeviationKind = "measured"
     full_only: bool = False
     consistency: bool = False
 
@@ -244,6 +258,11 @@ class Claim:
             raise ConfigError(f"{where}: a consistency check cannot declare a deviation")
         if self.deviation is not None and not self.deviation.strip():
             raise ConfigError(f"{where}: a declared deviation needs its measured cause")
+        if self.deviation_kind not in DEVIATION_KINDS:
+            raise ConfigError(f"{where}: deviation_kind = {self.deviation_kind!r}: must be one of "
+                              f"{sorted(DEVIATION_KINDS)}")
+        if self.deviation is None and self.deviation_kind != "measured":
+            raise ConfigError(f"{where}: deviation_kind {self.deviation_kind!r} without a declared deviation")
 
     def ordering_margin(self, spread: float | None) -> float:
         """The margin of an ordering claim: k × spread (RunSpread), k × se (SeedSpread), else 0."""

@@ -152,16 +152,17 @@ CLAIMS = Claims([
           deviation="8 of 9 equal, counting the memory the data spans (first bit to the end of the last pixel, "
                     "l. 2584, 2592, 2600); KLIP at WL = 160 is 7 rows of 9 words of 160 bit + 1,344 bit = 11,424 "
                     "bit = 1.428 kB, printed 1.427 (one byte less): the table's own 5.9 % empty needs 1.428 "
-                    "(1 − 1.344 / 1.427 = 5.8 %)"),
+                    "(1 − 1.344 / 1.427 = 5.8 %)", deviation_kind="paper"),
     Claim("t1_empty", "Table 1 % empty equal to the printed at its digits (of 9 cells)", 9, f"{_S} l. 2620",
           Arithmetic(), tolerance=Exact(),
           deviation="8 of 9 equal (1 − IWAP / spanned memory); PLIP at N = 3: ours 81.1, printed 82.1, while the "
                     "table's own 1.523 kB (which we reproduce) gives 1 − 0.288 / 1.523 = 81.1 %: the printed 82.1 "
-                    "does not follow from its own memory"),
+                    "does not follow from its own memory", deviation_kind="paper"),
     Claim("cores", "IMC cores for ResNet-32", 43, f"{_S} l. 2772", Arithmetic(), tolerance=Exact()),
     Claim("mem_l1", "Input Memory, layer 1 (IWAP)", 0.28, f"{_S} l. 2779", PrintedPrecision(decimals=2),
           tolerance=Rounded(decimals=2), unit="kB",
-          deviation="H·F pixels of 24 bit = 0.288 kB (Table 1 prints 0.288 too): the text truncates to 0.28"),
+          deviation="H·F pixels of 24 bit = 0.288 kB (Table 1 prints 0.288 too): the text truncates to 0.28",
+          deviation_kind="paper"),
     Claim("mem_rest", "Input Memory, other layers (PLIP, largest)", 1.5, f"{_S} l. 2779",
           PrintedPrecision(decimals=1), tolerance=Rounded(decimals=1), unit="kB"),
     Claim("latency", "latency, one image", 1628, f"{_S} l. 2790", PrintedPrecision(sig=4), tolerance=Rounded(sig=4),
@@ -213,12 +214,12 @@ CLAIMS = Claims([
           tolerance=Rounded(sig=4), unit="TOPS",
           deviation="ours 2 × 256² operations per 100-ns timestep = 1.311 TOPS (+30 %): the paper's 1.008 TOPS is "
                     "one MVM per 130 ns, 30 % longer than the timestep its dataflow and latency assume (l. 2790); "
-                    "it does not state the PWM step that would set it"),
+                    "it does not state the PWM step that would set it", deviation_kind="paper"),
     Claim("tops_mm2", "performance density of the PCM array", 1.59, f"{_S} l. 2832", PrintedPrecision(sig=3),
           tolerance=Rounded(sig=3), unit="TOPS/mm²",
           deviation="not computed: needs the PCM array's area (cells, regulators, PWM), which the paper does not "
                     "state; its 256 ADCs alone (Kull et al. 2017: 0.0016 mm² each) take 0.41 mm², so ≤ 2.46 TOPS/mm² "
-                    "at its own 1.008 TOPS (row below)"),
+                    "at its own 1.008 TOPS (row below)", deviation_kind="inputs"),
     Claim("t4_total", "Table 4 total power of the Dataflow Controller and Input Memory", 10.54, f"{_S} l. 2830",
           Arithmetic(), tolerance=Rounded(decimals=2), unit="mW", consistency=True),
 ])

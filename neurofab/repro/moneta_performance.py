@@ -93,7 +93,7 @@ CLAIMS = Claims([
           tolerance=Rounded(sig=4), unit="TOPS/W",
           deviation="the paper's arithmetic does not give 10.41: its premise (l. 5611: one chip infers, one learns) "
                     "is 4.40 TOPS / (123.28 + 303.52) mW = 10.31 TOPS/W (−1.0 %); Table 3's own 423.83 mW gives "
-                    "10.38 (−0.3 %); no printed power gives 10.41"),
+                    "10.38 (−0.3 %); no printed power gives 10.41", deviation_kind="paper"),
     Claim("tpmm_inf", "TOPS/mm², homogeneous inference", 0.207, f"{_S} l. 5875", Arithmetic(),
           tolerance=Rounded(sig=3), unit="TOPS/mm²", consistency=True),
     Claim("tpmm_learn", "TOPS/mm², homogeneous learning", 0.197, f"{_S} l. 5875", Arithmetic(),
@@ -101,7 +101,7 @@ CLAIMS = Claims([
     Claim("area_hyb", "hybrid chip area (two chips)", 22.23, f"{_S} l. 5874", Arithmetic(),
           tolerance=Rounded(sig=4), unit="mm²",
           deviation="2 × 11.155 mm² = 22.31 mm², printed 22.23 (−0.36 %); the paper's own hybrid TOPS/mm² "
-                    "(0.207 / 0.197, l. 5875) need 22.31 (22.23 would give 0.198 in learning)"),
+                    "(0.207 / 0.197, l. 5875) need 22.31 (22.23 would give 0.198 in learning)", deviation_kind="paper"),
     Claim("tpmm_hyb_inf", "TOPS/mm², hybrid inference (over 2 × 11.155 mm²)", 0.207, f"{_S} l. 5875", Arithmetic(),
           tolerance=Rounded(sig=3), unit="TOPS/mm²", consistency=True),
     Claim("tpmm_hyb_learn", "TOPS/mm², hybrid learning (over 2 × 11.155 mm²)", 0.197, f"{_S} l. 5875",

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neurofab.core import ConfigError, atomic_write, atomic_write_json, atomic_write_text
-from neurofab.repro.claims import Claim, Claims, RunSpread, SeedSpread
+from neurofab.repro.claims import DEVIATION_KINDS, Claim, Claims, RunSpread, SeedSpread
 from neurofab.repro.tolerances import (
     Absolute,
     Exact,
@@ -209,7 +209,7 @@ class Row:
             out["resolution"] = {"inside": self.resolve_in, "outside": self.resolve_out}
         if self.claim is not None:
             out["claim"] = {"key": self.claim.key, "source": self.claim.source, "rule": self.claim.rule.describe(),
-                            "deviation": self.claim.deviation}
+                            "deviation": self.claim.deviation, "deviation_kind": self.claim.deviation_kind}
         elif self.source:
             out["source"] = self.source
         return out
@@ -373,6 +373,8 @@ class Report:
             "reproduce": v.count("reproduces"),
             "inconclusive": v.count("inconclusive"),
             "deviate_declared": v.count("deviates (declared)"),
+            **{f"deviate_{kind}": sum(r.verdict == "deviates (declared)" and r.claim.deviation_kind == kind
+                                      for r in claims) for kind in DEVIATION_KINDS if kind != "measured"},
             "deviate_undeclared": v.count("DEVIATES") + v.count("NOT JUDGED"),
             "stale_declarations": v.count("REPRODUCES, declared as deviating"),
             "not_run": sum(r.kind == "not run" for r in self.rows),
@@ -438,7 +440,9 @@ class Report:
         for r in self.rows:
             note = r.note
             if r.claim is not None:
-                note = f"{r.claim.source}" + (f"; declared deviation: {r.claim.deviation}" if r.claim.deviation
+                kind = "" if r.claim.deviation_kind == "measured" else \
+                    f" ({DEVIATION_KINDS[r.claim.deviation_kind]})"
+                note = f"{r.claim.source}" + (f"; declared deviation{kind}: {r.claim.deviation}" if r.claim.deviation
                                               else "") + (f"; {note}" if note else "")
             cells = [r.quantity, _fmt(r.paper), r.ours_text(), r.unit, r.tolerance_text(), r.verdict, note]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -514,6 +518,11 @@ def summary_line(counts: Sequence[dict[str, int]]) -> str:
             f"{tot.get('deviate_declared', 0)} deviate (declared), {tot.get('deviate_undeclared', 0)} deviate "
             "(undeclared)")
     extra = []
+    kinds = {kind: tot.get(f"deviate_{kind}", 0) for kind in DEVIATION_KINDS if kind != "measured"}
+    if any(kinds.values()):
+        measured = tot.get("deviate_declared", 0) - sum(kinds.values())
+        extra.append("declared: " + ", ".join(f"{n} {DEVIATION_KINDS[k]}" for k, n in
+                                              [*kinds.items(), ("measured", measured)] if n))
     if tot.get("stale_declarations"):
         extra.append(f"{tot['stale_declarations']} declared deviation(s) now reproduce — remove the declaration")
     if tot.get("not_run"):

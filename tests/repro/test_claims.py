@@ -198,3 +198,33 @@ def test_a_spread_ordering_not_above_its_margin_is_inconclusive():
     r = Report("demo", "d", "p", claims=CLAIMS)
     row = r.judge("order", lhs=[0.9, 0.8, 0.85], rhs=[0.86, 0.84, 0.84])   # mean above, not by 2 s.e.
     assert row.verdict == "inconclusive" and not row.failed
+
+
+def test_deviation_kinds_are_checked_counted_and_named():
+    with pytest.raises(ConfigError, match="must be one of"):
+        Claim("a", "x", 1.0, "s", Arithmetic(), tolerance=Exact(), deviation="1 + 1 = 2", deviation_kind="ours")
+    with pytest.raises(ConfigError, match="without a declared deviation"):
+        Claim("a", "x", 1.0, "s", Arithmetic(), tolerance=Exact(), deviation_kind="paper")
+    claims = Claims([
+        Claim("sum", "printed sum", 4.0, "seed 9 l. 20", Arithmetic(), tolerance=Exact(),
+              deviation="its own inputs 1 + 2 give 3", deviation_kind="paper"),
+        Claim("adc", "ADC energy", 70.0, "seed 9 l. 21", Arithmetic(), tolerance=Exact(),
+              deviation="the SPICE fit behind it is not published", deviation_kind="inputs"),
+        Claim("acc", "accuracy", 97.6, "seed 9 l. 22", Arithmetic(), tolerance=Exact(),
+              deviation="our network is smaller"),
+        Claim("held", "a sum that holds", 5.0, "seed 9 l. 23", Arithmetic(), tolerance=Exact(),
+              deviation="declared, yet it reproduces", deviation_kind="paper"),
+    ])
+    r = Report("demo", "d", "p", claims=claims)
+    r.judge("sum", 3.0)
+    r.judge("adc", 1.0)
+    r.judge("acc", 90.0)
+    r.judge("held", 5.0)      # stale: counted as such, not as a deviation of its kind
+    r.finish()
+    c = r.counts()
+    assert (c["deviate_declared"], c["deviate_paper"], c["deviate_inputs"], c["stale_declarations"]) == (3, 1, 1, 1)
+    line = r.summary_line()
+    assert line.startswith("4 claims: 0 reproduce, 3 deviate (declared), 0 deviate (undeclared)")
+    assert "declared: 1 the paper's own arithmetic, 1 inputs the paper does not give, 1 measured" in line
+    assert "declared deviation (the paper's own arithmetic): its own inputs" in r.to_markdown()
+    assert r.to_dict()["rows"][0]["claim"]["deviation_kind"] == "paper"

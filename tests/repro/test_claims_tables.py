@@ -1,5 +1,6 @@
 """Every registered reproduction states its claims before it runs, and no claims table flatters itself:
-no claim is context (info), every band is one its stated rule allows, every tolerance has a rule."""
+no claim is context (info), every band is one its stated rule allows, every tolerance has a rule, and a
+deviation declared as the paper's own arithmetic is a closed-form claim whose declaration shows the numbers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from neurofab.repro import Claims, Info, Rule, RunSpread, all_reproductions
+from neurofab.repro import Claims, Info, Rule, RunSpread, SeedSpread, all_reproductions
 
 REPRODUCTIONS = all_reproductions()
 
@@ -34,6 +35,11 @@ def test_claims_table_is_honest(reproduction):
                 f"{where}: band {claim.tolerance.describe()} is wider than {claim.rule.describe()} allows"
         if claim.deviation is not None:
             assert len(claim.deviation.split()) >= 5, f"{where}: a declared deviation needs its measured cause"
+        if claim.deviation_kind == "paper":
+            # the paper's own arithmetic is a printed value against its printed inputs: exact, not a seed statistic
+            assert not isinstance(claim.rule, RunSpread | SeedSpread), \
+                f"{where}: a seed statistic cannot be the paper's own arithmetic"
+            assert any(ch.isdigit() for ch in claim.deviation), f"{where}: show the paper's arithmetic"
 
 
 def test_every_reproduction_is_checked():
