@@ -521,7 +521,7 @@ def summary_line(counts: Sequence[dict[str, int]]) -> str:
     kinds = {kind: tot.get(f"deviate_{kind}", 0) for kind in DEVIATION_KINDS if kind != "measured"}
     if any(kinds.values()):
         measured = tot.get("deviate_declared", 0) - sum(kinds.values())
-        extra.append("declared: " + ", ".join(f"{n} {DEVIATION_KINDS[k]}" for k, n in
+        extra.append("declared: " + ", ".join(f"{DEVIATION_KINDS[k]} {n}" for k, n in
                                               [*kinds.items(), ("measured", measured)] if n))
     if tot.get("stale_declarations"):
         extra.append(f"{tot['stale_declarations']} declared deviation(s) now reproduce — remove the declaration")

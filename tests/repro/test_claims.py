@@ -225,6 +225,6 @@ def test_deviation_kinds_are_checked_counted_and_named():
     assert (c["deviate_declared"], c["deviate_paper"], c["deviate_inputs"], c["stale_declarations"]) == (3, 1, 1, 1)
     line = r.summary_line()
     assert line.startswith("4 claims: 0 reproduce, 3 deviate (declared), 0 deviate (undeclared)")
-    assert "declared: 1 the paper's own arithmetic, 1 inputs the paper does not give, 1 measured" in line
+    assert "declared: the paper's own arithmetic 1, inputs the paper does not give 1, measured 1" in line
     assert "declared deviation (the paper's own arithmetic): its own inputs" in r.to_markdown()
     assert r.to_dict()["rows"][0]["claim"]["deviation_kind"] == "paper"
