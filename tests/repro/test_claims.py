@@ -200,6 +200,13 @@ def test_a_spread_ordering_not_above_its_margin_is_inconclusive():
     assert row.verdict == "inconclusive" and not row.failed
 
 
+def test_every_deviation_kind_has_a_summary_name():
+    from typing import get_args
+
+    from neurofab.repro.claims import DEVIATION_KINDS, DeviationKind
+    assert set(get_args(DeviationKind)) == set(DEVIATION_KINDS)
+
+
 def test_deviation_kinds_are_checked_counted_and_named():
     with pytest.raises(ConfigError, match="must be one of"):
         Claim("a", "x", 1.0, "s", Arithmetic(), tolerance=Exact(), deviation="1 + 1 = 2", deviation_kind="ours")
